@@ -1,0 +1,29 @@
+import { Command, CommanderError } from "commander";
+import { registerTools } from "./commands/tools";
+import { describeFailure, EXIT } from "./output";
+
+/** Builds the `tidemark` command tree. */
+export function buildProgram(): Command {
+  const program = new Command("tidemark")
+    .description("Versioned datasets on S3 as Parquet; every change is a Temporal workflow.")
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str) })
+    .showHelpAfterError('(run "tidemark --help" for usage)');
+  registerTools(program);
+  return program;
+}
+
+/** Runs the CLI with `argv` and resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const { message, code } = describeFailure(err);
+    process.stderr.write(`tidemark: ${message}\n`);
+    return code;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Payload types exchanged between workflows, activities and clients. Every payload carries object
+ * keys and counts only — never rows (SPEC §3).
+ */
+
+/** Counts of a delta. */
+export interface ChangeCounts {
+  inserted: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  /** Live rows after the change. */
+  rowsTotal: number;
+}
+
+/** Input of `ingestDataset`. Startable as `temporal workflow start --type ingestDataset --input '{"dataset":"x"}'`. */
+export interface IngestInput {
+  dataset: string;
+  /** Overrides the definition's source URI for this run. */
+  source?: string;
+  dryRun?: boolean;
+  /** A validated definition (the CLI passes one when given a file); else the worker loads it by id. */
+  definition?: unknown;
+}
+
+/** How an ingest ended. */
+export type IngestStatus = "published" | "unchanged" | "no-changes" | "dry-run";
+
+/** Result of `ingestDataset`. */
+export interface IngestResult {
+  dataset: string;
+  status: IngestStatus;
+  /** The version this run published (or would have, for a dry run). */
+  version: string;
+  /** The version current before the run. */
+  parentVersion: string | null;
+  counts: ChangeCounts;
+  /** Months touched, as YYYY-MM. */
+  months: string[];
+  /** Bad rows dropped under `on_bad_rows: quarantine`, and where the report is. */
+  quarantined?: { rows: number; report: string };
+  /** Publish attempts (more than one when an outside writer won a CAS). */
+  attempts: number;
+  workflowId: string;
+  runId: string;
+}
+
+/** Steps of an ingest, in order. */
+export const INGEST_STEPS = ["starting", "fetchSource", "normalize", "computeDelta", "writeEvents", "consolidate", "publish", "notify", "compensating", "done", "failed"] as const;
+/** One step of an ingest. */
+export type IngestStep = (typeof INGEST_STEPS)[number];
+
+/** Answer of the `progress` query. */
+export interface IngestProgress {
+  dataset: string;
+  version: string;
+  step: IngestStep;
+  attempt: number;
+  /** Rows read from the source so far (known after normalize). */
+  rows: number;
+  counts?: ChangeCounts;
+  startedAt: string;
+  message?: string;
+}
+
+/** What the pointer said when a run planned (SPEC §2: publish CASes against exactly this). */
+export interface BaseVersion {
+  version: string;
+  etag: string;
+  manifest: string;
+  sourceSha256: string;
+  rowsTotal: number;
+}
+
+/** A fetched source staged under `runs/<version>/`. */
+export interface FetchedSource {
+  key: string;
+  uri: string;
+  bytes: number;
+  sha256: string;
+  etag: string | null;
+}

@@ -1,0 +1,91 @@
+import { z } from "zod";
+import { TidemarkError } from "../errors";
+
+/** A pointer or manifest object that does not match its format. */
+export class ManifestFormatError extends TidemarkError {}
+
+const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "an ISO-8601 date");
+const count = z.number().int().nonnegative();
+
+/** `current/manifest.json` (SPEC §2). */
+export const PointerSchema = z.object({
+  format: z.literal("tidemark.pointer/1"),
+  dataset_id: z.string(),
+  current_version: z.string(),
+  manifest: z.string(),
+  parent_version: z.string().nullable(),
+  published_at: isoDate,
+});
+export type Pointer = z.infer<typeof PointerSchema>;
+
+/** One event file of a version. */
+export const EventFileSchema = z.object({
+  path: z.string(),
+  month: z.string(),
+  rows: count,
+  bytes: count,
+  inserted: count,
+  updated: count,
+  deleted: count,
+});
+export type EventFile = z.infer<typeof EventFileSchema>;
+
+/** One projection month file. */
+export const ProjectionMonthSchema = z.object({ path: z.string(), rows: count, bytes: count.optional() });
+export type ProjectionMonth = z.infer<typeof ProjectionMonthSchema>;
+
+/** Counts of a version. */
+export const TotalsSchema = z.object({ rows_total: count, inserted: count, updated: count, deleted: count });
+export type Totals = z.infer<typeof TotalsSchema>;
+
+/** `events/<version>/manifest.json` (SPEC §2). Fields may be added; these keep their meaning. */
+export const VersionManifestSchema = z.object({
+  format: z.literal("tidemark.version/1"),
+  dataset_id: z.string(),
+  version: z.string(),
+  parent_version: z.string().nullable(),
+  created_at: isoDate,
+  run: z.object({ workflow_id: z.string(), run_id: z.string() }),
+  source: z.object({ uri: z.string(), bytes: count, sha256: z.string(), etag: z.string().nullable() }),
+  schema: z.object({
+    columns: z.array(z.object({ name: z.string(), type: z.string() })),
+    key: z.array(z.string()),
+    partition_by: z.string(),
+  }),
+  events: z.array(EventFileSchema),
+  index: z.array(z.object({ path: z.string(), rows: count, bytes: count.optional() })),
+  projections: z.record(z.string(), z.record(z.string(), ProjectionMonthSchema)),
+  totals: TotalsSchema,
+});
+export type VersionManifest = z.infer<typeof VersionManifestSchema>;
+
+function parseWith<T>(schema: z.ZodType<T>, text: string | Uint8Array, what: string): T {
+  const raw = typeof text === "string" ? text : new TextDecoder().decode(text);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new ManifestFormatError(`${what} is not valid JSON (${(err as Error).message}); run "tidemark verify" on the dataset.`);
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ManifestFormatError(`${what} is malformed at ${issue.path.join(".") || "(root)"}: ${issue.message}; run "tidemark verify" on the dataset.`);
+  }
+  return result.data;
+}
+
+/** Parses and validates a pointer object. */
+export function parsePointer(body: string | Uint8Array, what = "current/manifest.json"): Pointer {
+  return parseWith(PointerSchema, body, what);
+}
+
+/** Parses and validates a version manifest. */
+export function parseVersionManifest(body: string | Uint8Array, what = "version manifest"): VersionManifest {
+  return parseWith(VersionManifestSchema, body, what);
+}
+
+/** Serialises a manifest or pointer deterministically (stable key order as built, 2-space indent). */
+export function serializeJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}

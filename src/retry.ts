@@ -1,0 +1,30 @@
+/**
+ * Names of permanent errors: Temporal must not retry an activity that failed with one of these
+ * (SPEC §3: bad config, bad data, 403, schema conflict). Pure, so workflows import it.
+ */
+export const NON_RETRYABLE_ERROR_TYPES = [
+  "DefinitionError",
+  "DefinitionNotFoundError",
+  "InvalidDatasetIdError",
+  "InvalidKeyError",
+  "BadRowsError",
+  "DuplicateKeyError",
+  "AppendKeyExistsError",
+  "SourceFormatError",
+  "SourceNotFoundError",
+  "SourceEmptyError",
+  "StoreAccessDeniedError",
+  "StoreConfigError",
+  "ConflictingObjectError",
+  "ManifestFormatError",
+  "SchemaConflictError",
+  "UnsupportedSourceError",
+] as const;
+
+/** Dataset ids accepted by Tidemark (SPEC §2). */
+export const DATASET_ID_RE = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
+
+/** Workflow id of the one ingest of a dataset that may execute at a time. */
+export function ingestWorkflowId(dataset: string): string {
+  return `tidemark/ingest/${dataset}`;
+}

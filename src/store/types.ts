@@ -1,0 +1,59 @@
+import type { Readable } from "node:stream";
+
+/**
+ * How a `put` treats an existing object:
+ * - `overwrite`: unconditional write;
+ * - `create`: only if absent, else `AlreadyExistsError` (S3 `If-None-Match: *`, fs `link()`);
+ * - `update`: only if the current etag equals `etag`, else `PreconditionFailedError`
+ *   (also when the object is missing).
+ */
+export type WriteMode = { kind: "overwrite" } | { kind: "create" } | { kind: "update"; etag: string };
+
+/** Metadata of one stored object. `etag` changes on every write of the key. */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: Date;
+}
+
+/** A whole object read into memory (small objects: manifests, pointers, index shards). */
+export interface GetResult extends ObjectInfo {
+  body: Uint8Array;
+}
+
+/** A streamed object read; the caller must consume or destroy `stream`. */
+export interface GetStreamResult extends ObjectInfo {
+  stream: Readable;
+}
+
+/** Result of a successful write. */
+export interface PutResult {
+  etag: string;
+  size: number;
+}
+
+/** Options of a paginated listing. */
+export interface ListOptions {
+  /** Objects fetched per page from the backend (S3 max 1000). */
+  pageSize?: number;
+}
+
+/**
+ * The storage abstraction every side effect goes through. Keys are relative to
+ * the store root, "/"-separated. All failures are the typed errors of `src/errors.ts`.
+ */
+export interface ObjectStore {
+  /** Human-readable location, e.g. `file:///data` or `s3://bucket/prefix`. Never contains credentials. */
+  readonly url: string;
+  get(key: string): Promise<GetResult>;
+  getStream(key: string): Promise<GetStreamResult>;
+  head(key: string): Promise<ObjectInfo>;
+  put(key: string, body: Uint8Array | string, mode?: WriteMode): Promise<PutResult>;
+  /** Streams `body` to the store without buffering it whole (S3 multipart above a threshold). */
+  putStream(key: string, body: Readable | AsyncIterable<Uint8Array>, mode?: WriteMode): Promise<PutResult>;
+  /** Deletes the key; deleting a missing key succeeds. */
+  delete(key: string): Promise<void>;
+  /** Lists every object whose key starts with `prefix`, in lexicographic key order, page by page. */
+  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
+}

@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startMinio, type MinioServer } from "../../src/devstack/minio";
+import { startTemporalDevServer, type TemporalDevServer } from "../../src/devstack/temporal-server";
+import { ensureTool } from "../../src/devstack/tools";
+import type { TestServices } from "./services-types";
+
+const TEST_BUCKET = "tidemark-test";
+
+/**
+ * Starts the real Temporal dev server and MinIO for the whole run. Either failing to start fails the
+ * run with the reason; nothing is skipped.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const log = (line: string) => console.log(`[services] ${line}`);
+  const [temporalBinary, minioBinary] = await Promise.all([ensureTool("temporal", { log }), ensureTool("minio", { log })]);
+  const dataDir = mkdtempSync(join(tmpdir(), "tidemark-minio-"));
+  let temporal: TemporalDevServer | undefined;
+  let minio: MinioServer | undefined;
+  try {
+    [temporal, minio] = await Promise.all([
+      startTemporalDevServer({ binary: temporalBinary, uiPort: process.env.TIDEMARK_TEST_UI === "1" ? undefined : false }),
+      startMinio({ binary: minioBinary, dataDir, buckets: [TEST_BUCKET] }),
+    ]);
+  } catch (err) {
+    await Promise.all([temporal?.stop(), minio?.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw new Error(`Test services could not start, so the suite cannot run: ${(err as Error).message}\nInstall them with "npx tidemark tools install".`);
+  }
+  log(`Temporal dev server ${temporal.address}, MinIO ${minio.endpoint} bucket ${TEST_BUCKET}`);
+  const services: TestServices = {
+    s3: { endpoint: minio.endpoint, bucket: TEST_BUCKET, region: minio.region, accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
+    temporal: { address: temporal.address, namespace: temporal.namespace, uiUrl: temporal.uiUrl, binary: temporalBinary },
+    minioBinary,
+  };
+  project.provide("services", services);
+  return async () => {
+    await Promise.all([temporal?.stop(), minio?.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
