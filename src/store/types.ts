@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
  */
 export type WriteMode = { kind: "overwrite" } | { kind: "create" } | { kind: "update"; etag: string };
 
-/** Metadata of one stored object. `etag` changes on every write of the key. */
+/** Metadata of one stored object. `etag` changes whenever the content changes (fs: on every write). */
 export interface ObjectInfo {
   key: string;
   size: number;

@@ -1,0 +1,61 @@
+import { createHash } from "node:crypto";
+import { promises as fsp, type BigIntStats } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import type { ObjectInfo } from "./types.js";
+
+/** The errno code of a Node.js filesystem error. */
+export function errCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Etag of a file: a short hash of `(ino, size, mtimeNs, ctimeNs)`. */
+export function etagOf(st: BigIntStats): string {
+  const id = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  return createHash("sha256").update(id).digest("hex").slice(0, 16);
+}
+
+/** Object metadata from a file stat. */
+export function infoOf(key: string, st: BigIntStats): ObjectInfo {
+  return { key, size: Number(st.size), etag: etagOf(st), lastModified: new Date(Number(st.mtimeMs)) };
+}
+
+/** Wall-clock microseconds with sub-millisecond noise, so mtimes (and etags) of successive writes differ. */
+export function nowMicros(): bigint {
+  return BigInt(Date.now()) * 1000n + ((process.hrtime.bigint() / 1000n) % 1000n);
+}
+
+/** Sets a file's atime and mtime to `micros` microseconds since the epoch. */
+export async function setMtime(fh: FileHandle, micros: bigint): Promise<void> {
+  const seconds = Number(micros) / 1e6;
+  await fh.utimes(seconds, seconds);
+}
+
+/** Flushes a directory's entries to disk. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Stat of a regular file, or null when there is none at `path`. */
+export async function statOrNull(path: string): Promise<BigIntStats | null> {
+  try {
+    const st = await fsp.stat(path, { bigint: true });
+    return st.isFile() ? st : null;
+  } catch (e) {
+    if (errCode(e) === "ENOENT" || errCode(e) === "ENOTDIR") return null;
+    throw e;
+  }
+}
+
+/** Writes the whole chunk, looping over short writes. */
+export async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) {
+    const { bytesWritten } = await fh.write(chunk, offset, chunk.byteLength - offset);
+    offset += bytesWritten;
+  }
+}

@@ -1,0 +1,269 @@
+import { promises as fsp, type BigIntStats, type Dirent } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import type { Readable } from "node:stream";
+import { pathToFileURL } from "node:url";
+import {
+  AlreadyExistsError,
+  InvalidKeyError,
+  NotFoundError,
+  PreconditionFailedError,
+  StoreAccessDeniedError,
+  StoreConfigError,
+  StoreUnavailableError,
+  TidemarkError,
+} from "../errors.js";
+import { errCode, etagOf, fsyncDir, infoOf, nowMicros, setMtime, statOrNull, writeAll } from "./fs-io.js";
+import { isInternalName, LOCK_SUFFIX, tempPath, withLock } from "./fs-lock.js";
+import { assertValidKey, assertValidPrefix, compareKeys } from "./keys.js";
+import type { GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
+
+/** Options of {@link FsObjectStore}. */
+export interface FsObjectStoreOptions {
+  /** How long a conditional write waits for a live lock holder before failing (default 30 s). */
+  lockTimeoutMs?: number;
+}
+
+type Op = "read" | "write";
+
+/**
+ * {@link ObjectStore} on a local directory: keys are files under `root`. Writes go to a
+ * fsynced temporary file in the target directory that is then published atomically
+ * (`rename` for overwrite/update, `link` for create). Etags hash `(ino, size, mtimeNs,
+ * ctimeNs)`, so `head()` is one `stat`. Single host only: conditional writes rely on
+ * pid-based lock files that only processes on the same host can judge.
+ */
+export class FsObjectStore implements ObjectStore {
+  /** Absolute root directory. */
+  readonly root: string;
+  readonly url: string;
+  private readonly lockTimeoutMs: number;
+
+  constructor(root: string, options: FsObjectStoreOptions = {}) {
+    this.root = resolve(root);
+    this.url = pathToFileURL(this.root).href;
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
+  }
+
+  async get(key: string): Promise<GetResult> {
+    const path = this.pathOf(key);
+    return this.guard(key, "read", async () => {
+      const fh = await fsp.open(path, "r");
+      try {
+        const st = await this.fileStat(key, fh);
+        return { ...infoOf(key, st), body: await fh.readFile() };
+      } finally {
+        await fh.close();
+      }
+    });
+  }
+
+  async getStream(key: string): Promise<GetStreamResult> {
+    const path = this.pathOf(key);
+    return this.guard(key, "read", async () => {
+      const fh = await fsp.open(path, "r");
+      try {
+        const st = await this.fileStat(key, fh);
+        return { ...infoOf(key, st), stream: fh.createReadStream() };
+      } catch (e) {
+        await fh.close();
+        throw e;
+      }
+    });
+  }
+
+  async head(key: string): Promise<ObjectInfo> {
+    const path = this.pathOf(key);
+    return this.guard(key, "read", async () => {
+      const st = await statOrNull(path);
+      if (!st) throw new NotFoundError(key);
+      return infoOf(key, st);
+    });
+  }
+
+  async put(key: string, body: Uint8Array | string, mode: WriteMode = { kind: "overwrite" }): Promise<PutResult> {
+    const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+    return this.write(key, mode, async (fh) => {
+      await writeAll(fh, bytes);
+    });
+  }
+
+  async putStream(key: string, body: Readable | AsyncIterable<Uint8Array>, mode: WriteMode = { kind: "overwrite" }): Promise<PutResult> {
+    return this.write(key, mode, async (fh) => {
+      for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+        await writeAll(fh, typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
+      }
+    });
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    await this.guard(key, "write", async () => {
+      try {
+        await withLock(path + LOCK_SUFFIX, () => fsp.unlink(path), this.lockTimeoutMs);
+      } catch (e) {
+        if (errCode(e) === "ENOENT" || errCode(e) === "ENOTDIR") return;
+        throw e;
+      }
+      await fsyncDir(dirname(path));
+    });
+  }
+
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    assertValidPrefix(prefix);
+    const segments = prefix.split("/");
+    const partial = segments.pop() ?? "";
+    const base = segments.length > 0 ? segments.join("/") + "/" : "";
+    yield* this.walk(join(this.root, ...segments), base, partial, Math.max(1, options.pageSize ?? 1000));
+  }
+
+  private async *walk(dir: string, keyBase: string, namePrefix: string, pageSize: number): AsyncGenerator<ObjectInfo> {
+    let entries: Dirent[];
+    try {
+      entries = await fsp.readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      if (errCode(e) === "ENOENT" || errCode(e) === "ENOTDIR") return;
+      throw this.mapError(e, keyBase, "read");
+    }
+    const sortName = (d: Dirent) => (d.isDirectory() ? d.name + "/" : d.name);
+    const wanted = entries
+      .filter((d) => d.name.startsWith(namePrefix) && (d.isDirectory() || (d.isFile() && !isInternalName(d.name))))
+      .sort((a, b) => compareKeys(sortName(a), sortName(b)));
+    let batch: Dirent[] = [];
+    const flush = async () => {
+      const stats = await Promise.all(batch.map((d) => statOrNull(join(dir, d.name))));
+      const infos = batch.flatMap((d, i) => (stats[i] ? [infoOf(keyBase + d.name, stats[i])] : []));
+      batch = [];
+      return infos;
+    };
+    for (const entry of wanted) {
+      if (entry.isDirectory()) {
+        yield* await flush();
+        yield* this.walk(join(dir, entry.name), `${keyBase}${entry.name}/`, "", pageSize);
+      } else {
+        batch.push(entry);
+        if (batch.length >= pageSize) yield* await flush();
+      }
+    }
+    yield* await flush();
+  }
+
+  private async write(key: string, mode: WriteMode, fill: (fh: FileHandle) => Promise<void>): Promise<PutResult> {
+    const path = this.pathOf(key);
+    const dir = dirname(path);
+    return this.guard(key, "write", async () => {
+      await this.ensureDir(key, dir);
+      const tmp = tempPath(dir);
+      const fh = await fsp.open(tmp, "wx");
+      let published = false;
+      try {
+        await fill(fh);
+        let micros = nowMicros();
+        await setMtime(fh, micros);
+        await fh.sync();
+        if (mode.kind === "create") {
+          await this.link(key, tmp, path);
+        } else {
+          await withLock(
+            path + LOCK_SUFFIX,
+            async () => {
+              const prev = await statOrNull(path);
+              if (mode.kind === "update" && (!prev || etagOf(prev) !== mode.etag)) {
+                throw new PreconditionFailedError(key, mode.etag);
+              }
+              const prevMicros = prev ? (prev.mtimeNs + 500n) / 1000n : -1n;
+              if (prevMicros >= micros) await setMtime(fh, (micros = prevMicros + 1n));
+              await fsp.rename(tmp, path);
+            },
+            this.lockTimeoutMs,
+          );
+        }
+        published = true;
+        if (mode.kind === "create") await fsp.unlink(tmp);
+        await fsyncDir(dir);
+        const st = await fh.stat({ bigint: true });
+        return { etag: etagOf(st), size: Number(st.size) };
+      } finally {
+        await fh.close().catch(() => undefined);
+        if (!published || mode.kind === "create") await fsp.unlink(tmp).catch(() => undefined);
+      }
+    });
+  }
+
+  private async link(key: string, tmp: string, path: string): Promise<void> {
+    try {
+      await fsp.link(tmp, path);
+    } catch (e) {
+      if (errCode(e) !== "EEXIST") throw e;
+      const st = await fsp.lstat(path).catch(() => null);
+      if (st?.isDirectory()) throw new InvalidKeyError(key, `Object key "${key}" names a directory holding other objects on the filesystem backend.`);
+      throw new AlreadyExistsError(key);
+    }
+  }
+
+  /** Creates `dir` and fsyncs the parents of every directory it had to create. */
+  private async ensureDir(key: string, dir: string): Promise<void> {
+    let first: string | undefined;
+    try {
+      first = await fsp.mkdir(dir, { recursive: true });
+    } catch (e) {
+      if (errCode(e) === "EEXIST" || errCode(e) === "ENOTDIR") {
+        throw new InvalidKeyError(key, `Object key "${key}" has a parent path that is an existing object on the filesystem backend.`);
+      }
+      throw e;
+    }
+    if (first === undefined) return;
+    for (let p = dir; ; p = dirname(p)) {
+      await fsyncDir(dirname(p));
+      if (p === first || dirname(p) === p) break;
+    }
+  }
+
+  private async fileStat(key: string, fh: FileHandle): Promise<BigIntStats> {
+    const st = await fh.stat({ bigint: true });
+    if (!st.isFile()) throw new NotFoundError(key);
+    return st;
+  }
+
+  private pathOf(key: string): string {
+    assertValidKey(key);
+    const segments = key.split("/");
+    if (segments.some(isInternalName)) {
+      throw new InvalidKeyError(key, `Object key "${key}" uses a name reserved by the filesystem backend (".tmp-*" or "*${LOCK_SUFFIX}").`);
+    }
+    return join(this.root, ...segments);
+  }
+
+  private async guard<T>(key: string, op: Op, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw this.mapError(e, key, op);
+    }
+  }
+
+  private mapError(e: unknown, key: string, op: Op): Error {
+    if (e instanceof TidemarkError) return e;
+    const code = errCode(e);
+    const where = `${this.url} (key "${key}")`;
+    switch (code) {
+      case "ENOENT":
+        if (op === "read") return new NotFoundError(key);
+        return new StoreUnavailableError(`A directory of ${where} vanished during the write; retry it.`, { cause: e });
+      case "ENOTDIR":
+      case "EISDIR":
+        if (op === "read") return new NotFoundError(key);
+        return new InvalidKeyError(key, `Object key "${key}" collides with a directory or file of another key on the filesystem backend.`);
+      case "EACCES":
+      case "EPERM":
+        return new StoreAccessDeniedError(`Permission denied on ${where}; check the owner and mode of the store directory.`, { cause: e });
+      case "ENAMETOOLONG":
+        return new InvalidKeyError(key, `Object key "${key}" is too long for the filesystem backend.`);
+      case "EROFS":
+        return new StoreConfigError(`Store ${this.url} is on a read-only filesystem; point it at a writable directory.`, { cause: e });
+      default:
+        if (code === undefined) return e instanceof Error ? e : new Error(String(e));
+        return new StoreUnavailableError(`Filesystem error ${code} on ${where}; retry once the condition clears.`, { cause: e });
+    }
+  }
+}

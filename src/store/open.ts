@@ -1,0 +1,76 @@
+import { S3Client } from "@aws-sdk/client-s3";
+import { isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { StoreConfigError } from "../errors.js";
+import { FsObjectStore } from "./fs.js";
+import { assertValidKey } from "./keys.js";
+import { S3ObjectStore } from "./s3.js";
+import type { ObjectStore } from "./types.js";
+
+/** Injectable dependencies of {@link openStore}. */
+export interface OpenStoreDeps {
+  /** S3 client to use instead of one built from the environment. */
+  s3Client?: S3Client;
+}
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function badUrl(url: string, why: string): StoreConfigError {
+  return new StoreConfigError(
+    `Store URL "${url}" is invalid: ${why}. Use file:///absolute/dir, file://./relative/dir or s3://bucket/prefix.`,
+  );
+}
+
+function decode(url: string, text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw badUrl(url, "it contains malformed percent-encoding");
+  }
+}
+
+function openFile(url: string): ObjectStore {
+  const rest = url.slice("file://".length);
+  if (rest.startsWith("/")) return new FsObjectStore(fileURLToPath(url));
+  if (rest === "." || rest === ".." || rest.startsWith("./") || rest.startsWith("../")) {
+    return new FsObjectStore(resolve(decode(url, rest)));
+  }
+  throw badUrl(url, "a file URL needs an absolute path (file:///dir) or one starting with ./ or ../");
+}
+
+/** An S3 client from the AWS SDK default chain; `AWS_ENDPOINT_URL_S3` selects an S3-compatible endpoint. */
+function defaultS3Client(): S3Client {
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+  const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (endpoint ? "us-east-1" : undefined);
+  // Custom endpoints (MinIO and most S3-compatibles) need path-style addressing: no per-bucket DNS names.
+  return new S3Client({ region, endpoint, forcePathStyle: endpoint !== undefined });
+}
+
+function openS3(url: string, deps: OpenStoreDeps): ObjectStore {
+  const rest = url.slice("s3://".length);
+  const slash = rest.indexOf("/");
+  const bucket = slash === -1 ? rest : rest.slice(0, slash);
+  if (!BUCKET_NAME.test(bucket)) throw badUrl(url, `"${bucket}" is not a valid bucket name`);
+  const prefix = decode(url, slash === -1 ? "" : rest.slice(slash + 1)).replace(/\/+$/, "");
+  if (prefix !== "") {
+    try {
+      assertValidKey(prefix);
+    } catch {
+      throw badUrl(url, `the prefix "${prefix}" has empty, "." or ".." segments`);
+    }
+  }
+  return new S3ObjectStore({ client: deps.s3Client ?? defaultS3Client(), bucket, prefix });
+}
+
+/**
+ * Opens the store named by `url`: `file:///abs/dir`, `file://./rel/dir` (relative to the
+ * working directory) or `s3://bucket/prefix`. Without `deps.s3Client`, S3 uses the AWS SDK
+ * default credential chain, `AWS_REGION` and `AWS_ENDPOINT_URL_S3` (path-style when set).
+ * Throws {@link StoreConfigError} for anything else.
+ */
+export function openStore(url: string, deps: OpenStoreDeps = {}): ObjectStore {
+  if (url.startsWith("file://")) return openFile(url);
+  if (url.startsWith("s3://")) return openS3(url, deps);
+  if (isAbsolute(url)) throw badUrl(url, `a bare path is not a URL (did you mean file://${url}?)`);
+  throw badUrl(url, "the scheme is not file:// or s3://");
+}

@@ -1,0 +1,98 @@
+import { execFile, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { promisify } from "node:util";
+import ts from "typescript";
+import { afterAll, describe, expect, it } from "vitest";
+import { InvalidKeyError, StoreUnavailableError } from "../../src/errors";
+import { FsObjectStore } from "../../src/store/fs";
+import { collect } from "./conformance-helpers";
+import { describeStoreConformance } from "./conformance";
+
+const scratch = mkdtempSync(join(tmpdir(), "tidemark-fs-store-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describeStoreConformance(`fs ${scratch}`, () => new FsObjectStore(join(scratch, "conformance")));
+
+/** Transpiles the fs store modules (no type check) so plain `node` children can require them. */
+function transpileFsStore(outDir: string): string {
+  const repo = resolve(__dirname, "../..");
+  for (const file of ["src/errors.ts", "src/store/keys.ts", "src/store/fs-io.ts", "src/store/fs-lock.ts", "src/store/fs.ts"]) {
+    const source = readFileSync(join(repo, file), "utf8");
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      fileName: file,
+    });
+    const out = join(outDir, file.replace(/\.ts$/, ".js"));
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, outputText);
+  }
+  return join(outDir, "src/store/fs.js");
+}
+
+describe("FsObjectStore specifics", () => {
+  it("creates a missing root directory on first write", async () => {
+    const root = join(scratch, "not", "yet", "there");
+    const store = new FsObjectStore(root);
+    await expect(collect(store.list(""))).resolves.toEqual([]);
+    await store.put("a/b.txt", "x");
+    expect(readFileSync(join(root, "a", "b.txt"), "utf8")).toBe("x");
+  });
+
+  it("never touches paths outside the root for invalid keys", async () => {
+    const root = join(scratch, "jail", "root");
+    const store = new FsObjectStore(root);
+    await expect(store.put("../escaped", "x")).rejects.toBeInstanceOf(InvalidKeyError);
+    await expect(store.put(".tmp-looks-internal", "x")).rejects.toBeInstanceOf(InvalidKeyError);
+    await expect(store.put("k.tidemark-lock", "x")).rejects.toBeInstanceOf(InvalidKeyError);
+    expect(existsSync(join(scratch, "jail"))).toBe(false);
+  });
+
+  it("hides temporary and lock files from listings", async () => {
+    const root = join(scratch, "hidden");
+    const store = new FsObjectStore(root);
+    await store.put("d/k", "x");
+    writeFileSync(join(root, "d", ".tmp-leftover"), "junk");
+    writeFileSync(join(root, "d", "k.tidemark-lock"), "{}");
+    writeFileSync(join(root, "d", "k.tidemark-lock.break"), "{}");
+    expect((await collect(store.list(""))).map((o) => o.key)).toEqual(["d/k"]);
+  });
+
+  it("reports a key that collides with another key's directory as InvalidKeyError", async () => {
+    const store = new FsObjectStore(join(scratch, "collide"));
+    await store.put("a/b", "x");
+    await expect(store.put("a", "y", { kind: "create" })).rejects.toBeInstanceOf(InvalidKeyError);
+    await expect(store.put("a/b/c", "y")).rejects.toBeInstanceOf(InvalidKeyError);
+  });
+
+  it("breaks a lock left by a dead process and waits out a live one", async () => {
+    const root = join(scratch, "locks");
+    const store = new FsObjectStore(root, { lockTimeoutMs: 300 });
+    const { etag } = await store.put("k", "v1", { kind: "create" });
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
+    const lock = join(root, "k.tidemark-lock");
+    writeFileSync(lock, JSON.stringify({ pid: dead, host: hostname(), token: "dead-owner" }));
+    const v2 = await store.put("k", "v2", { kind: "update", etag });
+    expect(existsSync(lock)).toBe(false);
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: "live-owner" }));
+    await expect(store.put("k", "v3", { kind: "update", etag: v2.etag })).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(readFileSync(lock, "utf8")).toContain("live-owner");
+    rmSync(lock);
+    await store.put("k", "v3", { kind: "update", etag: v2.etag });
+  });
+
+  it("counts to exactly 100 with 4 processes x 25 compare-and-swap increments", { timeout: 120_000 }, async () => {
+    const root = join(scratch, "multi-process");
+    const modulePath = transpileFsStore(join(scratch, "transpiled"));
+    const store = new FsObjectStore(root);
+    await store.put("counter", "0", { kind: "create" });
+    const child = resolve(__dirname, "fixtures/cas-child.js");
+    const run = promisify(execFile);
+    const outputs = await Promise.all(Array.from({ length: 4 }, () => run(process.execPath, [child, modulePath, root, "counter", "25"])));
+    const reports = outputs.map((o) => JSON.parse(o.stdout) as { pid: number; attempts: number });
+    expect(new Set(reports.map((r) => r.pid)).size).toBe(4);
+    expect(Buffer.from((await store.get("counter")).body).toString()).toBe("100");
+    console.log(`[fs] 4-process CAS race: 100 increments took ${reports.reduce((n, r) => n + r.attempts, 0)} attempts`);
+  });
+});
