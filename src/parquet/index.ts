@@ -1,0 +1,4 @@
+/** Parquet codec: Arrow column builders and Arrow <-> Parquet conversion. */
+export * from "./columns";
+export * from "./codec";
+export { ParquetFormatError, readFooter, type ColumnChunkInfo, type FooterInfo, type RowGroupInfo } from "./footer";
