@@ -23,8 +23,3 @@ export const NON_RETRYABLE_ERROR_TYPES = [
 
 /** Dataset ids accepted by Tidemark (SPEC §2). */
 export const DATASET_ID_RE = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
-
-/** Workflow id of the one ingest of a dataset that may execute at a time. */
-export function ingestWorkflowId(dataset: string): string {
-  return `tidemark/ingest/${dataset}`;
-}

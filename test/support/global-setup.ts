@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { bundleWorkflowCode } from "@temporalio/worker";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -8,6 +9,8 @@ import { ensureTool } from "../../src/devstack/tools";
 import type { TestServices } from "./services-types";
 
 const TEST_BUCKET = "tidemark-test";
+
+const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
 
 /**
  * Starts the real Temporal dev server and MinIO for the whole run. Either failing to start fails the
@@ -29,15 +32,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
     rmSync(dataDir, { recursive: true, force: true });
     throw new Error(`Test services could not start, so the suite cannot run: ${(err as Error).message}\nInstall them with "npx tidemark tools install".`);
   }
+  const bundleStarted = Date.now();
+  const { code } = await bundleWorkflowCode({ workflowsPath: join(__dirname, "..", "..", "workflows", "index.ts"), logger: quietLogger });
+  const workflowBundlePath = join(dataDir, "..", `tidemark-workflows-${process.pid}.js`);
+  writeFileSync(workflowBundlePath, code);
+  log(`workflow bundle built in ${Date.now() - bundleStarted} ms`);
   log(`Temporal dev server ${temporal.address}, MinIO ${minio.endpoint} bucket ${TEST_BUCKET}`);
   const services: TestServices = {
     s3: { endpoint: minio.endpoint, bucket: TEST_BUCKET, region: minio.region, accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
     temporal: { address: temporal.address, namespace: temporal.namespace, uiUrl: temporal.uiUrl, binary: temporalBinary },
     minioBinary,
+    workflowBundlePath,
   };
   project.provide("services", services);
   return async () => {
     await Promise.all([temporal?.stop(), minio?.stop()]);
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(workflowBundlePath, { force: true });
   };
 }

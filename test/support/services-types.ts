@@ -3,6 +3,8 @@ export interface TestServices {
   s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
   temporal: { address: string; namespace: string; uiUrl?: string; binary: string };
   minioBinary: string;
+  /** Path of the workflow bundle built once for the run. */
+  workflowBundlePath: string;
 }
 
 declare module "vitest" {

@@ -1,0 +1,109 @@
+import { Int32, makeData, makeVector, type RecordBatch, Table } from "apache-arrow";
+import type { BaseVersion, ChangeCounts } from "../src/contracts";
+import type { DatasetDefinition } from "../src/definition";
+import { indexChunkToRecordBatch, indexChunks, INDEX_SCHEMA, Op, planDeltaStreaming, type StreamingDeltaPlan } from "../src/delta";
+import { hashColumns, keyHashBytes } from "../src/hash";
+import { DatasetLayout, monthLabel } from "../src/layout";
+import { decodeParquetBatches, fixedBinaryColumn, utf8Column } from "../src/parquet";
+import { monthsOf } from "../src/table/months";
+import { takeRows, whereRows } from "../src/table/take";
+import { readManifest } from "./base";
+import type { ActivityDeps } from "./deps";
+import { heartbeater } from "./heartbeat";
+import { readTable, SCRATCH, writeScratchTable, writeTableOnce } from "./io";
+
+/** Result of `computeDelta`: counts, touched months and the staged index. */
+export interface DeltaSummary {
+  counts: ChangeCounts;
+  /** Months to write events for and consolidate, as YYYY-MM, ascending. */
+  months: string[];
+  index: { path: string; rows: number; bytes: number }[];
+}
+
+function int32Column(values: Int32Array) {
+  return makeVector(makeData({ type: new Int32(), length: values.length, data: values }));
+}
+
+function describeKeyOf(table: Table, key: string[]): (row: number) => string {
+  return (row) => key.map((k) => `${k}=${String(table.getChild(k)?.get(row))}`).join(", ");
+}
+
+/** The rows that become insert/update events, with `_op`, `_key_hash` and `_month`. */
+function changesTable(table: Table, plan: StreamingDeltaPlan, keyHashes: Uint32Array, months: Int32Array): Table {
+  const rows = whereRows(table.numRows, (i) => plan.ops[i] === Op.INSERT || plan.ops[i] === Op.UPDATE);
+  const taken = takeRows(table, rows);
+  const ops = Array.from(rows, (r) => (plan.ops[r] === Op.INSERT ? "insert" : "update"));
+  const hashes = new Uint8Array(rows.length * 16);
+  const rowMonths = new Int32Array(rows.length);
+  rows.forEach((r, j) => {
+    hashes.set(keyHashBytes(keyHashes, r, r + 1), j * 16);
+    rowMonths[j] = months[r];
+  });
+  const columns: Record<string, ReturnType<typeof int32Column>> = {};
+  for (const f of taken.schema.fields) columns[f.name] = taken.getChild(f.name)!;
+  return new Table({ ...columns, _op: utf8Column(ops), _key_hash: fixedBinaryColumn(hashes, 16), _month: int32Column(rowMonths) });
+}
+
+/** Keys leaving a month: snapshot deletes and the old month of keys that moved. */
+function removalsTable(plan: StreamingDeltaPlan, keyHashes: Uint32Array): Table {
+  const n = plan.deletes.months.length + plan.moves.rows.length;
+  const hashes = new Uint8Array(n * 16);
+  const months = new Int32Array(n);
+  hashes.set(keyHashBytes(plan.deletes.keyHashes), 0);
+  months.set(plan.deletes.months, 0);
+  const base = plan.deletes.months.length;
+  plan.moves.rows.forEach((r, j) => {
+    hashes.set(keyHashBytes(keyHashes, r, r + 1), (base + j) * 16);
+    months[base + j] = plan.moves.fromMonths[j];
+  });
+  return new Table({ key_hash: fixedBinaryColumn(hashes, 16), month: int32Column(months) });
+}
+
+/** Step 3: the normalized source against the base index → staged index, changes and removals. */
+export function computeDeltaActivities(deps: ActivityDeps) {
+  const { store } = deps;
+  return {
+    async computeDelta({ dataset, version, definition, base }: { dataset: string; version: string; definition: DatasetDefinition; base: BaseVersion | null }): Promise<DeltaSummary> {
+      const layout = new DatasetLayout(dataset);
+      const beat = heartbeater();
+      const table = await readTable(store, layout.key(layout.runs(version) + SCRATCH.normalized));
+      const { key, partition_by: partitionBy } = definition.schema;
+      const valueColumns = definition.schema.columns.map((c) => c.name).filter((n) => !key.includes(n));
+      const keyHashes = hashColumns(table, key);
+      const rowHashes = hashColumns(table, valueColumns);
+      const months = monthsOf(table, partitionBy);
+      beat({ phase: "hashed" });
+      let baseChunks = null;
+      if (base) {
+        const manifest = await readManifest(store, dataset, base.manifest);
+        baseChunks = (async function* () {
+          for (const file of manifest.index) {
+            const { body } = await store.get(layout.key(file.path));
+            yield* indexChunks(decodeParquetBatches(body));
+          }
+        })();
+      }
+      const indexBatches: RecordBatch[] = [];
+      const plan = await planDeltaStreaming({
+        keyHashes, rowHashes, months, rowCount: table.numRows, mode: definition.mode, duplicates: definition.duplicates,
+        describeKey: describeKeyOf(table, key), base: baseChunks,
+        onIndexChunk: (chunk) => {
+          indexBatches.push(indexChunkToRecordBatch(chunk));
+        },
+        onProgress: (entries) => beat({ phase: "planning", baseEntries: entries }),
+      });
+      const indexPath = layout.index(version);
+      const indexTable = indexBatches.length > 0 ? new Table(indexBatches) : new Table(INDEX_SCHEMA);
+      const indexBytes = await writeTableOnce(store, layout.key(indexPath), indexTable);
+      const scratch = layout.runs(version);
+      await writeScratchTable(store, layout.key(scratch + SCRATCH.changes), changesTable(table, plan, keyHashes, months));
+      await writeScratchTable(store, layout.key(scratch + SCRATCH.removals), removalsTable(plan, keyHashes));
+      const c = plan.counts;
+      return {
+        counts: { inserted: c.inserted, updated: c.updated, deleted: c.deleted, unchanged: c.unchanged, rowsTotal: c.rowsTotal },
+        months: [...plan.byMonth.keys()].sort((a, b) => a - b).map(monthLabel),
+        index: [{ path: indexPath, rows: plan.nextIndexSize, bytes: indexBytes }],
+      };
+    },
+  };
+}

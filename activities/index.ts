@@ -1,0 +1,30 @@
+import { baseActivities } from "./base";
+import { compensationActivities } from "./compensations";
+import { computeDeltaActivities } from "./compute-delta";
+import { consolidateActivities } from "./consolidate";
+import type { ActivityDeps } from "./deps";
+import { fetchSourceActivities } from "./fetch-source";
+import { normalizeActivities } from "./normalize";
+import { notifyActivities } from "./notify";
+import { publishActivities } from "./publish";
+import { writeEventsActivities } from "./write-events";
+
+export type { ActivityDeps } from "./deps";
+
+/** Every activity of Tidemark, built from injected dependencies (only the worker bootstrap creates clients). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...baseActivities(deps),
+    ...fetchSourceActivities(deps),
+    ...normalizeActivities(deps),
+    ...computeDeltaActivities(deps),
+    ...writeEventsActivities(deps),
+    ...consolidateActivities(deps),
+    ...publishActivities(deps),
+    ...notifyActivities(deps),
+    ...compensationActivities(deps),
+  };
+}
+
+/** The activity interface workflows proxy (`import type` only). */
+export type IngestActivities = ReturnType<typeof createActivities>;

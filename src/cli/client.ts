@@ -1,0 +1,40 @@
+import type { Client } from "@temporalio/client";
+import { connectClient, runtimeConfig, type RuntimeConfig } from "../config/runtime";
+import { openStore } from "../store/open";
+import type { ObjectStore } from "../store/types";
+import { TidemarkError } from "../errors";
+
+/** Temporal is not reachable from the CLI. */
+export class TemporalUnreachableError extends TidemarkError {}
+
+/** Runtime config, a Temporal client and the store, opened lazily for a command. */
+export class CliContext {
+  readonly config: RuntimeConfig;
+  private client?: Client;
+  private storeInstance?: ObjectStore;
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.config = runtimeConfig(env);
+  }
+  /** The Temporal client; a clear error when the server is down. */
+  async temporal(): Promise<Client> {
+    if (!this.client) {
+      try {
+        this.client = await connectClient(this.config.temporal);
+      } catch (err) {
+        throw new TemporalUnreachableError(
+          `Temporal is not reachable at ${this.config.temporal.address} (${(err as Error).message}); start it with "tidemark dev" or set TEMPORAL_ADDRESS.`,
+        );
+      }
+    }
+    return this.client;
+  }
+  /** The object store of `TIDEMARK_STORE`. */
+  store(): ObjectStore {
+    this.storeInstance ??= openStore(this.config.storeUrl);
+    return this.storeInstance;
+  }
+  /** Closes connections. */
+  async close(): Promise<void> {
+    await this.client?.connection.close();
+  }
+}

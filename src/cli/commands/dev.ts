@@ -1,0 +1,75 @@
+import type { Command } from "commander";
+import { existsSync, mkdirSync } from "node:fs";
+import { relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runtimeConfig } from "../../config/runtime";
+import { startEmbeddedStack } from "../../devstack/embedded";
+import { TidemarkError } from "../../errors";
+import { parsePort } from "../options";
+import { say } from "../output";
+import { waitForSignal } from "../signals";
+
+/** The in-process worker of `tidemark dev` stopped on its own. */
+export class WorkerStoppedError extends TidemarkError {}
+
+interface DevOptions {
+  port: number;
+  uiPort: number;
+  worker: boolean;
+}
+
+function portHint(address: string): string {
+  return address === "127.0.0.1:7233" ? "" : `TEMPORAL_ADDRESS=${address} `;
+}
+
+/** `tidemark dev [--port 7233] [--ui-port 8233] [--no-worker]`: Temporal dev server with persistent history plus a worker, until Ctrl-C. */
+export function registerDev(program: Command): void {
+  program
+    .command("dev")
+    .description("run a local Temporal dev server (history in .tidemark/temporal.db) and a worker until interrupted")
+    .option("--port <port>", "Temporal frontend port", parsePort, 7233)
+    .option("--ui-port <port>", "Temporal Web UI port", parsePort, 8233)
+    .option("--no-worker", "start only the server; run workers with \"tidemark worker\"")
+    .action(async (opts: DevOptions) => {
+      const config = runtimeConfig();
+      const stateDir = resolve(".tidemark");
+      mkdirSync(stateDir, { recursive: true });
+      if (config.storeUrl.startsWith("file://")) mkdirSync(fileURLToPath(config.storeUrl), { recursive: true });
+      const signals = waitForSignal();
+      try {
+        const stack = await startEmbeddedStack({
+          port: opts.port,
+          uiPort: opts.uiPort,
+          dbFilename: resolve(stateDir, "temporal.db"),
+          storeUrl: config.storeUrl,
+          datasetsDir: config.datasetsDir,
+          taskQueue: config.taskQueue,
+          namespace: config.temporal.namespace,
+          worker: opts.worker,
+          logLevel: "INFO",
+          log: (line) => process.stderr.write(`${line}\n`),
+        });
+        const env = portHint(stack.address);
+        say(`Temporal UI    ${stack.uiUrl}`);
+        say(`Temporal       ${stack.address} (namespace ${stack.namespace}, history in ${relative(process.cwd(), resolve(stateDir, "temporal.db"))})`);
+        say(`store          ${config.storeUrl}`);
+        say(`definitions    ${config.datasetsDir}${existsSync(config.datasetsDir) ? "" : " (missing: pass a definition file to ingest instead)"}`);
+        say(`task queue     ${stack.taskQueue}${opts.worker ? " (worker running here)" : ' (no worker: start one with "tidemark worker")'}`);
+        say(`ingest with    ${env}npx tidemark ingest <dataset-id | definition.yaml> --wait`);
+        say("Ctrl-C stops the worker and the server.");
+        let signalled = false;
+        void signals.received.then(() => (signalled = true));
+        const workerEnded = opts.worker ? stack.workerDone.then(() => undefined, (err: unknown) => err) : new Promise<never>(() => {});
+        const ended = await Promise.race([signals.received.then(() => null), workerEnded]);
+        process.stderr.write("stopping…\n");
+        await stack.stop();
+        if (ended !== null && !signalled) {
+          const why = ended instanceof Error ? ended.message : "it shut down";
+          throw new WorkerStoppedError(`The worker stopped unexpectedly (${why}); the server was stopped too — run "tidemark dev" again.`);
+        }
+        say("stopped.");
+      } finally {
+        signals.dispose();
+      }
+    });
+}

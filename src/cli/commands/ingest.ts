@@ -1,0 +1,109 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from "@temporalio/client";
+import type { Command } from "commander";
+import { existsSync } from "node:fs";
+import type { IngestInput, IngestProgress, IngestResult } from "../../contracts";
+import { loadDefinitionFile, validateDatasetId } from "../../definition";
+import { TidemarkError } from "../../errors";
+import { busyMessage, ingestWorkflowId } from "../../one-writer";
+import { runUrl } from "../../config/runtime";
+import { CliContext } from "../client";
+import { rootFailure } from "../failure";
+import { say, sayJson } from "../output";
+import { ProgressLine } from "../progress";
+
+/** A second ingest of a dataset was refused (SPEC §3). */
+export class DatasetBusyError extends TidemarkError {}
+
+/** An ingest run failed; the message is the run's root cause. */
+export class IngestFailedError extends TidemarkError {}
+
+function formatCounts(r: IngestResult): string {
+  const c = r.counts;
+  return `inserted ${c.inserted}, updated ${c.updated}, deleted ${c.deleted}, unchanged ${c.unchanged}, rows ${c.rowsTotal}`;
+}
+
+/** Resolves `<dataset-id | file.yaml>` into a dataset id and, for files, the validated definition. */
+async function resolveTarget(target: string): Promise<{ dataset: string; definition?: unknown }> {
+  if (/\.(ya?ml|json)$/i.test(target) || existsSync(target)) {
+    const definition = await loadDefinitionFile(target);
+    return { dataset: definition.id, definition };
+  }
+  validateDatasetId(target);
+  return { dataset: target };
+}
+
+async function follow(handle: WorkflowHandle, json: boolean): Promise<IngestResult> {
+  const line = new ProgressLine(!json && process.stderr.isTTY);
+  let done = false;
+  const poll = (async () => {
+    while (!done) {
+      try {
+        line.update(await handle.query<IngestProgress>("progress"));
+      } catch {
+        /* the run may not have started its first task yet */
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  try {
+    return (await handle.result()) as IngestResult;
+  } finally {
+    done = true;
+    await poll;
+    line.clear();
+  }
+}
+
+/** `tidemark ingest <dataset-id | file.yaml> [--source URI] [--wait] [--dry-run] [--json]`. */
+export function registerIngest(program: Command): void {
+  program
+    .command("ingest")
+    .description("start an ingest of a dataset (by id from TIDEMARK_DATASETS, or a definition file)")
+    .argument("<dataset>", "dataset id or path to a definition file")
+    .option("--source <uri>", "override the definition's source URI for this run")
+    .option("--wait", "wait for the run, showing progress")
+    .option("--dry-run", "compute what would change, write nothing")
+    .option("--json", "machine-readable output")
+    .action(async (target: string, opts: { source?: string; wait?: boolean; dryRun?: boolean; json?: boolean }) => {
+      const { dataset, definition } = await resolveTarget(target);
+      const ctx = new CliContext();
+      try {
+        const client = await ctx.temporal();
+        const input: IngestInput = { dataset, source: opts.source, dryRun: opts.dryRun, definition };
+        let handle: WorkflowHandleWithFirstExecutionRunId;
+        try {
+          handle = await client.workflow.start("ingestDataset", {
+            workflowId: ingestWorkflowId(dataset),
+            taskQueue: ctx.config.taskQueue,
+            args: [input],
+            workflowIdConflictPolicy: "FAIL",
+            workflowIdReusePolicy: "ALLOW_DUPLICATE",
+          });
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          const desc = await client.workflow.getHandle(ingestWorkflowId(dataset)).describe().catch(() => null);
+          throw new DatasetBusyError(busyMessage(dataset, desc ? { workflowId: desc.workflowId, runId: desc.runId } : null));
+        }
+        const runId = handle.firstExecutionRunId;
+        const link = runUrl(ctx.config.uiUrl, ctx.config.temporal.namespace, handle.workflowId, runId);
+        if (!opts.wait) {
+          if (opts.json) return sayJson({ dataset, workflowId: handle.workflowId, runId, url: link });
+          return say(`started ${handle.workflowId} run ${runId}\nfollow it with "tidemark status ${dataset}" or ${link}`);
+        }
+        let result: IngestResult;
+        try {
+          result = await follow(handle, Boolean(opts.json));
+        } catch (err) {
+          if (err instanceof WorkflowFailedError) throw new IngestFailedError(`Ingest of ${dataset} failed: ${rootFailure(err).message}`);
+          throw err;
+        }
+        if (opts.json) return sayJson({ ...result, url: link });
+        const what = { published: `published version ${result.version}`, unchanged: "source unchanged; nothing published", "no-changes": "no row changed; nothing published", "dry-run": `dry run of version ${result.version}: nothing written` }[result.status];
+        say(`${dataset}: ${what} (${formatCounts(result)})`);
+        if (result.quarantined) say(`${result.quarantined.rows} bad rows quarantined in ${result.quarantined.report}`);
+        say(link);
+      } finally {
+        await ctx.close();
+      }
+    });
+}

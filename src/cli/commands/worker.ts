@@ -1,0 +1,42 @@
+import type { Command } from "commander";
+import { connectClient, connectWorker, runtimeConfig } from "../../config/runtime";
+import { openStore } from "../../store/open";
+import { createTidemarkWorker } from "../../worker/worker";
+import { TemporalUnreachableError } from "../client";
+import { say } from "../output";
+import { waitForSignal } from "../signals";
+
+/** `tidemark worker`: runs all Tidemark workflows and activities for `TEMPORAL_ADDRESS` until SIGINT/SIGTERM. */
+export function registerWorker(program: Command): void {
+  program
+    .command("worker")
+    .description("run a worker for TEMPORAL_ADDRESS (task queue TIDEMARK_TASK_QUEUE, store TIDEMARK_STORE) until interrupted")
+    .action(async () => {
+      const config = runtimeConfig();
+      const store = openStore(config.storeUrl);
+      const { address, namespace } = config.temporal;
+      let connection;
+      let client;
+      try {
+        connection = await connectWorker(config.temporal);
+        client = await connectClient(config.temporal);
+      } catch (err) {
+        await connection?.close().catch(() => {});
+        throw new TemporalUnreachableError(`Temporal is not reachable at ${address} (${(err as Error).message}); start it with "tidemark dev" or set TEMPORAL_ADDRESS.`);
+      }
+      const signals = waitForSignal();
+      try {
+        const worker = await createTidemarkWorker({ connection, namespace, store, datasetsDir: config.datasetsDir, client, taskQueue: config.taskQueue });
+        const running = worker.run();
+        say(`worker polling task queue ${config.taskQueue} on ${address} namespace ${namespace}, store ${store.url}, definitions ${config.datasetsDir}`);
+        await Promise.race([signals.received, running]);
+        if (worker.getState() === "RUNNING") worker.shutdown();
+        await running;
+        say("worker stopped.");
+      } finally {
+        signals.dispose();
+        await client.connection.close().catch(() => {});
+        await connection.close().catch(() => {});
+      }
+    });
+}

@@ -1,0 +1,165 @@
+import { fileURLToPath } from "node:url";
+import { readManifest, readPointer } from "../../activities/base";
+import { NotFoundError, TidemarkError } from "../errors";
+import { DatasetLayout, parseMonthLabel } from "../layout";
+import type { Pointer, VersionManifest } from "../manifest/schema";
+import type { ObjectStore } from "../store/types";
+import { isVersionId } from "../version-id";
+import { UsageError } from "./output";
+
+/** The dataset has no published version. */
+export class NotPublishedError extends TidemarkError {}
+
+/** A requested version does not exist. */
+export class VersionNotFoundError extends TidemarkError {}
+
+/** A version's parent manifest is missing: the chain is broken. */
+export class BrokenChainError extends TidemarkError {}
+
+/** A version of a dataset as a reader sees it: its manifest, and the pointer when it is the current one. */
+export interface VersionView {
+  dataset: string;
+  manifest: VersionManifest;
+  pointer: Pointer | null;
+  isCurrent: boolean;
+}
+
+/** The pointer of `dataset`, or a clear error when it was never published. */
+export async function requirePointer(store: ObjectStore, dataset: string): Promise<Pointer> {
+  const current = await readPointer(store, dataset);
+  if (!current) {
+    throw new NotPublishedError(`Dataset ${dataset} has no published version in ${store.url}; ingest it with "tidemark ingest ${dataset}" or check TIDEMARK_STORE.`);
+  }
+  return current.pointer;
+}
+
+/** Checks a `--version` argument before it becomes part of an object key. */
+export function checkVersionArg(version: string): string {
+  if (!isVersionId(version)) {
+    throw new UsageError(`--version ${JSON.stringify(version)} is not a version id like 20261122T103000123Z-3f9c2a1b; list them with "tidemark versions <dataset>".`);
+  }
+  return version;
+}
+
+/** Reads the manifest of `version`, or of the current version when omitted. */
+export async function loadVersion(store: ObjectStore, dataset: string, version?: string): Promise<VersionView> {
+  const pointer = await requirePointer(store, dataset);
+  if (version === undefined || version === pointer.current_version) {
+    return { dataset, manifest: await readManifest(store, dataset, pointer.manifest), pointer, isCurrent: true };
+  }
+  const layout = new DatasetLayout(dataset);
+  try {
+    return { dataset, manifest: await readManifest(store, dataset, layout.versionManifest(checkVersionArg(version))), pointer, isCurrent: false };
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    throw new VersionNotFoundError(`Dataset ${dataset} has no version ${version}; list its versions with "tidemark versions ${dataset}".`);
+  }
+}
+
+/** Walks the version chain from the current version through `parent_version`, newest first. */
+export async function* versionChain(store: ObjectStore, dataset: string): AsyncGenerator<VersionManifest> {
+  const pointer = await requirePointer(store, dataset);
+  const layout = new DatasetLayout(dataset);
+  let path: string | null = pointer.manifest;
+  let child: string | null = null;
+  const seen = new Set<string>();
+  while (path) {
+    let manifest: VersionManifest;
+    try {
+      manifest = await readManifest(store, dataset, path);
+    } catch (err) {
+      if (!(err instanceof NotFoundError) || child === null) throw err;
+      throw new BrokenChainError(`The version chain of ${dataset} is broken: ${child} names parent ${path} which does not exist; run "tidemark verify ${dataset}".`);
+    }
+    if (seen.has(manifest.version)) {
+      throw new BrokenChainError(`The version chain of ${dataset} loops at ${manifest.version}; run "tidemark verify ${dataset}".`);
+    }
+    seen.add(manifest.version);
+    yield manifest;
+    child = manifest.version;
+    path = manifest.parent_version ? layout.versionManifest(manifest.parent_version) : null;
+  }
+}
+
+/** One file of a version, with the URI a query engine opens it by. */
+export interface VersionFile {
+  kind: "projection" | "events";
+  month: string;
+  path: string;
+  uri: string;
+  rows: number;
+  bytes?: number;
+}
+
+/** Where the store keeps `key`, as DuckDB and pyarrow name it: an absolute path for file:// stores, the s3:// URI otherwise. */
+export function objectUri(store: ObjectStore, key: string): string {
+  if (store.url.startsWith("file://")) return `${fileURLToPath(store.url).replace(/\/+$/, "")}/${key}`;
+  return `${store.url.replace(/\/+$/, "")}/${key}`;
+}
+
+/** The projection name to read: the requested one, `latest`, or the manifest's only one. */
+export function pickProjection(manifest: VersionManifest, requested?: string): string {
+  const names = Object.keys(manifest.projections);
+  if (requested !== undefined) {
+    if (!names.includes(requested)) {
+      throw new UsageError(`Version ${manifest.version} has no projection ${JSON.stringify(requested)}; it has ${names.join(", ") || "none"}.`);
+    }
+    return requested;
+  }
+  if (names.includes("latest") || names.length === 0) return "latest";
+  return names[0];
+}
+
+/** Checks a `--month` argument. */
+export function checkMonthArg(month: string): string {
+  if (parseMonthLabel(month) === undefined) throw new UsageError(`--month ${JSON.stringify(month)} is not a month; use YYYY-MM, e.g. 2025-01.`);
+  return month;
+}
+
+/** Projection month files of a version, oldest month first, optionally one month only. */
+export function projectionFiles(store: ObjectStore, view: VersionView, projection: string, month?: string): VersionFile[] {
+  const layout = new DatasetLayout(view.dataset);
+  const months = view.manifest.projections[projection] ?? {};
+  return Object.keys(months)
+    .filter((m) => month === undefined || m === month)
+    .sort()
+    .map((m) => ({ kind: "projection", month: m, path: months[m].path, uri: objectUri(store, layout.key(months[m].path)), rows: months[m].rows, bytes: months[m].bytes }));
+}
+
+/** Event files written by a version (its change events only), oldest month first. */
+export function eventFiles(store: ObjectStore, view: VersionView, month?: string): VersionFile[] {
+  const layout = new DatasetLayout(view.dataset);
+  return view.manifest.events
+    .filter((e) => month === undefined || e.month === month)
+    .sort((a, b) => (a.month === b.month ? a.path.localeCompare(b.path) : a.month.localeCompare(b.month)))
+    .map((e) => ({ kind: "events", month: e.month, path: e.path, uri: objectUri(store, layout.key(e.path)), rows: e.rows, bytes: e.bytes }));
+}
+
+function shellDoubleQuoted(text: string): string {
+  return `"${text.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+}
+
+function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** The S3 setup DuckDB needs for s3:// URIs (credential chain, plus a custom endpoint when one is configured). */
+function duckdbS3Secret(env: NodeJS.ProcessEnv): string {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
+  const parts = ["TYPE s3", "PROVIDER credential_chain"];
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (region) parts.push(`REGION ${sqlString(region)}`);
+  if (endpoint) {
+    const url = new URL(endpoint);
+    parts.push(`ENDPOINT ${sqlString(url.host)}`, "URL_STYLE 'path'");
+    if (url.protocol === "http:") parts.push("USE_SSL false");
+  }
+  return `CREATE SECRET (${parts.join(", ")}); `;
+}
+
+/** A shell command that reads `files` with the DuckDB CLI. */
+export function duckdbCommand(files: VersionFile[], env: NodeJS.ProcessEnv = process.env): string {
+  const list = files.map((f) => sqlString(f.uri)).join(", ");
+  const setup = files.some((f) => f.uri.startsWith("s3://")) ? duckdbS3Secret(env) : "";
+  return `duckdb -c ${shellDoubleQuoted(`${setup}SELECT * FROM read_parquet([${list}])`)}`;
+}

@@ -1,0 +1,95 @@
+import { DataType, type Field, type RecordBatch, type Table, TimeUnit, type Timestamp, type Vector } from "apache-arrow";
+
+/** A cell as text output shows it: strings, numbers, booleans or null. */
+export type Cell = string | number | boolean | null;
+
+function isoDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function isoTimestamp(raw: bigint, unit: TimeUnit): string {
+  const perMs = { [TimeUnit.SECOND]: 0n, [TimeUnit.MILLISECOND]: 1n, [TimeUnit.MICROSECOND]: 1000n, [TimeUnit.NANOSECOND]: 1_000_000n }[unit];
+  if (perMs === 0n) return new Date(Number(raw) * 1000).toISOString();
+  const ms = raw / perMs - (raw % perMs < 0n ? 1n : 0n);
+  const rest = raw - ms * perMs;
+  const base = new Date(Number(ms)).toISOString();
+  if (rest === 0n) return base;
+  const digits = perMs === 1000n ? 3 : 6;
+  return `${base.slice(0, -1)}${rest.toString().padStart(digits, "0")}Z`;
+}
+
+/** Reads cell `i` of a column of one record batch, dates as YYYY-MM-DD, timestamps as ISO-8601 UTC, 64-bit integers exactly. */
+export function cellReader(vector: Vector, field: Field): (i: number) => Cell {
+  const type = field.type;
+  const data = vector.data[0];
+  if (DataType.isDate(type)) {
+    return (i) => (vector.isValid(i) ? isoDate(vector.get(i) as number) : null);
+  }
+  if (DataType.isTimestamp(type)) {
+    const values = data.values as BigInt64Array;
+    const unit = (type as Timestamp).unit;
+    return (i) => (vector.isValid(i) ? isoTimestamp(values[i], unit) : null);
+  }
+  return (i) => {
+    if (!vector.isValid(i)) return null;
+    const v = vector.get(i) as unknown;
+    if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    if (typeof v === "number" || typeof v === "boolean" || typeof v === "string") return v;
+    if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
+    return v == null ? null : String(v);
+  };
+}
+
+/** Rows of a record batch as arrays of cells, in column order. */
+export function* batchRows(batch: RecordBatch): Generator<Cell[]> {
+  const readers = batch.schema.fields.map((f, c) => cellReader(batch.getChildAt(c)!, f));
+  for (let i = 0; i < batch.numRows; i++) yield readers.map((read) => read(i));
+}
+
+/** Rows of a table as objects keyed by column name. */
+export function tableObjects(table: Table, limit = Infinity): Record<string, Cell>[] {
+  const names = table.schema.fields.map((f) => f.name);
+  const out: Record<string, Cell>[] = [];
+  for (const batch of table.batches) {
+    for (const row of batchRows(batch)) {
+      if (out.length >= limit) return out;
+      out.push(Object.fromEntries(names.map((n, c) => [n, row[c]])));
+    }
+  }
+  return out;
+}
+
+/** One CSV field (RFC 4180): quoted when it holds a delimiter, quote, line break or edge whitespace; null is empty. */
+export function csvField(cell: Cell): string {
+  if (cell === null) return "";
+  const text = String(cell);
+  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One CSV line ending in CRLF-free "\n". */
+export function csvLine(cells: Cell[]): string {
+  return `${cells.map(csvField).join(",")}\n`;
+}
+
+/** One NDJSON line; non-finite doubles become null. */
+export function jsonLine(names: string[], cells: Cell[]): string {
+  const obj: Record<string, Cell> = {};
+  names.forEach((n, c) => {
+    const v = cells[c];
+    obj[n] = typeof v === "number" && !Number.isFinite(v) ? null : v;
+  });
+  return `${JSON.stringify(obj)}\n`;
+}
+
+/** Lays out rows as aligned text columns under a header; numbers are right-aligned. */
+export function textTable(header: string[], rows: Cell[][]): string {
+  const text = rows.map((r) => r.map((c) => (c === null ? "" : typeof c === "number" ? c.toLocaleString("en-US", { maximumFractionDigits: 6 }) : String(c))));
+  const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => typeof r[c] === "number" || r[c] === null));
+  const widths = header.map((h, c) => Math.max(h.length, ...text.map((r) => r[c].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (numeric[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...text.map(line)].join("\n");
+}

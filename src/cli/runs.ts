@@ -1,0 +1,96 @@
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from "@temporalio/client";
+import { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/common";
+import type { IngestProgress, IngestResult } from "../contracts";
+import { ingestWorkflowId } from "../one-writer";
+import { rootFailure } from "./failure";
+
+/** `TidemarkDataset` (Keyword): the dataset a run works on. */
+export const DATASET_KEY = defineSearchAttributeKey("TidemarkDataset", SearchAttributeType.KEYWORD);
+/** `TidemarkVersion` (Keyword): the version a run publishes. */
+export const VERSION_KEY = defineSearchAttributeKey("TidemarkVersion", SearchAttributeType.KEYWORD);
+
+/** One ingest run of a dataset as `status` reports it. */
+export interface RunSummary {
+  workflowId: string;
+  runId: string;
+  status: string;
+  startedAt: string;
+  closedAt: string | null;
+  version: string | null;
+  /** `direct` for runs started under the canonical id, `schedule` for runs a Schedule started (the delegating parent and its child). */
+  trigger: "direct" | "schedule";
+  /** What the run did: the ingest status and counts, or why it failed. */
+  outcome: string;
+  result?: IngestResult;
+}
+
+function triggerOf(info: WorkflowExecutionInfo, canonical: string): RunSummary["trigger"] {
+  const parent = info.parentExecution?.workflowId;
+  return info.workflowId !== canonical || (parent !== undefined && parent.startsWith(`${canonical}-`)) ? "schedule" : "direct";
+}
+
+/** A one-line description of an ingest result. */
+export function describeResult(r: IngestResult): string {
+  const c = r.counts;
+  const counts = `+${c.inserted} ~${c.updated} -${c.deleted}, ${c.rowsTotal} rows`;
+  return { published: `published (${counts})`, unchanged: "source unchanged", "no-changes": "no row changed", "dry-run": `dry run (${counts})` }[r.status] ?? r.status;
+}
+
+async function outcomeOf(client: Client, info: WorkflowExecutionInfo): Promise<{ outcome: string; result?: IngestResult }> {
+  const status = info.status.name;
+  if (status === "RUNNING") return { outcome: "running" };
+  if (status !== "COMPLETED" && status !== "FAILED") return { outcome: status.toLowerCase().replaceAll("_", " ") };
+  try {
+    const result = (await client.workflow.getHandle(info.workflowId, info.runId, { followRuns: false }).result()) as IngestResult;
+    return { outcome: describeResult(result), result };
+  } catch (err) {
+    return { outcome: `failed: ${rootFailure(err).message}` };
+  }
+}
+
+/**
+ * The latest ingest runs of a dataset (search attribute `TidemarkDataset`), newest first. The
+ * delegating parent of a scheduled run is left out when it merely mirrors its child.
+ */
+export async function recentRuns(client: Client, dataset: string, limit = 5): Promise<RunSummary[]> {
+  const canonical = ingestWorkflowId(dataset);
+  const picked: WorkflowExecutionInfo[] = [];
+  for await (const info of client.workflow.list({ query: `TidemarkDataset = '${dataset}'`, pageSize: 50 })) {
+    const mirror = info.workflowId !== canonical && ["COMPLETED", "RUNNING", "CANCELED"].includes(info.status.name);
+    if (!mirror) picked.push(info);
+    if (picked.length >= limit) break;
+  }
+  return Promise.all(
+    picked.map(async (info) => ({
+      workflowId: info.workflowId,
+      runId: info.runId,
+      status: info.status.name,
+      startedAt: info.startTime.toISOString(),
+      closedAt: info.closeTime?.toISOString() ?? null,
+      version: info.typedSearchAttributes.get(VERSION_KEY) ?? null,
+      trigger: triggerOf(info, canonical),
+      ...(await outcomeOf(client, info)),
+    })),
+  );
+}
+
+/** The run holding a dataset's canonical ingest id, when one is executing, with its latest progress if a worker answers within `queryTimeoutMs`. */
+export async function runningIngest(
+  client: Client,
+  dataset: string,
+  queryTimeoutMs = 3000,
+): Promise<{ workflowId: string; runId: string; startedAt: string; progress: IngestProgress | null } | null> {
+  const handle = client.workflow.getHandle(ingestWorkflowId(dataset));
+  let desc;
+  try {
+    desc = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+  if (desc.status.name !== "RUNNING") return null;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), queryTimeoutMs)));
+  const progress = await Promise.race([handle.query<IngestProgress>("progress").catch(() => null), timeout]).finally(() => clearTimeout(timer));
+  return { workflowId: desc.workflowId, runId: desc.runId, startedAt: desc.startTime.toISOString(), progress };
+}

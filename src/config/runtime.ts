@@ -1,0 +1,66 @@
+import { Client, Connection } from "@temporalio/client";
+import { NativeConnection } from "@temporalio/worker";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+/** Connection settings of a Temporal frontend, following Temporal's own environment conventions. */
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  apiKey?: string;
+  tls?: { clientCertPair?: { crt: Buffer; key: Buffer }; serverRootCACertificate?: Buffer };
+}
+
+/** Where Tidemark keeps data and definitions and which Temporal it talks to. */
+export interface RuntimeConfig {
+  /** `file:///abs/dir` or `s3://bucket/prefix`. */
+  storeUrl: string;
+  datasetsDir: string;
+  temporal: TemporalSettings;
+  /** Base URL of the Temporal Web UI, for links. */
+  uiUrl: string;
+  /** Task queue of Tidemark's workers (`TIDEMARK_TASK_QUEUE`, default `tidemark`). */
+  taskQueue: string;
+}
+
+/** Reads `TIDEMARK_STORE`, `TIDEMARK_DATASETS`, `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS_*`. */
+export function runtimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const rawStore = env.TIDEMARK_STORE || "file://./data";
+  const storeUrl = rawStore.startsWith("file://.") ? pathToFileURL(resolve(rawStore.slice("file://".length))).toString() : rawStore;
+  const tlsWanted = env.TEMPORAL_TLS === "true" || Boolean(env.TEMPORAL_TLS_CERT || env.TEMPORAL_API_KEY);
+  const tls = tlsWanted
+    ? {
+        clientCertPair: env.TEMPORAL_TLS_CERT && env.TEMPORAL_TLS_KEY ? { crt: readFileSync(env.TEMPORAL_TLS_CERT), key: readFileSync(env.TEMPORAL_TLS_KEY) } : undefined,
+        serverRootCACertificate: env.TEMPORAL_TLS_CA ? readFileSync(env.TEMPORAL_TLS_CA) : undefined,
+      }
+    : undefined;
+  return {
+    storeUrl,
+    datasetsDir: resolve(env.TIDEMARK_DATASETS || "./datasets"),
+    temporal: {
+      address: env.TEMPORAL_ADDRESS || "127.0.0.1:7233",
+      namespace: env.TEMPORAL_NAMESPACE || "default",
+      apiKey: env.TEMPORAL_API_KEY || undefined,
+      tls,
+    },
+    uiUrl: (env.TIDEMARK_UI_URL || "http://127.0.0.1:8233").replace(/\/$/, ""),
+    taskQueue: env.TIDEMARK_TASK_QUEUE || "tidemark",
+  };
+}
+
+/** A Temporal client for the configured frontend. */
+export async function connectClient(settings: TemporalSettings): Promise<Client> {
+  const connection = await Connection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, connectTimeout: 5000 });
+  return new Client({ connection, namespace: settings.namespace });
+}
+
+/** A native connection for a worker. */
+export function connectWorker(settings: TemporalSettings): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey });
+}
+
+/** Link to a workflow run in the Temporal Web UI. */
+export function runUrl(uiUrl: string, namespace: string, workflowId: string, runId: string): string {
+  return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;
+}

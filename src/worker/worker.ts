@@ -1,0 +1,45 @@
+import type { Client } from "@temporalio/client";
+import { NativeConnection, Worker, type WorkflowBundleOption } from "@temporalio/worker";
+import { createActivities } from "../../activities";
+import type { SourceDeps } from "../sources/open";
+import type { ObjectStore } from "../store/types";
+import { workflowsPath } from "./workflows-path";
+
+/** The task queue every Tidemark workflow and activity runs on. */
+export const TASK_QUEUE = "tidemark";
+
+/** What a worker needs. Only this bootstrap creates store and S3 clients for activities. */
+export interface TidemarkWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  store: ObjectStore;
+  datasetsDir: string;
+  client?: Client;
+  sources?: SourceDeps;
+  taskQueue?: string;
+  /** A pre-built workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkflowBundleOption;
+  /** Fault-injection hook (tests only). */
+  faults?: (point: string) => void | Promise<void>;
+  /** Maximum concurrently executing activities. */
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+/** Creates a worker that runs all Tidemark workflows and activities. */
+export async function createTidemarkWorker(options: TidemarkWorkerOptions): Promise<Worker> {
+  const activities = createActivities({
+    store: options.store,
+    datasetsDir: options.datasetsDir,
+    sources: options.sources,
+    temporalClient: options.client ? () => options.client! : undefined,
+    faults: options.faults,
+  });
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
+    activities,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 4,
+  });
+}

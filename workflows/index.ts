@@ -1,0 +1,2 @@
+/** Every workflow the `tidemark` task queue runs. */
+export { ingestDataset, progressQuery } from "./ingest";

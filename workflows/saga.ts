@@ -1,0 +1,44 @@
+import { CancellationScope, log } from "@temporalio/workflow";
+
+/** A named compensation: the opposite of a step, registered before the step runs. */
+interface Compensation {
+  name: string;
+  run: () => Promise<unknown>;
+}
+
+/** Compensations registered newest-last and run newest-first in a non-cancellable scope. */
+export class Saga {
+  private readonly steps: Compensation[] = [];
+
+  /** Registers the opposite of a step before the step is called (a timed-out call may still have written). */
+  add(name: string, run: () => Promise<unknown>): void {
+    this.steps.push({ name, run });
+  }
+
+  /** Forgets every compensation: after the commit point there is no going back. */
+  clear(): void {
+    this.steps.length = 0;
+  }
+
+  /** How many compensations are registered. */
+  get size(): number {
+    return this.steps.length;
+  }
+
+  /** Runs every compensation newest-first, even if the workflow is being cancelled; keeps going past failures. */
+  async compensate(): Promise<string[]> {
+    const ran: string[] = [];
+    await CancellationScope.nonCancellable(async () => {
+      while (this.steps.length > 0) {
+        const step = this.steps.pop()!;
+        try {
+          await step.run();
+          ran.push(step.name);
+        } catch (err) {
+          log.error("compensation failed; gc will remove what it left", { compensation: step.name, error: String(err) });
+        }
+      }
+    });
+    return ran;
+  }
+}
