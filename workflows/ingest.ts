@@ -48,7 +48,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
   const dataset = input?.dataset;
   if (typeof dataset !== "string" || !DATASET_ID_RE.test(dataset)) {
     throw ApplicationFailure.nonRetryable(
-      `Dataset id ${JSON.stringify(dataset)} is invalid: use lowercase letters, digits, "_", "." and "-" (input {"dataset":"cb_series"}).`,
+      `Dataset id ${JSON.stringify(dataset)} is invalid: it must be lowercase letters, digits, "_", "." or "-" (e.g. input {"dataset":"cb_series"}).`,
       "InvalidDatasetIdError",
     );
   }

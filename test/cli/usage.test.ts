@@ -1,0 +1,64 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../../src/devstack/ports";
+import { runCli, tempStore } from "./helpers";
+
+const store = tempStore("usage");
+afterAll(() => store.cleanup());
+
+describe("usage errors exit 2", () => {
+  it.each([
+    [["no-such-command"]],
+    [["status"]],
+    [["read", "x", "--format", "xml"]],
+    [["read", "x", "--limit", "0"]],
+    [["read", "x", "--month", "2025-13"]],
+    [["files", "x", "--month", "January"]],
+    [["dev", "--port", "99999"]],
+    [["schedule", "create", "x", "--every", "soon"]],
+    [["status", "x", "--bogus"]],
+  ])("tidemark %j", async (args) => {
+    const run = await runCli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/error|expected|unknown|missing|invalid/i);
+  });
+
+  it("schedule create needs exactly one of --every and --cron", async () => {
+    const missing = await runCli(["schedule", "create", "x"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("Give exactly one of --every");
+    const both = await runCli(["schedule", "create", "x", "--every", "1h", "--cron", "0 6 * * *"]);
+    expect(both.code).toBe(2);
+  });
+
+  it("read --version rejects something that is not a version id", async () => {
+    const run = await runCli(["read", "x", "--version", "../../etc"], { TIDEMARK_STORE: store.url });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("is not a version id");
+  });
+});
+
+describe("an invalid dataset id is refused before any I/O", () => {
+  it.each([
+    ["status"],
+    ["versions"],
+    ["files"],
+    ["read"],
+    ["cancel"],
+    ["schedule", "create", "--every", "1h"],
+    ["schedule", "pause"],
+    ["schedule", "delete"],
+  ])("tidemark %s ../x", async (...command) => {
+    const deadPort = await freePort();
+    const missingStore = join(store.dir, "never-created");
+    const args = command[0] === "schedule" ? ["schedule", command[1], "../x", ...command.slice(2)] : [command[0], "../x"];
+    const started = Date.now();
+    const run = await runCli(args, { TIDEMARK_STORE: `file://${missingStore}`, TEMPORAL_ADDRESS: `127.0.0.1:${deadPort}` });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Dataset id "../x" is invalid');
+    expect(run.stderr).not.toMatch(/Temporal is not reachable|no published version/);
+    expect(existsSync(missingStore)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
