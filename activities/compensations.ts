@@ -11,7 +11,7 @@ async function deletePrefix(store: ObjectStore, prefix: string): Promise<number>
   return keys.length;
 }
 
-/** The opposite of every writing step. Each refuses to touch a version the pointer already names. */
+/** The opposite of every writing step. Each (but scratch removal) refuses to touch a version the pointer already names. */
 export function compensationActivities(deps: ActivityDeps) {
   const { store } = deps;
   async function unlessPublished(dataset: string, version: string, remove: (layout: DatasetLayout) => Promise<number>): Promise<number> {
@@ -20,9 +20,11 @@ export function compensationActivities(deps: ActivityDeps) {
     return remove(new DatasetLayout(dataset));
   }
   return {
-    /** Opposite of fetchSource/normalize: removes the run's scratch. */
-    deleteRunScratch: ({ dataset, version }: { dataset: string; version: string }) =>
-      unlessPublished(dataset, version, (l) => deletePrefix(store, l.key(l.runs(version)))),
+    /** Opposite of fetchSource/normalize, and the cleanup after publish: scratch is never referenced by a version. */
+    deleteRunScratch: ({ dataset, version }: { dataset: string; version: string }) => {
+      const l = new DatasetLayout(dataset);
+      return deletePrefix(store, l.key(l.runs(version)));
+    },
     /** Opposite of computeDelta's staged index. */
     deleteIndex: ({ dataset, version }: { dataset: string; version: string }) =>
       unlessPublished(dataset, version, (l) => deletePrefix(store, l.key(`index/${version}/`))),
@@ -47,7 +49,8 @@ export function compensationActivities(deps: ActivityDeps) {
     deleteVersionManifest: ({ dataset, version }: { dataset: string; version: string }) =>
       unlessPublished(dataset, version, async (l) => {
         await store.delete(l.key(l.versionManifest(version)));
-        return 1;
+        await store.delete(l.key(l.quarantine(version)));
+        return 2;
       }),
   };
 }

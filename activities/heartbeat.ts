@@ -22,6 +22,23 @@ export function heartbeater(everyMs = 2000): (details?: unknown) => void {
   };
 }
 
+/**
+ * Heartbeats every `everyMs` while `work` runs, even when it is blocked on I/O, so a cancellation
+ * reaches it promptly; `work` receives the activity's cancellation signal to abort its I/O.
+ */
+export async function withKeepAlive<T>(work: (signal: AbortSignal | undefined, note: (details: unknown) => void) => Promise<T>, everyMs = 3000): Promise<T> {
+  const ctx = activityContext();
+  let details: unknown;
+  const timer = ctx ? setInterval(() => ctx.heartbeat(details), everyMs) : undefined;
+  try {
+    return await work(ctx?.cancellationSignal, (d) => {
+      details = d;
+    });
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}
+
 /** Heartbeat details recorded by a previous attempt of this activity, if any. */
 export function previousHeartbeat<T>(): T | undefined {
   return activityContext()?.info.heartbeatDetails as T | undefined;

@@ -24,6 +24,8 @@ export interface PublishInput {
   run: { workflow_id: string; run_id: string };
   /** Workflow time of the publish, so every retry writes identical bytes. */
   createdAt: string;
+  /** Scratch report of quarantined rows, published next to the manifest. */
+  quarantined?: { rows: number; report: string };
 }
 
 /** Outcome of `publish`: published (now or by an earlier attempt), or lost to another writer. */
@@ -55,6 +57,7 @@ export function buildManifest(input: PublishInput, parent: VersionManifest | nul
     index: input.index,
     projections,
     totals: { rows_total: input.counts.rowsTotal, inserted: input.counts.inserted, updated: input.counts.updated, deleted: input.counts.deleted },
+    ...(input.quarantined ? { quarantine: { path: new DatasetLayout(input.dataset).quarantine(input.version), rows: input.quarantined.rows } } : {}),
   };
 }
 
@@ -65,6 +68,10 @@ export function publishActivities(deps: ActivityDeps) {
       const { store } = deps;
       const layout = new DatasetLayout(input.dataset);
       const parent = input.base ? await readManifest(store, input.dataset, input.base.manifest) : null;
+      if (input.quarantined) {
+        const report = await store.get(layout.key(input.quarantined.report));
+        await writeOnce(store, layout.key(layout.quarantine(input.version)), report.body);
+      }
       const manifestPath = layout.versionManifest(input.version);
       await writeOnce(store, layout.key(manifestPath), serializeJson(buildManifest(input, parent)));
       const pointer: Pointer = {

@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   ChildWorkflowFailure,
   ParentClosePolicy,
@@ -18,6 +19,7 @@ import type { DatasetDefinition } from "../src/definition";
 import type { ChangeCounts, IngestInput, IngestProgress, IngestResult } from "../src/contracts";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { DATASET_ID_RE, NON_RETRYABLE_ERROR_TYPES } from "../src/retry";
+import { DatasetLayout } from "../src/layout";
 import { makeVersionId } from "../src/version-id";
 import { Saga } from "./saga";
 
@@ -30,7 +32,12 @@ export const MAX_PUBLISH_ATTEMPTS = 5;
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] };
 
 const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
-const long = proxyActivities<IngestActivities>({ startToCloseTimeout: "2h", heartbeatTimeout: "15s", retry });
+const long = proxyActivities<IngestActivities>({
+  startToCloseTimeout: "2h",
+  heartbeatTimeout: "15s",
+  retry,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
 const notifier = proxyActivities<IngestActivities>({
   startToCloseTimeout: "1m",
   retry: { ...retry, maximumAttempts: 8, nonRetryableErrorTypes: [] },
@@ -83,6 +90,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
     progress.step = "normalize";
     const normalized = await long.normalize({ dataset, version, definition, source });
     progress.rows = normalized.rows;
+    const planned = saga.size;
 
     for (let attempt = 1; ; attempt++) {
       progress.attempt = attempt;
@@ -109,7 +117,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
       saga.add("deleteVersionManifest", () => quick.deleteVersionManifest({ dataset, version }));
       const outcome = await quick.publish({
         dataset, version, definition, base, source, events, index: delta.index, projections, counts: delta.counts,
-        run: { workflow_id: info.workflowId, run_id: info.runId }, createdAt: new Date().toISOString(),
+        run: { workflow_id: info.workflowId, run_id: info.runId }, createdAt: new Date().toISOString(), quarantined: normalized.quarantined,
       });
       if (outcome.status === "published") {
         published = true;
@@ -118,7 +126,9 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
         progress.step = "notify";
         await notify(dataset, version, base?.version ?? null, delta.counts, definition);
         progress.step = "done";
-        return { ...result("published", delta.counts, delta.months, attempt), quarantined: normalized.quarantined };
+        const layout = new DatasetLayout(dataset);
+        const quarantined = normalized.quarantined && { rows: normalized.quarantined.rows, report: layout.key(layout.quarantine(version)) };
+        return { ...result("published", delta.counts, delta.months, attempt), quarantined };
       }
       if (attempt >= MAX_PUBLISH_ATTEMPTS) {
         throw ApplicationFailure.nonRetryable(
@@ -128,8 +138,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
       }
       log.warn("pointer moved by another writer; re-planning on the new base", { dataset, version, current: outcome.currentVersion });
       progress.step = "compensating";
-      await saga.compensate();
-      saga.add("deleteRunScratch", () => quick.deleteRunScratch({ dataset, version }));
+      await saga.compensate(planned);
       base = await quick.readBase({ dataset });
     }
   } catch (err) {

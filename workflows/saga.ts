@@ -25,11 +25,14 @@ export class Saga {
     return this.steps.length;
   }
 
-  /** Runs every compensation newest-first, even if the workflow is being cancelled; keeps going past failures. */
-  async compensate(): Promise<string[]> {
+  /**
+   * Runs compensations newest-first, even if the workflow is being cancelled, keeping going past
+   * failures; with `keep`, the oldest `keep` compensations stay registered (undo back to a checkpoint).
+   */
+  async compensate(keep = 0): Promise<string[]> {
     const ran: string[] = [];
     await CancellationScope.nonCancellable(async () => {
-      while (this.steps.length > 0) {
+      while (this.steps.length > keep) {
         const step = this.steps.pop()!;
         try {
           await step.run();

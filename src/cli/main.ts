@@ -1,5 +1,15 @@
 import { Command, CommanderError } from "commander";
+import { registerCancel } from "./commands/cancel";
+import { registerDemo } from "./commands/demo";
+import { registerDev } from "./commands/dev";
+import { registerFiles } from "./commands/files";
+import { registerIngest } from "./commands/ingest";
+import { registerRead } from "./commands/read";
+import { registerSchedule } from "./commands/schedule";
+import { registerStatus } from "./commands/status";
 import { registerTools } from "./commands/tools";
+import { registerVersions } from "./commands/versions";
+import { registerWorker } from "./commands/worker";
 import { describeFailure, EXIT } from "./output";
 
 /** Builds the `tidemark` command tree. */
@@ -9,6 +19,16 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) })
     .showHelpAfterError('(run "tidemark --help" for usage)');
+  registerDev(program);
+  registerWorker(program);
+  registerIngest(program);
+  registerStatus(program);
+  registerVersions(program);
+  registerRead(program);
+  registerFiles(program);
+  registerCancel(program);
+  registerSchedule(program);
+  registerDemo(program);
   registerTools(program);
   return program;
 }

@@ -25,8 +25,8 @@ export interface RunSummary {
 }
 
 function triggerOf(info: WorkflowExecutionInfo, canonical: string): RunSummary["trigger"] {
-  const parent = info.parentExecution?.workflowId;
-  return info.workflowId !== canonical || (parent !== undefined && parent.startsWith(`${canonical}-`)) ? "schedule" : "direct";
+  const parent = info.parentExecution?.workflowId ?? undefined;
+  return info.workflowId !== canonical || (parent != null && parent.startsWith(`${canonical}-`)) ? "schedule" : "direct";
 }
 
 /** A one-line description of an ingest result. */
@@ -56,7 +56,7 @@ export async function recentRuns(client: Client, dataset: string, limit = 5): Pr
   const canonical = ingestWorkflowId(dataset);
   const picked: WorkflowExecutionInfo[] = [];
   for await (const info of client.workflow.list({ query: `TidemarkDataset = '${dataset}'`, pageSize: 50 })) {
-    const mirror = info.workflowId !== canonical && ["COMPLETED", "RUNNING", "CANCELED"].includes(info.status.name);
+    const mirror = info.workflowId !== canonical && ["COMPLETED", "RUNNING", "CANCELLED"].includes(info.status.name);
     if (!mirror) picked.push(info);
     if (picked.length >= limit) break;
   }

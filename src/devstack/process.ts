@@ -11,13 +11,22 @@ export interface ManagedProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Spawns `command`, keeping a rolling tail of its output; `inherit` echoes it to our stderr. */
+/**
+ * Spawns `command`, keeping a rolling tail of its output; `inherit` echoes it to our stderr.
+ * `detached` puts it in its own process group, so a Ctrl-C in the terminal reaches only us and we
+ * stop it in order; it is still killed when this process exits.
+ */
 export function startProcess(
   command: string,
   args: string[],
-  { env, inherit = false, name }: { env?: NodeJS.ProcessEnv; inherit?: boolean; name: string },
+  { env, inherit = false, name, detached = false }: { env?: NodeJS.ProcessEnv; inherit?: boolean; name: string; detached?: boolean },
 ): ManagedProcess {
-  const child = spawn(command, args, { env: env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, { env: env ?? process.env, stdio: ["ignore", "pipe", "pipe"], detached });
+  if (detached) {
+    const killOnExit = () => child.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    child.once("exit", () => process.off("exit", killOnExit));
+  }
   const lines: string[] = [];
   let exitReason: string | undefined;
   const collect = (chunk: Buffer) => {

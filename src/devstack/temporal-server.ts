@@ -16,8 +16,12 @@ export interface TemporalDevServerOptions {
   /** SQLite file for persistence across restarts; in-memory when omitted. */
   dbFilename?: string;
   namespace?: string;
+  /** More namespaces to create at launch. */
+  extraNamespaces?: string[];
   /** Echo the server's output to stderr. */
   inherit?: boolean;
+  /** Run the server in its own process group (see `startProcess`). */
+  detached?: boolean;
   startTimeoutMs?: number;
 }
 
@@ -38,8 +42,9 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   const args = ["server", "start-dev", "--ip", "127.0.0.1", "--port", String(port), "--namespace", namespace, "--log-level", "warn"];
   args.push(...(uiPort === undefined ? ["--headless"] : ["--ui-port", String(uiPort), "--ui-ip", "127.0.0.1"]));
   if (options.dbFilename) args.push("--db-filename", options.dbFilename);
+  for (const ns of options.extraNamespaces ?? []) args.push("--namespace", ns);
   for (const [name, type] of Object.entries(TIDEMARK_SEARCH_ATTRIBUTES)) args.push("--search-attribute", `${name}=${type}`);
-  const proc = startProcess(options.binary, args, { name: "Temporal dev server", inherit: options.inherit });
+  const proc = startProcess(options.binary, args, { name: "Temporal dev server", inherit: options.inherit, detached: options.detached });
   const address = `127.0.0.1:${port}`;
   try {
     await waitFor(

@@ -20,6 +20,8 @@ export interface SourceDeps {
   s3Client?: () => S3Client;
   /** Milliseconds to wait for an HTTP response's headers. */
   httpTimeoutMs?: number;
+  /** Aborts the request (activity cancellation). */
+  signal?: AbortSignal;
 }
 
 /** A URI with any userinfo removed, safe to log and to record in manifests. */
@@ -52,7 +54,8 @@ async function openHttp(uri: string, deps: SourceDeps): Promise<OpenedSource> {
   const shown = redactUri(uri);
   let res: Response;
   try {
-    res = await fetch(uri, { signal: AbortSignal.timeout(deps.httpTimeoutMs ?? 30_000), redirect: "follow" });
+    const timeout = AbortSignal.timeout(deps.httpTimeoutMs ?? 30_000);
+    res = await fetch(uri, { signal: deps.signal ? AbortSignal.any([timeout, deps.signal]) : timeout, redirect: "follow" });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
     throw new SourceUnavailableError(`Source ${shown} could not be reached (${cause}); it will be retried — check the URL and that the server is up.`);

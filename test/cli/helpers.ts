@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,8 +17,18 @@ export interface CliRun {
   stdoutBytes: Buffer;
 }
 
-/** Runs `tidemark <args>` in-process with `env` overlaid on process.env, capturing stdout and stderr. */
-export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+/** A CLI invocation still running: its output so far and its eventual result. */
+export interface RunningCli {
+  stdout(): string;
+  stderr(): string;
+  done: Promise<CliRun>;
+}
+
+/**
+ * Starts `tidemark <args>` in-process with `env` overlaid on process.env, capturing stdout and
+ * stderr until it returns. Do not start another CLI run while one is running.
+ */
+export function startCli(args: string[], env: Record<string, string | undefined> = {}): RunningCli {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const capture = (into: Buffer[]) => (chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -35,18 +45,26 @@ export async function runCli(args: string[], env: Record<string, string | undefi
   }
   const outSpy = vi.spyOn(process.stdout, "write").mockImplementation(capture(out) as never);
   const errSpy = vi.spyOn(process.stderr, "write").mockImplementation(capture(err) as never);
-  try {
-    const code = await main(["node", "tidemark", ...args]);
-    const stdoutBytes = Buffer.concat(out);
-    return { code, stdout: stdoutBytes.toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), stdoutBytes };
-  } finally {
-    outSpy.mockRestore();
-    errSpy.mockRestore();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
+  const done = (async () => {
+    try {
+      const code = await main(["node", "tidemark", ...args]);
+      const stdoutBytes = Buffer.concat(out);
+      return { code, stdout: stdoutBytes.toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), stdoutBytes };
+    } finally {
+      outSpy.mockRestore();
+      errSpy.mockRestore();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
-  }
+  })();
+  return { stdout: () => Buffer.concat(out).toString("utf8"), stderr: () => Buffer.concat(err).toString("utf8"), done };
+}
+
+/** Runs `tidemark <args>` in-process (see {@link startCli}) and waits for it. */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+  return startCli(args, env).done;
 }
 
 /** A temporary directory and its file:// URL; `cleanup` removes it. */
@@ -163,4 +181,26 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** Writes `<dir>/<id>.yaml`: a CSV dataset keyed by (series_id, obs_date), snapshot mode. */
+export function writeDefinition(dir: string, id: string, sourceUri: string): string {
+  const path = join(dir, `${id}.yaml`);
+  writeFileSync(
+    path,
+    [
+      `id: ${id}`,
+      `source: { uri: "${sourceUri}", format: csv }`,
+      "schema:",
+      "  columns:",
+      "    - { name: series_id, type: string }",
+      "    - { name: obs_date, type: date }",
+      "    - { name: value, type: double }",
+      "  key: [series_id, obs_date]",
+      "  partition_by: obs_date",
+      "mode: snapshot",
+      "",
+    ].join("\n"),
+  );
+  return path;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeParquet } from "../../src/parquet";
-import { openDuck, rows as duckRows } from "../parquet/duck";
+import { openDuck, rows as duckRows } from "../support/duck";
 import { services } from "../support/services";
 import { uniqueTaskQueue } from "../support/temporal";
 import { publishByHand, runCli, tempStore, type HandRow } from "./helpers";

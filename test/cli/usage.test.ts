@@ -21,7 +21,7 @@ describe("usage errors exit 2", () => {
   ])("tidemark %j", async (args) => {
     const run = await runCli(args);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/error|expected|unknown|missing|invalid/i);
+    expect(run.stderr).toMatch(/error|expected|unknown|missing|invalid|is not a/i);
   });
 
   it("schedule create needs exactly one of --every and --cron", async () => {
@@ -49,7 +49,7 @@ describe("an invalid dataset id is refused before any I/O", () => {
     ["schedule", "create", "--every", "1h"],
     ["schedule", "pause"],
     ["schedule", "delete"],
-  ])("tidemark %s ../x", async (...command) => {
+  ])("tidemark %s ../x", async (...command: string[]) => {
     const deadPort = await freePort();
     const missingStore = join(store.dir, "never-created");
     const args = command[0] === "schedule" ? ["schedule", command[1], "../x", ...command.slice(2)] : [command[0], "../x"];

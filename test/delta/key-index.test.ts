@@ -8,6 +8,7 @@ import {
   keyIndexToTable,
   loadKeyIndex,
   sortIdsByKey,
+  sortNearlySortedIds,
 } from "../../src/delta";
 import { hashToHex, hexToHash, hexesToHashes } from "../../src/hash";
 import { entries, h, index } from "./helpers";
@@ -75,6 +76,25 @@ describe("KeyIndex", () => {
       [A, h(1), 202501],
     ]);
     expect(entries(idx).map((e) => e[0])).toEqual([A, B, C]);
+  });
+
+  it("lists keys in order when probing wraps around the end of the table", () => {
+    const high = ["ff0000", "ff1111", "ff2222", "fe0000", "fd0000"].map((p) => p.padEnd(32, "0"));
+    const low = ["00", "01", "02"].map((p) => p.padEnd(32, "0"));
+    const idx = index([...high, ...low].map((k, i): [string, string, number] => [k, h(i), 202501]));
+    expect(idx.capacity).toBe(16);
+    expect(entries(idx).map((e) => e[0])).toEqual([...low, ...high].sort());
+    for (const k of [...high, ...low]) expect(idx.has(hexToHash(k))).toBe(true);
+  });
+
+  it("sorts nearly sorted and far-from-sorted id sets alike", () => {
+    const n = 3000;
+    const hexes = Array.from({ length: n }, (_, i) => i.toString(16).padStart(8, "0").repeat(4));
+    const words = hexesToHashes(hexes);
+    const reversed = Uint32Array.from({ length: n }, (_, i) => n - 1 - i);
+    expect(Array.from(sortNearlySortedIds(words, reversed), (i) => hexes[i])).toEqual([...hexes].sort());
+    const nearly = Uint32Array.from({ length: n }, (_, i) => (i % 2 === 0 && i + 1 < n ? i + 1 : i % 2 === 1 ? i - 1 : i));
+    expect(Array.from(sortNearlySortedIds(words, nearly), (i) => hexes[i])).toEqual([...hexes].sort());
   });
 
   it("sorts large id sets by key bytes (radix path)", () => {

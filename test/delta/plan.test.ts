@@ -57,6 +57,13 @@ describe("planDelta, upsert", () => {
     expect(entries(base)).toEqual(BASE);
   });
 
+  it("updates the base in place with consumeBase", () => {
+    const base = index(BASE);
+    const p = planDelta({ ...source(rows), base, mode: "upsert", duplicates: "error", consumeBase: true });
+    expect(p.nextIndex).toBe(base);
+    expect(entries(base).map((e) => e[0])).toEqual([K1, K2, K3, K4]);
+  });
+
   it("treats an empty source as no change", () => {
     const p = plan([], index(BASE), "upsert");
     expect(p.ops.length).toBe(0);

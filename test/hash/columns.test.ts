@@ -6,6 +6,7 @@ import {
   Float64,
   Int32,
   Int64,
+  LargeUtf8,
   RecordBatch,
   Table,
   TimestampMicrosecond,
@@ -99,6 +100,16 @@ describe("hashColumns", () => {
     expect(hexes(hashColumns(t, ["d", "dt"]))).toEqual(hexes(hashColumns(t, ["s", "dt"])));
     expect(hashToHex(hashColumns(t, ["s", "dt"]), 0)).toBe("3e6318450181325c0845616208456162"); // mmh3 of 0101000000 41 0500000000
     expect(hashToHex(hashColumns(t, ["s", "dt"]), 3)).toBe("01a1b44c45074b0e45074b0e45074b0e"); // mmh3 of 0100000000 00
+  });
+
+  it("encodes LargeUtf8 and dictionaries with null entries like plain strings", () => {
+    const values = ["x", null, "yz"];
+    const dictionary = vectorFromArray(["x", null, "yz"], new Utf8());
+    const dict = makeVector(makeData({ type: new Dictionary(new Utf8(), new Int32()), length: 3, nullCount: 0, data: new Int32Array([0, 1, 2]), dictionary }));
+    const t = new Table({ plain: vectorFromArray(values, new Utf8()), large: vectorFromArray(values, new LargeUtf8()), dict });
+    const plain = hexes(hashColumns(t, ["plain"]));
+    expect(hexes(hashColumns(t, ["large"]))).toEqual(plain);
+    expect(hexes(hashColumns(t, ["dict"]))).toEqual(plain);
   });
 
   it("canonicalizes -0 to 0 and every NaN to one NaN", () => {

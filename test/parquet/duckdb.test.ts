@@ -18,7 +18,7 @@ import {
   timestampColumn,
   utf8Column,
 } from "../../src/parquet";
-import { lit, openDuck, rows } from "./duck";
+import { lit, openDuck, rows } from "../support/duck";
 import { allTypesTable, readRow } from "./fixtures";
 
 let conn: DuckDBConnection;

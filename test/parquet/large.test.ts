@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { date32Column, decodeParquet, decodeParquetBatches, encodeParquet, float64Column, parquetMetadata, tableFrom, utf8Column } from "../../src/parquet";
-import { lit, openDuck, rows } from "./duck";
+import { lit, openDuck, rows } from "../support/duck";
 
 const N = 1_000_000;
 const SERIES = 5000;

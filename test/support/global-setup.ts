@@ -10,6 +10,9 @@ import type { TestServices } from "./services-types";
 
 const TEST_BUCKET = "tidemark-test";
 
+/** A second namespace, for a Tidemark deployment that acts as a writer outside ours. */
+export const OUTSIDE_NAMESPACE = "tidemark-outside";
+
 const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
 
 /**
@@ -24,7 +27,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let minio: MinioServer | undefined;
   try {
     [temporal, minio] = await Promise.all([
-      startTemporalDevServer({ binary: temporalBinary, uiPort: process.env.TIDEMARK_TEST_UI === "1" ? undefined : false }),
+      startTemporalDevServer({ binary: temporalBinary, extraNamespaces: [OUTSIDE_NAMESPACE], uiPort: process.env.TIDEMARK_TEST_UI === "1" ? undefined : false }),
       startMinio({ binary: minioBinary, dataDir, buckets: [TEST_BUCKET] }),
     ]);
   } catch (err) {

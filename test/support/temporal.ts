@@ -23,11 +23,11 @@ export function uniqueTaskQueue(label: string): string {
   return `tidemark-test-${label}-${randomUUID().slice(0, 8)}`;
 }
 
-/** A client of the test dev server. */
-export async function testClient(): Promise<Client> {
+/** A client of the test dev server (its default namespace unless `namespace` is given). */
+export async function testClient(namespace?: string): Promise<Client> {
   const { temporal } = services();
   const connection = await Connection.connect({ address: temporal.address });
-  return new Client({ connection, namespace: temporal.namespace });
+  return new Client({ connection, namespace: namespace ?? temporal.namespace });
 }
 
 /** Options of `startTestWorker`. */
@@ -37,6 +37,7 @@ export interface TestWorkerOptions {
   taskQueue: string;
   client?: Client;
   faults?: (point: string) => void | Promise<void>;
+  namespace?: string;
 }
 
 /** A running worker and how to stop it. */
@@ -52,7 +53,7 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<Runni
   const connection = await NativeConnection.connect({ address: temporal.address });
   const worker = await createTidemarkWorker({
     connection,
-    namespace: temporal.namespace,
+    namespace: options.namespace ?? temporal.namespace,
     store: options.store,
     datasetsDir: options.datasetsDir,
     taskQueue: options.taskQueue,

@@ -2,7 +2,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import type { Client } from "@temporalio/client";
 import { WorkflowFailedError } from "@temporalio/client";
 import { ApplicationFailure } from "@temporalio/common";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +12,7 @@ import { ingestWorkflowId } from "../../src/one-writer";
 import { FsObjectStore } from "../../src/store/fs";
 import { S3ObjectStore } from "../../src/store/s3";
 import type { ObjectStore } from "../../src/store/types";
-import { openDuck, rows as duckRows } from "../parquet/duck";
+import { readProjectionRows } from "./read-back";
 import { makeS3Client, services } from "../support/services";
 import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
 import { keyOf, monthlySeries, workspace, type SeriesRow } from "./ingest-fixtures";
@@ -32,24 +32,6 @@ async function listAll(store: ObjectStore, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   for await (const o of store.list(prefix)) keys.push(o.key);
   return keys;
-}
-
-/** Every live row of the current version, read by DuckDB from the projection files named by the manifest. */
-async function publishedRows(store: ObjectStore, dataset: string): Promise<SeriesRow[]> {
-  const root = `datasets/${dataset}/`;
-  const pointer = parsePointer((await store.get(`${root}current/manifest.json`)).body);
-  const manifest = parseVersionManifest((await store.get(root + pointer.manifest)).body);
-  const dir = mkdtempSync(join(tmpdir(), "tidemark-read-"));
-  const files = Object.values(manifest.projections.latest).map((f, i) => ({ f, local: join(dir, `m${i}.parquet`) }));
-  for (const { f, local } of files) writeFileSync(local, (await store.get(root + f.path)).body);
-  const duck = await openDuck();
-  try {
-    const list = files.map(({ local }) => `'${local}'`).join(",");
-    const out = await duckRows(duck.conn, `SELECT series_id, strftime(obs_date, '%Y-%m-%d') AS obs_date, value FROM read_parquet([${list}]) ORDER BY series_id, obs_date`);
-    return out.map((r) => ({ series_id: String(r.series_id), obs_date: String(r.obs_date), value: r.value === null ? null : Number(r.value) }));
-  } finally {
-    duck.close();
-  }
 }
 
 function sortRows(rows: SeriesRow[]): SeriesRow[] {
@@ -93,7 +75,8 @@ describe.each(backends)("ingestDataset end to end on the real dev server [$name 
     expect(result.parentVersion).toBeNull();
     expect(result.counts).toMatchObject({ inserted: 36, updated: 0, deleted: 0, rowsTotal: 36 });
     expect(result.months).toHaveLength(12);
-    expect(await publishedRows(backend.store, dataset)).toEqual(sortRows(v1));
+    expect(await readProjectionRows(backend.store, dataset)).toEqual(sortRows(v1));
+    expect(await listAll(backend.store, `datasets/${dataset}/runs/`)).toEqual([]);
   });
 
   it("publishes a revision: updates, inserts and snapshot deletes, row by row", async () => {
@@ -108,7 +91,7 @@ describe.each(backends)("ingestDataset end to end on the real dev server [$name 
     const result = await ingest();
     expect(result).toMatchObject({ status: "published", parentVersion: before.current_version });
     expect(result.counts).toMatchObject({ inserted: 3, updated: 3, deleted: 3, rowsTotal: 36 });
-    expect(await publishedRows(backend.store, dataset)).toEqual(sortRows([...expected.values()]));
+    expect(await readProjectionRows(backend.store, dataset)).toEqual(sortRows([...expected.values()]));
     const manifest = parseVersionManifest((await backend.store.get(`datasets/${dataset}/events/${result.version}/manifest.json`)).body);
     expect(manifest.parent_version).toBe(before.current_version);
     expect(manifest.events.reduce((n, e) => n + e.rows, 0)).toBe(9);

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { validateDatasetId } from "../../definition";
 import { CliContext } from "../client";
-import { checkMonthArg, duckdbCommand, eventFiles, loadVersion, pickProjection, projectionFiles, type VersionFile } from "../dataset-view";
+import { checkMonthArg, checkVersionArg, duckdbCommand, eventFiles, loadVersion, pickProjection, projectionFiles, type VersionFile } from "../dataset-view";
 import type { ObjectStore } from "../../store/types";
 import { say, sayJson } from "../output";
 
@@ -47,7 +47,7 @@ export function registerFiles(program: Command): void {
     .command("files")
     .description("print the Parquet files of a version (absolute paths or s3:// URIs) and a DuckDB command that reads them")
     .argument("<dataset>", "dataset id")
-    .option("--version <version>", "a version id (default: the current version)")
+    .option("--version <version>", "a version id (default: the current version)", checkVersionArg)
     .option("--month <YYYY-MM>", "only this month", checkMonthArg)
     .option("--projection <name>", "projection to list (default: latest)")
     .option("--events", "also list the change-event files this version wrote")

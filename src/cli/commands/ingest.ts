@@ -32,7 +32,8 @@ async function resolveTarget(target: string): Promise<{ dataset: string; definit
   return { dataset: target };
 }
 
-async function follow(handle: WorkflowHandle, json: boolean): Promise<IngestResult> {
+/** Waits for an ingest run, showing its `progress` on stderr unless `json`. */
+export async function follow(handle: WorkflowHandle, json: boolean): Promise<IngestResult> {
   const line = new ProgressLine(!json && process.stderr.isTTY);
   let done = false;
   const poll = (async () => {

@@ -7,7 +7,7 @@ import { DatasetLayout } from "../../layout";
 import { decodeParquet, encodeParquet, utf8Column } from "../../parquet";
 import type { ObjectStore } from "../../store/types";
 import { CliContext } from "../client";
-import { checkMonthArg, loadVersion, pickProjection, projectionFiles, type VersionFile } from "../dataset-view";
+import { checkMonthArg, checkVersionArg, loadVersion, pickProjection, projectionFiles, type VersionFile } from "../dataset-view";
 import { parsePositiveInt } from "../options";
 import { UsageError } from "../output";
 import { batchRows, csvLine, jsonLine } from "../render";
@@ -114,7 +114,7 @@ export function registerRead(program: Command): void {
     .command("read")
     .description("write the rows of a version to stdout as CSV, NDJSON or Parquet (sorted by month, then key)")
     .argument("<dataset>", "dataset id")
-    .option("--version <version>", "a version id (default: the current version)")
+    .option("--version <version>", "a version id (default: the current version)", checkVersionArg)
     .option("--month <YYYY-MM>", "only this month", checkMonthArg)
     .option("--projection <name>", "projection to read (default: latest)")
     .addOption(new Option("--format <format>", "output format").choices(["csv", "json", "parquet"]).default("csv"))

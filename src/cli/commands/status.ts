@@ -26,6 +26,7 @@ export interface DatasetStatus {
     updated: number;
     deleted: number;
     months: number;
+    quarantined: { path: string; rows: number } | null;
     url: string | null;
   } | null;
   running: { workflowId: string; runId: string; startedAt: string; step: string | null; rows: number | null; url: string } | null;
@@ -57,6 +58,7 @@ export async function datasetStatus(ctx: CliContext, dataset: string, runsLimit 
           updated: manifest.totals.updated,
           deleted: manifest.totals.deleted,
           months: Object.keys(manifest.projections.latest ?? Object.values(manifest.projections)[0] ?? {}).length,
+          quarantined: manifest.quarantine ?? null,
           url: manifest.run.workflow_id && manifest.run.run_id ? link(manifest.run.workflow_id, manifest.run.run_id) : null,
         }
       : null;
@@ -89,6 +91,7 @@ function printStatus(s: DatasetStatus): void {
     const c = s.current;
     say(`  current   ${c.version}, published ${c.publishedAt}`);
     say(`            ${n(c.rowsTotal)} rows in ${c.months} months; this version inserted ${n(c.inserted)}, updated ${n(c.updated)}, deleted ${n(c.deleted)}`);
+    if (c.quarantined) say(`            ${n(c.quarantined.rows)} bad rows quarantined, reasons in ${c.quarantined.path}`);
     if (c.url) say(`            ${c.url}`);
   } else {
     say(`  current   none: never published (ingest it with "tidemark ingest ${s.dataset}")`);
@@ -111,7 +114,7 @@ function printStatus(s: DatasetStatus): void {
   say("  recent runs");
   const table = textTable(
     ["STARTED", "STATUS", "VIA", "VERSION", "OUTCOME"],
-    s.runs.map((r) => [r.startedAt, r.status, r.trigger, r.version ?? "", r.outcome]),
+    s.runs.map((r) => [r.startedAt, r.status, r.trigger, r.status === "RUNNING" || r.result?.status === "published" ? (r.version ?? "") : "", r.outcome]),
   );
   for (const line of table.split("\n")) say(`    ${line}`);
   say(`  latest run ${s.runs[0].url}`);

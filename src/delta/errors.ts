@@ -1,0 +1,41 @@
+/** Typed, non-retryable errors of delta planning. */
+import { TidemarkError } from "../errors";
+
+/** The source has the same key on more than one row and the dataset's policy is `duplicates: error`. */
+export class DuplicateKeyError extends TidemarkError {
+  constructor(
+    /** The duplicated key, rendered by the caller (e.g. `series_id=A, obs_date=2025-01-01`). */
+    readonly key: string,
+    /** 0-based source rows of the key's first two occurrences. */
+    readonly rows: readonly [number, number],
+    /** How many rows carry this key in all. */
+    readonly occurrences: number,
+    /** How many other distinct keys are duplicated too. */
+    readonly otherKeys: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Append mode received a key that the base version already holds. */
+export class AppendKeyExistsError extends TidemarkError {
+  constructor(
+    /** The first existing key, rendered by the caller. */
+    readonly key: string,
+    /** 0-based source row of that key. */
+    readonly row: number,
+    /** How many source keys exist already, this one included. */
+    readonly count: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An index file or chunk is malformed: wrong columns, nulls, repeated or unsorted keys. */
+export class IndexFormatError extends TidemarkError {
+  constructor(message: string) {
+    super(message);
+  }
+}

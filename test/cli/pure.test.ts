@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { duckdbCommand, objectUri, type VersionFile } from "../../src/cli/dataset-view";
+import { durationMs, formatDuration } from "../../src/cli/options";
+import { csvField, textTable } from "../../src/cli/render";
+import type { ObjectStore } from "../../src/store/types";
+
+const storeAt = (url: string) => ({ url }) as ObjectStore;
+const file = (uri: string): VersionFile => ({ kind: "projection", month: "2025-01", path: "p", uri, rows: 1 });
+
+describe("file URIs", () => {
+  it("are absolute paths for file:// stores and s3:// URIs for S3 stores", () => {
+    expect(objectUri(storeAt("file:///data/tm"), "datasets/x/a.parquet")).toBe("/data/tm/datasets/x/a.parquet");
+    expect(objectUri(storeAt("file:///data/with%20space/"), "datasets/x/a.parquet")).toBe("/data/with space/datasets/x/a.parquet");
+    expect(objectUri(storeAt("s3://bucket/prefix"), "datasets/x/a.parquet")).toBe("s3://bucket/prefix/datasets/x/a.parquet");
+    expect(objectUri(storeAt("s3://bucket/"), "datasets/x/a.parquet")).toBe("s3://bucket/datasets/x/a.parquet");
+  });
+
+  it("make a DuckDB command that survives the shell and SQL quoting", () => {
+    expect(duckdbCommand([file("/a/it's $HOME.parquet"), file("/b.parquet")], {})).toBe(
+      `duckdb -c "SELECT * FROM read_parquet(['/a/it''s \\$HOME.parquet', '/b.parquet'])"`,
+    );
+  });
+
+  it("set up S3 access for s3:// files, with a custom endpoint when one is configured", () => {
+    const cmd = duckdbCommand([file("s3://bucket/p/a.parquet")], { AWS_ENDPOINT_URL_S3: "http://127.0.0.1:9000", AWS_REGION: "eu-west-1" });
+    expect(cmd).toBe(
+      `duckdb -c "CREATE SECRET (TYPE s3, PROVIDER credential_chain, REGION 'eu-west-1', ENDPOINT '127.0.0.1:9000', URL_STYLE 'path', USE_SSL false); SELECT * FROM read_parquet(['s3://bucket/p/a.parquet'])"`,
+    );
+  });
+});
+
+describe("durations", () => {
+  it.each([
+    ["90s", 90_000],
+    ["10m", 600_000],
+    ["1h30m", 5_400_000],
+    ["7d", 604_800_000],
+    ["250ms", 250],
+  ])("%s", (text, ms) => {
+    expect(durationMs(text)).toBe(ms);
+    expect(durationMs(formatDuration(ms))).toBe(ms);
+  });
+
+  it.each(["", "1", "h", "1 h", "-1h", "0s", "1y"])("rejects %j", (text) => {
+    expect(durationMs(text)).toBeUndefined();
+  });
+});
+
+describe("text output", () => {
+  it("quotes CSV fields only when needed", () => {
+    expect(csvField(null)).toBe("");
+    expect(csvField("plain")).toBe("plain");
+    expect(csvField("a,b")).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField("two\nlines")).toBe('"two\nlines"');
+    expect(csvField(" padded")).toBe('" padded"');
+    expect(csvField(1.5)).toBe("1.5");
+  });
+
+  it("aligns table columns, numbers to the right", () => {
+    expect(textTable(["NAME", "ROWS"], [["a", 5], ["longer", 12345]])).toBe("NAME      ROWS\na            5\nlonger  12,345");
+  });
+});

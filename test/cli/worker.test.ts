@@ -1,0 +1,48 @@
+import type { Client } from "@temporalio/client";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import type { IngestResult } from "../../src/contracts";
+import { services } from "../support/services";
+import { testClient, uniqueTaskQueue } from "../support/temporal";
+import { eventually, startCli, tempStore, writeDefinition } from "./helpers";
+
+const work = tempStore("worker");
+let client: Client | undefined;
+afterAll(async () => {
+  await client?.connection.close();
+  work.cleanup();
+});
+
+describe("tidemark worker", () => {
+  it("logs one line, runs ingests for its task queue and stops cleanly on SIGTERM", { timeout: 120_000 }, async () => {
+    const { temporal } = services();
+    const taskQueue = uniqueTaskQueue("worker-cmd");
+    const datasets = join(work.dir, "datasets");
+    const storeDir = join(work.dir, "store");
+    mkdirSync(datasets);
+    mkdirSync(storeDir);
+    const source = join(work.dir, "s.csv");
+    writeFileSync(source, "series_id,obs_date,value\nA,2025-01-01,1\n");
+    writeDefinition(datasets, "by_worker", pathToFileURL(source).href);
+    const cli = startCli(["worker"], {
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: temporal.namespace,
+      TIDEMARK_TASK_QUEUE: taskQueue,
+      TIDEMARK_STORE: pathToFileURL(storeDir).href,
+      TIDEMARK_DATASETS: datasets,
+      AWS_SECRET_ACCESS_KEY: "must-not-be-logged",
+    });
+    const line = await eventually(async () => (cli.stdout().includes("worker polling") ? cli.stdout() : undefined), 60_000, "the worker's start line");
+    expect(line.trim()).toBe(`worker polling task queue ${taskQueue} on ${temporal.address} namespace ${temporal.namespace}, store ${pathToFileURL(storeDir).href}, definitions ${datasets}`);
+    client = await testClient();
+    const result = (await client.workflow.execute("ingestDataset", { workflowId: "tidemark/ingest/by_worker", taskQueue, args: [{ dataset: "by_worker" }] })) as IngestResult;
+    expect(result).toMatchObject({ status: "published", counts: { inserted: 1 } });
+    process.emit("SIGTERM" as never);
+    const run = await cli.done;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("worker stopped.");
+    expect(run.stdout + run.stderr).not.toContain("must-not-be-logged");
+  });
+});
