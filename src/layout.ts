@@ -43,6 +43,10 @@ export class DatasetLayout {
   versionManifest(version: string): string {
     return `events/${version}/manifest.json`;
   }
+  /** Report of the bad rows a version quarantined. */
+  quarantine(version: string): string {
+    return `events/${version}/quarantine.ndjson`;
+  }
   eventPart(version: string, month: number, part: number): string {
     return `events/${version}/data/${monthDir(month)}/part-${String(part).padStart(5, "0")}.parquet`;
   }

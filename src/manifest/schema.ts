@@ -56,6 +56,8 @@ export const VersionManifestSchema = z.object({
   index: z.array(z.object({ path: z.string(), rows: count, bytes: count.optional() })),
   projections: z.record(z.string(), z.record(z.string(), ProjectionMonthSchema)),
   totals: TotalsSchema,
+  /** Bad rows dropped under `on_bad_rows: quarantine` (Tidemark addition). */
+  quarantine: z.object({ path: z.string(), rows: count }).optional(),
 });
 export type VersionManifest = z.infer<typeof VersionManifestSchema>;
 
