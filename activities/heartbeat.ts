@@ -1,4 +1,4 @@
-import { Context } from "@temporalio/activity";
+import { CancelledFailure, Context } from "@temporalio/activity";
 
 /** The activity context when running inside one, else undefined (plain calls in tests). */
 export function activityContext(): Context | undefined {
@@ -34,6 +34,10 @@ export async function withKeepAlive<T>(work: (signal: AbortSignal | undefined, n
     return await work(ctx?.cancellationSignal, (d) => {
       details = d;
     });
+  } catch (err) {
+    const signal = ctx?.cancellationSignal;
+    if (signal?.aborted) throw signal.reason instanceof CancelledFailure ? signal.reason : new CancelledFailure("activity cancelled", undefined, err as Error);
+    throw err;
   } finally {
     if (timer) clearInterval(timer);
   }

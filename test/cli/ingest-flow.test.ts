@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FsObjectStore } from "../../src/store/fs";
 import { services } from "../support/services";
 import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
+import { rootFailure } from "../../src/cli/failure";
 import { eventually, runCli, tempStore, writeDefinition } from "./helpers";
 
 const suffix = Date.now().toString(36);
@@ -104,6 +105,19 @@ describe("cancel", () => {
     const busy = await runCli(["ingest", SLOW], env);
     expect(busy.code).toBe(1);
     expect(busy.stderr).toContain(`tidemark cancel ${SLOW}`);
+
+    const created = await runCli(["schedule", "create", SLOW, "--every", "1h"], env);
+    expect(created.code, created.stderr).toBe(0);
+    const schedule = client.schedule.getHandle(`tidemark/schedule/${SLOW}`);
+    try {
+      await schedule.trigger();
+      const action = await eventually(async () => (await schedule.describe()).info.recentActions[0]?.action, 30_000, "the schedule firing");
+      const refused = await client.workflow.getHandle(action.workflow.workflowId, action.workflow.firstExecutionRunId).result().catch((e: unknown) => e);
+      expect(rootFailure(refused)).toMatchObject({ type: "DatasetBusyError" });
+      expect(rootFailure(refused).message).toContain(`run ${runId}`);
+    } finally {
+      await schedule.delete();
+    }
 
     const run = await runCli(["cancel", SLOW], env);
     expect(run.code, run.stderr).toBe(0);
