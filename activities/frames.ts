@@ -53,13 +53,6 @@ export function rowsByKey(table: Table, definition: DatasetDefinition, keys: Set
   return { rows: takeRows(table, rows), hashes: fixedBinaryColumn(bytes, 16) };
 }
 
-/** Rows of `table` whose Int32 `column` equals `value`. */
-export function rowsWhereEquals(table: Table, column: string, value: number): Table {
-  const v = table.getChild(column)!;
-  const values = v.toArray() as Int32Array;
-  return takeRows(table, whereRows(table.numRows, (i) => values[i] === value));
-}
-
 /** Rows of `tables` one after another; their columns must have identical names and types. */
 export function concatTables(tables: Table[]): Table {
   const nonEmpty = tables.filter((t) => t.numRows > 0);

@@ -5,7 +5,9 @@ import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import type { EventFile, VersionManifest } from "../src/manifest/schema";
 import { readManifest } from "./base";
 import type { ActivityDeps } from "./deps";
-import { concatTables, constantUtf8, datasetColumns, hexesOfHashColumn, rowsByKey, rowsWhereEquals, selectWith } from "./frames";
+import { groupRows } from "../src/table/group";
+import { takeRows } from "../src/table/take";
+import { concatTables, constantUtf8, datasetColumns, hexesOfHashColumn, rowsByKey, selectWith } from "./frames";
 import { heartbeater } from "./heartbeat";
 import { readTable, SCRATCH, writeTableOnce } from "./io";
 
@@ -45,10 +47,11 @@ export function writeEventsActivities(deps: ActivityDeps) {
       const removalMonths = removals.getChild("month")!.toArray() as Int32Array;
       const parent: VersionManifest | null = base ? await readManifest(store, dataset, base.manifest) : null;
       const columns = datasetColumns(definition);
+      const byMonth = groupRows(changes.getChild("_month")!.toArray() as Int32Array);
       const files: EventFile[] = [];
       for (const [i, label] of months.entries()) {
         const month = parseMonthLabel(label)!;
-        const changed = rowsWhereEquals(changes, "_month", month);
+        const changed = takeRows(changes, byMonth.get(month) ?? new Int32Array(0));
         const parts: Table[] = [selectWith(changed, columns, { _op: changed.getChild("_op")!, _key_hash: changed.getChild("_key_hash")! })];
         const leaving = new Set(removalHex.filter((_, r) => removalMonths[r] === month));
         if (leaving.size > 0) {

@@ -1,0 +1,37 @@
+import { Table } from "apache-arrow";
+import { describe, expect, it } from "vitest";
+import { date32Column, float64Column, timestampColumn, utf8Column } from "../../src/parquet";
+import { monthOfDay, monthsOf } from "../../src/table/months";
+import { sortPermutation } from "../../src/table/sort";
+
+const day = (iso: string) => Date.UTC(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)) - 1, Number(iso.slice(8, 10))) / 86400000;
+
+describe("months", () => {
+  it("maps days since the epoch to yyyymm, including leap days and dates before 1970", () => {
+    expect(monthOfDay(day("1970-01-01"))).toBe(197001);
+    expect(monthOfDay(day("2024-02-29"))).toBe(202402);
+    expect(monthOfDay(day("2024-03-01"))).toBe(202403);
+    expect(monthOfDay(day("1969-12-31"))).toBe(196912);
+    expect(monthOfDay(day("1900-03-01"))).toBe(190003);
+  });
+
+  it("reads date and timestamp partition columns", () => {
+    const t = new Table({
+      d: date32Column(Int32Array.from([day("2025-01-31"), day("1999-12-01")])),
+      ts: timestampColumn(BigInt64Array.from([BigInt(Date.UTC(2025, 4, 31, 23, 59)) * 1000n, -1n])),
+    });
+    expect([...monthsOf(t, "d")]).toEqual([202501, 199912]);
+    expect([...monthsOf(t, "ts")]).toEqual([202505, 196912]);
+    expect(() => monthsOf(new Table({ x: float64Column([1]) }), "x")).toThrow(/date or timestamp/);
+  });
+});
+
+describe("sortPermutation", () => {
+  it("orders by several key columns, nulls first, stable", () => {
+    const t = new Table({
+      s: utf8Column(["b", "a", "b", null, "a"]),
+      d: date32Column(Int32Array.from([2, 5, 1, 9, 5])),
+    });
+    expect([...sortPermutation(t, ["s", "d"])]).toEqual([3, 1, 4, 2, 0]);
+  });
+});
