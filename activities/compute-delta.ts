@@ -1,4 +1,4 @@
-import { Int32, makeData, makeVector, type RecordBatch, Table } from "apache-arrow";
+import { Int32, makeData, makeVector, type RecordBatch, Table, Type } from "apache-arrow";
 import type { BaseVersion, ChangeCounts } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { indexChunkToRecordBatch, indexChunks, INDEX_SCHEMA, Op, planDeltaStreaming, type StreamingDeltaPlan } from "../src/delta";
@@ -24,8 +24,19 @@ function int32Column(values: Int32Array) {
   return makeVector(makeData({ type: new Int32(), length: values.length, data: values }));
 }
 
-function describeKeyOf(table: Table, key: string[]): (row: number) => string {
-  return (row) => key.map((k) => `${k}=${String(table.getChild(k)?.get(row))}`).join(", ");
+/** Renders the key values of a row for messages: dates as YYYY-MM-DD, timestamps as ISO-8601. */
+export function describeKeyOf(table: Table, key: string[]): (row: number) => string {
+  return (row) =>
+    key
+      .map((k) => {
+        const vector = table.getChild(k);
+        const value = vector?.get(row);
+        const typeId = vector?.type.typeId;
+        if (value !== null && typeId === Type.Date) return `${k}=${new Date(Number(value)).toISOString().slice(0, 10)}`;
+        if (value !== null && typeId === Type.Timestamp) return `${k}=${new Date(Number(value)).toISOString()}`;
+        return `${k}=${String(value)}`;
+      })
+      .join(", ");
 }
 
 /** The rows that become insert/update events, with `_op`, `_key_hash` and `_month`. */

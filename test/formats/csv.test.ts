@@ -136,6 +136,16 @@ describe("readCsv", () => {
     expect(batches).toBeGreaterThan(15);
   });
 
+  it("stays linear when every record needs the general path", async () => {
+    const quoted = Array.from({ length: 100_000 }, (_, i) => `"${i}","x"`).join("\n");
+    const crOnly = Array.from({ length: 100_000 }, (_, i) => `${i},x`).join("\r");
+    const big = { fileLabel: "big.csv" };
+    let rows = 0;
+    for await (const b of readCsv(chunked(`a,b\n${quoted}\n`, 1 << 16), csv, big)) rows += b.length;
+    for await (const b of readCsv(chunked(`a,b\r${crOnly}\r`, 1 << 16), csv, big)) rows += b.length;
+    expect(rows).toBe(200_000);
+  });
+
   it("reads from a file path through readSource", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tidemark-csv-"));
     writeFileSync(join(dir, "s.csv"), "a,b\n1,2\n");

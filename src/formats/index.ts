@@ -1,0 +1,48 @@
+/** Source format readers: CSV, JSON, NDJSON, XLSX and Parquet into raw columnar batches. */
+import type { SourceFormat, SourceOptions } from "../definition/schema.js";
+import { readCsv } from "./csv.js";
+import { type SourceInput, inputChunks } from "./input.js";
+import { readJson, readNdjson } from "./json.js";
+import { readParquet } from "./parquet.js";
+import type { RawBatch } from "./types.js";
+import { readXlsx } from "./xlsx.js";
+
+export { readCsv, type CsvReadOptions } from "./csv.js";
+export { SourceFormatError } from "./errors.js";
+export { type SourceInput, inputPath } from "./input.js";
+export { readJson, readNdjson } from "./json.js";
+export { readParquet } from "./parquet.js";
+export * from "./types.js";
+export { cellValue, readXlsx } from "./xlsx.js";
+
+/** Options of {@link readSource}. */
+export interface ReadSourceOptions {
+  /** The file's name in error messages, e.g. "series.csv". */
+  readonly fileLabel: string;
+  /** Source columns the caller will read; lets columnar formats (Parquet) skip the rest. */
+  readonly columns?: readonly string[];
+  /** Rows per batch (default 65,536). */
+  readonly batchRows?: number;
+  /** Longest CSV record in bytes (default 64 MiB). */
+  readonly maxRecordBytes?: number;
+}
+
+/**
+ * Streams `input` as raw batches in the given format. Errors in the bytes are
+ * {@link SourceFormatError}s naming the file (and the row when known).
+ */
+export function readSource(input: SourceInput, format: SourceFormat, options: SourceOptions, read: ReadSourceOptions): AsyncGenerator<RawBatch> {
+  const label = read.fileLabel;
+  switch (format) {
+    case "csv":
+      return readCsv(inputChunks(input, label), options, read);
+    case "ndjson":
+      return readNdjson(inputChunks(input, label), label, read.batchRows);
+    case "json":
+      return readJson(inputChunks(input, label), label, options.records_path, read.batchRows);
+    case "xlsx":
+      return readXlsx(inputChunks(input, label), options, label, read.batchRows);
+    case "parquet":
+      return readParquet(input, label, read.columns);
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * XLSX reader on exceljs's streaming WorkbookReader: rows are read one at a time
+ * from the chosen sheet and gathered into columnar batches of native values
+ * (string, number, boolean, Date). Row numbers are the sheet's own row numbers.
+ */
+import { Readable } from "node:stream";
+import * as ExcelJS from "exceljs";
+import type { SourceOptions } from "../definition/schema.js";
+import { SourceFormatError } from "./errors.js";
+import { emptyError } from "./input.js";
+import { type RawBatch, SimpleBatch, ValueColumn } from "./types.js";
+
+interface SheetModel {
+  readonly name: string;
+}
+
+interface StreamingSheet extends AsyncIterable<ExcelJS.Row> {
+  readonly name: string;
+  readonly workbook: { model?: { sheets?: SheetModel[] } };
+}
+
+/** Flattens an exceljs cell value to a native value: rich text and hyperlinks to text, formulas to their result, errors to their code. */
+export function cellValue(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v !== "object" || v instanceof Date) return v;
+  const o = v as Record<string, unknown>;
+  if (Array.isArray(o.richText)) return (o.richText as { text?: string }[]).map((r) => r.text ?? "").join("");
+  if ("formula" in o || "sharedFormula" in o) return cellValue(o.result);
+  if ("error" in o) return String(o.error);
+  if ("text" in o) return cellValue(o.text);
+  return JSON.stringify(v);
+}
+
+async function withMagicCheck(chunks: AsyncIterable<Uint8Array>, label: string): Promise<AsyncGenerator<Uint8Array>> {
+  const it = chunks[Symbol.asyncIterator]();
+  let first: Uint8Array | undefined;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) throw emptyError(label);
+    if (r.value.length > 0) {
+      first = r.value;
+      break;
+    }
+  }
+  if (first.length < 4 || first[0] !== 0x50 || first[1] !== 0x4b || first[2] !== 0x03 || first[3] !== 0x04) {
+    throw new SourceFormatError(`${label} is not an XLSX workbook (it is not a zip archive); check source.format or re-export the file as .xlsx.`);
+  }
+  return (async function* () {
+    yield first;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  })();
+}
+
+/** Iterates `items`, rejecting as soon as `failure` rejects (exceljs does not see errors of its input stream). */
+async function* guarded<T>(items: AsyncIterable<T>, failure: Promise<never>): AsyncGenerator<T> {
+  const it = items[Symbol.asyncIterator]();
+  for (;;) {
+    const r = await Promise.race([it.next(), failure]);
+    if (r.done) return;
+    yield r.value;
+  }
+}
+
+function sheetList(sheet: StreamingSheet): string {
+  const names = sheet.workbook.model?.sheets?.map((s) => JSON.stringify(s.name)) ?? [];
+  return names.length > 0 ? names.join(", ") : "unknown";
+}
+
+/**
+ * Reads one sheet (`options.sheet`: a name or 0-based index, default the first)
+ * with the header at `options.header_row` and `options.skip_rows` rows skipped
+ * after it. Blank rows are skipped.
+ */
+export async function* readXlsx(chunks: AsyncIterable<Uint8Array>, options: SourceOptions, label: string, batchRows = 65536): AsyncGenerator<RawBatch> {
+  const stream = Readable.from(await withMagicCheck(chunks, label));
+  const failure = new Promise<never>((_, reject) => stream.once("error", reject));
+  failure.catch(() => undefined);
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, { sharedStrings: "cache", styles: "cache", worksheets: "emit", hyperlinks: "ignore", entries: "ignore" });
+  const wanted = options.sheet;
+  let index = -1;
+  let matched: StreamingSheet | undefined;
+  let lastSeen: StreamingSheet | undefined;
+  try {
+    for await (const ws of guarded(reader as unknown as AsyncIterable<StreamingSheet>, failure)) {
+      index++;
+      lastSeen = ws;
+      const order = ws.workbook.model?.sheets?.findIndex((s) => s.name === ws.name) ?? index;
+      const isIt = wanted === undefined ? order === 0 || (order < 0 && index === 0) : typeof wanted === "number" ? (order >= 0 ? order : index) === wanted : ws.name === wanted;
+      if (!isIt || matched) {
+        for await (const _row of guarded(ws, failure)) void _row;
+        continue;
+      }
+      matched = ws;
+      yield* readSheet(ws, guarded(ws, failure), options, label, batchRows);
+    }
+  } catch (err) {
+    if (err instanceof SourceFormatError) throw err;
+    throw new SourceFormatError(`${label} could not be read as an XLSX workbook (${(err as Error).message}); re-export it from Excel as .xlsx.`, undefined, { cause: err });
+  }
+  if (!matched) {
+    const which = wanted === undefined ? "no sheets" : typeof wanted === "number" ? `no sheet at index ${wanted}` : `no sheet named ${JSON.stringify(wanted)}`;
+    const list = lastSeen ? ` (sheets: ${sheetList(lastSeen)})` : "";
+    throw new SourceFormatError(`${label} has ${which}${list}; fix source.options.sheet.`);
+  }
+}
+
+async function* readSheet(ws: StreamingSheet, sheetRows: AsyncIterable<ExcelJS.Row>, options: SourceOptions, label: string, batchRows: number): AsyncGenerator<RawBatch> {
+  const headerRow = options.header_row;
+  let skip = options.skip_rows;
+  let names: string[] | null = null;
+  let cols: unknown[][] = [];
+  let rows: number[] = [];
+  let emitted = false;
+  const flush = (): RawBatch => {
+    const batch = new SimpleBatch(names!, true, Int32Array.from(rows), cols.map((c) => new ValueColumn(c)));
+    cols = names!.map(() => []);
+    rows = [];
+    emitted = true;
+    return batch;
+  };
+  for await (const row of sheetRows) {
+    if (row.number < headerRow) continue;
+    const values = row.values as unknown[];
+    if (names === null) {
+      if (row.number > headerRow) break;
+      names = [];
+      for (let c = 1; c < values.length; c++) {
+        const v = cellValue(values[c]);
+        names.push(v === null ? "" : String(v instanceof Date ? v.toISOString().slice(0, 10) : v).trim());
+      }
+      while (names.length > 0 && names[names.length - 1] === "") names.pop();
+      cols = names.map(() => []);
+      continue;
+    }
+    if (skip > 0) {
+      skip--;
+      continue;
+    }
+    let blank = true;
+    for (let c = 0; c < names.length; c++) {
+      const v = cellValue(values[c + 1]);
+      if (v !== null && v !== "") blank = false;
+      cols[c].push(v);
+    }
+    if (blank) {
+      for (const col of cols) col.pop();
+      continue;
+    }
+    rows.push(row.number);
+    if (rows.length >= batchRows) yield flush();
+  }
+  if (names === null) throw new SourceFormatError(`${label} sheet ${JSON.stringify(ws.name)} has no header row ${headerRow} (the sheet ends before it); fix source.options.header_row.`);
+  if (rows.length > 0 || !emitted) yield flush();
+}
