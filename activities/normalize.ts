@@ -24,7 +24,7 @@ export function normalizeActivities(deps: ActivityDeps) {
       const beat = heartbeater();
       const { stream } = await store.getStream(source.key);
       const fileLabel = source.uri.split("/").pop() || source.uri;
-      const result = await normalizeSource({ definition, input: stream, fileLabel, onProgress: (rows: number) => beat({ rows }) });
+      const result = await normalizeSource({ definition, input: stream, fileLabel, sizeHint: source.bytes, onProgress: (rows: number) => beat({ rows }) });
       const table = plainStrings(result.table);
       await writeScratchTable(store, layout.key(layout.runs(version) + SCRATCH.normalized), table);
       if (result.badRows.length === 0) return { rows: table.numRows };

@@ -6,6 +6,7 @@
 import { isUtf8 } from "node:buffer";
 import type { SourceOptions } from "../definition/schema.js";
 import { SourceFormatError } from "./errors.js";
+import { firstInvalidUtf8, unescapeQuoted } from "./text.js";
 import { type ByteDecoder, type RawBatch, type RowProblem, SimpleBatch, TextColumn, cp1252Decoder, utf8Decoder } from "./types.js";
 
 const LF = 10;
@@ -58,17 +59,7 @@ export class CsvTokenizer {
   }
 
   private unescape(buf: Buffer, s: number, e: number): string {
-    const raw = this.decode(buf, s, e);
-    const q = String.fromCharCode(this.quote);
-    if (this.escape < 0) return raw.replaceAll(q + q, q);
-    const esc = String.fromCharCode(this.escape);
-    let out = "";
-    for (let i = 0; i < raw.length; i++) {
-      const ch = raw[i];
-      if ((ch === esc || ch === q) && i + 1 < raw.length && (raw[i + 1] === q || raw[i + 1] === esc)) out += raw[++i];
-      else out += ch;
-    }
-    return out;
+    return unescapeQuoted(this.decode(buf, s, e), this.quote, this.escape);
   }
 
   /** Tokenizes one record at `p`; returns the position after it, or -1 when the record continues past `end`. */
@@ -352,16 +343,4 @@ export class CsvTokenizer {
     for (let i = 0; i < bad; i++) if (buf[i] === LF) line++;
     this.fail(`byte 0x${buf[bad].toString(16).padStart(2, "0")} is not valid UTF-8; declare the file's encoding (e.g. source.options.encoding: latin1) or re-export it as UTF-8`, line);
   }
-}
-
-function firstInvalidUtf8(buf: Uint8Array, end: number): number {
-  let i = 0;
-  while (i < end) {
-    const b = buf[i];
-    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-    if (len === 0 || i + len > end) return i;
-    if (len > 1 && !isUtf8(buf.subarray(i, i + len))) return i;
-    i += len;
-  }
-  return end - 1;
 }

@@ -170,12 +170,32 @@ function digits(buf: Uint8Array, pos: number, count: number, end: number): numbe
 /** Parses a strict ISO date `YYYY-MM-DD`. */
 export function parseIsoDate(buf: Uint8Array, start: number, end: number, out: DateTimeParts): boolean {
   if (end - start !== 10 || buf[start + 4] !== 45 || buf[start + 7] !== 45) return false;
-  const y = digits(buf, start, 4, end);
-  const m = digits(buf, start + 5, 2, end);
-  const d = digits(buf, start + 8, 2, end);
-  if (y < 0 || m < 0 || d < 0) return false;
-  return finish(out, y, m, d, 0, 0, 0, 0);
+  const y0 = buf[start] - 48;
+  const y1 = buf[start + 1] - 48;
+  const y2 = buf[start + 2] - 48;
+  const y3 = buf[start + 3] - 48;
+  const m0 = buf[start + 5] - 48;
+  const m1 = buf[start + 6] - 48;
+  const d0 = buf[start + 8] - 48;
+  const d1 = buf[start + 9] - 48;
+  if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9 || m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) return false;
+  const ym = (y0 * 1000 + y1 * 100 + y2 * 10 + y3) * 100 + m0 * 10 + m1;
+  const d = d0 * 10 + d1;
+  if (ym === lastMonth && d >= 1 && d <= lastMonthDays) {
+    out.days = lastMonthStart + d - 1;
+    out.micros = 0;
+    return true;
+  }
+  if (!finish(out, Math.floor(ym / 100), ym % 100, d, 0, 0, 0, 0)) return false;
+  lastMonth = ym;
+  lastMonthStart = out.days - d + 1;
+  lastMonthDays = daysInMonth(Math.floor(ym / 100), ym % 100);
+  return true;
 }
+
+let lastMonth = -1;
+let lastMonthStart = 0;
+let lastMonthDays = 0;
 
 /**
  * Parses ISO 8601 timestamps: `YYYY-MM-DD`, optionally followed by `T` or a space,
