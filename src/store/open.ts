@@ -39,7 +39,7 @@ function openFile(url: string): ObjectStore {
 }
 
 /** An S3 client from the AWS SDK default chain; `AWS_ENDPOINT_URL_S3` selects an S3-compatible endpoint. */
-function defaultS3Client(): S3Client {
+export function defaultS3Client(): S3Client {
   const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
   const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (endpoint ? "us-east-1" : undefined);
   // Custom endpoints (MinIO and most S3-compatibles) need path-style addressing: no per-bucket DNS names.

@@ -1,9 +1,17 @@
 import type { Client } from "@temporalio/client";
 import { NativeConnection, Worker, type WorkflowBundleOption } from "@temporalio/worker";
 import { createActivities } from "../../activities";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { SourceDeps } from "../sources/open";
+import { defaultS3Client } from "../store/open";
 import type { ObjectStore } from "../store/types";
 import { workflowsPath } from "./workflows-path";
+
+/** An S3 client for `s3://` sources, created on first use from the AWS SDK default chain. */
+function lazyDefaultS3Client(): () => S3Client {
+  let client: S3Client | undefined;
+  return () => (client ??= defaultS3Client());
+}
 
 /** The task queue every Tidemark workflow and activity runs on. */
 export const TASK_QUEUE = "tidemark";
@@ -30,7 +38,7 @@ export async function createTidemarkWorker(options: TidemarkWorkerOptions): Prom
   const activities = createActivities({
     store: options.store,
     datasetsDir: options.datasetsDir,
-    sources: options.sources,
+    sources: { ...options.sources, s3Client: options.sources?.s3Client ?? lazyDefaultS3Client() },
     temporalClient: options.client ? () => options.client! : undefined,
     faults: options.faults,
   });

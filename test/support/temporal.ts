@@ -3,7 +3,8 @@ import { NativeConnection, Runtime, type Worker } from "@temporalio/worker";
 import { randomUUID } from "node:crypto";
 import { createTidemarkWorker } from "../../src/worker/worker";
 import type { ObjectStore } from "../../src/store/types";
-import { services } from "./services";
+import type { SourceDeps } from "../../src/sources/open";
+import { makeS3Client, services } from "./services";
 
 let runtimeQuieted = false;
 
@@ -38,6 +39,8 @@ export interface TestWorkerOptions {
   client?: Client;
   faults?: (point: string) => void | Promise<void>;
   namespace?: string;
+  /** Source access; defaults to MinIO for `s3://` sources. */
+  sources?: SourceDeps;
 }
 
 /** A running worker and how to stop it. */
@@ -59,6 +62,7 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<Runni
     taskQueue: options.taskQueue,
     client: options.client,
     faults: options.faults,
+    sources: options.sources ?? { s3Client: makeS3Client },
     workflowBundle: { codePath: workflowBundlePath },
   });
   const running = worker.run();

@@ -10,7 +10,8 @@ import type { IngestResult } from "../../src/contracts";
 import { ingestWorkflowId } from "../../src/one-writer";
 import { FsObjectStore } from "../../src/store/fs";
 import { startHttpServer } from "../support/http";
-import { services } from "../support/services";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { makeS3Client, services } from "../support/services";
 import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
 import { monthlySeries, toCsv, workspace } from "./ingest-fixtures";
 import { rootFailure } from "../../src/cli/failure";
@@ -99,6 +100,20 @@ describe("entry points and one writer per dataset", () => {
     expect(root.message).toContain(`tidemark cancel ${dataset}`);
     release();
     await expect(first.result()).resolves.toMatchObject({ status: "published" });
+  });
+
+  it("ingests from an s3:// source (MinIO)", async () => {
+    const s3 = makeS3Client();
+    const key = `sources/${dataset}/series.csv`;
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: services().s3.bucket, Key: key, Body: toCsv(monthlySeries(["X", "Y", "W"], "2025-01", 3, () => 5)) }));
+    } finally {
+      s3.destroy();
+    }
+    const result = (await client.workflow.execute("ingestDataset", {
+      workflowId: ingestWorkflowId(dataset), taskQueue, args: [{ dataset, source: `s3://${services().s3.bucket}/${key}` }],
+    })) as IngestResult;
+    expect(result).toMatchObject({ status: "published", counts: { inserted: 3, updated: 6, rowsTotal: 9 } });
   });
 
   it("fails fast with a typed error on an invalid dataset id", async () => {
