@@ -50,12 +50,23 @@ async function openFile(uri: string): Promise<OpenedSource> {
   }
 }
 
+/** Moves URL userinfo into a Basic `Authorization` header: fetch refuses URLs that carry credentials. */
+export function withBasicAuth(uri: string): { url: string; headers: Record<string, string> } {
+  const url = new URL(uri);
+  if (!url.username && !url.password) return { url: uri, headers: {} };
+  const token = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64");
+  url.username = "";
+  url.password = "";
+  return { url: url.toString(), headers: { authorization: `Basic ${token}` } };
+}
+
 async function openHttp(uri: string, deps: SourceDeps): Promise<OpenedSource> {
   const shown = redactUri(uri);
   let res: Response;
   try {
     const timeout = AbortSignal.timeout(deps.httpTimeoutMs ?? 30_000);
-    res = await fetch(uri, { signal: deps.signal ? AbortSignal.any([timeout, deps.signal]) : timeout, redirect: "follow" });
+    const { url, headers } = withBasicAuth(uri);
+    res = await fetch(url, { headers, signal: deps.signal ? AbortSignal.any([timeout, deps.signal]) : timeout, redirect: "follow" });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
     throw new SourceUnavailableError(`Source ${shown} could not be reached (${cause}); it will be retried — check the URL and that the server is up.`);
@@ -89,7 +100,7 @@ async function openS3(uri: string, deps: SourceDeps): Promise<OpenedSource> {
 }
 
 /** Opens a `file://`, `https://`/`http://` or `s3://` source as a stream. A bare path counts as a file. */
-export function openSource(uri: string, deps: SourceDeps = {}): Promise<OpenedSource> {
+export async function openSource(uri: string, deps: SourceDeps = {}): Promise<OpenedSource> {
   if (uri.startsWith("file://") || uri.startsWith("/")) return openFile(uri);
   if (uri.startsWith("https://") || uri.startsWith("http://")) return openHttp(uri, deps);
   if (uri.startsWith("s3://")) return openS3(uri, deps);

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { openSource, redactUri, withBasicAuth } from "../../src/sources/open";
+import { SourceNotFoundError, UnsupportedSourceError } from "../../src/sources/errors";
+import { startHttpServer } from "../support/http";
+
+describe("openSource", () => {
+  it("sends URL credentials as a Basic Authorization header, never in the URL", async () => {
+    const server = await startHttpServer((req, res) => {
+      res.statusCode = req.headers.authorization === `Basic ${Buffer.from("ana:s3cr%t").toString("base64")}` ? 200 : 401;
+      res.end("a,b\n1,2\n");
+    });
+    try {
+      const url = server.url.replace("http://", "http://ana:s3cr%25t@");
+      const opened = await openSource(`${url}/data.csv`);
+      const chunks: Buffer[] = [];
+      for await (const c of opened.stream) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe("a,b\n1,2\n");
+      expect(server.received[0].url).toBe("/data.csv");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("maps 404 to a permanent SourceNotFoundError and rejects unknown schemes", async () => {
+    const server = await startHttpServer((_req, res) => {
+      res.statusCode = 404;
+      res.end();
+    });
+    try {
+      await expect(openSource(`${server.url}/missing.csv`)).rejects.toBeInstanceOf(SourceNotFoundError);
+    } finally {
+      await server.close();
+    }
+    await expect(openSource("ftp://host/x.csv")).rejects.toBeInstanceOf(UnsupportedSourceError);
+    await expect(openSource("file:///definitely/not/here.csv")).rejects.toBeInstanceOf(SourceNotFoundError);
+  });
+
+  it("redacts credentials from URIs and leaves plain ones alone", () => {
+    expect(redactUri("https://u:p@example.test/x.csv")).toBe("https://example.test/x.csv");
+    expect(redactUri("s3://bucket/key.csv")).toBe("s3://bucket/key.csv");
+    expect(withBasicAuth("https://example.test/a").headers).toEqual({});
+  });
+});
