@@ -19,6 +19,10 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   "ManifestFormatError",
   "SchemaConflictError",
   "UnsupportedSourceError",
+  "RepairImpossibleError",
+  "IngestRunningError",
+  "GcUnsafeError",
+  "InvalidGcAgeError",
 ] as const;
 
 /** Dataset ids accepted by Tidemark (SPEC §2). */

@@ -1,0 +1,144 @@
+import type { Table } from "apache-arrow";
+import { hashColumns, hashToHex } from "../src/hash";
+import { DatasetLayout } from "../src/layout";
+import type { Finding } from "../src/maintenance";
+import { NotFoundError } from "../src/errors";
+import { type Pointer, type VersionManifest } from "../src/manifest/schema";
+import type { ObjectStore } from "../src/store/types";
+import { readManifest, readPointer } from "./base";
+import { concatTables, plainStrings, selectWith } from "./frames";
+
+/** The version chain from the pointer back to the root, with what is wrong with it. */
+export interface Chain {
+  pointer: Pointer | null;
+  etag: string | null;
+  /** Manifests newest first, as far as they could be read. */
+  manifests: VersionManifest[];
+  /** Whether the walk reached the root without a gap, cycle or mismatch. */
+  complete: boolean;
+  findings: Finding[];
+}
+
+function describe(err: unknown): string {
+  return (err as Error).message.replace(/\.$/, "");
+}
+
+/** Walks pointer → manifest → parent manifests; never throws for a broken or malformed chain, reports it. */
+export async function walkChain(store: ObjectStore, dataset: string): Promise<Chain> {
+  const layout = new DatasetLayout(dataset);
+  const chain: Chain = { pointer: null, etag: null, manifests: [], complete: false, findings: [] };
+  const found = (f: Finding) => chain.findings.push(f);
+  let current;
+  try {
+    current = await readPointer(store, dataset);
+  } catch (err) {
+    found({ check: "pointer", object: layout.pointer(), problem: `The pointer is unreadable (${describe(err)}).` });
+    return chain;
+  }
+  if (!current) {
+    found({ check: "pointer", object: layout.pointer(), problem: `The pointer does not exist, so ${dataset} has no published version; ingest it first.` });
+    return chain;
+  }
+  chain.pointer = current.pointer;
+  chain.etag = current.etag;
+  if (current.pointer.dataset_id !== dataset) found({ check: "pointer", object: layout.pointer(), problem: `The pointer names dataset ${current.pointer.dataset_id} instead of ${dataset}.` });
+  if (current.pointer.manifest !== layout.versionManifest(current.pointer.current_version)) {
+    found({ check: "pointer", object: layout.pointer(), problem: `The pointer's manifest path ${current.pointer.manifest} is not the manifest of its version ${current.pointer.current_version}.` });
+  }
+  const seen = new Set<string>();
+  let version: string | null = current.pointer.current_version;
+  let path = current.pointer.manifest;
+  let child: string | null = null;
+  while (version !== null) {
+    if (seen.has(version)) {
+      found({ check: "chain", object: path, problem: `The version chain loops back to ${version}, so it has no root; restore the parent_version fields from a backup.` });
+      return chain;
+    }
+    seen.add(version);
+    let manifest: VersionManifest;
+    try {
+      manifest = await readManifest(store, dataset, path);
+    } catch (err) {
+      const check = child === null ? "manifest" : "chain";
+      const whose = child === null ? "the current version" : `version ${version}, parent of ${child},`;
+      const problem = err instanceof NotFoundError ? `The manifest of ${whose} is missing, so the version chain is broken; restore it from a backup (events cannot be derived).` : `The manifest of ${whose} is unreadable (${describe(err)}).`;
+      found({ check, object: path, problem });
+      return chain;
+    }
+    if (manifest.version !== version) {
+      found({ check: "chain", object: path, problem: `The manifest records version ${manifest.version} but is stored as version ${version}.` });
+      return chain;
+    }
+    if (manifest.dataset_id !== dataset) {
+      found({ check: "chain", object: path, problem: `The manifest of version ${version} belongs to dataset ${manifest.dataset_id}, not ${dataset}.` });
+      return chain;
+    }
+    if (child === null && manifest.parent_version !== current.pointer.parent_version) {
+      found({ check: "pointer", object: layout.pointer(), problem: `The pointer's parent_version ${current.pointer.parent_version} differs from the manifest's ${manifest.parent_version}.` });
+    }
+    chain.manifests.push(manifest);
+    child = version;
+    version = manifest.parent_version;
+    if (version !== null) path = layout.versionManifest(version);
+  }
+  chain.complete = true;
+  return chain;
+}
+
+/** Event files of a month, oldest version first. */
+export function eventsByMonth(manifestsNewestFirst: VersionManifest[]): Map<string, { path: string; rows: number; bytes: number }[]> {
+  const months = new Map<string, { path: string; rows: number; bytes: number }[]>();
+  for (const manifest of [...manifestsNewestFirst].reverse()) {
+    for (const e of manifest.events) {
+      if (!months.has(e.month)) months.set(e.month, []);
+      months.get(e.month)!.push({ path: e.path, rows: e.rows, bytes: e.bytes });
+    }
+  }
+  return new Map([...months.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The state of one month folded from its events: the event rows, which of them are live, and their hashes. */
+export interface MonthFold {
+  /** Event rows of every version, oldest first, dataset columns only. */
+  table: Table;
+  /** Rows of `table` live after the last version, in no particular order. */
+  live: Int32Array;
+  /** Key hash words of every row of `table`. */
+  keys: Uint32Array;
+  /** Row hash words (non-key columns) of every row of `table`. */
+  rows: Uint32Array;
+}
+
+/** Column roles of a dataset, from a manifest's schema. */
+export interface Columns {
+  all: string[];
+  key: string[];
+  values: string[];
+}
+
+/** Column roles of the current manifest. */
+export function columnsOf(manifest: VersionManifest): Columns {
+  const all = manifest.schema.columns.map((c) => c.name);
+  return { all, key: manifest.schema.key, values: all.filter((c) => !manifest.schema.key.includes(c)) };
+}
+
+/**
+ * Applies the event files of one month (oldest first): within a version deletes come before
+ * inserts/updates (a key moving between months is a delete in its old month and an update in its new one).
+ */
+export function foldMonth(files: Table[], columns: Columns): MonthFold {
+  const parts = files.map((t) => selectWith(plainStrings(t), [...columns.all, "_op"]));
+  const table = concatTables(parts);
+  const keys = hashColumns(table, columns.key);
+  const rows = hashColumns(table, columns.values);
+  const ops = table.getChild("_op")!;
+  const state = new Map<string, number>();
+  let start = 0;
+  for (const part of parts) {
+    const end = start + part.numRows;
+    for (let r = start; r < end; r++) if (ops.get(r) === "delete") state.delete(hashToHex(keys, r));
+    for (let r = start; r < end; r++) if (ops.get(r) !== "delete") state.set(hashToHex(keys, r), r);
+    start = end;
+  }
+  return { table: selectWith(table, columns.all), live: Int32Array.from(state.values()), keys, rows };
+}

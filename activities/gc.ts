@@ -1,0 +1,101 @@
+import { TidemarkError } from "../src/errors";
+import { DatasetLayout } from "../src/layout";
+import { GC_KEYS_CAP, parseAge, type GcInput, type GcResult } from "../src/maintenance";
+import { busyMessage, ingestWorkflowId } from "../src/one-writer";
+import { walkChain } from "./chain";
+import type { ActivityDeps } from "./deps";
+import { heartbeater } from "./heartbeat";
+
+/** gc refused because an ingest of the dataset is running. */
+export class IngestRunningError extends TidemarkError {}
+
+/** gc refused because it cannot tell what is referenced (broken chain, missing pointer). */
+export class GcUnsafeError extends TidemarkError {}
+
+/** gc was given an age it cannot parse. */
+export class InvalidGcAgeError extends TidemarkError {}
+
+/** Every object key (relative to the dataset root) a version reachable from the pointer references, plus the pointer. */
+async function referencedKeys(deps: ActivityDeps, dataset: string): Promise<Set<string>> {
+  const layout = new DatasetLayout(dataset);
+  const chain = await walkChain(deps.store, dataset);
+  const broken = chain.findings.find((f) => f.check === "chain" || f.check === "manifest");
+  if (broken || (chain.pointer && !chain.complete)) {
+    throw new GcUnsafeError(`gc refuses to run on ${dataset} because its version chain is damaged (${broken?.problem ?? chain.findings[0]?.problem}); run "tidemark verify ${dataset}" first.`);
+  }
+  const refs = new Set<string>([layout.pointer()]);
+  for (const m of chain.manifests) {
+    refs.add(layout.versionManifest(m.version));
+    for (const e of m.events) refs.add(e.path);
+    for (const i of m.index) refs.add(i.path);
+    for (const months of Object.values(m.projections)) for (const p of Object.values(months)) refs.add(p.path);
+    if (m.quarantine) refs.add(m.quarantine.path);
+  }
+  return refs;
+}
+
+async function refuseWhileIngesting(deps: ActivityDeps, dataset: string): Promise<void> {
+  if (!deps.temporalClient) return;
+  let desc;
+  try {
+    desc = await deps.temporalClient().workflow.getHandle(ingestWorkflowId(dataset)).describe();
+  } catch (err) {
+    if ((err as Error).name === "WorkflowNotFoundError") return;
+    throw err;
+  }
+  if (desc.status.name === "RUNNING") {
+    throw new IngestRunningError(`gc refuses to run now: ${busyMessage(dataset, { workflowId: desc.workflowId, runId: desc.runId })}`);
+  }
+}
+
+/** The sweep of `collectGarbage`. */
+export function gcActivities(deps: ActivityDeps) {
+  const { store } = deps;
+  return {
+    /**
+     * Deletes (unless `dryRun`) every object under the dataset that no reachable version references and
+     * that is older than `olderThan`; refuses while an ingest of the dataset runs.
+     */
+    async sweepGarbage({ dataset, olderThan, dryRun }: GcInput): Promise<GcResult> {
+      const olderThanMs = parseAge(olderThan);
+      if (olderThanMs === undefined) {
+        throw new InvalidGcAgeError(`The age ${JSON.stringify(olderThan)} is not a duration; pass milliseconds or a duration such as "30m", "1h" or "7d".`);
+      }
+      await refuseWhileIngesting(deps, dataset);
+      const layout = new DatasetLayout(dataset);
+      const beat = heartbeater();
+      const refs = await referencedKeys(deps, dataset);
+      if (refs.size === 1) {
+        for await (const o of store.list(layout.key("events/"))) {
+          if (o.key.endsWith("/manifest.json")) {
+            throw new GcUnsafeError(`gc refuses to run on ${dataset}: it has version manifests (e.g. ${layout.relative(o.key)}) but no pointer; restore current/manifest.json or run "tidemark verify ${dataset}".`);
+          }
+        }
+      }
+      const cutoff = Date.now() - olderThanMs;
+      const result: GcResult = { dataset, dryRun: Boolean(dryRun), olderThanMs, scanned: 0, referenced: 0, young: 0, deleted: 0, bytes: 0, keys: [], truncated: false };
+      const doomed: string[] = [];
+      for await (const o of store.list(layout.root)) {
+        result.scanned++;
+        const path = layout.relative(o.key);
+        if (refs.has(path)) result.referenced++;
+        else if (o.lastModified.getTime() > cutoff) result.young++;
+        else {
+          doomed.push(o.key);
+          result.deleted++;
+          result.bytes += o.size;
+          if (result.keys.length < GC_KEYS_CAP) result.keys.push(path);
+          else result.truncated = true;
+        }
+        beat({ scanned: result.scanned });
+      }
+      if (!dryRun) {
+        for (const [i, key] of doomed.entries()) {
+          await store.delete(key);
+          beat({ deleted: i + 1 });
+        }
+      }
+      return result;
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import type { Table } from "apache-arrow";
+import type { BaseVersion } from "../src/contracts";
+import { KeyIndex, keyIndexToTable } from "../src/delta";
+import { AlreadyExistsError, PreconditionFailedError, TidemarkError } from "../src/errors";
+import { DatasetLayout, parseMonthLabel } from "../src/layout";
+import { serializeJson, type Pointer, type ProjectionMonth, type VersionManifest } from "../src/manifest/schema";
+import { writeOnce } from "../src/store/write-once";
+import { sortPermutation } from "../src/table/sort";
+import { takeRows } from "../src/table/take";
+import { readManifest, readPointer } from "./base";
+import { columnsOf, eventsByMonth, foldMonth, walkChain } from "./chain";
+import type { ActivityDeps } from "./deps";
+import { heartbeater } from "./heartbeat";
+import { readTable, writeTableOnce } from "./io";
+import type { PublishOutcome } from "./publish";
+
+/** A repair cannot rebuild the derived objects: the events or the chain they come from are damaged. */
+export class RepairImpossibleError extends TidemarkError {}
+
+/** What `rebuildDerived` wrote under the repair version. */
+export interface Rebuilt {
+  index: { path: string; rows: number; bytes: number }[];
+  /** Every live month of every projection, all rewritten by the repair version. */
+  projections: Record<string, Record<string, ProjectionMonth>>;
+  rowsTotal: number;
+}
+
+/** Input of `publishRepair`. */
+export interface PublishRepairInput {
+  dataset: string;
+  version: string;
+  /** The pointer read when the repair started: the CAS goes against exactly its etag. */
+  base: BaseVersion;
+  rebuilt: Rebuilt;
+  run: { workflow_id: string; run_id: string };
+  createdAt: string;
+}
+
+/** The manifest of a repair version: the parent's schema and source, no events, rebuilt index and projections. */
+export function repairManifest(parent: VersionManifest, input: PublishRepairInput): VersionManifest {
+  const { quarantine: _quarantine, ...rest } = parent;
+  return {
+    ...rest,
+    version: input.version,
+    parent_version: parent.version,
+    created_at: input.createdAt,
+    run: input.run,
+    events: [],
+    index: input.rebuilt.index,
+    projections: input.rebuilt.projections,
+    totals: { rows_total: input.rebuilt.rowsTotal, inserted: 0, updated: 0, deleted: 0 },
+  };
+}
+
+/** Rebuilds the index and projection months from the events, and publishes them as a new version. */
+export function repairActivities(deps: ActivityDeps) {
+  const { store } = deps;
+  return {
+    /** Folds every month of the events into new projection files and a new index under `version`. */
+    async rebuildDerived({ dataset, version }: { dataset: string; version: string }): Promise<Rebuilt> {
+      const layout = new DatasetLayout(dataset);
+      const beat = heartbeater();
+      const chain = await walkChain(store, dataset);
+      if (!chain.complete) {
+        throw new RepairImpossibleError(`The version chain of ${dataset} is broken (${chain.findings[0]?.problem ?? "unknown"}), so the index and projections cannot be rebuilt from the events.`);
+      }
+      const current = chain.manifests[0];
+      const columns = columnsOf(current);
+      const names = Object.keys(current.projections).length ? Object.keys(current.projections) : ["latest"];
+      const projections: Rebuilt["projections"] = Object.fromEntries(names.map((n) => [n, {}]));
+      const index = new KeyIndex(current.totals.rows_total);
+      const byMonth = eventsByMonth(chain.manifests);
+      for (const [i, [label, files]] of [...byMonth.entries()].entries()) {
+        const month = parseMonthLabel(label);
+        if (month === undefined) throw new RepairImpossibleError(`Event file ${files[0].path} records month ${label}, which is not YYYY-MM.`);
+        const tables: Table[] = [];
+        for (const f of files) tables.push(await readTable(store, layout.key(f.path)));
+        const fold = foldMonth(tables, columns);
+        if (fold.live.length === 0) continue;
+        for (const r of fold.live) index.set(fold.keys, r * 4, fold.rows, r * 4, month);
+        const live = takeRows(fold.table, fold.live);
+        const sorted = takeRows(live, sortPermutation(live, columns.key));
+        for (const name of names) {
+          const path = layout.projection(name, month, version);
+          const bytes = await writeTableOnce(store, layout.key(path), sorted);
+          projections[name][label] = { path, rows: sorted.numRows, bytes };
+        }
+        beat({ monthsDone: i + 1, months: byMonth.size });
+      }
+      const path = layout.index(version);
+      const bytes = await writeTableOnce(store, layout.key(path), keyIndexToTable(index));
+      return { index: [{ path, rows: index.size, bytes }], projections, rowsTotal: index.size };
+    },
+
+    /** The repair's commit point: manifest create-only, then CAS of the pointer against the etag read at the start. */
+    async publishRepair(input: PublishRepairInput): Promise<PublishOutcome> {
+      const layout = new DatasetLayout(input.dataset);
+      const parent = await readManifest(store, input.dataset, input.base.manifest);
+      const manifestPath = layout.versionManifest(input.version);
+      await writeOnce(store, layout.key(manifestPath), serializeJson(repairManifest(parent, input)));
+      const pointer: Pointer = {
+        format: "tidemark.pointer/1",
+        dataset_id: input.dataset,
+        current_version: input.version,
+        manifest: manifestPath,
+        parent_version: input.base.version,
+        published_at: input.createdAt,
+      };
+      await deps.faults?.("repair:before-cas");
+      try {
+        await store.put(layout.key(layout.pointer()), serializeJson(pointer), { kind: "update", etag: input.base.etag });
+        return { status: "published" };
+      } catch (err) {
+        if (!(err instanceof PreconditionFailedError || err instanceof AlreadyExistsError)) throw err;
+        const now = await readPointer(store, input.dataset);
+        if (now?.pointer.current_version === input.version) return { status: "published" };
+        return { status: "conflict", currentVersion: now?.pointer.current_version ?? null };
+      }
+    },
+
+    /** Opposite of `rebuildDerived`: the index and projection files of an unpublished repair version. */
+    async deleteRepairObjects({ dataset, version }: { dataset: string; version: string }): Promise<number> {
+      const current = await readPointer(store, dataset);
+      if (current?.pointer.current_version === version) return 0;
+      const layout = new DatasetLayout(dataset);
+      const keys: string[] = [];
+      for await (const o of store.list(layout.key(`index/${version}/`))) keys.push(o.key);
+      for await (const o of store.list(layout.key("projections/"))) if (o.key.endsWith(`/${version}.parquet`)) keys.push(o.key);
+      for (const key of keys) await store.delete(key);
+      return keys.length;
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Payloads and pure helpers of the maintenance workflows (SPEC §5): `verifyDataset` and
+ * `collectGarbage`. Pure, so workflows import it.
+ */
+
+/** One problem `verify` found: which check, which object (relative to the dataset root), one sentence. */
+export interface Finding {
+  check: "pointer" | "manifest" | "chain" | "events" | "index" | "projection" | "quarantine" | "totals";
+  object: string;
+  problem: string;
+}
+
+/** Checks whose findings a repair can fix by rebuilding from the events. */
+export const DERIVABLE_CHECKS: readonly Finding["check"][] = ["index", "projection", "totals"];
+
+/** Whether every finding concerns an object derivable from the events. */
+export function allDerivable(findings: Finding[]): boolean {
+  return findings.every((f) => DERIVABLE_CHECKS.includes(f.check));
+}
+
+/** Input of `verifyDataset`. Startable as `temporal workflow start --type verifyDataset --input '{"dataset":"x"}'`. */
+export interface VerifyInput {
+  dataset: string;
+  repair?: boolean;
+}
+
+/** What a repair did: published a new version, or why it did not. */
+export type RepairOutcome = { status: "published"; version: string } | { status: "skipped" | "conflict"; reason: string };
+
+/** Result of `verifyDataset`. */
+export interface VerifyResult {
+  dataset: string;
+  /** The version verified (null when there is no readable pointer). */
+  version: string | null;
+  findings: Finding[];
+  repair?: RepairOutcome;
+  /** Findings left after the repair (equal to `findings` when nothing was repaired). */
+  remaining: Finding[];
+}
+
+/** Input of `collectGarbage`: `olderThan` in milliseconds or a duration such as "1h" or "30m". */
+export interface GcInput {
+  dataset: string;
+  olderThan?: number | string;
+  dryRun?: boolean;
+}
+
+/** Result of `collectGarbage`. */
+export interface GcResult {
+  dataset: string;
+  dryRun: boolean;
+  olderThanMs: number;
+  /** Objects listed under the dataset. */
+  scanned: number;
+  /** Objects referenced by a version reachable from the pointer (or the pointer itself). */
+  referenced: number;
+  /** Unreferenced objects kept because they are younger than `olderThan`. */
+  young: number;
+  /** Unreferenced objects deleted (or, in a dry run, that would be). */
+  deleted: number;
+  bytes: number;
+  /** Keys deleted, relative to the dataset root, at most {@link GC_KEYS_CAP}. */
+  keys: string[];
+  truncated: boolean;
+}
+
+/** How many deleted keys a gc result lists. */
+export const GC_KEYS_CAP = 200;
+
+/** Default age below which gc never deletes anything. */
+export const DEFAULT_GC_AGE = "1h";
+
+/** Workflow id of the verify run the CLI starts. */
+export function verifyWorkflowId(dataset: string): string {
+  return `tidemark/verify/${dataset}`;
+}
+
+/** Workflow id of the gc run the CLI starts. */
+export function gcWorkflowId(dataset: string): string {
+  return `tidemark/gc/${dataset}`;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses an age: a non-negative number of milliseconds, digits, or a duration like "90s", "1h30m", "7d"; undefined when malformed. */
+export function parseAge(value: number | string | undefined): number | undefined {
+  if (value === undefined) return parseAge(DEFAULT_GC_AGE);
+  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return parseAge(Number(text));
+  if (!/^(\d+(ms|s|m|h|d))+$/.test(text)) return undefined;
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(n) * UNIT_MS[unit];
+  return Number.isSafeInteger(total) ? total : undefined;
+}

@@ -1,0 +1,105 @@
+import type { Client } from "@temporalio/client";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parsePointer, parseVersionManifest } from "../../src/manifest/schema";
+import { FsObjectStore } from "../../src/store/fs";
+import { services } from "../support/services";
+import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
+import { runCli, tempStore, writeDefinition } from "./helpers";
+
+const DS = `vgc_${Date.now().toString(36)}`;
+const work = tempStore("verify-gc");
+const taskQueue = uniqueTaskQueue("verify-gc");
+const sourcePath = join(work.dir, "source.csv");
+const root = `datasets/${DS}/`;
+let store: FsObjectStore;
+let client: Client;
+let worker: RunningWorker;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  const datasets = join(work.dir, "datasets");
+  const storeDir = join(work.dir, "store");
+  mkdirSync(datasets);
+  mkdirSync(storeDir);
+  writeFileSync(sourcePath, "series_id,obs_date,value\nA,2025-01-01,1\nA,2025-02-01,2\nB,2025-01-01,3\n");
+  writeDefinition(datasets, DS, pathToFileURL(sourcePath).href);
+  store = new FsObjectStore(storeDir);
+  client = await testClient();
+  worker = await startTestWorker({ store, datasetsDir: datasets, taskQueue, client });
+  const { temporal } = services();
+  env = { TIDEMARK_STORE: pathToFileURL(storeDir).href, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, TIDEMARK_TASK_QUEUE: taskQueue };
+  const ingest = await runCli(["ingest", DS, "--wait", "--json"], env);
+  expect(ingest.code, ingest.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+  work.cleanup();
+});
+
+async function currentManifest() {
+  const pointer = parsePointer((await store.get(`${root}current/manifest.json`)).body);
+  return parseVersionManifest((await store.get(root + pointer.manifest)).body);
+}
+
+describe("tidemark verify", () => {
+  it("prints clean and exits 0 for a healthy dataset", async () => {
+    const run = await runCli(["verify", DS], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toMatch(new RegExp(`^${DS} \\S+: clean$`));
+  });
+
+  it("prints one finding per line and exits 1; --repair fixes it as a new version", async () => {
+    const before = await currentManifest();
+    const path = before.projections.latest["2025-02"].path;
+    await store.delete(root + path);
+    const run = await runCli(["verify", DS], env);
+    expect(run.code).toBe(1);
+    expect(run.stdout.trim().split("\n")).toEqual([`projection\t${path}\tThe object is missing although the manifest references it.`]);
+    expect(run.stderr).toBe(`tidemark: ${DS} has 1 findings — rebuild them with "tidemark verify ${DS} --repair".\n`);
+    const repaired = await runCli(["verify", DS, "--repair", "--json"], env);
+    expect(repaired.code, repaired.stderr).toBe(0);
+    const result = JSON.parse(repaired.stdout);
+    expect(result).toMatchObject({ dataset: DS, version: before.version, repair: { status: "published" }, remaining: [] });
+    expect(result.findings).toHaveLength(1);
+    expect((await currentManifest()).version).toBe(result.repair.version);
+    expect((await runCli(["verify", DS], env)).code).toBe(0);
+  });
+
+  it("refuses an invalid dataset id before any I/O", async () => {
+    const run = await runCli(["verify", "../x"], { ...env, TEMPORAL_ADDRESS: "127.0.0.1:1" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Dataset id "../x" is invalid');
+  });
+});
+
+describe("tidemark gc", () => {
+  const junk = "runs/20200101T000000000Z-deadbeef/source";
+
+  it("--dry-run lists the orphans and deletes nothing; a real run deletes them", async () => {
+    await store.put(root + junk, "left by a crashed run", { kind: "create" });
+    const young = await runCli(["gc", DS, "--json"], env);
+    expect(young.code, young.stderr).toBe(0);
+    expect(JSON.parse(young.stdout)).toMatchObject({ deleted: 0, young: 1, olderThanMs: 3_600_000 });
+    const dry = await runCli(["gc", DS, "--older-than", "0", "--dry-run"], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`would delete\t${junk}\n`);
+    expect(dry.stdout).toContain(`${DS}: would delete 1 objects (21 bytes) older than 0ms`);
+    expect((await store.head(root + junk)).size).toBe(21);
+    const real = await runCli(["gc", DS, "--older-than", "0"], env);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout).toContain(`deleted\t${junk}\n`);
+    await expect(store.head(root + junk)).rejects.toThrow(/does not exist/);
+    expect((await runCli(["verify", DS], env)).code).toBe(0);
+  });
+
+  it("rejects a malformed --older-than as a usage error", async () => {
+    const run = await runCli(["gc", DS, "--older-than", "soon"], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("expected an age");
+  });
+});

@@ -1,0 +1,20 @@
+import { proxyActivities } from "@temporalio/workflow";
+import type { IngestActivities } from "../activities";
+import type { GcInput, GcResult } from "../src/maintenance";
+import { NON_RETRYABLE_ERROR_TYPES } from "../src/retry";
+import { requireDatasetId } from "./verify";
+
+const sweeper = proxyActivities<IngestActivities>({
+  startToCloseTimeout: "2h",
+  heartbeatTimeout: "30s",
+  retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 10, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+});
+
+/**
+ * Deletes objects under a dataset that no version reachable from the pointer references, never
+ * anything younger than `olderThan` (default 1h) and never while an ingest of the dataset runs (SPEC §5).
+ */
+export async function collectGarbage(input: GcInput): Promise<GcResult> {
+  const dataset = requireDatasetId(input?.dataset);
+  return sweeper.sweepGarbage({ dataset, olderThan: input.olderThan, dryRun: Boolean(input.dryRun) });
+}

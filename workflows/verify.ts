@@ -1,0 +1,62 @@
+import { ActivityCancellationType, ApplicationFailure, isCancellation, log, proxyActivities, workflowInfo } from "@temporalio/workflow";
+import type { IngestActivities } from "../activities";
+import { allDerivable, type RepairOutcome, type VerifyInput, type VerifyResult } from "../src/maintenance";
+import { DATASET_ID_RE, NON_RETRYABLE_ERROR_TYPES } from "../src/retry";
+import { makeVersionId } from "../src/version-id";
+import { Saga } from "./saga";
+
+const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] };
+const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
+const long = proxyActivities<IngestActivities>({ startToCloseTimeout: "2h", heartbeatTimeout: "30s", retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+
+/** Rejects a malformed dataset id before any activity runs. */
+export function requireDatasetId(dataset: unknown): string {
+  if (typeof dataset !== "string" || !DATASET_ID_RE.test(dataset)) {
+    throw ApplicationFailure.nonRetryable(
+      `Dataset id ${JSON.stringify(dataset)} is invalid: it must be lowercase letters, digits, "_", "." or "-" (e.g. input {"dataset":"cb_series"}).`,
+      "InvalidDatasetIdError",
+    );
+  }
+  return dataset;
+}
+
+/**
+ * Verifies the current version of a dataset (SPEC §5) and, with `repair`, rebuilds the index and
+ * projections from the events as a new version published through CAS against the pointer read first.
+ */
+export async function verifyDataset(input: VerifyInput): Promise<VerifyResult> {
+  const dataset = requireDatasetId(input?.dataset);
+  const base = await quick.readBase({ dataset }).catch(() => null);
+  const checked = await long.checkDataset({ dataset });
+  const result: VerifyResult = { dataset, version: checked.version, findings: checked.findings, remaining: checked.findings };
+  if (!input.repair || checked.findings.length === 0) return result;
+  if (!allDerivable(checked.findings) || !base || base.version !== checked.version) {
+    const reason = base && base.version !== checked.version
+      ? `the pointer moved to ${checked.version} while verifying; run verify again.`
+      : "some findings concern objects that cannot be derived from the events (pointer, manifests, events, quarantine reports); restore those from a backup, then run verify --repair again.";
+    return { ...result, repair: { status: "skipped", reason } };
+  }
+  const info = workflowInfo();
+  const version = makeVersionId(info.runStartTime, info.runId);
+  const saga = new Saga();
+  let repair: RepairOutcome;
+  try {
+    saga.add("deleteRepairObjects", () => quick.deleteRepairObjects({ dataset, version }));
+    const rebuilt = await long.rebuildDerived({ dataset, version });
+    saga.add("deleteVersionManifest", () => quick.deleteVersionManifest({ dataset, version }));
+    const outcome = await quick.publishRepair({ dataset, version, base, rebuilt, run: { workflow_id: info.workflowId, run_id: info.runId }, createdAt: new Date().toISOString() });
+    if (outcome.status === "conflict") {
+      await saga.compensate();
+      repair = { status: "conflict", reason: `another writer published ${outcome.currentVersion} during the repair; nothing was changed — run verify again.` };
+      return { ...result, repair };
+    }
+    saga.clear();
+    repair = { status: "published", version };
+  } catch (err) {
+    const ran = await saga.compensate();
+    log.info("repair compensations ran", { dataset, version, compensations: ran, cancelled: isCancellation(err) });
+    throw err;
+  }
+  const after = await long.checkDataset({ dataset });
+  return { ...result, repair, remaining: after.findings };
+}
