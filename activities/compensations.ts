@@ -14,10 +14,12 @@ async function deletePrefix(store: ObjectStore, prefix: string): Promise<number>
 /** The opposite of every writing step. Each (but scratch removal) refuses to touch a version the pointer already names. */
 export function compensationActivities(deps: ActivityDeps) {
   const { store } = deps;
-  async function unlessPublished(dataset: string, version: string, remove: (layout: DatasetLayout) => Promise<number>): Promise<number> {
+  async function unlessPublished(step: string, dataset: string, version: string, remove: (layout: DatasetLayout) => Promise<number>): Promise<number> {
     const current = await readPointer(store, dataset);
     if (current?.pointer.current_version === version) return 0;
-    return remove(new DatasetLayout(dataset));
+    const removed = await remove(new DatasetLayout(dataset));
+    deps.metrics?.compensations.inc({ dataset, step });
+    return removed;
   }
   return {
     /** Opposite of fetchSource/normalize, and the cleanup after publish: scratch is never referenced by a version. */
@@ -27,13 +29,13 @@ export function compensationActivities(deps: ActivityDeps) {
     },
     /** Opposite of computeDelta's staged index. */
     deleteIndex: ({ dataset, version }: { dataset: string; version: string }) =>
-      unlessPublished(dataset, version, (l) => deletePrefix(store, l.key(`index/${version}/`))),
+      unlessPublished("deleteIndex", dataset, version, (l) => deletePrefix(store, l.key(`index/${version}/`))),
     /** Opposite of writeEvents. */
     deleteEvents: ({ dataset, version }: { dataset: string; version: string }) =>
-      unlessPublished(dataset, version, (l) => deletePrefix(store, l.key(`events/${version}/data/`))),
+      unlessPublished("deleteEvents", dataset, version, (l) => deletePrefix(store, l.key(`events/${version}/data/`))),
     /** Opposite of consolidate: the month files this version would have written. */
     deleteProjections: ({ dataset, version, definition, months }: { dataset: string; version: string; definition: DatasetDefinition; months: string[] }) =>
-      unlessPublished(dataset, version, async (l) => {
+      unlessPublished("deleteProjections", dataset, version, async (l) => {
         let n = 0;
         for (const p of definition.projections) {
           for (const label of months) {
@@ -47,7 +49,7 @@ export function compensationActivities(deps: ActivityDeps) {
       }),
     /** Opposite of publish's manifest write (before the CAS succeeded). */
     deleteVersionManifest: ({ dataset, version }: { dataset: string; version: string }) =>
-      unlessPublished(dataset, version, async (l) => {
+      unlessPublished("deleteVersionManifest", dataset, version, async (l) => {
         await store.delete(l.key(l.versionManifest(version)));
         await store.delete(l.key(l.quarantine(version)));
         return 2;

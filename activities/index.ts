@@ -4,16 +4,20 @@ import { computeDeltaActivities } from "./compute-delta";
 import { consolidateActivities } from "./consolidate";
 import type { ActivityDeps } from "./deps";
 import { fetchSourceActivities } from "./fetch-source";
+import { gcActivities } from "./gc";
+import { instrumentActivities } from "./instrument";
 import { normalizeActivities } from "./normalize";
 import { notifyActivities } from "./notify";
 import { publishActivities } from "./publish";
+import { repairActivities } from "./repair";
+import { verifyActivities } from "./verify";
 import { writeEventsActivities } from "./write-events";
 
 export type { ActivityDeps } from "./deps";
 
 /** Every activity of Tidemark, built from injected dependencies (only the worker bootstrap creates clients). */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return instrumentActivities({
     ...baseActivities(deps),
     ...fetchSourceActivities(deps),
     ...normalizeActivities(deps),
@@ -23,7 +27,10 @@ export function createActivities(deps: ActivityDeps) {
     ...publishActivities(deps),
     ...notifyActivities(deps),
     ...compensationActivities(deps),
-  };
+    ...verifyActivities(deps),
+    ...repairActivities(deps),
+    ...gcActivities(deps),
+  }, deps.metrics);
 }
 
 /** The activity interface workflows proxy (`import type` only). */

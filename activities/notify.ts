@@ -38,9 +38,13 @@ export function notifyActivities(deps: ActivityDeps) {
             signal: AbortSignal.timeout(hook.timeout_ms ?? 10_000),
           });
         } catch (err) {
+          deps.metrics?.notifyFailures.inc({ dataset: input.dataset });
           throw new NotifyFailedError(`Webhook ${redactUri(hook.url)} could not be reached (${(err as Error).message}); it will be retried.`);
         }
-        if (!res.ok) throw new NotifyFailedError(`Webhook ${redactUri(hook.url)} answered HTTP ${res.status}; it will be retried.`);
+        if (!res.ok) {
+          deps.metrics?.notifyFailures.inc({ dataset: input.dataset });
+          throw new NotifyFailedError(`Webhook ${redactUri(hook.url)} answered HTTP ${res.status}; it will be retried.`);
+        }
         sent++;
       }
       return sent;

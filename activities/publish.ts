@@ -61,6 +61,17 @@ export function buildManifest(input: PublishInput, parent: VersionManifest | nul
   };
 }
 
+function recordPublished({ metrics }: ActivityDeps, input: PublishInput): void {
+  if (!metrics) return;
+  const dataset = input.dataset;
+  metrics.runs.inc({ dataset, outcome: "published" });
+  metrics.rows.inc({ dataset, op: "insert" }, input.counts.inserted);
+  metrics.rows.inc({ dataset, op: "update" }, input.counts.updated);
+  metrics.rows.inc({ dataset, op: "delete" }, input.counts.deleted);
+  const files = [...input.events, ...input.index, ...Object.values(input.projections).flatMap((months) => Object.values(months))];
+  metrics.bytesWritten.inc({ dataset }, files.reduce((sum, f) => sum + (f?.bytes ?? 0), 0));
+}
+
 /** Step 6, the commit point: manifest create-only, then CAS of the pointer against the planned base. */
 export function publishActivities(deps: ActivityDeps) {
   return {
@@ -85,11 +96,16 @@ export function publishActivities(deps: ActivityDeps) {
       await deps.faults?.("publish:before-cas");
       try {
         await store.put(layout.key(layout.pointer()), serializeJson(pointer), input.base ? { kind: "update", etag: input.base.etag } : { kind: "create" });
+        recordPublished(deps, input);
         return { status: "published" };
       } catch (err) {
         if (!(err instanceof PreconditionFailedError || err instanceof AlreadyExistsError)) throw err;
         const now = await readPointer(store, input.dataset);
-        if (now?.pointer.current_version === input.version) return { status: "published" };
+        if (now?.pointer.current_version === input.version) {
+          recordPublished(deps, input);
+          return { status: "published" };
+        }
+        deps.metrics?.casConflicts.inc({ dataset: input.dataset });
         return { status: "conflict", currentVersion: now?.pointer.current_version ?? null };
       }
     },

@@ -44,3 +44,15 @@ export function formatDuration(ms: number): string {
   if (rest > 0 || parts.length === 0) parts.push(`${rest}ms`);
   return parts.join("");
 }
+
+/** Commander parser for a TCP port where 0 means "any free port". */
+export function parsePortOrZero(value: string): number {
+  return value === "0" ? 0 : parsePort(value);
+}
+
+/** Commander parser for `--log-format`. */
+export function parseLogFormat(value: string): string {
+  const format = value.trim().toLowerCase();
+  if (format !== "json" && format !== "text") throw new InvalidArgumentError('expected "json" or "text".');
+  return format;
+}

@@ -1,6 +1,8 @@
 import { Client, Connection } from "@temporalio/client";
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker, type WorkflowBundleOption } from "@temporalio/worker";
+import { NativeConnection, type LogLevel, type Worker, type WorkflowBundleOption } from "@temporalio/worker";
 import { TidemarkError } from "../errors";
+import type { LogFormat } from "../observability/logger";
+import { startObservability, type Observability } from "../observability/runtime";
 import { openStore } from "../store/open";
 import { createTidemarkWorker, TASK_QUEUE } from "../worker/worker";
 import { freePort, isPortFree } from "./ports";
@@ -29,8 +31,16 @@ export interface EmbeddedStackOptions {
   namespace?: string;
   /** Start a worker in this process (default true). */
   worker?: boolean;
-  /** Level of the SDK's own log lines (default WARN); only applied if nothing installed a Runtime first. */
+  /** Level of the worker's log lines (default WARN); only applied if nothing installed a Runtime first. */
   logLevel?: LogLevel;
+  /** Format of the worker's log lines (default text), written to stderr. */
+  logFormat?: LogFormat;
+  /** Serve the worker's Prometheus metrics on this port (0: any free one); off when undefined. */
+  metricsPort?: number;
+  /** Interface of the metrics endpoints (default 127.0.0.1). */
+  metricsHost?: string;
+  /** Port of the Temporal SDK's metrics endpoint (default: metrics port + 1). */
+  sdkMetricsPort?: number;
   /** Progress lines while starting. */
   log?: (line: string) => void;
   /** A pre-built workflow bundle; otherwise the workflows are bundled at start. */
@@ -44,6 +54,10 @@ export interface EmbeddedStack {
   uiUrl?: string;
   taskQueue: string;
   storeUrl: string;
+  /** Tidemark's `/metrics` URL when metrics are on. */
+  metricsUrl?: string;
+  /** The Temporal SDK's metrics URL when metrics are on. */
+  sdkMetricsUrl?: string;
   /** A client of the embedded server (closed by `stop`). */
   client: Client;
   /** Settles when the worker stops, by `stop` or by a fatal error; resolved at once without a worker. */
@@ -62,14 +76,6 @@ async function choosePort(spec: PortChoice, what: string, flag: string): Promise
   }
   const preferred = Number(spec.slice("prefer-".length));
   return (await isPortFree(preferred)) ? preferred : freePort();
-}
-
-function quietSdk(level: LogLevel): void {
-  try {
-    Runtime.install({ logger: new DefaultLogger(level) });
-  } catch {
-    /* a Runtime exists already; keep its logger */
-  }
 }
 
 /** Starts the Temporal dev server (with Tidemark's search attributes) and an in-process worker on it. */
@@ -91,6 +97,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   let client: Client | undefined;
   let nativeConnection: NativeConnection | undefined;
   let worker: Worker | undefined;
+  let observability: Observability | undefined;
   let workerDone: Promise<void> = Promise.resolve();
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -99,12 +106,19 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       await workerDone.catch(() => {});
       await nativeConnection?.close().catch(() => {});
       await client?.connection.close().catch(() => {});
+      await observability?.close();
       await server.stop();
     })());
   try {
     client = new Client({ connection: await Connection.connect({ address: server.address }), namespace: server.namespace });
     if (options.worker !== false) {
-      quietSdk(options.logLevel ?? "WARN");
+      observability = await startObservability({
+        logFormat: options.logFormat ?? "text",
+        logLevel: options.logLevel ?? "WARN",
+        metricsPort: options.metricsPort,
+        metricsHost: options.metricsHost,
+        sdkMetricsPort: options.sdkMetricsPort,
+      });
       log(options.workflowBundle ? "starting the worker…" : "starting the worker (bundling workflows)…");
       nativeConnection = await NativeConnection.connect({ address: server.address });
       worker = await createTidemarkWorker({
@@ -115,6 +129,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         client,
         taskQueue,
         workflowBundle: options.workflowBundle,
+        metrics: observability.metrics,
       });
       workerDone = worker.run();
       workerDone.catch(() => {});
@@ -123,5 +138,16 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     await stop();
     throw err;
   }
-  return { address: server.address, namespace: server.namespace, uiUrl: server.uiUrl, taskQueue, storeUrl: options.storeUrl, client, workerDone, stop };
+  return {
+    address: server.address,
+    namespace: server.namespace,
+    uiUrl: server.uiUrl,
+    taskQueue,
+    storeUrl: options.storeUrl,
+    metricsUrl: observability?.metricsUrl,
+    sdkMetricsUrl: observability?.sdkMetricsUrl,
+    client,
+    workerDone,
+    stop,
+  };
 }

@@ -2,6 +2,7 @@ import type { Client } from "@temporalio/client";
 import { NativeConnection, Worker, type WorkflowBundleOption } from "@temporalio/worker";
 import { createActivities } from "../../activities";
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { TidemarkMetrics } from "../observability/metrics";
 import type { SourceDeps } from "../sources/open";
 import { defaultS3Client } from "../store/open";
 import type { ObjectStore } from "../store/types";
@@ -31,6 +32,8 @@ export interface TidemarkWorkerOptions {
   faults?: (point: string) => void | Promise<void>;
   /** Maximum concurrently executing activities. */
   maxConcurrentActivityTaskExecutions?: number;
+  /** Tidemark's Prometheus metrics, recorded by the activities (see `startObservability`). */
+  metrics?: TidemarkMetrics;
 }
 
 /** Creates a worker that runs all Tidemark workflows and activities. */
@@ -41,6 +44,7 @@ export async function createTidemarkWorker(options: TidemarkWorkerOptions): Prom
     sources: { ...options.sources, s3Client: options.sources?.s3Client ?? lazyDefaultS3Client() },
     temporalClient: options.client ? () => options.client! : undefined,
     faults: options.faults,
+    metrics: options.metrics,
   });
   return Worker.create({
     connection: options.connection,

@@ -1,6 +1,7 @@
 import { Client, Connection } from "@temporalio/client";
 import { NativeConnection, Runtime, type Worker } from "@temporalio/worker";
 import { randomUUID } from "node:crypto";
+import type { TidemarkMetrics } from "../../src/observability/metrics";
 import { createTidemarkWorker } from "../../src/worker/worker";
 import type { ObjectStore } from "../../src/store/types";
 import type { SourceDeps } from "../../src/sources/open";
@@ -41,6 +42,8 @@ export interface TestWorkerOptions {
   namespace?: string;
   /** Source access; defaults to MinIO for `s3://` sources. */
   sources?: SourceDeps;
+  /** Tidemark metrics for the activities to record into. */
+  metrics?: TidemarkMetrics;
 }
 
 /** A running worker and how to stop it. */
@@ -62,6 +65,7 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<Runni
     taskQueue: options.taskQueue,
     client: options.client,
     faults: options.faults,
+    metrics: options.metrics,
     sources: options.sources ?? { s3Client: makeS3Client },
     workflowBundle: { codePath: workflowBundlePath },
   });

@@ -4,8 +4,9 @@ import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runtimeConfig } from "../../config/runtime";
 import { startEmbeddedStack } from "../../devstack/embedded";
+import { observabilityFromEnv } from "../../observability/runtime";
 import { TidemarkError } from "../../errors";
-import { parsePort } from "../options";
+import { parseLogFormat, parsePort, parsePortOrZero } from "../options";
 import { say } from "../output";
 import { waitForSignal } from "../signals";
 
@@ -16,6 +17,8 @@ interface DevOptions {
   port: number;
   uiPort: number;
   worker: boolean;
+  logFormat?: string;
+  metricsPort?: number;
 }
 
 function portHint(address: string): string {
@@ -30,8 +33,11 @@ export function registerDev(program: Command): void {
     .option("--port <port>", "Temporal frontend port", parsePort, 7233)
     .option("--ui-port <port>", "Temporal Web UI port", parsePort, 8233)
     .option("--no-worker", "start only the server; run workers with \"tidemark worker\"")
+    .option("--log-format <format>", "worker log lines: text (default) or json; env TIDEMARK_LOG_FORMAT", parseLogFormat)
+    .option("--metrics-port <port>", "serve the worker's Prometheus metrics on this port (SDK metrics on the next one); env TIDEMARK_METRICS_PORT", parsePortOrZero)
     .action(async (opts: DevOptions) => {
       const config = runtimeConfig();
+      const observability = observabilityFromEnv(opts, "text");
       const stateDir = resolve(".tidemark");
       mkdirSync(stateDir, { recursive: true });
       if (config.storeUrl.startsWith("file://")) mkdirSync(fileURLToPath(config.storeUrl), { recursive: true });
@@ -46,7 +52,11 @@ export function registerDev(program: Command): void {
           taskQueue: config.taskQueue,
           namespace: config.temporal.namespace,
           worker: opts.worker,
-          logLevel: "INFO",
+          logLevel: observability.logLevel,
+          logFormat: observability.logFormat,
+          metricsPort: observability.metricsPort,
+          metricsHost: observability.metricsHost,
+          sdkMetricsPort: observability.sdkMetricsPort,
           log: (line) => process.stderr.write(`${line}\n`),
         });
         const env = portHint(stack.address);
@@ -54,6 +64,7 @@ export function registerDev(program: Command): void {
         say(`Temporal       ${stack.address} (namespace ${stack.namespace}, history in ${relative(process.cwd(), resolve(stateDir, "temporal.db"))})`);
         say(`store          ${config.storeUrl}`);
         say(`definitions    ${config.datasetsDir}${existsSync(config.datasetsDir) ? "" : " (missing: pass a definition file to ingest instead)"}`);
+        if (stack.metricsUrl) say(`metrics        ${stack.metricsUrl} (Temporal SDK: ${stack.sdkMetricsUrl ?? "not exported"})`);
         say(`task queue     ${stack.taskQueue}${opts.worker ? " (worker running here)" : ' (no worker: start one with "tidemark worker")'}`);
         say(`ingest with    ${env}npx tidemark ingest <dataset-id | definition.yaml> --wait`);
         say("Ctrl-C stops the worker and the server.");

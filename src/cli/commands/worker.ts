@@ -1,8 +1,10 @@
 import type { Command } from "commander";
 import { connectClient, connectWorker, runtimeConfig } from "../../config/runtime";
+import { observabilityFromEnv, startObservability } from "../../observability/runtime";
 import { openStore } from "../../store/open";
 import { createTidemarkWorker } from "../../worker/worker";
 import { TemporalUnreachableError } from "../client";
+import { parseLogFormat, parsePortOrZero } from "../options";
 import { say } from "../output";
 import { waitForSignal } from "../signals";
 
@@ -11,8 +13,12 @@ export function registerWorker(program: Command): void {
   program
     .command("worker")
     .description("run a worker for TEMPORAL_ADDRESS (task queue TIDEMARK_TASK_QUEUE, store TIDEMARK_STORE) until interrupted")
-    .action(async () => {
+    .option("--log-format <format>", "json (one object per line, default) or text; env TIDEMARK_LOG_FORMAT", parseLogFormat)
+    .option("--metrics-port <port>", "serve Prometheus metrics on this port (SDK metrics on the next one); env TIDEMARK_METRICS_PORT", parsePortOrZero)
+    .action(async (opts: { logFormat?: string; metricsPort?: number }) => {
       const config = runtimeConfig();
+      const observability = await startObservability(observabilityFromEnv(opts, "json"));
+      if (observability.metricsUrl) observability.logger.info("metrics served", { tidemark: observability.metricsUrl, sdk: observability.sdkMetricsUrl });
       const store = openStore(config.storeUrl);
       const { address, namespace } = config.temporal;
       let connection;
@@ -22,11 +28,14 @@ export function registerWorker(program: Command): void {
         client = await connectClient(config.temporal);
       } catch (err) {
         await connection?.close().catch(() => {});
+        await observability.close();
         throw new TemporalUnreachableError(`Temporal is not reachable at ${address} (${(err as Error).message}); start it with "tidemark dev" or set TEMPORAL_ADDRESS.`);
       }
       const signals = waitForSignal();
       try {
-        const worker = await createTidemarkWorker({ connection, namespace, store, datasetsDir: config.datasetsDir, client, taskQueue: config.taskQueue });
+        const worker = await createTidemarkWorker({
+          connection, namespace, store, datasetsDir: config.datasetsDir, client, taskQueue: config.taskQueue, metrics: observability.metrics,
+        });
         const running = worker.run();
         say(`worker polling task queue ${config.taskQueue} on ${address} namespace ${namespace}, store ${store.url}, definitions ${config.datasetsDir}`);
         await Promise.race([signals.received, running]);
@@ -37,6 +46,7 @@ export function registerWorker(program: Command): void {
         signals.dispose();
         await client.connection.close().catch(() => {});
         await connection.close().catch(() => {});
+        await observability.close();
       }
     });
 }
