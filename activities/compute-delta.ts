@@ -4,10 +4,12 @@ import type { DatasetDefinition } from "../src/definition";
 import { indexChunkToRecordBatch, indexChunks, INDEX_SCHEMA, Op, planDeltaStreaming, type StreamingDeltaPlan } from "../src/delta";
 import { hashColumns, keyHashBytes } from "../src/hash";
 import { DatasetLayout, monthLabel } from "../src/layout";
-import { decodeParquetBatches, fixedBinaryColumn, utf8Column } from "../src/parquet";
+import { decodeParquetBatches, fixedBinaryColumn } from "../src/parquet";
+import { groupRows } from "../src/table/group";
 import { monthsOf } from "../src/table/months";
 import { takeRows, whereRows } from "../src/table/take";
 import { readManifest } from "./base";
+import { opColumn } from "./frames";
 import type { ActivityDeps } from "./deps";
 import { heartbeater } from "./heartbeat";
 import { readTable, SCRATCH, writeScratchTable, writeTableOnce } from "./io";
@@ -39,35 +41,47 @@ export function describeKeyOf(table: Table, key: string[]): (row: number) => str
       .join(", ");
 }
 
-/** The rows that become insert/update events, with `_op`, `_key_hash` and `_month`. */
+function gatherWords(words: Uint32Array, rows: ArrayLike<number>, out: Uint32Array, at: number): void {
+  for (let j = 0; j < rows.length; j++) {
+    const r = rows[j] * 4;
+    const o = (at + j) * 4;
+    out[o] = words[r];
+    out[o + 1] = words[r + 1];
+    out[o + 2] = words[r + 2];
+    out[o + 3] = words[r + 3];
+  }
+}
+
+/** The rows that become insert/update events, grouped by month (source order within a month), with `_op`, `_key_hash` and `_month`. */
 function changesTable(table: Table, plan: StreamingDeltaPlan, keyHashes: Uint32Array, months: Int32Array): Table {
-  const rows = whereRows(table.numRows, (i) => plan.ops[i] === Op.INSERT || plan.ops[i] === Op.UPDATE);
+  const changed = whereRows(table.numRows, (i) => plan.ops[i] === Op.INSERT || plan.ops[i] === Op.UPDATE);
+  const rows = new Int32Array(changed.length);
+  let at = 0;
+  for (const group of groupRows(Int32Array.from(changed, (r) => months[r])).values()) {
+    for (let j = 0; j < group.length; j++) rows[at + j] = changed[group[j]];
+    at += group.length;
+  }
   const taken = takeRows(table, rows);
-  const ops = Array.from(rows, (r) => (plan.ops[r] === Op.INSERT ? "insert" : "update"));
-  const hashes = new Uint8Array(rows.length * 16);
+  const words = new Uint32Array(rows.length * 4);
+  gatherWords(keyHashes, rows, words, 0);
   const rowMonths = new Int32Array(rows.length);
-  rows.forEach((r, j) => {
-    hashes.set(keyHashBytes(keyHashes, r, r + 1), j * 16);
-    rowMonths[j] = months[r];
-  });
+  for (let j = 0; j < rows.length; j++) rowMonths[j] = months[rows[j]];
   const columns: Record<string, ReturnType<typeof int32Column>> = {};
   for (const f of taken.schema.fields) columns[f.name] = taken.getChild(f.name)!;
-  return new Table({ ...columns, _op: utf8Column(ops), _key_hash: fixedBinaryColumn(hashes, 16), _month: int32Column(rowMonths) });
+  return new Table({ ...columns, _op: opColumn(plan.ops, rows), _key_hash: fixedBinaryColumn(keyHashBytes(words), 16), _month: int32Column(rowMonths) });
 }
 
 /** Keys leaving a month: snapshot deletes and the old month of keys that moved. */
 function removalsTable(plan: StreamingDeltaPlan, keyHashes: Uint32Array): Table {
-  const n = plan.deletes.months.length + plan.moves.rows.length;
-  const hashes = new Uint8Array(n * 16);
+  const deletes = plan.deletes.months.length;
+  const n = deletes + plan.moves.rows.length;
+  const words = new Uint32Array(n * 4);
   const months = new Int32Array(n);
-  hashes.set(keyHashBytes(plan.deletes.keyHashes), 0);
+  words.set(plan.deletes.keyHashes.subarray(0, deletes * 4), 0);
   months.set(plan.deletes.months, 0);
-  const base = plan.deletes.months.length;
-  plan.moves.rows.forEach((r, j) => {
-    hashes.set(keyHashBytes(keyHashes, r, r + 1), (base + j) * 16);
-    months[base + j] = plan.moves.fromMonths[j];
-  });
-  return new Table({ key_hash: fixedBinaryColumn(hashes, 16), month: int32Column(months) });
+  gatherWords(keyHashes, plan.moves.rows, words, deletes);
+  months.set(plan.moves.fromMonths.subarray(0, plan.moves.rows.length), deletes);
+  return new Table({ key_hash: fixedBinaryColumn(keyHashBytes(words), 16), month: int32Column(months) });
 }
 
 /** Step 3: the normalized source against the base index → staged index, changes and removals. */

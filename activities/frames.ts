@@ -1,7 +1,9 @@
-import { Table, Type, type Vector } from "apache-arrow";
+import { makeData, makeVector, Table, Type, Utf8, type Vector } from "apache-arrow";
+import { Op } from "../src/delta";
 import type { DatasetDefinition } from "../src/definition";
-import { hashColumns, hashToHex, hashWordsFromBytes, keyHashBytes } from "../src/hash";
+import { hashColumns, hashWordsFromBytes, keyHashBytes } from "../src/hash";
 import { fixedBinaryColumn, utf8Column } from "../src/parquet";
+import type { HashSet128 } from "../src/table/hash-set";
 import { takeRows, whereRows } from "../src/table/take";
 
 /** Column names of a dataset, in definition order. */
@@ -11,7 +13,14 @@ export function datasetColumns(definition: DatasetDefinition): string[] {
 
 /** A Utf8 column repeating `value`. */
 export function constantUtf8(value: string, length: number): Vector {
-  return utf8Column(new Array<string>(length).fill(value));
+  const bytes = new TextEncoder().encode(value);
+  const values = new Uint8Array(bytes.length * length);
+  const offsets = new Int32Array(length + 1);
+  for (let j = 0; j < length; j++) {
+    values.set(bytes, j * bytes.length);
+    offsets[j + 1] = (j + 1) * bytes.length;
+  }
+  return makeVector(makeData({ type: new Utf8(), length, valueOffsets: offsets, data: values }));
 }
 
 /** Dictionary-encoded string columns decoded to plain Utf8, so tables from different files concatenate. */
@@ -32,25 +41,43 @@ export function selectWith(table: Table, names: string[], extra: Record<string, 
   return new Table({ ...columns, ...extra });
 }
 
-/** Key hashes (hex) of a FixedSizeBinary(16) `_key_hash`-style column. */
-export function hexesOfHashColumn(vector: Vector): string[] {
-  const out: string[] = new Array(vector.length);
-  for (let i = 0; i < vector.length; i++) out[i] = hashToHex(hashWordsFromBytes(vector.get(i) as Uint8Array));
-  return out;
-}
-
 /** Key hash words of the key columns of `table`. */
 export function keyHashesOf(table: Table, definition: DatasetDefinition): Uint32Array {
   return hashColumns(table, definition.schema.key);
 }
 
+/** Hash words (4 per row) of a FixedSizeBinary(16) `_key_hash`-style column, without per-row decoding. */
+export function hashWordsOfColumn(vector: Vector): Uint32Array {
+  if (vector.data.length === 1) return hashWordsFromBytes((vector.data[0].values as Uint8Array).subarray(0, vector.length * 16));
+  const bytes = new Uint8Array(vector.length * 16);
+  let at = 0;
+  for (const d of vector.data) {
+    bytes.set((d.values as Uint8Array).subarray(0, d.length * 16), at);
+    at += d.length * 16;
+  }
+  return hashWordsFromBytes(bytes);
+}
+
+/** A Utf8 `_op` column: "insert" for rows whose op is `Op.INSERT`, "update" otherwise. */
+export function opColumn(ops: ArrayLike<number>, rows: Int32Array): Vector {
+  const insert = new TextEncoder().encode("insert");
+  const update = new TextEncoder().encode("update");
+  const values = new Uint8Array(rows.length * 6);
+  const offsets = new Int32Array(rows.length + 1);
+  for (let j = 0; j < rows.length; j++) {
+    values.set(ops[rows[j]] === Op.INSERT ? insert : update, j * 6);
+    offsets[j + 1] = (j + 1) * 6;
+  }
+  return makeVector(makeData({ type: new Utf8(), length: rows.length, valueOffsets: offsets, data: values }));
+}
+
 /** Rows of `table` whose key hash is (or, with `keep: false`, is not) in `keys`, with a `_key_hash` column. */
-export function rowsByKey(table: Table, definition: DatasetDefinition, keys: Set<string>, keep: boolean): { rows: Table; hashes: Vector } {
+export function rowsByKey(table: Table, definition: DatasetDefinition, keys: HashSet128, keep: boolean): { rows: Table; hashes: Vector } {
   const words = keyHashesOf(table, definition);
-  const rows = whereRows(table.numRows, (i) => keys.has(hashToHex(words, i)) === keep);
-  const bytes = new Uint8Array(rows.length * 16);
-  rows.forEach((r, j) => bytes.set(keyHashBytes(words, r, r + 1), j * 16));
-  return { rows: takeRows(table, rows), hashes: fixedBinaryColumn(bytes, 16) };
+  const rows = whereRows(table.numRows, (i) => keys.has(words, i) === keep);
+  const chosen = new Uint32Array(rows.length * 4);
+  for (let j = 0; j < rows.length; j++) chosen.set(words.subarray(rows[j] * 4, rows[j] * 4 + 4), j * 4);
+  return { rows: takeRows(table, rows), hashes: fixedBinaryColumn(keyHashBytes(chosen), 16) };
 }
 
 /** Rows of `tables` one after another; their columns must have identical names and types. */

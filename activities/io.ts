@@ -2,6 +2,9 @@ import type { Table } from "apache-arrow";
 import { decodeParquet, encodeParquet } from "../src/parquet/codec";
 import type { ObjectStore } from "../src/store/types";
 import { writeOnce } from "../src/store/write-once";
+import { groupRows } from "../src/table/group";
+import { compactTable } from "../src/table/take";
+import { hashWordsOfColumn } from "./frames";
 
 /** Scratch objects of a run, under `runs/<version>/`. */
 export const SCRATCH = {
@@ -25,9 +28,52 @@ export async function writeTableOnce(store: ObjectStore, key: string, table: Tab
   return bytes.length;
 }
 
-/** Writes a scratch table, replacing any earlier attempt's. */
+/** Writes a scratch table uncompressed (it is read once, soon, by the same run), replacing any earlier attempt's. */
 export async function writeScratchTable(store: ObjectStore, key: string, table: Table): Promise<number> {
-  const bytes = encodeParquet(table);
+  const bytes = encodeParquet(table, { compression: "none" });
   await store.put(key, bytes, { kind: "overwrite" });
   return bytes.length;
+}
+
+/** The staged changes and removals of a run, grouped by partition month. */
+export interface StagedChanges {
+  changes: Table;
+  /** Key hash words of `changes` (4 per row). */
+  changeWords: Uint32Array;
+  /** Rows of `changes` per month (yyyymm), in row order. */
+  changesByMonth: Map<number, Int32Array>;
+  /** Key hash words of the removals (4 per row). */
+  removalWords: Uint32Array;
+  /** Rows of the removals per month (yyyymm). */
+  removalsByMonth: Map<number, Int32Array>;
+}
+
+/** Reads a run's `changes.parquet` and `removals.parquet` (by `keyOf(name)`) once and groups both by month. */
+export async function readStagedChanges(store: ObjectStore, keyOf: (name: string) => string): Promise<StagedChanges> {
+  const changes = compactTable(await readTable(store, keyOf(SCRATCH.changes)));
+  const removals = await readTable(store, keyOf(SCRATCH.removals));
+  return {
+    changes,
+    changeWords: hashWordsOfColumn(changes.getChild("_key_hash")!),
+    changesByMonth: groupRows(changes.getChild("_month")!.toArray() as Int32Array),
+    removalWords: hashWordsOfColumn(removals.getChild("key_hash")!),
+    removalsByMonth: groupRows(removals.getChild("month")!.toArray() as Int32Array),
+  };
+}
+
+/** Object writes (and reads) kept in flight at once, so per-object store latency (fsync, HTTP) overlaps encoding. */
+export const IO_CONCURRENCY = 8;
+
+/** `fn` over `items` with at most `limit` calls pending at once; results in input order; the first failure rejects. */
+export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }

@@ -1,15 +1,15 @@
-import type { Table } from "apache-arrow";
+import { type Table, Type } from "apache-arrow";
 import type { BaseVersion } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import type { EventFile, VersionManifest } from "../src/manifest/schema";
+import { HashSet128 } from "../src/table/hash-set";
+import { takeRows } from "../src/table/take";
 import { readManifest } from "./base";
 import type { ActivityDeps } from "./deps";
-import { groupRows } from "../src/table/group";
-import { takeRows } from "../src/table/take";
-import { concatTables, constantUtf8, datasetColumns, hexesOfHashColumn, rowsByKey, selectWith } from "./frames";
+import { concatTables, constantUtf8, datasetColumns, rowsByKey, selectWith } from "./frames";
 import { heartbeater } from "./heartbeat";
-import { readTable, SCRATCH, writeTableOnce } from "./io";
+import { IO_CONCURRENCY, mapLimited, readStagedChanges, readTable, type StagedChanges, writeTableOnce } from "./io";
 
 /** Input of `writeEvents` and `consolidate`. */
 export interface MonthsInput {
@@ -21,16 +21,37 @@ export interface MonthsInput {
   months: string[];
 }
 
-function countOps(table: Table): { inserted: number; updated: number; deleted: number } {
-  const counts = { inserted: 0, updated: 0, deleted: 0 };
-  const ops = table.getChild("_op")!;
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops.get(i) as string;
-    if (op === "insert") counts.inserted++;
-    else if (op === "update") counts.updated++;
-    else counts.deleted++;
+const EMPTY = new Int32Array(0);
+
+/** Inserts among `rows` of the staged changes (their `_op` is "insert" or "update", both 6 bytes). */
+function countInserts(changes: Table, rows: Int32Array): number {
+  const op = changes.getChild("_op")!;
+  if (op.type.typeId !== Type.Utf8) return rows.reduce((n, r) => n + (op.get(r) === "insert" ? 1 : 0), 0);
+  const data = op.data;
+  const starts: number[] = [];
+  let at = 0;
+  for (const d of data) {
+    starts.push(at);
+    at += d.length;
   }
-  return counts;
+  let inserts = 0;
+  let c = 0;
+  for (let j = 0; j < rows.length; j++) {
+    const r = rows[j];
+    while (c + 1 < data.length && r >= starts[c + 1]) c++;
+    while (c > 0 && r < starts[c]) c--;
+    const d = data[c];
+    if (d.values[d.valueOffsets[r - starts[c]]] === 0x69) inserts++;
+  }
+  return inserts;
+}
+
+/** Hashes of the keys leaving `month` (snapshot deletes and moves away). */
+export function leavingKeys(staged: StagedChanges, month: number): HashSet128 {
+  const rows = staged.removalsByMonth.get(month) ?? EMPTY;
+  const set = new HashSet128(rows.length);
+  for (let j = 0; j < rows.length; j++) set.add(staged.removalWords, rows[j]);
+  return set;
 }
 
 /** Step 4: one event file per touched month: inserts and updates from the delta, deletes with their last known values. */
@@ -41,33 +62,33 @@ export function writeEventsActivities(deps: ActivityDeps) {
       const layout = new DatasetLayout(dataset);
       const beat = heartbeater();
       const scratch = layout.runs(version);
-      const changes = await readTable(store, layout.key(scratch + SCRATCH.changes));
-      const removals = await readTable(store, layout.key(scratch + SCRATCH.removals));
-      const removalHex = hexesOfHashColumn(removals.getChild("key_hash")!);
-      const removalMonths = removals.getChild("month")!.toArray() as Int32Array;
+      const staged = await readStagedChanges(store, (name) => layout.key(scratch + name));
+      const { changes } = staged;
       const parent: VersionManifest | null = base ? await readManifest(store, dataset, base.manifest) : null;
       const columns = datasetColumns(definition);
-      const byMonth = groupRows(changes.getChild("_month")!.toArray() as Int32Array);
-      const files: EventFile[] = [];
-      for (const [i, label] of months.entries()) {
+      let done = 0;
+      return mapLimited(months, IO_CONCURRENCY, async (label): Promise<EventFile> => {
         const month = parseMonthLabel(label)!;
-        const changed = takeRows(changes, byMonth.get(month) ?? new Int32Array(0));
+        const rows = staged.changesByMonth.get(month) ?? EMPTY;
+        const changed = takeRows(changes, rows);
         const parts: Table[] = [selectWith(changed, columns, { _op: changed.getChild("_op")!, _key_hash: changed.getChild("_key_hash")! })];
-        const leaving = new Set(removalHex.filter((_, r) => removalMonths[r] === month));
+        const leaving = leavingKeys(staged, month);
+        let deleted = 0;
         if (leaving.size > 0) {
           const file = parent?.projections[definition.projections[0].name]?.[label];
           if (!file) throw new Error(`The base projection of ${label} is missing although ${leaving.size} keys leave it; run "tidemark verify ${dataset} --repair".`);
-          const { rows, hashes } = rowsByKey(await readTable(store, layout.key(file.path)), definition, leaving, true);
-          parts.push(selectWith(rows, columns, { _op: constantUtf8("delete", rows.numRows), _key_hash: hashes }));
+          const { rows: gone, hashes } = rowsByKey(await readTable(store, layout.key(file.path)), definition, leaving, true);
+          parts.push(selectWith(gone, columns, { _op: constantUtf8("delete", gone.numRows), _key_hash: hashes }));
+          deleted = gone.numRows;
         }
         const events = concatTables(parts);
         const table = selectWith(events, [...columns, "_op", "_key_hash"], { _version: constantUtf8(version, events.numRows) });
         const path = layout.eventPart(version, month, 0);
         const bytes = await writeTableOnce(store, layout.key(path), table);
-        files.push({ path, month: monthLabel(month), rows: table.numRows, bytes, ...countOps(table) });
-        beat({ monthsDone: i + 1, months: months.length });
-      }
-      return files;
+        const inserted = countInserts(changes, rows);
+        beat({ monthsDone: ++done, months: months.length });
+        return { path, month: monthLabel(month), rows: table.numRows, bytes, inserted, updated: rows.length - inserted, deleted };
+      });
     },
   };
 }

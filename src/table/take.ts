@@ -1,95 +1,165 @@
 import { type Data, makeData, makeVector, Table, Type, type Vector } from "apache-arrow";
 import { utf8Column } from "../parquet/columns";
 
-/** Row `i` of a chunked vector: which chunk and which slot in it. */
-function locator(vector: Vector): (i: number) => [Data, number] {
-  const chunks = vector.data;
-  if (chunks.length === 1) return (i) => [chunks[0], i];
-  const starts = new Int32Array(chunks.length + 1);
-  for (let c = 0; c < chunks.length; c++) starts[c + 1] = starts[c] + chunks[c].length;
-  return (i) => {
-    let lo = 0;
-    let hi = chunks.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= i) lo = mid;
-      else hi = mid - 1;
-    }
-    return [chunks[lo], i - starts[lo]];
-  };
-}
+type Validity = { nullBitmap?: Uint8Array; nullCount: number };
 
-function validityOf(vector: Vector, indices: Int32Array, locate: (i: number) => [Data, number]): { nullBitmap?: Uint8Array; nullCount: number } {
-  if (vector.nullCount === 0) return { nullCount: 0 };
-  const bitmap = new Uint8Array((indices.length + 7) >> 3);
+function validityOf(data: Data, indices: Int32Array | null, length: number): Validity {
+  if (data.nullCount === 0) return { nullCount: 0 };
+  const bitmap = new Uint8Array((length + 7) >> 3);
   let nulls = 0;
-  for (let j = 0; j < indices.length; j++) {
-    const [d, k] = locate(indices[j]);
-    if (d.getValid(k)) bitmap[j >> 3] |= 1 << (j & 7);
+  for (let j = 0; j < length; j++) {
+    if (data.getValid(indices ? indices[j] : j)) bitmap[j >> 3] |= 1 << (j & 7);
     else nulls++;
   }
   return nulls ? { nullBitmap: bitmap, nullCount: nulls } : { nullCount: 0 };
 }
 
+function concatValidity(vector: Vector): Validity {
+  if (vector.nullCount === 0) return { nullCount: 0 };
+  const bitmap = new Uint8Array((vector.length + 7) >> 3);
+  let row = 0;
+  let nulls = 0;
+  for (const d of vector.data) {
+    for (let i = 0; i < d.length; i++, row++) {
+      if (d.getValid(i)) bitmap[row >> 3] |= 1 << (row & 7);
+      else nulls++;
+    }
+  }
+  return { nullBitmap: bitmap, nullCount: nulls };
+}
+
+/** `vector` as a single chunk, copied chunk by chunk (buffer slices, no per-value work). */
+export function compactVector(vector: Vector): Vector {
+  if (vector.data.length <= 1) return vector;
+  const type = vector.type;
+  const length = vector.length;
+  const id = type.typeId;
+  if (id === Type.Dictionary && vector.data.some((d) => d.dictionary !== vector.data[0].dictionary)) return decodeDictionary(vector);
+  if (id === Type.Bool) return copyRows(vector, Int32Array.from({ length }, (_, i) => i));
+  const validity = concatValidity(vector);
+  if (id === Type.Utf8) {
+    let bytes = 0;
+    for (const d of vector.data) bytes += d.valueOffsets[d.length] - d.valueOffsets[0];
+    const values = new Uint8Array(bytes);
+    const offsets = new Int32Array(length + 1);
+    let row = 0;
+    let pos = 0;
+    for (const d of vector.data) {
+      const o = d.valueOffsets as Int32Array;
+      values.set((d.values as Uint8Array).subarray(o[0], o[d.length]), pos);
+      for (let i = 0; i < d.length; i++) offsets[row + i + 1] = o[i + 1] - o[0] + pos;
+      pos += o[d.length] - o[0];
+      row += d.length;
+    }
+    return makeVector(makeData({ type, length, valueOffsets: offsets, data: values, ...validity }));
+  }
+  const first = vector.data[0];
+  if (!ArrayBuffer.isView(first.values)) throw new Error(`takeVector does not support Arrow type ${type}`);
+  const stride = first.stride;
+  const Ctor = first.values.constructor as new (n: number) => Float64Array;
+  const out = new Ctor(length * stride);
+  let at = 0;
+  for (const d of vector.data) {
+    out.set((d.values as Float64Array).subarray(0, d.length * stride), at);
+    at += d.length * stride;
+  }
+  const dictionary = id === Type.Dictionary ? { dictionary: first.dictionary } : {};
+  return makeVector(makeData({ type, length, data: out, ...dictionary, ...validity } as never));
+}
+
+function takeUtf8(data: Data, indices: Int32Array): { offsets: Int32Array; values: Uint8Array } {
+  const length = indices.length;
+  const o = data.valueOffsets as Int32Array;
+  const src = data.values as Uint8Array;
+  const offsets = new Int32Array(length + 1);
+  let bytes = 0;
+  for (let j = 0; j < length; j++) {
+    const k = indices[j];
+    bytes += o[k + 1] - o[k];
+    offsets[j + 1] = bytes;
+  }
+  const values = new Uint8Array(bytes);
+  let pos = 0;
+  for (let j = 0; j < length; j++) {
+    const k = indices[j];
+    for (let b = o[k], end = o[k + 1]; b < end; b++) values[pos++] = src[b];
+  }
+  return { offsets, values };
+}
+
+function takeFixedWidth(src: ArrayBufferView, width: number, indices: Int32Array): ArrayBuffer {
+  const length = indices.length;
+  if (width % 4 === 0 && src.byteOffset % 4 === 0) {
+    const w = width / 4;
+    const from = new Uint32Array(src.buffer, src.byteOffset, src.byteLength >> 2);
+    const to = new Uint32Array(length * w);
+    if (w === 1) for (let j = 0; j < length; j++) to[j] = from[indices[j]];
+    else for (let j = 0; j < length; j++) for (let s = 0, k = indices[j] * w, o = j * w; s < w; s++) to[o + s] = from[k + s];
+    return to.buffer;
+  }
+  const from = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+  const to = new Uint8Array(length * width);
+  for (let j = 0; j < length; j++) for (let s = 0, k = indices[j] * width, o = j * width; s < width; s++) to[o + s] = from[k + s];
+  return to.buffer;
+}
+
+function isRange(indices: Int32Array): boolean {
+  for (let j = 1; j < indices.length; j++) if (indices[j] !== indices[0] + j) return false;
+  return indices.length > 0;
+}
+
+function isIdentity(vector: Vector, indices: Int32Array): boolean {
+  if (indices.length !== vector.length) return false;
+  for (let j = 0; j < indices.length; j++) if (indices[j] !== j) return false;
+  return true;
+}
+
 /** The rows `indices` of `vector`, in that order, copied at buffer level (no per-value decoding). */
 export function takeVector(vector: Vector, indices: Int32Array): Vector {
-  const locate = locator(vector);
+  if (isIdentity(vector, indices)) return vector;
+  if (vector.data.length === 1 && isRange(indices)) return vector.slice(indices[0], indices[0] + indices.length);
+  return copyRows(vector, indices);
+}
+
+function copyRows(vector: Vector, indices: Int32Array): Vector {
   const type = vector.type;
   const length = indices.length;
-  const validity = validityOf(vector, indices, locate);
+  if (vector.data.length === 0) return makeVector(makeData({ type, length: 0 } as never));
+  if (vector.data.length > 1 && type.typeId !== Type.Bool) return copyRows(compactVector(vector), indices);
+  const data = vector.data[0];
   switch (type.typeId) {
     case Type.Utf8: {
-      let bytes = 0;
-      for (let j = 0; j < length; j++) {
-        const [d, k] = locate(indices[j]);
-        bytes += d.valueOffsets[k + 1] - d.valueOffsets[k];
-      }
-      const values = new Uint8Array(bytes);
-      const offsets = new Int32Array(length + 1);
-      let pos = 0;
-      for (let j = 0; j < length; j++) {
-        const [d, k] = locate(indices[j]);
-        const start = d.valueOffsets[k];
-        const end = d.valueOffsets[k + 1];
-        values.set(d.values.subarray(start, end), pos);
-        pos += end - start;
-        offsets[j + 1] = pos;
-      }
-      return makeVector(makeData({ type, length, valueOffsets: offsets, data: values, ...validity }));
+      const { offsets, values } = takeUtf8(data, indices);
+      return makeVector(makeData({ type, length, valueOffsets: offsets, data: values, ...validityOf(data, indices, length) }));
     }
     case Type.Bool: {
       const bits = new Uint8Array((length + 7) >> 3);
+      const starts = [0];
+      for (const d of vector.data) starts.push(starts[starts.length - 1] + d.length);
+      let valid: Validity = { nullCount: 0 };
+      if (vector.nullCount > 0) valid = validityOf(compactNulls(vector), indices, length);
       for (let j = 0; j < length; j++) {
-        const [d, k] = locate(indices[j]);
-        const bit = d.offset + k;
+        let c = 0;
+        while (indices[j] >= starts[c + 1]) c++;
+        const d = vector.data[c];
+        const bit = d.offset + indices[j] - starts[c];
         if (d.values[bit >> 3] & (1 << (bit & 7))) bits[j >> 3] |= 1 << (j & 7);
       }
-      return makeVector(makeData({ type, length, data: bits, ...validity }));
-    }
-    case Type.Dictionary: {
-      if (vector.data.some((d) => d.dictionary !== vector.data[0].dictionary)) {
-        return takeVector(decodeDictionary(vector), indices);
-      }
-      const out = new Int32Array(length);
-      for (let j = 0; j < length; j++) {
-        const [d, k] = locate(indices[j]);
-        out[j] = d.values[k];
-      }
-      return makeVector(makeData({ type, length, data: out, dictionary: vector.data[0].dictionary, ...validity }));
+      return makeVector(makeData({ type, length, data: bits, ...valid }));
     }
     default: {
-      const first = vector.data[0];
-      if (!first || !ArrayBuffer.isView(first.values)) throw new Error(`takeVector does not support Arrow type ${type}`);
-      const stride = first.stride;
-      const Ctor = first.values.constructor as new (n: number) => typeof first.values;
-      const out = new Ctor(length * stride);
-      for (let j = 0; j < length; j++) {
-        const [d, k] = locate(indices[j]);
-        for (let s = 0; s < stride; s++) out[j * stride + s] = d.values[k * stride + s];
-      }
-      return makeVector(makeData({ type, length, data: out, ...validity } as never));
+      if (!ArrayBuffer.isView(data.values)) throw new Error(`takeVector does not support Arrow type ${type}`);
+      const src = data.values as Float64Array;
+      const out = new (src.constructor as new (b: ArrayBuffer) => Float64Array)(takeFixedWidth(src, data.stride * src.BYTES_PER_ELEMENT, indices));
+      const dictionary = type.typeId === Type.Dictionary ? { dictionary: data.dictionary } : {};
+      return makeVector(makeData({ type, length, data: out, ...dictionary, ...validityOf(data, indices, length) } as never));
     }
   }
+}
+
+function compactNulls(vector: Vector): Data {
+  const { nullBitmap, nullCount } = concatValidity(vector);
+  return makeData({ type: vector.type, length: vector.length, nullBitmap, nullCount, data: new Uint8Array((vector.length + 7) >> 3) } as never);
 }
 
 function decodeDictionary(vector: Vector): Vector {
@@ -102,6 +172,13 @@ function decodeDictionary(vector: Vector): Vector {
 export function takeRows(table: Table, indices: Int32Array): Table {
   const columns: Record<string, Vector> = {};
   for (const field of table.schema.fields) columns[field.name] = takeVector(table.getChild(field.name)!, indices);
+  return new Table(columns);
+}
+
+/** `table` with every column in one chunk, so later takes index buffers directly. */
+export function compactTable(table: Table): Table {
+  const columns: Record<string, Vector> = {};
+  for (const field of table.schema.fields) columns[field.name] = compactVector(table.getChild(field.name)!);
   return new Table(columns);
 }
 

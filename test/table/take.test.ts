@@ -1,7 +1,7 @@
 import { Table } from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import { boolColumn, date32Column, dictUtf8Column, fixedBinaryColumn, float64Column, int64Column, utf8Column, Validity } from "../../src/parquet";
-import { takeRows, whereRows } from "../../src/table/take";
+import { compactTable, takeRows, whereRows } from "../../src/table/take";
 
 function sample(): Table {
   const nulls = Validity.from(4, (i) => i === 2);
@@ -36,5 +36,19 @@ describe("takeRows", () => {
 
   it("whereRows lists the indices a predicate keeps", () => {
     expect([...whereRows(6, (i) => i % 2 === 1)]).toEqual([1, 3, 5]);
+  });
+});
+
+describe("compactTable and contiguous takes", () => {
+  it("merges chunks into one per column with the same values, and slices contiguous row ranges", () => {
+    const t = sample().concat(sample().slice(1, 4));
+    const compact = compactTable(t);
+    for (const f of t.schema.fields) {
+      expect(compact.getChild(f.name)!.data).toHaveLength(1);
+      expect([...compact.getChild(f.name)!].map(String)).toEqual([...t.getChild(f.name)!].map(String));
+    }
+    const range = takeRows(compact, Int32Array.from([2, 3, 4]));
+    expect([...range.getChild("s")!]).toEqual([null, "dd", "ñandú"]);
+    expect([...range.getChild("f")!]).toEqual([null, -1, NaN]);
   });
 });
