@@ -1,11 +1,13 @@
 import type { BaseVersion, ChangeCounts, FetchedSource } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
-import { AlreadyExistsError, PreconditionFailedError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
-import { serializeJson, type EventFile, type Pointer, type ProjectionMonth, type VersionManifest } from "../src/manifest/schema";
+import type { EventFile, ProjectionMonth, VersionManifest } from "../src/manifest/schema";
 import { writeOnce } from "../src/store/write-once";
-import { readManifest, readPointer } from "./base";
+import { readManifest } from "./base";
+import { commitVersion, type PublishOutcome } from "./commit";
 import type { ActivityDeps } from "./deps";
+
+export type { PublishOutcome } from "./commit";
 
 /** Projection months a version wrote: name → YYYY-MM → file, or null when the month became empty. */
 export type TouchedProjections = Record<string, Record<string, ProjectionMonth | null>>;
@@ -28,8 +30,6 @@ export interface PublishInput {
   quarantined?: { rows: number; report: string };
 }
 
-/** Outcome of `publish`: published (now or by an earlier attempt), or lost to another writer. */
-export type PublishOutcome = { status: "published" } | { status: "conflict"; currentVersion: string | null };
 
 /** The version manifest of SPEC §2, carrying forward every projection month this version did not touch. */
 export function buildManifest(input: PublishInput, parent: VersionManifest | null): VersionManifest {
@@ -83,31 +83,16 @@ export function publishActivities(deps: ActivityDeps) {
         const report = await store.get(layout.key(input.quarantined.report));
         await writeOnce(store, layout.key(layout.quarantine(input.version)), report.body);
       }
-      const manifestPath = layout.versionManifest(input.version);
-      await writeOnce(store, layout.key(manifestPath), serializeJson(buildManifest(input, parent)));
-      const pointer: Pointer = {
-        format: "tidemark.pointer/1",
-        dataset_id: input.dataset,
-        current_version: input.version,
-        manifest: manifestPath,
-        parent_version: input.base?.version ?? null,
-        published_at: input.createdAt,
-      };
-      await deps.faults?.("publish:before-cas");
-      try {
-        await store.put(layout.key(layout.pointer()), serializeJson(pointer), input.base ? { kind: "update", etag: input.base.etag } : { kind: "create" });
-        recordPublished(deps, input);
-        return { status: "published" };
-      } catch (err) {
-        if (!(err instanceof PreconditionFailedError || err instanceof AlreadyExistsError)) throw err;
-        const now = await readPointer(store, input.dataset);
-        if (now?.pointer.current_version === input.version) {
-          recordPublished(deps, input);
-          return { status: "published" };
-        }
-        deps.metrics?.casConflicts.inc({ dataset: input.dataset });
-        return { status: "conflict", currentVersion: now?.pointer.current_version ?? null };
-      }
+      const outcome = await commitVersion({
+        store,
+        manifest: buildManifest(input, parent),
+        base: input.base,
+        publishedAt: input.createdAt,
+        beforeCas: () => deps.faults?.("publish:before-cas"),
+      });
+      if (outcome.status === "published") recordPublished(deps, input);
+      else deps.metrics?.casConflicts.inc({ dataset: input.dataset });
+      return outcome;
     },
   };
 }

@@ -1,10 +1,9 @@
 import type { Table } from "apache-arrow";
 import type { BaseVersion } from "../src/contracts";
 import { KeyIndex, keyIndexToTable } from "../src/delta";
-import { AlreadyExistsError, PreconditionFailedError, TidemarkError } from "../src/errors";
+import { TidemarkError } from "../src/errors";
 import { DatasetLayout, parseMonthLabel } from "../src/layout";
-import { serializeJson, type Pointer, type ProjectionMonth, type VersionManifest } from "../src/manifest/schema";
-import { writeOnce } from "../src/store/write-once";
+import type { ProjectionMonth, VersionManifest } from "../src/manifest/schema";
 import { sortPermutation } from "../src/table/sort";
 import { takeRows } from "../src/table/take";
 import { readManifest, readPointer } from "./base";
@@ -12,7 +11,7 @@ import { columnsOf, eventsByMonth, foldMonth, walkChain } from "./chain";
 import type { ActivityDeps } from "./deps";
 import { heartbeater } from "./heartbeat";
 import { readTable, writeTableOnce } from "./io";
-import type { PublishOutcome } from "./publish";
+import { commitVersion, type PublishOutcome } from "./commit";
 
 /** A repair cannot rebuild the derived objects: the events or the chain they come from are damaged. */
 export class RepairImpossibleError extends TidemarkError {}
@@ -94,28 +93,14 @@ export function repairActivities(deps: ActivityDeps) {
 
     /** The repair's commit point: manifest create-only, then CAS of the pointer against the etag read at the start. */
     async publishRepair(input: PublishRepairInput): Promise<PublishOutcome> {
-      const layout = new DatasetLayout(input.dataset);
       const parent = await readManifest(store, input.dataset, input.base.manifest);
-      const manifestPath = layout.versionManifest(input.version);
-      await writeOnce(store, layout.key(manifestPath), serializeJson(repairManifest(parent, input)));
-      const pointer: Pointer = {
-        format: "tidemark.pointer/1",
-        dataset_id: input.dataset,
-        current_version: input.version,
-        manifest: manifestPath,
-        parent_version: input.base.version,
-        published_at: input.createdAt,
-      };
-      await deps.faults?.("repair:before-cas");
-      try {
-        await store.put(layout.key(layout.pointer()), serializeJson(pointer), { kind: "update", etag: input.base.etag });
-        return { status: "published" };
-      } catch (err) {
-        if (!(err instanceof PreconditionFailedError || err instanceof AlreadyExistsError)) throw err;
-        const now = await readPointer(store, input.dataset);
-        if (now?.pointer.current_version === input.version) return { status: "published" };
-        return { status: "conflict", currentVersion: now?.pointer.current_version ?? null };
-      }
+      return commitVersion({
+        store,
+        manifest: repairManifest(parent, input),
+        base: input.base,
+        publishedAt: input.createdAt,
+        beforeCas: () => deps.faults?.("repair:before-cas"),
+      });
     },
 
     /** Opposite of `rebuildDerived`: the index and projection files of an unpublished repair version. */
