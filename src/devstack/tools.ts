@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { TidemarkError } from "../errors";
-import { TOOL_PATH_ENV, TOOL_VERSIONS, type ToolName } from "./versions";
+import { TOOL_PATH_ENV, TOOL_VERSIONS, toolBinary, type ToolName } from "./versions";
 
 /** A required binary is missing and cannot be installed here. */
 export class ToolUnavailableError extends TidemarkError {}
@@ -31,9 +31,9 @@ export function findTool(tool: ToolName, env: NodeJS.ProcessEnv = process.env): 
     }
     return { path: fromEnv, via: TOOL_PATH_ENV[tool] };
   }
-  const found = onPath(tool, env);
+  const found = onPath(toolBinary(tool), env);
   if (found) return { path: found, via: "PATH" };
-  const cached = join(toolsDir(env), tool);
+  const cached = join(toolsDir(env), toolBinary(tool));
   return existsSync(cached) ? { path: cached, via: "cache" } : undefined;
 }
 
@@ -51,7 +51,7 @@ export async function ensureTool(tool: ToolName, { env = process.env, log = () =
     log(`${tool}: ${found.path} (from ${found.via})`);
     return found.path;
   }
-  const { module, version } = TOOL_VERSIONS[tool];
+  const { module, version, builtAs } = TOOL_VERSIONS[tool];
   const go = spawnSync("go", ["version"], { env, encoding: "utf8" });
   if (go.error || go.status !== 0) {
     throw new ToolUnavailableError(
@@ -61,11 +61,24 @@ export async function ensureTool(tool: ToolName, { env = process.env, log = () =
   }
   const dir = toolsDir(env);
   mkdirSync(dir, { recursive: true });
+  const staging = mkdtempSync(join(dir, `.build-${tool}-`));
   log(`${tool}: building ${module}@${version} with go install into ${dir} (a cold build takes several minutes)…`);
   const started = Date.now();
-  await new Promise<void>((resolve, reject) => {
+  const target = join(dir, toolBinary(tool));
+  try {
+    await buildInto(staging, module, version, env, (built) => log(`${tool}: still building… ${Math.round((Date.now() - started) / 1000)} s, ${built} packages compiled`));
+    renameSync(join(staging, builtAs ?? toolBinary(tool)), target);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  log(`${tool}: built in ${Math.round((Date.now() - started) / 1000)} s`);
+  return target;
+}
+
+function buildInto(gobin: string, module: string, version: string, env: NodeJS.ProcessEnv, progress: (built: number) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const child = spawn("go", ["install", "-v", `${module}@${version}`], {
-      env: { ...env, GOBIN: dir, GOFLAGS: `${env.GOFLAGS ?? ""} -buildvcs=false`.trim() },
+      env: { ...env, GOBIN: gobin, GOFLAGS: `${env.GOFLAGS ?? ""} -buildvcs=false`.trim() },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let built = 0;
@@ -80,9 +93,7 @@ export async function ensureTool(tool: ToolName, { env = process.env, log = () =
     };
     child.stdout.on("data", onLine);
     child.stderr.on("data", onLine);
-    const timer = setInterval(() => {
-      log(`${tool}: still building… ${Math.round((Date.now() - started) / 1000)} s, ${built} packages compiled`);
-    }, 15_000);
+    const timer = setInterval(() => progress(built), 15_000);
     child.on("error", (err) => {
       clearInterval(timer);
       reject(err);
@@ -93,6 +104,4 @@ export async function ensureTool(tool: ToolName, { env = process.env, log = () =
       else reject(new ToolUnavailableError(`go install ${module}@${version} failed (exit ${code}); last output:\n${tail.join("\n")}`));
     });
   });
-  log(`${tool}: built in ${Math.round((Date.now() - started) / 1000)} s`);
-  return join(dir, tool);
 }

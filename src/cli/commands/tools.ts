@@ -1,16 +1,16 @@
 import type { Command } from "commander";
 import { ensureTool, findTool, toolsDir } from "../../devstack/tools";
-import { TOOL_VERSIONS, type ToolName } from "../../devstack/versions";
+import { TOOL_PATH_ENV, TOOL_VERSIONS, type ToolName } from "../../devstack/versions";
 import { say, sayJson } from "../output";
 
 const TOOLS = Object.keys(TOOL_VERSIONS) as ToolName[];
 
-/** `tidemark tools install|status`: provisions the Temporal CLI and MinIO binaries. */
+/** `tidemark tools install|status`: provisions the Temporal CLI, MinIO and Toxiproxy binaries. */
 export function registerTools(program: Command): void {
-  const tools = program.command("tools").description("provision the Temporal CLI and MinIO binaries used by `dev` and the tests");
+  const tools = program.command("tools").description("provision the Temporal CLI, MinIO and Toxiproxy binaries used by `dev` and the tests");
   tools
     .command("install")
-    .description(`build missing tools with go install into ${toolsDir()} (honours TEMPORAL_CLI_PATH, MINIO_PATH and PATH first)`)
+    .description(`build missing tools with go install into ${toolsDir()} (honours ${Object.values(TOOL_PATH_ENV).join(", ")} and PATH first)`)
     .argument("[tool...]", `tools to install: ${TOOLS.join(", ")}`, TOOLS)
     .action(async (names: ToolName[]) => {
       for (const name of names) {

@@ -1,0 +1,109 @@
+import { freePort, waitFor } from "./ports";
+import { startProcess, type ManagedProcess } from "./process";
+
+/** Attributes of each Toxiproxy toxic type this client uses (see Toxiproxy's README). */
+export interface ToxicAttributes {
+  /** Adds `latency` ± `jitter` ms to all data. */
+  latency: { latency: number; jitter?: number };
+  /** Limits the connection to `rate` KB/s. */
+  bandwidth: { rate: number };
+  /** Stops all data; closes the connection after `timeout` ms (never when 0). */
+  timeout: { timeout: number };
+  /** Resets the connection (TCP RST) after `timeout` ms. */
+  reset_peer: { timeout: number };
+  /** Delays closing the connection by `delay` ms. */
+  slow_close: { delay: number };
+  /** Closes the connection after `bytes` bytes. */
+  limit_data: { bytes: number };
+}
+
+/** A toxic type this client knows. */
+export type ToxicType = keyof ToxicAttributes;
+
+/** A toxic to add to a proxy. */
+export interface Toxic<T extends ToxicType = ToxicType> {
+  name: string;
+  type: T;
+  /** `downstream` acts on data from the upstream to the client (default), `upstream` on data to the upstream. */
+  stream?: "upstream" | "downstream";
+  /** Fraction of connections affected, 0..1 (default 1). */
+  toxicity?: number;
+  attributes: ToxicAttributes[T];
+}
+
+/** A proxy as the Toxiproxy API reports it. */
+export interface ProxyInfo {
+  name: string;
+  listen: string;
+  upstream: string;
+  enabled: boolean;
+}
+
+/** A typed client of Toxiproxy's HTTP API. */
+export class ToxiproxyClient {
+  constructor(readonly apiUrl: string) {}
+
+  /** The server's version string. */
+  async version(): Promise<string> {
+    return (await this.call("GET", "/version")).text();
+  }
+
+  /** Creates a proxy listening on `listen` (host:port) that forwards to `upstream` (host:port). */
+  async createProxy(name: string, listen: string, upstream: string): Promise<ProxyInfo> {
+    return (await this.call("POST", "/proxies", { name, listen, upstream, enabled: true })).json() as Promise<ProxyInfo>;
+  }
+
+  /** Deletes a proxy and closes its connections. */
+  async deleteProxy(name: string): Promise<void> {
+    await this.call("DELETE", `/proxies/${encodeURIComponent(name)}`);
+  }
+
+  /** Adds a toxic to a proxy; it applies to new and existing connections. */
+  async addToxic<T extends ToxicType>(proxy: string, toxic: Toxic<T>): Promise<void> {
+    await this.call("POST", `/proxies/${encodeURIComponent(proxy)}/toxics`, { stream: "downstream", toxicity: 1, ...toxic });
+  }
+
+  /** Removes a toxic from a proxy. */
+  async removeToxic(proxy: string, name: string): Promise<void> {
+    await this.call("DELETE", `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(name)}`);
+  }
+
+  /** Names of the toxics currently on a proxy. */
+  async toxics(proxy: string): Promise<string[]> {
+    const list = (await (await this.call("GET", `/proxies/${encodeURIComponent(proxy)}/toxics`)).json()) as { name: string }[];
+    return list.map((t) => t.name);
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<Response> {
+    const res = await fetch(this.apiUrl + path, {
+      method,
+      headers: body === undefined ? undefined : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`Toxiproxy ${method} ${path} answered ${res.status}: ${await res.text()}`);
+    return res;
+  }
+}
+
+/** A running Toxiproxy server on loopback. */
+export interface ToxiproxyServer {
+  apiUrl: string;
+  client: ToxiproxyClient;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `toxiproxy-server` with its API on 127.0.0.1 (a free port unless given) and waits until it answers. */
+export async function startToxiproxy({ binary, port, startTimeoutMs = 15_000 }: { binary: string; port?: number; startTimeoutMs?: number }): Promise<ToxiproxyServer> {
+  const apiPort = port ?? (await freePort());
+  const proc = startProcess(binary, ["-host", "127.0.0.1", "-port", String(apiPort)], { name: "Toxiproxy" });
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const client = new ToxiproxyClient(apiUrl);
+  try {
+    await waitFor(async () => (await client.version()).length > 0, { timeoutMs: startTimeoutMs, describe: `Toxiproxy on ${apiUrl}`, abort: proc.exited });
+  } catch (err) {
+    await proc.stop(1000);
+    throw new Error(`${(err as Error).message}\n${proc.tail()}`);
+  }
+  return { apiUrl, client, process: proc, stop: () => proc.stop() };
+}
