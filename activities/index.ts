@@ -8,12 +8,14 @@ import { gcActivities } from "./gc";
 import { instrumentActivities } from "./instrument";
 import { normalizeActivities } from "./normalize";
 import { notifyActivities } from "./notify";
+import { outcomeActivities } from "./outcome";
 import { publishActivities } from "./publish";
 import { repairActivities } from "./repair";
 import { verifyActivities } from "./verify";
 import { writeEventsActivities } from "./write-events";
 
 export type { ActivityDeps } from "./deps";
+export type { RunOutcome } from "./outcome";
 
 /** Every activity of Tidemark, built from injected dependencies (only the worker bootstrap creates clients). */
 export function createActivities(deps: ActivityDeps) {
@@ -26,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...consolidateActivities(deps),
     ...publishActivities(deps),
     ...notifyActivities(deps),
+    ...outcomeActivities(deps),
     ...compensationActivities(deps),
     ...verifyActivities(deps),
     ...repairActivities(deps),

@@ -16,5 +16,7 @@ const sweeper = proxyActivities<IngestActivities>({
  */
 export async function collectGarbage(input: GcInput): Promise<GcResult> {
   const dataset = requireDatasetId(input?.dataset);
-  return sweeper.sweepGarbage({ dataset, olderThan: input.olderThan, dryRun: Boolean(input.dryRun) });
+  const dryRun = Boolean(input.dryRun);
+  const summary = `${dryRun ? "list" : "delete"} unreferenced objects of ${dataset} older than ${typeof input.olderThan === "number" ? `${input.olderThan} ms` : (input.olderThan ?? "1h")}`;
+  return sweeper.sweepGarbage.executeWithOptions({ summary }, [{ dataset, olderThan: input.olderThan, dryRun }]);
 }

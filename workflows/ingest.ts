@@ -1,6 +1,7 @@
 import {
   ActivityCancellationType,
   ApplicationFailure,
+  CancellationScope,
   ChildWorkflowFailure,
   ParentClosePolicy,
   ChildWorkflowCancellationType,
@@ -8,18 +9,22 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from "@temporalio/workflow";
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import type { IngestActivities } from "../activities";
 import type { DatasetDefinition } from "../src/definition";
-import type { ChangeCounts, IngestInput, IngestProgress, IngestResult } from "../src/contracts";
+import type { ChangeCounts, IngestInput, IngestProgress, IngestResult, IngestStep } from "../src/contracts";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { DATASET_ID_RE, NON_RETRYABLE_ERROR_TYPES } from "../src/retry";
 import { DatasetLayout } from "../src/layout";
+import { displayUri, formatBytes, formatChanges, formatCount, ingestMemo, outcomeLine, type IngestMemo } from "../src/run-summary";
 import { makeVersionId } from "../src/version-id";
 import { Saga } from "./saga";
 
@@ -28,6 +33,12 @@ export const progressQuery = defineQuery<IngestProgress>("progress");
 
 /** Publish attempts before a run gives up re-planning against outside writers. */
 export const MAX_PUBLISH_ATTEMPTS = 5;
+
+/**
+ * Patch id of the commands added after the first recorded histories: the run's memo and the
+ * `recordRunOutcome` activity. Histories without its marker replay without them.
+ */
+export const RUN_OUTCOME_PATCH = "tidemark-run-memo-and-outcome";
 
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] };
 
@@ -64,71 +75,93 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
 
   const version = makeVersionId(info.runStartTime, info.runId);
   upsertSearchAttributes({ TidemarkDataset: [dataset], TidemarkVersion: [version] });
+  const reportOutcome = patched(RUN_OUTCOME_PATCH);
   const progress: IngestProgress = { dataset, version, step: "starting", attempt: 0, rows: 0, startedAt: info.runStartTime.toISOString() };
   setHandler(progressQuery, () => progress);
+  const step = (name: IngestStep, summary: string): string => {
+    progress.step = name;
+    setCurrentDetails(`**${name}** · ${summary}`);
+    return summary;
+  };
+  const finish = async (result: IngestResult): Promise<IngestResult> => {
+    progress.step = "done";
+    setCurrentDetails(outcomeLine(result));
+    if (reportOutcome && result.status !== "published") {
+      upsertMemo({ ...ingestMemo(result) });
+      await quick.recordRunOutcome.executeWithOptions({ summary: `count the ${result.status} outcome` }, [{ dataset, outcome: result.status }]);
+    }
+    return result;
+  };
   const saga = new Saga();
   let published = false;
+  let parentVersion: string | null = null;
   try {
-    const definition = await quick.resolveDefinition({ dataset, definition: input.definition });
+    const definition = await quick.resolveDefinition.executeWithOptions({ summary: `definition of ${dataset}` }, [{ dataset, definition: input.definition }]);
     const uri = input.source ?? definition.source.uri;
-    let base = await quick.readBase({ dataset });
+    let base = await quick.readBase.executeWithOptions({ summary: `read the current pointer of ${dataset}` }, [{ dataset }]);
     const parentAtStart = base?.version ?? null;
+    parentVersion = parentAtStart;
 
-    progress.step = "fetchSource";
-    saga.add("deleteRunScratch", () => quick.deleteRunScratch({ dataset, version }));
-    const source = await long.fetchSource({ dataset, version, uri });
+    const fetchSummary = step("fetchSource", `fetch ${displayUri(uri)}`);
+    saga.add("deleteRunScratch", () => quick.deleteRunScratch.executeWithOptions({ summary: `undo: delete run scratch of ${version}` }, [{ dataset, version }]));
+    const source = await long.fetchSource.executeWithOptions({ summary: fetchSummary }, [{ dataset, version, uri }]);
     const result = (status: IngestResult["status"], counts: ChangeCounts, months: string[], attempts: number): IngestResult => ({
       dataset, status, version, parentVersion: base?.version ?? parentAtStart, counts, months, attempts, workflowId: info.workflowId, runId: info.runId,
     });
     if (base && base.sourceSha256 === source.sha256 && !input.dryRun) {
       await saga.compensate();
-      progress.step = "done";
       progress.message = "source unchanged";
-      return result("unchanged", { ...ZERO, unchanged: base.rowsTotal, rowsTotal: base.rowsTotal }, [], 0);
+      return await finish(result("unchanged", { ...ZERO, unchanged: base.rowsTotal, rowsTotal: base.rowsTotal }, [], 0));
     }
 
-    progress.step = "normalize";
-    const normalized = await long.normalize({ dataset, version, definition, source });
+    const normalizeSummary = step("normalize", `normalize ${formatBytes(source.bytes)} of ${definition.source.format} for ${dataset}`);
+    const normalized = await long.normalize.executeWithOptions({ summary: normalizeSummary }, [{ dataset, version, definition, source }]);
     progress.rows = normalized.rows;
     const planned = saga.size;
 
     for (let attempt = 1; ; attempt++) {
       progress.attempt = attempt;
-      progress.step = "computeDelta";
-      saga.add("deleteIndex", () => quick.deleteIndex({ dataset, version }));
-      const delta = await long.computeDelta({ dataset, version, definition, base });
+      const again = attempt > 1 ? ` (attempt ${attempt})` : "";
+      const deltaSummary = step("computeDelta", `delta of ${formatCount(normalized.rows)} rows of ${dataset} against ${base?.version ?? "an empty dataset"}${again}`);
+      saga.add("deleteIndex", () => quick.deleteIndex.executeWithOptions({ summary: `undo: delete index of ${version}` }, [{ dataset, version }]));
+      const delta = await long.computeDelta.executeWithOptions({ summary: deltaSummary }, [{ dataset, version, definition, base }]);
       progress.counts = delta.counts;
+      parentVersion = base?.version ?? parentAtStart;
       const changed = delta.counts.inserted + delta.counts.updated + delta.counts.deleted > 0;
       if (input.dryRun || !changed) {
         await saga.compensate();
-        progress.step = "done";
-        return { ...result(input.dryRun ? "dry-run" : "no-changes", delta.counts, delta.months, attempt), quarantined: normalized.quarantined };
+        return await finish({ ...result(input.dryRun ? "dry-run" : "no-changes", delta.counts, delta.months, attempt), quarantined: normalized.quarantined });
       }
+      const changes = formatChanges(delta.counts);
+      const months = `${delta.months.length} month${delta.months.length === 1 ? "" : "s"}`;
 
-      progress.step = "writeEvents";
-      saga.add("deleteEvents", () => quick.deleteEvents({ dataset, version }));
-      const events = await long.writeEvents({ dataset, version, definition, base, months: delta.months });
+      const eventsSummary = step("writeEvents", `write events ${changes} in ${months} of ${dataset}`);
+      saga.add("deleteEvents", () => quick.deleteEvents.executeWithOptions({ summary: `undo: delete events of ${version}` }, [{ dataset, version }]));
+      const events = await long.writeEvents.executeWithOptions({ summary: eventsSummary }, [{ dataset, version, definition, base, months: delta.months }]);
 
-      progress.step = "consolidate";
-      saga.add("deleteProjections", () => quick.deleteProjections({ dataset, version, definition, months: delta.months }));
-      const projections = await long.consolidate({ dataset, version, definition, base, months: delta.months });
+      const consolidateSummary = step("consolidate", `consolidate ${months} of ${dataset}`);
+      saga.add("deleteProjections", () =>
+        quick.deleteProjections.executeWithOptions({ summary: `undo: delete projections of ${version}` }, [{ dataset, version, definition, months: delta.months }]),
+      );
+      const projections = await long.consolidate.executeWithOptions({ summary: consolidateSummary }, [{ dataset, version, definition, base, months: delta.months }]);
 
-      progress.step = "publish";
-      saga.add("deleteVersionManifest", () => quick.deleteVersionManifest({ dataset, version }));
-      const outcome = await quick.publish({
+      const publishSummary = step("publish", `publish ${version}: ${changes}, ${formatCount(delta.counts.rowsTotal)} rows${again}`);
+      saga.add("deleteVersionManifest", () => quick.deleteVersionManifest.executeWithOptions({ summary: `undo: delete manifest of ${version}` }, [{ dataset, version }]));
+      const outcome = await quick.publish.executeWithOptions({ summary: publishSummary }, [{
         dataset, version, definition, base, source, events, index: delta.index, projections, counts: delta.counts,
         run: { workflow_id: info.workflowId, run_id: info.runId }, createdAt: new Date().toISOString(), quarantined: normalized.quarantined,
-      });
+      }]);
       if (outcome.status === "published") {
         published = true;
         saga.clear();
-        await quick.deleteRunScratch({ dataset, version });
-        progress.step = "notify";
-        await notify(dataset, version, base?.version ?? null, delta.counts, definition);
-        progress.step = "done";
         const layout = new DatasetLayout(dataset);
         const quarantined = normalized.quarantined && { rows: normalized.quarantined.rows, report: layout.key(layout.quarantine(version)) };
-        return { ...result("published", delta.counts, delta.months, attempt), quarantined };
+        const done: IngestResult = { ...result("published", delta.counts, delta.months, attempt), quarantined };
+        if (reportOutcome) upsertMemo({ ...ingestMemo(done) });
+        await quick.deleteRunScratch.executeWithOptions({ summary: `delete run scratch of ${version}` }, [{ dataset, version }]);
+        step("notify", `notify ${definition.notify.length} webhook${definition.notify.length === 1 ? "" : "s"} of ${version}`);
+        await notify(dataset, version, base?.version ?? null, delta.counts, definition);
+        return await finish(done);
       }
       if (attempt >= MAX_PUBLISH_ATTEMPTS) {
         throw ApplicationFailure.nonRetryable(
@@ -137,24 +170,38 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
         );
       }
       log.warn("pointer moved by another writer; re-planning on the new base", { dataset, version, current: outcome.currentVersion });
-      progress.step = "compensating";
+      step("compensating", `re-plan: ${outcome.currentVersion} was published by another writer`);
       await saga.compensate(planned);
-      base = await quick.readBase({ dataset });
+      base = await quick.readBase.executeWithOptions({ summary: `re-read the current pointer of ${dataset}` }, [{ dataset }]);
     }
   } catch (err) {
+    const cancelled = isCancellation(err);
     if (!published && saga.size > 0) {
-      progress.step = "compensating";
+      step("compensating", `undo what ${version} wrote`);
       const ran = await saga.compensate();
-      log.info("compensations ran", { dataset, version, compensations: ran, cancelled: isCancellation(err) });
+      log.info("compensations ran", { dataset, version, compensations: ran, cancelled });
     }
-    progress.step = "failed";
+    step("failed", cancelled ? "cancelled" : `failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (reportOutcome) await recordFailure(dataset, { status: cancelled ? "cancelled" : "failed", version, parentVersion, counts: progress.counts ?? ZERO, rowsTotal: progress.counts?.rowsTotal ?? 0 });
     throw err;
   }
 }
 
+async function recordFailure(dataset: string, memo: IngestMemo): Promise<void> {
+  const { inserted, updated, deleted, unchanged } = memo.counts;
+  await CancellationScope.nonCancellable(async () => {
+    upsertMemo({ ...memo, counts: { inserted, updated, deleted, unchanged } });
+    try {
+      await quick.recordRunOutcome.executeWithOptions({ summary: `count the ${memo.status} outcome` }, [{ dataset, outcome: memo.status as "failed" | "cancelled" }]);
+    } catch (err) {
+      log.warn("could not count the run's outcome", { dataset, outcome: memo.status, error: String(err) });
+    }
+  });
+}
+
 async function notify(dataset: string, version: string, parentVersion: string | null, counts: ChangeCounts, definition: DatasetDefinition): Promise<void> {
   try {
-    await notifier.notify({ dataset, version, parentVersion, counts, definition });
+    await notifier.notify.executeWithOptions({ summary: `POST ${formatChanges(counts)} of ${version} to ${definition.notify.length} webhook(s)` }, [{ dataset, version, parentVersion, counts, definition }]);
   } catch (err) {
     log.error("notification failed after its retry budget; the version stays published", { dataset, version, error: String(err) });
   }
@@ -170,7 +217,7 @@ async function delegate(dataset: string, input: IngestInput): Promise<IngestResu
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      const holder = await quick.describeHolder({ dataset });
+      const holder = await quick.describeHolder.executeWithOptions({ summary: `name the run that holds ${dataset}` }, [{ dataset }]);
       throw ApplicationFailure.nonRetryable(busyMessage(dataset, holder), "DatasetBusyError");
     }
     if (err instanceof ChildWorkflowFailure && err.cause) throw err.cause;

@@ -26,8 +26,8 @@ export function requireDatasetId(dataset: unknown): string {
  */
 export async function verifyDataset(input: VerifyInput): Promise<VerifyResult> {
   const dataset = requireDatasetId(input?.dataset);
-  const base = await quick.readBase({ dataset }).catch(() => null);
-  const checked = await long.checkDataset({ dataset });
+  const base = await quick.readBase.executeWithOptions({ summary: `read the current pointer of ${dataset}` }, [{ dataset }]).catch(() => null);
+  const checked = await long.checkDataset.executeWithOptions({ summary: `verify every object, the index and projections of ${dataset}` }, [{ dataset }]);
   const result: VerifyResult = { dataset, version: checked.version, findings: checked.findings, remaining: checked.findings };
   if (!input.repair || checked.findings.length === 0) return result;
   if (!allDerivable(checked.findings) || !base || base.version !== checked.version) {
@@ -41,10 +41,12 @@ export async function verifyDataset(input: VerifyInput): Promise<VerifyResult> {
   const saga = new Saga();
   let repair: RepairOutcome;
   try {
-    saga.add("deleteRepairObjects", () => quick.deleteRepairObjects({ dataset, version }));
-    const rebuilt = await long.rebuildDerived({ dataset, version });
-    saga.add("deleteVersionManifest", () => quick.deleteVersionManifest({ dataset, version }));
-    const outcome = await quick.publishRepair({ dataset, version, base, rebuilt, run: { workflow_id: info.workflowId, run_id: info.runId }, createdAt: new Date().toISOString() });
+    saga.add("deleteRepairObjects", () => quick.deleteRepairObjects.executeWithOptions({ summary: `undo: delete repair objects of ${version}` }, [{ dataset, version }]));
+    const rebuilt = await long.rebuildDerived.executeWithOptions({ summary: `rebuild the index and projections of ${dataset} from its events as ${version}` }, [{ dataset, version }]);
+    saga.add("deleteVersionManifest", () => quick.deleteVersionManifest.executeWithOptions({ summary: `undo: delete manifest of ${version}` }, [{ dataset, version }]));
+    const outcome = await quick.publishRepair.executeWithOptions({ summary: `publish repair ${version} over ${base.version}` }, [
+      { dataset, version, base, rebuilt, run: { workflow_id: info.workflowId, run_id: info.runId }, createdAt: new Date().toISOString() },
+    ]);
     if (outcome.status === "conflict") {
       await saga.compensate();
       repair = { status: "conflict", reason: `another writer published ${outcome.currentVersion} during the repair; nothing was changed — run verify again.` };
@@ -57,6 +59,6 @@ export async function verifyDataset(input: VerifyInput): Promise<VerifyResult> {
     log.info("repair compensations ran", { dataset, version, compensations: ran, cancelled: isCancellation(err) });
     throw err;
   }
-  const after = await long.checkDataset({ dataset });
+  const after = await long.checkDataset.executeWithOptions({ summary: `verify ${dataset} again after repair ${version}` }, [{ dataset }]);
   return { ...result, repair, remaining: after.findings };
 }

@@ -6,6 +6,7 @@ import { loadDefinitionFile, validateDatasetId } from "../../definition";
 import { TidemarkError } from "../../errors";
 import { busyMessage, ingestWorkflowId } from "../../one-writer";
 import { runUrl } from "../../config/runtime";
+import { ingestRunSummary } from "../../run-summary";
 import { CliContext } from "../client";
 import { rootFailure } from "../failure";
 import { say, sayJson } from "../output";
@@ -79,6 +80,7 @@ export function registerIngest(program: Command): void {
             args: [input],
             workflowIdConflictPolicy: "FAIL",
             workflowIdReusePolicy: "ALLOW_DUPLICATE",
+            staticSummary: ingestRunSummary(dataset, { source: opts.source, dryRun: opts.dryRun, trigger: "tidemark ingest" }),
           });
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -4,6 +4,7 @@ import type { IngestInput } from "../../contracts";
 import { validateDatasetId } from "../../definition";
 import { TidemarkError } from "../../errors";
 import { ingestWorkflowId } from "../../one-writer";
+import { ingestRunSummary } from "../../run-summary";
 import { CliContext } from "../client";
 import { formatDuration, parseDuration } from "../options";
 import { say, sayJson, UsageError } from "../output";
@@ -122,6 +123,7 @@ async function create(dataset: string, opts: CreateOptions): Promise<void> {
           taskQueue: ctx.config.taskQueue,
           args: [input],
           typedSearchAttributes: [{ key: DATASET_KEY, value: dataset }],
+          staticSummary: ingestRunSummary(dataset, { trigger: `schedule ${scheduleId}` }),
         },
         policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: opts.catchupWindow },
         state: opts.paused ? { paused: true, note: "created paused with tidemark schedule create --paused" } : undefined,

@@ -1,0 +1,14 @@
+import type { ActivityDeps } from "./deps";
+
+/** How an ingest run ended, as counted by `tidemark_runs_total{outcome}`. */
+export type RunOutcome = "published" | "unchanged" | "no-changes" | "dry-run" | "failed" | "cancelled";
+
+/** Activities that record a run's outcome where only the workflow knows it. */
+export function outcomeActivities(deps: ActivityDeps) {
+  return {
+    /** Counts one finished run that did not publish (publish counts its own runs at the commit point). */
+    async recordRunOutcome({ dataset, outcome }: { dataset: string; outcome: Exclude<RunOutcome, "published"> }): Promise<void> {
+      deps.metrics?.runs.inc({ dataset, outcome });
+    },
+  };
+}
