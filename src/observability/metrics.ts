@@ -11,7 +11,7 @@ export const STEP_DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
  */
 export class TidemarkMetrics {
   readonly registry = new Registry();
-  /** Finished ingest runs by outcome (`published`). */
+  /** Finished ingest runs by outcome (`published`, `unchanged`, `no-changes`, `dry-run`, `failed`, `cancelled`). */
   readonly runs: Counter<"dataset" | "outcome">;
   /** Rows changed by published versions, by `op` (`insert`, `update`, `delete`). */
   readonly rows: Counter<"dataset" | "op">;

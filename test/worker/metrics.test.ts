@@ -1,4 +1,4 @@
-import type { Client } from "@temporalio/client";
+import { WorkflowFailedError, type Client } from "@temporalio/client";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -85,6 +85,23 @@ describe("worker metrics", () => {
     expect(sample(text, "tidemark_rows_total", { dataset, op: "insert" })).toBe(24 + 6);
     expect(sample(text, "tidemark_rows_total", { dataset, op: "update" })).toBe(2);
     expect(sample(text, "tidemark_rows_total", { dataset, op: "delete" })).toBe(6);
+  });
+
+  it("counts runs that did not publish by outcome: unchanged, dry-run and failed", async () => {
+    expect((await ingest()).status).toBe("unchanged");
+    const dry = (await client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(dataset), taskQueue, args: [{ dataset, dryRun: true }] })) as IngestResult;
+    expect(dry.status).toBe("dry-run");
+    const missing = `file://${join(tmpdir(), `tidemark-metrics-missing-${Date.now()}.csv`)}`;
+    const failed = await client.workflow.start("ingestDataset", { workflowId: ingestWorkflowId(dataset), taskQueue, args: [{ dataset, source: missing }] });
+    await expect(failed.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect((await failed.describe()).memo).toMatchObject({ status: "failed", parentVersion: expect.any(String) });
+
+    const text = await scrape(observability.metricsUrl!);
+    expect(sample(text, "tidemark_runs_total", { dataset, outcome: "published" })).toBe(2);
+    expect(sample(text, "tidemark_runs_total", { dataset, outcome: "unchanged" })).toBe(1);
+    expect(sample(text, "tidemark_runs_total", { dataset, outcome: "dry-run" })).toBe(1);
+    expect(sample(text, "tidemark_runs_total", { dataset, outcome: "failed" })).toBe(1);
+    expect(sample(text, "tidemark_runs_total", { dataset, outcome: "cancelled" })).toBeUndefined();
   });
 
   it("answers on the Temporal SDK's own metrics endpoint", async () => {
