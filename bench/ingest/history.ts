@@ -8,22 +8,58 @@ function millis(t: Timestamp): number {
   return s * 1000 + (t.nanos ?? 0) / 1e6;
 }
 
-/** Milliseconds each activity type spent from ActivityTaskStarted to ActivityTaskCompleted, summed per type. */
-export async function activityTimes(handle: WorkflowHandle): Promise<Record<string, number>> {
+/** One completed activity attempt: server times (epoch ms) of its ActivityTaskStarted and Completed events. */
+export interface ActivitySpan {
+  name: string;
+  attempt: number;
+  scheduledAt: number;
+  startedAt: number;
+  completedAt: number;
+}
+
+/** What a run's history says about its timing. */
+export interface RunTiming {
+  /** WorkflowExecutionStarted → Completed, ms. */
+  workflowMs: number;
+  startedAt: number;
+  closedAt: number;
+  spans: ActivitySpan[];
+  /** ms from ActivityTaskStarted to Completed, summed per activity type. */
+  activities: Record<string, number>;
+  /** Sum of {@link activities}. */
+  activityMs: number;
+}
+
+/** Reads a run's history into {@link RunTiming}. */
+export async function runTiming(handle: WorkflowHandle): Promise<RunTiming> {
   const history = await handle.fetchHistory();
-  const names = new Map<number, string>();
-  const started = new Map<number, number>();
-  const out: Record<string, number> = {};
+  const scheduled = new Map<number, { name: string; at: number }>();
+  const started = new Map<number, { at: number; attempt: number }>();
+  const spans: ActivitySpan[] = [];
+  let startedAt = 0;
+  let closedAt = 0;
   for (const e of history.events ?? []) {
     const id = Number(e.eventId);
-    if (e.activityTaskScheduledEventAttributes) names.set(id, e.activityTaskScheduledEventAttributes.activityType?.name ?? "?");
-    if (e.activityTaskStartedEventAttributes) started.set(Number(e.activityTaskStartedEventAttributes.scheduledEventId), millis(e.eventTime));
+    const at = millis(e.eventTime);
+    if (e.workflowExecutionStartedEventAttributes) startedAt = at;
+    if (e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes) closedAt = at;
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? "?", at });
+    const st = e.activityTaskStartedEventAttributes;
+    if (st) started.set(Number(st.scheduledEventId), { at, attempt: st.attempt ?? 1 });
     const done = e.activityTaskCompletedEventAttributes;
     if (done) {
-      const scheduled = Number(done.scheduledEventId);
-      const name = names.get(scheduled) ?? "?";
-      out[name] = (out[name] ?? 0) + millis(e.eventTime) - (started.get(scheduled) ?? millis(e.eventTime));
+      const s = scheduled.get(Number(done.scheduledEventId));
+      const b = started.get(Number(done.scheduledEventId));
+      spans.push({ name: s?.name ?? "?", attempt: b?.attempt ?? 1, scheduledAt: s?.at ?? at, startedAt: b?.at ?? at, completedAt: at });
     }
   }
-  return out;
+  const activities: Record<string, number> = {};
+  for (const s of spans) activities[s.name] = Math.round((activities[s.name] ?? 0) + s.completedAt - s.startedAt);
+  const activityMs = Object.values(activities).reduce((a, b) => a + b, 0);
+  return { workflowMs: Math.round(closedAt - startedAt), startedAt, closedAt, spans, activities, activityMs };
+}
+
+/** Milliseconds each activity type spent from ActivityTaskStarted to ActivityTaskCompleted, summed per type. */
+export async function activityTimes(handle: WorkflowHandle): Promise<Record<string, number>> {
+  return (await runTiming(handle)).activities;
 }

@@ -1,151 +1,101 @@
 /**
- * End-to-end ingest benchmark (not a test): a generated 2,000 series × 500 months CSV through the
- * real `ingestDataset` workflow on an embedded Temporal dev server with an in-process worker and a
- * file:// store, next to DuckDB's CSV→Parquet on the same file.
+ * `npm run bench`: Tidemark's performance scenarios (SPEC §10, bench/README.md) through the real
+ * `ingestDataset` workflow on a Temporal dev server, each next to its baseline measured in the same
+ * run. The worker runs as a child process (`tidemark worker`) so its peak RSS is its own.
  *
- *   npm run bench -- [--series 2000] [--months 500] [--runs 3] [--out bench/results/latest.json]
+ *   npm run bench -- [--quick] [--only P1,P2,P3,P4,P5,P6,MINIO] [--series 2000] [--months 500]
+ *                    [--daily 0] [--runs 3] [--p4-base 10000000] [--p4-source 1000000]
+ *                    [--p5-runs 20] [--out bench/results/latest.json] [--keep]
  *
- * P1 initial load, P2 1 % revised + 1 % new rows, P3 the same source again (unchanged); each
- * run after one warm-up uses a fresh dataset. Prints a Markdown table and writes the JSON.
+ * Prints the Markdown table on stdout and writes `<out>.json` and `<out>.md` after every scenario.
  */
-import { DuckDBInstance } from "@duckdb/node-api";
-import type { Client } from "@temporalio/client";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { performance } from "node:perf_hooks";
-import type { IngestResult } from "../../src/contracts.js";
-import { startEmbeddedStack } from "../../src/devstack/embedded.js";
-import { ingestWorkflowId } from "../../src/one-writer.js";
-import { definitionYaml, writeSources } from "./data.js";
-import { activityTimes } from "./history.js";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { writeSources } from "./data.js";
+import { deltarsVersions, ensureVenv } from "./deltars.js";
+import { runLoad, type LoadSources } from "./load.js";
+import { startBenchMinio } from "./minio.js";
+import { parseOptions, type BenchOptions } from "./options.js";
+import { runOverhead } from "./overhead.js";
+import { runRecovery } from "./recovery.js";
+import { writeReport, type Conditions } from "./report.js";
+import type { ScenarioResult } from "./result.js";
+import { runScale } from "./scale.js";
+import { startBenchStack, type BenchStack } from "./stack.js";
+import { median, say } from "./stats.js";
 
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
+function sampleLoad(): { samples: number[]; stop(): void } {
+  const samples = [loadavg()[0]];
+  const timer = setInterval(() => samples.push(loadavg()[0]), 5000);
+  timer.unref();
+  return { samples, stop: () => clearInterval(timer) };
 }
 
-const series = Number(option("series", "2000"));
-const months = Number(option("months", "500"));
-const runs = Number(option("runs", "3"));
-const out = resolve(option("out", "bench/results/latest.json"));
-
-interface Phase {
-  ms: number;
-  status: string;
-  activities: Record<string, number>;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-function medianActivities(phases: Phase[]): Record<string, number> {
-  const names = [...new Set(phases.flatMap((p) => Object.keys(p.activities)))];
-  return Object.fromEntries(names.map((n) => [n, Math.round(median(phases.map((p) => p.activities[n] ?? 0)))]));
-}
-
-async function ingest(client: Client, taskQueue: string, dataset: string, source: string): Promise<Phase> {
-  const workflowId = ingestWorkflowId(dataset);
-  const t0 = performance.now();
-  const handle = await client.workflow.start("ingestDataset", { workflowId, taskQueue, args: [{ dataset, source: `file://${source}` }] });
-  const result = (await handle.result()) as IngestResult;
-  const ms = performance.now() - t0;
-  return { ms: Math.round(ms), status: result.status, activities: await activityTimes(handle) };
-}
-
-async function duckdb(csv: string, parquet: string): Promise<number> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const conn = await instance.connect();
-  try {
-    rmSync(parquet, { force: true });
-    const t0 = performance.now();
-    await conn.run(`COPY (SELECT * FROM read_csv('${csv}')) TO '${parquet}' (FORMAT parquet, COMPRESSION zstd)`);
-    return Math.round(performance.now() - t0);
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
+async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | undefined, done: (r: ScenarioResult[]) => void): Promise<void> {
+  const has = (...ids: string[]) => ids.some((id) => o.only.has(id as never));
+  if (src && has("P1", "P2", "P3")) {
+    const fileTarget = { suffix: "", storeUrl: `file://${join(stack.dir, "store")}`, deltaTable: (i: number, v: string) => join(stack.dir, "deltars", `${v}_${i}`) };
+    done((await runLoad(stack, src, o.runs, fileTarget, true)).filter((r) => o.only.has(r.id as never)));
   }
-}
-
-function table(summary: Record<string, unknown>, p1: Phase[], p2: Phase[], p3: Phase[], duck: number[]): string {
-  const row = (name: string, phases: Phase[], extra = "") => `| ${name} | ${median(phases.map((p) => p.ms))} | ${phases.map((p) => p.ms).join(", ")} | ${extra} |`;
-  const lines = [
-    `Ingest benchmark: ${summary.rows} rows (${summary.series} series × ${summary.months} months), ${summary.csvMB} MB CSV, ${runs} runs after a warm-up`,
-    "",
-    "| phase | median ms | runs ms | note |",
-    "|---|---|---|---|",
-    `| DuckDB CSV→Parquet (zstd) | ${median(duck)} | ${duck.join(", ")} | baseline |`,
-    row("P1 initial load", p1, `${summary.p1VsDuckdb}× DuckDB`),
-    row("P2 1 % revised + 1 % new", p2),
-    row("P3 unchanged source", p3),
-    "",
-    "| activity (median ms) | P1 | P2 | P3 |",
-    "|---|---|---|---|",
-  ];
-  const [a1, a2, a3] = [medianActivities(p1), medianActivities(p2), medianActivities(p3)];
-  for (const name of [...new Set([...Object.keys(a1), ...Object.keys(a2), ...Object.keys(a3)])]) {
-    lines.push(`| ${name} | ${a1[name] ?? "–"} | ${a2[name] ?? "–"} | ${a3[name] ?? "–"} |`);
+  if (has("P5")) done([await runOverhead(stack, o.p5Runs)]);
+  if (src && has("P6")) done([await runRecovery(stack, src.v1, o.quick ? 1 : o.runs)]);
+  if (src && has("MINIO")) {
+    const minio = await startBenchMinio(stack.dir);
+    try {
+      done(await runLoad(stack, src, o.runs, minio.target, false));
+    } finally {
+      await minio.stop();
+    }
   }
-  return lines.join("\n");
+  if (has("P4")) done([await runScale(stack, o.p4Base, o.p4Source, o.runs)]);
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "tidemark-bench-ingest-"));
-  const v1 = join(dir, "v1.csv");
-  const v2 = join(dir, "v2.csv");
-  const { v1Rows, v2Rows } = writeSources({ series, months }, v1, v2);
-  const datasetsDir = join(dir, "datasets");
-  mkdirSync(datasetsDir);
-  mkdirSync(join(dir, "store"));
-  const datasets = Array.from({ length: runs + 1 }, (_, i) => `bench_${i}`);
-  for (const d of datasets) writeFileSync(join(datasetsDir, `${d}.yaml`), definitionYaml(d, v1));
-  const stack = await startEmbeddedStack({ port: "any", uiPort: false, storeUrl: `file://${join(dir, "store")}`, datasetsDir, log: (l) => console.error(l) });
-  const p1: Phase[] = [];
-  const p2: Phase[] = [];
-  const p3: Phase[] = [];
-  const duck: number[] = [];
-  try {
-    for (const [i, dataset] of datasets.entries()) {
-      const d = await duckdb(v1, join(dir, "duck.parquet"));
-      const phases = [
-        await ingest(stack.client, stack.taskQueue, dataset, v1),
-        await ingest(stack.client, stack.taskQueue, dataset, v2),
-        await ingest(stack.client, stack.taskQueue, dataset, v2),
-      ];
-      console.error(`${i === 0 ? "warm-up" : `run ${i}`}: duckdb ${d} ms, ${phases.map((p) => `${p.status} ${p.ms} ms`).join(", ")}`);
-      if (i === 0) continue;
-      duck.push(d);
-      p1.push(phases[0]);
-      p2.push(phases[1]);
-      p3.push(phases[2]);
-    }
-  } finally {
-    await stack.stop();
-  }
-  const p1Median = median(p1.map((p) => p.ms));
-  const summary = {
+  const o = parseOptions(process.argv.slice(2));
+  const started = Date.now();
+  const load = sampleLoad();
+  const dir = mkdtempSync(join(tmpdir(), "tidemark-bench-"));
+  say(`working in ${dir}; scenarios ${[...o.only].join(",")}`);
+  let src: LoadSources | undefined;
+  const conditions: Conditions = {
     date: new Date().toISOString(),
     node: process.version,
     cpus: cpus().length,
-    series,
-    months,
-    rows: v1Rows,
-    rowsV2: v2Rows,
-    csvMB: Math.round(statSync(v1).size / 1e5) / 10,
-    duckdbMs: median(duck),
-    p1Ms: p1Median,
-    p2Ms: median(p2.map((p) => p.ms)),
-    p3Ms: median(p3.map((p) => p.ms)),
-    p1VsDuckdb: Math.round((p1Median / median(duck)) * 10) / 10,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    load: { min: 0, median: 0, max: 0, samples: 0 },
+    baselines: "",
+    args: process.argv.slice(2).join(" "),
+    sizes: { series: o.series, months: o.months, daily: o.daily, runs: o.runs, p4Base: o.p4Base, p4Source: o.p4Source, p5Runs: o.p5Runs },
   };
-  const markdown = table(summary, p1, p2, p3, duck);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ ...summary, activities: { p1: medianActivities(p1), p2: medianActivities(p2), p3: medianActivities(p3) }, runs: { duck, p1, p2, p3 } }, null, 2)}\n`);
-  console.log(markdown);
-  rmSync(dir, { recursive: true, force: true });
+  if (["P1", "P2", "P3", "P6", "MINIO"].some((id) => o.only.has(id as never))) {
+    src = { v1: join(dir, "v1.csv"), v2: join(dir, "v2.csv"), changes: join(dir, "changes.csv") };
+    const rows = writeSources({ series: o.series, months: o.months, daily: o.daily }, src.v1, src.v2, src.changes);
+    conditions.source = { ...rows, csvMB: Math.round(statSync(src.v1).size / 1e5) / 10 };
+    say(`sources: v1 ${rows.v1Rows} rows (${conditions.source.csvMB} MB), v2 ${rows.v2Rows}, changes ${rows.changedRows}`);
+  }
+  if (o.only.has("P2") || o.only.has("MINIO")) {
+    ensureVenv();
+    conditions.baselines = `DuckDB ${require("@duckdb/node-api/package.json").version}, ${deltarsVersions()}`;
+  } else conditions.baselines = `DuckDB ${require("@duckdb/node-api/package.json").version}`;
+  const results: ScenarioResult[] = [];
+  let md = "";
+  const stack = await startBenchStack(dir);
+  try {
+    await scenarios(o, stack, src, (rs) => {
+      results.push(...rs);
+      const s = [...load.samples].sort((a, b) => a - b);
+      conditions.load = { min: +s[0].toFixed(1), median: +median(s).toFixed(1), max: +s[s.length - 1].toFixed(1), samples: s.length };
+      conditions.durationS = Math.round((Date.now() - started) / 1000);
+      md = writeReport(o.out, results, conditions);
+      say(`${rs.map((r) => r.id).join(", ")} done; results in ${o.out}`);
+    });
+  } finally {
+    load.stop();
+    await stack.server.stop();
+    if (!o.keep) rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(md);
 }
 
 main().then(

@@ -1,0 +1,46 @@
+import { join } from "node:path";
+import { writeScaleBase, writeScaleSnapshot } from "./data.js";
+import type { ScenarioResult } from "./result.js";
+import { ingest, withWorker, type BenchStack, type IngestRun } from "./stack.js";
+import { median, medianRecords, say, timed } from "./stats.js";
+
+/**
+ * P4: an upsert of a `source`-row snapshot (1 % revised, 1 % new) against a `base`-key version,
+ * through the real workflow. The base version is built once by ingesting a `base`-row CSV (its time
+ * and peak are reported, not judged); a fresh worker then runs a warm-up and `runs` snapshots, each
+ * on series the others do not touch, with its peak RSS reset before every run.
+ */
+export async function runScale(stack: BenchStack, base: number, source: number, runs: number): Promise<ScenarioResult> {
+  const storeUrl = `file://${join(stack.dir, "store")}`;
+  const baseCsv = join(stack.dir, "scale-base.csv");
+  const gen = await timed(async () => writeScaleBase(base, baseCsv));
+  const snapshots = Array.from({ length: runs + 1 }, (_, i) => join(stack.dir, `scale-${i}.csv`));
+  const rows = snapshots.map((path, i) => writeScaleSnapshot(base, source, i, path));
+  say(`P4: generated base ${gen.value} rows (${gen.ms} ms), snapshots of ${rows[0]} rows`);
+  stack.define("scale", baseCsv, "upsert");
+  const build = await withWorker(stack, storeUrl, (w) => ingest(stack, w, "scale", baseCsv));
+  say(`P4: base version built in ${build.ms} ms, worker peak ${build.peakRssMb} MB`);
+  const measured: IngestRun[] = [];
+  await withWorker(stack, storeUrl, async (worker) => {
+    for (let i = 0; i <= runs; i++) {
+      const r = await ingest(stack, worker, "scale", snapshots[i]);
+      say(`P4 ${i === 0 ? "warm-up" : `run ${i}`}: ${r.status} ${r.ms} ms, peak ${r.peakRssMb} MB`);
+      if (r.status !== "published") throw new Error(`P4 run ${i}: ${r.status}`);
+      if (i > 0) measured.push(r);
+    }
+  });
+  const peakRssMb = Math.max(...measured.map((r) => r.peakRssMb));
+  return {
+    id: "P4",
+    title: `P4 ${rows[0].toLocaleString("en")}-row upsert against ${build.rows.toLocaleString("en")} keys`,
+    ms: median(measured.map((r) => r.ms)),
+    runs: measured.map((r) => r.ms),
+    goal: "peak RSS ≤ 1.5 GB",
+    met: peakRssMb <= 1536,
+    peakRssMb,
+    details: {
+      activities: medianRecords(measured.map((r) => r.timing.activities)),
+      baseBuild: { rows: build.rows, ms: build.ms, peakRssMb: build.peakRssMb, activities: build.timing.activities },
+    },
+  };
+}
