@@ -1,4 +1,4 @@
-import { S3Client } from "@aws-sdk/client-s3";
+import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StoreConfigError } from "../errors.js";
@@ -38,12 +38,25 @@ function openFile(url: string): ObjectStore {
   throw badUrl(url, "a file URL needs an absolute path (file:///dir) or one starting with ./ or ../");
 }
 
-/** An S3 client from the AWS SDK default chain; `AWS_ENDPOINT_URL_S3` selects an S3-compatible endpoint. */
-export function defaultS3Client(): S3Client {
-  const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+/** A request whose connection is silent this long fails (and is retried) instead of hanging. */
+export const S3_SOCKET_IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * An S3 client from the AWS SDK default chain; `AWS_ENDPOINT_URL_S3` selects an S3-compatible
+ * endpoint. `overrides` (endpoint, credentials…) take precedence over the environment.
+ */
+export function defaultS3Client(overrides: S3ClientConfig = {}): S3Client {
+  const endpoint = overrides.endpoint ?? (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined);
   const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (endpoint ? "us-east-1" : undefined);
-  // Custom endpoints (MinIO and most S3-compatibles) need path-style addressing: no per-bucket DNS names.
-  return new S3Client({ region, endpoint, forcePathStyle: endpoint !== undefined });
+  return new S3Client({
+    region,
+    endpoint,
+    // Custom endpoints (MinIO and most S3-compatibles) need path-style addressing: no per-bucket DNS names.
+    forcePathStyle: endpoint !== undefined,
+    // The SDK sets no socket timeout by default: a stalled connection would hang the call, and a heartbeating activity, for hours.
+    requestHandler: { connectionTimeout: 10_000, socketTimeout: S3_SOCKET_IDLE_TIMEOUT_MS },
+    ...overrides,
+  });
 }
 
 function openS3(url: string, deps: OpenStoreDeps): ObjectStore {
