@@ -33,7 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...verifyActivities(deps),
     ...repairActivities(deps),
     ...gcActivities(deps),
-  }, deps.metrics);
+  }, deps.metrics, deps.faults);
 }
 
 /** The activity interface workflows proxy (`import type` only). */

@@ -3,6 +3,9 @@ import { activityContext } from "./heartbeat";
 
 type ActivityFunction = (...args: never[]) => unknown;
 
+/** The fault-injection hook of {@link ActivityDeps} (`faults`). */
+export type FaultHook = (point: string) => void | Promise<void>;
+
 function runLabels(args: unknown[]): { dataset?: string; version?: string } {
   const first = args[0];
   if (typeof first !== "object" || first === null) return {};
@@ -17,8 +20,31 @@ function runLabels(args: unknown[]): { dataset?: string; version?: string } {
  * Wraps every activity so each attempt is timed into `tidemark_step_duration_seconds{step}`, a failed
  * attempt counts in `tidemark_step_failures_total{step}`, and a completed one logs a line (with the
  * dataset and version of its input) through the activity context logger. Behaviour (including sync or async results) is unchanged.
+ * With a `faults` hook (tests only), each attempt also calls `faults("<step>:start")` before the work
+ * and `faults("<step>:end")` after it succeeded, before the result reaches Temporal — the "done but
+ * not recorded" boundary a crash test kills at. Without one, activities are not touched further.
  */
-export function instrumentActivities<T extends Record<string, ActivityFunction>>(activities: T, metrics?: TidemarkMetrics): T {
+export function instrumentActivities<T extends Record<string, ActivityFunction>>(activities: T, metrics?: TidemarkMetrics, faults?: FaultHook): T {
+  const timed = timeActivities(activities, metrics);
+  return faults ? withFaultPoints(timed, faults) : timed;
+}
+
+/** Calls `faults` at the start and at the successful end of every activity attempt. */
+function withFaultPoints<T extends Record<string, ActivityFunction>>(activities: T, faults: FaultHook): T {
+  const wrapped: Record<string, ActivityFunction> = {};
+  for (const [step, activity] of Object.entries(activities)) {
+    const run = activity as (...args: unknown[]) => unknown;
+    wrapped[step] = (async (...args: unknown[]) => {
+      await faults(`${step}:start`);
+      const value = await run(...args);
+      await faults(`${step}:end`);
+      return value;
+    }) as ActivityFunction;
+  }
+  return wrapped as T;
+}
+
+function timeActivities<T extends Record<string, ActivityFunction>>(activities: T, metrics?: TidemarkMetrics): T {
   const wrapped: Record<string, ActivityFunction> = {};
   for (const [step, activity] of Object.entries(activities)) {
     const run = activity as (...args: unknown[]) => unknown;

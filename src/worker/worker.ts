@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkflowBundleOption } from "@temporalio
 import { createActivities } from "../../activities";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { TidemarkMetrics } from "../observability/metrics";
+import { sourceLimitsFromEnv } from "../sources/limits";
 import type { SourceDeps } from "../sources/open";
 import { defaultS3Client } from "../store/open";
 import type { ObjectStore } from "../store/types";
@@ -34,6 +35,11 @@ export interface TidemarkWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** Tidemark's Prometheus metrics, recorded by the activities (see `startObservability`). */
   metrics?: TidemarkMetrics;
+  /**
+   * Workflows kept in this worker's cache (SDK default otherwise). 0 turns off sticky execution, so a
+   * killed worker never holds a workflow's next task until the sticky timeout (crash tests).
+   */
+  maxCachedWorkflows?: number;
 }
 
 /** Creates a worker that runs all Tidemark workflows and activities. */
@@ -41,7 +47,7 @@ export async function createTidemarkWorker(options: TidemarkWorkerOptions): Prom
   const activities = createActivities({
     store: options.store,
     datasetsDir: options.datasetsDir,
-    sources: { ...options.sources, s3Client: options.sources?.s3Client ?? lazyDefaultS3Client() },
+    sources: { ...sourceLimitsFromEnv(), ...options.sources, s3Client: options.sources?.s3Client ?? lazyDefaultS3Client() },
     temporalClient: options.client ? () => options.client! : undefined,
     faults: options.faults,
     metrics: options.metrics,
@@ -53,5 +59,6 @@ export async function createTidemarkWorker(options: TidemarkWorkerOptions): Prom
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     activities,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 4,
+    ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
   });
 }
