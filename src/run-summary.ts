@@ -42,7 +42,10 @@ export function ingestRunSummary(dataset: string, options: { source?: string; dr
   return parts.join(" ");
 }
 
-/** The memo an ingest run leaves on its execution when it ends. */
+/**
+ * The memo an ingest run leaves on its execution when it ends (a null `parentVersion`, a dataset's
+ * first version, removes that key from the memo: Temporal drops null memo fields).
+ */
 export interface IngestMemo {
   status: IngestResult["status"] | "failed" | "cancelled";
   version: string;
