@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestWorkflowId } from "../../src/one-writer";
+import { RUN_OUTCOME_PATCH } from "../../workflows/ingest";
 import { FsObjectStore } from "../../src/store/fs";
 import { services } from "../support/services";
 import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
@@ -16,7 +17,8 @@ const HISTORIES = join(__dirname, "..", "fixtures", "histories");
 /**
  * Determinism: histories recorded from real runs (fresh ones, and ones committed under
  * test/fixtures/histories by earlier versions of the code) must replay on the current workflow code.
- * Set TIDEMARK_RECORD_HISTORIES=1 to (re)write the committed fixtures from this run.
+ * Set TIDEMARK_RECORD_HISTORIES=1 to (re)write the committed fixtures from this run; the `v1-*` fixtures
+ * were recorded before RUN_OUTCOME_PATCH and must keep replaying without its memo and outcome commands.
  */
 describe("workflow replay on recorded histories", () => {
   const taskQueue = uniqueTaskQueue("replay");
@@ -61,11 +63,16 @@ describe("workflow replay on recorded histories", () => {
 
   it("replays every committed history fixture", async () => {
     const files = readdirSync(HISTORIES).filter((f) => f.endsWith(".json"));
-    expect(files.length).toBeGreaterThanOrEqual(4);
+    expect(files.length).toBeGreaterThanOrEqual(8);
+    const patchedFiles: string[] = [];
     for (const file of files) {
       const { workflowId, historyProtobufBase64 } = JSON.parse(readFileSync(join(HISTORIES, file), "utf8"));
-      const history = temporal.api.history.v1.History.decode(Buffer.from(historyProtobufBase64, "base64"));
+      const bytes = Buffer.from(historyProtobufBase64, "base64");
+      if (bytes.includes(RUN_OUTCOME_PATCH)) patchedFiles.push(file);
+      const history = temporal.api.history.v1.History.decode(bytes);
       await expect(replay(workflowId, history), file).resolves.toBeUndefined();
     }
+    expect(patchedFiles.filter((f) => f.startsWith("v1-"))).toEqual([]);
+    expect(patchedFiles.length).toBeGreaterThanOrEqual(4);
   });
 });
