@@ -1,7 +1,7 @@
 import { Int32, makeData, makeVector, type RecordBatch, Table, Type } from "apache-arrow";
 import type { BaseVersion, ChangeCounts } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
-import { indexChunkToRecordBatch, indexChunks, INDEX_SCHEMA, Op, planDeltaStreaming, type StreamingDeltaPlan } from "../src/delta";
+import { indexChunkToRecordBatch, indexChunks, INDEX_SCHEMA, Op, planDeltaStreaming, SourceEmptyError, type StreamingDeltaPlan } from "../src/delta";
 import { hashColumns, keyHashBytes } from "../src/hash";
 import { DatasetLayout, monthLabel } from "../src/layout";
 import { decodeParquetBatches, fixedBinaryColumn } from "../src/parquet";
@@ -92,6 +92,7 @@ export function computeDeltaActivities(deps: ActivityDeps) {
       const layout = new DatasetLayout(dataset);
       const beat = heartbeater();
       const table = await readTable(store, layout.key(layout.runs(version) + SCRATCH.normalized));
+      if (definition.mode === "snapshot" && table.numRows === 0 && base && base.rowsTotal > 0 && !definition.allow_empty_snapshot) throw new SourceEmptyError(dataset, base.rowsTotal);
       const { key, partition_by: partitionBy } = definition.schema;
       const valueColumns = definition.schema.columns.map((c) => c.name).filter((n) => !key.includes(n));
       const keyHashes = hashColumns(table, key);

@@ -4,7 +4,7 @@ import type { FetchedSource } from "../src/contracts";
 import { DatasetLayout } from "../src/layout";
 import { openSource, redactUri } from "../src/sources/open";
 import type { ActivityDeps } from "./deps";
-import { withKeepAlive } from "./heartbeat";
+import { activityContext, withKeepAlive } from "./heartbeat";
 
 /** Step 1: streams the source to `runs/<version>/source`, computing its sha256 on the way. */
 export function fetchSourceActivities(deps: ActivityDeps) {
@@ -13,7 +13,7 @@ export function fetchSourceActivities(deps: ActivityDeps) {
       withKeepAlive(async (signal, note) => {
         const layout = new DatasetLayout(dataset);
         const key = layout.key(`${layout.runs(version)}source`);
-        const opened = await openSource(uri, { ...deps.sources, signal });
+        const opened = await openSource(uri, { ...deps.sources, signal, attempt: activityContext()?.info.attempt });
         const hash = createHash("sha256");
         let bytes = 0;
         const meter = new Transform({

@@ -12,6 +12,7 @@ import { registerTools } from "./commands/tools";
 import { registerVerify } from "./commands/verify";
 import { registerVersions } from "./commands/versions";
 import { registerWorker } from "./commands/worker";
+import { redact } from "../observability/redact";
 import { describeFailure, EXIT } from "./output";
 
 /** Builds the `tidemark` command tree. */
@@ -47,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     const { message, code } = describeFailure(err);
-    process.stderr.write(`tidemark: ${message}\n`);
+    process.stderr.write(`tidemark: ${redact(message)}\n`);
     return code;
   }
 }

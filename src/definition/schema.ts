@@ -33,6 +33,7 @@ const sourceOptions = z.strictObject({
   sheet: z.union([z.string().min(1), z.int().min(0)], { error: "must be a sheet name or a 0-based sheet index" }).optional(),
   header_row: z.int().min(1).default(1),
   decimal_separator: z.enum([".", ","]).default("."),
+  max_row_bytes: z.int().min(1).max(1024 * 1024 * 1024).default(64 * 1024 * 1024),
 });
 
 const source = z.strictObject({
@@ -89,6 +90,7 @@ export const definitionSchema = z.strictObject({
   }),
   unpivot: unpivot.optional(),
   mode: z.enum(["upsert", "snapshot", "append"]).default("upsert"),
+  allow_empty_snapshot: z.boolean().default(false),
   duplicates: z.enum(["error", "last_wins"]).default("error"),
   on_bad_rows: z.enum(["fail", "quarantine"]).default("fail"),
   projections: z.array(z.strictObject({ name: z.string() })).min(1).default([{ name: "latest" }]),

@@ -39,6 +39,7 @@ const OPTION_FORMATS: Record<string, readonly SourceFormat[]> = {
   header_row: ["xlsx"],
   null_values: ["csv", "json", "ndjson", "xlsx", "parquet"],
   decimal_separator: ["csv", "json", "ndjson", "xlsx", "parquet"],
+  max_row_bytes: ["csv"],
 };
 
 const OPTION_DEFAULTS: Record<string, unknown> = { ...definitionSchema.shape.source.shape.options.parse({}), skip_rows: 0 };

@@ -18,6 +18,18 @@ export class DuplicateKeyError extends TidemarkError {
   }
 }
 
+/**
+ * A snapshot-mode source has no rows while the current version has some: publishing it would
+ * delete every row. Permanent; `allow_empty_snapshot: true` in the definition allows it.
+ */
+export class SourceEmptyError extends TidemarkError {
+  constructor(readonly dataset: string, readonly baseRows: number) {
+    super(
+      `The source of ${dataset} has no rows, and in snapshot mode that would delete all ${baseRows.toLocaleString("en-US")} rows of the current version; check the export that produces it, or set allow_empty_snapshot: true if the dataset really is empty now.`,
+    );
+  }
+}
+
 /** Append mode received a key that the base version already holds. */
 export class AppendKeyExistsError extends TidemarkError {
   constructor(

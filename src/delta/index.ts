@@ -1,5 +1,5 @@
 /** Delta planning: the key index, the in-memory and streaming planners, and index ↔ Arrow conversion. */
-export { AppendKeyExistsError, DuplicateKeyError, IndexFormatError } from "./errors";
+export { AppendKeyExistsError, DuplicateKeyError, IndexFormatError, SourceEmptyError } from "./errors";
 export { type IndexChunk, KeyIndex } from "./key-index";
 export { bswap32, compareKeys, sortIdsByKey, sortNearlySortedIds } from "./key-order";
 export {

@@ -111,8 +111,8 @@ export class SortedSource {
     if (otherKeys > 0) notes.push(`and ${otherKeys} more duplicate key${otherKeys === 1 ? "" : "s"}`);
     const detail = notes.length > 0 ? ` (${notes.join("; ")})` : "";
     const message =
-      `Duplicate key ${key} at rows ${rowLabel(this.input, pair[0])} and ${rowLabel(this.input, pair[1])}${detail}; ` +
-      `make keys unique or set duplicates: last_wins.`;
+      `Duplicate key ${key} in data rows ${rowLabel(this.input, pair[0])} and ${rowLabel(this.input, pair[1])} of the source${detail}; ` +
+      `make the keys unique in the source or set duplicates: last_wins.`;
     return new DuplicateKeyError(key, pair, occurrences, otherKeys, message);
   }
 }

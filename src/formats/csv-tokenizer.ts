@@ -43,6 +43,7 @@ export class CsvTokenizer {
     private readonly o: SourceOptions,
     private readonly label: string,
     private readonly batchRows: number,
+    private readonly maxRecord: number = 64 * 1024 * 1024,
   ) {
     this.delim = o.delimiter.charCodeAt(0);
     this.quote = o.quote.charCodeAt(0);
@@ -56,6 +57,16 @@ export class CsvTokenizer {
 
   private fail(reason: string, row = this.recLine): never {
     throw new SourceFormatError(`${this.label} row ${row}: ${reason}.`, row);
+  }
+
+  /** Throws the "row is too long" error for the record starting on `row`. */
+  tooLong(row = this.recLine): never {
+    const max = this.maxRecord;
+    const limit = max >= 1024 * 1024 && max % (1024 * 1024) === 0 ? `${max / (1024 * 1024)} MiB` : `${max.toLocaleString("en-US")} bytes`;
+    this.fail(
+      `the row is longer than ${limit} (source.options.max_row_bytes); a quote is probably never closed or the delimiter is not ${JSON.stringify(this.o.delimiter)} — fix the file, or raise max_row_bytes if rows this long are genuine`,
+      row,
+    );
   }
 
   private unescape(buf: Buffer, s: number, e: number): string {
@@ -148,6 +159,7 @@ export class CsvTokenizer {
     const scratch = new Int32Array(2 * 16384);
     const next = this.record(buf, p, end, final, scratch, 0, 16384);
     if (next < 0) return -1;
+    if (next - p > this.maxRecord) this.tooLong();
     if (this.fieldCount > 16384) this.fail("has more than 16,384 columns");
     const count = this.fieldCount;
     if (this.o.header) {
@@ -214,7 +226,7 @@ export class CsvTokenizer {
         nl = text.indexOf("\n", p);
         if (nl < 0) nl = NONE;
       }
-      if (nl === NONE) break;
+      if (nl === NONE || nl - p > this.maxRecord) break;
       if (nq < p) {
         nq = text.indexOf(qch, p);
         if (nq < 0) nq = NONE;
@@ -316,6 +328,7 @@ export class CsvTokenizer {
         this.line = line;
         break;
       }
+      if (next - p > this.maxRecord) this.tooLong();
       if (this.fieldCount !== this.ncols) this.wrongCount(base);
       for (let i = 0; i < this.pendingCount; i += 3) {
         const f = this.pending[i];

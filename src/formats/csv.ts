@@ -32,8 +32,8 @@ export interface CsvReadOptions {
  * `maxRecordBytes` throw {@link SourceFormatError} naming the row.
  */
 export async function* readCsv(chunks: AsyncIterable<Uint8Array>, options: SourceOptions, read: CsvReadOptions): AsyncGenerator<RawBatch> {
-  const tok = new CsvTokenizer(options, read.fileLabel, read.batchRows ?? 65536);
-  const maxRecord = read.maxRecordBytes ?? 64 * MiB;
+  const maxRecord = read.maxRecordBytes ?? options.max_row_bytes ?? 64 * MiB;
+  const tok = new CsvTokenizer(options, read.fileLabel, read.batchRows ?? 65536, maxRecord);
   const chunkBytes = read.chunkBytes ?? 4 * MiB;
   let leftover: Buffer | null = null;
   let parts: Uint8Array[] = [];
@@ -55,12 +55,7 @@ export async function* readCsv(chunks: AsyncIterable<Uint8Array>, options: Sourc
     tok.checkUtf8(buf, used, line);
     tok.flush(buf);
     leftover = used < buf.length ? buf.subarray(used) : null;
-    if (leftover && leftover.length > maxRecord) {
-      throw new SourceFormatError(
-        `${read.fileLabel} row ${tok.line}: the row is longer than ${maxRecord >= MiB ? `${Math.round(maxRecord / MiB)} MiB` : `${maxRecord} bytes`}; a quote is probably never closed, or the file is not CSV with delimiter ${JSON.stringify(options.delimiter)}.`,
-        tok.line,
-      );
-    }
+    if (leftover && leftover.length > maxRecord) tok.tooLong(tok.line);
   };
 
   for await (const chunk of chunks) {

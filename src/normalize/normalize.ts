@@ -33,7 +33,7 @@ export interface NormalizeInput {
   readonly signal?: AbortSignal;
   /** Rows per raw batch (default 65,536). */
   readonly batchRows?: number;
-  /** Longest CSV record in bytes (default 64 MiB). */
+  /** Longest CSV record in bytes (default `source.options.max_row_bytes`). */
   readonly maxRecordBytes?: number;
   /** Size of the source in bytes when `input` is a stream (paths are measured); used only to pre-size columns. */
   readonly sizeHint?: number;
@@ -114,7 +114,7 @@ export async function normalizeSource(req: NormalizeInput): Promise<NormalizeRes
     fileLabel: label,
     columns: u && !u.value_columns ? undefined : wanted,
     batchRows: req.batchRows,
-    maxRecordBytes: req.maxRecordBytes,
+    maxRecordBytes: req.maxRecordBytes ?? opts.max_row_bytes,
   });
 
   const badRows: BadRow[] = [];

@@ -1,7 +1,10 @@
 import { TidemarkError } from "../errors";
 
-/** The source does not exist (404, missing file or key). Permanent. */
+/** The source does not exist (404, missing file, key or bucket). Permanent. */
 export class SourceNotFoundError extends TidemarkError {}
+
+/** The source refused this worker's credentials (HTTP 401/403, S3 AccessDenied). Permanent until the credentials are fixed. */
+export class SourceAccessDeniedError extends TidemarkError {}
 
 /** The source URI's scheme is not supported. Permanent. */
 export class UnsupportedSourceError extends TidemarkError {}
@@ -10,3 +13,6 @@ export class UnsupportedSourceError extends TidemarkError {}
 export class SourceUnavailableError extends TidemarkError {
   override readonly retryable = true;
 }
+
+/** The source stayed unreachable on every attempt of the fetch's budget (`TIDEMARK_SOURCE_ATTEMPTS`). Final. */
+export class SourceUnreachableError extends TidemarkError {}

@@ -194,7 +194,7 @@ describe("planDelta, duplicate keys", () => {
     const run = () => plan(rows, null, "upsert", "error", names);
     expect(run).toThrow(DuplicateKeyError);
     expect(run).toThrow(
-      "Duplicate key series_id=A, obs_date=2025-01-01 at rows 1 and 3 (3 rows in all; and 1 more duplicate key); make keys unique or set duplicates: last_wins.",
+      "Duplicate key series_id=A, obs_date=2025-01-01 in data rows 1 and 3 of the source (3 rows in all; and 1 more duplicate key); make the keys unique in the source or set duplicates: last_wins.",
     );
     try {
       run();
@@ -208,7 +208,7 @@ describe("planDelta, duplicate keys", () => {
 
   it("names a single duplicate simply, with the key hash when no describer is given", () => {
     const run = () => plan([[K1, R1, 202501], [K1, R2, 202501]], null, "snapshot");
-    expect(run).toThrow(`Duplicate key key_hash=${K1} at rows 1 and 2; make keys unique or set duplicates: last_wins.`);
+    expect(run).toThrow(`Duplicate key key_hash=${K1} in data rows 1 and 2 of the source; make the keys unique in the source or set duplicates: last_wins.`);
   });
 
   it("keeps the last row under duplicates: last_wins", () => {

@@ -110,7 +110,7 @@ describe("readCsv", () => {
   });
 
   it("refuses a record longer than the cap instead of buffering it", async () => {
-    await expect(read(`a\n${"x".repeat(5000)}\n`, csv, 256, { maxRecordBytes: 1024 })).rejects.toThrow(/^series\.csv row 2: the row is longer than 1024 bytes;/);
+    await expect(read(`a\n${"x".repeat(5000)}\n`, csv, 256, { maxRecordBytes: 1024 })).rejects.toThrow(/^series\.csv row 2: the row is longer than 1,024 bytes \(source\.options\.max_row_bytes\);/);
   });
 
   it("refuses a single line over 64 MiB with the default cap", async () => {
@@ -120,7 +120,7 @@ describe("readCsv", () => {
       for (let i = 0; i < 80; i++) yield block;
     }
     const err = await collect(readCsv(huge(), csv, { fileLabel: "big.csv" })).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/^big\.csv row 2: the row is longer than 64 MiB; a quote is probably never closed/);
+    expect((err as Error).message).toMatch(/^big\.csv row 2: the row is longer than 64 MiB \(source\.options\.max_row_bytes\); a quote is probably never closed/);
   }, 120_000);
 
   it("splits large inputs into batches", async () => {
