@@ -9,21 +9,13 @@ import { ingestWorkflowId } from "../../src/one-writer";
 import { defaultS3Client } from "../../src/store/open";
 import { S3ObjectStore } from "../../src/store/s3";
 import { startFaultProxy, type FaultProxy, type FaultRule, type ProxiedRequest } from "../support/fault-proxy";
-import { expectedChanges, inspectPublished, sortedRows } from "../support/published";
+import { withDeadline } from "../support/deadline";
+import { expectPublishedExactly } from "../support/published";
 import { makeS3Client, services } from "../support/services";
 import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
 import { keyOf, monthlySeries, workspace, type SeriesRow } from "../workflows/ingest-fixtures";
-import { readProjectionRows } from "../workflows/read-back";
 
 const RUN_DEADLINE_MS = 150_000;
-
-function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
 
 const isPointerCas = (r: ProxiedRequest) =>
   r.method === "PUT" && r.path.endsWith("/current/manifest.json") && (r.headers["if-match"] !== undefined || r.headers["if-none-match"] !== undefined);
@@ -85,20 +77,7 @@ describe("S3 5xx and throttling during real ingests", { timeout: 240_000 }, () =
     } finally {
       proxy.setRules([]);
     }
-    expect(result).toMatchObject({ status: "published", parentVersion: versions.at(-1) ?? null, attempts: 1 });
-    const changes = expectedChanges(state, next);
-    expect(result.counts).toMatchObject({ ...changes, rowsTotal: next.size });
-    const store = verifyStore();
-    expect(await readProjectionRows(store, dataset)).toEqual(sortedRows(next));
-    const published = await inspectPublished(store, dataset);
-    expect(published.chain.map((m) => m.version)).toEqual([result.version, ...versions.slice().reverse()]);
-    expect(published.broken).toEqual([]);
-    expect(published.unreferenced).toEqual([]);
-    expect(published.duplicateEvents).toEqual([]);
-    const events = published.events.get(result.version)!;
-    expect(events.filter((e) => e.op === "insert")).toHaveLength(changes.inserted);
-    expect(events.filter((e) => e.op === "update")).toHaveLength(changes.updated);
-    for (const e of events) expect({ series_id: e.series_id, obs_date: e.obs_date, value: e.value }).toEqual(next.get(keyOf(e)));
+    await expectPublishedExactly(verifyStore(), dataset, result, versions, state, next);
     versions.push(result.version);
     state = next;
     return result;

@@ -1,9 +1,12 @@
+import { expect } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parsePointer, parseVersionManifest, type VersionManifest } from "../../src/manifest/schema";
+import type { IngestResult } from "../../src/contracts";
 import type { ObjectStore } from "../../src/store/types";
 import { keyOf, type SeriesRow } from "../workflows/ingest-fixtures";
+import { readProjectionRows } from "../workflows/read-back";
 import { openDuck, rows as duckRows } from "./duck";
 
 /** One event row as DuckDB reads it back. */
@@ -121,4 +124,35 @@ export function expectedChanges(before: Map<string, SeriesRow>, after: Map<strin
 /** Rows of a state map sorted like {@link readProjectionRows} returns them. */
 export function sortedRows(state: Map<string, SeriesRow>): SeriesRow[] {
   return [...state.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+}
+
+/**
+ * Asserts that `result` published exactly one new version on top of `earlier` (oldest first): its
+ * counts and events match the change from `before` to `after`, the projection equals `after` row by
+ * row, every referenced object exists, nothing unreferenced is left and no key has two events in
+ * one version.
+ */
+export async function expectPublishedExactly(
+  store: ObjectStore,
+  dataset: string,
+  result: IngestResult,
+  earlier: string[],
+  before: Map<string, SeriesRow>,
+  after: Map<string, SeriesRow>,
+): Promise<void> {
+  expect(result).toMatchObject({ status: "published", parentVersion: earlier.at(-1) ?? null, attempts: 1 });
+  const changes = expectedChanges(before, after);
+  expect(result.counts).toMatchObject({ ...changes, rowsTotal: after.size });
+  expect(await readProjectionRows(store, dataset)).toEqual(sortedRows(after));
+  const published = await inspectPublished(store, dataset);
+  expect(published.chain.map((m) => m.version)).toEqual([result.version, ...earlier.slice().reverse()]);
+  expect(published.broken).toEqual([]);
+  expect(published.unreferenced).toEqual([]);
+  expect(published.duplicateEvents).toEqual([]);
+  const events = published.events.get(result.version)!;
+  expect(events.filter((e) => e.op === "insert")).toHaveLength(changes.inserted);
+  expect(events.filter((e) => e.op === "update")).toHaveLength(changes.updated);
+  expect(events.filter((e) => e.op === "delete")).toHaveLength(changes.deleted);
+  expect(events.every((e) => e.version === result.version)).toBe(true);
+  for (const e of events) if (e.op !== "delete") expect({ series_id: e.series_id, obs_date: e.obs_date, value: e.value }).toEqual(after.get(keyOf(e)));
 }
