@@ -45,7 +45,7 @@ describe("parseDefinition", () => {
       source: {
         uri: "file:///data/series.csv",
         format: "csv",
-        options: { delimiter: ",", quote: '"', header: true, encoding: "utf-8", skip_rows: 0, null_values: [""], header_row: 1, decimal_separator: "." },
+        options: { delimiter: ",", quote: '"', header: true, encoding: "utf-8", skip_rows: 0, null_values: [""], header_row: 1, decimal_separator: ".", max_row_bytes: 64 * 1024 * 1024 },
       },
       schema: {
         columns: [
@@ -57,6 +57,7 @@ describe("parseDefinition", () => {
         partition_by: "obs_date",
       },
       mode: "upsert",
+      allow_empty_snapshot: false,
       duplicates: "error",
       on_bad_rows: "fail",
       projections: [{ name: "latest" }],
