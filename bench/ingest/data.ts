@@ -114,20 +114,35 @@ export function writeSources(shape: SeriesShape, v1Path: string, v2Path: string,
   return { v1Rows: v1.close(), v2Rows: v2.close(), changedRows: changes.close() };
 }
 
-/** Months per series of the P4 data. */
-export const SCALE_MONTHS = 500;
+/** Months per series of the P4 data: 500 (quick mode: 50, fewer partitions). */
+let SCALE_MONTHS = 500;
+
+/** Sets the months per series of the P4 data (before writing any of it). */
+export function setScaleMonths(months: number): void {
+  SCALE_MONTHS = months;
+}
 
 function scaleValue(s: number, m: number): string {
   const h = hash01(s * 7919 + m * 104_729 + 1);
   return h < 0.01 ? "" : (hash01(s * 31 + m * 1_000_003 + 17) * 200_000 - 1_000).toFixed(4);
 }
 
-/** Writes the P4 base: `keys` rows (series × {@link SCALE_MONTHS}), values by hash so snapshots can re-derive them. */
-export function writeScaleBase(keys: number, path: string): number {
+/**
+ * Writes the P4 base: `keys` rows (series × months, values by hash so snapshots can
+ * re-derive them), split into `parts` files over disjoint series (ingested one after another in
+ * upsert mode). Returns the paths.
+ */
+export function writeScaleBase(keys: number, parts: number, pathOf: (part: number) => string): string[] {
   const series = Math.max(1, Math.round(keys / SCALE_MONTHS));
-  const out = new CsvWriter(path);
-  for (let s = 0; s < series; s++) for (let m = 0; m < SCALE_MONTHS; m++) out.line(`${monthlyId(s)},${monthDate(m)},${scaleValue(s, m)}\n`);
-  return out.close();
+  const per = Math.ceil(series / parts);
+  const paths: string[] = [];
+  for (let p = 0; p * per < series; p++) {
+    const out = new CsvWriter(pathOf(p));
+    for (let s = p * per; s < Math.min(series, (p + 1) * per); s++) for (let m = 0; m < SCALE_MONTHS; m++) out.line(`${monthlyId(s)},${monthDate(m)},${scaleValue(s, m)}\n`);
+    out.close();
+    paths.push(pathOf(p));
+  }
+  return paths;
 }
 
 /**

@@ -9,7 +9,8 @@
  *
  * Prints the Markdown table on stdout and writes `<out>.json` and `<out>.md` after every scenario.
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { writeSources } from "./data.js";
@@ -22,7 +23,7 @@ import { runRecovery } from "./recovery.js";
 import { writeReport, type Conditions } from "./report.js";
 import type { ScenarioResult } from "./result.js";
 import { runScale } from "./scale.js";
-import { startBenchStack, type BenchStack } from "./stack.js";
+import { startBenchStack, stopSharedWorker, type BenchStack } from "./stack.js";
 import { median, say } from "./stats.js";
 
 function sampleLoad(): { samples: number[]; stop(): void } {
@@ -32,23 +33,49 @@ function sampleLoad(): { samples: number[]; stop(): void } {
   return { samples, stop: () => clearInterval(timer) };
 }
 
+/** Results of an earlier run in `out` (for `--append`: re-run some scenarios, keep the others). */
+function previousResults(out: string): ScenarioResult[] {
+  if (!existsSync(out)) return [];
+  return (JSON.parse(readFileSync(out, "utf8")) as { results: ScenarioResult[] }).results;
+}
+
+function tree(): string {
+  const git = (...args: string[]) => spawnSync("git", args, { encoding: "utf8" }).stdout.trim();
+  const dirty = git("status", "--porcelain", "--", "src", "activities", "workflows") !== "";
+  return `${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted product changes" : ""}`;
+}
+
+/** Runs the selected scenarios in order; a failing one is recorded (with its error) and the rest still run. */
 async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | undefined, done: (r: ScenarioResult[]) => void): Promise<void> {
   const has = (...ids: string[]) => ids.some((id) => o.only.has(id as never));
+  const attempt = async (ids: string[], fn: () => Promise<ScenarioResult[]>, keep = (_: ScenarioResult) => true) => {
+    try {
+      done((await fn()).filter(keep));
+    } catch (err) {
+      say(`${ids.join(",")} failed: ${(err as Error).stack}`);
+      done(ids.map((id) => ({ id, title: `${id} (failed)`, ms: 0, runs: [], goal: "—", met: null, error: (err as Error).message.slice(0, 2000) })));
+    }
+  };
   if (src && has("P1", "P2", "P3")) {
     const fileTarget = { suffix: "", storeUrl: `file://${join(stack.dir, "store")}`, deltaTable: (i: number, v: string) => join(stack.dir, "deltars", `${v}_${i}`) };
-    done((await runLoad(stack, src, o.runs, fileTarget, true)).filter((r) => o.only.has(r.id as never)));
+    await attempt(["P1", "P2", "P3"].filter((id) => has(id)), () => runLoad(stack, src, o.runs, fileTarget, true), (r) => has(r.id));
   }
-  if (has("P5")) done([await runOverhead(stack, o.p5Runs)]);
-  if (src && has("P6")) done([await runRecovery(stack, src.v1, o.quick ? 1 : o.runs)]);
+  const p4 = () => attempt(["P4"], async () => [await runScale(stack, o.p4Base, o.p4Source, o.runs, o.p4Parts, o.quick ? 50 : 500)]);
+  if (has("P5")) await attempt(["P5"], async () => [await runOverhead(stack, o.p5Runs)]);
+  // The long, memory-hungry P4 goes last in a full run; in quick mode it shares the file-store worker.
+  if (has("P4") && o.quick) await p4();
+  if (src && has("P6")) await attempt(["P6"], async () => [await runRecovery(stack, src.v1, o.quick ? 1 : o.runs)]);
   if (src && has("MINIO")) {
-    const minio = await startBenchMinio(stack.dir);
-    try {
-      done(await runLoad(stack, src, o.runs, minio.target, false));
-    } finally {
-      await minio.stop();
-    }
+    await attempt(["MINIO"], async () => {
+      const minio = await startBenchMinio(stack.dir);
+      try {
+        return await runLoad(stack, src, o.runs, minio.target, false);
+      } finally {
+        await minio.stop();
+      }
+    });
   }
-  if (has("P4")) done([await runScale(stack, o.p4Base, o.p4Source, o.runs)]);
+  if (has("P4") && !o.quick) await p4();
 }
 
 async function main(): Promise<void> {
@@ -66,7 +93,8 @@ async function main(): Promise<void> {
     load: { min: 0, median: 0, max: 0, samples: 0 },
     baselines: "",
     args: process.argv.slice(2).join(" "),
-    sizes: { series: o.series, months: o.months, daily: o.daily, runs: o.runs, p4Base: o.p4Base, p4Source: o.p4Source, p5Runs: o.p5Runs },
+    tree: tree(),
+    sizes: { series: o.series, months: o.months, daily: o.daily, runs: o.runs, p4Base: o.p4Base, p4Source: o.p4Source, p4Parts: o.p4Parts, p5Runs: o.p5Runs },
   };
   if (["P1", "P2", "P3", "P6", "MINIO"].some((id) => o.only.has(id as never))) {
     src = { v1: join(dir, "v1.csv"), v2: join(dir, "v2.csv"), changes: join(dir, "changes.csv") };
@@ -78,12 +106,19 @@ async function main(): Promise<void> {
     ensureVenv();
     conditions.baselines = `DuckDB ${require("@duckdb/node-api/package.json").version}, ${deltarsVersions()}`;
   } else conditions.baselines = `DuckDB ${require("@duckdb/node-api/package.json").version}`;
-  const results: ScenarioResult[] = [];
+  const results: ScenarioResult[] = o.append ? previousResults(o.out) : [];
   let md = "";
-  const stack = await startBenchStack(dir);
+  const stack = await startBenchStack(dir, o.quick);
   try {
+    let sampled = 0;
     await scenarios(o, stack, src, (rs) => {
-      results.push(...rs);
+      const during = load.samples.slice(sampled);
+      sampled = load.samples.length;
+      for (const r of rs) {
+        const at = results.findIndex((x) => x.id === r.id);
+        if (at >= 0) results.splice(at, 1);
+        results.push({ ...r, measuredAt: new Date().toISOString(), loadAverage: +median(during).toFixed(1) });
+      }
       const s = [...load.samples].sort((a, b) => a - b);
       conditions.load = { min: +s[0].toFixed(1), median: +median(s).toFixed(1), max: +s[s.length - 1].toFixed(1), samples: s.length };
       conditions.durationS = Math.round((Date.now() - started) / 1000);
@@ -92,6 +127,7 @@ async function main(): Promise<void> {
     });
   } finally {
     load.stop();
+    await stopSharedWorker(stack);
     await stack.server.stop();
     if (!o.keep) rmSync(dir, { recursive: true, force: true });
   }

@@ -20,14 +20,18 @@ export interface BenchOptions {
   /** P4: keys of the base version and rows of each incremental snapshot. */
   p4Base: number;
   p4Source: number;
+  /** P4: the base version is ingested in this many parts (upserts over disjoint series). */
+  p4Parts: number;
   /** P5: measured runs of the 10-row dataset. */
   p5Runs: number;
   out: string;
   keep: boolean;
+  /** Keep the other scenarios' results already in `out`, replacing only the ones run now. */
+  append: boolean;
 }
 
-const QUICK = { series: 200, months: 50, daily: 5, runs: 1, p4Base: 50_000, p4Source: 5_000, p5Runs: 5 };
-const FULL = { series: 2000, months: 500, daily: 0, runs: 3, p4Base: 10_000_000, p4Source: 1_000_000, p5Runs: 20 };
+const QUICK = { series: 200, months: 50, daily: 5, runs: 1, p4Base: 50_000, p4Source: 5_000, p4Parts: 1, p5Runs: 5 };
+const FULL = { series: 2000, months: 500, daily: 0, runs: 3, p4Base: 10_000_000, p4Source: 1_000_000, p4Parts: 1, p5Runs: 20 };
 
 function value(argv: string[], name: string): string | undefined {
   const at = argv.indexOf(`--${name}`);
@@ -62,8 +66,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     runs: Math.max(1, num(argv, "runs", d.runs)),
     p4Base: num(argv, "p4-base", d.p4Base),
     p4Source: num(argv, "p4-source", d.p4Source),
+    p4Parts: Math.max(1, num(argv, "p4-parts", d.p4Parts)),
     p5Runs: Math.max(1, num(argv, "p5-runs", d.p5Runs)),
     out: resolve(value(argv, "out") ?? (quick ? "bench/results/quick.json" : "bench/results/latest.json")),
     keep: argv.includes("--keep"),
+    append: argv.includes("--append"),
   };
 }

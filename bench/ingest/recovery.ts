@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import type { IngestProgress, IngestResult } from "../../src/contracts.js";
 import { runTiming, type RunTiming } from "./history.js";
 import type { ScenarioResult } from "./result.js";
-import { ingest, startIngest, withWorker, type BenchStack } from "./stack.js";
+import { ingest, startIngest, stopSharedWorker, withWorker, type BenchStack } from "./stack.js";
 import { median, say } from "./stats.js";
 import { startWorker } from "./worker.js";
 
@@ -77,6 +77,7 @@ export async function runRecovery(stack: BenchStack, v1: string, runs: number): 
   stack.define("recovery_ref", v1);
   const reference = await withWorker(stack, storeUrl, (w) => ingest(stack, w, "recovery_ref", v1));
   say(`P6: undisturbed reference run ${reference.ms} ms`);
+  await stopSharedWorker(stack);
   const all: Recovery[] = [];
   for (let i = 1; i <= runs; i++) {
     const r = await recoverOnce(stack, `recovery_${i}`, v1, storeUrl, reference.timing);

@@ -12,6 +12,8 @@ export interface Conditions {
   load: { min: number; median: number; max: number; samples: number };
   baselines: string;
   args: string;
+  /** HEAD and whether the product code (src, activities, workflows) had uncommitted changes when compiled. */
+  tree: string;
   sizes: Record<string, number>;
   /** The generated source of P1/P2/P3/P6/MinIO. */
   source?: { v1Rows: number; v2Rows: number; changedRows: number; csvMB: number };
@@ -23,6 +25,7 @@ function seconds(ms: number): string {
 }
 
 function row(r: ScenarioResult): string {
+  if (r.error) return `| ${r.title} | failed: ${r.error.split("\n")[0].slice(0, 160).replace(/\|/g, "/")} | — | — | — | — |`;
   const base = r.baseline ? `${r.baseline.name} ${seconds(r.baseline.ms)}` : "—";
   const ratio = r.ratio == null ? "—" : `${r.ratio}×`;
   const met = r.met == null ? "—" : r.met ? "met" : "not met";
@@ -30,21 +33,21 @@ function row(r: ScenarioResult): string {
   return `| ${r.title} | ${seconds(r.ms)} | ${base} | ${ratio} | ${rss} | ${r.goal} — ${met} |`;
 }
 
-function components(r: ScenarioResult): string | undefined {
+function components(r: ScenarioResult): string {
   const d = r.details ?? {};
   const parts = Object.entries(d)
     .filter(([k]) => k !== "activities")
     .map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`);
   const acts = d.activities as Record<string, number> | undefined;
   if (acts) parts.unshift(`activities ${Object.entries(acts).map(([k, v]) => `${k} ${v}`).join(", ")}`);
-  return parts.length ? `- **${r.id}** (runs ${r.runs.join(", ")} ms): ${parts.join("; ")}` : undefined;
+  return `- **${r.id}** (runs ${r.runs.join(", ")} ms; load average ${r.loadAverage ?? "?"}): ${parts.join("; ")}`;
 }
 
 /** The Markdown report: the summary table, then each scenario's components. */
 export function markdown(results: ScenarioResult[], c: Conditions): string {
   const src = c.source ? `${c.source.v1Rows.toLocaleString("en")}-row source (${c.source.csvMB} MB CSV), ` : "";
   return [
-    `Tidemark bench ${c.date}: ${src}medians of ${c.sizes.runs} runs after a warm-up; ${c.cpus} CPUs, ${c.memoryGb} GB, load average ${c.load.min}–${c.load.max} (median ${c.load.median}); ${c.node}; ${c.baselines}; \`${c.args || "(defaults)"}\``,
+    `Tidemark bench ${c.date}: ${src}medians of ${c.sizes.runs} runs after a warm-up; tree ${c.tree}; ${c.cpus} CPUs, ${c.memoryGb} GB, load average ${c.load.min}–${c.load.max} (median ${c.load.median}); ${c.node}; ${c.baselines}; \`${c.args || "(defaults)"}\``,
     "",
     "| scenario | Tidemark | baseline | ratio | worker peak RSS | goal |",
     "|---|---|---|---|---|---|",
@@ -52,7 +55,7 @@ export function markdown(results: ScenarioResult[], c: Conditions): string {
     "",
     "Components (medians, ms):",
     "",
-    ...results.map(components).filter((x): x is string => Boolean(x)),
+    ...results.map(components),
     "",
   ].join("\n");
 }

@@ -22,4 +22,10 @@ export interface ScenarioResult {
   peakRssMb?: number;
   /** Scenario-specific components (medians, ms unless named otherwise). */
   details?: Record<string, unknown>;
+  /** When it finished (results of `--append` runs come from different invocations). */
+  measuredAt?: string;
+  /** Median 1-minute load average while it ran. */
+  loadAverage?: number;
+  /** Why the scenario did not finish. */
+  error?: string;
 }

@@ -1,25 +1,31 @@
 import { join } from "node:path";
-import { writeScaleBase, writeScaleSnapshot } from "./data.js";
+import { setScaleMonths, writeScaleBase, writeScaleSnapshot } from "./data.js";
 import type { ScenarioResult } from "./result.js";
 import { ingest, withWorker, type BenchStack, type IngestRun } from "./stack.js";
 import { median, medianRecords, say, timed } from "./stats.js";
 
 /**
  * P4: an upsert of a `source`-row snapshot (1 % revised, 1 % new) against a `base`-key version,
- * through the real workflow. The base version is built once by ingesting a `base`-row CSV (its time
- * and peak are reported, not judged); a fresh worker then runs a warm-up and `runs` snapshots, each
+ * through the real workflow. The base version is built once by ingesting a `base`-row CSV in `parts`
+ * upserts over disjoint series (its time and peak are reported, not judged); a fresh worker then runs a warm-up and `runs` snapshots, each
  * on series the others do not touch, with its peak RSS reset before every run.
  */
-export async function runScale(stack: BenchStack, base: number, source: number, runs: number): Promise<ScenarioResult> {
+export async function runScale(stack: BenchStack, base: number, source: number, runs: number, parts: number, months: number): Promise<ScenarioResult> {
+  setScaleMonths(months);
   const storeUrl = `file://${join(stack.dir, "store")}`;
-  const baseCsv = join(stack.dir, "scale-base.csv");
-  const gen = await timed(async () => writeScaleBase(base, baseCsv));
+  const gen = await timed(async () => writeScaleBase(base, parts, (p) => join(stack.dir, `scale-base-${p}.csv`)));
   const snapshots = Array.from({ length: runs + 1 }, (_, i) => join(stack.dir, `scale-${i}.csv`));
   const rows = snapshots.map((path, i) => writeScaleSnapshot(base, source, i, path));
-  say(`P4: generated base ${gen.value} rows (${gen.ms} ms), snapshots of ${rows[0]} rows`);
-  stack.define("scale", baseCsv, "upsert");
-  const build = await withWorker(stack, storeUrl, (w) => ingest(stack, w, "scale", baseCsv));
-  say(`P4: base version built in ${build.ms} ms, worker peak ${build.peakRssMb} MB`);
+  say(`P4: generated the base in ${gen.value.length} part(s) (${gen.ms} ms), snapshots of ${rows[0]} rows`);
+  stack.define("scale", gen.value[0], "upsert");
+  const built: IngestRun[] = [];
+  await withWorker(stack, storeUrl, async (w) => {
+    for (const part of gen.value) {
+      built.push(await ingest(stack, w, "scale", part));
+      say(`P4: base part ingested in ${built[built.length - 1].ms} ms, ${built[built.length - 1].rows} keys, worker peak ${built[built.length - 1].peakRssMb} MB`);
+    }
+  });
+  const build = { rows: built[built.length - 1].rows, ms: built.reduce((a, b) => a + b.ms, 0), peakRssMb: Math.max(...built.map((b) => b.peakRssMb)), parts: built.length };
   const measured: IngestRun[] = [];
   await withWorker(stack, storeUrl, async (worker) => {
     for (let i = 0; i <= runs; i++) {
@@ -40,7 +46,7 @@ export async function runScale(stack: BenchStack, base: number, source: number, 
     peakRssMb,
     details: {
       activities: medianRecords(measured.map((r) => r.timing.activities)),
-      baseBuild: { rows: build.rows, ms: build.ms, peakRssMb: build.peakRssMb, activities: build.timing.activities },
+      baseBuild: build,
     },
   };
 }

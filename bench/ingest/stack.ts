@@ -19,10 +19,21 @@ export interface BenchStack {
   workerEnv(storeUrl: string, extra?: Record<string, string>): WorkerEnv;
   /** Writes `datasets/<id>.yaml`. */
   define(dataset: string, source: string, mode?: "snapshot" | "upsert"): void;
+  /** Quick mode: {@link withWorker} keeps one worker across scenarios (a restart costs seconds of bundling). */
+  shareWorkers: boolean;
+  /** The kept worker, if any. */
+  shared?: { storeUrl: string; worker: ChildWorker };
+}
+
+/** Stops the worker kept by {@link withWorker} in quick mode (before P6, or a different store). */
+export async function stopSharedWorker(stack: BenchStack): Promise<void> {
+  const kept = stack.shared;
+  stack.shared = undefined;
+  await kept?.worker.stop();
 }
 
 /** Starts the dev server (SQLite in memory, loopback, no UI) for the whole bench. */
-export async function startBenchStack(dir: string): Promise<BenchStack> {
+export async function startBenchStack(dir: string, shareWorkers: boolean): Promise<BenchStack> {
   const datasetsDir = join(dir, "datasets");
   mkdirSync(datasetsDir, { recursive: true });
   const server = await startEmbeddedStack({ port: "any", uiPort: false, storeUrl: `file://${join(dir, "unused")}`, datasetsDir, worker: false });
@@ -33,6 +44,7 @@ export async function startBenchStack(dir: string): Promise<BenchStack> {
     client: server.client,
     workerEnv: (storeUrl, extra) => ({ temporalAddress: server.address, namespace: server.namespace, taskQueue: server.taskQueue, storeUrl, datasetsDir, extra }),
     define: (dataset, source, mode) => writeFileSync(join(datasetsDir, `${dataset}.yaml`), definitionYaml(dataset, source, mode)),
+    shareWorkers,
   };
 }
 
@@ -64,8 +76,16 @@ export async function ingest(stack: BenchStack, worker: ChildWorker, dataset: st
   return { ms, status: result.status, rows: result.counts.rowsTotal, timing: await runTiming(handle), peakRssMb: worker.peakRssMb() };
 }
 
-/** Runs `fn` with a fresh child worker for `storeUrl`, stopping it afterwards. */
+/**
+ * Runs `fn` with a fresh child worker for `storeUrl`, stopping it afterwards — or, in quick mode,
+ * with the kept worker when it serves the same store (all workers poll one task queue, so never two).
+ */
 export async function withWorker<T>(stack: BenchStack, storeUrl: string, fn: (w: ChildWorker) => Promise<T>, extra?: Record<string, string>): Promise<T> {
+  if (stack.shared && stack.shared.storeUrl !== storeUrl) await stopSharedWorker(stack);
+  if (stack.shareWorkers) {
+    stack.shared ??= { storeUrl, worker: await startWorker(stack.workerEnv(storeUrl, extra)) };
+    return fn(stack.shared.worker);
+  }
   const worker = await startWorker(stack.workerEnv(storeUrl, extra));
   try {
     return await fn(worker);
