@@ -73,7 +73,9 @@ export function gcActivities(deps: ActivityDeps) {
         }
       }
       const cutoff = Date.now() - olderThanMs;
-      const result: GcResult = { dataset, dryRun: Boolean(dryRun), olderThanMs, scanned: 0, referenced: 0, young: 0, deleted: 0, bytes: 0, keys: [], truncated: false };
+      const result: GcResult = {
+        dataset, dryRun: Boolean(dryRun), olderThanMs, scanned: 0, referenced: 0, young: 0, deleted: 0, bytes: 0, keys: [], truncated: false, abandoned: { files: 0, bytes: 0 },
+      };
       const doomed: string[] = [];
       for await (const o of store.list(layout.root)) {
         result.scanned++;
@@ -95,6 +97,8 @@ export function gcActivities(deps: ActivityDeps) {
           beat({ deleted: i + 1 });
         }
       }
+      const abandoned = (await store.sweepAbandonedWrites?.(layout.root, new Date(cutoff), Boolean(dryRun))) ?? [];
+      result.abandoned = { files: abandoned.length, bytes: abandoned.reduce((n, a) => n + a.size, 0) };
       return result;
     },
   };

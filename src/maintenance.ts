@@ -62,6 +62,11 @@ export interface GcResult {
   /** Keys deleted, relative to the dataset root, at most {@link GC_KEYS_CAP}. */
   keys: string[];
   truncated: boolean;
+  /**
+   * Leftovers of writes that never finished (a worker killed mid-write; fs temporary files that
+   * listings hide) older than `olderThan`, deleted (or, in a dry run, that would be). Not in `deleted`.
+   */
+  abandoned: { files: number; bytes: number };
 }
 
 /** How many deleted keys a gc result lists. */

@@ -14,9 +14,9 @@ import {
   TidemarkError,
 } from "../errors.js";
 import { errCode, etagOf, fsyncDir, infoOf, nowMicros, setMtime, statOrNull, writeAll } from "./fs-io.js";
-import { isInternalName, LOCK_SUFFIX, tempPath, withLock } from "./fs-lock.js";
+import { isInternalName, LOCK_SUFFIX, TEMP_PREFIX, tempPath, withLock } from "./fs-lock.js";
 import { assertValidKey, assertValidPrefix, compareKeys } from "./keys.js";
-import type { GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
+import type { AbandonedWrite, GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
 
 /** Options of {@link FsObjectStore}. */
 export interface FsObjectStoreOptions {
@@ -115,6 +115,34 @@ export class FsObjectStore implements ObjectStore {
     const partial = segments.pop() ?? "";
     const base = segments.length > 0 ? segments.join("/") + "/" : "";
     yield* this.walk(join(this.root, ...segments), base, partial, Math.max(1, options.pageSize ?? 1000));
+  }
+
+  /** Temporary files of writes whose process died before publishing them (listings hide them), under a `dir/` prefix. */
+  async sweepAbandonedWrites(prefix: string, before: Date, dryRun: boolean): Promise<AbandonedWrite[]> {
+    assertValidPrefix(prefix);
+    const found: AbandonedWrite[] = [];
+    const visit = async (dir: string, keyBase: string): Promise<void> => {
+      let entries: Dirent[];
+      try {
+        entries = await fsp.readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        if (errCode(e) === "ENOENT" || errCode(e) === "ENOTDIR") return;
+        throw this.mapError(e, keyBase, "read");
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await visit(path, `${keyBase}${entry.name}/`);
+        else if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
+          const stat = await statOrNull(path);
+          if (!stat || Number(stat.mtimeMs) >= before.getTime()) continue;
+          found.push({ key: keyBase + entry.name, size: Number(stat.size) });
+          if (!dryRun) await fsp.unlink(path).catch((e: unknown) => (errCode(e) === "ENOENT" ? undefined : Promise.reject(e)));
+        }
+      }
+    };
+    const dirPrefix = prefix.slice(0, prefix.lastIndexOf("/") + 1);
+    await visit(join(this.root, ...dirPrefix.split("/").filter(Boolean)), dirPrefix);
+    return found;
   }
 
   private async *walk(dir: string, keyBase: string, namePrefix: string, pageSize: number): AsyncGenerator<ObjectInfo> {

@@ -56,4 +56,16 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Lists every object whose key starts with `prefix`, in lexicographic key order, page by page. */
   list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
+  /**
+   * Backends whose unfinished writes leave data that `list` does not show (the fs backend's
+   * temporary files after a process was killed mid-write) find it here: everything under `prefix`
+   * last touched before `before`, removed unless `dryRun`. Keys name the leftover itself.
+   */
+  sweepAbandonedWrites?(prefix: string, before: Date, dryRun: boolean): Promise<AbandonedWrite[]>;
+}
+
+/** Data of a write that never completed (see {@link ObjectStore.sweepAbandonedWrites}). */
+export interface AbandonedWrite {
+  key: string;
+  size: number;
 }

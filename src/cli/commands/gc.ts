@@ -17,6 +17,7 @@ function printResult(r: GcResult): void {
   for (const key of r.keys) say(`${verb}\t${key}`);
   if (r.truncated) say(`… and ${r.deleted - r.keys.length} more`);
   say(`${r.dataset}: ${verb} ${r.deleted} objects (${r.bytes} bytes) older than ${formatDuration(r.olderThanMs)}; kept ${r.referenced} referenced and ${r.young} younger unreferenced objects of ${r.scanned}.`);
+  if (r.abandoned?.files) say(`${r.dataset}: ${verb} ${r.abandoned.files} leftovers of unfinished writes (${r.abandoned.bytes} bytes).`);
 }
 
 /** `tidemark gc <dataset> [--older-than 1h] [--dry-run] [--json]`: removes unreferenced objects (scratch, orphans). */
