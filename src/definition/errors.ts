@@ -32,8 +32,10 @@ export class DefinitionNotFoundError extends TidemarkError {
     readonly dir: string,
     known: readonly string[],
   ) {
+    const shown = known.slice(0, 10).map((k) => `"${k}"`).join(", ");
+    const more = known.length > 10 ? ` and ${known.length - 10} more` : "";
     super(
-      `No dataset definition with id "${datasetId}" in ${dir} (found ${known.length === 0 ? "none" : known.map((k) => `"${k}"`).join(", ")}); add a .yaml file for it or set TIDEMARK_DATASETS to the right directory.`,
+      `No dataset definition with id "${datasetId}" in ${dir} (found ${known.length === 0 ? "none" : shown + more}); add a .yaml file for it or set TIDEMARK_DATASETS to the right directory.`,
     );
   }
 }

@@ -209,6 +209,7 @@ export class CsvTokenizer {
     const rows = this.rows;
     const cap = this.batchRows;
     const comment = this.comment;
+    const maxRecord = this.maxRecord;
     let n = this.n;
     let line = this.line;
     let nq = this.nextQuote;
@@ -226,7 +227,7 @@ export class CsvTokenizer {
         nl = text.indexOf("\n", p);
         if (nl < 0) nl = NONE;
       }
-      if (nl === NONE || nl - p > this.maxRecord) break;
+      if (nl === NONE || nl - p > maxRecord) break;
       if (nq < p) {
         nq = text.indexOf(qch, p);
         if (nq < 0) nq = NONE;

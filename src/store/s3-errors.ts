@@ -71,7 +71,7 @@ export function mapS3Error(e: unknown, ctx: S3ErrorContext): Error {
   const what = `${ctx.op} of "${ctx.key}" in ${ctx.url}`;
   if (name === "NoSuchBucket") {
     return new StoreConfigError(
-      `Bucket "${ctx.bucket}" does not exist (${what}); create it first (e.g. "aws s3 mb s3://${ctx.bucket}" or "mc mb <alias>/${ctx.bucket}") or fix the store URL.`,
+      `Bucket "${ctx.bucket}" does not exist (${what}); create it first (e.g. "aws s3 mb s3://${ctx.bucket}" or "mc mb <alias>/${ctx.bucket}") or point TIDEMARK_STORE at an existing bucket.`,
       { cause: e },
     );
   }

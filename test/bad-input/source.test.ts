@@ -1,4 +1,4 @@
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHttpServer } from "../support/http";
@@ -40,6 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await bench.stop();
   await http?.close();
+  await makeS3Client().send(new DeleteObjectCommand({ Bucket: services().s3.bucket, Key: "bad-input/series.csv" }));
 });
 
 describe("a source that cannot be fetched fails the ingest with one clear sentence and leaves nothing behind", () => {

@@ -33,7 +33,7 @@ const CASES: BadInputCase[] = [
     setup: defineGood("bi_store_nobucket"),
     witness: () => s3Store(makeS3Client(), services().s3.bucket, "bi-store-missing"),
     expectedError:
-      'Ingest of bi_store_nobucket failed: Bucket "bi-missing-store-bucket" does not exist (read of "datasets/bi_store_nobucket/current/manifest.json" in s3://bi-missing-store-bucket/bi-store-missing/); create it first (e.g. "aws s3 mb s3://bi-missing-store-bucket" or "mc mb <alias>/bi-missing-store-bucket") or fix the store URL.',
+      'Ingest of bi_store_nobucket failed: Bucket "bi-missing-store-bucket" does not exist (read of "datasets/bi_store_nobucket/current/manifest.json" in s3://bi-missing-store-bucket/bi-store-missing/); create it first (e.g. "aws s3 mb s3://bi-missing-store-bucket" or "mc mb <alias>/bi-missing-store-bucket") or point TIDEMARK_STORE at an existing bucket.',
     exit: 1,
     type: "StoreConfigError",
     after: async () => {
