@@ -104,6 +104,37 @@ describe("worker metrics", () => {
     expect(sample(text, "tidemark_runs_total", { dataset, outcome: "cancelled" })).toBeUndefined();
   });
 
+  it("counts a cancelled run and leaves a cancelled memo", async () => {
+    const cancelled = `${dataset}_cancel`;
+    const cws = workspace(cancelled, "snapshot");
+    cws.writeSource(monthlySeries(["A"], "2024-01", 3, (_s, m) => m));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const atCas = new Promise<void>((resolve) => (reached = resolve));
+    const cancelQueue = uniqueTaskQueue("metrics-cancel");
+    const faults = async (point: string) => {
+      if (point !== "publish:before-cas") return;
+      reached();
+      await gate;
+      throw new Error("released after the run was cancelled");
+    };
+    const held = await startTestWorker({ store, datasetsDir: cws.datasetsDir, taskQueue: cancelQueue, client, metrics: observability.metrics, faults });
+    try {
+      const handle = await client.workflow.start("ingestDataset", { workflowId: ingestWorkflowId(cancelled), taskQueue: cancelQueue, args: [{ dataset: cancelled }] });
+      await atCas;
+      await handle.cancel();
+      await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+      expect((await handle.describe()).memo).toMatchObject({ status: "cancelled", counts: { inserted: 3 } });
+      const text = await scrape(observability.metricsUrl!);
+      expect(sample(text, "tidemark_runs_total", { dataset: cancelled, outcome: "cancelled" })).toBe(1);
+      expect(sample(text, "tidemark_runs_total", { dataset: cancelled, outcome: "published" })).toBeUndefined();
+    } finally {
+      release();
+      await held.stop();
+    }
+  });
+
   it("answers on the Temporal SDK's own metrics endpoint", async () => {
     expect(observability.sdkMetricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     const text = await scrape(observability.sdkMetricsUrl!);
