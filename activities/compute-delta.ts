@@ -12,7 +12,7 @@ import { readManifest } from "./base";
 import { opColumn } from "./frames";
 import type { ActivityDeps } from "./deps";
 import { heartbeater } from "./heartbeat";
-import { readTable, SCRATCH, writeScratchTable, writeTableOnce } from "./io";
+import { readScratchTable, SCRATCH, writeScratchTable, writeTableOnce } from "./io";
 
 /** Result of `computeDelta`: counts, touched months and the staged index. */
 export interface DeltaSummary {
@@ -91,7 +91,7 @@ export function computeDeltaActivities(deps: ActivityDeps) {
     async computeDelta({ dataset, version, definition, base }: { dataset: string; version: string; definition: DatasetDefinition; base: BaseVersion | null }): Promise<DeltaSummary> {
       const layout = new DatasetLayout(dataset);
       const beat = heartbeater();
-      const table = await readTable(store, layout.key(layout.runs(version) + SCRATCH.normalized));
+      const table = await readScratchTable(store, layout.key(layout.runs(version) + SCRATCH.normalized));
       if (definition.mode === "snapshot" && table.numRows === 0 && base && base.rowsTotal > 0 && !definition.allow_empty_snapshot) throw new SourceEmptyError(dataset, base.rowsTotal);
       const { key, partition_by: partitionBy } = definition.schema;
       const valueColumns = definition.schema.columns.map((c) => c.name).filter((n) => !key.includes(n));

@@ -1,4 +1,4 @@
-import type { Table } from "apache-arrow";
+import { type Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import { decodeParquet, encodeParquet } from "../src/parquet/codec";
 import type { ObjectStore } from "../src/store/types";
 import { writeOnce } from "../src/store/write-once";
@@ -9,9 +9,9 @@ import { hashWordsOfColumn } from "./frames";
 /** Scratch objects of a run, under `runs/<version>/`. */
 export const SCRATCH = {
   source: "source",
-  normalized: "normalized.parquet",
-  changes: "changes.parquet",
-  removals: "removals.parquet",
+  normalized: "normalized.arrow",
+  changes: "changes.arrow",
+  removals: "removals.arrow",
   quarantine: "quarantine.ndjson",
 } as const;
 
@@ -21,18 +21,27 @@ export async function readTable(store: ObjectStore, key: string): Promise<Table>
   return decodeParquet(body);
 }
 
-/** Writes a table as Parquet, create-only (an identical retry counts as done); returns its size. */
+/** Writes a table as Parquet (dictionaries only where values repeat), create-only (an identical retry counts as done); returns its size. */
 export async function writeTableOnce(store: ObjectStore, key: string, table: Table): Promise<number> {
-  const bytes = encodeParquet(table);
+  const bytes = encodeParquet(table, { dictionary: "sampled" });
   await writeOnce(store, key, bytes);
   return bytes.length;
 }
 
-/** Writes a scratch table uncompressed (it is read once, soon, by the same run), replacing any earlier attempt's. */
+/**
+ * Writes a scratch table as an Arrow IPC stream, replacing any earlier attempt's. Scratch is read
+ * back soon by the same run only, so it skips Parquet's encoding and decoding (buffers are copied as they are).
+ */
 export async function writeScratchTable(store: ObjectStore, key: string, table: Table): Promise<number> {
-  const bytes = encodeParquet(table, { compression: "none" });
+  const bytes = tableToIPC(table, "stream");
   await store.put(key, bytes, { kind: "overwrite" });
   return bytes.length;
+}
+
+/** Reads a table written by {@link writeScratchTable}. */
+export async function readScratchTable(store: ObjectStore, key: string): Promise<Table> {
+  const { body } = await store.get(key);
+  return tableFromIPC(body);
 }
 
 /** The staged changes and removals of a run, grouped by partition month. */
@@ -48,10 +57,10 @@ export interface StagedChanges {
   removalsByMonth: Map<number, Int32Array>;
 }
 
-/** Reads a run's `changes.parquet` and `removals.parquet` (by `keyOf(name)`) once and groups both by month. */
+/** Reads a run's staged changes and removals (by `keyOf(name)`) once and groups both by month. */
 export async function readStagedChanges(store: ObjectStore, keyOf: (name: string) => string): Promise<StagedChanges> {
-  const changes = compactTable(await readTable(store, keyOf(SCRATCH.changes)));
-  const removals = await readTable(store, keyOf(SCRATCH.removals));
+  const changes = compactTable(await readScratchTable(store, keyOf(SCRATCH.changes)));
+  const removals = await readScratchTable(store, keyOf(SCRATCH.removals));
   return {
     changes,
     changeWords: hashWordsOfColumn(changes.getChild("_key_hash")!),

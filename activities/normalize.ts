@@ -15,7 +15,7 @@ export interface NormalizeSummary {
   quarantined?: { rows: number; report: string };
 }
 
-/** Step 2: parses, casts and validates the staged source into `runs/<version>/normalized.parquet`. */
+/** Step 2: parses, casts and validates the staged source into `runs/<version>/normalized.arrow`. */
 export function normalizeActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
