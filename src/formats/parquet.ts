@@ -38,7 +38,7 @@ export async function* readParquet(input: SourceInput, label: string, columns?: 
   const bytes = await inputBytes(input, label);
   if (bytes.length === 0) throw emptyError(label);
   if (bytes.length < 12 || bytes.toString("latin1", 0, 4) !== "PAR1") {
-    throw new SourceFormatError(`${label} is not a Parquet file (the PAR1 magic bytes are missing); check source.format.`);
+    throw new SourceFormatError(`${label} is not a Parquet file (the PAR1 magic bytes are missing); check source.format, or re-export the file as Parquet.`);
   }
   const names = schemaOf(bytes, label).fields.map((f) => f.name);
   const wanted = columns === undefined ? names : names.filter((n) => columns.includes(n));

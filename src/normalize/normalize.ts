@@ -5,6 +5,7 @@
  * `schema.columns`, in order.
  */
 import { stat } from "node:fs/promises";
+import { Readable } from "node:stream";
 import { Field, RecordBatch, Schema, Struct, Table, type Vector, makeData } from "apache-arrow";
 import type { DatasetDefinition } from "../definition/schema.js";
 import { readSource } from "../formats/index.js";
@@ -95,9 +96,19 @@ function buildTable(def: DatasetDefinition, vectors: Vector[]): Table {
  * Normalizes one source into an Arrow table. Throws `SourceFormatError` for
  * unreadable bytes, `MissingColumnError`/`AmbiguousColumnError` for header
  * mismatches and, under `on_bad_rows: fail`, {@link BadRowsError} listing the bad
- * rows; under `quarantine` the bad rows are dropped and returned.
+ * rows; under `quarantine` the bad rows are dropped and returned. A stream input
+ * is destroyed when normalizing fails, so an unread rest never holds its file open.
  */
 export async function normalizeSource(req: NormalizeInput): Promise<NormalizeResult> {
+  try {
+    return await normalizeInput(req);
+  } catch (err) {
+    if (req.input instanceof Readable && !req.input.destroyed) req.input.destroy();
+    throw err;
+  }
+}
+
+async function normalizeInput(req: NormalizeInput): Promise<NormalizeResult> {
   const { definition: def, fileLabel: label } = req;
   const opts = def.source.options;
   const columns = def.schema.columns;

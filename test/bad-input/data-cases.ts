@@ -142,4 +142,20 @@ export const DATA_CASES: BadInputCase[] = [
     exit: 1,
     type: "SourceFormatError",
   },
+  {
+    name: "a Parquet source that is not Parquet",
+    dataset: "bi_parquet",
+    setup: firstLoad("bi_parquet", "series.parquet", GOOD_CSV, { format: "parquet" }),
+    expectedError: "Ingest of bi_parquet failed: series.parquet is not a Parquet file (the PAR1 magic bytes are missing); check source.format, or re-export the file as Parquet.",
+    exit: 1,
+    type: "SourceFormatError",
+  },
+  {
+    name: "an NDJSON line that is not JSON",
+    dataset: "bi_ndjson",
+    setup: firstLoad("bi_ndjson", "series.ndjson", '{"series_id":"A","obs_date":"2025-01-01","value":1.5,"count":1}\n{"series_id":"B","obs_date":\n', { format: "ndjson" }),
+    expectedError: "Ingest of bi_ndjson failed: series.ndjson row 2: the row is not valid JSON (Unexpected end of JSON input) — fix the source or set on_bad_rows: quarantine.",
+    exit: 1,
+    type: "BadRowsError",
+  },
 ];

@@ -2,6 +2,9 @@ import { expect } from "vitest";
 import type { ObjectStore } from "../../src/store/types";
 import { type Bench, isPermanent, type WorkerName } from "./harness";
 
+/** Node process warnings of the worker that shares this process with the in-process CLI (not CLI output). */
+const IN_PROCESS_WORKER_WARNING = /^\(node:\d+\) \w*Warning: |^\(Use `node --trace-warnings/;
+
 /** One row of the bad-input matrix. */
 export interface BadInputCase {
   /** What is wrong, as the test title. */
@@ -48,7 +51,7 @@ export async function runCase(bench: Bench, c: BadInputCase): Promise<void> {
 
   const run = await bench.ingest(target, worker);
 
-  const lines = run.stderr.split("\n");
+  const lines = run.stderr.split("\n").filter((l) => !IN_PROCESS_WORKER_WARNING.test(l));
   expect(lines.pop()).toBe("");
   expect(lines.pop()).toBe(`tidemark: ${typeof c.expectedError === "string" ? c.expectedError : c.expectedError(bench)}`);
   for (const progress of lines) expect(progress).toMatch(new RegExp(`^${c.dataset} \\S+ `));

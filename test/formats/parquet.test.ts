@@ -34,7 +34,7 @@ describe("readParquet", () => {
   it("rejects bytes that are not Parquet and empty files", async () => {
     const err = await readParquet(chunked("a,b\n1,2\n"), "s.parquet").next().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceFormatError);
-    expect((err as Error).message).toBe("s.parquet is not a Parquet file (the PAR1 magic bytes are missing); check source.format.");
+    expect((err as Error).message).toBe("s.parquet is not a Parquet file (the PAR1 magic bytes are missing); check source.format, or re-export the file as Parquet.");
     await expect(readParquet(chunked(""), "s.parquet").next()).rejects.toThrow("s.parquet is empty (0 bytes)");
   });
 });
