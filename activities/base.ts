@@ -1,5 +1,5 @@
 import type { BaseVersion } from "../src/contracts";
-import { findDefinition, validateDefinitionObject, type DatasetDefinition } from "../src/definition";
+import { DefinitionError, findDefinition, validateDefinitionObject, type DatasetDefinition } from "../src/definition";
 import { NotFoundError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
 import { parsePointer, parseVersionManifest, type Pointer, type VersionManifest } from "../src/manifest/schema";
@@ -32,7 +32,10 @@ export function baseActivities(deps: ActivityDeps) {
     /** The dataset definition: the one passed in (validated again here), else loaded by id from the definitions directory. */
     async resolveDefinition({ dataset, definition }: { dataset: string; definition?: unknown }): Promise<DatasetDefinition> {
       const resolved = definition === undefined ? await findDefinition(deps.datasetsDir, dataset) : validateDefinitionObject(definition, `definition of ${dataset}`);
-      if (resolved.id !== dataset) throw new Error(`The definition passed for ${dataset} declares id ${resolved.id}; pass a definition whose id matches.`);
+      if (resolved.id !== dataset) {
+        const problem = `definition of ${dataset}: id is "${resolved.id}", not "${dataset}"; pass a definition whose id matches the dataset.`;
+        throw new DefinitionError(`definition of ${dataset}`, [problem]);
+      }
       return resolved;
     },
 
