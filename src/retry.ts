@@ -11,6 +11,8 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   "MissingColumnError",
   "AmbiguousColumnError",
   "DuplicateKeyError",
+  "IndexFormatError",
+  "UnsupportedColumnError",
   "AppendKeyExistsError",
   "SourceFormatError",
   "SourceNotFoundError",
