@@ -49,9 +49,12 @@ export function runtimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConf
   };
 }
 
+/** How long a client waits for the frontend to answer its first call; a loaded CI box needs more than 5 s. */
+export const CONNECT_TIMEOUT_MS = 15_000;
+
 /** A Temporal client for the configured frontend. */
 export async function connectClient(settings: TemporalSettings): Promise<Client> {
-  const connection = await Connection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, connectTimeout: 5000 });
+  const connection = await Connection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, connectTimeout: CONNECT_TIMEOUT_MS });
   return new Client({ connection, namespace: settings.namespace });
 }
 
