@@ -1,11 +1,11 @@
 import type { BadInputCase } from "./run-case";
-import { GOOD_CSV } from "./harness";
+import { type Bench, GOOD_CSV } from "./harness";
 
 const HEADER = "series_id,obs_date,value,count\n";
 
 /** A first-load case: dataset `id` reads `file` holding `content`. */
 function firstLoad(id: string, file: string, content: string | Uint8Array, opts: { format?: string; sourceOptions?: string; extra?: string[] } = {}) {
-  return (bench: import("./harness").Bench) => {
+  return (bench: Bench) => {
     bench.define(id, bench.source(file, content), opts);
     return id;
   };
