@@ -33,3 +33,27 @@ describe("sortPermutation", () => {
     expect([...sortPermutation(t, ["s", "d"])]).toEqual([3, 1, 4, 2, 0]);
   });
 });
+
+describe("sortPermutation on Arrow buffers", () => {
+  it("compares ASCII strings bytewise, shorter prefixes first, across chunks and slices", () => {
+    const s = utf8Column(["ab", "a", "b", null]).concat(utf8Column(["", "aa", null, "abc"]));
+    const t = new Table({ s });
+    expect([...sortPermutation(t, ["s"])]).toEqual([3, 6, 4, 1, 5, 0, 7, 2]);
+    const sliced = new Table({ s: utf8Column(["z", "y", "x", "w"]).slice(1, 4) });
+    expect([...sortPermutation(sliced, ["s"])]).toEqual([2, 1, 0]);
+  });
+
+  it("orders non-ASCII strings, timestamps and nulls like JS values", () => {
+    const t = new Table({
+      s: utf8Column(["é", "e", "z", "é"]),
+      ts: timestampColumn(BigInt64Array.from([5n, -1n, 3n, -2n])),
+    });
+    expect([...sortPermutation(t, ["s", "ts"])]).toEqual([1, 2, 3, 0]);
+    expect([...sortPermutation(t, ["ts"])]).toEqual([3, 1, 2, 0]);
+  });
+
+  it("returns the identity for rows already in order", () => {
+    const t = new Table({ s: utf8Column(["a", "b", "c"]), d: date32Column(Int32Array.from([3, 2, 1])) });
+    expect([...sortPermutation(t, ["s", "d"])]).toEqual([0, 1, 2]);
+  });
+});
