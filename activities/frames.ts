@@ -65,8 +65,10 @@ export function opColumn(ops: ArrayLike<number>, rows: Int32Array): Vector {
   const values = new Uint8Array(rows.length * 6);
   const offsets = new Int32Array(rows.length + 1);
   for (let j = 0; j < rows.length; j++) {
-    values.set(ops[rows[j]] === Op.INSERT ? insert : update, j * 6);
-    offsets[j + 1] = (j + 1) * 6;
+    const word = ops[rows[j]] === Op.INSERT ? insert : update;
+    const at = j * 6;
+    for (let b = 0; b < 6; b++) values[at + b] = word[b];
+    offsets[j + 1] = at + 6;
   }
   return makeVector(makeData({ type: new Utf8(), length: rows.length, valueOffsets: offsets, data: values }));
 }

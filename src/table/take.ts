@@ -5,10 +5,13 @@ type Validity = { nullBitmap?: Uint8Array; nullCount: number };
 
 function validityOf(data: Data, indices: Int32Array | null, length: number): Validity {
   if (data.nullCount === 0) return { nullCount: 0 };
+  const src = data.nullBitmap as Uint8Array;
+  const offset = data.offset;
   const bitmap = new Uint8Array((length + 7) >> 3);
   let nulls = 0;
   for (let j = 0; j < length; j++) {
-    if (data.getValid(indices ? indices[j] : j)) bitmap[j >> 3] |= 1 << (j & 7);
+    const k = (indices ? indices[j] : j) + offset;
+    if (src[k >> 3] & (1 << (k & 7))) bitmap[j >> 3] |= 1 << (j & 7);
     else nulls++;
   }
   return nulls ? { nullBitmap: bitmap, nullCount: nulls } : { nullCount: 0 };
@@ -20,8 +23,14 @@ function concatValidity(vector: Vector): Validity {
   let row = 0;
   let nulls = 0;
   for (const d of vector.data) {
+    if (d.nullCount === 0) {
+      for (let i = 0; i < d.length; i++, row++) bitmap[row >> 3] |= 1 << (row & 7);
+      continue;
+    }
+    const src = d.nullBitmap as Uint8Array;
     for (let i = 0; i < d.length; i++, row++) {
-      if (d.getValid(i)) bitmap[row >> 3] |= 1 << (row & 7);
+      const k = i + d.offset;
+      if (src[k >> 3] & (1 << (k & 7))) bitmap[row >> 3] |= 1 << (row & 7);
       else nulls++;
     }
   }
