@@ -1,0 +1,42 @@
+import type { KillPlan } from "../support/crash-workers";
+
+/** The activities of a successful ingest in the order they run, and whether each writes to the store. */
+export const INGEST_ACTIVITIES: readonly { step: string; writes: boolean }[] = [
+  { step: "resolveDefinition", writes: false },
+  { step: "readBase", writes: false },
+  { step: "fetchSource", writes: true },
+  { step: "normalize", writes: true },
+  { step: "computeDelta", writes: true },
+  { step: "writeEvents", writes: true },
+  { step: "consolidate", writes: true },
+  { step: "publish", writes: true },
+  { step: "deleteRunScratch", writes: true },
+  { step: "notify", writes: false },
+];
+
+/**
+ * One kill at every step boundary of an ingest, in run order: `<step>:start`, then (writing steps)
+ * right after its first store write, then `publish:before-cas` for publish, then `<step>:end`.
+ */
+export function boundaryPlans(): KillPlan[] {
+  const plans: KillPlan[] = [];
+  for (const { step, writes } of INGEST_ACTIVITIES) {
+    plans.push({ kind: "point", point: `${step}:start` });
+    if (writes) plans.push({ kind: "write", step, n: 1, phase: "done" });
+    if (step === "publish") plans.push({ kind: "point", point: "publish:before-cas" });
+    plans.push({ kind: "point", point: `${step}:end` });
+  }
+  return plans;
+}
+
+/** Mulberry32: a small seeded PRNG, so a failing random-kill run can be replayed from its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
