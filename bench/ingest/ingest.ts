@@ -22,8 +22,10 @@ import { runOverhead } from "./overhead.js";
 import { runRecovery } from "./recovery.js";
 import { writeReport, type Conditions } from "./report.js";
 import type { ScenarioResult } from "./result.js";
+import { runPlannerScale } from "./planner.js";
 import { runScale } from "./scale.js";
 import { startBenchStack, stopSharedWorker, type BenchStack } from "./stack.js";
+import { killAllWorkers } from "./worker.js";
 import { median, say } from "./stats.js";
 
 function sampleLoad(): { samples: number[]; stop(): void } {
@@ -60,7 +62,10 @@ async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | 
     const fileTarget = { suffix: "", storeUrl: `file://${join(stack.dir, "store")}`, deltaTable: (i: number, v: string) => join(stack.dir, "deltars", `${v}_${i}`) };
     await attempt(["P1", "P2", "P3"].filter((id) => has(id)), () => runLoad(stack, src, o.runs, fileTarget, true), (r) => has(r.id));
   }
-  const p4 = () => attempt(["P4"], async () => [await runScale(stack, o.p4Base, o.p4Source, o.runs, o.p4Parts, o.quick ? 50 : 500)]);
+  const p4 = async () => {
+    await attempt(["P4-planner"], async () => [await runPlannerScale(stack.dir, o.p4PlannerBase, o.p4PlannerSource)]);
+    await attempt(["P4"], async () => [await runScale(stack, o.p4Base, o.p4Source, o.runs, o.p4Parts, o.quick ? 50 : 500)]);
+  };
   if (has("P5")) await attempt(["P5"], async () => [await runOverhead(stack, o.p5Runs)]);
   // The long, memory-hungry P4 goes last in a full run; in quick mode it shares the file-store worker.
   if (has("P4") && o.quick) await p4();
@@ -94,7 +99,7 @@ async function main(): Promise<void> {
     baselines: "",
     args: process.argv.slice(2).join(" "),
     tree: tree(),
-    sizes: { series: o.series, months: o.months, daily: o.daily, runs: o.runs, p4Base: o.p4Base, p4Source: o.p4Source, p4Parts: o.p4Parts, p5Runs: o.p5Runs },
+    sizes: { series: o.series, months: o.months, daily: o.daily, runs: o.runs, p4Base: o.p4Base, p4Source: o.p4Source, p4Parts: o.p4Parts, p4PlannerBase: o.p4PlannerBase, p4PlannerSource: o.p4PlannerSource, p5Runs: o.p5Runs },
   };
   if (["P1", "P2", "P3", "P6", "MINIO"].some((id) => o.only.has(id as never))) {
     src = { v1: join(dir, "v1.csv"), v2: join(dir, "v2.csv"), changes: join(dir, "changes.csv") };
@@ -109,6 +114,15 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = o.append ? previousResults(o.out) : [];
   let md = "";
   const stack = await startBenchStack(dir, o.quick);
+  const interrupted = () => {
+    say("interrupted: stopping the workers and the dev server");
+    killAllWorkers();
+    void stack.server
+      .stop()
+      .finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     let sampled = 0;
     await scenarios(o, stack, src, (rs) => {

@@ -20,6 +20,9 @@ export interface BenchOptions {
   /** P4: keys of the base version and rows of each incremental snapshot. */
   p4Base: number;
   p4Source: number;
+  /** P4 at the planner level (bench/delta-scale.ts): base keys and snapshot rows (default: the P4 sizes). */
+  p4PlannerBase: number;
+  p4PlannerSource: number;
   /** P4: the base version is ingested in this many parts (upserts over disjoint series). */
   p4Parts: number;
   /** P5: measured runs of the 10-row dataset. */
@@ -67,6 +70,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     p4Base: num(argv, "p4-base", d.p4Base),
     p4Source: num(argv, "p4-source", d.p4Source),
     p4Parts: Math.max(1, num(argv, "p4-parts", d.p4Parts)),
+    p4PlannerBase: num(argv, "p4-planner-base", num(argv, "p4-base", d.p4Base)),
+    p4PlannerSource: num(argv, "p4-planner-source", num(argv, "p4-source", d.p4Source)),
     p5Runs: Math.max(1, num(argv, "p5-runs", d.p5Runs)),
     out: resolve(value(argv, "out") ?? (quick ? "bench/results/quick.json" : "bench/results/latest.json")),
     keep: argv.includes("--keep"),

@@ -15,6 +15,12 @@ export interface WorkerEnv {
 }
 
 const BIN = join(__dirname, "..", "..", "..", "bin", "tidemark.js");
+const live = new Set<ChildWorker>();
+
+/** SIGKILLs every child worker still running (on SIGINT/SIGTERM of the bench). */
+export function killAllWorkers(): void {
+  for (const w of live) w.proc.kill("SIGKILL");
+}
 
 function statusKb(pid: number, field: "VmHWM" | "VmRSS"): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -47,6 +53,8 @@ export class ChildWorker {
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    live.add(this);
+    this.proc.once("exit", () => live.delete(this));
     const keep = (chunk: Buffer) => {
       this.tail.push(chunk.toString());
       if (this.tail.length > 40) this.tail.shift();
