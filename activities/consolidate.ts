@@ -1,17 +1,40 @@
 import type { Table } from "apache-arrow";
+import type { DatasetDefinition } from "../src/definition";
 import { DatasetLayout, parseMonthLabel } from "../src/layout";
 import type { VersionManifest } from "../src/manifest/schema";
 import { sortPermutation } from "../src/table/sort";
 import { takeRows } from "../src/table/take";
+import { exactKeyColumns, lastRowPerKey } from "../src/table/upsert";
 import { readManifest } from "./base";
 import type { ActivityDeps } from "./deps";
 import { concatTables, datasetColumns, rowsByKey, selectWith } from "./frames";
 import { heartbeater } from "./heartbeat";
-import { IO_CONCURRENCY, mapLimited, readStagedChanges, readTable, writeTableOnce } from "./io";
+import { IO_CONCURRENCY, mapLimited, readStagedChanges, readTable, type StagedChanges, writeTableOnce } from "./io";
 import type { TouchedProjections } from "./publish";
 import { leavingKeys, type MonthsInput } from "./write-events";
 
 const EMPTY = new Int32Array(0);
+
+/**
+ * The new state of a month sorted by key: `base` without the keys leaving it, with `live` (the
+ * run's inserts and updates of the month, staged rows `rows`) replacing the rows of their keys.
+ * Keys of strings, integers, dates and timestamps are matched by value while merging (no hashing
+ * of the base month); other keys by hash.
+ */
+function monthState(base: Table | null, live: Table, staged: StagedChanges, month: number, rows: Int32Array, definition: DatasetDefinition): Table {
+  const { key } = definition.schema;
+  const columns = datasetColumns(definition);
+  if (!base) return takeRows(live, sortPermutation(live, key));
+  const leaving = leavingKeys(staged, month);
+  if (exactKeyColumns(base, key)) {
+    const kept = leaving.size > 0 ? rowsByKey(base, definition, leaving, false).rows : base;
+    const state = concatTables([selectWith(kept, columns), live]);
+    return takeRows(state, lastRowPerKey(state, key));
+  }
+  for (let j = 0; j < rows.length; j++) leaving.add(staged.changeWords, rows[j]);
+  const state = concatTables([selectWith(rowsByKey(base, definition, leaving, false).rows, columns), live]);
+  return takeRows(state, sortPermutation(state, key));
+}
 
 /**
  * Step 5: the new state of every touched month (copy-on-write), for each projection: the base
@@ -38,18 +61,12 @@ export function consolidateActivities(deps: ActivityDeps) {
         const live = selectWith(takeRows(staged.changes, rows), columns);
         for (const p of definition.projections) {
           const previous = parent?.projections[p.name]?.[label];
-          let state: Table = live;
-          if (previous) {
-            const changedKeys = leavingKeys(staged, month);
-            for (let j = 0; j < rows.length; j++) changedKeys.add(staged.changeWords, rows[j]);
-            const kept = rowsByKey(await readTable(store, layout.key(previous.path)), definition, changedKeys, false).rows;
-            state = concatTables([selectWith(kept, columns), state]);
-          }
-          if (state.numRows === 0) {
+          const base = previous ? await readTable(store, layout.key(previous.path)) : null;
+          const sorted = monthState(base, live, staged, month, rows, definition);
+          if (sorted.numRows === 0) {
             touched[p.name][label] = null;
             continue;
           }
-          const sorted = takeRows(state, sortPermutation(state, definition.schema.key));
           const path = layout.projection(p.name, month, version);
           const bytes = await writeTableOnce(store, layout.key(path), sorted);
           touched[p.name][label] = { path, rows: sorted.numRows, bytes };
