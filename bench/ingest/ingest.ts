@@ -54,8 +54,10 @@ async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | 
     try {
       done((await fn()).filter(keep));
     } catch (err) {
-      say(`${ids.join(",")} failed: ${(err as Error).stack}`);
-      done(ids.map((id) => ({ id, title: `${id} (failed)`, ms: 0, runs: [], goal: "—", met: null, error: (err as Error).message.slice(0, 2000) })));
+      const causes: string[] = [];
+      for (let e: unknown = err; e instanceof Error && causes.length < 6; e = e.cause) causes.push(e.message);
+      say(`${ids.join(",")} failed: ${causes.join(" ← ")}\n${(err as Error).stack}`);
+      done(ids.map((id) => ({ id, title: `${id} (failed)`, ms: 0, runs: [], goal: "—", met: null, error: causes.join(" ← ").slice(0, 2000) })));
     }
   };
   if (src && has("P1", "P2", "P3")) {
