@@ -3,7 +3,7 @@ import { DatasetLayout } from "../src/layout";
 import { serializeJson, type Pointer, type VersionManifest } from "../src/manifest/schema";
 import type { ObjectStore } from "../src/store/types";
 import { writeOnce } from "../src/store/write-once";
-import { readPointer } from "./base";
+import { readManifest, readPointer } from "./base";
 
 /** Outcome of a commit: published (now or by an earlier attempt), or lost to another writer. */
 export type PublishOutcome = { status: "published" } | { status: "conflict"; currentVersion: string | null };
@@ -42,7 +42,26 @@ export async function commitVersion({ store, manifest, base, publishedAt, before
   } catch (err) {
     if (!(err instanceof PreconditionFailedError || err instanceof AlreadyExistsError)) throw err;
     const now = await readPointer(store, manifest.dataset_id);
-    if (now?.pointer.current_version === manifest.version) return { status: "published" };
-    return { status: "conflict", currentVersion: now?.pointer.current_version ?? null };
+    const current = now?.pointer.current_version ?? null;
+    if (await publishedSince(store, manifest.dataset_id, current, manifest.version, base?.version ?? null)) return { status: "published" };
+    return { status: "conflict", currentVersion: current };
   }
+}
+
+/** Versions a lost CAS looks back through for its own version before calling it a conflict. */
+const MAX_VERSIONS_SINCE_BASE = 1000;
+
+/**
+ * Whether `version` is in the chain from `current` back to `base`: an earlier attempt's CAS was
+ * applied (its answer lost) and another writer may already have published on top of it. Such a run
+ * is published; re-planning would compensate away files the newer versions reference.
+ */
+async function publishedSince(store: ObjectStore, dataset: string, current: string | null, version: string, base: string | null): Promise<boolean> {
+  const layout = new DatasetLayout(dataset);
+  let at = current;
+  for (let steps = 0; at !== null && at !== base && steps < MAX_VERSIONS_SINCE_BASE; steps++) {
+    if (at === version) return true;
+    at = (await readManifest(store, dataset, layout.versionManifest(at))).parent_version;
+  }
+  return false;
 }

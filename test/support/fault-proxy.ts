@@ -32,6 +32,8 @@ export interface FaultRule {
   timesPerKey?: number;
   /** Fault this fraction of the matching requests (deterministic sequence; default 1). */
   fraction?: number;
+  /** Awaited before the fault is answered (for `after`, once the store has applied the request). */
+  onFault?: (req: ProxiedRequest) => Promise<void>;
 }
 
 /** A running fault proxy. */
@@ -96,15 +98,16 @@ export async function startFaultProxy(upstream: string, seed = 1): Promise<Fault
     requests[seen.method] = (requests[seen.method] ?? 0) + 1;
     const rule = pick(seen);
     const n = ++total;
-    const answerFault = (r: FaultRule) => {
+    const answerFault = async (r: FaultRule) => {
       injected[r.name] = (injected[r.name] ?? 0) + 1;
+      await r.onFault?.(seen).catch((err: unknown) => console.error(`fault proxy: onFault of ${r.name} failed:`, err));
       const body = seen.method === "HEAD" ? "" : errorBody(r.fault, seen.path, n);
       res.writeHead(S3_FAULTS[r.fault].status, { "content-type": "application/xml", "content-length": Buffer.byteLength(body), "x-amz-request-id": `fault-${n}` });
       res.end(body);
     };
     if (rule?.when === "before") {
       req.resume();
-      req.on("end", () => answerFault(rule));
+      req.on("end", () => void answerFault(rule));
       return;
     }
     const out = httpRequest(
@@ -112,7 +115,7 @@ export async function startFaultProxy(upstream: string, seed = 1): Promise<Fault
       (upstreamRes) => {
         if (rule) {
           upstreamRes.resume();
-          upstreamRes.on("end", () => answerFault(rule));
+          upstreamRes.on("end", () => void answerFault(rule));
           return;
         }
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
