@@ -1,15 +1,11 @@
 import { type Data, type Table, Type, type Vector } from "apache-arrow";
+import { isAscii } from "node:buffer";
 import { compactVector } from "./take";
 
 type Comparable = (number | bigint | string | boolean | null)[];
 
 /** Compares two rows: negative, zero or positive; nulls first. */
 export type RowCompare = (x: number, y: number) => number;
-
-function isAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return false;
-  return true;
-}
 
 function withNulls(data: Data, compare: RowCompare): RowCompare {
   if (data.nullCount === 0) return compare;
