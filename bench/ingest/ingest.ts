@@ -85,8 +85,28 @@ async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | 
   if (has("P4") && !o.quick) await p4();
 }
 
+/** `--merge a.json,b.json`: one table from several runs (each result keeps its `measuredAt` and load). */
+function mergeResults(files: string[], out: string): string {
+  const runs = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as { conditions: Conditions; results: ScenarioResult[] });
+  const results = runs.flatMap((r) => r.results).filter((r) => !r.error || !runs.some((x) => x.results.some((y) => y.id === r.id && !y.error)));
+  const loads = runs.map((r) => r.conditions.load);
+  const conditions: Conditions = {
+    ...runs[0].conditions,
+    date: runs.map((r) => r.conditions.date).sort()[0],
+    load: { min: Math.min(...loads.map((l) => l.min)), max: Math.max(...loads.map((l) => l.max)), median: median(loads.map((l) => l.median)), samples: loads.reduce((a, l) => a + l.samples, 0) },
+    args: runs.map((r) => r.conditions.args).join(" | "),
+    tree: [...new Set(runs.map((r) => r.conditions.tree))].join(", "),
+    source: runs.find((r) => r.conditions.source && r.results.some((x) => x.id === "P1" && !x.error))?.conditions.source ?? runs[0].conditions.source,
+  };
+  return writeReport(out, results, conditions);
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
+  if (o.merge.length > 0) {
+    process.stdout.write(mergeResults(o.merge, o.out));
+    return;
+  }
   const started = Date.now();
   const load = sampleLoad();
   const dir = mkdtempSync(join(tmpdir(), "tidemark-bench-"));

@@ -31,6 +31,8 @@ export interface BenchOptions {
   keep: boolean;
   /** Keep the other scenarios' results already in `out`, replacing only the ones run now. */
   append: boolean;
+  /** Result files to combine into `out` without running anything (`--merge a.json,b.json`). */
+  merge: string[];
 }
 
 const QUICK = { series: 200, months: 50, daily: 5, runs: 1, p4Base: 50_000, p4Source: 5_000, p4Parts: 1, p5Runs: 5 };
@@ -76,5 +78,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     out: resolve(value(argv, "out") ?? (quick ? "bench/results/quick.json" : "bench/results/latest.json")),
     keep: argv.includes("--keep"),
     append: argv.includes("--append"),
+    merge: (value(argv, "merge") ?? "").split(",").filter(Boolean).map((f) => resolve(f)),
   };
 }
