@@ -43,7 +43,7 @@ describe("SIGKILL of the Temporal server (persistent SQLite) in the middle of an
     bed.writeSource(rows);
     const { handle, worker } = await bed.startIngest({ kind: "hold", point: "consolidate:start", ms: 4000 });
     let progress: IngestProgress | undefined;
-    for (let i = 0; i < 600 && progress?.step !== "consolidate"; i++) {
+    for (let i = 0; i < 1800 && progress?.step !== "consolidate"; i++) {
       progress = await handle.query<IngestProgress>("progress");
       if (progress.step !== "consolidate") await sleep(100);
     }
