@@ -4,7 +4,7 @@
  * (string, number, boolean, Date). Row numbers are the sheet's own row numbers.
  */
 import { Readable } from "node:stream";
-import * as ExcelJS from "exceljs";
+import type * as ExcelJS from "exceljs";
 import type { SourceOptions } from "../definition/schema.js";
 import { SourceFormatError } from "./errors.js";
 import { emptyError } from "./input.js";
@@ -66,6 +66,12 @@ function sheetList(sheet: StreamingSheet): string {
   return names.length > 0 ? names.join(", ") : "unknown";
 }
 
+/** ExcelJS, loaded on first use: it costs ~0.5 s of start-up that workers reading no XLSX should not pay. */
+async function loadExcelJs(): Promise<typeof ExcelJS> {
+  const mod = (await import("exceljs")) as typeof ExcelJS & { default?: typeof ExcelJS };
+  return mod.default ?? mod;
+}
+
 /**
  * Reads one sheet (`options.sheet`: a name or 0-based index, default the first)
  * with the header at `options.header_row` and `options.skip_rows` rows skipped
@@ -75,7 +81,8 @@ export async function* readXlsx(chunks: AsyncIterable<Uint8Array>, options: Sour
   const stream = Readable.from(await withMagicCheck(chunks, label));
   const failure = new Promise<never>((_, reject) => stream.once("error", reject));
   failure.catch(() => undefined);
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, { sharedStrings: "cache", styles: "cache", worksheets: "emit", hyperlinks: "ignore", entries: "ignore" });
+  const excel = await loadExcelJs();
+  const reader = new excel.stream.xlsx.WorkbookReader(stream, { sharedStrings: "cache", styles: "cache", worksheets: "emit", hyperlinks: "ignore", entries: "ignore" });
   const wanted = options.sheet;
   let index = -1;
   let matched: StreamingSheet | undefined;
