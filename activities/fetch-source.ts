@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Transform } from "node:stream";
 import type { FetchedSource } from "../src/contracts";
+import { expandEnvReferences } from "../src/config/env-refs";
 import { DatasetLayout } from "../src/layout";
 import { openSource, redactUri } from "../src/sources/open";
 import type { ActivityDeps } from "./deps";
@@ -13,7 +14,8 @@ export function fetchSourceActivities(deps: ActivityDeps) {
       withKeepAlive(async (signal, note) => {
         const layout = new DatasetLayout(dataset);
         const key = layout.key(`${layout.runs(version)}source`);
-        const opened = await openSource(uri, { ...deps.sources, signal, attempt: activityContext()?.info.attempt });
+        const resolved = expandEnvReferences(uri, deps.env ?? process.env, { required: true, where: `Source ${redactUri(uri)} of ${dataset}` });
+        const opened = await openSource(resolved, { ...deps.sources, signal, attempt: activityContext()?.info.attempt });
         const hash = createHash("sha256");
         let bytes = 0;
         const meter = new Transform({

@@ -1,3 +1,4 @@
+import { expandEnvReferences } from "../src/config/env-refs";
 import type { ChangeCounts } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { TidemarkError } from "../src/errors";
@@ -10,11 +11,7 @@ export class NotifyFailedError extends TidemarkError {
 }
 
 function expandHeaders(headers: Record<string, string> | undefined, env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    out[name] = value.replace(/\$\{([A-Z0-9_]+)\}/g, (_m, v: string) => env[v] ?? "");
-  }
-  return out;
+  return Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, expandEnvReferences(value, env)]));
 }
 
 /** Step 7: tells each configured webhook about a published version, with a stable idempotency key. */

@@ -19,6 +19,7 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   "SourceAccessDeniedError",
   "SourceUnreachableError",
   "SourceEmptyError",
+  "MissingEnvReferenceError",
   "StoreAccessDeniedError",
   "StoreConfigError",
   "ConflictingObjectError",
