@@ -85,10 +85,12 @@ async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | 
   if (has("P4") && !o.quick) await p4();
 }
 
-/** `--merge a.json,b.json`: one table from several runs (each result keeps its `measuredAt` and load). */
+/** `--merge a.json,b.json`: one table from several runs (each result keeps its `measuredAt` and load; first success per id wins). */
 function mergeResults(files: string[], out: string): string {
   const runs = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as { conditions: Conditions; results: ScenarioResult[] });
-  const results = runs.flatMap((r) => r.results).filter((r) => !r.error || !runs.some((x) => x.results.some((y) => y.id === r.id && !y.error)));
+  // Per id, the first successful result in file order (a failure only when no file has a success).
+  const all = runs.flatMap((r) => r.results);
+  const results = all.filter((r, i) => all.findIndex((x) => x.id === r.id && (!x.error || all.every((y) => y.id !== r.id || y.error))) === i);
   const loads = runs.map((r) => r.conditions.load);
   const conditions: Conditions = {
     ...runs[0].conditions,
@@ -141,6 +143,7 @@ async function main(): Promise<void> {
     killAllWorkers();
     void stack.server
       .stop()
+      .then(() => o.keep || rmSync(dir, { recursive: true, force: true }))
       .finally(() => process.exit(130));
   };
   process.once("SIGINT", interrupted);

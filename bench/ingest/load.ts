@@ -93,7 +93,9 @@ export async function runLoad(stack: BenchStack, src: LoadSources, runs: number,
         stack.define(dataset, src.v1);
         const d = await duckdbCopy(src.v1, join(stack.dir, "duck.parquet"), target.duckUpload);
         const a = await ingest(stack, worker, dataset, src.v1);
-        const s = deltaMerge(target.deltaTable(i, "snapshot"), src.v1, src.v2, true, target.deltaStorage);
+        // Unconditional update of every matched row: the same end state as updating only changed
+        // rows, and much faster in delta-rs than a `t.value IS DISTINCT FROM s.value` predicate.
+        const s = deltaMerge(target.deltaTable(i, "snapshot"), src.v1, src.v2, false, target.deltaStorage);
         const c = deltaMerge(target.deltaTable(i, "changes"), src.v1, src.changes, false, target.deltaStorage);
         const b = await ingest(stack, worker, dataset, src.v2);
         const u = withCli ? await cliIngest(stack, dataset, src.v2) : undefined;
