@@ -17,7 +17,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AlreadyExistsError, NotFoundError, PreconditionFailedError } from "../errors.js";
 import { assertValidKey, assertValidPrefix } from "./keys.js";
 import { mapS3Error, isConditionalConflict, type S3Op } from "./s3-errors.js";
-import type { GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
+import { sweepAbandonedUploads } from "./s3-uploads.js";
+import type { AbandonedWrite, GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
 
 const MiB = 1024 * 1024;
 
@@ -170,6 +171,13 @@ export class S3ObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     await this.call(key, "delete", () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) })));
+  }
+
+  /** Multipart uploads of writes whose process died before completing them, under `prefix`. */
+  async sweepAbandonedWrites(prefix: string, before: Date, dryRun: boolean): Promise<AbandonedWrite[]> {
+    assertValidPrefix(prefix);
+    const scope = { client: this.client, bucket: this.bucket, prefix: this.prefix + prefix, storePrefixLength: this.prefix.length };
+    return this.call(prefix, "list", () => sweepAbandonedUploads(scope, before, dryRun));
   }
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
