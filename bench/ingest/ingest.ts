@@ -95,7 +95,7 @@ function mergeResults(files: string[], out: string): string {
   const conditions: Conditions = {
     ...runs[0].conditions,
     date: runs.map((r) => r.conditions.date).sort()[0],
-    load: { min: Math.min(...loads.map((l) => l.min)), max: Math.max(...loads.map((l) => l.max)), median: median(loads.map((l) => l.median)), samples: loads.reduce((a, l) => a + l.samples, 0) },
+    load: { min: Math.min(...loads.map((l) => l.min)), max: Math.max(...loads.map((l) => l.max)), median: +median(loads.map((l) => l.median)).toFixed(1), samples: loads.reduce((a, l) => a + l.samples, 0) },
     args: runs.map((r) => r.conditions.args).join(" | "),
     tree: [...new Set(runs.map((r) => r.conditions.tree))].join(", "),
     source: runs.find((r) => r.conditions.source && r.results.some((x) => x.id === "P1" && !x.error))?.conditions.source ?? runs[0].conditions.source,
