@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { Transform } from "node:stream";
+import { fileURLToPath } from "node:url";
 import type { FetchedSource } from "../src/contracts";
 import { expandEnvReferences } from "../src/config/env-refs";
 import { DatasetLayout } from "../src/layout";
@@ -7,14 +9,38 @@ import { openSource, redactUri } from "../src/sources/open";
 import type { ActivityDeps } from "./deps";
 import { activityContext, withKeepAlive } from "./heartbeat";
 
+/** sha256 and size of a local file, read once without copying it. */
+async function hashFile(path: string, signal?: AbortSignal): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest("hex"), bytes };
+}
+
+/** Input of `fetchSource`. */
+export interface FetchSourceInput {
+  dataset: string;
+  version: string;
+  uri: string;
+  /** The current version's source sha256: a local file with this hash is not copied at all (the run ends "unchanged"). */
+  unchangedIf?: string;
+}
+
 /** Step 1: streams the source to `runs/<version>/source`, computing its sha256 on the way. */
 export function fetchSourceActivities(deps: ActivityDeps) {
   return {
-    fetchSource: ({ dataset, version, uri }: { dataset: string; version: string; uri: string }): Promise<FetchedSource> =>
+    fetchSource: ({ dataset, version, uri, unchangedIf }: FetchSourceInput): Promise<FetchedSource> =>
       withKeepAlive(async (signal, note) => {
         const layout = new DatasetLayout(dataset);
         const key = layout.key(`${layout.runs(version)}source`);
         const resolved = expandEnvReferences(uri, deps.env ?? process.env, { required: true, where: `Source ${redactUri(uri)} of ${dataset}` });
+        if (unchangedIf && resolved.startsWith("file://")) {
+          const local = await hashFile(fileURLToPath(resolved), signal).catch(() => null);
+          if (local?.sha256 === unchangedIf) return { key, uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };
+        }
         const opened = await openSource(resolved, { ...deps.sources, signal, attempt: activityContext()?.info.attempt });
         const hash = createHash("sha256");
         let bytes = 0;

@@ -104,7 +104,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
 
     const fetchSummary = step("fetchSource", `fetch ${displayUri(uri)}`);
     saga.add("deleteRunScratch", () => quick.deleteRunScratch.executeWithOptions({ summary: `undo: delete run scratch of ${version}` }, [{ dataset, version }]));
-    const source = await long.fetchSource.executeWithOptions({ summary: fetchSummary }, [{ dataset, version, uri }]);
+    const source = await long.fetchSource.executeWithOptions({ summary: fetchSummary }, [{ dataset, version, uri, unchangedIf: input.dryRun ? undefined : base?.sourceSha256 }]);
     const result = (status: IngestResult["status"], counts: ChangeCounts, months: string[], attempts: number): IngestResult => ({
       dataset, status, version, parentVersion: base?.version ?? parentAtStart, counts, months, attempts, workflowId: info.workflowId, runId: info.runId,
     });
