@@ -1,5 +1,5 @@
 import { Client, Connection } from "@temporalio/client";
-import { NativeConnection } from "@temporalio/worker";
+import type { NativeConnection } from "@temporalio/worker";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -59,7 +59,9 @@ export async function connectClient(settings: TemporalSettings): Promise<Client>
 }
 
 /** A native connection for a worker. */
-export function connectWorker(settings: TemporalSettings): Promise<NativeConnection> {
+export async function connectWorker(settings: TemporalSettings): Promise<NativeConnection> {
+  // The worker SDK is loaded on first use: CLI commands that only start or read runs should not pay for it.
+  const { NativeConnection } = await import("@temporalio/worker");
   return NativeConnection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey });
 }
 

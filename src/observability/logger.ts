@@ -1,5 +1,4 @@
 import type { LogLevel, LogMetadata, Logger } from "@temporalio/common";
-import { LogTimestamp } from "@temporalio/worker";
 import { redact, redactValue } from "./redact";
 
 /** `json`: one JSON object per line (workers); `text`: one compact human-readable line (`tidemark dev`). */
@@ -7,6 +6,9 @@ export type LogFormat = "json" | "text";
 
 /** The log levels Tidemark accepts, lowest first. */
 export const LOG_LEVELS: readonly LogLevel[] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
+
+/** Key of the SDK's log timestamp (`LogTimestamp` of @temporalio/worker, a registered symbol), named here so CLI start-up does not load the worker SDK. */
+const LogTimestamp = Symbol.for("log_timestamp");
 
 /** Options of {@link TidemarkLogger}. */
 export interface TidemarkLoggerOptions {

@@ -1,5 +1,4 @@
 import type { LogLevel } from "@temporalio/common";
-import { Runtime } from "@temporalio/worker";
 import { freePort } from "../devstack/ports";
 import { TidemarkError } from "../errors";
 import { TidemarkLogger, parseLogLevel, type LogFormat } from "./logger";
@@ -89,6 +88,7 @@ export async function startObservability(options: ObservabilityOptions): Promise
   }
   const hostForUrl = host.includes(":") ? `[${host}]` : host;
   let runtimeInstalled = true;
+  const { Runtime } = await import("@temporalio/worker");
   try {
     Runtime.install({
       logger,

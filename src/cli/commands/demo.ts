@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { runDemo } from "../../demo/run";
 
 /** `tidemark demo [--keep]`: the self-contained walkthrough on an embedded stack. */
 export function registerDemo(program: Command): void {
@@ -8,6 +7,7 @@ export function registerDemo(program: Command): void {
     .description("run the walkthrough: embedded Temporal + worker, a monthly rates release ingested as v1, then a revised v2 (data under .tidemark/demo, reset each run)")
     .option("--keep", "keep the stack running after the demo until Ctrl-C, to browse the Temporal UI")
     .action(async (opts: { keep?: boolean }) => {
+      const { runDemo } = await import("../../demo/run.js");
       await runDemo({ keep: opts.keep });
     });
 }

@@ -3,7 +3,6 @@ import { existsSync, mkdirSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runtimeConfig } from "../../config/runtime";
-import { startEmbeddedStack } from "../../devstack/embedded";
 import { observabilityFromEnv } from "../../observability/runtime";
 import { TidemarkError } from "../../errors";
 import { parseLogFormat, parsePort, parsePortOrZero } from "../options";
@@ -43,6 +42,7 @@ export function registerDev(program: Command): void {
       if (config.storeUrl.startsWith("file://")) mkdirSync(fileURLToPath(config.storeUrl), { recursive: true });
       const signals = waitForSignal();
       try {
+        const { startEmbeddedStack } = await import("../../devstack/embedded.js");
         const stack = await startEmbeddedStack({
           port: opts.port,
           uiPort: opts.uiPort,

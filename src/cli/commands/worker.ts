@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { connectClient, connectWorker, runtimeConfig } from "../../config/runtime";
 import { observabilityFromEnv, startObservability } from "../../observability/runtime";
 import { openStore } from "../../store/open";
-import { createTidemarkWorker } from "../../worker/worker";
 import { TemporalUnreachableError } from "../client";
 import { parseLogFormat, parsePortOrZero } from "../options";
 import { say } from "../output";
@@ -33,6 +32,7 @@ export function registerWorker(program: Command): void {
       }
       const signals = waitForSignal();
       try {
+        const { createTidemarkWorker } = await import("../../worker/worker.js");
         const worker = await createTidemarkWorker({
           connection, namespace, store, datasetsDir: config.datasetsDir, client, taskQueue: config.taskQueue, metrics: observability.metrics,
         });
