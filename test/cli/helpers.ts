@@ -7,6 +7,7 @@ import { main } from "../../src/cli/main";
 import { DatasetLayout, parseMonthLabel } from "../../src/layout";
 import { serializeJson } from "../../src/manifest/schema";
 import { Validity, date32Column, encodeParquet, float64Column, tableFrom, timestampColumn, utf8Column } from "../../src/parquet";
+import { seriesDefinitionYaml } from "../support/definitions";
 import { FsObjectStore } from "../../src/store/fs";
 
 /** What one CLI invocation printed and returned. */
@@ -186,21 +187,6 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 /** Writes `<dir>/<id>.yaml`: a CSV dataset keyed by (series_id, obs_date), snapshot mode. */
 export function writeDefinition(dir: string, id: string, sourceUri: string): string {
   const path = join(dir, `${id}.yaml`);
-  writeFileSync(
-    path,
-    [
-      `id: ${id}`,
-      `source: { uri: "${sourceUri}", format: csv }`,
-      "schema:",
-      "  columns:",
-      "    - { name: series_id, type: string }",
-      "    - { name: obs_date, type: date }",
-      "    - { name: value, type: double }",
-      "  key: [series_id, obs_date]",
-      "  partition_by: obs_date",
-      "mode: snapshot",
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(path, seriesDefinitionYaml({ id, uri: sourceUri, mode: "snapshot" }));
   return path;
 }

@@ -1,3 +1,4 @@
+import { seriesDefinitionYaml } from "../support/definitions";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { Client, Connection, type WorkflowHandle } from "@temporalio/client";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -50,20 +51,7 @@ export async function crashBed(label: string, backend: "fs" | "s3", options: { n
   });
   writeFileSync(
     join(datasetsDir, `${dataset}.yaml`),
-    [
-      `id: ${dataset}`,
-      `source: { uri: "file://${sourcePath}", format: csv }`,
-      "mode: snapshot",
-      "schema:",
-      "  columns:",
-      "    - { name: series_id, type: string }",
-      "    - { name: obs_date, type: date }",
-      "    - { name: value, type: double }",
-      "  key: [series_id, obs_date]",
-      "  partition_by: obs_date",
-      ...(options.notify === false ? [] : ["notify:", `  - { url: "${webhook.url}/hook" }`]),
-      "",
-    ].join("\n"),
+    seriesDefinitionYaml({ id: dataset, uri: `file://${sourcePath}`, mode: "snapshot", notifyUrl: options.notify === false ? undefined : `${webhook.url}/hook` }),
   );
   let storeSpec: CrashStoreSpec;
   let store: ObjectStore;

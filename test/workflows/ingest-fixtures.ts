@@ -1,3 +1,4 @@
+import { seriesDefinitionYaml } from "../support/definitions";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,21 +38,6 @@ export function workspace(dataset: string, mode: "snapshot" | "upsert"): { dir: 
   const datasetsDir = join(dir, "datasets");
   mkdirSync(datasetsDir);
   const sourcePath = join(dir, "series.csv");
-  writeFileSync(
-    join(datasetsDir, `${dataset}.yaml`),
-    [
-      `id: ${dataset}`,
-      `source: { uri: "file://${sourcePath}", format: csv }`,
-      `mode: ${mode}`,
-      "schema:",
-      "  columns:",
-      "    - { name: series_id, type: string }",
-      "    - { name: obs_date, type: date }",
-      "    - { name: value, type: double }",
-      "  key: [series_id, obs_date]",
-      "  partition_by: obs_date",
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(join(datasetsDir, `${dataset}.yaml`), seriesDefinitionYaml({ id: dataset, uri: `file://${sourcePath}`, mode }));
   return { dir, datasetsDir, sourcePath, writeSource: (rows) => writeFileSync(sourcePath, toCsv(rows)) };
 }

@@ -1,0 +1,17 @@
+/** The series dataset most tests ingest: a CSV keyed by (series_id, obs_date), partitioned by month. */
+export function seriesDefinitionYaml(options: { id: string; uri: string; mode: "snapshot" | "upsert"; notifyUrl?: string }): string {
+  return [
+    `id: ${options.id}`,
+    `source: { uri: "${options.uri}", format: csv }`,
+    `mode: ${options.mode}`,
+    "schema:",
+    "  columns:",
+    "    - { name: series_id, type: string }",
+    "    - { name: obs_date, type: date }",
+    "    - { name: value, type: double }",
+    "  key: [series_id, obs_date]",
+    "  partition_by: obs_date",
+    ...(options.notifyUrl === undefined ? [] : ["notify:", `  - { url: "${options.notifyUrl}" }`]),
+    "",
+  ].join("\n");
+}
