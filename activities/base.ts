@@ -50,6 +50,8 @@ export function baseActivities(deps: ActivityDeps) {
         manifest: current.pointer.manifest,
         sourceSha256: manifest.source.sha256,
         rowsTotal: manifest.totals.rows_total,
+        schema: manifest.schema,
+        projections: Object.keys(manifest.projections).sort(),
       };
     },
 

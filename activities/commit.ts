@@ -43,7 +43,7 @@ export async function commitVersion({ store, manifest, base, publishedAt, before
     if (!(err instanceof PreconditionFailedError || err instanceof AlreadyExistsError)) throw err;
     const now = await readPointer(store, manifest.dataset_id);
     const current = now?.pointer.current_version ?? null;
-    if (await publishedSince(store, manifest.dataset_id, current, manifest.version, base?.version ?? null)) return { status: "published" };
+    if (await versionOnChain(store, manifest.dataset_id, current, manifest.version, base?.version ?? null)) return { status: "published" };
     return { status: "conflict", currentVersion: current };
   }
 }
@@ -52,11 +52,12 @@ export async function commitVersion({ store, manifest, base, publishedAt, before
 const MAX_VERSIONS_SINCE_BASE = 1000;
 
 /**
- * Whether `version` is in the chain from `current` back to `base`: an earlier attempt's CAS was
- * applied (its answer lost) and another writer may already have published on top of it. Such a run
- * is published; re-planning would compensate away files the newer versions reference.
+ * Whether `version` is in the chain from `current` back to `base` (to the root when `base` is
+ * undefined): an earlier attempt's CAS was applied (its answer lost) and another writer may already
+ * have published on top of it. Such a version is published; re-planning or compensating would
+ * delete files the newer versions reference.
  */
-async function publishedSince(store: ObjectStore, dataset: string, current: string | null, version: string, base: string | null): Promise<boolean> {
+export async function versionOnChain(store: ObjectStore, dataset: string, current: string | null, version: string, base: string | null | undefined): Promise<boolean> {
   const layout = new DatasetLayout(dataset);
   let at = current;
   for (let steps = 0; at !== null && at !== base && steps < MAX_VERSIONS_SINCE_BASE; steps++) {
@@ -64,4 +65,10 @@ async function publishedSince(store: ObjectStore, dataset: string, current: stri
     at = (await readManifest(store, dataset, layout.versionManifest(at))).parent_version;
   }
   return false;
+}
+
+/** Whether `version` is published: on the chain from the current pointer back to `base`. */
+export async function isPublished(store: ObjectStore, dataset: string, version: string, base: string | null | undefined): Promise<boolean> {
+  const now = await readPointer(store, dataset);
+  return versionOnChain(store, dataset, now?.pointer.current_version ?? null, version, base);
 }

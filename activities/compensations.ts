@@ -1,8 +1,10 @@
 import type { DatasetDefinition } from "../src/definition";
 import { DatasetLayout, parseMonthLabel } from "../src/layout";
 import type { ObjectStore } from "../src/store/types";
-import { readPointer } from "./base";
+import { readManifest } from "./base";
+import { isPublished } from "./commit";
 import type { ActivityDeps } from "./deps";
+import { planProjectionMonths } from "../src/manifest/projection-plan";
 
 async function deletePrefix(store: ObjectStore, prefix: string): Promise<number> {
   const keys: string[] = [];
@@ -11,12 +13,22 @@ async function deletePrefix(store: ObjectStore, prefix: string): Promise<number>
   return keys.length;
 }
 
-/** The opposite of every writing step. Each (but scratch removal) refuses to touch a version the pointer already names. */
+/** What a compensation undoes: the version's objects, and the version it was planned on. */
+interface UndoInput {
+  dataset: string;
+  version: string;
+  /** The version the plan built on (null for a first version); absent in payloads recorded before it was added. */
+  base?: string | null;
+}
+
+/**
+ * The opposite of every writing step. Each (but scratch removal) refuses to touch a version that is
+ * on the chain from the current pointer (published, possibly with newer versions on top).
+ */
 export function compensationActivities(deps: ActivityDeps) {
   const { store } = deps;
-  async function unlessPublished(step: string, dataset: string, version: string, remove: (layout: DatasetLayout) => Promise<number>): Promise<number> {
-    const current = await readPointer(store, dataset);
-    if (current?.pointer.current_version === version) return 0;
+  async function unlessPublished(step: string, { dataset, version, base }: UndoInput, remove: (layout: DatasetLayout) => Promise<number>): Promise<number> {
+    if (await isPublished(store, dataset, version, base)) return 0;
     const removed = await remove(new DatasetLayout(dataset));
     deps.metrics?.compensations.inc({ dataset, step });
     return removed;
@@ -28,30 +40,30 @@ export function compensationActivities(deps: ActivityDeps) {
       return deletePrefix(store, l.key(l.runs(version)));
     },
     /** Opposite of computeDelta's staged index. */
-    deleteIndex: ({ dataset, version }: { dataset: string; version: string }) =>
-      unlessPublished("deleteIndex", dataset, version, (l) => deletePrefix(store, l.key(`index/${version}/`))),
+    deleteIndex: (input: UndoInput) =>
+      unlessPublished("deleteIndex", input, (l) => deletePrefix(store, l.key(`index/${input.version}/`))),
     /** Opposite of writeEvents. */
-    deleteEvents: ({ dataset, version }: { dataset: string; version: string }) =>
-      unlessPublished("deleteEvents", dataset, version, (l) => deletePrefix(store, l.key(`events/${version}/data/`))),
-    /** Opposite of consolidate: the month files this version would have written. */
-    deleteProjections: ({ dataset, version, definition, months }: { dataset: string; version: string; definition: DatasetDefinition; months: string[] }) =>
-      unlessPublished("deleteProjections", dataset, version, async (l) => {
+    deleteEvents: (input: UndoInput) =>
+      unlessPublished("deleteEvents", input, (l) => deletePrefix(store, l.key(`events/${input.version}/data/`))),
+    /** Opposite of consolidate: the month files this version would have written (see planProjectionMonths). */
+    deleteProjections: (input: UndoInput & { definition: DatasetDefinition; months: string[]; baseManifest?: string }) =>
+      unlessPublished("deleteProjections", input, async (l) => {
+        const parent = input.baseManifest ? await readManifest(store, input.dataset, input.baseManifest) : null;
+        const plan = planProjectionMonths(input.definition.projections.map((p) => p.name), parent?.projections ?? null, input.months);
         let n = 0;
-        for (const p of definition.projections) {
-          for (const label of months) {
-            const month = parseMonthLabel(label);
-            if (month === undefined) continue;
-            await store.delete(l.key(l.projection(p.name, month, version)));
-            n++;
-          }
+        for (const { projection, month: label } of plan) {
+          const month = parseMonthLabel(label);
+          if (month === undefined) continue;
+          await store.delete(l.key(l.projection(projection, month, input.version)));
+          n++;
         }
         return n;
       }),
     /** Opposite of publish's manifest write (before the CAS succeeded). */
-    deleteVersionManifest: ({ dataset, version }: { dataset: string; version: string }) =>
-      unlessPublished("deleteVersionManifest", dataset, version, async (l) => {
-        await store.delete(l.key(l.versionManifest(version)));
-        await store.delete(l.key(l.quarantine(version)));
+    deleteVersionManifest: (input: UndoInput) =>
+      unlessPublished("deleteVersionManifest", input, async (l) => {
+        await store.delete(l.key(l.versionManifest(input.version)));
+        await store.delete(l.key(l.quarantine(input.version)));
         return 2;
       }),
   };

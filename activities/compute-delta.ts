@@ -88,10 +88,10 @@ function removalsTable(plan: StreamingDeltaPlan, keyHashes: Uint32Array): Table 
 export function computeDeltaActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
-    async computeDelta({ dataset, version, definition, base }: { dataset: string; version: string; definition: DatasetDefinition; base: BaseVersion | null }): Promise<DeltaSummary> {
+    async computeDelta({ dataset, version, definition, base, scratch: run }: { dataset: string; version: string; definition: DatasetDefinition; base: BaseVersion | null; scratch?: string }): Promise<DeltaSummary> {
       const layout = new DatasetLayout(dataset);
       const beat = heartbeater();
-      const table = await readScratchTable(store, layout.key(layout.runs(version) + SCRATCH.normalized));
+      const table = await readScratchTable(store, layout.key(layout.runs(run ?? version) + SCRATCH.normalized));
       if (definition.mode === "snapshot" && table.numRows === 0 && base && base.rowsTotal > 0 && !definition.allow_empty_snapshot) throw new SourceEmptyError(dataset, base.rowsTotal);
       const { key, partition_by: partitionBy } = definition.schema;
       const valueColumns = definition.schema.columns.map((c) => c.name).filter((n) => !key.includes(n));
@@ -121,7 +121,7 @@ export function computeDeltaActivities(deps: ActivityDeps) {
       const indexPath = layout.index(version);
       const indexTable = indexBatches.length > 0 ? new Table(indexBatches) : new Table(INDEX_SCHEMA);
       const indexBytes = await writeTableOnce(store, layout.key(indexPath), indexTable);
-      const scratch = layout.runs(version);
+      const scratch = layout.runs(run ?? version);
       await writeScratchTable(store, layout.key(scratch + SCRATCH.changes), changesTable(table, plan, keyHashes, months));
       await writeScratchTable(store, layout.key(scratch + SCRATCH.removals), removalsTable(plan, keyHashes));
       const c = plan.counts;

@@ -5,6 +5,8 @@ import type { VersionManifest } from "../src/manifest/schema";
 import { sortPermutation } from "../src/table/sort";
 import { takeRows } from "../src/table/take";
 import { exactKeyColumns, lastRowPerKey } from "../src/table/upsert";
+import { planProjectionMonths } from "../src/manifest/projection-plan";
+import { writeOnce } from "../src/store/write-once";
 import { readManifest } from "./base";
 import type { ActivityDeps } from "./deps";
 import { concatTables, datasetColumns, rowsByKey, selectWith } from "./frames";
@@ -39,39 +41,39 @@ function monthState(base: Table | null, live: Table, staged: StagedChanges, mont
 /**
  * Step 5: the new state of every touched month (copy-on-write), for each projection: the base
  * month without the keys this run changed or removed, plus the run's inserts and updates of that
- * month (the same rows as its event file, taken from the staged changes), sorted by key.
+ * month (the same rows as its event file, taken from the staged changes), sorted by key. A
+ * projection new in the definition also gets every untouched live month (a copy of another
+ * projection's file).
  */
 export function consolidateActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
-    async consolidate({ dataset, version, definition, base, months }: MonthsInput): Promise<TouchedProjections> {
+    async consolidate({ dataset, version, definition, base, months, scratch: run }: MonthsInput): Promise<TouchedProjections> {
       const layout = new DatasetLayout(dataset);
       const beat = heartbeater();
       const parent: VersionManifest | null = base ? await readManifest(store, dataset, base.manifest) : null;
-      const scratch = layout.runs(version);
+      const scratch = layout.runs(run ?? version);
       const staged = await readStagedChanges(store, (name) => layout.key(scratch + name));
       const columns = datasetColumns(definition);
+      const plan = planProjectionMonths(definition.projections.map((p) => p.name), parent?.projections ?? null, months);
       const touched: TouchedProjections = {};
       for (const p of definition.projections) touched[p.name] = {};
-      for (const p of definition.projections) for (const label of months) touched[p.name][label] = null;
       let done = 0;
-      await mapLimited(months, IO_CONCURRENCY, async (label) => {
-        const month = parseMonthLabel(label)!;
-        const rows = staged.changesByMonth.get(month) ?? EMPTY;
-        const live = selectWith(takeRows(staged.changes, rows), columns);
-        for (const p of definition.projections) {
-          const previous = parent?.projections[p.name]?.[label];
-          const base = previous ? await readTable(store, layout.key(previous.path)) : null;
+      await mapLimited(plan, IO_CONCURRENCY, async (entry) => {
+        const month = parseMonthLabel(entry.month)!;
+        const path = layout.projection(entry.projection, month, version);
+        if (!entry.touched) {
+          const { body } = await store.get(layout.key(entry.base!.path));
+          await writeOnce(store, layout.key(path), body);
+          touched[entry.projection][entry.month] = { path, rows: entry.base!.rows, bytes: body.byteLength };
+        } else {
+          const rows = staged.changesByMonth.get(month) ?? EMPTY;
+          const live = selectWith(takeRows(staged.changes, rows), columns);
+          const base = entry.base ? await readTable(store, layout.key(entry.base.path)) : null;
           const sorted = monthState(base, live, staged, month, rows, definition);
-          if (sorted.numRows === 0) {
-            touched[p.name][label] = null;
-            continue;
-          }
-          const path = layout.projection(p.name, month, version);
-          const bytes = await writeTableOnce(store, layout.key(path), sorted);
-          touched[p.name][label] = { path, rows: sorted.numRows, bytes };
+          touched[entry.projection][entry.month] = sorted.numRows === 0 ? null : { path, rows: sorted.numRows, bytes: await writeTableOnce(store, layout.key(path), sorted) };
         }
-        beat({ monthsDone: ++done, months: months.length });
+        beat({ filesDone: ++done, files: plan.length });
       });
       return touched;
     },

@@ -10,5 +10,9 @@ export function outcomeActivities(deps: ActivityDeps) {
     async recordRunOutcome({ dataset, outcome }: { dataset: string; outcome: Exclude<RunOutcome, "published"> }): Promise<void> {
       deps.metrics?.runs.inc({ dataset, outcome });
     },
+    /** Counts a cleanup after the commit that exhausted its retries; `gc` removes what it left. */
+    async recordCleanupLeft({ dataset, step }: { dataset: string; version: string; step: string }): Promise<void> {
+      deps.metrics?.cleanupsLeft.inc({ dataset, step });
+    },
   };
 }

@@ -4,7 +4,7 @@ import { DatasetLayout } from "../src/layout";
 import type { EventFile, ProjectionMonth, VersionManifest } from "../src/manifest/schema";
 import { writeOnce } from "../src/store/write-once";
 import { readManifest } from "./base";
-import { commitVersion, type PublishOutcome } from "./commit";
+import { commitVersion, isPublished, type PublishOutcome } from "./commit";
 import type { ActivityDeps } from "./deps";
 
 export type { PublishOutcome } from "./commit";
@@ -31,11 +31,13 @@ export interface PublishInput {
 }
 
 
-/** The version manifest of SPEC §2, carrying forward every projection month this version did not touch. */
+/**
+ * The version manifest of SPEC §2: exactly the definition's projections, each carrying forward every
+ * month this version did not touch.
+ */
 export function buildManifest(input: PublishInput, parent: VersionManifest | null): VersionManifest {
   const projections: VersionManifest["projections"] = {};
-  const names = new Set([...Object.keys(parent?.projections ?? {}), ...Object.keys(input.projections)]);
-  for (const name of [...names].sort()) {
+  for (const name of input.definition.projections.map((p) => p.name).sort()) {
     const months: Record<string, ProjectionMonth> = { ...(parent?.projections[name] ?? {}) };
     for (const [month, file] of Object.entries(input.projections[name] ?? {})) {
       if (file) months[month] = file;
@@ -93,6 +95,13 @@ export function publishActivities(deps: ActivityDeps) {
       if (outcome.status === "published") recordPublished(deps, input);
       else deps.metrics?.casConflicts.inc({ dataset: input.dataset });
       return outcome;
+    },
+    /**
+     * Whether `version` is on the chain from the current pointer back to `base`: decides the outcome
+     * of a commit whose publish call failed (its CAS may have been applied before the failure).
+     */
+    async checkPublished({ dataset, version, base }: { dataset: string; version: string; base: string | null }): Promise<boolean> {
+      return isPublished(deps.store, dataset, version, base);
     },
   };
 }

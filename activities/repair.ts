@@ -6,12 +6,12 @@ import { DatasetLayout, parseMonthLabel } from "../src/layout";
 import type { ProjectionMonth, VersionManifest } from "../src/manifest/schema";
 import { sortPermutation } from "../src/table/sort";
 import { takeRows } from "../src/table/take";
-import { readManifest, readPointer } from "./base";
+import { readManifest } from "./base";
 import { columnsOf, eventsByMonth, foldMonth, walkChain } from "./chain";
 import type { ActivityDeps } from "./deps";
 import { heartbeater } from "./heartbeat";
 import { readTable, writeTableOnce } from "./io";
-import { commitVersion, type PublishOutcome } from "./commit";
+import { commitVersion, isPublished, type PublishOutcome } from "./commit";
 
 /** A repair cannot rebuild the derived objects: the events or the chain they come from are damaged. */
 export class RepairImpossibleError extends TidemarkError {}
@@ -104,9 +104,8 @@ export function repairActivities(deps: ActivityDeps) {
     },
 
     /** Opposite of `rebuildDerived`: the index and projection files of an unpublished repair version. */
-    async deleteRepairObjects({ dataset, version }: { dataset: string; version: string }): Promise<number> {
-      const current = await readPointer(store, dataset);
-      if (current?.pointer.current_version === version) return 0;
+    async deleteRepairObjects({ dataset, version, base }: { dataset: string; version: string; base?: string | null }): Promise<number> {
+      if (await isPublished(store, dataset, version, base)) return 0;
       const layout = new DatasetLayout(dataset);
       const keys: string[] = [];
       for await (const o of store.list(layout.key(`index/${version}/`))) keys.push(o.key);

@@ -19,6 +19,8 @@ export interface MonthsInput {
   base: BaseVersion | null;
   /** Touched months, YYYY-MM. */
   months: string[];
+  /** Version id of the run's scratch (`runs/<scratch>/`); `version` when absent (the run's first plan). */
+  scratch?: string;
 }
 
 const EMPTY = new Int32Array(0);
@@ -58,10 +60,10 @@ export function leavingKeys(staged: StagedChanges, month: number): HashSet128 {
 export function writeEventsActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
-    async writeEvents({ dataset, version, definition, base, months }: MonthsInput): Promise<EventFile[]> {
+    async writeEvents({ dataset, version, definition, base, months, scratch: run }: MonthsInput): Promise<EventFile[]> {
       const layout = new DatasetLayout(dataset);
       const beat = heartbeater();
-      const scratch = layout.runs(version);
+      const scratch = layout.runs(run ?? version);
       const staged = await readStagedChanges(store, (name) => layout.key(scratch + name));
       const { changes } = staged;
       const parent: VersionManifest | null = base ? await readManifest(store, dataset, base.manifest) : null;

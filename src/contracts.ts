@@ -70,6 +70,10 @@ export interface BaseVersion {
   manifest: string;
   sourceSha256: string;
   rowsTotal: number;
+  /** The published schema (absent in payloads recorded before it was added). */
+  schema?: { columns: { name: string; type: string }[]; key: string[]; partition_by: string };
+  /** Projection names the version lists (absent in payloads recorded before it was added). */
+  projections?: string[];
 }
 
 /** A fetched source staged under `runs/<version>/`. */

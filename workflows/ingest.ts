@@ -20,12 +20,13 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import type { IngestActivities } from "../activities";
 import type { DatasetDefinition } from "../src/definition";
-import type { ChangeCounts, IngestInput, IngestProgress, IngestResult, IngestStep } from "../src/contracts";
+import type { BaseVersion, ChangeCounts, IngestInput, IngestProgress, IngestResult, IngestStep } from "../src/contracts";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { DATASET_ID_RE, NON_RETRYABLE_ERROR_TYPES } from "../src/retry";
 import { DatasetLayout } from "../src/layout";
 import { displayUri, formatBytes, formatChanges, formatCount, ingestMemo, outcomeLine, type IngestMemo } from "../src/run-summary";
-import { makeVersionId } from "../src/version-id";
+import { makeVersionId, planVersion } from "../src/version-id";
+import { projectionsDiffer, schemaChanges, schemaConflictMessage } from "../src/definition/compat";
 import { Saga } from "./saga";
 
 /** The `progress` query of an ingest run. */
@@ -40,6 +41,13 @@ export const MAX_PUBLISH_ATTEMPTS = 5;
  */
 export const RUN_OUTCOME_PATCH = "tidemark-run-memo-and-outcome";
 
+/**
+ * Patch id of the commit-outcome rules: a re-plan publishes under a new version id, the schema and
+ * projections of the definition are checked against the base, a failed publish call is decided from
+ * the store, and cleanup after the commit never fails a published run.
+ */
+export const COMMIT_OUTCOME_PATCH = "tidemark-commit-outcome";
+
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] };
 
 const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
@@ -49,6 +57,7 @@ const long = proxyActivities<IngestActivities>({
   retry,
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
+const cleanup = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { ...retry, maximumAttempts: 3 } });
 const notifier = proxyActivities<IngestActivities>({
   startToCloseTimeout: "1m",
   retry: { ...retry, maximumAttempts: 8, nonRetryableErrorTypes: [] },
@@ -73,9 +82,11 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
   const info = workflowInfo();
   if (info.workflowId !== ingestWorkflowId(dataset)) return delegate(dataset, input);
 
-  const version = makeVersionId(info.runStartTime, info.runId);
+  const runVersion = makeVersionId(info.runStartTime, info.runId);
+  let version = runVersion;
   upsertSearchAttributes({ TidemarkDataset: [dataset], TidemarkVersion: [version] });
   const reportOutcome = patched(RUN_OUTCOME_PATCH);
+  const commitRules = patched(COMMIT_OUTCOME_PATCH);
   const progress: IngestProgress = { dataset, version, step: "starting", attempt: 0, rows: 0, startedAt: info.runStartTime.toISOString() };
   setHandler(progressQuery, () => progress);
   const step = (name: IngestStep, summary: string): string => {
@@ -101,33 +112,46 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
     let base = await quick.readBase.executeWithOptions({ summary: `read the current pointer of ${dataset}` }, [{ dataset }]);
     const parentAtStart = base?.version ?? null;
     parentVersion = parentAtStart;
+    const projectionsChanged = (b: BaseVersion | null) => commitRules && b?.projections !== undefined && projectionsDiffer(definition.projections, b.projections);
+    if (commitRules) requireSameSchema(dataset, definition, base);
 
     const fetchSummary = step("fetchSource", `fetch ${displayUri(uri)}`);
-    saga.add("deleteRunScratch", () => quick.deleteRunScratch.executeWithOptions({ summary: `undo: delete run scratch of ${version}` }, [{ dataset, version }]));
-    const source = await long.fetchSource.executeWithOptions({ summary: fetchSummary }, [{ dataset, version, uri, unchangedIf: input.dryRun ? undefined : base?.sourceSha256 }]);
+    saga.add("deleteRunScratch", () => quick.deleteRunScratch.executeWithOptions({ summary: `undo: delete run scratch of ${runVersion}` }, [{ dataset, version: runVersion }]));
+    const unchangedIf = input.dryRun || projectionsChanged(base) ? undefined : base?.sourceSha256;
+    const source = await long.fetchSource.executeWithOptions({ summary: fetchSummary }, [{ dataset, version: runVersion, uri, unchangedIf }]);
     const result = (status: IngestResult["status"], counts: ChangeCounts, months: string[], attempts: number): IngestResult => ({
       dataset, status, version, parentVersion: base?.version ?? parentAtStart, counts, months, attempts, workflowId: info.workflowId, runId: info.runId,
     });
-    if (base && base.sourceSha256 === source.sha256 && !input.dryRun) {
+    if (base && base.sourceSha256 === source.sha256 && unchangedIf !== undefined) {
       await saga.compensate();
       progress.message = "source unchanged";
       return await finish(result("unchanged", { ...ZERO, unchanged: base.rowsTotal, rowsTotal: base.rowsTotal }, [], 0));
     }
 
     const normalizeSummary = step("normalize", `normalize ${formatBytes(source.bytes)} of ${definition.source.format} for ${dataset}`);
-    const normalized = await long.normalize.executeWithOptions({ summary: normalizeSummary }, [{ dataset, version, definition, source }]);
+    const normalized = await long.normalize.executeWithOptions({ summary: normalizeSummary }, [{ dataset, version: runVersion, definition, source }]);
     progress.rows = normalized.rows;
     const planned = saga.size;
 
     for (let attempt = 1; ; attempt++) {
       progress.attempt = attempt;
+      const planBase = base?.version ?? null;
+      if (commitRules) {
+        const next = planVersion({ runVersion, runId: info.runId, parent: planBase, attempt, now: new Date() });
+        if (next !== version) {
+          version = next;
+          progress.version = version;
+          upsertSearchAttributes({ TidemarkVersion: [version] });
+        }
+      }
+      const plan = { dataset, version, definition, base, scratch: runVersion };
       const again = attempt > 1 ? ` (attempt ${attempt})` : "";
-      const deltaSummary = step("computeDelta", `delta of ${formatCount(normalized.rows)} rows of ${dataset} against ${base?.version ?? "an empty dataset"}${again}`);
-      saga.add("deleteIndex", () => quick.deleteIndex.executeWithOptions({ summary: `undo: delete index of ${version}` }, [{ dataset, version }]));
-      const delta = await long.computeDelta.executeWithOptions({ summary: deltaSummary }, [{ dataset, version, definition, base }]);
+      const deltaSummary = step("computeDelta", `delta of ${formatCount(normalized.rows)} rows of ${dataset} against ${planBase ?? "an empty dataset"}${again}`);
+      saga.add("deleteIndex", () => quick.deleteIndex.executeWithOptions({ summary: `undo: delete index of ${plan.version}` }, [{ dataset, version: plan.version, base: planBase }]));
+      const delta = await long.computeDelta.executeWithOptions({ summary: deltaSummary }, [plan]);
       progress.counts = delta.counts;
-      parentVersion = base?.version ?? parentAtStart;
-      const changed = delta.counts.inserted + delta.counts.updated + delta.counts.deleted > 0;
+      parentVersion = planBase ?? parentAtStart;
+      const changed = delta.counts.inserted + delta.counts.updated + delta.counts.deleted > 0 || projectionsChanged(base);
       if (input.dryRun || !changed) {
         await saga.compensate();
         return await finish({ ...result(input.dryRun ? "dry-run" : "no-changes", delta.counts, delta.months, attempt), quarantined: normalized.quarantined });
@@ -136,32 +160,37 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
       const months = `${delta.months.length} month${delta.months.length === 1 ? "" : "s"}`;
 
       const eventsSummary = step("writeEvents", `write events ${changes} in ${months} of ${dataset}`);
-      saga.add("deleteEvents", () => quick.deleteEvents.executeWithOptions({ summary: `undo: delete events of ${version}` }, [{ dataset, version }]));
-      const events = await long.writeEvents.executeWithOptions({ summary: eventsSummary }, [{ dataset, version, definition, base, months: delta.months }]);
+      saga.add("deleteEvents", () => quick.deleteEvents.executeWithOptions({ summary: `undo: delete events of ${plan.version}` }, [{ dataset, version: plan.version, base: planBase }]));
+      const events = await long.writeEvents.executeWithOptions({ summary: eventsSummary }, [{ ...plan, months: delta.months }]);
 
       const consolidateSummary = step("consolidate", `consolidate ${months} of ${dataset}`);
       saga.add("deleteProjections", () =>
-        quick.deleteProjections.executeWithOptions({ summary: `undo: delete projections of ${version}` }, [{ dataset, version, definition, months: delta.months }]),
+        quick.deleteProjections.executeWithOptions({ summary: `undo: delete projections of ${plan.version}` }, [
+          { dataset, version: plan.version, base: planBase, definition, months: delta.months, baseManifest: plan.base?.manifest },
+        ]),
       );
-      const projections = await long.consolidate.executeWithOptions({ summary: consolidateSummary }, [{ dataset, version, definition, base, months: delta.months }]);
+      const projections = await long.consolidate.executeWithOptions({ summary: consolidateSummary }, [{ ...plan, months: delta.months }]);
 
       const publishSummary = step("publish", `publish ${version}: ${changes}, ${formatCount(delta.counts.rowsTotal)} rows${again}`);
-      saga.add("deleteVersionManifest", () => quick.deleteVersionManifest.executeWithOptions({ summary: `undo: delete manifest of ${version}` }, [{ dataset, version }]));
-      const outcome = await quick.publish.executeWithOptions({ summary: publishSummary }, [{
+      saga.add("deleteVersionManifest", () => quick.deleteVersionManifest.executeWithOptions({ summary: `undo: delete manifest of ${plan.version}` }, [{ dataset, version: plan.version, base: planBase }]));
+      const publishInput = {
         dataset, version, definition, base, source, events, index: delta.index, projections, counts: delta.counts,
         run: { workflow_id: info.workflowId, run_id: info.runId }, createdAt: new Date().toISOString(), quarantined: normalized.quarantined,
-      }]);
+      };
+      const outcome = await commit(commitRules, publishSummary, publishInput, planBase);
       if (outcome.status === "published") {
         published = true;
         saga.clear();
         const layout = new DatasetLayout(dataset);
         const quarantined = normalized.quarantined && { rows: normalized.quarantined.rows, report: layout.key(layout.quarantine(version)) };
         const done: IngestResult = { ...result("published", delta.counts, delta.months, attempt), quarantined };
-        if (reportOutcome) upsertMemo({ ...ingestMemo(done) });
-        await quick.deleteRunScratch.executeWithOptions({ summary: `delete run scratch of ${version}` }, [{ dataset, version }]);
-        step("notify", `notify ${definition.notify.length} webhook${definition.notify.length === 1 ? "" : "s"} of ${version}`);
-        await notify(dataset, version, base?.version ?? null, delta.counts, definition);
-        return await finish(done);
+        return await CancellationScope.nonCancellable(async () => {
+          if (reportOutcome) upsertMemo({ ...ingestMemo(done) });
+          await removeScratch(commitRules, dataset, version, runVersion);
+          step("notify", `notify ${definition.notify.length} webhook${definition.notify.length === 1 ? "" : "s"} of ${version}`);
+          await notify(dataset, version, planBase, delta.counts, definition);
+          return await finish(done);
+        });
       }
       if (attempt >= MAX_PUBLISH_ATTEMPTS) {
         throw ApplicationFailure.nonRetryable(
@@ -173,6 +202,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
       step("compensating", `re-plan: ${outcome.currentVersion} was published by another writer`);
       await saga.compensate(planned);
       base = await quick.readBase.executeWithOptions({ summary: `re-read the current pointer of ${dataset}` }, [{ dataset }]);
+      if (commitRules) requireSameSchema(dataset, definition, base);
     }
   } catch (err) {
     const cancelled = isCancellation(err);
@@ -184,6 +214,51 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
     step("failed", cancelled ? "cancelled" : `failed: ${err instanceof Error ? err.message : String(err)}`);
     if (reportOutcome) await recordFailure(dataset, { status: cancelled ? "cancelled" : "failed", version, parentVersion, counts: progress.counts ?? ZERO, rowsTotal: progress.counts?.rowsTotal ?? 0 });
     throw err;
+  }
+}
+
+/** Fails the run when the definition changes the published schema (SPEC §6: a typed, permanent error). */
+function requireSameSchema(dataset: string, definition: DatasetDefinition, base: BaseVersion | null): void {
+  if (!base?.schema) return;
+  const changes = schemaChanges(definition.schema, base.schema);
+  if (changes.length > 0) throw ApplicationFailure.nonRetryable(schemaConflictMessage(dataset, base.version, changes), "SchemaConflictError");
+}
+
+type PublishInput = Parameters<IngestActivities["publish"]>[0];
+type PublishOutcome = Awaited<ReturnType<IngestActivities["publish"]>>;
+
+/**
+ * The commit point: publish runs to completion even when the run is being cancelled (SPEC §3). A
+ * publish call that failed is decided from the store: its CAS may have been applied before the
+ * failure, and then the version is published (possibly with other versions on top).
+ */
+async function commit(commitRules: boolean, summary: string, input: PublishInput, base: string | null): Promise<PublishOutcome> {
+  return CancellationScope.nonCancellable(async () => {
+    try {
+      return await quick.publish.executeWithOptions({ summary }, [input]);
+    } catch (err) {
+      if (!commitRules) throw err;
+      const { dataset, version } = input;
+      const landed = await quick.checkPublished.executeWithOptions({ summary: `did ${version} land despite the failed publish?` }, [{ dataset, version, base }]).catch(() => false);
+      if (!landed) throw err;
+      log.warn("the publish call failed but its CAS was applied; the version is published", { dataset, version, error: String(err) });
+      return { status: "published" } as const;
+    }
+  });
+}
+
+/** Cleanup after the commit: retried a few times, then left to gc; it never fails a published run. */
+async function removeScratch(commitRules: boolean, dataset: string, version: string, runVersion: string): Promise<void> {
+  const summary = `delete run scratch of ${runVersion}`;
+  if (!commitRules) {
+    await quick.deleteRunScratch.executeWithOptions({ summary }, [{ dataset, version }]);
+    return;
+  }
+  try {
+    await cleanup.deleteRunScratch.executeWithOptions({ summary }, [{ dataset, version: runVersion }]);
+  } catch (err) {
+    log.warn("run scratch could not be deleted; gc will remove it", { dataset, version, scratch: runVersion, error: String(err) });
+    await cleanup.recordCleanupLeft.executeWithOptions({ summary: `count scratch of ${runVersion} left to gc` }, [{ dataset, version, step: "deleteRunScratch" }]).catch(() => undefined);
   }
 }
 

@@ -1,8 +1,8 @@
-import { ActivityCancellationType, ApplicationFailure, isCancellation, log, proxyActivities, workflowInfo } from "@temporalio/workflow";
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, isCancellation, log, proxyActivities, workflowInfo } from "@temporalio/workflow";
 import type { IngestActivities } from "../activities";
 import { allDerivable, type RepairOutcome, type VerifyInput, type VerifyResult } from "../src/maintenance";
 import { DATASET_ID_RE, NON_RETRYABLE_ERROR_TYPES } from "../src/retry";
-import { makeVersionId } from "../src/version-id";
+import { makeVersionId, planVersion } from "../src/version-id";
 import { Saga } from "./saga";
 
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] };
@@ -37,16 +37,18 @@ export async function verifyDataset(input: VerifyInput): Promise<VerifyResult> {
     return { ...result, repair: { status: "skipped", reason } };
   }
   const info = workflowInfo();
-  const version = makeVersionId(info.runStartTime, info.runId);
+  const version = planVersion({ runVersion: makeVersionId(info.runStartTime, info.runId), runId: info.runId, parent: base.version, attempt: 1, now: new Date() });
   const saga = new Saga();
   let repair: RepairOutcome;
   try {
-    saga.add("deleteRepairObjects", () => quick.deleteRepairObjects.executeWithOptions({ summary: `undo: delete repair objects of ${version}` }, [{ dataset, version }]));
+    saga.add("deleteRepairObjects", () => quick.deleteRepairObjects.executeWithOptions({ summary: `undo: delete repair objects of ${version}` }, [{ dataset, version, base: base.version }]));
     const rebuilt = await long.rebuildDerived.executeWithOptions({ summary: `rebuild the index and projections of ${dataset} from its events as ${version}` }, [{ dataset, version }]);
-    saga.add("deleteVersionManifest", () => quick.deleteVersionManifest.executeWithOptions({ summary: `undo: delete manifest of ${version}` }, [{ dataset, version }]));
-    const outcome = await quick.publishRepair.executeWithOptions({ summary: `publish repair ${version} over ${base.version}` }, [
-      { dataset, version, base, rebuilt, run: { workflow_id: info.workflowId, run_id: info.runId }, createdAt: new Date().toISOString() },
-    ]);
+    saga.add("deleteVersionManifest", () => quick.deleteVersionManifest.executeWithOptions({ summary: `undo: delete manifest of ${version}` }, [{ dataset, version, base: base.version }]));
+    const outcome = await CancellationScope.nonCancellable(() =>
+      quick.publishRepair.executeWithOptions({ summary: `publish repair ${version} over ${base.version}` }, [
+        { dataset, version, base, rebuilt, run: { workflow_id: info.workflowId, run_id: info.runId }, createdAt: new Date().toISOString() },
+      ]),
+    );
     if (outcome.status === "conflict") {
       await saga.compensate();
       repair = { status: "conflict", reason: `another writer published ${outcome.currentVersion} during the repair; nothing was changed — run verify again.` };

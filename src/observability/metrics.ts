@@ -21,6 +21,8 @@ export class TidemarkMetrics {
   readonly casConflicts: Counter<"dataset">;
   /** Compensation activities that ran, by `step` (the compensation's name). */
   readonly compensations: Counter<"dataset" | "step">;
+  /** Cleanups after a commit that exhausted their retries and were left to `gc`, by `step`. */
+  readonly cleanupsLeft: Counter<"dataset" | "step">;
   /** Problems found by `verify`. */
   readonly verifyFindings: Counter<"dataset">;
   /** Webhook notification attempts that failed. */
@@ -37,6 +39,7 @@ export class TidemarkMetrics {
     this.bytesWritten = new Counter({ name: "tidemark_bytes_written_total", help: "Bytes of Parquet files added by published versions", labelNames: ["dataset"], registers });
     this.casConflicts = new Counter({ name: "tidemark_cas_conflicts_total", help: "Publishes that lost the pointer compare-and-swap", labelNames: ["dataset"], registers });
     this.compensations = new Counter({ name: "tidemark_compensations_total", help: "Saga compensations run, by compensation", labelNames: ["dataset", "step"], registers });
+    this.cleanupsLeft = new Counter({ name: "tidemark_cleanups_left_total", help: "Cleanups after a commit that failed and were left to gc", labelNames: ["dataset", "step"], registers });
     this.verifyFindings = new Counter({ name: "tidemark_verify_findings_total", help: "Problems found by verify", labelNames: ["dataset"], registers });
     this.notifyFailures = new Counter({ name: "tidemark_notify_failures_total", help: "Failed webhook notification attempts", labelNames: ["dataset"], registers });
     this.stepFailures = new Counter({ name: "tidemark_step_failures_total", help: "Activity attempts that failed, by activity", labelNames: ["step"], registers });

@@ -8,6 +8,7 @@ import { parsePointer, parseVersionManifest } from "../../src/manifest/schema";
 import { ingestWorkflowId } from "../../src/one-writer";
 import { FsObjectStore } from "../../src/store/fs";
 import { OUTSIDE_NAMESPACE } from "../support/global-setup";
+import { recordingStore } from "../support/recording-store";
 import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
 import { keyOf, monthlySeries, toCsv, workspace, type SeriesRow } from "./ingest-fixtures";
 import { readProjectionRows } from "./read-back";
@@ -15,7 +16,8 @@ import { readProjectionRows } from "./read-back";
 /**
  * A second Tidemark deployment (another Temporal namespace, same store) publishes between our
  * delta and our CAS: our CAS loses, our run re-plans on the outside version, and the final state
- * holds both changes — no lost update.
+ * holds both changes — no lost update. The re-plan publishes under a new version id that sorts
+ * after the outside version: no key is written twice (SPEC §2).
  */
 describe("a CAS lost to an outside writer re-plans on the new base", () => {
   const dataset = `outside_${Date.now().toString(36)}`;
@@ -29,18 +31,20 @@ describe("a CAS lost to an outside writer re-plans on the new base", () => {
   let workers: RunningWorker[] = [];
   let outsideResult: IngestResult | undefined;
   let armed = false;
+  const recorded = recordingStore(store);
 
   beforeAll(async () => {
     client = await testClient();
     outsideClient = await testClient(OUTSIDE_NAMESPACE);
     workers = [
       await startTestWorker({
-        store, datasetsDir: ws.datasetsDir, taskQueue: ours, client,
+        store: recorded.store, datasetsDir: ws.datasetsDir, taskQueue: ours, client,
         faults: async (point) => {
           if (point !== "publish:before-cas" || !armed || outsideResult) return;
           outsideResult = (await outsideClient.workflow.execute("ingestDataset", {
             workflowId: ingestWorkflowId(dataset), taskQueue: theirs, args: [{ dataset, source: `file://${outsideSource}` }],
           })) as IngestResult;
+          recorded.label("re-plan");
         },
       }),
       await startTestWorker({ store, datasetsDir: ws.datasetsDir, taskQueue: theirs, client: outsideClient, namespace: OUTSIDE_NAMESPACE }),
@@ -63,6 +67,7 @@ describe("a CAS lost to an outside writer re-plans on the new base", () => {
     const ourRows = v1.map((r) => (r.series_id === "A" ? { ...r, value: (r.value ?? 0) + 0.5 } : r));
     ws.writeSource(ourRows);
     armed = true;
+    recorded.label("first plan");
 
     const result = (await client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(dataset), taskQueue: ours, args: [{ dataset }] })) as IngestResult;
     expect(outsideResult).toMatchObject({ status: "published", parentVersion: first.version });
@@ -87,5 +92,16 @@ describe("a CAS lost to an outside writer re-plans on the new base", () => {
     const present: string[] = [];
     for await (const o of store.list(root)) present.push(o.key);
     expect(present.filter((k) => !referenced.has(k))).toEqual([]);
+
+    const created = (label: string) =>
+      new Set(recorded.writes.filter((w) => w.label === label && w.op !== "delete" && !w.key.includes("/runs/") && !w.key.endsWith("current/manifest.json")).map((w) => w.key));
+    const firstPlan = created("first plan");
+    const rePlan = created("re-plan");
+    const firstVersion = /events\/([^/]+)\/manifest\.json$/.exec([...firstPlan].find((k) => k.endsWith("/manifest.json"))!)![1];
+    expect(firstVersion).not.toBe(result.version);
+    expect(result.version > outsideResult!.version).toBe(true);
+    expect(rePlan.size).toBeGreaterThan(0);
+    expect([...rePlan].filter((k) => firstPlan.has(k))).toEqual([]);
+    expect([...firstPlan].filter((k) => !k.includes(firstVersion))).toEqual([]);
   });
 });

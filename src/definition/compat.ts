@@ -1,0 +1,52 @@
+/**
+ * Whether a definition can extend the current version (pure, so workflows use it): the key, the
+ * partition column and the columns with their types are the contract of every published file, so a
+ * definition that changes them cannot add a version on top. Projections may change freely.
+ */
+
+/** The schema part of a version manifest (SPEC §2). */
+export interface PublishedSchema {
+  columns: { name: string; type: string }[];
+  key: string[];
+  partition_by: string;
+}
+
+/** The definition fields the check compares. */
+export interface DefinedSchema {
+  columns: { name: string; type: string }[];
+  key: string[];
+  partition_by: string;
+}
+
+const list = (names: string[]) => names.map((n) => `"${n}"`).join(", ");
+
+/** What a definition changes in the published schema, one verb phrase per change; empty when compatible. */
+export function schemaChanges(defined: DefinedSchema, published: PublishedSchema): string[] {
+  const changes: string[] = [];
+  if (defined.key.join("\u0000") !== published.key.join("\u0000")) changes.push(`changes the key from [${list(published.key)}] to [${list(defined.key)}]`);
+  if (defined.partition_by !== published.partition_by) changes.push(`changes partition_by from "${published.partition_by}" to "${defined.partition_by}"`);
+  const before = new Map(published.columns.map((c) => [c.name, c.type]));
+  const after = new Map(defined.columns.map((c) => [c.name, c.type]));
+  for (const [name, type] of after) {
+    const was = before.get(name);
+    if (was === undefined) changes.push(`adds column "${name}"`);
+    else if (was !== type) changes.push(`changes the type of "${name}" from ${was} to ${type}`);
+  }
+  for (const name of before.keys()) if (!after.has(name)) changes.push(`removes column "${name}"`);
+  return changes;
+}
+
+/** The one-sentence message of a schema conflict. */
+export function schemaConflictMessage(dataset: string, version: string, changes: string[]): string {
+  return (
+    `The definition of ${dataset} ${changes.join(", ")} compared with the published version ${version}, ` +
+    `and published files cannot change their schema in place; restore the definition, or publish the new schema under a new dataset id.`
+  );
+}
+
+/** Whether the definition's projections differ from the names a version lists. */
+export function projectionsDiffer(defined: { name: string }[], published: string[]): boolean {
+  const a = defined.map((p) => p.name).sort();
+  const b = [...published].sort();
+  return a.length !== b.length || a.some((n, i) => n !== b[i]);
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { projectionsDiffer, schemaChanges, schemaConflictMessage } from "../../src/definition/compat";
+
+const published = {
+  columns: [{ name: "series_id", type: "string" }, { name: "obs_date", type: "date" }, { name: "value", type: "double" }],
+  key: ["series_id", "obs_date"],
+  partition_by: "obs_date",
+};
+
+describe("schemaChanges", () => {
+  it("accepts the same schema, columns in any order", () => {
+    expect(schemaChanges({ ...published, columns: [...published.columns].reverse() }, published)).toEqual([]);
+  });
+
+  it("names every change: key, partition, types, added and removed columns", () => {
+    const defined = {
+      columns: [{ name: "series_id", type: "string" }, { name: "obs_date", type: "timestamp" }, { name: "count", type: "int" }],
+      key: ["series_id"],
+      partition_by: "obs_date",
+    };
+    expect(schemaChanges(defined, published)).toEqual([
+      'changes the key from ["series_id", "obs_date"] to ["series_id"]',
+      "changes the type of \"obs_date\" from date to timestamp",
+      'adds column "count"',
+      'removes column "value"',
+    ]);
+    expect(schemaChanges({ ...published, partition_by: "other" }, published)).toEqual(['changes partition_by from "obs_date" to "other"']);
+  });
+
+  it("says what to do", () => {
+    expect(schemaConflictMessage("cb", "v1", ['adds column "x"'])).toBe(
+      'The definition of cb adds column "x" compared with the published version v1, and published files cannot change their schema in place; restore the definition, or publish the new schema under a new dataset id.',
+    );
+  });
+});
+
+describe("projectionsDiffer", () => {
+  it("compares names as sets", () => {
+    expect(projectionsDiffer([{ name: "b" }, { name: "a" }], ["a", "b"])).toBe(false);
+    expect(projectionsDiffer([{ name: "a" }], ["a", "b"])).toBe(true);
+    expect(projectionsDiffer([{ name: "c" }], ["a"])).toBe(true);
+  });
+});
