@@ -95,7 +95,9 @@ describe("the commit point under cancel, failure and outside writers", { timeout
   const verify = () => client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${dataset}-${value}`, taskQueue: ours, args: [{ dataset }] }) as Promise<VerifyResult>;
 
   beforeAll(async () => {
-    webhook = await startHttpServer((_r, res) => res.end("ok"));
+    webhook = await startHttpServer((_r, res) => {
+      res.end("ok");
+    });
     mkdirSync(datasetsDir);
     writeFileSync(join(datasetsDir, `${dataset}.yaml`), seriesDefinitionYaml({ id: dataset, uri: `file://${sourcePath}`, mode: "upsert", notifyUrl: `${webhook.url}/hook` }));
     client = await testClient();
