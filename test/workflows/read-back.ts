@@ -7,12 +7,12 @@ import { openDuck, rows as duckRows } from "../support/duck";
 import type { SeriesRow } from "./ingest-fixtures";
 
 /** Every live row of the current version, read by DuckDB (an independent reader) from the projection files the manifest names. */
-export async function readProjectionRows(store: ObjectStore, dataset: string): Promise<SeriesRow[]> {
+export async function readProjectionRows(store: ObjectStore, dataset: string, projection = "latest"): Promise<SeriesRow[]> {
   const root = `datasets/${dataset}/`;
   const pointer = parsePointer((await store.get(`${root}current/manifest.json`)).body);
   const manifest = parseVersionManifest((await store.get(root + pointer.manifest)).body);
   const dir = mkdtempSync(join(tmpdir(), "tidemark-read-"));
-  const files = Object.values(manifest.projections.latest).map((f, i) => ({ f, local: join(dir, `m${i}.parquet`) }));
+  const files = Object.values(manifest.projections[projection]).map((f, i) => ({ f, local: join(dir, `m${i}.parquet`) }));
   for (const { f, local } of files) writeFileSync(local, (await store.get(root + f.path)).body);
   const duck = await openDuck();
   try {
