@@ -3,6 +3,7 @@ import type { BaseVersion } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import type { EventFile, VersionManifest } from "../src/manifest/schema";
+import { parentMonths } from "../src/manifest/projection-plan";
 import { HashSet128 } from "../src/table/hash-set";
 import { takeRows } from "../src/table/take";
 import { readManifest } from "./base";
@@ -77,7 +78,7 @@ export function writeEventsActivities(deps: ActivityDeps) {
         const leaving = leavingKeys(staged, month);
         let deleted = 0;
         if (leaving.size > 0) {
-          const file = parent?.projections[definition.projections[0].name]?.[label];
+          const file = parentMonths(parent?.projections ?? null, definition.projections[0].name)[label];
           if (!file) throw new Error(`The base projection of ${label} is missing although ${leaving.size} keys leave it; run "tidemark verify ${dataset} --repair".`);
           const { rows: gone, hashes } = rowsByKey(await readTable(store, layout.key(file.path)), definition, leaving, true);
           parts.push(selectWith(gone, columns, { _op: constantUtf8("delete", gone.numRows), _key_hash: hashes }));

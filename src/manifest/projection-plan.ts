@@ -21,13 +21,19 @@ export type ParentProjections = Record<string, Record<string, { path: string; ro
 /** The projection month files a version writes, in definition order then month order. */
 export function planProjectionMonths(projections: string[], parent: ParentProjections | null, touched: string[]): ProjectionMonthPlan[] {
   const plan: ProjectionMonthPlan[] = [];
-  const reference = parent ? Object.keys(parent).sort()[0] : undefined;
   const touchedSet = new Set(touched);
   for (const projection of projections) {
     const own = parent?.[projection];
-    const from = own ?? (reference !== undefined ? parent![reference] : {});
+    const from = parentMonths(parent, projection);
     const months = own ? [...touchedSet] : [...new Set([...touchedSet, ...Object.keys(from)])];
     for (const month of months.sort()) plan.push({ projection, month, base: from[month] ? { path: from[month].path, rows: from[month].rows } : null, touched: touchedSet.has(month) });
   }
   return plan;
+}
+
+/** The parent's months of `preferred`, or of the projection a new one is built from when the parent lacks it. */
+export function parentMonths(parent: ParentProjections | null, preferred: string): Record<string, { path: string; rows: number }> {
+  if (!parent) return {};
+  const reference = Object.keys(parent).sort()[0];
+  return parent[preferred] ?? (reference !== undefined ? parent[reference] : {});
 }

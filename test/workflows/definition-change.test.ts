@@ -16,11 +16,11 @@ import { keyOf, monthlySeries, toCsv, type SeriesRow } from "./ingest-fixtures";
 import { readProjectionRows } from "./read-back";
 
 /** The series definition with the given value type and projections. */
-function definition(id: string, uri: string, options: { valueType?: string; key?: string; projections?: string[] } = {}): string {
+function definition(id: string, uri: string, options: { valueType?: string; key?: string; projections?: string[]; mode?: string } = {}): string {
   return [
     `id: ${id}`,
     `source: { uri: "${uri}", format: csv }`,
-    "mode: upsert",
+    `mode: ${options.mode ?? "upsert"}`,
     "schema:",
     "  columns:",
     "    - { name: series_id, type: string }",
@@ -111,12 +111,15 @@ describe("definition changes between versions", { timeout: 120_000 }, () => {
     expect(verify.findings).toEqual([]);
   });
 
-  it("a projection removed or renamed: the manifest lists exactly the definition's projections", async () => {
-    writeFileSync(definitionFile, definition(dataset, `file://${source}`, { projections: ["current_state"] }));
-    expect((await ingest()).status).toBe("published");
+  it("a projection removed or renamed: the manifest lists exactly the definition's projections, deletes included", async () => {
+    writeFileSync(definitionFile, definition(dataset, `file://${source}`, { projections: ["current_state"], mode: "snapshot" }));
+    const kept = rows.filter((r) => r.series_id === "A");
+    writeFileSync(source, toCsv(kept));
+    const result = await ingest();
+    expect(result).toMatchObject({ status: "published", counts: { deleted: 5, inserted: 0, updated: 0 } });
     const manifest = await current();
     expect(Object.keys(manifest.projections)).toEqual(["current_state"]);
-    expect(await readProjectionRows(store, dataset, "current_state")).toEqual(expected);
+    expect(await readProjectionRows(store, dataset, "current_state")).toEqual(sortedRows(new Map(kept.map((r) => [keyOf(r), r]))));
     const verify = (await client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${dataset}-${++runs}`, taskQueue, args: [{ dataset }] })) as VerifyResult;
     expect(verify.findings).toEqual([]);
     expect((await ingest()).status).toBe("unchanged");
