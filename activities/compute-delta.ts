@@ -2,7 +2,7 @@ import { Int32, makeData, makeVector, type RecordBatch, Table, Type } from "apac
 import type { BaseVersion, ChangeCounts } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { indexChunkToRecordBatch, indexChunks, INDEX_SCHEMA, Op, planDeltaStreaming, SourceEmptyError, type StreamingDeltaPlan } from "../src/delta";
-import { hashColumns, keyHashBytes } from "../src/hash";
+import { hashColumnsSliced, keyHashBytes } from "../src/hash";
 import { DatasetLayout, monthLabel } from "../src/layout";
 import { decodeParquetBatches, fixedBinaryColumn } from "../src/parquet";
 import { groupRows } from "../src/table/group";
@@ -11,7 +11,7 @@ import { takeRows, whereRows } from "../src/table/take";
 import { readManifest } from "./base";
 import { opColumn } from "./frames";
 import type { ActivityDeps } from "./deps";
-import { heartbeater } from "./heartbeat";
+import { heartbeater, pauser } from "./heartbeat";
 import { readScratchTable, SCRATCH, writeScratchTable, writeTableOnce } from "./io";
 
 /** Result of `computeDelta`: counts, touched months and the staged index. */
@@ -95,8 +95,10 @@ export function computeDeltaActivities(deps: ActivityDeps) {
       if (definition.mode === "snapshot" && table.numRows === 0 && base && base.rowsTotal > 0 && !definition.allow_empty_snapshot) throw new SourceEmptyError(dataset, base.rowsTotal);
       const { key, partition_by: partitionBy } = definition.schema;
       const valueColumns = definition.schema.columns.map((c) => c.name).filter((n) => !key.includes(n));
-      const keyHashes = hashColumns(table, key);
-      const rowHashes = hashColumns(table, valueColumns);
+      let hashed = 0;
+      const pause = pauser(() => ({ phase: "hashing", rows: table.numRows, slicesDone: ++hashed }));
+      const keyHashes = await hashColumnsSliced(table, key, pause);
+      const rowHashes = await hashColumnsSliced(table, valueColumns, pause);
       const months = monthsOf(table, partitionBy);
       beat({ phase: "hashed" });
       let baseChunks = null;

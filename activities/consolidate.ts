@@ -1,7 +1,7 @@
 import type { Table } from "apache-arrow";
 import type { DatasetDefinition } from "../src/definition";
 import { DatasetLayout, parseMonthLabel } from "../src/layout";
-import type { VersionManifest } from "../src/manifest/schema";
+import type { ProjectionMonth, VersionManifest } from "../src/manifest/schema";
 import { sortPermutation } from "../src/table/sort";
 import { takeRows } from "../src/table/take";
 import { exactKeyColumns, lastRowPerKey } from "../src/table/upsert";
@@ -10,8 +10,8 @@ import { writeOnce } from "../src/store/write-once";
 import { readManifest } from "./base";
 import type { ActivityDeps } from "./deps";
 import { concatTables, datasetColumns, rowsByKey, selectWith } from "./frames";
-import { heartbeater } from "./heartbeat";
-import { IO_CONCURRENCY, mapLimited, readStagedChanges, readTable, type StagedChanges, writeTableOnce } from "./io";
+import { resumable } from "./heartbeat";
+import { IO_CONCURRENCY, readStagedChanges, readTable, type StagedChanges, writeTableOnce } from "./io";
 import type { TouchedProjections } from "./publish";
 import { leavingKeys, type MonthsInput } from "./write-events";
 
@@ -50,31 +50,28 @@ export function consolidateActivities(deps: ActivityDeps) {
   return {
     async consolidate({ dataset, version, definition, base, months, scratch: run }: MonthsInput): Promise<TouchedProjections> {
       const layout = new DatasetLayout(dataset);
-      const beat = heartbeater();
       const parent: VersionManifest | null = base ? await readManifest(store, dataset, base.manifest) : null;
       const scratch = layout.runs(run ?? version);
       const staged = await readStagedChanges(store, (name) => layout.key(scratch + name));
       const columns = datasetColumns(definition);
       const plan = planProjectionMonths(definition.projections.map((p) => p.name), parent?.projections ?? null, months);
-      const touched: TouchedProjections = {};
-      for (const p of definition.projections) touched[p.name] = {};
-      let done = 0;
-      await mapLimited(plan, IO_CONCURRENCY, async (entry) => {
+      const { results } = await resumable(plan, (e) => `${e.projection}/${e.month}`, IO_CONCURRENCY, async (entry): Promise<ProjectionMonth | null> => {
         const month = parseMonthLabel(entry.month)!;
         const path = layout.projection(entry.projection, month, version);
         if (!entry.touched) {
           const { body } = await store.get(layout.key(entry.base!.path));
           await writeOnce(store, layout.key(path), body);
-          touched[entry.projection][entry.month] = { path, rows: entry.base!.rows, bytes: body.byteLength };
-        } else {
-          const rows = staged.changesByMonth.get(month) ?? EMPTY;
-          const live = selectWith(takeRows(staged.changes, rows), columns);
-          const base = entry.base ? await readTable(store, layout.key(entry.base.path)) : null;
-          const sorted = monthState(base, live, staged, month, rows, definition);
-          touched[entry.projection][entry.month] = sorted.numRows === 0 ? null : { path, rows: sorted.numRows, bytes: await writeTableOnce(store, layout.key(path), sorted) };
+          return { path, rows: entry.base!.rows, bytes: body.byteLength };
         }
-        beat({ filesDone: ++done, files: plan.length });
+        const rows = staged.changesByMonth.get(month) ?? EMPTY;
+        const live = selectWith(takeRows(staged.changes, rows), columns);
+        const base = entry.base ? await readTable(store, layout.key(entry.base.path)) : null;
+        const sorted = monthState(base, live, staged, month, rows, definition);
+        return sorted.numRows === 0 ? null : { path, rows: sorted.numRows, bytes: await writeTableOnce(store, layout.key(path), sorted) };
       });
+      const touched: TouchedProjections = {};
+      for (const p of definition.projections) touched[p.name] = {};
+      plan.forEach((entry, i) => (touched[entry.projection][entry.month] = results[i]));
       return touched;
     },
   };

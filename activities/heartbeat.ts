@@ -47,3 +47,57 @@ export async function withKeepAlive<T>(work: (signal: AbortSignal | undefined, n
 export function previousHeartbeat<T>(): T | undefined {
   return activityContext()?.info.heartbeatDetails as T | undefined;
 }
+
+/** Yields to the event loop and heartbeats (throttled): the pause between slices of a long synchronous computation. */
+export function pauser(details: () => unknown, everyMs = 1000): () => Promise<void> {
+  const beat = heartbeater(everyMs);
+  return async () => {
+    beat(details());
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+}
+
+/** Heartbeat details of a resumable activity: the results of the items it finished, by item key. */
+export interface ResumeDetails<R> {
+  done: Record<string, R>;
+  /** Items finished / items in all (for people reading the details in the UI). */
+  progress: string;
+}
+
+/**
+ * Runs `work` for every item (at most `concurrency` at a time) and returns the results in item order,
+ * heartbeating the finished items' results after each item: a retry of the activity after a crash
+ * takes those results from the previous attempt's heartbeat details and skips the items (SPEC §3:
+ * a retry skips the months it already wrote). Safe because every item's output is written
+ * create-only under a deterministic key.
+ */
+export async function resumable<I, R>(items: I[], keyOf: (item: I) => string, concurrency: number, work: (item: I) => Promise<R>): Promise<{ results: R[]; skipped: number }> {
+  const ctx = activityContext();
+  const previous = previousHeartbeat<Partial<ResumeDetails<R>>>();
+  const done: Record<string, R> = { ...(previous?.done ?? {}) };
+  const wanted = new Set(items.map(keyOf));
+  let skipped = 0;
+  for (const key of Object.keys(done)) {
+    if (wanted.has(key)) skipped++;
+    else delete done[key];
+  }
+  let finished = skipped;
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      const key = keyOf(items[i]);
+      if (Object.hasOwn(done, key)) {
+        results[i] = done[key];
+        continue;
+      }
+      results[i] = await work(items[i]);
+      done[key] = results[i];
+      ctx?.heartbeat({ done, progress: `${++finished}/${items.length}` } satisfies ResumeDetails<R>);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+  if (skipped > 0) ctx?.log.info("resumed from the previous attempt's heartbeat", { skipped, items: items.length });
+  return { results, skipped };
+}

@@ -9,8 +9,8 @@ import { takeRows } from "../src/table/take";
 import { readManifest } from "./base";
 import type { ActivityDeps } from "./deps";
 import { concatTables, constantUtf8, datasetColumns, rowsByKey, selectWith } from "./frames";
-import { heartbeater } from "./heartbeat";
-import { IO_CONCURRENCY, mapLimited, readStagedChanges, readTable, type StagedChanges, writeTableOnce } from "./io";
+import { resumable } from "./heartbeat";
+import { IO_CONCURRENCY, readStagedChanges, readTable, type StagedChanges, writeTableOnce } from "./io";
 
 /** Input of `writeEvents` and `consolidate`. */
 export interface MonthsInput {
@@ -63,14 +63,12 @@ export function writeEventsActivities(deps: ActivityDeps) {
   return {
     async writeEvents({ dataset, version, definition, base, months, scratch: run }: MonthsInput): Promise<EventFile[]> {
       const layout = new DatasetLayout(dataset);
-      const beat = heartbeater();
       const scratch = layout.runs(run ?? version);
       const staged = await readStagedChanges(store, (name) => layout.key(scratch + name));
       const { changes } = staged;
       const parent: VersionManifest | null = base ? await readManifest(store, dataset, base.manifest) : null;
       const columns = datasetColumns(definition);
-      let done = 0;
-      return mapLimited(months, IO_CONCURRENCY, async (label): Promise<EventFile> => {
+      const { results } = await resumable(months, (label) => label, IO_CONCURRENCY, async (label): Promise<EventFile> => {
         const month = parseMonthLabel(label)!;
         const rows = staged.changesByMonth.get(month) ?? EMPTY;
         const changed = takeRows(changes, rows);
@@ -89,9 +87,9 @@ export function writeEventsActivities(deps: ActivityDeps) {
         const path = layout.eventPart(version, month, 0);
         const bytes = await writeTableOnce(store, layout.key(path), table);
         const inserted = countInserts(changes, rows);
-        beat({ monthsDone: ++done, months: months.length });
         return { path, month: monthLabel(month), rows: table.numRows, bytes, inserted, updated: rows.length - inserted, deleted };
       });
+      return results;
     },
   };
 }

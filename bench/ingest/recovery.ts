@@ -9,6 +9,8 @@ import { startWorker } from "./worker.js";
 
 /** Steps at which P6 kills the worker (long activities late in the run). */
 const KILL_AT = new Set(["consolidate", "writeEvents"]);
+/** Fraction of the step's items (heartbeat details `progress: "k/n"`) done when P6 kills the worker. */
+const KILL_AT_FRACTION = 0.8;
 const HEARTBEAT_TIMEOUT_MS = 15_000;
 
 interface Recovery {
@@ -22,27 +24,58 @@ interface Recovery {
   /** new worker spawn → the interrupted activity's retry started */
   retryWaitMs: number;
   rerunMs: number;
+  /** Progress of the killed step when the kill landed, from its last heartbeat (`k/n`). */
+  killedAtProgress: string;
+  /** The killed step's duration in the undisturbed run. */
+  fullStepMs: number;
+  /** Redone work: the retried attempt's duration / the step's full duration. */
+  redoneFraction: number;
   /** Activities that had already been retried before the kill (the run was disturbed by something else). */
   earlierRetries: string[];
 }
 
-async function killDuring(stack: BenchStack, dataset: string, v1: string, storeUrl: string): Promise<{ step: string; handle: Awaited<ReturnType<typeof startIngest>> }> {
+/** The `progress` of the running activity's last heartbeat (`k/n` from resumable activities), as a fraction. */
+async function heartbeatProgress(handle: Awaited<ReturnType<typeof startIngest>>): Promise<{ text: string; fraction: number } | null> {
+  const desc = await handle.describe().catch(() => null);
+  for (const a of desc?.raw.pendingActivities ?? []) {
+    const payload = a.heartbeatDetails?.payloads?.[0]?.data;
+    if (!payload) continue;
+    try {
+      const text = (JSON.parse(Buffer.from(payload).toString("utf8")) as { progress?: string }).progress;
+      const m = text ? /^(\d+)\/(\d+)$/.exec(text) : null;
+      if (m) return { text: text!, fraction: Number(m[1]) / Number(m[2]) };
+    } catch {
+      /* not a resumable activity's details */
+    }
+  }
+  return null;
+}
+
+async function killDuring(stack: BenchStack, dataset: string, v1: string, storeUrl: string): Promise<{ step: string; progress: string; handle: Awaited<ReturnType<typeof startIngest>> }> {
   const victim = await startWorker(stack.workerEnv(storeUrl));
   const handle = await startIngest(stack, dataset, v1);
   let step = "";
+  let progress = "";
   const deadline = performance.now() + 30 * 60_000;
   while (performance.now() < deadline) {
     step = (await handle.query<IngestProgress>("progress").catch(() => null))?.step ?? "";
-    if (KILL_AT.has(step) || step === "done" || step === "failed") break;
+    if (step === "done" || step === "failed") break;
+    if (KILL_AT.has(step)) {
+      const p = await heartbeatProgress(handle);
+      if (p && p.fraction >= KILL_AT_FRACTION) {
+        progress = p.text;
+        break;
+      }
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
   await victim.stop("SIGKILL");
-  return { step, handle };
+  return { step, progress, handle };
 }
 
 async function recoverOnce(stack: BenchStack, dataset: string, v1: string, storeUrl: string, reference: RunTiming): Promise<Recovery> {
   stack.define(dataset, v1);
-  const { step, handle } = await killDuring(stack, dataset, v1, storeUrl);
+  const { step, progress, handle } = await killDuring(stack, dataset, v1, storeUrl);
   const spawnedAt = Date.now();
   const t0 = performance.now();
   const rescuer = await startWorker(stack.workerEnv(storeUrl));
@@ -58,6 +91,8 @@ async function recoverOnce(stack: BenchStack, dataset: string, v1: string, store
     const name = retried?.name ?? step;
     const ref = reference.spans.find((s) => s.name === name);
     const remainingMs = Math.round(reference.closedAt - (ref?.startedAt ?? reference.closedAt));
+    const fullStepMs = Math.round(ref ? ref.completedAt - ref.startedAt : 0);
+    const rerunMs = Math.round(retried ? retried.completedAt - retried.startedAt : 0);
     return {
       killedStep: retried ? `${name} (attempt ${retried.attempt})` : step,
       recoveryMs,
@@ -65,7 +100,10 @@ async function recoverOnce(stack: BenchStack, dataset: string, v1: string, store
       overheadMs: recoveryMs - remainingMs,
       workerStartMs: rescuer.readyMs,
       retryWaitMs: Math.round((retried?.startedAt ?? spawnedAt) - spawnedAt),
-      rerunMs: Math.round(retried ? retried.completedAt - retried.startedAt : 0),
+      rerunMs,
+      killedAtProgress: progress,
+      fullStepMs,
+      redoneFraction: fullStepMs > 0 ? Math.round((rerunMs / fullStepMs) * 1000) / 1000 : 0,
       earlierRetries,
     };
   } finally {
@@ -74,8 +112,9 @@ async function recoverOnce(stack: BenchStack, dataset: string, v1: string, store
 }
 
 /**
- * P6: P1 on a child worker, SIGKILLed during consolidate/writeEvents (seen through the `progress`
- * query); a new worker process finishes the run. Overhead = (new worker spawn → result) − the same
+ * P6: P1 on a child worker, SIGKILLed once consolidate/writeEvents has heartbeated 80% of its months
+ * done; a new worker process finishes the run, resuming from the heartbeat details. Redone work =
+ * the retried attempt's duration / the same step's duration in an undisturbed run. Overhead = (new worker spawn → result) − the same
  * remaining work in an undisturbed run (from its history). Goal: ≤ heartbeat timeout + 2 s.
  */
 export async function runRecovery(stack: BenchStack, v1: string, runs: number): Promise<ScenarioResult> {
@@ -87,7 +126,7 @@ export async function runRecovery(stack: BenchStack, v1: string, runs: number): 
   const all: Recovery[] = [];
   for (let i = 1; i <= runs; i++) {
     const r = await recoverOnce(stack, `recovery_${i}`, v1, storeUrl, reference.timing);
-    say(`P6 run ${i}: killed in ${r.killedStep}; recovery ${r.recoveryMs} ms − remaining ${r.remainingMs} = overhead ${r.overheadMs} ms (worker start ${r.workerStartMs}, retry wait ${r.retryWaitMs}, rerun ${r.rerunMs})`);
+    say(`P6 run ${i}: killed in ${r.killedStep} at ${r.killedAtProgress || "?"}; recovery ${r.recoveryMs} ms − remaining ${r.remainingMs} = overhead ${r.overheadMs} ms (worker start ${r.workerStartMs}, retry wait ${r.retryWaitMs}, rerun ${r.rerunMs} of ${r.fullStepMs} = ${r.redoneFraction})`);
     all.push(r);
   }
   const ms = median(all.map((r) => r.overheadMs));
@@ -107,6 +146,9 @@ export async function runRecovery(stack: BenchStack, v1: string, runs: number): 
       workerStartMs: pick("workerStartMs"),
       retryWaitMs: pick("retryWaitMs"),
       rerunMs: pick("rerunMs"),
+      killedAtProgress: all.map((r) => r.killedAtProgress),
+      fullStepMs: pick("fullStepMs"),
+      redoneFraction: pick("redoneFraction"),
       referenceRunMs: reference.ms,
     },
   };

@@ -49,24 +49,47 @@ function scratchFor(cols: readonly ColumnCursor[]): Uint8Array {
  * the hash of the empty string (all zero words).
  */
 export function hashColumns(source: Table | RecordBatch, columnNames: readonly string[], out?: Uint32Array): Uint32Array {
+  const target = hashTarget(source, out);
+  for (const _ of hashSlices(source, columnNames, target, Number.POSITIVE_INFINITY));
+  return target;
+}
+
+/**
+ * {@link hashColumns} in slices of `sliceRows` rows, awaiting `pause` between slices so a long
+ * table never blocks the event loop (heartbeats keep flowing). Same result.
+ */
+export async function hashColumnsSliced(source: Table | RecordBatch, columnNames: readonly string[], pause: () => Promise<void>, sliceRows = 1 << 16): Promise<Uint32Array> {
+  const target = hashTarget(source);
+  for (const _ of hashSlices(source, columnNames, target, sliceRows)) await pause();
+  return target;
+}
+
+function hashTarget(source: Table | RecordBatch, out?: Uint32Array): Uint32Array {
   requireLittleEndian();
   const rows = source.numRows;
   const target = out ?? new Uint32Array(rows * HASH_WORDS);
   if (target.length < rows * HASH_WORDS) {
     throw new RangeError(`The output holds ${target.length >>> 2} hashes but the table has ${rows} rows.`);
   }
+  return target;
+}
+
+function* hashSlices(source: Table | RecordBatch, columnNames: readonly string[], target: Uint32Array, sliceRows: number): Generator<void> {
   let rowAt = 0;
   for (const batch of batchesOf(source)) {
     const cols = cursorsFor(batch, columnNames);
     const s = scratchFor(cols);
     const n = batch.numRows;
-    for (let i = 0, w = rowAt * HASH_WORDS; i < n; i++, w += HASH_WORDS) {
-      const len = encodeRowInto(cols, i, s);
-      murmur3x86_128(s, 0, len, 0, target, w);
+    for (let from = 0; from < n; from += sliceRows) {
+      const to = Math.min(n, from + sliceRows);
+      for (let i = from, w = (rowAt + from) * HASH_WORDS; i < to; i++, w += HASH_WORDS) {
+        const len = encodeRowInto(cols, i, s);
+        murmur3x86_128(s, 0, len, 0, target, w);
+      }
+      yield;
     }
     rowAt += n;
   }
-  return target;
 }
 
 /**

@@ -1,0 +1,91 @@
+import { Context } from "@temporalio/activity";
+import type { Client } from "@temporalio/client";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { IngestResult } from "../../src/contracts";
+import { StoreUnavailableError } from "../../src/errors";
+import { ingestWorkflowId } from "../../src/one-writer";
+import { FsObjectStore } from "../../src/store/fs";
+import type { ObjectStore } from "../../src/store/types";
+import { sortedRows } from "../support/published";
+import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
+import { keyOf, monthlySeries, workspace } from "./ingest-fixtures";
+import { readProjectionRows } from "./read-back";
+
+/**
+ * A writing activity that fails part-way is retried from its heartbeat details (SPEC §3): the retry
+ * skips the months the failed attempt finished and writes only the rest.
+ */
+describe("writeEvents resumes from its heartbeat after a failure mid-way", { timeout: 120_000 }, () => {
+  const months = 24;
+  const failAt = 20;
+  const dataset = `resume_${Date.now().toString(36)}`;
+  const ws = workspace(dataset, "upsert");
+  const base = new FsObjectStore(mkdtempSync(join(tmpdir(), "tm-resume-")));
+  const eventWrites: { key: string; attempt: number }[] = [];
+  let attempt = 1;
+  const recordedAtLeast = 12;
+  let recordedAtFailure = 0;
+  /** Waits until the server holds a heartbeat of writeEvents listing at least `n` finished months. */
+  const serverRecordedProgress = async (n: number): Promise<number> => {
+    for (let i = 0; i < 300; i++) {
+      const desc = await client.workflow.getHandle(ingestWorkflowId(dataset)).describe();
+      for (const a of desc.raw.pendingActivities ?? []) {
+        const data = a.heartbeatDetails?.payloads?.[0]?.data;
+        const done = data ? Object.keys((JSON.parse(Buffer.from(data).toString()) as { done?: object }).done ?? {}).length : 0;
+        if (done >= n) return done;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`the server never recorded a heartbeat with ${n} finished months`);
+  };
+  const store: ObjectStore = new Proxy(base, {
+    get(target, prop, receiver) {
+      if (prop === "put") {
+        return async (key: string, ...rest: unknown[]) => {
+          if (key.includes("/events/") && key.endsWith(".parquet")) {
+            if (attempt === 1 && eventWrites.length + 1 === failAt) {
+              attempt = 2;
+              recordedAtFailure = await serverRecordedProgress(recordedAtLeast);
+              throw new StoreUnavailableError(`injected: the store failed the write of ${key}`);
+            }
+            eventWrites.push({ key, attempt: Context.current().info.attempt });
+          }
+          return (target.put as (...a: unknown[]) => Promise<unknown>).call(target, key, ...rest);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const taskQueue = uniqueTaskQueue("resume");
+  let client: Client;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    client = await testClient();
+    worker = await startTestWorker({ store, datasetsDir: ws.datasetsDir, taskQueue, client });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await client?.connection.close();
+  });
+
+  it("the retry writes only the months the failed attempt had not finished", async () => {
+    const rows = monthlySeries(["A", "B", "C"], "2020-01", months, (_s, m) => m / 4);
+    ws.writeSource(rows);
+    const result = (await client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(dataset), taskQueue, args: [{ dataset }] })) as IngestResult;
+    expect(result.status).toBe("published");
+    expect(attempt).toBe(2);
+
+    const first = new Set(eventWrites.filter((w) => w.attempt === 1).map((w) => w.key));
+    const retry = eventWrites.filter((w) => w.attempt === 2).map((w) => w.key);
+    expect(first.size).toBeGreaterThanOrEqual(failAt - 1);
+    expect(new Set([...first, ...retry]).size).toBe(months);
+    expect(recordedAtFailure).toBeGreaterThanOrEqual(recordedAtLeast);
+    expect(retry.length).toBe(months - recordedAtFailure);
+    expect(await readProjectionRows(base, dataset)).toEqual(sortedRows(new Map(rows.map((r) => [keyOf(r), r]))));
+  });
+});
