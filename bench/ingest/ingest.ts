@@ -10,7 +10,7 @@
  * Prints the Markdown table on stdout and writes `<out>.json` and `<out>.md` after every scenario.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { writeSources } from "./data.js";
@@ -22,6 +22,7 @@ import { runOverhead } from "./overhead.js";
 import { runRecovery } from "./recovery.js";
 import { writeReport, type Conditions } from "./report.js";
 import type { ScenarioResult } from "./result.js";
+import { judgeAtGoalSize } from "./goal-size.js";
 import { runPlannerScale } from "./planner.js";
 import { runScale } from "./scale.js";
 import { startBenchStack, stopSharedWorker, type BenchStack } from "./stack.js";
@@ -35,16 +36,17 @@ function sampleLoad(): { samples: number[]; stop(): void } {
   return { samples, stop: () => clearInterval(timer) };
 }
 
-/** Results of an earlier run in `out` (for `--append`: re-run some scenarios, keep the others). */
-function previousResults(out: string): ScenarioResult[] {
-  if (!existsSync(out)) return [];
-  return (JSON.parse(readFileSync(out, "utf8")) as { results: ScenarioResult[] }).results;
-}
-
-function tree(): string {
+/**
+ * The commit measured. A results file comes from one run on one clean commit: with uncommitted
+ * changes the bench refuses to run unless `--dirty` (a trial), and then records it.
+ */
+function tree(allowDirty: boolean): string {
   const git = (...args: string[]) => spawnSync("git", args, { encoding: "utf8" }).stdout.trim();
-  const dirty = git("status", "--porcelain", "--", "src", "activities", "workflows") !== "";
-  return `${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted product changes" : ""}`;
+  const changes = git("status", "--porcelain", "--untracked-files=no");
+  if (changes !== "" && !allowDirty) {
+    throw new Error(`The work tree has uncommitted changes (${changes.split("\n").length} files); commit them so the results record the commit they measured, or pass --dirty for a trial run.`);
+  }
+  return `${git("rev-parse", "HEAD")}${changes !== "" ? " + uncommitted changes (a trial, not a result)" : " (clean)"}`;
 }
 
 /** Runs the selected scenarios in order; a failing one is recorded (with its error) and the rest still run. */
@@ -85,30 +87,9 @@ async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | 
   if (has("P4") && !o.quick) await p4();
 }
 
-/** `--merge a.json,b.json`: one table from several runs (each result keeps its `measuredAt` and load; first success per id wins). */
-function mergeResults(files: string[], out: string): string {
-  const runs = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as { conditions: Conditions; results: ScenarioResult[] });
-  // Per id, the first successful result in file order (a failure only when no file has a success).
-  const all = runs.flatMap((r) => r.results);
-  const results = all.filter((r, i) => all.findIndex((x) => x.id === r.id && (!x.error || all.every((y) => y.id !== r.id || y.error))) === i);
-  const loads = runs.map((r) => r.conditions.load);
-  const conditions: Conditions = {
-    ...runs[0].conditions,
-    date: runs.map((r) => r.conditions.date).sort()[0],
-    load: { min: Math.min(...loads.map((l) => l.min)), max: Math.max(...loads.map((l) => l.max)), median: +median(loads.map((l) => l.median)).toFixed(1), samples: loads.reduce((a, l) => a + l.samples, 0) },
-    args: runs.map((r) => r.conditions.args).join(" | "),
-    tree: [...new Set(runs.map((r) => r.conditions.tree))].join(", "),
-    source: runs.find((r) => r.conditions.source && r.results.some((x) => x.id === "P1" && !x.error))?.conditions.source ?? runs[0].conditions.source,
-  };
-  return writeReport(out, results, conditions);
-}
-
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
-  if (o.merge.length > 0) {
-    process.stdout.write(mergeResults(o.merge, o.out));
-    return;
-  }
+  const measured = tree(o.dirty);
   const started = Date.now();
   const load = sampleLoad();
   const dir = mkdtempSync(join(tmpdir(), "tidemark-bench-"));
@@ -122,7 +103,7 @@ async function main(): Promise<void> {
     load: { min: 0, median: 0, max: 0, samples: 0 },
     baselines: "",
     args: process.argv.slice(2).join(" "),
-    tree: tree(),
+    tree: measured,
     sizes: { series: o.series, months: o.months, daily: o.daily, runs: o.runs, p4Base: o.p4Base, p4Source: o.p4Source, p4Parts: o.p4Parts, p4PlannerBase: o.p4PlannerBase, p4PlannerSource: o.p4PlannerSource, p5Runs: o.p5Runs },
   };
   if (["P1", "P2", "P3", "P6", "MINIO"].some((id) => o.only.has(id as never))) {
@@ -135,7 +116,7 @@ async function main(): Promise<void> {
     ensureVenv();
     conditions.baselines = `DuckDB ${require("@duckdb/node-api/package.json").version}, ${deltarsVersions()}`;
   } else conditions.baselines = `DuckDB ${require("@duckdb/node-api/package.json").version}`;
-  const results: ScenarioResult[] = o.append ? previousResults(o.out) : [];
+  const results: ScenarioResult[] = [];
   let md = "";
   const stack = await startBenchStack(dir, o.quick);
   const interrupted = () => {
@@ -156,7 +137,7 @@ async function main(): Promise<void> {
       for (const r of rs) {
         const at = results.findIndex((x) => x.id === r.id);
         if (at >= 0) results.splice(at, 1);
-        results.push({ ...r, measuredAt: new Date().toISOString(), loadAverage: +median(during).toFixed(1) });
+        results.push({ ...judgeAtGoalSize(r, o), measuredAt: new Date().toISOString(), loadAverage: +median(during).toFixed(1) });
       }
       const s = [...load.samples].sort((a, b) => a - b);
       conditions.load = { min: +s[0].toFixed(1), median: +median(s).toFixed(1), max: +s[s.length - 1].toFixed(1), samples: s.length };

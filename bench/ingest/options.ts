@@ -30,9 +30,8 @@ export interface BenchOptions {
   out: string;
   keep: boolean;
   /** Keep the other scenarios' results already in `out`, replacing only the ones run now. */
-  append: boolean;
-  /** Result files to combine into `out` without running anything (`--merge a.json,b.json`). */
-  merge: string[];
+  /** Run on a tree with uncommitted changes (a trial; the results say so). */
+  dirty: boolean;
 }
 
 const QUICK = { series: 200, months: 50, daily: 5, runs: 1, p4Base: 50_000, p4Source: 5_000, p4Parts: 1, p5Runs: 5 };
@@ -77,7 +76,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     p5Runs: Math.max(1, num(argv, "p5-runs", d.p5Runs)),
     out: resolve(value(argv, "out") ?? (quick ? "bench/results/quick.json" : "bench/results/latest.json")),
     keep: argv.includes("--keep"),
-    append: argv.includes("--append"),
-    merge: (value(argv, "merge") ?? "").split(",").filter(Boolean).map((f) => resolve(f)),
+    dirty: argv.includes("--dirty"),
   };
 }
