@@ -23,6 +23,7 @@ import { runRecovery } from "./recovery.js";
 import { writeReport, type Conditions } from "./report.js";
 import type { ScenarioResult } from "./result.js";
 import { judgeAtGoalSize } from "./goal-size.js";
+import { runStall } from "./stall.js";
 import { runPlannerScale } from "./planner.js";
 import { runScale } from "./scale.js";
 import { startBenchStack, stopSharedWorker, type BenchStack } from "./stack.js";
@@ -84,6 +85,7 @@ async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | 
       }
     });
   }
+  if (has("STALL")) await attempt(["STALL"], async () => [await runStall(stack, o.stallSeries, o.months)]);
   if (has("P4") && !o.quick) await p4();
 }
 
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
     baselines: "",
     args: process.argv.slice(2).join(" "),
     tree: measured,
-    sizes: { series: o.series, months: o.months, daily: o.daily, runs: o.runs, p4Base: o.p4Base, p4Source: o.p4Source, p4Parts: o.p4Parts, p4PlannerBase: o.p4PlannerBase, p4PlannerSource: o.p4PlannerSource, p5Runs: o.p5Runs },
+    sizes: { series: o.series, months: o.months, daily: o.daily, runs: o.runs, p4Base: o.p4Base, p4Source: o.p4Source, p4Parts: o.p4Parts, p4PlannerBase: o.p4PlannerBase, p4PlannerSource: o.p4PlannerSource, p5Runs: o.p5Runs, stallSeries: o.stallSeries },
   };
   if (["P1", "P2", "P3", "P6", "MINIO"].some((id) => o.only.has(id as never))) {
     src = { v1: join(dir, "v1.csv"), v2: join(dir, "v2.csv"), changes: join(dir, "changes.csv") };

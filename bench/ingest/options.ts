@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 
 /** Every scenario `--only` can select. */
-export const SCENARIOS = ["P1", "P2", "P3", "P4", "P5", "P6", "MINIO"] as const;
+export const SCENARIOS = ["P1", "P2", "P3", "P4", "P5", "P6", "MINIO", "STALL"] as const;
 
 /** One of {@link SCENARIOS}. */
 export type Scenario = (typeof SCENARIOS)[number];
@@ -29,13 +29,14 @@ export interface BenchOptions {
   p5Runs: number;
   out: string;
   keep: boolean;
-  /** Keep the other scenarios' results already in `out`, replacing only the ones run now. */
+  /** STALL: monthly series of its source (× `months`; default 10,000 × 500 = 5M rows). */
+  stallSeries: number;
   /** Run on a tree with uncommitted changes (a trial; the results say so). */
   dirty: boolean;
 }
 
-const QUICK = { series: 200, months: 50, daily: 5, runs: 1, p4Base: 50_000, p4Source: 5_000, p4Parts: 1, p5Runs: 5 };
-const FULL = { series: 2000, months: 500, daily: 0, runs: 3, p4Base: 10_000_000, p4Source: 1_000_000, p4Parts: 1, p5Runs: 20 };
+const QUICK = { series: 200, months: 50, daily: 5, runs: 1, p4Base: 50_000, p4Source: 5_000, p4Parts: 1, p5Runs: 5, stallSeries: 100 };
+const FULL = { series: 2000, months: 500, daily: 0, runs: 3, p4Base: 10_000_000, p4Source: 1_000_000, p4Parts: 1, p5Runs: 20, stallSeries: 10_000 };
 
 function value(argv: string[], name: string): string | undefined {
   const at = argv.indexOf(`--${name}`);
@@ -74,6 +75,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     p4PlannerBase: num(argv, "p4-planner-base", num(argv, "p4-base", d.p4Base)),
     p4PlannerSource: num(argv, "p4-planner-source", num(argv, "p4-source", d.p4Source)),
     p5Runs: Math.max(1, num(argv, "p5-runs", d.p5Runs)),
+    stallSeries: Math.max(1, num(argv, "stall-series", d.stallSeries)),
     out: resolve(value(argv, "out") ?? (quick ? "bench/results/quick.json" : "bench/results/latest.json")),
     keep: argv.includes("--keep"),
     dirty: argv.includes("--dirty"),
