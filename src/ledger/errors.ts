@@ -45,3 +45,17 @@ export class LedgerContentionError extends TidemarkError {
     super(`Wallet "${wallet}" is changing too fast to append to; retry the operation.`);
   }
 }
+
+/** A payment id was started before with other parameters. */
+export class PaymentConflictError extends TidemarkError {
+  constructor(readonly paymentId: string, readonly existing: string) {
+    super(`Payment "${paymentId}" already exists with other parameters (${existing}); use a new payment id.`);
+  }
+}
+
+/** No payment has this id. */
+export class PaymentNotFoundError extends TidemarkError {
+  constructor(readonly paymentId: string) {
+    super(`Payment "${paymentId}" does not exist; check the id with "tidemark payments list".`);
+  }
+}

@@ -110,3 +110,9 @@ export function checkLedger(records: WalletRecord[], charges: GatewayCharge[] | 
   }
   return { wallets: records.length, events, findings, totals: [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency)) };
 }
+
+/** Result of verifying a ledger: the invariants' findings, and whether the gateway's charges were part of it. */
+export interface LedgerVerifyResult extends LedgerCheck {
+  ledger: string;
+  chargesChecked: boolean;
+}
