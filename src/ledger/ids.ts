@@ -48,10 +48,12 @@ export function requireAmount(value: unknown): number {
   );
 }
 
-/** Parses a command-line amount: digits only, then {@link requireAmount}. */
+/** Parses a command-line amount: digits only, positive, at most {@link MAX_AMOUNT}; the error quotes the text as typed. */
 export function parseAmountText(text: string): number {
-  if (!/^\d{1,16}$/.test(text.trim())) {
-    throw new PaymentInputError(`Amount "${text}" is invalid: use a positive whole number of minor units (cents), e.g. 1250 for 12.50.`);
+  const digits = text.trim();
+  const value = /^\d{1,16}$/.test(digits) ? Number(digits) : Number.NaN;
+  if (!(value > 0 && value <= MAX_AMOUNT)) {
+    throw new PaymentInputError(`Amount "${text}" is invalid: use a positive whole number of minor units (cents) no larger than ${MAX_AMOUNT}, e.g. 1250 for 12.50.`);
   }
-  return requireAmount(Number(text.trim()));
+  return value;
 }
