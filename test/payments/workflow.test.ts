@@ -1,8 +1,11 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { services } from "../support/services";
 import { runCli } from "../cli/helpers";
 import { startPayment } from "../../src/cli/commands/payments";
 import { PaymentConflictError } from "../../src/ledger/errors";
-import { validatePayment, type PaymentInput } from "../../src/ledger/payment";
+import { paymentWorkflowId, validatePayment, type PaymentInput } from "../../src/ledger/payment";
 import { paymentResult, startPaymentBed, waitForStatus, type PaymentBed } from "./bed";
 
 let bed: PaymentBed;
@@ -18,6 +21,20 @@ async function start(input: Omit<PaymentInput, "ledger">) {
 async function wallet(name: string, balance: number): Promise<void> {
   await bed.ledger.createWallet(name, "EUR");
   await bed.ledger.credit(name, `${name}-initial`, balance, "EUR");
+}
+
+const exec = promisify(execFile);
+
+/** Polls `tidemark payments list --status requires_review` until visibility shows every id (bounded). */
+async function waitForListing(ids: string[]): Promise<Array<Record<string, unknown>>> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const run = await runCli(["payments", "list", "--status", "requires_review", "--json"], bed.env);
+    expect(run.code, run.stderr).toBe(0);
+    const rows = (JSON.parse(run.stdout) as Array<Record<string, unknown>>).filter((r) => ids.includes(r.payment_id as string));
+    if (rows.length === ids.length || Date.now() > until) return rows;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 const chargesOf = (key: string) => bed.sim.charges().filter((c) => c.idempotency_key === key);
@@ -36,6 +53,13 @@ describe("payment workflow on the dev server and the gateway simulator", () => {
     expect(again).toEqual({ payment_id: id, workflow_id: `tidemark/payment/${id}`, status: "completed", started: false });
     await expect(start({ payment_id: id, wallet: "happy", amount: 1251, currency: "EUR" })).rejects.toBeInstanceOf(PaymentConflictError);
     expect(chargesOf(id)).toHaveLength(1);
+    const handle = bed.client.workflow.getHandle(paymentWorkflowId(id));
+    expect((await handle.describe()).searchAttributes.TidemarkPaymentStatus).toEqual(["completed"]);
+    const summaries = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.userMetadata?.summary?.data)
+      .filter((d): d is Uint8Array => d instanceof Uint8Array)
+      .map((d) => JSON.parse(Buffer.from(d).toString("utf8")) as string);
+    expect(summaries).toEqual([`deduct 1250 EUR from wallet happy for payment ${id}`, `charge 1250 EUR at the gateway, idempotency key ${id}`]);
   });
 
   it("declines on insufficient funds without touching the gateway", async () => {
@@ -101,8 +125,8 @@ describe("payment workflow on the dev server and the gateway simulator", () => {
     }
     expect(bed.sim.stats().faults.outage).toBeGreaterThanOrEqual(outagesBefore + 4);
     expect(await bed.ledger.show("review")).toMatchObject({ balance: 700 });
-    const list = await runCli(["payments", "list", "--status", "requires_review", "--json"], bed.env);
-    expect(list.code, list.stderr).toBe(0);
+    const listed = await waitForListing([charged, notCharged]);
+    expect(listed.map((r) => `${r.payment_id} ${r.status} ${r.amount}`).sort()).toEqual([`${charged} requires_review 100`, `${notCharged} requires_review 200`].sort());
 
     const yes = await runCli(["payments", "resolve", charged, "--charged", "--json"], bed.env);
     expect(yes.code, yes.stderr).toBe(0);
@@ -129,6 +153,15 @@ describe("payment workflow on the dev server and the gateway simulator", () => {
     const charged = bed.sim.charges().filter((c) => ids.includes(c.idempotency_key));
     expect(charged.map((c) => c.idempotency_key).sort()).toEqual(byStatus("completed").sort());
     expect(charged.every((c) => c.status === "succeeded" && c.amount === 250)).toBe(true);
+  });
+
+  it("verifyLedger also starts from the temporal CLI with a plain JSON input", async () => {
+    const { temporal } = services();
+    const workflowId = `verify-ledger-by-cli-${bed.ledgerName}`;
+    await exec(temporal.binary, ["workflow", "start", "--type", "verifyLedger", "--task-queue", bed.taskQueue, "--workflow-id", workflowId,
+      "--input", JSON.stringify({ ledger: bed.ledgerName }), "--address", temporal.address, "--namespace", temporal.namespace]);
+    const result = await bed.client.workflow.getHandle(workflowId).result();
+    expect(result).toMatchObject({ ledger: bed.ledgerName, findings: [], chargesChecked: true });
   });
 
   it("tidemark ledger verify is clean over everything above, charges included", async () => {
