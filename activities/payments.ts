@@ -2,7 +2,15 @@ import { gatewayFromEnv } from "../src/gateway/from-env";
 import type { ChargeOutcome, Gateway, LookupOutcome } from "../src/gateway/types";
 import { checkLedger, type GatewayCharge, type LedgerVerifyResult } from "../src/ledger/invariants";
 import { LedgerStore } from "../src/ledger/store";
+import type { StuckPayment } from "../src/ledger/payment";
+import { TidemarkError } from "../src/errors";
+import { activityContext } from "./heartbeat";
 import type { ActivityDeps } from "./deps";
+
+/** The stuck-payment webhook did not accept the report; retried. */
+export class StuckWebhookError extends TidemarkError {
+  override readonly retryable = true;
+}
 
 /** One payment's ledger operation. */
 export interface WalletOp {
@@ -54,6 +62,36 @@ export function paymentActivities(deps: ActivityDeps) {
         return { outcome: "unknown", reason: `the gateway holds a charge of ${found.amount} ${found.currency} for this payment, not ${op.amount} ${op.currency}` };
       }
       return found;
+    },
+
+    /**
+     * Lists payment workflows still running after `stuckAfterMs` (Temporal visibility), logs one line
+     * per payment and posts the list to `webhookUrl` when set and the list is not empty.
+     */
+    async reportStuckPayments({ stuckAfterMs, webhookUrl }: { stuckAfterMs: number; webhookUrl?: string }): Promise<StuckPayment[]> {
+      if (!deps.temporalClient) throw new TidemarkError("This worker has no Temporal client to list payments with; start it with \"tidemark worker\".");
+      const now = Date.now();
+      const cutoff = new Date(now - stuckAfterMs).toISOString();
+      const stuck: StuckPayment[] = [];
+      const query = `WorkflowType = 'payment' AND ExecutionStatus = 'Running' AND StartTime < '${cutoff}'`;
+      for await (const info of deps.temporalClient().workflow.list({ query })) {
+        const memo = (info.memo ?? {}) as { payment_id?: string; status?: StuckPayment["status"] };
+        const paymentId = memo.payment_id ?? info.workflowId.replace(/^tidemark\/payment\//, "");
+        stuck.push({ payment_id: paymentId, status: memo.status ?? "pending", started_at: info.startTime.toISOString(), age_ms: now - info.startTime.getTime() });
+      }
+      for (const p of stuck) activityContext()?.log.warn("payment stuck", { ...p });
+      if (webhookUrl && stuck.length > 0) {
+        let res: Response;
+        try {
+          res = await (deps.fetch ?? fetch)(webhookUrl, {
+            method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ stuck_after_ms: stuckAfterMs, payments: stuck }), signal: AbortSignal.timeout(10_000),
+          });
+        } catch (err) {
+          throw new StuckWebhookError(`The stuck-payment webhook could not be reached (${(err as Error).message}); it will be retried.`);
+        }
+        if (!res.ok) throw new StuckWebhookError(`The stuck-payment webhook answered HTTP ${res.status}; it will be retried.`);
+      }
+      return stuck;
     },
 
     /** Folds every wallet of the ledger and checks it against its head and the gateway's charges. */

@@ -4,3 +4,4 @@ export { verifyDataset } from "./verify";
 export { collectGarbage } from "./gc";
 export { payment, statusQuery, resolveUpdate } from "./payment";
 export { verifyLedger } from "./verify-ledger";
+export { detectStuckPayments } from "./stuck-payments";

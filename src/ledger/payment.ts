@@ -89,3 +89,33 @@ export function validatePayment(input: PaymentInput): PaymentRequest {
 export function sameParameters(a: PaymentRequest, b: PaymentRequest): boolean {
   return a.payment_id === b.payment_id && a.wallet === b.wallet && a.amount === b.amount && a.currency === b.currency && a.ledger === b.ledger;
 }
+
+/** A payment not terminal after `stuck_after`. */
+export interface StuckPayment {
+  payment_id: string;
+  status: PaymentStatus;
+  started_at: string;
+  age_ms: number;
+}
+
+/** Input of `detectStuckPayments`: payments running longer than `stuck_after` (default 5 min) are reported, and posted to `webhook_url` when set. */
+export interface StuckPaymentsInput {
+  stuck_after?: number | string;
+  webhook_url?: string;
+}
+
+/** Workflow id of the stuck-payment detection. */
+export const STUCK_PAYMENTS_WORKFLOW_ID = "tidemark/stuck-payments";
+
+/** How long a payment may run before it counts as stuck, unless the detection says otherwise. */
+export const DEFAULT_STUCK_AFTER_MS = 5 * 60_000;
+
+/** Validates the detection's input: a duration (see {@link parseWindow}) and an http(s) webhook URL. */
+export function validateStuckInput(input: StuckPaymentsInput | undefined): { stuckAfterMs: number; webhookUrl?: string } {
+  const stuckAfterMs = input?.stuck_after === undefined ? DEFAULT_STUCK_AFTER_MS : parseWindow(input.stuck_after);
+  const url = input?.webhook_url;
+  if (url !== undefined && (typeof url !== "string" || !/^https?:\/\/[^\s@]+$/.test(url))) {
+    throw new PaymentInputError(`webhook_url ${JSON.stringify(url)} is invalid: use an http(s) URL without credentials.`);
+  }
+  return { stuckAfterMs, ...(url ? { webhookUrl: url } : {}) };
+}

@@ -61,14 +61,15 @@ export function paymentResult(bed: PaymentBed, paymentId: string): Promise<Payme
   return bed.client.workflow.getHandle(paymentWorkflowId(paymentId)).result();
 }
 
-/** Polls the payment's `status` query until `status` (bounded by `timeoutMs`); returns the state. */
-export async function waitForStatus(bed: PaymentBed, paymentId: string, status: PaymentState["status"], timeoutMs = 60_000): Promise<PaymentState> {
+/** Polls the payment's `status` query until `status` (or the predicate) holds, bounded by `timeoutMs`; returns the state. */
+export async function waitForStatus(bed: PaymentBed, paymentId: string, status: PaymentState["status"] | ((s: PaymentState) => boolean), timeoutMs = 60_000): Promise<PaymentState> {
   const handle = bed.client.workflow.getHandle(paymentWorkflowId(paymentId));
   const until = Date.now() + timeoutMs;
+  const holds = typeof status === "function" ? status : (s: PaymentState) => s.status === status;
   for (;;) {
     const state = await handle.query<PaymentState>("status");
-    if (state.status === status) return state;
-    if (Date.now() > until) throw new Error(`payment ${paymentId} is still ${state.status} (${state.reason ?? ""}) after ${timeoutMs} ms, not ${status}`);
+    if (holds(state)) return state;
+    if (Date.now() > until) throw new Error(`payment ${paymentId} is still ${state.status} (${state.reason ?? ""}) after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
