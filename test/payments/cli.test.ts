@@ -3,18 +3,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collect } from "../store/conformance-helpers";
 import { runCli } from "../cli/helpers";
 import { paymentWorkflowId } from "../../src/ledger/payment";
-import { paymentResult, startPaymentBed, type PaymentBed } from "./bed";
+import { startPaymentBed, type PaymentBed } from "./bed";
 
 let bed: PaymentBed;
 let done: string;
 beforeAll(async () => {
   bed = await startPaymentBed("paybad");
-  await bed.ledger.createWallet("alice", "EUR");
-  await bed.ledger.credit("alice", "seed", 5000, "EUR");
+  const created = await runCli(["wallets", "create", "alice", "--currency", "eur", "--json"], bed.env);
+  expect(created.code, created.stderr).toBe(0);
+  expect(JSON.parse(created.stdout)).toEqual({ ledger: bed.ledgerName, wallet: "alice", currency: "EUR", balance: 0, seq: 1, created: true });
+  for (let i = 0; i < 2; i++) {
+    const credit = await runCli(["wallets", "credit", "alice", "5000", "--op-id", "seed", "--json"], bed.env);
+    expect(credit.code, credit.stderr).toBe(0);
+    expect(JSON.parse(credit.stdout)).toMatchObject({ op_id: "seed", amount: 5000, currency: "EUR", balance: 5000, replayed: i === 1 });
+  }
   done = bed.id("done");
-  const run = await runCli(["payments", "start", done, "--wallet", "alice", "--amount", "100", "--currency", "EUR", "--json"], bed.env);
+  const run = await runCli(["payments", "start", done, "--wallet", "alice", "--amount", "100", "--currency", "EUR", "--wait", "--json"], bed.env);
   expect(run.code, run.stderr).toBe(0);
-  expect(await paymentResult(bed, done)).toMatchObject({ status: "completed" });
+  expect(JSON.parse(run.stdout)).toMatchObject({ payment_id: done, status: "completed", amount: 100, wallet: "alice" });
 });
 afterAll(() => bed?.stop());
 
@@ -45,6 +51,18 @@ const cases: Array<[string, () => string[], RegExp]> = [
   ["resolve a payment that is not in review", () => ["payments", "resolve", done, "--charged"], /already finished|not waiting for review/],
   ["show an unknown payment", () => ["payments", "show", fresh()], /^Payment "new\w+-\w+" does not exist/],
 ];
+
+describe("CLI happy paths", () => {
+  it("wallets show, payments show and a repeated start print the same payment", async () => {
+    const show = await runCli(["wallets", "show", "alice"], bed.env);
+    expect(show.stdout.trim()).toBe(`alice\t4900 EUR\tseq 3\tledger ${bed.ledgerName}`);
+    const payment = await runCli(["payments", "show", done, "--json"], bed.env);
+    expect(JSON.parse(payment.stdout)).toMatchObject({ payment_id: done, status: "completed", step: "done", ledger: bed.ledgerName });
+    const again = await runCli(["payments", "start", done, "--wallet", "alice", "--amount", "100", "--currency", "EUR"], bed.env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe(`payment ${done} already exists: completed (workflow tidemark/payment/${done})`);
+  });
+});
 
 describe("bad input through the CLI: one sentence, exit 1, nothing written", () => {
   it.each(cases)("%s", async (_name, args, message) => {
