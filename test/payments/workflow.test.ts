@@ -164,10 +164,21 @@ describe("payment workflow on the dev server and the gateway simulator", () => {
     expect(result).toMatchObject({ ledger: bed.ledgerName, findings: [], chargesChecked: true });
   });
 
+  it("a payment started by the temporal CLI (no memo) is the same payment for tidemark payments start", async () => {
+    await wallet("plain", 500);
+    const id = bed.id("plain");
+    const { temporal } = services();
+    await exec(temporal.binary, ["workflow", "start", "--type", "payment", "--task-queue", bed.taskQueue, "--workflow-id", paymentWorkflowId(id),
+      "--input", JSON.stringify({ payment_id: id, wallet: "plain", amount: 50, currency: "EUR", ledger: bed.ledgerName }), "--address", temporal.address, "--namespace", temporal.namespace]);
+    expect(await paymentResult(bed, id)).toMatchObject({ status: "completed" });
+    expect(await start({ payment_id: id, wallet: "plain", amount: 50, currency: "EUR" })).toMatchObject({ status: "completed", started: false });
+    await expect(start({ payment_id: id, wallet: "plain", amount: 60, currency: "EUR" })).rejects.toBeInstanceOf(PaymentConflictError);
+  });
+
   it("tidemark ledger verify is clean over everything above, charges included", async () => {
     const run = await runCli(["ledger", "verify", "--json"], bed.env);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
-    expect(result).toMatchObject({ ledger: bed.ledgerName, findings: [], chargesChecked: true, wallets: 7 });
+    expect(result).toMatchObject({ ledger: bed.ledgerName, findings: [], chargesChecked: true, wallets: 8 });
   });
 });

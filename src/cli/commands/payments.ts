@@ -57,13 +57,17 @@ export async function startPayment(client: Client, store: ObjectStore, taskQueue
   return { payment_id: request.payment_id, workflow_id: workflowId, status: now.status, started };
 }
 
-/** A payment's parameters (from its memo) and status (from its search attribute), without needing a worker. */
+/** A payment's parameters and status from its memo (no worker needed); a payment started without the memo (e.g. by `temporal workflow start`) is asked through its `status` query. */
 export async function describePayment(client: Client, paymentId: string): Promise<{ request: PaymentRequest; status: PaymentStatus }> {
   try {
     const d = await client.workflow.getHandle(paymentWorkflowId(paymentId)).describe();
     const memo = (d.memo ?? {}) as Partial<PaymentRequest> & { status?: PaymentStatus };
     const sa = d.searchAttributes?.TidemarkPaymentStatus as string[] | undefined;
     const status = (memo.status ?? sa?.[0] ?? (d.status.name === "RUNNING" ? "pending" : "failed")) as PaymentStatus;
+    if (memo.payment_id === undefined) {
+      const state = await queryPayment(client, paymentId);
+      return { request: state, status: state.status };
+    }
     return { request: memo as PaymentRequest, status };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new PaymentNotFoundError(paymentId);
