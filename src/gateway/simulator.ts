@@ -162,7 +162,6 @@ export async function startGatewaySimulator(options: { port?: number; faults?: P
     if (!intent) return send(res, 404, stripeError(404, "invalid_request_error", "No such payment_intent", { code: "resource_missing" }).body);
     if (intent.charge_status === "failed") return send(res, 400, stripeError(400, "invalid_request_error", "This PaymentIntent has no successful charge to refund.", { code: "charge_not_refundable" }).body);
     intent.charge_status = "refunded";
-    intent.metadata.tidemark_refunded = "true";
     send(res, 200, { id: `re_${intent.id.slice(3)}`, object: "refund", status: "succeeded", amount: intent.amount, currency: intent.currency, payment_intent: intent.id });
   };
 
@@ -197,7 +196,8 @@ export async function startGatewaySimulator(options: { port?: number; faults?: P
     if (req.method === "GET" && path === "/v1/payment_intents/search") {
       const m = SEARCH_QUERY.exec(url.searchParams.get("query") ?? "");
       if (!m) return send(res, 400, stripeError(400, "invalid_request_error", "Only metadata['key']:'value' queries are supported.").body);
-      const data = [...intents.values()].filter((i) => i.metadata[m[1]] === m[2]).map(publicIntent);
+      const expand = [...url.searchParams.entries()].some(([k, v]) => k.startsWith("expand[") && v === "data.latest_charge");
+      const data = [...intents.values()].filter((i) => i.metadata[m[1]] === m[2]).map((i) => publicIntent(i, expand));
       return send(res, 200, { object: "search_result", url: "/v1/payment_intents/search", has_more: false, data, next_page: null });
     }
     const one = /^\/v1\/payment_intents\/([A-Za-z0-9_]+)$/.exec(path);
@@ -208,9 +208,12 @@ export async function startGatewaySimulator(options: { port?: number; faults?: P
     send(res, 404, stripeError(404, "invalid_request_error", `Unrecognized request URL (${req.method}: ${path}).`).body);
   };
 
-  const publicIntent = (i: Intent) => {
-    const { idempotency_key: _k, charge_status: _s, ...rest } = i;
-    return rest;
+  /** The intent as Stripe shows it: `latest_charge` an id, or the charge itself when expanded. */
+  const publicIntent = (i: Intent, expandCharge = false) => {
+    const { idempotency_key: _k, charge_status: status, ...rest } = i;
+    const chargeId = status === "failed" ? null : `ch_${i.id.slice(3)}`;
+    const latest_charge = chargeId && expandCharge ? { id: chargeId, object: "charge", amount: i.amount, refunded: status === "refunded", payment_intent: i.id } : chargeId;
+    return { ...rest, latest_charge };
   };
   const listCharges = (): GatewayCharge[] =>
     [...intents.values()].map((i) => ({ id: i.id, idempotency_key: i.idempotency_key ?? "", amount: i.amount, currency: i.currency, status: i.charge_status }));

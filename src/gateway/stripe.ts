@@ -20,7 +20,8 @@ function errorText(err: unknown): string {
 
 function intentOutcome(intent: Stripe.PaymentIntent): LookupOutcome {
   if (intent.status === "succeeded") {
-    if (intent.metadata?.tidemark_refunded === "true") return { outcome: "refunded", chargeId: intent.id };
+    const charge = intent.latest_charge;
+    if (charge && typeof charge === "object" && charge.refunded) return { outcome: "refunded", chargeId: intent.id };
     return { outcome: "succeeded", chargeId: intent.id, amount: intent.amount, currency: intent.currency.toUpperCase() };
   }
   if (intent.status === "requires_payment_method" || intent.status === "canceled") {
@@ -68,7 +69,7 @@ export class StripeGateway implements Gateway {
 
   async retrieve(paymentId: string): Promise<LookupOutcome> {
     try {
-      const found = await this.stripe.paymentIntents.search({ query: `metadata['${PAYMENT_ID_METADATA}']:'${paymentId}'`, limit: 10 });
+      const found = await this.stripe.paymentIntents.search({ query: `metadata['${PAYMENT_ID_METADATA}']:'${paymentId}'`, limit: 10, expand: ["data.latest_charge"] });
       if (found.data.length === 0) return { outcome: "not_found" };
       const outcomes = found.data.map(intentOutcome);
       return outcomes.find((o) => o.outcome === "succeeded" || o.outcome === "refunded") ?? outcomes[0];

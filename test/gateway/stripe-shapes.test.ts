@@ -54,6 +54,6 @@ describe("Stripe adapter request shapes (recorded on a 127.0.0.1 server)", () =>
         "automatic_payment_methods[enabled]": "true", "automatic_payment_methods[allow_redirects]": "never", "metadata[tidemark_payment_id]": "pay-shape",
       },
     });
-    expect(recorded[1]).toMatchObject({ method: "GET", path: "/v1/payment_intents/search", query: { query: "metadata['tidemark_payment_id']:'pay-shape'", limit: "10" } });
+    expect(recorded[1]).toMatchObject({ method: "GET", path: "/v1/payment_intents/search", query: { query: "metadata['tidemark_payment_id']:'pay-shape'", limit: "10", "expand[0]": "data.latest_charge" } });
   });
 });
