@@ -9,6 +9,7 @@ import { instrumentActivities } from "./instrument";
 import { normalizeActivities } from "./normalize";
 import { notifyActivities } from "./notify";
 import { outcomeActivities } from "./outcome";
+import { paymentActivities } from "./payments";
 import { publishActivities } from "./publish";
 import { repairActivities } from "./repair";
 import { verifyActivities } from "./verify";
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...verifyActivities(deps),
     ...repairActivities(deps),
     ...gcActivities(deps),
+    ...paymentActivities(deps),
   }, deps.metrics, deps.faults);
 }
 

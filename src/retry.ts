@@ -30,6 +30,12 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   "IngestRunningError",
   "GcUnsafeError",
   "InvalidGcAgeError",
+  "PaymentInputError",
+  "WalletNotFoundError",
+  "WalletExistsError",
+  "CurrencyMismatchError",
+  "OpConflictError",
+  "LedgerCorruptError",
 ] as const;
 
 /** Dataset ids accepted by Tidemark (SPEC §2). */

@@ -2,3 +2,6 @@
 export { ingestDataset, progressQuery } from "./ingest";
 export { verifyDataset } from "./verify";
 export { collectGarbage } from "./gc";
+export { payment, statusQuery, resolveUpdate } from "./payment";
+export { verifyLedger } from "./verify-ledger";
+export { detectStuckPayments } from "./stuck-payments";

@@ -3,14 +3,18 @@ import { registerCancel } from "./commands/cancel";
 import { registerDemo } from "./commands/demo";
 import { registerDev } from "./commands/dev";
 import { registerFiles } from "./commands/files";
+import { registerGatewaySim } from "./commands/gateway-sim";
 import { registerGc } from "./commands/gc";
 import { registerIngest } from "./commands/ingest";
+import { registerLedger } from "./commands/ledger";
+import { registerPayments } from "./commands/payments";
 import { registerRead } from "./commands/read";
 import { registerSchedule } from "./commands/schedule";
 import { registerStatus } from "./commands/status";
 import { registerTools } from "./commands/tools";
 import { registerVerify } from "./commands/verify";
 import { registerVersions } from "./commands/versions";
+import { registerWallets } from "./commands/wallets";
 import { registerWorker } from "./commands/worker";
 import { redact } from "../observability/redact";
 import { describeFailure, EXIT } from "./output";
@@ -35,6 +39,10 @@ export function buildProgram(): Command {
   registerSchedule(program);
   registerDemo(program);
   registerTools(program);
+  registerWallets(program);
+  registerPayments(program);
+  registerLedger(program);
+  registerGatewaySim(program);
   return program;
 }
 

@@ -3,7 +3,7 @@ import { freePort, waitFor } from "./ports";
 import { startProcess, type ManagedProcess } from "./process";
 
 /** Search attributes every Tidemark namespace needs (SPEC §3). */
-export const TIDEMARK_SEARCH_ATTRIBUTES = { TidemarkDataset: "Keyword", TidemarkVersion: "Keyword" } as const;
+export const TIDEMARK_SEARCH_ATTRIBUTES = { TidemarkDataset: "Keyword", TidemarkVersion: "Keyword", TidemarkPaymentStatus: "Keyword" } as const;
 
 /** Options of `startTemporalDevServer`. */
 export interface TemporalDevServerOptions {

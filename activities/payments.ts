@@ -1,0 +1,113 @@
+import { gatewayFromEnv } from "../src/gateway/from-env";
+import type { ChargeOutcome, Gateway, LookupOutcome } from "../src/gateway/types";
+import { checkLedger, type GatewayCharge, type LedgerVerifyResult } from "../src/ledger/invariants";
+import { LedgerStore } from "../src/ledger/store";
+import type { StuckPayment } from "../src/ledger/payment";
+import { TidemarkError } from "../src/errors";
+import { activityContext } from "./heartbeat";
+import type { ActivityDeps } from "./deps";
+
+/** The stuck-payment webhook did not accept the report; retried. */
+export class StuckWebhookError extends TidemarkError {
+  override readonly retryable = true;
+}
+
+/** One payment's ledger operation. */
+export interface WalletOp {
+  ledger: string;
+  wallet: string;
+  payment_id: string;
+  amount: number;
+  currency: string;
+}
+
+/** Outcome of {@link paymentActivities} `deductWallet`. */
+export type DeductOutcome = { status: "deducted"; balance: number; seq: number } | { status: "insufficient_funds"; balance: number };
+
+
+/** Ledger and gateway activities of the payment saga and of `verifyLedger`. */
+export function paymentActivities(deps: ActivityDeps) {
+  const ledgers = new Map<string, LedgerStore>();
+  const ledgerOf = (name: string) => {
+    let l = ledgers.get(name);
+    if (!l) ledgers.set(name, (l = new LedgerStore(deps.store, name)));
+    return l;
+  };
+  let gateway: Gateway | undefined;
+  const gw = () => (gateway ??= gatewayFromEnv(deps.env ?? process.env));
+
+  return {
+    /** Deducts the payment from the wallet once (a retry finds its event), or reports insufficient funds. */
+    async deductWallet(op: WalletOp): Promise<DeductOutcome> {
+      const r = await ledgerOf(op.ledger).deduct(op.wallet, op.payment_id, op.amount, op.currency);
+      return r.status === "applied" ? { status: "deducted", balance: r.balance, seq: r.event.seq } : r;
+    },
+
+    /** Gives the payment's deduction back once: the compensation of `deductWallet`. */
+    async refundWallet(op: WalletOp): Promise<{ balance: number; seq: number }> {
+      const r = await ledgerOf(op.ledger).refund(op.wallet, op.payment_id, op.amount, op.currency);
+      if (r.status !== "applied") throw new Error("a refund cannot lack funds");
+      return { balance: r.balance, seq: r.event.seq };
+    },
+
+    /** Charges the gateway with the payment id as idempotency key; in doubt when the answer is unknown. */
+    async chargeGateway(op: WalletOp): Promise<ChargeOutcome> {
+      return gw().charge({ paymentId: op.payment_id, amount: op.amount, currency: op.currency });
+    },
+
+    /** Asks the gateway what became of the payment, never charging; an amount or currency other than the payment's is unknown. */
+    async verifyCharge(op: WalletOp): Promise<LookupOutcome> {
+      const found = await gw().retrieve(op.payment_id);
+      if (found.outcome === "succeeded" && (found.amount !== op.amount || found.currency !== op.currency)) {
+        return { outcome: "unknown", reason: `the gateway holds a charge of ${found.amount} ${found.currency} for this payment, not ${op.amount} ${op.currency}` };
+      }
+      return found;
+    },
+
+    /**
+     * Lists payment workflows still running after `stuckAfterMs` (Temporal visibility), logs one line
+     * per payment and posts the list to `webhookUrl` when set and the list is not empty.
+     */
+    async reportStuckPayments({ stuckAfterMs, webhookUrl }: { stuckAfterMs: number; webhookUrl?: string }): Promise<StuckPayment[]> {
+      if (!deps.temporalClient) throw new TidemarkError("This worker has no Temporal client to list payments with; start it with \"tidemark worker\".");
+      const now = Date.now();
+      const cutoff = new Date(now - stuckAfterMs).toISOString();
+      const stuck: StuckPayment[] = [];
+      const query = `WorkflowType = 'payment' AND ExecutionStatus = 'Running' AND StartTime < '${cutoff}'`;
+      for await (const info of deps.temporalClient().workflow.list({ query })) {
+        const memo = (info.memo ?? {}) as { payment_id?: string; status?: StuckPayment["status"] };
+        const paymentId = memo.payment_id ?? info.workflowId.replace(/^tidemark\/payment\//, "");
+        stuck.push({ payment_id: paymentId, status: memo.status ?? "pending", started_at: info.startTime.toISOString(), age_ms: now - info.startTime.getTime() });
+      }
+      for (const p of stuck) activityContext()?.log.warn("payment stuck", { ...p });
+      if (webhookUrl && stuck.length > 0) {
+        let res: Response;
+        try {
+          res = await (deps.fetch ?? fetch)(webhookUrl, {
+            method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ stuck_after_ms: stuckAfterMs, payments: stuck }), signal: AbortSignal.timeout(10_000),
+          });
+        } catch (err) {
+          throw new StuckWebhookError(`The stuck-payment webhook could not be reached (${(err as Error).message}); it will be retried.`);
+        }
+        if (!res.ok) throw new StuckWebhookError(`The stuck-payment webhook answered HTTP ${res.status}; it will be retried.`);
+      }
+      return stuck;
+    },
+
+    /** Folds every wallet of the ledger and checks it against its head and the gateway's charges. */
+    async checkLedgerConsistency({ ledger }: { ledger: string }): Promise<LedgerVerifyResult> {
+      const store = ledgerOf(ledger);
+      const wallets = await store.listWallets();
+      const records = [];
+      for (const w of wallets) records.push(await store.readRecord(w));
+      let charges: GatewayCharge[] | null = null;
+      try {
+        const list = gw().listCharges;
+        charges = list ? await list() : null;
+      } catch {
+        charges = null;
+      }
+      return { ledger, chargesChecked: charges !== null, ...checkLedger(records, charges) };
+    },
+  };
+}

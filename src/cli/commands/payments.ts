@@ -1,0 +1,195 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from "@temporalio/client";
+import type { Command } from "commander";
+import { CurrencyMismatchError, PaymentConflictError, PaymentInputError, PaymentNotFoundError, WalletNotFoundError } from "../../ledger/errors";
+import { parseAmountText, requirePaymentId } from "../../ledger/ids";
+import { LedgerStore } from "../../ledger/store";
+import { paymentWorkflowId, sameParameters, validatePayment, type PaymentRequest, type PaymentState, type PaymentStatus } from "../../ledger/payment";
+import type { ObjectStore } from "../../store/types";
+import { CliContext } from "../client";
+import { rootFailure } from "../failure";
+import { say, sayJson, UsageError } from "../output";
+import { ledgerName } from "./ledger-context";
+
+const STATUSES: PaymentStatus[] = ["pending", "completed", "declined", "failed", "requires_review"];
+
+/** What `payments start` reports. */
+export interface StartedPayment {
+  payment_id: string;
+  workflow_id: string;
+  status: PaymentStatus;
+  /** False when the payment already existed with the same parameters. */
+  started: boolean;
+}
+
+function describeParams(p: Partial<PaymentRequest>): string {
+  return `${p.amount} ${p.currency} from wallet ${p.wallet} in ledger ${p.ledger}`;
+}
+
+/**
+ * Starts a payment under `tidemark/payment/<id>` once: the wallet must exist in the payment's currency
+ * (checked before anything is started); the same id with the same parameters returns the existing
+ * payment, with other parameters throws {@link PaymentConflictError}.
+ */
+export async function startPayment(client: Client, store: ObjectStore, taskQueue: string, request: PaymentRequest): Promise<StartedPayment> {
+  const workflowId = paymentWorkflowId(request.payment_id);
+  const memo = { payment_id: request.payment_id, wallet: request.wallet, amount: request.amount, currency: request.currency, ledger: request.ledger };
+  const existing = await describePayment(client, request.payment_id).catch((err) => {
+    if (err instanceof PaymentNotFoundError) return null;
+    throw err;
+  });
+  if (!existing) {
+    const wallet = await new LedgerStore(store, request.ledger).show(request.wallet);
+    if (!wallet) throw new WalletNotFoundError(request.ledger, request.wallet);
+    if (wallet.currency !== request.currency) throw new CurrencyMismatchError(request.wallet, wallet.currency, request.currency);
+  }
+  let started = false;
+  try {
+    await client.workflow.start("payment", {
+      workflowId, taskQueue, args: [{ ...memo, verify_window: request.verify_window_ms }], memo,
+      workflowIdConflictPolicy: "USE_EXISTING", workflowIdReusePolicy: "REJECT_DUPLICATE",
+    });
+    started = existing === null;
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  const now = await describePayment(client, request.payment_id);
+  if (!sameParameters(now.request, request)) throw new PaymentConflictError(request.payment_id, describeParams(now.request));
+  return { payment_id: request.payment_id, workflow_id: workflowId, status: now.status, started };
+}
+
+/** A payment's parameters and status from its memo (no worker needed); a payment started without the memo (e.g. by `temporal workflow start`) is asked through its `status` query. */
+export async function describePayment(client: Client, paymentId: string): Promise<{ request: PaymentRequest; status: PaymentStatus }> {
+  try {
+    const d = await client.workflow.getHandle(paymentWorkflowId(paymentId)).describe();
+    const memo = (d.memo ?? {}) as Partial<PaymentRequest> & { status?: PaymentStatus };
+    const sa = d.searchAttributes?.TidemarkPaymentStatus as string[] | undefined;
+    const status = (memo.status ?? sa?.[0] ?? (d.status.name === "RUNNING" ? "pending" : "failed")) as PaymentStatus;
+    if (memo.payment_id === undefined) {
+      const state = await queryPayment(client, paymentId);
+      return { request: state, status: state.status };
+    }
+    return { request: memo as PaymentRequest, status };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new PaymentNotFoundError(paymentId);
+    throw err;
+  }
+}
+
+/** The payment's full state through its `status` query. */
+export async function queryPayment(client: Client, paymentId: string): Promise<PaymentState> {
+  try {
+    return await client.workflow.getHandle(paymentWorkflowId(paymentId)).query<PaymentState>("status");
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new PaymentNotFoundError(paymentId);
+    throw err;
+  }
+}
+
+function line(p: PaymentState): string {
+  return `${p.payment_id}\t${p.status}\t${p.amount} ${p.currency}\twallet ${p.wallet}${p.reason ? `\t${p.reason}` : ""}`;
+}
+
+async function withClient<T>(fn: (client: Client, ctx: CliContext) => Promise<T>): Promise<T> {
+  const ctx = new CliContext();
+  try {
+    return await fn(await ctx.temporal(), ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** `tidemark payments start|show|list|resolve`. */
+export function registerPayments(program: Command): void {
+  const payments = program.command("payments").description("start, show, list and resolve payments (one workflow each)");
+
+  payments
+    .command("start")
+    .description("start a payment: deduct the wallet, charge the gateway (idempotency key = payment id)")
+    .argument("<payment_id>", "payment id, also the gateway idempotency key")
+    .requiredOption("--wallet <id>", "wallet to pay from")
+    .requiredOption("--amount <minor>", "amount in minor units (1250 = 12.50)")
+    .requiredOption("--currency <code>", "three-letter currency of the wallet")
+    .option("--verify-window <duration>", "how long an in-doubt charge is verified before review (e.g. 90s, 5m)")
+    .option("--ledger <id>", "ledger (env TIDEMARK_LEDGER, default \"default\")")
+    .option("--wait", "wait until the payment ends and print its final state")
+    .option("--json", "machine-readable output")
+    .action(async (paymentId: string, opts: { wallet: string; amount: string; currency: string; verifyWindow?: string; ledger?: string; wait?: boolean; json?: boolean }) => {
+      const request = validatePayment({
+        payment_id: paymentId, wallet: opts.wallet, amount: parseAmountText(opts.amount), currency: opts.currency, ledger: ledgerName(opts.ledger), verify_window: opts.verifyWindow,
+      });
+      await withClient(async (client, ctx) => {
+        const started = await startPayment(client, ctx.store(), ctx.config.taskQueue, request);
+        if (opts.wait) {
+          const final = await client.workflow.getHandle(started.workflow_id).result().catch((err) => {
+            throw new PaymentInputError(`Payment ${paymentId} failed: ${rootFailure(err).message}`);
+          });
+          return opts.json ? sayJson(final) : say(line(final as PaymentState));
+        }
+        if (opts.json) return sayJson(started);
+        say(`payment ${paymentId} ${started.started ? "started" : "already exists"}: ${started.status} (workflow ${started.workflow_id})`);
+      });
+    });
+
+  payments
+    .command("show")
+    .description("a payment's parameters, status and reason")
+    .argument("<payment_id>", "payment id")
+    .option("--json", "machine-readable output")
+    .action(async (paymentId: string, opts: { json?: boolean }) => {
+      requirePaymentId(paymentId);
+      await withClient(async (client) => {
+        const state = await queryPayment(client, paymentId);
+        return opts.json ? sayJson(state) : say(line(state));
+      });
+    });
+
+  payments
+    .command("list")
+    .description("payments and their status, newest first (from Temporal visibility)")
+    .option("--status <status>", `only this status: ${STATUSES.join(", ")}`)
+    .option("--limit <n>", "at most this many", "100")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { status?: string; limit: string; json?: boolean }) => {
+      if (opts.status !== undefined && !STATUSES.includes(opts.status as PaymentStatus)) throw new UsageError(`Status "${opts.status}" is unknown; use one of ${STATUSES.join(", ")}.`);
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit "${opts.limit}" is not a positive whole number.`);
+      const query = `WorkflowType = 'payment'${opts.status ? ` AND TidemarkPaymentStatus = '${opts.status}'` : ""}`;
+      await withClient(async (client) => {
+        const rows: Array<Record<string, unknown>> = [];
+        for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
+          const memo = (info.memo ?? {}) as Record<string, unknown>;
+          const status = memo.status ?? (info.searchAttributes?.TidemarkPaymentStatus as string[] | undefined)?.[0] ?? "pending";
+          rows.push({ payment_id: memo.payment_id, wallet: memo.wallet, amount: memo.amount, currency: memo.currency, status, started_at: info.startTime.toISOString() });
+          if (rows.length >= limit) break;
+        }
+        if (opts.json) return sayJson(rows);
+        for (const r of rows) say(`${r.payment_id}\t${r.status}\t${r.amount} ${r.currency}\twallet ${r.wallet}\t${r.started_at}`);
+      });
+    });
+
+  payments
+    .command("resolve")
+    .description("settle a payment in requires_review: --charged completes it, --not-charged refunds the wallet")
+    .argument("<payment_id>", "payment id")
+    .option("--charged", "the gateway did charge it")
+    .option("--not-charged", "the gateway did not charge it")
+    .option("--json", "machine-readable output")
+    .action(async (paymentId: string, opts: { charged?: boolean; notCharged?: boolean; json?: boolean }) => {
+      requirePaymentId(paymentId);
+      if (Boolean(opts.charged) === Boolean(opts.notCharged)) throw new UsageError("Say exactly one of --charged or --not-charged.");
+      await withClient(async (client) => {
+        await describePayment(client, paymentId);
+        let state: PaymentState;
+        try {
+          state = await client.workflow.getHandle(paymentWorkflowId(paymentId)).executeUpdate<PaymentState, [{ charged: boolean }]>("resolve", { args: [{ charged: Boolean(opts.charged) }] });
+        } catch (err) {
+          if (err instanceof WorkflowUpdateFailedError) throw new PaymentInputError(rootFailure(err).message);
+          if (/workflow execution already completed/i.test((err as Error).message)) {
+            throw new PaymentInputError(`Payment ${paymentId} has already finished; there is nothing to resolve.`);
+          }
+          throw err;
+        }
+        return opts.json ? sayJson(state) : say(line(state));
+      });
+    });
+}

@@ -1,0 +1,118 @@
+import type { LedgerEvent } from "./events.js";
+import { foldEvents } from "./fold.js";
+
+/** A wallet's head snapshot as stored. */
+export interface WalletHead {
+  seq: number;
+  balance: number;
+}
+
+/** What verify reads of one wallet. */
+export interface WalletRecord {
+  wallet: string;
+  events: LedgerEvent[];
+  head: WalletHead | null;
+}
+
+/** One gateway charge as the gateway lists it. */
+export interface GatewayCharge {
+  idempotency_key: string;
+  amount: number;
+  currency: string;
+  status: "succeeded" | "failed" | "refunded";
+}
+
+/** One discrepancy: which check, which object, what is wrong. */
+export interface LedgerFinding {
+  check: "events" | "head" | "charge" | "conservation";
+  object: string;
+  problem: string;
+}
+
+/** Money totals of a ledger, in minor units (one currency per wallet; totals are per currency). */
+export interface LedgerTotals {
+  currency: string;
+  credits: number;
+  charged: number;
+  open: number;
+  balances: number;
+}
+
+/** Result of {@link checkLedger}. */
+export interface LedgerCheck {
+  wallets: number;
+  events: number;
+  findings: LedgerFinding[];
+  totals: LedgerTotals[];
+}
+
+interface Deduct {
+  wallet: string;
+  amount: number;
+  currency: string;
+  refunded: boolean;
+}
+
+/**
+ * Checks a whole ledger: every wallet's events fold without breaking a rule and their fold equals
+ * the head; with the gateway's charges (null when the gateway cannot list them), no payment is both
+ * charged and refunded, nothing is charged without a deduction of the same amount, and per currency
+ * credits − charged − open deductions = Σ balances.
+ */
+export function checkLedger(records: WalletRecord[], charges: GatewayCharge[] | null): LedgerCheck {
+  const findings: LedgerFinding[] = [];
+  const deducts = new Map<string, Deduct>();
+  const totals = new Map<string, LedgerTotals>();
+  let events = 0;
+  for (const { wallet, events: log, head } of records) {
+    events += log.length;
+    const { state, problems } = foldEvents(log);
+    for (const problem of problems) findings.push({ check: "events", object: wallet, problem });
+    if (!state) continue;
+    if (!head) findings.push({ check: "head", object: wallet, problem: `head.json is missing; the events fold to seq ${state.seq}, balance ${state.balance}` });
+    else if (head.seq !== state.seq || head.balance !== state.balance) {
+      findings.push({ check: "head", object: wallet, problem: `head says seq ${head.seq}, balance ${head.balance}; the events fold to seq ${state.seq}, balance ${state.balance}` });
+    }
+    const t = totals.get(state.currency) ?? { currency: state.currency, credits: 0, charged: 0, open: 0, balances: 0 };
+    t.credits += state.credited;
+    t.balances += state.balance;
+    totals.set(state.currency, t);
+    for (const e of state.ops.values()) {
+      if (e.type !== "WalletDeducted") continue;
+      if (deducts.has(e.payment_id)) findings.push({ check: "events", object: wallet, problem: `payment ${e.payment_id} is deducted in wallets ${deducts.get(e.payment_id)!.wallet} and ${wallet}` });
+      const refunded = [...state.ops.values()].some((r) => r.type === "WalletRefunded" && r.payment_id === e.payment_id);
+      deducts.set(e.payment_id, { wallet, amount: e.amount, currency: e.currency, refunded });
+    }
+  }
+  const charged = new Set<string>();
+  for (const c of charges ?? []) {
+    if (c.status !== "succeeded") continue;
+    const d = deducts.get(c.idempotency_key);
+    if (!d) {
+      findings.push({ check: "charge", object: c.idempotency_key, problem: `charged ${c.amount} ${c.currency} at the gateway without a deduction in any wallet` });
+      continue;
+    }
+    if (d.amount !== c.amount || d.currency !== c.currency.toUpperCase()) {
+      findings.push({ check: "charge", object: c.idempotency_key, problem: `charged ${c.amount} ${c.currency} but deducted ${d.amount} ${d.currency} from ${d.wallet}` });
+    }
+    if (d.refunded) findings.push({ check: "charge", object: c.idempotency_key, problem: `both charged at the gateway and refunded to ${d.wallet}` });
+    charged.add(c.idempotency_key);
+  }
+  for (const [paymentId, d] of deducts) {
+    const t = totals.get(d.currency)!;
+    if (charges !== null && charged.has(paymentId)) t.charged += d.amount;
+    else if (!d.refunded) t.open += d.amount;
+  }
+  for (const t of totals.values()) {
+    if (t.credits - t.charged - t.open !== t.balances) {
+      findings.push({ check: "conservation", object: t.currency, problem: `credits ${t.credits} − charged ${t.charged} − open ${t.open} = ${t.credits - t.charged - t.open}, but the balances sum to ${t.balances}` });
+    }
+  }
+  return { wallets: records.length, events, findings, totals: [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency)) };
+}
+
+/** Result of verifying a ledger: the invariants' findings, and whether the gateway's charges were part of it. */
+export interface LedgerVerifyResult extends LedgerCheck {
+  ledger: string;
+  chargesChecked: boolean;
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { checkLedger, type GatewayCharge } from "../../src/ledger/invariants";
+import { Log } from "./fixtures";
+
+const charge = (key: string, amount: number, status: GatewayCharge["status"] = "succeeded"): GatewayCharge => ({ idempotency_key: key, amount, currency: "eur", status });
+
+describe("checkLedger", () => {
+  const a = new Log("a").credit(1000).deduct("p1", 100).deduct("p2", 200).refund("p2", 200).deduct("p3", 50);
+  const b = new Log("b").credit(500);
+
+  it("is clean for a consistent ledger and totals credits, charged, open and balances", () => {
+    const result = checkLedger(
+      [{ wallet: "a", events: a.events, head: { seq: 6, balance: 850 } }, { wallet: "b", events: b.events, head: { seq: 2, balance: 500 } }],
+      [charge("p1", 100), charge("p2", 200, "failed")],
+    );
+    expect(result.findings).toEqual([]);
+    expect(result.totals).toEqual([{ currency: "EUR", credits: 1500, charged: 100, open: 50, balances: 1350 }]);
+    expect(result).toMatchObject({ wallets: 2, events: 8 });
+  });
+
+  it("reports a head that differs from the fold", () => {
+    const result = checkLedger([{ wallet: "b", events: b.events, head: { seq: 1, balance: 0 } }], null);
+    expect(result.findings).toEqual([{ check: "head", object: "b", problem: "head says seq 1, balance 0; the events fold to seq 2, balance 500" }]);
+  });
+
+  it("reports a payment both charged and refunded, and the money it makes disappear", () => {
+    const result = checkLedger([{ wallet: "a", events: a.events, head: { seq: 6, balance: 850 } }], [charge("p1", 100), charge("p2", 200)]);
+    expect(result.findings).toEqual([
+      { check: "charge", object: "p2", problem: "both charged at the gateway and refunded to a" },
+      { check: "conservation", object: "EUR", problem: "credits 1000 − charged 300 − open 50 = 650, but the balances sum to 850" },
+    ]);
+  });
+
+  it("reports a charge without a deduction and a charge of another amount", () => {
+    const result = checkLedger([{ wallet: "a", events: a.events, head: { seq: 6, balance: 850 } }], [charge("p1", 101), charge("zz", 5)]);
+    expect(result.findings.map((f) => `${f.check} ${f.object}`)).toEqual(["charge p1", "charge zz"]);
+    expect(result.findings[0].problem).toBe("charged 101 eur but deducted 100 EUR from a");
+  });
+
+  it("reports broken event logs", () => {
+    const bad = new Log("c").credit(10).deduct("p1", 20);
+    const result = checkLedger([{ wallet: "c", events: bad.events, head: null }], null);
+    expect(result.findings.map((f) => f.check)).toEqual(["events", "head"]);
+  });
+});

@@ -1,0 +1,177 @@
+import {
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineUpdate,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from "@temporalio/workflow";
+import type { IngestActivities } from "../activities";
+import type { WalletOp } from "../activities/payments";
+import type { ChargeOutcome, LookupOutcome } from "../src/gateway/types";
+import { paymentWorkflowId, validatePayment, type PaymentInput, type PaymentState, type PaymentStatus, type ResolveInput } from "../src/ledger/payment";
+import { NON_RETRYABLE_ERROR_TYPES } from "../src/retry";
+import { Saga } from "./saga";
+
+const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
+const ledgerSteps = proxyActivities<IngestActivities>({
+  startToCloseTimeout: "1m",
+  retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "20s", nonRetryableErrorTypes },
+});
+const gatewaySteps = proxyActivities<IngestActivities>({
+  startToCloseTimeout: "2m",
+  retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "10s", maximumAttempts: 3, nonRetryableErrorTypes },
+});
+
+/** The payment as it stands. */
+export const statusQuery = defineQuery<PaymentState>("status");
+/** A person's answer for a payment in `requires_review`: was it charged? Returns the payment once settled. */
+export const resolveUpdate = defineUpdate<PaymentState, [ResolveInput]>("resolve");
+
+/** Longest pause between two verifications of an in-doubt charge. */
+const MAX_VERIFY_PAUSE_MS = 30_000;
+
+/**
+ * One payment (SPEC §12), workflow id `tidemark/payment/<payment_id>`: deduct the wallet (insufficient
+ * funds → `declined`), charge the gateway with the payment id as idempotency key (→ `completed`); a
+ * definitive gateway failure refunds the wallet (→ `failed`). An in-doubt charge is verified by
+ * looking it up — and re-sent with the same parameters only when the gateway has never seen it — until
+ * `verify_window`; then `requires_review` until the `resolve` update says whether it was charged.
+ */
+export async function payment(input: PaymentInput): Promise<PaymentState> {
+  let request;
+  try {
+    request = validatePayment(input);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, "PaymentInputError");
+  }
+  const expectedId = paymentWorkflowId(request.payment_id);
+  if (workflowInfo().workflowId !== expectedId) {
+    throw ApplicationFailure.nonRetryable(`A payment runs only as workflow ${expectedId} (one workflow per payment id); start it under that id.`, "PaymentInputError");
+  }
+  const state: PaymentState = { ...request, status: "pending", step: "deduct" };
+  const op: WalletOp = { ledger: request.ledger, wallet: request.wallet, payment_id: request.payment_id, amount: request.amount, currency: request.currency };
+  const what = `${request.amount} ${request.currency}`;
+  const setStatus = (status: PaymentStatus, reason?: string) => {
+    state.status = status;
+    if (reason !== undefined) state.reason = reason;
+    upsertSearchAttributes({ TidemarkPaymentStatus: [status] });
+    upsertMemo({ status });
+    setCurrentDetails(`**${status}** · ${state.step}${state.reason ? ` · ${state.reason}` : ""}`);
+  };
+  setHandler(statusQuery, () => state);
+  let resolution: ResolveInput | undefined;
+  setHandler(
+    resolveUpdate,
+    async (answer) => {
+      resolution = answer;
+      await condition(() => state.step === "done");
+      return state;
+    },
+    {
+      validator: (answer) => {
+        if (typeof answer?.charged !== "boolean") throw new Error('The resolution must say {"charged": true} or {"charged": false}.');
+        if (state.status !== "requires_review" || resolution) throw new Error(`Payment ${request.payment_id} is ${state.status}, not waiting for review; there is nothing to resolve.`);
+      },
+    },
+  );
+  setStatus("pending");
+
+  const finish = (status: PaymentStatus, reason?: string): PaymentState => {
+    state.step = "done";
+    setStatus(status, reason);
+    return state;
+  };
+
+  let deducted;
+  try {
+    deducted = await ledgerSteps.deductWallet.executeWithOptions({ summary: `deduct ${what} from wallet ${request.wallet} for payment ${request.payment_id}` }, [op]);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return finish("failed", `nothing was deducted: ${rootMessage(err)}`);
+  }
+  if (deducted.status === "insufficient_funds") return finish("declined", `insufficient funds: wallet ${request.wallet} holds ${deducted.balance} ${request.currency}`);
+
+  const saga = new Saga();
+  saga.add("refundWallet", () => ledgerSteps.refundWallet.executeWithOptions({ summary: `undo: refund ${what} to wallet ${request.wallet} for payment ${request.payment_id}` }, [op]));
+  const fail = async (reason: string): Promise<PaymentState> => {
+    state.step = "refund";
+    await saga.compensate();
+    return finish("failed", reason);
+  };
+  const complete = (chargeId: string | undefined, reason?: string): PaymentState => {
+    saga.clear();
+    if (chargeId) state.charge_id = chargeId;
+    return finish("completed", reason);
+  };
+
+  state.step = "charge";
+  const charged = await charge(op, `charge ${what} at the gateway, idempotency key ${request.payment_id}`);
+  if (charged.outcome === "succeeded") return complete(charged.chargeId);
+  if (charged.outcome === "declined") return fail(`the gateway declined the charge: ${charged.reason}`);
+
+  state.step = "verify";
+  state.reason = `charge in doubt: ${charged.reason}`;
+  const deadline = Date.now() + request.verify_window_ms;
+  for (let round = 0; ; round++) {
+    const found = await lookup(op, `verify the in-doubt charge of payment ${request.payment_id} (round ${round + 1})`);
+    if (found.outcome === "succeeded") return complete(found.chargeId, "verified at the gateway after an in-doubt charge");
+    if (found.outcome === "failed") return fail(`the gateway reports the charge failed (${found.reason})`);
+    if (found.outcome === "refunded") return fail("the gateway reports the charge refunded");
+    if (found.outcome === "not_found") {
+      const again = await charge(op, `re-send the charge the gateway never received, same key ${request.payment_id} and parameters`);
+      if (again.outcome === "succeeded") return complete(again.chargeId);
+      if (again.outcome === "declined") return fail(`the gateway declined the charge: ${again.reason}`);
+      state.reason = `charge in doubt: ${again.reason}`;
+    } else {
+      state.reason = `charge in doubt: ${found.reason}`;
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    await sleep(Math.min(left, 1000 * 2 ** Math.min(round, 5), MAX_VERIFY_PAUSE_MS));
+  }
+
+  state.step = "review";
+  setStatus("requires_review", `still unknown after ${request.verify_window_ms} ms: ${state.reason}; run "tidemark payments resolve ${request.payment_id} --charged|--not-charged"`);
+  await condition(() => resolution !== undefined);
+  if (resolution!.charged) {
+    state.resolution = "charged";
+    return complete(undefined, "resolved by review: charged");
+  }
+  state.resolution = "not_charged";
+  return fail("resolved by review: not charged");
+}
+
+async function charge(op: WalletOp, summary: string): Promise<ChargeOutcome> {
+  try {
+    return await gatewaySteps.chargeGateway.executeWithOptions({ summary }, [op]);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return { outcome: "in_doubt", reason: rootMessage(err) };
+  }
+}
+
+async function lookup(op: WalletOp, summary: string): Promise<LookupOutcome> {
+  try {
+    return await gatewaySteps.verifyCharge.executeWithOptions({ summary }, [op]);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return { outcome: "unknown", reason: rootMessage(err) };
+  }
+}
+
+function rootMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  let message = String(e?.message ?? err);
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (e.message && e.message !== "Activity task failed") message = e.message;
+    e = e.cause as typeof e;
+  }
+  return message;
+}
