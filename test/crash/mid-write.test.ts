@@ -14,9 +14,9 @@ const MULTIPART_THRESHOLD = 32 * 1024;
 /** File sources are read in 1 MiB chunks; a kill while the store asks for the second needs a source above that. */
 const SOURCE_CHUNK = 1 << 20;
 
-/** ~1.4 MB of CSV: the fetched source is copied to run scratch with a multipart upload on S3. */
+/** ~1.2 MB of CSV: the fetched source is copied to run scratch with a multipart upload on S3. */
 const rows = monthlySeries(
-  Array.from({ length: 5000 }, (_, i) => `M${String(i).padStart(4, "0")}`),
+  Array.from({ length: 4200 }, (_, i) => `M${String(i).padStart(4, "0")}`),
   "2024-01",
   12,
   (s, m) => Number(s.slice(1)) * 3 + m / 8,

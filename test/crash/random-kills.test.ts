@@ -11,7 +11,7 @@ const SOAK = process.env.TIDEMARK_SOAK === "1";
 /** Ingests: a first version, then revisions on top of it. */
 const RUNS = SOAK ? 10 : 3;
 const SEED = Number(process.env.TIDEMARK_CRASH_SEED ?? 20261122);
-const SERIES = SOAK ? 3000 : 1500;
+const SERIES = SOAK ? 3000 : 600;
 const MONTHS = 24;
 /** Writes each activity makes at least on these sources (writeEvents and consolidate: one per month touched, >= 24). */
 const MIN_WRITES: Record<string, number> = { writeEvents: 3, consolidate: 3, publish: 2 };
