@@ -23,6 +23,8 @@ export interface CrashBed {
   store: ObjectStore;
   /** Local directory of an fs store (hidden temp and lock files are checked there). */
   storeDir?: string;
+  /** Bucket and key prefix of an S3 store (incomplete multipart uploads are checked there). */
+  s3?: { client: S3Client; bucket: string; prefix: string };
   client: Client;
   workers: CrashWorkers;
   /** Requests the dataset's webhook received. */
@@ -39,7 +41,11 @@ export interface CrashBed {
 const WORKFLOW_TASK_TIMEOUT = "10s";
 
 /** Sets up a {@link CrashBed} on a fresh fs directory or S3 prefix (MinIO), with a snapshot dataset that notifies a local webhook. */
-export async function crashBed(label: string, backend: "fs" | "s3", options: { notify?: boolean; address?: string; namespace?: string; bundlePath?: string } = {}): Promise<CrashBed> {
+export async function crashBed(
+  label: string,
+  backend: "fs" | "s3",
+  options: { notify?: boolean; address?: string; namespace?: string; bundlePath?: string; multipartThreshold?: number } = {},
+): Promise<CrashBed> {
   const svc = services();
   const dataset = `${label}_${Date.now().toString(36)}`;
   const dir = mkdtempSync(join(tmpdir(), "tidemark-crash-"));
@@ -64,7 +70,7 @@ export async function crashBed(label: string, backend: "fs" | "s3", options: { n
     store = new FsObjectStore(storeDir);
   } else {
     const prefix = `crash-${label}-${Date.now().toString(36)}`;
-    storeSpec = { kind: "s3", ...svc.s3, prefix };
+    storeSpec = { kind: "s3", ...svc.s3, prefix, multipartThreshold: options.multipartThreshold };
     s3Client = makeS3Client();
     store = new S3ObjectStore({ client: s3Client, bucket: svc.s3.bucket, prefix });
   }
@@ -76,6 +82,7 @@ export async function crashBed(label: string, backend: "fs" | "s3", options: { n
   let runs = 0;
   return {
     dataset, taskQueue, store, storeDir, client, workers,
+    s3: s3Client && storeSpec.kind === "s3" ? { client: s3Client, bucket: storeSpec.bucket, prefix: `${storeSpec.prefix}/` } : undefined,
     notified: webhook.received,
     writeSource: (rows) => writeFileSync(sourcePath, toCsv(rows)),
     async startIngest(plan) {

@@ -1,3 +1,4 @@
+import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,7 +96,7 @@ export function hiddenLeftovers(dir: string): string[] {
  * `prev`; the projection (read by DuckDB) equals `next` row by row; the version's events are
  * exactly the test's own delta (nothing lost, nothing twice); the webhook was told with the
  * version's idempotency key; verify is clean; and after gc the store holds exactly the objects
- * reachable versions reference.
+ * reachable versions reference, with no hidden temp file (fs) or incomplete multipart upload (S3) left.
  */
 export async function expectCleanPublish(bed: CrashBed, prev: SeriesRow[], next: SeriesRow[], result: IngestResult, { notify = true } = {}): Promise<void> {
   const events = expectedEvents(prev, next);
@@ -122,4 +123,22 @@ export async function expectCleanPublish(bed: CrashBed, prev: SeriesRow[], next:
   const reachable = await reachableKeys(bed.store, bed.dataset);
   expect(await listed(bed.store, bed.dataset)).toEqual([...reachable].sort());
   if (bed.storeDir) expect(hiddenLeftovers(bed.storeDir)).toEqual([]);
+  expect(await incompleteUploads(bed)).toEqual([]);
+}
+
+/** Keys (relative to the store prefix) of the multipart uploads left incomplete under an S3 bed's prefix, listed by the test itself. */
+export async function incompleteUploads(bed: CrashBed): Promise<string[]> {
+  if (!bed.s3) return [];
+  const { client, bucket, prefix } = bed.s3;
+  const keys: string[] = [];
+  let KeyMarker: string | undefined;
+  let UploadIdMarker: string | undefined;
+  do {
+    // MinIO lists uploads under a Prefix only when it is a whole key, so the bucket's are listed and filtered.
+    const out = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker, UploadIdMarker }));
+    for (const u of out.Uploads ?? []) if (u.Key?.startsWith(prefix)) keys.push(u.Key.slice(prefix.length));
+    KeyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
+    UploadIdMarker = out.IsTruncated ? out.NextUploadIdMarker : undefined;
+  } while (KeyMarker);
+  return keys.sort();
 }

@@ -1,12 +1,14 @@
 import type { Client, WorkflowHandle } from "@temporalio/client";
 import { ApplicationFailure } from "@temporalio/common";
 import { temporal } from "@temporalio/proto";
-import type { CrashWorker, CrashWorkers, KillPlan, WorkerExit } from "../support/crash-workers";
+import type { CrashWorker, CrashWorkers, KillPlan, KillRecord, WorkerExit } from "../support/crash-workers";
 
 /** One SIGKILL a worker process took, and where its own last words say it died. */
 export interface Kill {
   plan: KillPlan;
   where: string;
+  /** The worker's own record of the kill: activity, writes in flight, what it left. */
+  record: KillRecord;
   /** Milliseconds since the drive started. */
   atMs: number;
 }
@@ -42,9 +44,10 @@ export async function failDeadAttempts(client: Client, handle: WorkflowHandle): 
   return failed;
 }
 
-function lastWords(exit: WorkerExit): string {
-  const lines = exit.stderr.split("\n").filter((l) => l.includes("SIGKILL"));
-  return lines.at(-1)?.replace(/^crash-worker \d+: SIGKILL /, "") ?? "(no last words)";
+function lastWords(exit: WorkerExit): KillRecord {
+  const line = exit.stderr.split("\n").filter((l) => /^crash-worker \d+: SIGKILL \{/.test(l)).at(-1);
+  if (!line) throw new Error(`a crash worker was SIGKILLed without saying where: ${exit.stderr}`);
+  return JSON.parse(line.replace(/^crash-worker \d+: SIGKILL /, "")) as KillRecord;
 }
 
 /**
@@ -52,6 +55,7 @@ function lastWords(exit: WorkerExit): string {
  * is SIGKILLed the next starts with the next plan (null once the plans are used up) and the dead
  * process's attempts are failed at once (see {@link failDeadAttempts}). A point or write plan that
  * never fires fails the drive; a timer that does not fire before the end is simply not counted.
+ * `onKill` runs after each kill before another worker polls (the store is as the kill left it).
  * `expedite: false` leaves the dead attempts to Temporal's own timeouts.
  */
 export async function driveWithKills<T>(
@@ -60,7 +64,7 @@ export async function driveWithKills<T>(
   handle: WorkflowHandle,
   first: CrashWorker,
   plans: KillPlan[],
-  { expedite = true }: { expedite?: boolean } = {},
+  { expedite = true, onKill }: { expedite?: boolean; onKill?: (kill: Kill) => Promise<void> } = {},
 ): Promise<Driven<T>> {
   const result = handle.result() as Promise<T>;
   result.catch(() => {});
@@ -70,7 +74,7 @@ export async function driveWithKills<T>(
   for (;;) {
     const next = await Promise.race([result.then((value) => ({ value })), worker.exited.then((exit) => ({ exit }))]);
     if ("value" in next) {
-      if (worker.plan?.kind === "point" || worker.plan?.kind === "write") throw new Error(`the run ended but the kill plan ${JSON.stringify(worker.plan)} never fired`);
+      if (worker.plan?.kind === "point" || worker.plan?.kind === "write" || worker.plan?.kind === "mid-write") throw new Error(`the run ended but the kill plan ${JSON.stringify(worker.plan)} never fired`);
       if (worker.plan?.kind === "timer") {
         await worker.stop();
         worker = await workers.next(null);
@@ -79,7 +83,10 @@ export async function driveWithKills<T>(
     }
     const { exit } = next;
     if (exit.signal !== "SIGKILL") throw new Error(`a crash worker ended on its own (${exit.signal ?? `code ${exit.code}`}): ${exit.stderr}`);
-    kills.push({ plan: worker.plan, where: lastWords(exit), atMs: Date.now() - started });
+    const record = lastWords(exit);
+    const kill = { plan: worker.plan, where: record.where, record, atMs: Date.now() - started };
+    kills.push(kill);
+    await onKill?.(kill);
     worker = await workers.next(plans[kills.length] ?? null);
     if (expedite) await failDeadAttempts(client, handle);
   }

@@ -5,17 +5,16 @@ import { keyOf, monthlySeries, type SeriesRow } from "../workflows/ingest-fixtur
 import { crashBed, type CrashBed } from "./bed";
 import { expectCleanPublish } from "./checks";
 import { driveWithKills, type Kill } from "./drive";
-import { seededRandom } from "./plans";
+import { INGEST_ACTIVITIES, seededRandom } from "./plans";
 
 const SOAK = process.env.TIDEMARK_SOAK === "1";
-/** Random kills per ingest: if all land in one activity it still stays well within its 20 attempts. */
-const KILLS_PER_RUN = 11;
 /** Ingests: a first version, then revisions on top of it. */
 const RUNS = SOAK ? 10 : 3;
-const MIN_KILLS = SOAK ? 100 : 30;
 const SEED = Number(process.env.TIDEMARK_CRASH_SEED ?? 20261122);
-const SERIES = SOAK ? 3000 : 1500;
+const SERIES = SOAK ? 3000 : 600;
 const MONTHS = 24;
+/** Writes each activity makes at least on these sources (writeEvents and consolidate: one per month touched, >= 24). */
+const MIN_WRITES: Record<string, number> = { writeEvents: 3, consolidate: 3, publish: 2 };
 
 const random = seededRandom(SEED);
 const series = Array.from({ length: SERIES }, (_, i) => `S${String(i).padStart(5, "0")}`);
@@ -35,12 +34,24 @@ function revise(rows: SeriesRow[], round: number): SeriesRow[] {
   return out.filter((r) => !seen.has(keyOf(r)) && seen.add(keyOf(r)));
 }
 
-/** Kill delays counted from each worker's first activity, short enough to land inside activities of this size. */
-function timerPlans(count: number): KillPlan[] {
-  return Array.from({ length: count }, () => ({ kind: "timer", ms: 150 + Math.floor(random() * 1800) }));
+/**
+ * Two kills in every writing activity, in run order, placed from the worker's own store write
+ * events (no clocks): one as a seeded-random store write of the activity starts (a write in flight),
+ * one at the activity's start (before it) or end fault point (after it), no write in flight. Each
+ * kill makes the activity run again on the next worker, so every plan fires.
+ */
+function randomPlans(): KillPlan[] {
+  const plans: KillPlan[] = [];
+  for (const { step, writes } of INGEST_ACTIVITIES) {
+    if (!writes) continue;
+    const inFlight: KillPlan = { kind: "write", step, n: 1 + Math.floor(random() * (MIN_WRITES[step] ?? 1)), phase: "started" };
+    // A kill at the end comes after the write kill: the activity's rerun may find nothing left to write (a delete already done).
+    plans.push(...(random() < 0.5 ? [{ kind: "point", point: `${step}:start` } as const, inFlight] : [inFlight, { kind: "point", point: `${step}:end` } as const]));
+  }
+  return plans;
 }
 
-describe(`random SIGKILLs of worker processes during large ingests [s3 store, seed ${SEED}]`, () => {
+describe(`seeded-random SIGKILLs of real worker processes during large ingests, placed by store write events [s3 store, seed ${SEED}]`, () => {
   let bed: CrashBed;
   const kills: Kill[] = [];
   beforeAll(async () => {
@@ -56,9 +67,10 @@ describe(`random SIGKILLs of worker processes during large ingests [s3 store, se
   const ingestWithRandomKills = async () => {
     if (round > 1) [prev, next] = [next, revise(next, round)];
     bed.writeSource(next);
-    const plans = timerPlans(KILLS_PER_RUN);
+    const plans = randomPlans();
     const { handle, worker } = await bed.startIngest(plans[0]);
     const driven = await driveWithKills<IngestResult>(bed.client, bed.workers, handle, worker, plans);
+    expect(driven.kills.map((k) => k.plan)).toEqual(plans);
     kills.push(...driven.kills);
     console.log(`[crash] ingest ${round}: ${driven.kills.length} kills: ${driven.kills.map((k) => k.where).join("; ")}`);
     await expectCleanPublish(bed, prev, next, driven.result);
@@ -66,11 +78,22 @@ describe(`random SIGKILLs of worker processes during large ingests [s3 store, se
   };
 
   for (let run = 1; run <= RUNS; run++) {
-    it(`ingest ${run} of ${RUNS} (${run === 1 ? "first version" : "revision"}) publishes exactly its source through up to ${KILLS_PER_RUN} kills`, { timeout: 600_000 }, ingestWithRandomKills);
+    it(`ingest ${run} of ${RUNS} (${run === 1 ? "first version" : "revision"}) publishes exactly its source through 2 kills in every writing activity`, { timeout: 600_000 }, ingestWithRandomKills);
   }
 
-  it(`more revisions while fewer than ${MIN_KILLS} kills landed (a fast machine finishes runs between kills), each published exactly`, { timeout: 900_000 }, async () => {
-    for (let extra = 0; kills.length < MIN_KILLS && extra < 10; extra++) await ingestWithRandomKills();
-    expect(kills.length).toBeGreaterThanOrEqual(MIN_KILLS);
+  it("the kills landed where the suite needs them: >= 30, >= 15 with a store write in flight, over >= 3 activities", () => {
+    const table = new Map<string, { inFlight: number; not: number }>();
+    for (const k of kills) {
+      const row = table.get(k.record.activity ?? "(between activities)") ?? { inFlight: 0, not: 0 };
+      if (k.record.inFlight.length > 0) row.inFlight++;
+      else row.not++;
+      table.set(k.record.activity ?? "(between activities)", row);
+    }
+    console.log(`[crash] kills by placement (activity: with a store write in flight / without):\n  ${[...table].map(([a, r]) => `${a}: ${r.inFlight} / ${r.not}`).join("\n  ")}`);
+    const inFlight = kills.filter((k) => k.record.inFlight.length > 0);
+    expect(kills.length).toBeGreaterThanOrEqual(30);
+    expect(inFlight.length).toBeGreaterThanOrEqual(15);
+    expect(new Set(inFlight.map((k) => k.record.activity)).size).toBeGreaterThanOrEqual(3);
+    for (const k of kills) expect(k.record.activity, k.where).toBe((k.plan as { step?: string; point?: string }).step ?? (k.plan as { point: string }).point.split(":")[0]);
   });
 });

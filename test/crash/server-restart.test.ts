@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestProgress, IngestResult } from "../../src/contracts";
-import { freePort } from "../../src/devstack/ports";
+import { freePort, isPortFree, waitFor } from "../../src/devstack/ports";
 import { startTemporalDevServer, type TemporalDevServer } from "../../src/devstack/temporal-server";
-import type { CrashWorker } from "../support/crash-workers";
+import { temporal } from "@temporalio/proto";
+import { withDeadline } from "../support/deadline";
 import { services } from "../support/services";
 import { monthlySeries } from "../workflows/ingest-fixtures";
 import { crashBed, type CrashBed } from "./bed";
@@ -19,7 +19,7 @@ const rows = monthlySeries(
   (s, m) => Number(s.slice(1)) + m / 4,
 );
 
-describe("SIGKILL of the Temporal server (persistent SQLite) in the middle of an ingest", () => {
+describe("SIGKILL of the Temporal server (persistent SQLite) while consolidate runs [fs store, one real worker process]", () => {
   const dir = mkdtempSync(join(tmpdir(), "tidemark-temporal-db-"));
   const dbFilename = join(dir, "temporal.db");
   let port: number;
@@ -39,32 +39,38 @@ describe("SIGKILL of the Temporal server (persistent SQLite) in the middle of an
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("the run resumes on the restarted server and publishes exactly its source", { timeout: 300_000 }, async () => {
+  it("the same worker process reconnects to the restarted server and finishes the run, publishing exactly its source", { timeout: 300_000 }, async () => {
     bed.writeSource(rows);
-    const { handle, worker } = await bed.startIngest({ kind: "hold", point: "consolidate:start", ms: 4000 });
-    let progress: IngestProgress | undefined;
-    for (let i = 0; i < 1800 && progress?.step !== "consolidate"; i++) {
-      progress = await handle.query<IngestProgress>("progress");
-      if (progress.step !== "consolidate") await sleep(100);
-    }
-    expect(progress?.step).toBe("consolidate");
+    const { handle, worker } = await bed.startIngest({ kind: "hold", point: "consolidate:start" });
+    let exited = false;
+    void worker.exited.then(() => (exited = true));
+    const heldAt = await withDeadline(Promise.race([worker.held, worker.exited.then((e) => Promise.reject(new Error(`the worker ended: ${e.stderr}`)))]), 120_000, "the worker holding inside consolidate");
+    expect(heldAt).toBe("consolidate:start");
+    expect((await handle.query<IngestProgress>("progress")).step).toBe("consolidate");
+
     const down = server!;
     server = undefined;
     down.process.child.kill("SIGKILL");
     await new Promise((resolve) => (down.process.child.exitCode !== null || down.process.child.signalCode !== null ? resolve(null) : down.process.child.once("exit", resolve)));
-    await sleep(2000);
+    await waitFor(() => isPortFree(port), { timeoutMs: 30_000, describe: "the killed server's port to be released" });
     server = await startServer();
-    let current: CrashWorker = worker;
+    worker.release();
+    console.log(`[crash] server killed while worker ${worker.pid} held consolidate:start; restarted, hold released`);
+
     const result = handle.result() as Promise<IngestResult>;
-    for (;;) {
-      const next = await Promise.race([result.then((value) => ({ value })), current.exited.then((exit) => ({ exit }))]);
-      if ("value" in next) {
-        expect(next.value.status).toBe("published");
-        await expectCleanPublish(bed, [], rows, next.value);
-        return;
-      }
-      console.log(`[crash] the worker ended after the server restart (${next.exit.signal ?? `code ${next.exit.code}`}); starting another`);
-      current = await bed.workers.next(null);
-    }
+    const end = await Promise.race([result.then((value) => ({ value })), worker.exited.then((exit) => ({ exit }))]);
+    if ("exit" in end) throw new Error(`worker ${worker.pid} ended after the server restart (${end.exit.signal ?? `code ${end.exit.code}`}) instead of reconnecting: ${end.exit.stderr}`);
+    expect(end.value.status).toBe("published");
+    expect(exited).toBe(false);
+
+    const events = (await handle.fetchHistory()).events ?? [];
+    const EventType = temporal.api.enums.v1.EventType;
+    const identities = new Set(
+      events.flatMap((e) =>
+        e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED ? [e.activityTaskStartedEventAttributes?.identity] : e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED ? [e.workflowTaskStartedEventAttributes?.identity] : [],
+      ),
+    );
+    expect([...identities].every((id) => id?.startsWith(`${worker.pid}@`)), [...identities].join(", ")).toBe(true);
+    await expectCleanPublish(bed, [], rows, end.value);
   });
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 /** Where a crash worker's activities keep the dataset. */
 export type CrashStoreSpec =
   | { kind: "fs"; dir: string }
-  | { kind: "s3"; endpoint: string; region: string; bucket: string; prefix: string; accessKeyId: string; secretAccessKey: string };
+  | { kind: "s3"; endpoint: string; region: string; bucket: string; prefix: string; accessKeyId: string; secretAccessKey: string; multipartThreshold?: number };
 
 /** What every crash worker process of one test bed is started with (env TIDEMARK_CRASH_WORKER). */
 export interface CrashWorkerConfig {
@@ -20,9 +20,28 @@ export interface CrashWorkerConfig {
 export type KillPlan =
   | { kind: "point"; point: string }
   | { kind: "write"; step: string; n: number; phase: "started" | "streaming" | "done" }
+  | { kind: "mid-write"; step: string; n: number }
   | { kind: "timer"; ms: number }
-  | { kind: "hold"; point: string; ms: number }
+  | { kind: "hold"; point: string; ms?: number }
   | null;
+
+/** What a mid-write kill should have left in the store (see test/support/crash-worker.mjs). */
+export type KillLeft =
+  | { kind: "none" }
+  | { kind: "missed" }
+  | { kind: "temp"; dir: string; path?: string }
+  | { kind: "upload"; key: string }
+  | { kind: "applied"; key: string };
+
+/** A crash worker's own record of its SIGKILL, written just before it. */
+export interface KillRecord {
+  where: string;
+  /** Activity type running in the process when it died (null: between activities). */
+  activity: string | null;
+  /** Keys of the store writes started and not finished when it died. */
+  inFlight: string[];
+  left: KillLeft;
+}
 
 /** How a worker process ended, with the tail of its stderr. */
 export interface WorkerExit {
@@ -35,6 +54,10 @@ export interface WorkerExit {
 export interface CrashWorker {
   pid: number;
   plan: KillPlan;
+  /** Resolves with the point once a `hold` plan without `ms` stalls there. */
+  held: Promise<string>;
+  /** Lets a held worker go on. */
+  release(): void;
   exited: Promise<WorkerExit>;
   /** Shuts the worker down cleanly and waits for the process to end. */
   stop(): Promise<WorkerExit>;
@@ -88,11 +111,16 @@ export class CrashWorkers {
     const { child, exited } = warm;
     this.live.add(child);
     void exited.then(() => this.live.delete(child));
+    const held = new Promise<string>((resolve) => child.on("message", (m: { type?: string; point?: string }) => m?.type === "held" && resolve(m.point!)));
     child.send({ type: "run", plan });
     return {
       pid: child.pid!,
       plan,
       exited,
+      held,
+      release: () => {
+        if (child.connected) child.send({ type: "release" });
+      },
       stop: async () => {
         if (child.exitCode === null && child.signalCode === null && child.connected) child.send({ type: "stop" });
         const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);

@@ -5,9 +5,10 @@
  */
 
 /**
- * @typedef {{ seq: number; op: "put" | "putStream" | "delete"; key: string; phase: "started" | "streaming" | "done" }} WriteEvent
- * A write the wrapped store is making: `started` before it reaches the store, `streaming` after the
- * first chunk of a putStream body went to the store (the object is half written), `done` once it succeeded.
+ * @typedef {{ seq: number; op: "put" | "putStream" | "delete"; key: string; phase: "started" | "streaming" | "done" | "failed"; bytes?: number }} WriteEvent
+ * A write the wrapped store is making: `started` before it reaches the store; `streaming` each time
+ * the store asks a putStream body for its next chunk after the first (`bytes`: how many bytes it has
+ * taken so far; the object is half written); `done` once it succeeded, `failed` once it threw.
  * `seq` numbers the writes of the store from 1, so the phases of one write can be told apart when writes overlap.
  */
 
@@ -31,38 +32,57 @@ export function faultStore(store, hook) {
     async put(key, body, mode) {
       const seq = ++writes;
       hook({ seq, op: "put", key, phase: "started" });
-      const result = await store.put(key, body, mode);
+      const result = await settle(store.put(key, body, mode), () => hook({ seq, op: "put", key, phase: "failed" }));
       hook({ seq, op: "put", key, phase: "done" });
       return result;
     },
     async putStream(key, body, mode) {
       const seq = ++writes;
       hook({ seq, op: "putStream", key, phase: "started" });
-      const result = await store.putStream(key, reportFirstChunk(body, () => hook({ seq, op: "putStream", key, phase: "streaming" })), mode);
+      const reported = reportChunks(body, (bytes) => hook({ seq, op: "putStream", key, phase: "streaming", bytes }));
+      const result = await settle(store.putStream(key, reported, mode), () => hook({ seq, op: "putStream", key, phase: "failed" }));
       hook({ seq, op: "putStream", key, phase: "done" });
       return result;
     },
     async delete(key) {
       const seq = ++writes;
       hook({ seq, op: "delete", key, phase: "started" });
-      await store.delete(key);
+      await settle(store.delete(key), () => hook({ seq, op: "delete", key, phase: "failed" }));
       hook({ seq, op: "delete", key, phase: "done" });
     },
   };
 }
 
 /**
- * Passes `body` through, calling `onHalfWritten` when the store asks for the chunk after the first
- * (so the first chunk has been handed to the store).
+ * Awaits `promise`, calling `onError` before rethrowing its failure.
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {() => void} onError
+ * @returns {Promise<T>}
+ */
+async function settle(promise, onError) {
+  try {
+    return await promise;
+  } catch (err) {
+    onError();
+    throw err;
+  }
+}
+
+/**
+ * Passes `body` through, calling `onHalfWritten(bytes)` each time the store asks for a chunk after
+ * the first (so at least one chunk, `bytes` in all, has been handed to the store).
  * @param {AsyncIterable<Uint8Array>} body
- * @param {() => void} onHalfWritten
+ * @param {(bytes: number) => void} onHalfWritten
  * @returns {AsyncIterable<Uint8Array>}
  */
-async function* reportFirstChunk(body, onHalfWritten) {
+async function* reportChunks(body, onHalfWritten) {
   let sent = 0;
+  let bytes = 0;
   for await (const chunk of body) {
-    if (sent === 1) onHalfWritten();
+    if (sent >= 1) onHalfWritten(bytes);
     yield chunk;
     sent++;
+    bytes += chunk.byteLength ?? chunk.length;
   }
 }

@@ -1,5 +1,6 @@
-import { WorkflowFailedError, WorkflowNotFoundError } from "@temporalio/client";
-import { CancelledFailure } from "@temporalio/common";
+import { WorkflowNotFoundError, type WorkflowHandle } from "@temporalio/client";
+import { defaultPayloadConverter } from "@temporalio/common";
+import { temporal } from "@temporalio/proto";
 import type { Command } from "commander";
 import { readPointer } from "../../../activities/base";
 import type { IngestResult } from "../../contracts";
@@ -17,20 +18,68 @@ import { describeResult, VERSION_KEY } from "../runs";
 /** `cancel` found no running ingest. */
 export class NothingRunningError extends TidemarkError {}
 
-type Ending = { kind: "cancelled" } | { kind: "completed"; result: IngestResult } | { kind: "failed"; message: string } | { kind: "still-running" };
+/** Summaries of compensation activities start with this (workflows/ingest.ts names each undo step so). */
+export const UNDO_PREFIX = "undo: ";
 
-async function ending(result: Promise<unknown>, waitMs: number): Promise<Ending> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Ending>((resolve) => (timer = setTimeout(() => resolve({ kind: "still-running" }), waitMs)));
-  const settled = result.then(
-    (r): Ending => ({ kind: "completed", result: r as IngestResult }),
-    (err): Ending => (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure ? { kind: "cancelled" } : { kind: "failed", message: rootFailure(err).message }),
-  );
+/** How the cancelled run closed, read from its close status and history once it closed. */
+export type CancelOutcome =
+  | { kind: "cancelled"; compensations: string[] }
+  | { kind: "completed"; result: IngestResult }
+  | { kind: "failed"; message: string; compensations: string[] }
+  | { kind: "still-running" }
+  | { kind: "closed"; status: string };
+
+const EventType = temporal.api.enums.v1.EventType;
+
+function summaryOf(event: temporal.api.history.v1.IHistoryEvent): string | undefined {
+  const payload = event.userMetadata?.summary;
+  if (!payload) return undefined;
   try {
-    return await Promise.race([settled, timeout]);
+    const value = defaultPayloadConverter.fromPayload<unknown>(payload);
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Summaries (starting "undo: ") of the compensation activities that completed in a run's history, in the order they completed. */
+export function completedCompensations(history: temporal.api.history.v1.IHistory): string[] {
+  const scheduled = new Map<string, string>();
+  const done: string[] = [];
+  for (const event of history.events ?? []) {
+    if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+      const summary = summaryOf(event);
+      if (summary?.startsWith(UNDO_PREFIX)) scheduled.set(String(event.eventId), summary);
+    } else if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+      const summary = scheduled.get(String(event.activityTaskCompletedEventAttributes?.scheduledEventId));
+      if (summary) done.push(summary);
+    }
+  }
+  return done;
+}
+
+async function closed(handle: WorkflowHandle, waitMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)));
+  try {
+    return await Promise.race([handle.result().then(() => true, () => true), timeout]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Waits up to `waitMs` for the run to close, then reads how it closed: its status, its result or failure, and the compensations its history shows completed. */
+export async function cancelOutcome(handle: WorkflowHandle, waitMs: number): Promise<CancelOutcome> {
+  if (!(await closed(handle, waitMs))) return { kind: "still-running" };
+  const status = (await handle.describe()).status.name;
+  if (status === "COMPLETED") return { kind: "completed", result: (await handle.result()) as IngestResult };
+  if (status === "CANCELLED" || status === "FAILED") {
+    const compensations = completedCompensations(await handle.fetchHistory());
+    if (status === "CANCELLED") return { kind: "cancelled", compensations };
+    const message = await handle.result().then(() => "the run failed", (err: unknown) => rootFailure(err).message);
+    return { kind: "failed", message, compensations };
+  }
+  return { kind: "closed", status };
 }
 
 async function leftovers(store: ObjectStore, dataset: string, version: string): Promise<number> {
@@ -39,21 +88,52 @@ async function leftovers(store: ObjectStore, dataset: string, version: string): 
   for (const prefix of layout.versionPrefixes(version)) {
     for await (const _ of store.list(layout.key(prefix))) count++;
   }
+  for await (const o of store.list(layout.key("projections/"))) if (o.key.endsWith(`/${version}.parquet`)) count++;
   return count;
 }
 
-async function storeFacts(ctx: CliContext, dataset: string, version: string | null, cancelled: boolean): Promise<{ published: boolean | null; remaining: number | null }> {
-  if (!version) return { published: null, remaining: null };
+async function storeFacts(ctx: CliContext, dataset: string, version: string | null): Promise<StoreFacts> {
+  if (!version) return { current: undefined, remaining: null };
   try {
     const store = ctx.store();
-    const published = (await readPointer(store, dataset))?.pointer.current_version === version;
-    return { published, remaining: cancelled && !published ? await leftovers(store, dataset, version) : null };
+    const current = (await readPointer(store, dataset))?.pointer.current_version ?? null;
+    return { current, remaining: current === version ? null : await leftovers(store, dataset, version) };
   } catch {
-    return { published: null, remaining: null };
+    return { current: undefined, remaining: null };
   }
 }
 
-/** `tidemark cancel <dataset> [--wait-seconds N] [--json]`: cancels the running ingest; its compensations delete what it wrote. */
+function undone(compensations: string[]): string {
+  return compensations.length === 0 ? "no compensation ran (nothing had been written yet)" : `compensations ran: ${compensations.map((c) => c.slice(UNDO_PREFIX.length)).join("; ")}`;
+}
+
+/** What the store showed after the run closed: the current version (undefined: not read) and objects of the run's version left (null: not counted). */
+export interface StoreFacts {
+  current: string | null | undefined;
+  remaining: number | null;
+}
+
+/** The sentence `tidemark cancel` prints for how run `run` (of `version`) closed. */
+export function cancelReport(run: string, dataset: string, version: string | null, end: CancelOutcome, facts: StoreFacts): string {
+  const left = facts.remaining === null ? "" : facts.remaining === 0 ? "; nothing it wrote is left" : `; ${facts.remaining} objects remain, "tidemark gc ${dataset}" removes them`;
+  switch (end.kind) {
+    case "still-running":
+      return `cancellation of ${run} requested; it is still closing (compensations run before it ends) — follow it with "tidemark status ${dataset}".`;
+    case "completed":
+      return end.result.status === "published"
+        ? `the run published ${end.result.version} before the cancel took effect (${describeResult(end.result)}); it stays current.`
+        : `${run} finished before the cancellation reached it: ${describeResult(end.result)}.`;
+    case "failed":
+      return `${run} failed while being cancelled: ${end.message}; ${undone(end.compensations)}${left}.`;
+    case "closed":
+      return `${run} closed as ${end.status} after the cancellation request; see it with "tidemark status ${dataset}".`;
+    case "cancelled":
+      if (version !== null && facts.current === version) return `cancelled ${run}, but version ${version} is current; ${undone(end.compensations)} — run "tidemark verify ${dataset}".`;
+      return `cancelled ${run}; ${undone(end.compensations)}; nothing was published${left}.`;
+  }
+}
+
+/** `tidemark cancel <dataset> [--wait-seconds N] [--json]`: cancels the running ingest and reports how it closed. */
 export function registerCancel(program: Command): void {
   program
     .command("cancel")
@@ -79,19 +159,20 @@ export function registerCancel(program: Command): void {
         const version = desc.typedSearchAttributes.get(VERSION_KEY) ?? null;
         const handle = client.workflow.getHandle(workflowId, desc.runId, { followRuns: false });
         await handle.cancel();
-        const end = await ending(handle.result(), opts.waitSeconds * 1000);
-        const { published, remaining } = await storeFacts(ctx, dataset, version, end.kind === "cancelled");
-        if (opts.json) return sayJson({ dataset, workflowId, runId: desc.runId, version, outcome: end.kind, published, leftoverObjects: remaining, ...(end.kind === "completed" ? { result: end.result } : {}), ...(end.kind === "failed" ? { error: end.message } : {}) });
-        const run = `${workflowId} run ${desc.runId}`;
-        if (end.kind === "still-running") {
-          return say(`cancellation of ${run} requested; it is still closing (compensations run before it ends) — follow it with "tidemark status ${dataset}".`);
+        const end = await cancelOutcome(handle, opts.waitSeconds * 1000);
+        const facts: StoreFacts = end.kind === "still-running" || end.kind === "completed" ? { current: undefined, remaining: null } : await storeFacts(ctx, dataset, version);
+        if (opts.json) {
+          return sayJson({
+            dataset, workflowId, runId: desc.runId, version, outcome: end.kind,
+            ...(end.kind === "cancelled" || end.kind === "failed" ? { compensations: end.compensations } : {}),
+            ...(end.kind === "completed" ? { result: end.result } : {}),
+            ...(end.kind === "failed" ? { error: end.message } : {}),
+            ...(end.kind === "closed" ? { status: end.status } : {}),
+            ...(facts.current !== undefined ? { currentVersion: facts.current } : {}),
+            leftoverObjects: facts.remaining,
+          });
         }
-        if (end.kind === "completed") return say(`${run} finished before the cancellation reached it: ${describeResult(end.result)}.`);
-        if (end.kind === "failed") return say(`${run} failed while being cancelled: ${end.message}`);
-        if (published === null) return say(`cancelled ${run}; unless it had already published, its compensations deleted what it wrote — check with "tidemark status ${dataset}".`);
-        if (published) return say(`cancelled ${run} after it had published version ${version}; only its notification step was stopped, the version stays current.`);
-        const cleaned = remaining === 0 ? "nothing it wrote is left" : remaining === null ? "" : `${remaining} objects remain; "tidemark gc ${dataset}" removes them`;
-        say(`cancelled ${run}; its compensations ran and nothing was published${cleaned ? ` (${cleaned})` : ""}.`);
+        say(cancelReport(`${workflowId} run ${desc.runId}`, dataset, version, end, facts));
       } finally {
         await ctx.close();
       }
