@@ -2,6 +2,7 @@ import {
   ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   ChildWorkflowFailure,
   ParentClosePolicy,
   ChildWorkflowCancellationType,
@@ -228,11 +229,15 @@ type PublishInput = Parameters<IngestActivities["publish"]>[0];
 type PublishOutcome = Awaited<ReturnType<IngestActivities["publish"]>>;
 
 /**
- * The commit point: publish runs to completion even when the run is being cancelled (SPEC §3). A
+ * The commit point: publish runs to completion even when the run is being cancelled (SPEC §3); a
+ * cancel requested before it started stops the run instead (its compensations run). A
  * publish call that failed is decided from the store: its CAS may have been applied before the
  * failure, and then the version is published (possibly with other versions on top).
  */
 async function commit(commitRules: boolean, summary: string, input: PublishInput, base: string | null): Promise<PublishOutcome> {
+  if (commitRules && CancellationScope.current().consideredCancelled) {
+    throw new CancelledFailure(`the run was cancelled before its commit; ${input.version} is not published`);
+  }
   return CancellationScope.nonCancellable(async () => {
     try {
       return await quick.publish.executeWithOptions({ summary }, [input]);

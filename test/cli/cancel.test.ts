@@ -126,6 +126,28 @@ describe("tidemark cancel after the run wrote", { timeout: 180_000 }, () => {
     console.log(`[cancel] after ${point}: ${written.length} ${wrote} objects of ${version} were written; compensations: ${out.compensations.join("; ")}`);
   });
 
+  it("a cancel landing while publish is held at the CAS: the run publishes and the CLI says so", async () => {
+    writeFileSync(source, "series_id,obs_date,value\nA,2025-01-01,11\nD,2025-05-01,4\n");
+    const h = holdAt("publish:before-cas");
+    const started = await runCli(["ingest", DS, "--json"], env);
+    expect(started.code, started.stderr).toBe(0);
+    const { runId } = JSON.parse(started.stdout) as { runId: string };
+    const workflowId = ingestWorkflowId(DS);
+    await withDeadline(h.reached, 60_000, "the run reaching publish:before-cas");
+    const version = (await client.workflow.getHandle(workflowId, runId).describe()).typedSearchAttributes.get(VERSION_KEY)!;
+    const cancel = startCli(["cancel", DS], env);
+    try {
+      await eventually(() => cancelledRequested(workflowId, runId), 30_000, "the cancel request reaching the run");
+    } finally {
+      h.release();
+    }
+    const run = await cancel.done;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`the run published ${version} before the cancel took effect`);
+    expect((await client.workflow.getHandle(workflowId, runId).describe()).status.name).toBe("COMPLETED");
+    expect(JSON.parse((await store.get(`datasets/${DS}/current/manifest.json`)).body.toString()).current_version).toBe(version);
+  });
+
   it("says in words which compensations ran", async () => {
     writeFileSync(source, "series_id,obs_date,value\nA,2025-01-01,9\n");
     const h = holdAt("writeEvents:end");
