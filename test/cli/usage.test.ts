@@ -53,12 +53,10 @@ describe("an invalid dataset id is refused before any I/O", () => {
     const deadPort = await freePort();
     const missingStore = join(store.dir, "never-created");
     const args = command[0] === "schedule" ? ["schedule", command[1], "../x", ...command.slice(2)] : [command[0], "../x"];
-    const started = Date.now();
     const run = await runCli(args, { TIDEMARK_STORE: `file://${missingStore}`, TEMPORAL_ADDRESS: `127.0.0.1:${deadPort}` });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Dataset id "../x" is invalid');
     expect(run.stderr).not.toMatch(/Temporal is not reachable|no published version/);
     expect(existsSync(missingStore)).toBe(false);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
