@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { FetchedSource } from "../src/contracts";
 import { expandEnvReferences } from "../src/config/env-refs";
 import { DatasetLayout } from "../src/layout";
+import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
 import { openSource, redactUri } from "../src/sources/open";
 import type { ActivityDeps } from "./deps";
 import { activityContext, withKeepAlive } from "./heartbeat";
@@ -36,12 +37,14 @@ export function fetchSourceActivities(deps: ActivityDeps) {
       withKeepAlive(async (signal, note) => {
         const layout = new DatasetLayout(dataset);
         const key = layout.key(`${layout.runs(version)}source`);
+        const sources = { ...deps.sources, policy: deps.sources?.policy ?? sourcePolicyFromEnv(deps.env ?? process.env, { datasetsDir: deps.datasetsDir, storeUrl: deps.store.url }) };
         const resolved = expandEnvReferences(uri, deps.env ?? process.env, { required: true, where: `Source ${redactUri(uri)} of ${dataset}` });
         if (unchangedIf && resolved.startsWith("file://")) {
-          const local = await hashFile(fileURLToPath(resolved), signal).catch(() => null);
+          const path = await checkFileSource(redactUri(resolved), fileURLToPath(resolved), sources.policy);
+          const local = await hashFile(path, signal).catch(() => null);
           if (local?.sha256 === unchangedIf) return { key, uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };
         }
-        const opened = await openSource(resolved, { ...deps.sources, signal, attempt: activityContext()?.info.attempt });
+        const opened = await openSource(resolved, { ...sources, signal, attempt: activityContext()?.info.attempt });
         const hash = createHash("sha256");
         let bytes = 0;
         const meter = new Transform({

@@ -2,7 +2,10 @@ import { expandEnvReferences } from "../src/config/env-refs";
 import type { ChangeCounts } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { TidemarkError } from "../src/errors";
+import { redact } from "../src/observability/redact";
+import { systemResolver } from "../src/sources/address";
 import { redactUri } from "../src/sources/open";
+import { checkWebhookUrl, webhookAllowFromEnv } from "../src/sources/webhooks";
 import type { ActivityDeps } from "./deps";
 
 /** A webhook did not accept the notification; retried within the notify budget. */
@@ -10,8 +13,9 @@ export class NotifyFailedError extends TidemarkError {
   override readonly retryable = true;
 }
 
-function expandHeaders(headers: Record<string, string> | undefined, env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, expandEnvReferences(value, env)]));
+function expandHeaders(url: string, headers: Record<string, string> | undefined, env: NodeJS.ProcessEnv): Record<string, string> {
+  const where = `Webhook ${redactUri(url)}`;
+  return Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, expandEnvReferences(value, env, { required: true, where: `${where} header ${name}` })]));
 }
 
 /** Step 7: tells each configured webhook about a published version, with a stable idempotency key. */
@@ -20,8 +24,12 @@ export function notifyActivities(deps: ActivityDeps) {
     async notify(input: { dataset: string; version: string; parentVersion: string | null; counts: ChangeCounts; definition: DatasetDefinition }): Promise<number> {
       const doFetch = deps.fetch ?? fetch;
       const body = JSON.stringify({ dataset_id: input.dataset, version: input.version, parent_version: input.parentVersion, counts: input.counts });
+      const env = deps.env ?? process.env;
+      const allow = webhookAllowFromEnv(env);
       let sent = 0;
       for (const hook of input.definition.notify ?? []) {
+        await checkWebhookUrl(hook.url, allow, deps.sources?.resolve ?? systemResolver);
+        const headers = expandHeaders(hook.url, hook.headers, env);
         let res: Response;
         try {
           res = await doFetch(hook.url, {
@@ -29,14 +37,15 @@ export function notifyActivities(deps: ActivityDeps) {
             headers: {
               "content-type": "application/json",
               "idempotency-key": `${input.dataset}/${input.version}`,
-              ...expandHeaders(hook.headers, deps.env ?? process.env),
+              ...headers,
             },
             body,
             signal: AbortSignal.timeout(hook.timeout_ms ?? 10_000),
+            redirect: "manual",
           });
         } catch (err) {
           deps.metrics?.notifyFailures.inc({ dataset: input.dataset });
-          throw new NotifyFailedError(`Webhook ${redactUri(hook.url)} could not be reached (${(err as Error).message}); it will be retried.`);
+          throw new NotifyFailedError(`Webhook ${redactUri(hook.url)} could not be reached (${redact((err as Error).message)}); it will be retried.`);
         }
         if (!res.ok) {
           deps.metrics?.notifyFailures.inc({ dataset: input.dataset });

@@ -26,6 +26,8 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   "ManifestFormatError",
   "SchemaConflictError",
   "UnsupportedSourceError",
+  "SourceNotAllowedError",
+  "WebhookNotAllowedError",
   "RepairImpossibleError",
   "IngestRunningError",
   "GcUnsafeError",

@@ -1,6 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from "@temporalio/client";
 import type { Command } from "commander";
-import { existsSync } from "node:fs";
 import type { IngestInput, IngestProgress, IngestResult } from "../../contracts";
 import { loadDefinitionFile, validateDatasetId } from "../../definition";
 import { TidemarkError } from "../../errors";
@@ -23,9 +22,17 @@ function formatCounts(r: IngestResult): string {
   return `inserted ${c.inserted}, updated ${c.updated}, deleted ${c.deleted}, unchanged ${c.unchanged}, rows ${c.rowsTotal}`;
 }
 
-/** Resolves `<dataset-id | file.yaml>` into a dataset id and, for files, the validated definition. */
+/** Whether an ingest argument names a definition file (it looks like a path) rather than a dataset id. */
+export function looksLikeDefinitionPath(target: string): boolean {
+  return target.includes("/") || /\.(ya?ml|json)$/i.test(target);
+}
+
+/**
+ * Resolves `<dataset-id | file.yaml>` into a dataset id and, for files, the validated definition. An
+ * argument that does not look like a path must be a valid dataset id, checked before any I/O.
+ */
 async function resolveTarget(target: string): Promise<{ dataset: string; definition?: unknown }> {
-  if (/\.(ya?ml|json)$/i.test(target) || existsSync(target)) {
+  if (looksLikeDefinitionPath(target)) {
     const definition = await loadDefinitionFile(target);
     return { dataset: definition.id, definition };
   }
