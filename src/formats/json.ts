@@ -52,12 +52,12 @@ class Batcher {
     let value: unknown;
     try {
       value = JSON.parse(text);
-    } catch (err) {
-      this.problem(row, `is not valid JSON (${(err as Error).message})`, what);
+    } catch {
+      this.problem(row, "is not valid JSON", what);
       return;
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      this.problem(row, `is ${Array.isArray(value) ? "a list" : JSON.stringify(value)}, not a JSON object`, what);
+      this.problem(row, `is ${Array.isArray(value) ? "a list" : value === null ? "null" : `a ${typeof value}`}, not a JSON object`, what);
       return;
     }
     this.push(row, value);
@@ -180,7 +180,7 @@ export async function* readJson(chunks: AsyncIterable<Uint8Array>, label: string
             try {
               key = JSON.parse(raw) as string;
             } catch {
-              throw new SourceFormatError(`${label}: the key ${raw.slice(0, 60)} is not a valid JSON string.`);
+              throw new SourceFormatError(`${label}: an object key is not a valid JSON string; check that the file is valid JSON.`);
             }
             keyParts = null;
             const top = stack[stack.length - 1];
@@ -238,7 +238,7 @@ export async function* readJson(chunks: AsyncIterable<Uint8Array>, label: string
   }
   if (total === 0) throw emptyError(label);
   if (targetDepth < 0) {
-    const keys = topKeys.length > 0 ? ` (top-level keys: ${topKeys.slice(0, 20).join(", ")})` : "";
+    const keys = topKeys.length > 0 ? ` (top-level keys: ${topKeys.slice(0, 8).map((k) => (k.length > 32 ? `${k.slice(0, 29)}...` : k)).join(", ")})` : "";
     fail(`no records array at records_path ${JSON.stringify(recordsPath ?? "")}${keys}; set source.options.records_path to the dotted path of the array`);
   }
   if (!done) fail("the JSON document ends before the records array is closed (truncated file?)");
