@@ -28,6 +28,7 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   "UnsupportedSourceError",
   "SourceNotAllowedError",
   "WebhookNotAllowedError",
+  "LimitExceededError",
   "RepairImpossibleError",
   "IngestRunningError",
   "GcUnsafeError",

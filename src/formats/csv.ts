@@ -8,6 +8,7 @@
 import type { SourceOptions } from "../definition/schema.js";
 import { CsvTokenizer } from "./csv-tokenizer.js";
 import { SourceFormatError } from "./errors.js";
+import { count, overLimit, type ReadLimits } from "./limits.js";
 import { emptyError } from "./input.js";
 import { type RawBatch, SimpleBatch, ValueColumn } from "./types.js";
 
@@ -23,6 +24,8 @@ export interface CsvReadOptions {
   readonly maxRecordBytes?: number;
   /** Bytes gathered before tokenizing (default 4 MiB). */
   readonly chunkBytes?: number;
+  /** The worker's size limits (the column limit is checked as soon as the header is read). */
+  readonly limits?: ReadLimits;
 }
 
 /**
@@ -52,6 +55,10 @@ export async function* readCsv(chunks: AsyncIterable<Uint8Array>, options: Sourc
     }
     const line = tok.line;
     const used = tok.parse(buf, final);
+    const maxColumns = read.limits?.columns;
+    if (maxColumns !== undefined && tok.names !== null && tok.names.length > maxColumns) {
+      throw overLimit(read.fileLabel, `has ${count(tok.names.length)} columns (at most ${count(maxColumns)})`, "TIDEMARK_MAX_COLUMNS");
+    }
     tok.checkUtf8(buf, used, line);
     tok.flush(buf);
     leftover = used < buf.length ? buf.subarray(used) : null;
