@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { Transform } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { FetchedSource } from "../src/contracts";
@@ -14,6 +15,7 @@ import { activityContext, withKeepAlive } from "./heartbeat";
 
 /** sha256 and size of a local file, read once without copying it. */
 async function hashFile(path: string, maxBytes: number, signal?: AbortSignal): Promise<{ sha256: string; bytes: number } | null> {
+  if ((await stat(path)).size > maxBytes) return null;
   const hash = createHash("sha256");
   let bytes = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -129,15 +129,17 @@ export class SecureStack {
     return fenceRecords(this.home);
   }
 
-  /** Stops the worker (SIGTERM, then SIGKILL if it hangs) and the client. */
+  /** Stops the worker (SIGTERM, then SIGKILL if it hangs) and the client, and removes the home. */
   async stop(): Promise<void> {
     await this.client?.connection.close().catch(() => {});
     const worker = this.worker;
-    if (!worker || worker.exitCode !== null) return;
-    const exited = new Promise((r) => worker.once("exit", r));
-    worker.kill("SIGTERM");
-    const timer = setTimeout(() => worker.kill("SIGKILL"), 20_000);
-    await exited;
-    clearTimeout(timer);
+    if (worker && worker.exitCode === null) {
+      const exited = new Promise((r) => worker.once("exit", r));
+      worker.kill("SIGTERM");
+      const timer = setTimeout(() => worker.kill("SIGKILL"), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(this.home, { recursive: true, force: true });
   }
 }
