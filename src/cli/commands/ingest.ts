@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Workflo
 import type { Command } from "commander";
 import type { IngestInput, IngestProgress, IngestResult } from "../../contracts";
 import { loadDefinitionFile, validateDatasetId } from "../../definition";
+import { CREDENTIAL_FIX, literalCredential } from "../../definition/credentials";
 import { TidemarkError } from "../../errors";
 import { busyMessage, ingestWorkflowId } from "../../one-writer";
 import { runUrl } from "../../config/runtime";
@@ -13,6 +14,9 @@ import { ProgressLine } from "../progress";
 
 /** A second ingest of a dataset was refused (SPEC §3). */
 export class DatasetBusyError extends TidemarkError {}
+
+/** `--source` carries a literal secret, which would be stored in the run's history. */
+export class LiteralCredentialError extends TidemarkError {}
 
 /** An ingest run failed; the message is the run's root cause. */
 export class IngestFailedError extends TidemarkError {}
@@ -74,6 +78,8 @@ export function registerIngest(program: Command): void {
     .option("--dry-run", "compute what would change, write nothing")
     .option("--json", "machine-readable output")
     .action(async (target: string, opts: { source?: string; wait?: boolean; dryRun?: boolean; json?: boolean }) => {
+      const secret = opts.source === undefined ? null : literalCredential(opts.source);
+      if (secret) throw new LiteralCredentialError(`--source carries a literal credential (${secret}); ${CREDENTIAL_FIX}.`);
       const { dataset, definition } = await resolveTarget(target);
       const ctx = new CliContext();
       try {

@@ -101,6 +101,14 @@ export class SecureStack {
     });
   }
 
+  /** The text of every JSON file in the store (manifests, pointers). */
+  storeJson(): string {
+    return Object.keys(this.storeState())
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => readFileSync(join(this.storeDir, f), "utf8"))
+      .join("\n");
+  }
+
   /** Every file of the store with its sha256, for before/after comparisons. */
   storeState(): Record<string, string> {
     const out: Record<string, string> = {};
@@ -115,10 +123,10 @@ export class SecureStack {
     return out;
   }
 
-  /** The decoded text of every event of the dataset's latest ingest run, or "" when none ran. */
-  async historyText(dataset: string): Promise<string> {
+  /** The decoded text of every event of the dataset's ingest run (`runId`, else the latest), or "" when none ran. */
+  async historyText(dataset: string, runId?: string): Promise<string> {
     try {
-      return readableText(await this.client!.workflow.getHandle(ingestWorkflowId(dataset)).fetchHistory());
+      return readableText(await this.client!.workflow.getHandle(ingestWorkflowId(dataset), runId).fetchHistory());
     } catch {
       return "";
     }
