@@ -52,7 +52,7 @@ function readFormat(input: SourceInput, format: SourceFormat, options: SourceOpt
     case "json":
       return readJson(inputChunks(input, label), label, options.records_path, read.batchRows, limits);
     case "xlsx":
-      return readXlsx(inputChunks(input, label), options, label, read.batchRows);
+      return readXlsx(inputChunks(input, label), options, label, read.batchRows, limits);
     case "parquet":
       return readParquet(input, label, read.columns);
   }

@@ -1,4 +1,7 @@
+import * as ExcelJS from "exceljs";
 import { describe, expect, it } from "vitest";
+import { readXlsx } from "../../src/formats";
+import { chunked, sourceOptions } from "./helpers";
 import { LimitExceededError } from "../../src/errors";
 import { readSource, type ReadLimits } from "../../src/formats";
 import { jsonDepthOver } from "../../src/formats/limits";
@@ -11,7 +14,7 @@ import { seriesDefinitionYaml } from "../support/definitions";
 const CSV_OPTIONS: SourceOptions = parseDefinition(seriesDefinitionYaml({ id: "lim", uri: "file:///x.csv", mode: "snapshot" }), "lim.yaml").source.options;
 
 /** Chunks of `text`, counting how many the reader pulled. */
-function chunked(parts: string[]): { chunks: AsyncIterable<Uint8Array>; pulled(): number } {
+function counted(parts: string[]): { chunks: AsyncIterable<Uint8Array>; pulled(): number } {
   let pulled = 0;
   return {
     chunks: (async function* () {
@@ -25,7 +28,7 @@ function chunked(parts: string[]): { chunks: AsyncIterable<Uint8Array>; pulled()
 }
 
 async function failure(format: SourceFormat, parts: string[], limits: ReadLimits, batchRows = 2): Promise<{ err: Error; pulled: number; total: number }> {
-  const input = chunked(parts);
+  const input = counted(parts);
   let err: Error | undefined;
   try {
     for await (const _ of readSource(input.chunks, format, CSV_OPTIONS, { fileLabel: "src", limits, batchRows })) void _;
@@ -65,6 +68,27 @@ describe("size limits at the reader boundary", () => {
   it("fail on an NDJSON line longer than the row-bytes limit", async () => {
     const { err } = await failure("ndjson", ['{"a":1}\n', `{"a":"${"x".repeat(5000)}`, `${"y".repeat(5000)}"}\n`], { rowBytes: 4096 });
     expect(err.message).toBe("src line 2 is longer than 4,096 bytes, over the limit set by TIDEMARK_MAX_ROW_BYTES; shrink the source or raise TIDEMARK_MAX_ROW_BYTES on the worker.");
+  });
+});
+
+describe("XLSX limits", () => {
+  it("fail on too many cells or columns while the sheet streams", async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet("Data");
+    ws.addRow(["a", "b", "c"]);
+    for (let i = 0; i < 200; i++) ws.addRow([i, i, i]);
+    const bytes = Buffer.from(await wb.xlsx.writeBuffer());
+    const read = async (limits: ReadLimits) => {
+      try {
+        for await (const _ of readXlsx(chunked(bytes, 4096), sourceOptions("xlsx", "{}"), "book.xlsx", 65536, limits)) void _;
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return "no error";
+    };
+    expect(await read({ xlsxCells: 300 })).toBe("book.xlsx has more than 300 cells, over the limit set by TIDEMARK_MAX_XLSX_CELLS; shrink the source or raise TIDEMARK_MAX_XLSX_CELLS on the worker.");
+    expect(await read({ columns: 2 })).toBe("book.xlsx has 3 columns (at most 2), over the limit set by TIDEMARK_MAX_COLUMNS; shrink the source or raise TIDEMARK_MAX_COLUMNS on the worker.");
+    expect(await read({ xlsxCells: 600 })).toBe("no error");
   });
 });
 
