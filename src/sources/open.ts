@@ -113,7 +113,7 @@ export const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** A `lookup` for `http.request` that answers with the already-checked address (no second DNS answer to trust). */
-function pinnedLookup(target: ResolvedAddress) {
+export function pinnedLookup(target: ResolvedAddress) {
   return (_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
     if (options.all) callback(null, [{ address: target.address, family: target.family }]);
     else callback(null, target.address, target.family);

@@ -4,7 +4,9 @@ import type { DatasetDefinition } from "../definition";
 import type { HostResolver, ResolvedAddress } from "./address";
 import { checkHttpTarget, matchesPrefix, parseAllowList, type TargetRule } from "./allow";
 import { WebhookNotAllowedError } from "./errors";
-import { redactUri } from "./open";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { pinnedLookup, redactUri } from "./open";
 
 /** The variable that widens what webhooks may be called. */
 export const WEBHOOK_ALLOW_VAR = "TIDEMARK_WEBHOOK_ALLOW";
@@ -45,4 +47,22 @@ export async function checkWebhooks(definition: DatasetDefinition, env: NodeJS.P
     }
     await checkWebhookUrl(hook.url, allow, resolver);
   }
+}
+
+/**
+ * POSTs `body` to a checked webhook, connecting to the address {@link checkWebhookUrl} returned (no
+ * redirects followed). Resolves with the HTTP status.
+ */
+export function postToWebhook(uri: string, target: ResolvedAddress, headers: Record<string, string>, body: string, timeoutMs: number): Promise<number> {
+  const url = new URL(uri);
+  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, lookup: pinnedLookup(target) as never, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }

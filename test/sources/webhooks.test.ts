@@ -4,7 +4,8 @@ import { parseDefinition, validateDefinitionObject } from "../../src/definition"
 import { seriesDefinitionYaml } from "../support/definitions";
 import type { HostResolver } from "../../src/sources/address";
 import { WebhookNotAllowedError } from "../../src/sources/errors";
-import { checkWebhooks, checkWebhookUrl } from "../../src/sources/webhooks";
+import { checkWebhooks, checkWebhookUrl, postToWebhook } from "../../src/sources/webhooks";
+import { startHttpServer } from "../support/http";
 
 const resolver: HostResolver = async (host) => [{ address: host === "hooks.test" ? "93.184.216.34" : "169.254.169.254", family: 4 }];
 
@@ -33,6 +34,19 @@ describe("webhooks", () => {
   it("may be widened with TIDEMARK_WEBHOOK_ALLOW", async () => {
     expect(await checkWebhookUrl("http://127.0.0.1:9/hook", ["http://127.0.0.1"], resolver)).toEqual({ address: "127.0.0.1", family: 4 });
     expect(await refusal(checkWebhookUrl("https://hooks.test/x", ["http://127.0.0.1"], resolver))).toBeInstanceOf(WebhookNotAllowedError);
+  });
+
+  it("are posted to the checked address, not to a second DNS answer", async () => {
+    const server = await startHttpServer((req, res) => void res.writeHead(204).end());
+    try {
+      const port = new URL(server.url).port;
+      const url = `http://hooks.invalid:${port}/published`;
+      const status = await postToWebhook(url, { address: "127.0.0.1", family: 4 }, { "content-type": "application/json" }, '{"v":1}', 5_000);
+      expect(status).toBe(204);
+      expect(server.received.map((r) => [r.method, r.url, r.headers.host, r.body])).toEqual([["POST", "/published", `hooks.invalid:${port}`, '{"v":1}']]);
+    } finally {
+      await server.close();
+    }
   });
 
   it("fail when the definition is loaded if a header references an unset variable", async () => {
