@@ -8,7 +8,7 @@
 import type { SourceOptions } from "../definition/schema.js";
 import { CsvTokenizer } from "./csv-tokenizer.js";
 import { SourceFormatError } from "./errors.js";
-import { count, overLimit, type ReadLimits } from "./limits.js";
+import type { ReadLimits } from "./limits.js";
 import { emptyError } from "./input.js";
 import { type RawBatch, SimpleBatch, ValueColumn } from "./types.js";
 
@@ -36,7 +36,7 @@ export interface CsvReadOptions {
  */
 export async function* readCsv(chunks: AsyncIterable<Uint8Array>, options: SourceOptions, read: CsvReadOptions): AsyncGenerator<RawBatch> {
   const maxRecord = read.maxRecordBytes ?? options.max_row_bytes ?? 64 * MiB;
-  const tok = new CsvTokenizer(options, read.fileLabel, read.batchRows ?? 65536, maxRecord);
+  const tok = new CsvTokenizer(options, read.fileLabel, read.batchRows ?? 65536, maxRecord, read.limits?.columns);
   const chunkBytes = read.chunkBytes ?? 4 * MiB;
   let leftover: Buffer | null = null;
   let parts: Uint8Array[] = [];
@@ -55,10 +55,6 @@ export async function* readCsv(chunks: AsyncIterable<Uint8Array>, options: Sourc
     }
     const line = tok.line;
     const used = tok.parse(buf, final);
-    const maxColumns = read.limits?.columns;
-    if (maxColumns !== undefined && tok.names !== null && tok.names.length > maxColumns) {
-      throw overLimit(read.fileLabel, `has ${count(tok.names.length)} columns (at most ${count(maxColumns)})`, "TIDEMARK_MAX_COLUMNS");
-    }
     tok.checkUtf8(buf, used, line);
     tok.flush(buf);
     leftover = used < buf.length ? buf.subarray(used) : null;
