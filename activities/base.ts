@@ -4,6 +4,8 @@ import { NotFoundError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
 import { parsePointer, parseVersionManifest, type Pointer, type VersionManifest } from "../src/manifest/schema";
 import { ingestWorkflowId } from "../src/one-writer";
+import { systemResolver } from "../src/sources/address";
+import { checkWebhooks } from "../src/sources/webhooks";
 import type { ObjectStore } from "../src/store/types";
 import type { ActivityDeps } from "./deps";
 
@@ -36,6 +38,7 @@ export function baseActivities(deps: ActivityDeps) {
         const problem = `definition of ${dataset}: id is "${resolved.id}", not "${dataset}"; pass a definition whose id matches the dataset.`;
         throw new DefinitionError(`definition of ${dataset}`, [problem]);
       }
+      await checkWebhooks(resolved, deps.env ?? process.env, deps.sources?.resolve ?? systemResolver);
       return resolved;
     },
 

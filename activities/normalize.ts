@@ -1,3 +1,4 @@
+import { ingestLimitsFromEnv } from "../src/sources/limits";
 import type { FetchedSource } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { DatasetLayout } from "../src/layout";
@@ -24,7 +25,8 @@ export function normalizeActivities(deps: ActivityDeps) {
       const beat = heartbeater();
       const { stream } = await store.getStream(source.key);
       const fileLabel = source.uri.split("/").pop() || source.uri;
-      const result = await normalizeSource({ definition, input: stream, fileLabel, sizeHint: source.bytes, onProgress: (rows: number) => beat({ rows }) });
+      const limits = ingestLimitsFromEnv(deps.env ?? process.env);
+      const result = await normalizeSource({ definition, input: stream, fileLabel, sizeHint: source.bytes, limits, onProgress: (rows: number) => beat({ rows }) });
       const table = plainStrings(result.table);
       await writeScratchTable(store, layout.key(layout.runs(version) + SCRATCH.normalized), table);
       if (result.badRows.length === 0) return { rows: table.numRows };

@@ -73,3 +73,13 @@ export class InvalidKeyError extends TidemarkError {
     super(message);
   }
 }
+
+/**
+ * A source is over one of the worker's size limits (bytes, rows, columns, row bytes, JSON depth, XLSX
+ * cells), found while streaming it. Permanent: the same source is over the same limit again.
+ */
+export class LimitExceededError extends TidemarkError {
+  constructor(readonly variable: string, message: string) {
+    super(message);
+  }
+}

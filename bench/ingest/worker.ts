@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
 
 /** Where a child worker connects and what it serves (env of `tidemark worker`). */
@@ -49,6 +51,7 @@ export class ChildWorker {
         TIDEMARK_STORE: env.storeUrl,
         TIDEMARK_DATASETS: env.datasetsDir,
         TIDEMARK_LOG_LEVEL: "WARN",
+        TIDEMARK_SOURCE_ALLOW: process.env.TIDEMARK_SOURCE_ALLOW ?? `${pathToFileURL(realpathSync(tmpdir())).href}/,s3://`,
         ...env.extra,
       },
       stdio: ["ignore", "pipe", "pipe"],

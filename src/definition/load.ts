@@ -42,7 +42,7 @@ export function parseDefinition(text: string, fileLabel: string): DatasetDefinit
  */
 export function validateDefinitionObject(raw: unknown, label: string): DatasetDefinition {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    const got = Array.isArray(raw) ? "a list" : JSON.stringify(raw) ?? String(raw);
+    const got = Array.isArray(raw) ? "a list" : raw === null ? "null" : raw === undefined ? "nothing" : `a ${typeof raw}`;
     throw new DefinitionError(label, [`${label}: the definition must be a mapping with id, source and schema (got ${got}).`]);
   }
   const result = definitionSchema.safeParse(raw);

@@ -1,4 +1,5 @@
 /** Cross-field checks of a definition that passed the shape schema, and the defaults that depend on other fields. */
+import { CREDENTIAL_FIX, literalCredential } from "./credentials.js";
 import type { z } from "zod";
 import { compileDatePattern } from "../normalize/datetime.js";
 import { isValidDatasetId } from "./id.js";
@@ -128,7 +129,12 @@ export function checkSemantics(d: Parsed, raw: Record<string, unknown>): Dataset
     projectionNames.add(p.name);
   });
 
+  const sourceSecret = literalCredential(d.source.uri);
+  if (sourceSecret) bad("source.uri", `carries a literal credential (${sourceSecret}); ${CREDENTIAL_FIX}`);
+
   d.notify.forEach((n, i) => {
+    const hookSecret = literalCredential(n.url);
+    if (hookSecret) bad(`notify[${i}].url`, `carries a literal credential (${hookSecret}); put secrets in headers as "\${ENV_NAME}"`);
     if (!/^https?:\/\/[^\s/]+/.test(n.url)) bad(`notify[${i}].url`, `must be an http:// or https:// URL (got ${describeValue(n.url)})`);
     if (/\$\{/.test(n.url)) bad(`notify[${i}].url`, `may not reference environment variables; put secrets in headers as "\${ENV_NAME}"`);
     for (const [h, v] of Object.entries(n.headers ?? {})) {

@@ -3,6 +3,7 @@ import type { WorkflowBundleOption } from "@temporalio/worker";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { sourcePolicyFromEnv, type SourcePolicy } from "../sources/allow";
 import { stringify } from "yaml";
 import { follow } from "../cli/commands/ingest";
 import { listFiles } from "../cli/commands/files";
@@ -133,6 +134,12 @@ async function report(stack: EmbeddedStack, store: ObjectStore, dir: string, res
   return listing.duckdb;
 }
 
+/** The demo worker's sources: `TIDEMARK_SOURCE_ALLOW` when set, else the defaults plus the demo's own source directory. */
+function demoSourcePolicy(dir: string, storeUrl: string): SourcePolicy {
+  const policy = sourcePolicyFromEnv(process.env, { datasetsDir: join(dir, "datasets"), storeUrl });
+  return policy.allow === null ? { ...policy, fileRoots: [...policy.fileRoots, join(dir, "source")] } : policy;
+}
+
 /**
  * Runs the demo: an embedded Temporal dev server and worker, a bundled monthly rates release
  * ingested twice through the real workflow (v1, then a revised v2), and what a consumer sees.
@@ -155,6 +162,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
     storeUrl,
     datasetsDir: join(dir, "datasets"),
     workflowBundle: options.workflowBundle,
+    sourcePolicy: demoSourcePolicy(dir, storeUrl),
     logLevel: "ERROR",
     log: (line) => process.stderr.write(`${line}\n`),
   });

@@ -4,6 +4,7 @@ import { TidemarkError } from "../errors";
 import type { LogFormat } from "../observability/logger";
 import { startObservability, type Observability } from "../observability/runtime";
 import { openStore } from "../store/open";
+import type { SourcePolicy } from "../sources/allow";
 import { createTidemarkWorker, TASK_QUEUE } from "../worker/worker";
 import { freePort, isPortFree } from "./ports";
 import { startTemporalDevServer, type TemporalDevServer } from "./temporal-server";
@@ -45,6 +46,8 @@ export interface EmbeddedStackOptions {
   log?: (line: string) => void;
   /** A pre-built workflow bundle; otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
+  /** What the worker's sources may read (`TIDEMARK_SOURCE_ALLOW` or the closed defaults otherwise). */
+  sourcePolicy?: SourcePolicy;
 }
 
 /** A running Temporal dev server plus, optionally, an in-process Tidemark worker. */
@@ -130,6 +133,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         taskQueue,
         workflowBundle: options.workflowBundle,
         metrics: observability.metrics,
+        ...(options.sourcePolicy ? { sources: { policy: options.sourcePolicy } } : {}),
       });
       workerDone = worker.run();
       workerDone.catch(() => {});

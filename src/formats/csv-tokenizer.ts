@@ -3,6 +3,7 @@
  * ranges row-major into a batch, with a hot loop for quote-free records and a
  * general path for quotes, escapes, blank/comment lines and wrong field counts.
  */
+import { count as formatCount, overLimit } from "./limits.js";
 import { isUtf8 } from "node:buffer";
 import type { SourceOptions } from "../definition/schema.js";
 import { SourceFormatError } from "./errors.js";
@@ -44,6 +45,7 @@ export class CsvTokenizer {
     private readonly label: string,
     private readonly batchRows: number,
     private readonly maxRecord: number = 64 * 1024 * 1024,
+    private readonly maxColumns?: number,
   ) {
     this.delim = o.delimiter.charCodeAt(0);
     this.quote = o.quote.charCodeAt(0);
@@ -160,6 +162,7 @@ export class CsvTokenizer {
     const next = this.record(buf, p, end, final, scratch, 0, 16384);
     if (next < 0) return -1;
     if (next - p > this.maxRecord) this.tooLong();
+    if (this.maxColumns !== undefined && this.fieldCount > this.maxColumns) throw overLimit(this.label, `has more than ${formatCount(this.maxColumns)} columns`, "TIDEMARK_MAX_COLUMNS");
     if (this.fieldCount > 16384) this.fail("has more than 16,384 columns");
     const count = this.fieldCount;
     if (this.o.header) {

@@ -8,6 +8,7 @@
 import type { SourceOptions } from "../definition/schema.js";
 import { CsvTokenizer } from "./csv-tokenizer.js";
 import { SourceFormatError } from "./errors.js";
+import type { ReadLimits } from "./limits.js";
 import { emptyError } from "./input.js";
 import { type RawBatch, SimpleBatch, ValueColumn } from "./types.js";
 
@@ -23,6 +24,8 @@ export interface CsvReadOptions {
   readonly maxRecordBytes?: number;
   /** Bytes gathered before tokenizing (default 4 MiB). */
   readonly chunkBytes?: number;
+  /** The worker's size limits (the column limit is checked as soon as the header is read). */
+  readonly limits?: ReadLimits;
 }
 
 /**
@@ -33,7 +36,7 @@ export interface CsvReadOptions {
  */
 export async function* readCsv(chunks: AsyncIterable<Uint8Array>, options: SourceOptions, read: CsvReadOptions): AsyncGenerator<RawBatch> {
   const maxRecord = read.maxRecordBytes ?? options.max_row_bytes ?? 64 * MiB;
-  const tok = new CsvTokenizer(options, read.fileLabel, read.batchRows ?? 65536, maxRecord);
+  const tok = new CsvTokenizer(options, read.fileLabel, read.batchRows ?? 65536, maxRecord, read.limits?.columns);
   const chunkBytes = read.chunkBytes ?? 4 * MiB;
   let leftover: Buffer | null = null;
   let parts: Uint8Array[] = [];

@@ -4,6 +4,7 @@ import { readCsv } from "./csv.js";
 import { type SourceInput, inputChunks } from "./input.js";
 import { readJson, readNdjson } from "./json.js";
 import { readParquet } from "./parquet.js";
+import { limitBatches, type ReadLimits } from "./limits.js";
 import type { RawBatch } from "./types.js";
 import { readXlsx } from "./xlsx.js";
 
@@ -12,6 +13,7 @@ export { SourceFormatError } from "./errors.js";
 export { type SourceInput, inputPath } from "./input.js";
 export { readJson, readNdjson } from "./json.js";
 export { readParquet } from "./parquet.js";
+export { limitBatches, type ReadLimits } from "./limits.js";
 export * from "./types.js";
 export { cellValue, readXlsx } from "./xlsx.js";
 
@@ -25,6 +27,8 @@ export interface ReadSourceOptions {
   readonly batchRows?: number;
   /** Longest CSV record in bytes (default 64 MiB). */
   readonly maxRecordBytes?: number;
+  /** The worker's size limits, checked batch by batch while the source streams. */
+  readonly limits?: ReadLimits;
 }
 
 /**
@@ -32,16 +36,23 @@ export interface ReadSourceOptions {
  * {@link SourceFormatError}s naming the file (and the row when known).
  */
 export function readSource(input: SourceInput, format: SourceFormat, options: SourceOptions, read: ReadSourceOptions): AsyncGenerator<RawBatch> {
+  const limits = read.limits ?? {};
+  return limitBatches(readFormat(input, format, options, read, limits), limits, read.fileLabel, format === "xlsx");
+}
+
+function readFormat(input: SourceInput, format: SourceFormat, options: SourceOptions, read: ReadSourceOptions, limits: ReadLimits): AsyncGenerator<RawBatch> {
   const label = read.fileLabel;
   switch (format) {
-    case "csv":
-      return readCsv(inputChunks(input, label), options, read);
+    case "csv": {
+      const maxRecordBytes = Math.min(read.maxRecordBytes ?? options.max_row_bytes ?? Infinity, limits.rowBytes ?? Infinity);
+      return readCsv(inputChunks(input, label), options, { ...read, ...(Number.isFinite(maxRecordBytes) ? { maxRecordBytes } : {}) });
+    }
     case "ndjson":
-      return readNdjson(inputChunks(input, label), label, read.batchRows);
+      return readNdjson(inputChunks(input, label), label, read.batchRows, limits);
     case "json":
-      return readJson(inputChunks(input, label), label, options.records_path, read.batchRows);
+      return readJson(inputChunks(input, label), label, options.records_path, read.batchRows, limits);
     case "xlsx":
-      return readXlsx(inputChunks(input, label), options, label, read.batchRows);
+      return readXlsx(inputChunks(input, label), options, label, read.batchRows, limits);
     case "parquet":
       return readParquet(input, label, read.columns);
   }

@@ -7,6 +7,7 @@
 import { isUtf8 } from "node:buffer";
 import { SourceFormatError } from "./errors.js";
 import { emptyError } from "./input.js";
+import { count, jsonDepthOver, overLimit, type ReadLimits } from "./limits.js";
 import { type RawBatch, type RawColumn, type RowProblem, ValueColumn } from "./types.js";
 
 class RecordBatch implements RawBatch {
@@ -46,18 +47,24 @@ class Batcher {
   readonly out: RawBatch[] = [];
   emitted = false;
 
-  constructor(private readonly batchRows: number) {}
+  constructor(
+    private readonly batchRows: number,
+    private readonly limits: ReadLimits = {},
+    private readonly label = "source",
+  ) {}
 
   add(row: number, text: string, what: string): void {
+    const depth = this.limits.jsonDepth;
+    if (depth !== undefined && jsonDepthOver(text, depth)) throw overLimit(`${this.label} ${what} ${row}`, `nests deeper than ${depth} levels`, "TIDEMARK_MAX_JSON_DEPTH");
     let value: unknown;
     try {
       value = JSON.parse(text);
-    } catch (err) {
-      this.problem(row, `is not valid JSON (${(err as Error).message})`, what);
+    } catch {
+      this.problem(row, "is not valid JSON", what);
       return;
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      this.problem(row, `is ${Array.isArray(value) ? "a list" : JSON.stringify(value)}, not a JSON object`, what);
+      this.problem(row, `is ${Array.isArray(value) ? "a list" : value === null ? "null" : `a ${typeof value}`}, not a JSON object`, what);
       return;
     }
     this.push(row, value);
@@ -85,8 +92,9 @@ class Batcher {
 }
 
 /** Reads NDJSON (one JSON object per line; blank lines skipped). Rows are line numbers. */
-export async function* readNdjson(chunks: AsyncIterable<Uint8Array>, label: string, batchRows = 65536): AsyncGenerator<RawBatch> {
-  const batcher = new Batcher(batchRows);
+export async function* readNdjson(chunks: AsyncIterable<Uint8Array>, label: string, batchRows = 65536, limits: ReadLimits = {}): AsyncGenerator<RawBatch> {
+  const batcher = new Batcher(batchRows, limits, label);
+  const maxLine = Math.min(64 * 1024 * 1024, limits.rowBytes ?? Infinity);
   let leftover: Buffer | null = null;
   let line = 1;
   let total = 0;
@@ -116,7 +124,10 @@ export async function* readNdjson(chunks: AsyncIterable<Uint8Array>, label: stri
     const buf: Buffer = leftover ? Buffer.concat([leftover, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     const used = lines(buf, false);
     leftover = used < buf.length ? Buffer.from(buf.subarray(used)) : null;
-    if (leftover && leftover.length > 64 * 1024 * 1024) throw new SourceFormatError(`${label} line ${line}: the line is longer than 64 MiB; is this really NDJSON?`, line);
+    if (leftover && leftover.length > maxLine) {
+      if (maxLine < 64 * 1024 * 1024) throw overLimit(`${label} line ${line}`, `is longer than ${count(maxLine)} bytes`, "TIDEMARK_MAX_ROW_BYTES");
+      throw new SourceFormatError(`${label} line ${line}: the line is longer than 64 MiB; is this really NDJSON?`, line);
+    }
     yield* batcher.out.splice(0);
   }
   if (total === 0) throw emptyError(label);
@@ -135,9 +146,10 @@ interface Frame {
  * Reads a JSON document whose records are the top-level array or the array at
  * `recordsPath` (dotted keys, e.g. "data.items"). Rows are 1-based record indexes.
  */
-export async function* readJson(chunks: AsyncIterable<Uint8Array>, label: string, recordsPath: string | undefined, batchRows = 65536): AsyncGenerator<RawBatch> {
+export async function* readJson(chunks: AsyncIterable<Uint8Array>, label: string, recordsPath: string | undefined, batchRows = 65536, limits: ReadLimits = {}): AsyncGenerator<RawBatch> {
   const target = recordsPath === undefined ? [] : recordsPath.split(".");
-  const batcher = new Batcher(batchRows);
+  const batcher = new Batcher(batchRows, limits, label);
+  const maxRecord = Math.min(64 * 1024 * 1024, limits.rowBytes ?? Infinity);
   const stack: Frame[] = [];
   const topKeys: string[] = [];
   let inString = false;
@@ -180,7 +192,7 @@ export async function* readJson(chunks: AsyncIterable<Uint8Array>, label: string
             try {
               key = JSON.parse(raw) as string;
             } catch {
-              throw new SourceFormatError(`${label}: the key ${raw.slice(0, 60)} is not a valid JSON string.`);
+              throw new SourceFormatError(`${label}: an object key is not a valid JSON string; check that the file is valid JSON.`);
             }
             keyParts = null;
             const top = stack[stack.length - 1];
@@ -221,6 +233,7 @@ export async function* readJson(chunks: AsyncIterable<Uint8Array>, label: string
       } else if (c === 123 || c === 91) {
         if (c === 91 && targetDepth < 0 && depth === target.length && stack.every((f, j) => !f.array && f.key === target[j])) targetDepth = depth + 1;
         stack.push({ array: c === 91, key: null, expectKey: c === 123 });
+        if (limits.jsonDepth !== undefined && stack.length > limits.jsonDepth) throw overLimit(label, `nests deeper than ${limits.jsonDepth} levels`, "TIDEMARK_MAX_JSON_DEPTH");
       } else if (c === 125 || c === 93) {
         if (!top || top.array !== (c === 93)) fail(`unbalanced ${String.fromCharCode(c)} in the JSON document`);
         stack.pop();
@@ -231,14 +244,17 @@ export async function* readJson(chunks: AsyncIterable<Uint8Array>, label: string
     }
     if (elemParts && !done) {
       elemParts.push(chunk.subarray(elemFrom));
-      if (elemParts.reduce((n, p) => n + p.length, 0) > 64 * 1024 * 1024) fail(`record ${record + 1} is larger than 64 MiB`);
+      if (elemParts.reduce((n, p) => n + p.length, 0) > maxRecord) {
+        if (maxRecord < 64 * 1024 * 1024) throw overLimit(`${label} record ${record + 1}`, `is larger than ${count(maxRecord)} bytes`, "TIDEMARK_MAX_ROW_BYTES");
+        fail(`record ${record + 1} is larger than 64 MiB`);
+      }
     }
     if (keyParts) keyParts.push(chunk.subarray(keyFrom));
     yield* batcher.out.splice(0);
   }
   if (total === 0) throw emptyError(label);
   if (targetDepth < 0) {
-    const keys = topKeys.length > 0 ? ` (top-level keys: ${topKeys.slice(0, 20).join(", ")})` : "";
+    const keys = topKeys.length > 0 ? ` (top-level keys: ${topKeys.slice(0, 8).map((k) => (k.length > 32 ? `${k.slice(0, 29)}...` : k)).join(", ")})` : "";
     fail(`no records array at records_path ${JSON.stringify(recordsPath ?? "")}${keys}; set source.options.records_path to the dotted path of the array`);
   }
   if (!done) fail("the JSON document ends before the records array is closed (truncated file?)");

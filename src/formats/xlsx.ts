@@ -6,8 +6,10 @@
 import { Readable } from "node:stream";
 import type * as ExcelJS from "exceljs";
 import type { SourceOptions } from "../definition/schema.js";
+import { LimitExceededError } from "../errors.js";
 import { SourceFormatError } from "./errors.js";
 import { emptyError } from "./input.js";
+import { count, overLimit, type ReadLimits } from "./limits.js";
 import { type RawBatch, SimpleBatch, ValueColumn } from "./types.js";
 
 interface SheetModel {
@@ -77,7 +79,7 @@ async function loadExcelJs(): Promise<typeof ExcelJS> {
  * with the header at `options.header_row` and `options.skip_rows` rows skipped
  * after it. Blank rows are skipped.
  */
-export async function* readXlsx(chunks: AsyncIterable<Uint8Array>, options: SourceOptions, label: string, batchRows = 65536): AsyncGenerator<RawBatch> {
+export async function* readXlsx(chunks: AsyncIterable<Uint8Array>, options: SourceOptions, label: string, batchRows = 65536, limits: ReadLimits = {}): AsyncGenerator<RawBatch> {
   const stream = Readable.from(await withMagicCheck(chunks, label));
   const failure = new Promise<never>((_, reject) => stream.once("error", reject));
   failure.catch(() => undefined);
@@ -98,10 +100,10 @@ export async function* readXlsx(chunks: AsyncIterable<Uint8Array>, options: Sour
         continue;
       }
       matched = ws;
-      yield* readSheet(ws, guarded(ws, failure), options, label, batchRows);
+      yield* readSheet(ws, guarded(ws, failure), options, label, batchRows, limits);
     }
   } catch (err) {
-    if (err instanceof SourceFormatError) throw err;
+    if (err instanceof SourceFormatError || err instanceof LimitExceededError) throw err;
     throw new SourceFormatError(`${label} could not be read as an XLSX workbook (${(err as Error).message}); re-export it from Excel as .xlsx.`, undefined, { cause: err });
   }
   if (!matched) {
@@ -111,8 +113,9 @@ export async function* readXlsx(chunks: AsyncIterable<Uint8Array>, options: Sour
   }
 }
 
-async function* readSheet(ws: StreamingSheet, sheetRows: AsyncIterable<ExcelJS.Row>, options: SourceOptions, label: string, batchRows: number): AsyncGenerator<RawBatch> {
+async function* readSheet(ws: StreamingSheet, sheetRows: AsyncIterable<ExcelJS.Row>, options: SourceOptions, label: string, batchRows: number, limits: ReadLimits): AsyncGenerator<RawBatch> {
   const headerRow = options.header_row;
+  let cells = 0;
   let skip = options.skip_rows;
   let names: string[] | null = null;
   let cols: unknown[][] = [];
@@ -136,6 +139,7 @@ async function* readSheet(ws: StreamingSheet, sheetRows: AsyncIterable<ExcelJS.R
         names.push(v === null ? "" : String(v instanceof Date ? v.toISOString().slice(0, 10) : v).trim());
       }
       while (names.length > 0 && names[names.length - 1] === "") names.pop();
+      if (limits.columns !== undefined && names.length > limits.columns) throw overLimit(label, `has ${count(names.length)} columns (at most ${count(limits.columns)})`, "TIDEMARK_MAX_COLUMNS");
       cols = names.map(() => []);
       continue;
     }
@@ -154,6 +158,8 @@ async function* readSheet(ws: StreamingSheet, sheetRows: AsyncIterable<ExcelJS.R
       continue;
     }
     rows.push(row.number);
+    cells += names.length;
+    if (limits.xlsxCells !== undefined && cells > limits.xlsxCells) throw overLimit(label, `has more than ${count(limits.xlsxCells)} cells`, "TIDEMARK_MAX_XLSX_CELLS");
     if (rows.length >= batchRows) yield flush();
   }
   if (names === null) throw new SourceFormatError(`${label} sheet ${JSON.stringify(ws.name)} has no header row ${headerRow} (the sheet ends before it); fix source.options.header_row.`);

@@ -1,5 +1,6 @@
 /** Errors and reports of the normalize step. */
 import { TidemarkError } from "../errors.js";
+import { redact } from "../observability/redact.js";
 
 /** A row that could not be normalized. */
 export interface BadRow {
@@ -16,8 +17,20 @@ export interface BadRow {
 /** Most bad rows kept in memory, reports and errors; `count` still counts all. */
 export const MAX_BAD_ROWS = 1000;
 
+/** Longest excerpt of source text (a cell, a column name) an error message carries. */
+export const MAX_EXCERPT = 32;
+
+/** Most column names an error message lists (never a whole header line). */
+export const MAX_LISTED_COLUMNS = 8;
+
+/** A short, redacted, quoted excerpt of source text for an error message. */
+export function excerpt(value: string): string {
+  const clean = redact(value);
+  return JSON.stringify(clean.length > MAX_EXCERPT ? `${clean.slice(0, MAX_EXCERPT - 3)}...` : clean);
+}
+
 function quote(value: string): string {
-  return JSON.stringify(value.length > 100 ? `${value.slice(0, 97)}...` : value);
+  return excerpt(value);
 }
 
 /** One clause describing a bad row, e.g. `column "value" is "12,5x", which is not a number`. */
@@ -52,8 +65,9 @@ export class MissingColumnError extends TidemarkError {
     readonly found: readonly string[],
     readonly referencedBy: string,
   ) {
-    const list = found.length === 0 ? "none" : found.map((f) => JSON.stringify(f)).join(", ");
-    super(`${fileLabel} has no column ${JSON.stringify(column)} (read by ${referencedBy}); the columns found are ${list} — fix the definition or the source.`);
+    const more = found.length > MAX_LISTED_COLUMNS ? ` and ${found.length - MAX_LISTED_COLUMNS} more` : "";
+    const list = found.length === 0 ? "none" : `${found.slice(0, MAX_LISTED_COLUMNS).map(excerpt).join(", ")}${more}`;
+    super(`${fileLabel} has no column ${excerpt(column)} (read by ${referencedBy}); the columns found are ${list} — fix the definition or the source.`);
   }
 }
 
@@ -64,6 +78,6 @@ export class AmbiguousColumnError extends TidemarkError {
     readonly column: string,
     positions: readonly number[],
   ) {
-    super(`${fileLabel} has the column ${JSON.stringify(column)} ${positions.length} times (positions ${positions.join(", ")}); rename the duplicates in the source so the definition can tell them apart.`);
+    super(`${fileLabel} has the column ${excerpt(column)} ${positions.length} times (positions ${positions.slice(0, MAX_LISTED_COLUMNS).join(", ")}${positions.length > MAX_LISTED_COLUMNS ? ", …" : ""}); rename the duplicates in the source so the definition can tell them apart.`);
   }
 }

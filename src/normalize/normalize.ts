@@ -8,7 +8,7 @@ import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { Field, RecordBatch, Schema, Struct, Table, type Vector, makeData } from "apache-arrow";
 import type { DatasetDefinition } from "../definition/schema.js";
-import { readSource } from "../formats/index.js";
+import { readSource, type ReadLimits } from "../formats/index.js";
 import type { SourceInput } from "../formats/input.js";
 import { inputPath } from "../formats/input.js";
 import { type RawBatch, type RawColumn, TextColumn, ValueColumn } from "../formats/types.js";
@@ -36,6 +36,8 @@ export interface NormalizeInput {
   readonly batchRows?: number;
   /** Longest CSV record in bytes (default `source.options.max_row_bytes`). */
   readonly maxRecordBytes?: number;
+  /** The worker's size limits, checked while the source streams. */
+  readonly limits?: ReadLimits;
   /** Size of the source in bytes when `input` is a stream (paths are measured); used only to pre-size columns. */
   readonly sizeHint?: number;
 }
@@ -126,6 +128,7 @@ async function normalizeInput(req: NormalizeInput): Promise<NormalizeResult> {
     columns: u && !u.value_columns ? undefined : wanted,
     batchRows: req.batchRows,
     maxRecordBytes: req.maxRecordBytes ?? opts.max_row_bytes,
+    limits: req.limits,
   });
 
   const badRows: BadRow[] = [];

@@ -5,6 +5,8 @@ const SECRET_ENV_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|CREDEN
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]+@/gi;
 const AUTH_HEADER = /\b((?:proxy-)?authorization|x-amz-security-token|x-api-key)(["']?\s*[:=]\s*["']?)[^"'\r\n,}]+/gi;
 const SECRET_ASSIGNMENT = /\b(aws_secret_access_key|aws_session_token|secret_?access_?key|session_?token|api_?key|password)(["']?\s*[:=]\s*["']?)[^"'\s,}&]+/gi;
+const URL_QUERY = /\b([a-z][a-z0-9+.-]*:\/\/[^\s?#"'<>]*)\?[^\s"'<>]*/gi;
+const SIGNATURE_PARAM = /([?&;\s]|^)(x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|signature|sig|token|access_token|id_token|refresh_token|auth|apikey|api_key|key|code|sv|se|sp|skoid|sktid)=([^&\s"'<>]+)/gim;
 const AWS_SECRET_SHAPE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 
 function looksLikeAwsSecret(candidate: string): boolean {
@@ -26,8 +28,9 @@ function secretEnvValues(env: NodeJS.ProcessEnv): string[] {
 /**
  * Removes credentials from a string: values of secret-looking environment variables (read at each
  * call, so variables set later are covered too), URL userinfo (`scheme://user:pass@` keeps only the
- * scheme), `Authorization`-style header values, `key=value` secret assignments and AWS-secret-shaped
- * tokens.
+ * scheme), URL query strings (`?…` becomes `?[redacted]`), signature parameters (`X-Amz-Signature=`,
+ * `token=`, `sig=`, …), `Authorization`-style header values, `key=value` secret assignments and
+ * AWS-secret-shaped tokens.
  */
 export function redact(text: string, env: NodeJS.ProcessEnv = process.env): string {
   let out = text;
@@ -36,6 +39,8 @@ export function redact(text: string, env: NodeJS.ProcessEnv = process.env): stri
   }
   return out
     .replace(URL_USERINFO, `$1${REDACTED}@`)
+    .replace(URL_QUERY, `$1?${REDACTED}`)
+    .replace(SIGNATURE_PARAM, `$1$2=${REDACTED}`)
     .replace(AUTH_HEADER, `$1$2${REDACTED}`)
     .replace(SECRET_ASSIGNMENT, `$1$2${REDACTED}`)
     .replace(AWS_SECRET_SHAPE, (m) => (looksLikeAwsSecret(m) ? REDACTED : m));

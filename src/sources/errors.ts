@@ -16,3 +16,12 @@ export class SourceUnavailableError extends TidemarkError {
 
 /** The source stayed unreachable on every attempt of the fetch's budget (`TIDEMARK_SOURCE_ATTEMPTS`). Final. */
 export class SourceUnreachableError extends TidemarkError {}
+
+/**
+ * The source is outside what this worker may read (`TIDEMARK_SOURCE_ALLOW`, or the closed defaults):
+ * refused before any disk or network access. Permanent.
+ */
+export class SourceNotAllowedError extends TidemarkError {}
+
+/** A webhook URL is outside what this worker may call (`TIDEMARK_WEBHOOK_ALLOW`, or https to public addresses). Permanent. */
+export class WebhookNotAllowedError extends TidemarkError {}

@@ -22,3 +22,46 @@ export function sourceLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<
   const attempts = positiveInt(env, "TIDEMARK_SOURCE_ATTEMPTS");
   return { ...(httpTimeoutMs !== undefined ? { httpTimeoutMs } : {}), ...(attempts !== undefined ? { attempts } : {}) };
 }
+
+/** The worker's size limits on one source, each configurable by its variable. */
+export interface IngestLimits {
+  /** Bytes of the source as fetched (`TIDEMARK_MAX_SOURCE_BYTES`). */
+  sourceBytes: number;
+  /** Data rows (`TIDEMARK_MAX_ROWS`). */
+  rows: number;
+  /** Columns (`TIDEMARK_MAX_COLUMNS`). */
+  columns: number;
+  /** Bytes of one CSV record, NDJSON line or JSON record (`TIDEMARK_MAX_ROW_BYTES`). */
+  rowBytes: number;
+  /** JSON/NDJSON nesting depth (`TIDEMARK_MAX_JSON_DEPTH`). */
+  jsonDepth: number;
+  /** Cells (rows × columns) of an XLSX sheet (`TIDEMARK_MAX_XLSX_CELLS`). */
+  xlsxCells: number;
+}
+
+/** Limits when their variables are unset. */
+export const DEFAULT_LIMITS: Readonly<IngestLimits> = {
+  sourceBytes: 2 * 1024 ** 3,
+  rows: 100_000_000,
+  columns: 1_000,
+  rowBytes: 16 * 1024 ** 2,
+  jsonDepth: 64,
+  xlsxCells: 50_000_000,
+};
+
+/** The variable of each limit. */
+export const LIMIT_VARS: Readonly<Record<keyof IngestLimits, string>> = {
+  sourceBytes: "TIDEMARK_MAX_SOURCE_BYTES",
+  rows: "TIDEMARK_MAX_ROWS",
+  columns: "TIDEMARK_MAX_COLUMNS",
+  rowBytes: "TIDEMARK_MAX_ROW_BYTES",
+  jsonDepth: "TIDEMARK_MAX_JSON_DEPTH",
+  xlsxCells: "TIDEMARK_MAX_XLSX_CELLS",
+};
+
+/** The worker's limits: each `TIDEMARK_MAX_*` variable when set (a whole number ≥ 1), else {@link DEFAULT_LIMITS}. */
+export function ingestLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): IngestLimits {
+  const out = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(LIMIT_VARS) as (keyof IngestLimits)[]) out[key] = positiveInt(env, LIMIT_VARS[key]) ?? DEFAULT_LIMITS[key];
+  return out;
+}

@@ -1,9 +1,13 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { Readable } from "node:stream";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { SourceAccessDeniedError, SourceNotFoundError, SourceUnavailableError, SourceUnreachableError, UnsupportedSourceError } from "./errors";
+import { systemResolver, type HostResolver, type ResolvedAddress } from "./address";
+import { checkFileSource, checkHttpTarget, checkS3Source, type SourcePolicy } from "./allow";
+import { SourceAccessDeniedError, SourceNotAllowedError, SourceNotFoundError, SourceUnavailableError, SourceUnreachableError, UnsupportedSourceError } from "./errors";
 
 /** Milliseconds an HTTP source has to answer with its headers, unless `TIDEMARK_SOURCE_TIMEOUT_MS` says otherwise. */
 export const DEFAULT_SOURCE_TIMEOUT_MS = 30_000;
@@ -31,30 +35,39 @@ export interface SourceDeps {
   attempt?: number;
   /** Aborts the request (activity cancellation). */
   signal?: AbortSignal;
+  /** What may be opened (closed defaults when absent: files under the working directory, public HTTP(S), no S3). */
+  policy?: SourcePolicy;
+  /** Resolves HTTP(S) host names before the address check (the system resolver by default). */
+  resolve?: HostResolver;
 }
 
-/** A URI with any userinfo removed, safe to log and to record in manifests. */
+/**
+ * A URI safe to log and to record in manifests and histories: userinfo removed, every query value
+ * and the fragment replaced by `redacted` (presigned signatures, `?token=`, …).
+ */
 export function redactUri(uri: string): string {
   try {
     const url = new URL(uri);
-    if (url.username || url.password) {
-      url.username = "";
-      url.password = "";
-    }
-    return url.toString();
+    url.username = "";
+    url.password = "";
+    const names = [...url.searchParams.keys()];
+    const base = `${url.protocol}//${url.host}${url.pathname}`;
+    const query = url.search === "" ? "" : `?${names.length ? names.map((n) => `${encodeURIComponent(n)}=redacted`).join("&") : "redacted"}`;
+    return `${url.protocol === "file:" ? url.href.split(/[?#]/)[0] : base}${query}${url.hash ? "#redacted" : ""}`;
   } catch {
-    return uri;
+    return uri.replace(/[?#].*$/s, "?redacted");
   }
 }
 
-async function openFile(uri: string): Promise<OpenedSource> {
-  const path = uri.startsWith("file://") ? fileURLToPath(uri) : uri;
+async function openFile(uri: string, policy: SourcePolicy): Promise<OpenedSource> {
+  const shown = redactUri(uri);
+  const path = await checkFileSource(shown, uri.startsWith("file://") ? fileURLToPath(uri) : uri, policy);
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw new SourceNotFoundError(`Source ${uri} is not a file; point source.uri at a file.`);
+    if (!info.isFile()) throw new SourceNotFoundError(`Source ${shown} is not a file; point source.uri at a file.`);
     return { stream: createReadStream(path, { highWaterMark: 1 << 20 }), etag: null, size: info.size };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new SourceNotFoundError(`Source file ${path} does not exist; check source.uri or pass --source.`);
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new SourceNotFoundError(`Source file ${shown} does not exist; check source.uri or pass --source.`);
     throw err;
   }
 }
@@ -95,64 +108,121 @@ function networkProblem(err: unknown, timedOut: boolean, timeoutMs: number): { w
   return { what: `could not be reached (${code ?? (err as Error).name ?? "network error"})`, fix: "check source.uri and the worker's network" };
 }
 
-async function openHttp(uri: string, deps: SourceDeps): Promise<OpenedSource> {
+/** Redirects an HTTP source may take before it is refused. */
+export const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** A `lookup` for `http.request` that answers with the already-checked address (no second DNS answer to trust). */
+export function pinnedLookup(target: ResolvedAddress) {
+  return (_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    if (options.all) callback(null, [{ address: target.address, family: target.family }]);
+    else callback(null, target.address, target.family);
+  };
+}
+
+function request(url: URL, target: ResolvedAddress, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
+  const get = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolvePromise, reject) => {
+    const req = get(url, { headers, signal, lookup: pinnedLookup(target) as never }, resolvePromise);
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function openHttp(uri: string, deps: SourceDeps, policy: SourcePolicy): Promise<OpenedSource> {
   const shown = redactUri(uri);
+  const resolver = deps.resolve ?? systemResolver;
   const timeoutMs = deps.httpTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS;
   const headersTimeout = new AbortController();
   const timer = setTimeout(() => headersTimeout.abort(new Error("timeout")), timeoutMs);
-  let res: Response;
+  const signal = deps.signal ? AbortSignal.any([headersTimeout.signal, deps.signal]) : headersTimeout.signal;
+  const first = withBasicAuth(uri);
+  let url = new URL(first.url);
+  let headers = first.headers;
+  let res: IncomingMessage;
   try {
-    const { url, headers } = withBasicAuth(uri);
-    const signal = deps.signal ? AbortSignal.any([headersTimeout.signal, deps.signal]) : headersTimeout.signal;
-    res = await fetch(url, { headers, signal, redirect: "follow" });
-  } catch (err) {
-    if (deps.signal?.aborted) throw err;
-    const { what, fix } = networkProblem(err, headersTimeout.signal.aborted, timeoutMs);
-    throw unavailable(shown, what, fix, deps);
+    for (let hop = 0; ; hop++) {
+      const hopShown = redactUri(url.href);
+      const target = await checkHttpTarget(hopShown, url, policy, resolver, hop === 0 ? "Source" : `Source ${shown} redirected to`);
+      try {
+        res = await request(url, target, headers, signal);
+      } catch (err) {
+        if (deps.signal?.aborted) throw err;
+        const { what, fix } = networkProblem(err, headersTimeout.signal.aborted, timeoutMs);
+        throw unavailable(shown, what, fix, deps);
+      }
+      const location = res.headers.location;
+      if (!REDIRECTS.has(res.statusCode ?? 0) || !location) break;
+      res.resume();
+      if (hop + 1 > MAX_REDIRECTS) throw new SourceNotAllowedError(`Source ${shown} redirected more than ${MAX_REDIRECTS} times; point source.uri at the final URL.`);
+      const next = new URL(location, url);
+      if (next.protocol !== "http:" && next.protocol !== "https:") throw new SourceNotAllowedError(`Source ${shown} redirected to a ${next.protocol} URL, which is not allowed; point source.uri at the final URL.`);
+      if (next.origin !== url.origin) headers = {};
+      url = next;
+    }
   } finally {
     clearTimeout(timer);
   }
-  if (res.status === 404 || res.status === 410) throw new SourceNotFoundError(`Source ${shown} answered HTTP ${res.status} (not found); check the URL in source.uri, or pass the right one with --source.`);
-  if (res.status === 401 || res.status === 403) throw new SourceAccessDeniedError(`Source ${shown} answered HTTP ${res.status} (access denied); check the credentials in source.uri or the server's permissions.`);
-  if (!res.ok || !res.body) throw unavailable(shown, `answered HTTP ${res.status}`, "check the server's health, then run the ingest again", deps);
-  const length = res.headers.get("content-length");
-  return {
-    stream: Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>),
-    etag: res.headers.get("etag"),
-    size: length ? Number(length) : null,
-  };
+  const status = res.statusCode ?? 0;
+  const drop = () => res.resume();
+  if (status === 404 || status === 410) {
+    drop();
+    throw new SourceNotFoundError(`Source ${shown} answered HTTP ${status} (not found); check the URL in source.uri, or pass the right one with --source.`);
+  }
+  if (status === 401 || status === 403) {
+    drop();
+    throw new SourceAccessDeniedError(`Source ${shown} answered HTTP ${status} (access denied); check the credentials in source.uri or the server's permissions.`);
+  }
+  if (status < 200 || status >= 300) {
+    drop();
+    throw unavailable(shown, `answered HTTP ${status}`, "check the server's health, then run the ingest again", deps);
+  }
+  const length = res.headers["content-length"];
+  const etag = res.headers.etag;
+  return { stream: res, etag: typeof etag === "string" ? etag : null, size: length ? Number(length) : null };
 }
 
 const S3_ACCESS_NAMES = new Set(["AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "CredentialsProviderError"]);
 
-async function openS3(uri: string, deps: SourceDeps): Promise<OpenedSource> {
+async function openS3(uri: string, deps: SourceDeps, policy: SourcePolicy): Promise<OpenedSource> {
   const url = new URL(uri);
+  const shown = redactUri(uri);
+  checkS3Source(shown, url, policy);
   const bucket = url.hostname;
   const key = decodeURIComponent(url.pathname.replace(/^\//, ""));
-  if (!deps.s3Client) throw new UnsupportedSourceError(`Source ${uri} needs S3 access, which this worker was not given; start the worker with S3 credentials.`);
+  if (!deps.s3Client) throw new UnsupportedSourceError(`Source ${shown} needs S3 access, which this worker was not given; start the worker with S3 credentials.`);
   try {
     const res = await deps.s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return { stream: res.Body as Readable, etag: res.ETag?.replace(/"/g, "") ?? null, size: res.ContentLength ?? null };
   } catch (err) {
     const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
     const status = e.$metadata?.httpStatusCode;
-    if (e.name === "NoSuchBucket") throw new SourceNotFoundError(`Source ${uri} cannot be read because bucket "${bucket}" does not exist; check the bucket in source.uri.`);
-    if (status === 404 || e.name === "NoSuchKey") throw new SourceNotFoundError(`Source ${uri} does not exist; check the key in source.uri, or pass the right one with --source.`);
+    if (e.name === "NoSuchBucket") throw new SourceNotFoundError(`Source ${shown} cannot be read because bucket "${bucket}" does not exist; check the bucket in source.uri.`);
+    if (status === 404 || e.name === "NoSuchKey") throw new SourceNotFoundError(`Source ${shown} does not exist; check the key in source.uri, or pass the right one with --source.`);
     if (status === 403 || (e.name !== undefined && S3_ACCESS_NAMES.has(e.name))) {
-      throw new SourceAccessDeniedError(`Source ${uri} is not readable with this worker's S3 credentials (${e.name ?? status}); check the worker's AWS credentials and that they may s3:GetObject it.`);
+      throw new SourceAccessDeniedError(`Source ${shown} is not readable with this worker's S3 credentials (${e.name ?? status}); check the worker's AWS credentials and that they may s3:GetObject it.`);
     }
     if (status === undefined) {
       const { what } = networkProblem(err, e.name === "TimeoutError", DEFAULT_SOURCE_TIMEOUT_MS);
-      throw unavailable(uri, what, "check AWS_ENDPOINT_URL_S3 and the worker's network", deps);
+      throw unavailable(shown, what, "check AWS_ENDPOINT_URL_S3 and the worker's network", deps);
     }
-    throw unavailable(uri, `could not be read (${e.name ?? `HTTP ${status}`})`, "check the S3 service's health, then run the ingest again", deps);
+    throw unavailable(shown, `could not be read (${e.name ?? `HTTP ${status}`})`, "check the S3 service's health, then run the ingest again", deps);
   }
 }
 
-/** Opens a `file://`, `https://`/`http://` or `s3://` source as a stream. A bare path counts as a file. */
+/** `deps.policy`, or for a caller that gave none: files under the working directory only, public HTTP(S), no S3. */
+export function policyOf(deps: SourceDeps): SourcePolicy {
+  return deps.policy ?? { allow: null, fileRoots: [process.cwd()], storeBucket: null };
+}
+
+/**
+ * Opens a `file://`, `https://`/`http://` or `s3://` source as a stream, after checking it against
+ * `deps.policy` (refused with {@link SourceNotAllowedError} before any access). A bare path counts as a file.
+ */
 export async function openSource(uri: string, deps: SourceDeps = {}): Promise<OpenedSource> {
-  if (uri.startsWith("file://") || uri.startsWith("/")) return openFile(uri);
-  if (uri.startsWith("https://") || uri.startsWith("http://")) return openHttp(uri, deps);
-  if (uri.startsWith("s3://")) return openS3(uri, deps);
+  const policy = policyOf(deps);
+  if (uri.startsWith("file://") || uri.startsWith("/")) return openFile(uri, policy);
+  if (uri.startsWith("https://") || uri.startsWith("http://")) return openHttp(uri, deps, policy);
+  if (uri.startsWith("s3://")) return openS3(uri, deps, policy);
   throw new UnsupportedSourceError(`Source ${redactUri(uri)} has an unsupported scheme; use file://, https:// or s3://.`);
 }

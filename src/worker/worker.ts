@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkflowBundleOption } from "@temporalio
 import { createActivities } from "../../activities";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { TidemarkMetrics } from "../observability/metrics";
+import { sourcePolicyFromEnv } from "../sources/allow";
 import { sourceLimitsFromEnv } from "../sources/limits";
 import type { SourceDeps } from "../sources/open";
 import { defaultS3Client } from "../store/open";
@@ -47,7 +48,12 @@ export async function createTidemarkWorker(options: TidemarkWorkerOptions): Prom
   const activities = createActivities({
     store: options.store,
     datasetsDir: options.datasetsDir,
-    sources: { ...sourceLimitsFromEnv(), ...options.sources, s3Client: options.sources?.s3Client ?? lazyDefaultS3Client() },
+    sources: {
+      ...sourceLimitsFromEnv(),
+      ...options.sources,
+      policy: options.sources?.policy ?? sourcePolicyFromEnv(process.env, { datasetsDir: options.datasetsDir, storeUrl: options.store.url }),
+      s3Client: options.sources?.s3Client ?? lazyDefaultS3Client(),
+    },
     temporalClient: options.client ? () => options.client! : undefined,
     faults: options.faults,
     metrics: options.metrics,

@@ -154,7 +154,7 @@ export const DATA_CASES: BadInputCase[] = [
     name: "an NDJSON line that is not JSON",
     dataset: "bi_ndjson",
     setup: firstLoad("bi_ndjson", "series.ndjson", '{"series_id":"A","obs_date":"2025-01-01","value":1.5,"count":1}\n{"series_id":"B","obs_date":\n', { format: "ndjson" }),
-    expectedError: "Ingest of bi_ndjson failed: series.ndjson row 2: the row is not valid JSON (Unexpected end of JSON input) — fix the source or set on_bad_rows: quarantine.",
+    expectedError: "Ingest of bi_ndjson failed: series.ndjson row 2: the row is not valid JSON — fix the source or set on_bad_rows: quarantine.",
     exit: 1,
     type: "BadRowsError",
   },

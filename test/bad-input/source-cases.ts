@@ -29,7 +29,10 @@ export function sourceCases(at: SourceEndpoints): BadInputCase[] {
     {
       name: "an HTTP source that answers 404",
       dataset: "bi_http404",
-      setup: defineAt("bi_http404", () => `${at.http.replace("http://", "http://reader:hunter2pass@")}/gone.csv`),
+      setup: defineAt("bi_http404", () => {
+        process.env.BI_READER_PASS = "hunter2pass";
+        return `${at.http.replace("http://", "http://reader:${BI_READER_PASS}@")}/gone.csv`;
+      }),
       expectedError: () => `Ingest of bi_http404 failed: Source ${at.http}/gone.csv answered HTTP 404 (not found); check the URL in source.uri, or pass the right one with --source.`,
       exit: 1,
       type: "SourceNotFoundError",

@@ -34,7 +34,7 @@ describe("readJson", () => {
 
   it("reports non-object records as row problems and fails on truncation or emptiness", async () => {
     const r = await collect(readJson(chunked('[{"a": 1}, 5, [1]]'), "d.json", undefined));
-    expect(r.problems).toEqual(["2: is 5, not a JSON object", "3: is a list, not a JSON object"]);
+    expect(r.problems).toEqual(["2: is a number, not a JSON object", "3: is a list, not a JSON object"]);
     await expect(collect(readJson(chunked('[{"a": 1}, {"a"'), "d.json", undefined))).rejects.toThrow(
       "d.json: the JSON document ends before the records array is closed (truncated file?).",
     );
@@ -57,8 +57,8 @@ describe("readNdjson", () => {
   it("turns a broken line into a row problem", async () => {
     const r = await collect(readNdjson(chunked('{"a": 1}\n{"a": \n"str"\n'), "d.ndjson"));
     expect(r.problems).toHaveLength(2);
-    expect(r.problems[0]).toMatch(/^2: is not valid JSON \(/);
-    expect(r.problems[1]).toBe('3: is "str", not a JSON object');
+    expect(r.problems[0]).toBe("2: is not valid JSON");
+    expect(r.problems[1]).toBe("3: is a string, not a JSON object");
   });
 
   it("rejects invalid UTF-8 and empty files", async () => {

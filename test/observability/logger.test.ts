@@ -9,7 +9,9 @@ const fixedNow = () => new Date("2026-01-02T03:04:05.678Z");
 describe("redact", () => {
   it("removes secret environment values, URL userinfo, authorization headers and AWS-shaped secrets", () => {
     expect(redact("key fake-secret-value-123 and tmprl-key-abcdef", env)).toBe(`key ${REDACTED} and ${REDACTED}`);
-    expect(redact("GET https://alice:s3cr3t@example.com/a.csv?x=1 failed", env)).toBe(`GET https://${REDACTED}@example.com/a.csv?x=1 failed`);
+    expect(redact("GET https://alice:s3cr3t@example.com/a.csv?x=1 failed", env)).toBe(`GET https://${REDACTED}@example.com/a.csv?${REDACTED} failed`);
+    expect(redact("https://b.s3.amazonaws.com/k?X-Amz-Credential=AK%2F1&X-Amz-Signature=abcdef0123 done", env)).toBe(`https://b.s3.amazonaws.com/k?${REDACTED} done`);
+    expect(redact("query was token=tok_abc123&sig=zz9 and X-Amz-Signature=ff00", env)).toBe(`query was token=${REDACTED}&sig=${REDACTED} and X-Amz-Signature=${REDACTED}`);
     expect(redact("fetch s3://AKIDEXAMPLE:wJalr@bucket/key", env)).toBe(`fetch s3://${REDACTED}@bucket/key`);
     expect(redact("Authorization: Bearer abc.def.ghi", env)).toBe(`Authorization: ${REDACTED}`);
     expect(redact('{"authorization":"Basic dXNlcjpwYXNz"}', env)).toBe(`{"authorization":"${REDACTED}"}`);

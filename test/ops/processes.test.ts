@@ -44,6 +44,7 @@ describe("the compose topology as separate processes over loopback", () => {
       TIDEMARK_TASK_QUEUE: uniqueTaskQueue("procs"),
       TIDEMARK_STORE: `s3://${s3.bucket}/${dataset}-store/`,
       TIDEMARK_DATASETS: ws.datasetsDir,
+      TIDEMARK_SOURCE_ALLOW: process.env.TIDEMARK_SOURCE_ALLOW,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_REGION: s3.region,
       AWS_ACCESS_KEY_ID: s3.accessKeyId,

@@ -1,7 +1,13 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { openSource, redactUri, withBasicAuth } from "../../src/sources/open";
 import { SourceNotFoundError, UnsupportedSourceError } from "../../src/sources/errors";
 import { startHttpServer } from "../support/http";
+import { testSourcePolicy } from "../support/source-allow";
+
+const allowed = { policy: testSourcePolicy() };
 
 describe("openSource", () => {
   it("sends URL credentials as a Basic Authorization header, never in the URL", async () => {
@@ -11,7 +17,7 @@ describe("openSource", () => {
     });
     try {
       const url = server.url.replace("http://", "http://ana:s3cr%25t@");
-      const opened = await openSource(`${url}/data.csv`);
+      const opened = await openSource(`${url}/data.csv`, allowed);
       const chunks: Buffer[] = [];
       for await (const c of opened.stream) chunks.push(c as Buffer);
       expect(Buffer.concat(chunks).toString()).toBe("a,b\n1,2\n");
@@ -27,12 +33,12 @@ describe("openSource", () => {
       res.end();
     });
     try {
-      await expect(openSource(`${server.url}/missing.csv`)).rejects.toBeInstanceOf(SourceNotFoundError);
+      await expect(openSource(`${server.url}/missing.csv`, allowed)).rejects.toBeInstanceOf(SourceNotFoundError);
     } finally {
       await server.close();
     }
-    await expect(openSource("ftp://host/x.csv")).rejects.toBeInstanceOf(UnsupportedSourceError);
-    await expect(openSource("file:///definitely/not/here.csv")).rejects.toBeInstanceOf(SourceNotFoundError);
+    await expect(openSource("ftp://host/x.csv", allowed)).rejects.toBeInstanceOf(UnsupportedSourceError);
+    await expect(openSource(pathToFileURL(join(tmpdir(), "tidemark-definitely-not-here.csv")).href, allowed)).rejects.toBeInstanceOf(SourceNotFoundError);
   });
 
   it("redacts credentials from URIs and leaves plain ones alone", () => {

@@ -4,6 +4,9 @@ import { SourceConfigError, sourceLimitsFromEnv } from "../../src/sources/limits
 import { openSource } from "../../src/sources/open";
 import { SourceAccessDeniedError, SourceUnavailableError, SourceUnreachableError } from "../../src/sources/errors";
 import { startHttpServer } from "../support/http";
+import { testSourcePolicy } from "../support/source-allow";
+
+const allowed = { policy: testSourcePolicy() };
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -16,10 +19,10 @@ async function closedPort(): Promise<number> {
 describe("an unreachable source", () => {
   it("is retryable while attempts remain and final on the last one", async () => {
     const url = `http://127.0.0.1:${await closedPort()}/x.csv`;
-    const early = await openSource(url, { attempts: 3, attempt: 2 }).catch((e: unknown) => e);
+    const early = await openSource(url, { ...allowed, attempts: 3, attempt: 2 }).catch((e: unknown) => e);
     expect(early).toBeInstanceOf(SourceUnavailableError);
     expect((early as Error).message).toBe(`Source ${url} refused the connection (attempt 2 of 3); it will be retried.`);
-    const last = await openSource(url, { attempts: 3, attempt: 3 }).catch((e: unknown) => e);
+    const last = await openSource(url, { ...allowed, attempts: 3, attempt: 3 }).catch((e: unknown) => e);
     expect(last).toBeInstanceOf(SourceUnreachableError);
     expect((last as Error).message).toBe(`Source ${url} refused the connection on all 3 attempts; check the host and port in source.uri and that the server is running.`);
   });
@@ -32,9 +35,9 @@ describe("an unreachable source", () => {
       setTimeout(() => res.end("1,2\n"), 400);
     });
     try {
-      const silent = await openSource(`${server.url}/silent.csv`, { httpTimeoutMs: 200, attempts: 1 }).catch((e: unknown) => e);
+      const silent = await openSource(`${server.url}/silent.csv`, { ...allowed, httpTimeoutMs: 200, attempts: 1 }).catch((e: unknown) => e);
       expect((silent as Error).message).toBe(`Source ${server.url}/silent.csv did not answer within 0.2 s; check that the server is up and reachable from the worker, or raise TIDEMARK_SOURCE_TIMEOUT_MS.`);
-      const slow = await openSource(`${server.url}/slow.csv`, { httpTimeoutMs: 200 });
+      const slow = await openSource(`${server.url}/slow.csv`, { ...allowed, httpTimeoutMs: 200 });
       const chunks: Buffer[] = [];
       for await (const c of slow.stream) chunks.push(c as Buffer);
       expect(Buffer.concat(chunks).toString()).toBe("a,b\n1,2\n");
@@ -47,7 +50,7 @@ describe("an unreachable source", () => {
     const server = await startHttpServer((_req, res) => void res.writeHead(403).end());
     try {
       const url = server.url.replace("http://", "http://ana:topsecret1@");
-      const err = await openSource(`${url}/x.csv`).catch((e: unknown) => e);
+      const err = await openSource(`${url}/x.csv`, allowed).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SourceAccessDeniedError);
       expect((err as Error).message).toBe(`Source ${server.url}/x.csv answered HTTP 403 (access denied); check the credentials in source.uri or the server's permissions.`);
     } finally {

@@ -7,6 +7,7 @@ import { startMinio, type MinioServer } from "../../src/devstack/minio";
 import { startTemporalDevServer, type TemporalDevServer } from "../../src/devstack/temporal-server";
 import { ensureTool } from "../../src/devstack/tools";
 import type { TestServices } from "./services-types";
+import { testSourceAllow } from "./source-allow";
 
 const TEST_BUCKET = "tidemark-test";
 
@@ -21,6 +22,8 @@ const quietLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: console
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (line: string) => console.log(`[services] ${line}`);
+  process.env.TIDEMARK_SOURCE_ALLOW ??= testSourceAllow();
+  process.env.TIDEMARK_WEBHOOK_ALLOW ??= "http://127.0.0.1";
   const [temporalBinary, minioBinary] = await Promise.all([ensureTool("temporal", { log }), ensureTool("minio", { log })]);
   const dataDir = mkdtempSync(join(tmpdir(), "tidemark-minio-"));
   let temporal: TemporalDevServer | undefined;

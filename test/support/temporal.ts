@@ -6,6 +6,7 @@ import { createTidemarkWorker } from "../../src/worker/worker";
 import type { ObjectStore } from "../../src/store/types";
 import type { SourceDeps } from "../../src/sources/open";
 import { makeS3Client, services } from "./services";
+import { testSourcePolicy } from "./source-allow";
 
 let runtimeQuieted = false;
 
@@ -66,7 +67,7 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<Runni
     client: options.client,
     faults: options.faults,
     metrics: options.metrics,
-    sources: options.sources ?? { s3Client: makeS3Client },
+    sources: { policy: testSourcePolicy(), ...(options.sources ?? { s3Client: makeS3Client }) },
     workflowBundle: { codePath: workflowBundlePath },
   });
   const running = worker.run();

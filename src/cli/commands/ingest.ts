@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from "@temporalio/client";
 import type { Command } from "commander";
-import { existsSync } from "node:fs";
 import type { IngestInput, IngestProgress, IngestResult } from "../../contracts";
 import { loadDefinitionFile, validateDatasetId } from "../../definition";
+import { CREDENTIAL_FIX, literalCredential } from "../../definition/credentials";
 import { TidemarkError } from "../../errors";
 import { busyMessage, ingestWorkflowId } from "../../one-writer";
 import { runUrl } from "../../config/runtime";
@@ -15,6 +15,9 @@ import { ProgressLine } from "../progress";
 /** A second ingest of a dataset was refused (SPEC §3). */
 export class DatasetBusyError extends TidemarkError {}
 
+/** `--source` carries a literal secret, which would be stored in the run's history. */
+export class LiteralCredentialError extends TidemarkError {}
+
 /** An ingest run failed; the message is the run's root cause. */
 export class IngestFailedError extends TidemarkError {}
 
@@ -23,9 +26,17 @@ function formatCounts(r: IngestResult): string {
   return `inserted ${c.inserted}, updated ${c.updated}, deleted ${c.deleted}, unchanged ${c.unchanged}, rows ${c.rowsTotal}`;
 }
 
-/** Resolves `<dataset-id | file.yaml>` into a dataset id and, for files, the validated definition. */
+/** Whether an ingest argument names a definition file (it looks like a path) rather than a dataset id. */
+export function looksLikeDefinitionPath(target: string): boolean {
+  return target.includes("/") || /\.(ya?ml|json)$/i.test(target);
+}
+
+/**
+ * Resolves `<dataset-id | file.yaml>` into a dataset id and, for files, the validated definition. An
+ * argument that does not look like a path must be a valid dataset id, checked before any I/O.
+ */
 async function resolveTarget(target: string): Promise<{ dataset: string; definition?: unknown }> {
-  if (/\.(ya?ml|json)$/i.test(target) || existsSync(target)) {
+  if (looksLikeDefinitionPath(target)) {
     const definition = await loadDefinitionFile(target);
     return { dataset: definition.id, definition };
   }
@@ -67,6 +78,8 @@ export function registerIngest(program: Command): void {
     .option("--dry-run", "compute what would change, write nothing")
     .option("--json", "machine-readable output")
     .action(async (target: string, opts: { source?: string; wait?: boolean; dryRun?: boolean; json?: boolean }) => {
+      const secret = opts.source === undefined ? null : literalCredential(opts.source);
+      if (secret) throw new LiteralCredentialError(`--source carries a literal credential (${secret}); ${CREDENTIAL_FIX}.`);
       const { dataset, definition } = await resolveTarget(target);
       const ctx = new CliContext();
       try {
