@@ -111,19 +111,19 @@ describe("worker metrics", () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let reached!: () => void;
-    const atCas = new Promise<void>((resolve) => (reached = resolve));
+    const held = new Promise<void>((resolve) => (reached = resolve));
     const cancelQueue = uniqueTaskQueue("metrics-cancel");
     const faults = async (point: string) => {
-      if (point !== "publish:before-cas") return;
+      if (point !== "writeEvents:end") return;
       reached();
       await gate;
-      throw new Error("released after the run was cancelled");
     };
-    const held = await startTestWorker({ store, datasetsDir: cws.datasetsDir, taskQueue: cancelQueue, client, metrics: observability.metrics, faults });
+    const worker = await startTestWorker({ store, datasetsDir: cws.datasetsDir, taskQueue: cancelQueue, client, metrics: observability.metrics, faults });
     try {
       const handle = await client.workflow.start("ingestDataset", { workflowId: ingestWorkflowId(cancelled), taskQueue: cancelQueue, args: [{ dataset: cancelled }] });
-      await atCas;
+      await held;
       await handle.cancel();
+      release();
       await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
       expect((await handle.describe()).memo).toMatchObject({ status: "cancelled", counts: { inserted: 3 } });
       const text = await scrape(observability.metricsUrl!);
@@ -131,7 +131,7 @@ describe("worker metrics", () => {
       expect(sample(text, "tidemark_runs_total", { dataset: cancelled, outcome: "published" })).toBeUndefined();
     } finally {
       release();
-      await held.stop();
+      await worker.stop();
     }
   });
 
