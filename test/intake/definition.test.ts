@@ -16,7 +16,7 @@ function problems(text: string): string[] {
   try {
     parseDefinition(text, "d.yaml");
   } catch (err) {
-    if (err instanceof DefinitionError) return err.problems;
+    if (err instanceof DefinitionError) return [...err.problems];
     throw err;
   }
   return [];
