@@ -55,10 +55,16 @@ export interface IntakeBed {
   close(): Promise<void>;
 }
 
-/** Starts a server on `store` (loopback, any free port). */
-export async function startBed(store: ObjectStore, limits: Partial<IntakeLimits> = {}, temporal: () => Promise<Client> = () => testClient()): Promise<IntakeBed> {
+/** Starts a server on `store` (loopback, any free port); its Temporal client is the given one, or a test client opened on first use and closed with the bed. */
+export async function startBed(
+  store: ObjectStore,
+  limits: Partial<IntakeLimits> = {},
+  payments: { client?: Client; ledger?: string; taskQueue?: string } = {},
+): Promise<IntakeBed> {
+  let own: Promise<Client> | undefined;
+  const temporal = () => (payments.client ? Promise.resolve(payments.client) : (own ??= testClient()));
   const server = await startIntakeServer(
-    { store, definitions: definitions(), tokens: TokenTable.parse(TOKEN_SPEC), limits, temporal, taskQueue: "tidemark-intake-test", ledger: "intake-test" },
+    { store, definitions: definitions(), tokens: TokenTable.parse(TOKEN_SPEC), limits, temporal, taskQueue: payments.taskQueue ?? "tidemark-intake-test", ledger: payments.ledger ?? "intake-test" },
     "127.0.0.1",
     0,
   );
@@ -67,7 +73,10 @@ export async function startBed(store: ObjectStore, limits: Partial<IntakeLimits>
     url: server.url,
     store,
     post: (path, body, headers = {}) => request(server.url, "POST", path, body, headers),
-    close: () => server.close(),
+    async close() {
+      await server.close();
+      if (own) await (await own).connection.close();
+    },
   };
 }
 
