@@ -18,6 +18,8 @@ export interface IntakeLimits {
   readonly maxInflightBytes: number;
   /** Fragment writes in flight at once per dataset. */
   readonly maxWrites: number;
+  /** Bytes of request bodies the whole server holds at once (each request counts its Content-Length, or the body limit when unknown, twice when gzipped); more gets 429. */
+  readonly maxServerBytes: number;
   /** Backlog bound in bytes of a dataset without `source.push.max_backlog_bytes`. */
   readonly maxBacklogBytes: number;
   /** How often the inbox backlog is listed again, in ms. */
@@ -36,6 +38,7 @@ export const DEFAULT_LIMITS: IntakeLimits = {
   maxGroupBytes: 4 * 1024 * 1024,
   maxInflightBytes: 64 * 1024 * 1024,
   maxWrites: 2,
+  maxServerBytes: 256 * 1024 * 1024,
   maxBacklogBytes: 1024 * 1024 * 1024,
   backlogRefreshMs: 5000,
   ratePerSecond: 2000,

@@ -24,6 +24,29 @@ export interface RecordsRouteDeps {
 
 type RecordsRequest = FastifyRequest<{ Params: { id: string } }> & { dataset?: DatasetDefinition };
 
+/** Bytes of request bodies the server holds; a request reserves its share before its body is read. */
+class BodyBudget {
+  private used = 0;
+  constructor(private readonly max: number) {}
+  /** Reserves `bytes`, or throws 429 when the server already holds other bodies and this one would go over. */
+  reserve(bytes: number): number {
+    if (this.used > 0 && this.used + bytes > this.max) {
+      throw new IntakeRequestError(429, `The server is holding ${this.used} bytes of request bodies, its limit; retry after a moment.`, {}, { "retry-after": "1" });
+    }
+    this.used += bytes;
+    return bytes;
+  }
+  release(bytes: number): void {
+    this.used -= bytes;
+  }
+}
+
+function bodyShare(req: FastifyRequest, limits: IntakeLimits, gzip: boolean): number {
+  const length = Number(req.headers["content-length"]);
+  const raw = Number.isFinite(length) && length >= 0 ? Math.min(length, limits.maxBodyBytes) : limits.maxBodyBytes;
+  return gzip ? raw + limits.maxBodyBytes : raw;
+}
+
 /** Authenticates a request: 401 without a valid token. */
 export function authenticate(tokens: TokenTable, req: FastifyRequest): Grant {
   const header = req.headers.authorization;
@@ -69,15 +92,22 @@ function encoding(req: FastifyRequest): "gzip" | "identity" {
 
 /** Registers the records route in its own context (its body parsers keep the raw bytes). */
 export function registerRecordsRoute(app: FastifyInstance, deps: RecordsRouteDeps): void {
+  const budget = new BodyBudget(deps.limits.maxServerBytes);
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(["application/json", "application/x-ndjson"], { parseAs: "buffer", bodyLimit: deps.limits.maxBodyBytes }, (_req, body, done) => done(null, body));
     scope.post<{ Params: { id: string } }>(
       "/v1/datasets/:id/records",
       {
-        onRequest: async (req) => {
+        onRequest: async (req, reply) => {
           admit(deps, req as RecordsRequest);
-          encoding(req);
+          const reserved = budget.reserve(bodyShare(req, deps.limits, encoding(req) === "gzip"));
+          let held = true;
+          const release = () => {
+            if (held) budget.release(reserved);
+            held = false;
+          };
+          reply.raw.once("finish", release).once("close", release);
         },
       },
       async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { StoreUnavailableError } from "../../src/errors";
 import { FsObjectStore } from "../../src/store/fs";
 import type { ObjectStore } from "../../src/store/types";
-import { TOKENS, click, listing, metric, ndjson, ndjsonHeaders, request, startBed, tempDir, until } from "./bed";
+import { TOKENS, click, fragments, listing, metric, ndjson, ndjsonHeaders, request, startBed, tempDir, until } from "./bed";
 
 const dirs: Array<() => void> = [];
 afterAll(() => dirs.forEach((c) => c()));
@@ -114,6 +114,47 @@ describe("push intake bounds", () => {
       for (const name of ["tidemark_intake_request_duration_seconds_bucket", "tidemark_intake_group_records_bucket", "tidemark_intake_backlog_bytes", "tidemark_intake_backlog_oldest_age_seconds"]) {
         expect(text).toContain(name);
       }
+    } finally {
+      await bed.close();
+    }
+  });
+});
+
+describe("server-wide body budget", () => {
+  it("answers 429 to a request whose body would take the server over its budget while it holds another", async () => {
+    const store = fsStore("budget");
+    const bed = await startBed(store, { maxServerBytes: 300, groupDelayMs: 600_000 });
+    let closed = false;
+    try {
+      const first = ndjson([click("h1"), click("h2")]);
+      const second = ndjson([click("h3"), click("h4")]);
+      expect(Buffer.byteLength(first)).toBeLessThanOrEqual(300);
+      expect(Buffer.byteLength(first) + Buffer.byteLength(second)).toBeGreaterThan(300);
+      const held = bed.post("/v1/datasets/clicks/records", first, ndjsonHeaders(TOKENS.clicks));
+      await until("the first request to wait in its group", async () => (await metric(bed.url, "tidemark_intake_pending_records", 'dataset="clicks"')) === 2);
+      const refused = await bed.post("/v1/datasets/clicks/records", second, ndjsonHeaders(TOKENS.all));
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get("retry-after")).toBe("1");
+      expect(refused.body.error).toMatch(/^The server is holding \d+ bytes of request bodies, its limit; retry after a moment\.$/);
+      await bed.close();
+      closed = true;
+      expect(await held).toMatchObject({ status: 202, body: { accepted: 2 } });
+      const stored = await fragments(store, "clicks");
+      expect([...stored.values()].flat().map((r) => r.id)).toEqual(["h1", "h2"]);
+    } finally {
+      if (!closed) await bed.close();
+    }
+  });
+
+  it("frees a request's share once it is answered, so sequential requests over the budget in total all pass", async () => {
+    const bed = await startBed(fsStore("budget-free"), { maxServerBytes: 300, groupDelayMs: 1 });
+    try {
+      for (const id of ["q1", "q2", "q3"]) {
+        const res = await bed.post("/v1/datasets/clicks/records", ndjson([click(`${id}a`), click(`${id}b`)]), ndjsonHeaders(TOKENS.clicks));
+        expect(res.status, JSON.stringify(res.body)).toBe(202);
+      }
+      expect((await bed.post("/v1/datasets/clicks/records", "nope\n", ndjsonHeaders(TOKENS.clicks))).status).toBe(400);
+      expect((await bed.post("/v1/datasets/clicks/records", ndjson([click("q4a"), click("q4b")]), ndjsonHeaders(TOKENS.clicks))).status).toBe(202);
     } finally {
       await bed.close();
     }
