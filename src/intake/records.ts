@@ -80,6 +80,15 @@ function badRecord(err: BadRowsError, format: BodyFormat, lines: Int32Array | nu
   return new BadRecordError(`${where}: ${clause}; fix it and send the request again (nothing from this request was accepted).`, index, first.column, first.reason);
 }
 
+function bodyFormatError(err: SourceFormatError, format: BodyFormat): IntakeRequestError {
+  const want = format === "json" ? "a JSON array of record objects" : "one JSON object per line";
+  if (format === "json" && /top-level JSON value is/.test(err.message)) {
+    return new IntakeRequestError(400, `The body is not a JSON array; send ${want}, or NDJSON with Content-Type: application/x-ndjson.`);
+  }
+  const why = err.message.replace(/^the body:? /, "").split(";")[0].replace(/\.$/, "");
+  return new IntakeRequestError(400, `The body is not valid ${format === "json" ? "JSON" : "NDJSON"} (${why}); send ${want}.`);
+}
+
 /**
  * Validates and normalizes the records of a body (already decompressed). Throws
  * {@link BadRecordError} for the first bad record and {@link IntakeRequestError} for a body
@@ -98,10 +107,7 @@ export async function validateRecords(def: DatasetDefinition, body: Buffer, form
       const field = column?.name ?? err.column;
       throw new BadRecordError(`Record 0: field "${err.column}" is missing from every record of the request; send it in each record (null where the column allows it).`, 0, field, "missing");
     }
-    if (err instanceof SourceFormatError) {
-      const msg = err.message.replace(/^the body is empty \(0 bytes\);.*$/, "the body is empty").replace(/[.;]? *$/, "");
-      throw new IntakeRequestError(400, `The body is not valid ${format === "ndjson" ? "NDJSON" : "JSON"}: ${msg}; send one JSON object per record.`);
-    }
+    if (err instanceof SourceFormatError) throw bodyFormatError(err, format);
     throw err;
   }
   const count = result.table.numRows;
