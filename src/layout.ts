@@ -56,6 +56,14 @@ export class DatasetLayout {
   projection(name: string, month: number, version: string): string {
     return `projections/${name}/${monthDir(month)}/${version}.parquet`;
   }
+  /** `inbox/`: prefix of a push dataset's fragments not yet compacted (SPEC §11). */
+  inbox(): string {
+    return "inbox/";
+  }
+  /** `inbox/<fragment-id>`: one create-only fragment of pushed records (NDJSON, see README "Push intake"). */
+  inboxFragment(fragmentId: string): string {
+    return `inbox/${fragmentId}`;
+  }
   /** Scratch prefix of an unpublished run. */
   runs(version: string): string {
     return `runs/${version}/`;

@@ -10,6 +10,7 @@ import { registerLedger } from "./commands/ledger";
 import { registerPayments } from "./commands/payments";
 import { registerRead } from "./commands/read";
 import { registerSchedule } from "./commands/schedule";
+import { registerServe } from "./commands/serve";
 import { registerStatus } from "./commands/status";
 import { registerTools } from "./commands/tools";
 import { registerVerify } from "./commands/verify";
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerPayments(program);
   registerLedger(program);
   registerGatewaySim(program);
+  registerServe(program);
   return program;
 }
 

@@ -36,10 +36,15 @@ const sourceOptions = z.strictObject({
   max_row_bytes: z.int().min(1).max(1024 * 1024 * 1024).default(64 * 1024 * 1024),
 });
 
+const push = z.strictObject({
+  max_backlog_bytes: z.int().min(1).optional(),
+});
+
 const source = z.strictObject({
-  uri: z.string().min(1),
+  uri: z.string().min(1).optional(),
   format: z.enum(SOURCE_FORMATS).optional(),
   options: sourceOptions.default(() => sourceOptions.parse({})),
+  push: push.optional(),
 });
 
 const column = z
@@ -114,7 +119,16 @@ export type ColumnDefinition = Parsed["schema"]["columns"][number];
 /** The `unpivot` block with defaults applied. */
 export type UnpivotDefinition = NonNullable<Parsed["unpivot"]>;
 
-/** A validated dataset definition with every default applied. */
+/** Options of a push source (`source: { push: {} }`): records arrive over HTTP (`tidemark serve`, SPEC §11). */
+export interface PushSource {
+  /** Bound of the dataset's inbox backlog in bytes; the server's default when absent. */
+  max_backlog_bytes?: number;
+}
+
+/**
+ * A validated dataset definition with every default applied. A push dataset has `source.push`,
+ * `source.uri` `push:<id>` and `source.format` `ndjson` (the format of its inbox fragments).
+ */
 export type DatasetDefinition = Omit<Parsed, "source"> & {
-  source: { uri: string; format: SourceFormat; options: SourceOptions };
+  source: { uri: string; format: SourceFormat; options: SourceOptions; push?: PushSource };
 };

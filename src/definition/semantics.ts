@@ -62,11 +62,19 @@ export function checkSemantics(d: Parsed, raw: Record<string, unknown>): Dataset
     bad("id", `must be 1–128 characters of a-z, 0-9, "_", "." or "-", starting with a letter or digit (got ${describeValue(d.id)})`);
   }
 
-  if (!/^(file|s3|https?):\/\//.test(d.source.uri)) {
+  const push = d.source.push;
+  if (push !== undefined) {
+    if (d.source.uri !== undefined && d.source.uri !== `push:${d.id}`) bad("source.uri", "cannot be combined with source.push; a push dataset receives its records over HTTP");
+    if (d.source.format !== undefined && d.source.format !== "ndjson") bad("source.format", "cannot be combined with source.push; pushed records are JSON objects");
+    if (d.unpivot !== undefined) bad("unpivot", "cannot be combined with source.push; push records already have the dataset's columns");
+  } else if (d.source.uri === undefined) {
+    bad("source", "needs a uri (file://, s3://, https:// or http://) or push: {} for records sent to tidemark serve");
+  } else if (!/^(file|s3|https?):\/\//.test(d.source.uri)) {
     bad("source.uri", `must be a file://, s3://, https:// or http:// URI (got ${describeValue(d.source.uri)})`);
   }
-  const format = d.source.format ?? formatFromUri(d.source.uri);
-  if (format === undefined) {
+  const uri = push !== undefined ? `push:${d.id}` : (d.source.uri ?? "");
+  const format = push !== undefined ? "ndjson" : (d.source.format ?? formatFromUri(uri));
+  if (format === undefined && d.source.uri !== undefined) {
     bad("source.format", `is required because source.uri ${describeValue(d.source.uri)} has no known extension (one of csv, json, ndjson, xlsx, parquet)`);
   }
   const givenOptions = (raw.source as { options?: Record<string, unknown> } | undefined)?.options ?? {};
@@ -152,7 +160,7 @@ export function checkSemantics(d: Parsed, raw: Record<string, unknown>): Dataset
   }
 
   if (problems.length > 0) return problems;
-  return { ...d, source: { uri: d.source.uri, format: format as SourceFormat, options } };
+  return { ...d, source: { uri, format: format as SourceFormat, options, ...(push !== undefined ? { push } : {}) } };
 }
 
 function checkUnpivot(d: Parsed, bad: (path: string, text: string) => void): void {

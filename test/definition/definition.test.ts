@@ -85,7 +85,7 @@ describe("parseDefinition", () => {
 
   it.each([
     ["an unknown type", MINIMAL.replace("type: date }", "type: dat }"), `${FILE}: schema.columns[1].type must be one of string, int, double, decimal, bool, date, timestamp (got "dat").`],
-    ["a misspelt field", MINIMAL.replace("format: csv", "fromat: csv"), `${FILE}: source has unknown field "fromat" (allowed: uri, format, options).`],
+    ["a misspelt field", MINIMAL.replace("format: csv", "fromat: csv"), `${FILE}: source has unknown field "fromat" (allowed: uri, format, options, push).`],
     ["a missing id", MINIMAL.replace("id: cb_series\n", ""), `${FILE}: id is required (a string).`],
     ["an unknown key column", MINIMAL.replace("key: [series_id, obs_date]", "key: [series_id, obs_dte]"), `${FILE}: schema.key[1] names column "obs_dte", which is not in schema.columns (one of series_id, obs_date, value).`],
     ["a non-temporal partition", MINIMAL.replace("partition_by: obs_date", "partition_by: value"), `${FILE}: schema.partition_by must name a date or timestamp column, but "value" is double.`],

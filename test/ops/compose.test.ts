@@ -40,7 +40,7 @@ function composeCommand(): string[] {
 
 /** Asserts the production-shaped topology of a parsed compose file. */
 function assertTopology(services: Record<string, Service>): void {
-  expect(Object.keys(services).sort()).toEqual(["minio", "minio-setup", "postgresql", "temporal", "temporal-setup", "temporal-ui", "tidemark"]);
+  expect(Object.keys(services).sort()).toEqual(["minio", "minio-setup", "postgresql", "serve", "temporal", "temporal-setup", "temporal-ui", "tidemark"]);
 
   const temporal = services.temporal;
   expect(temporal.image).toMatch(/^temporalio\/auto-setup:\d+\.\d+\.\d+$/);
@@ -89,7 +89,17 @@ function assertTopology(services: Record<string, Service>): void {
     "temporal-ui": ["127.0.0.1:8233:8080"],
     minio: ["127.0.0.1:9000:9000", "127.0.0.1:9001:9001"],
     tidemark: ["127.0.0.1:9464:9464", "127.0.0.1:9465:9465"],
+    serve: ["127.0.0.1:8080:8080"],
   });
+
+  const serve = services.serve;
+  expect(serve.build).toEqual(worker.build);
+  expect(text(serve.command)).toBe("serve --host 0.0.0.0 --port 8080");
+  expect(dependsOn(serve)).toEqual(dependsOn(worker));
+  const serveEnv = env(serve);
+  expect(runtimeConfig(serveEnv)).toMatchObject({ storeUrl: config.storeUrl, datasetsDir: config.datasetsDir, temporal: { address: "temporal:7233", namespace: "default" } });
+  expect(serveEnv).toMatchObject({ AWS_ENDPOINT_URL_S3: "http://minio:9000", AWS_ACCESS_KEY_ID: minio.MINIO_ROOT_USER, AWS_SECRET_ACCESS_KEY: minio.MINIO_ROOT_PASSWORD });
+  expect(Object.keys(serveEnv)).toContain("TIDEMARK_INGEST_TOKENS");
 }
 
 describe("docker-compose.yml", () => {

@@ -3,6 +3,7 @@ import { readManifest, readPointer } from "../../../activities/base";
 import { runUrl } from "../../config/runtime";
 import { validateDatasetId } from "../../definition";
 import { TidemarkError } from "../../errors";
+import { measureBacklog } from "../../intake/backlog";
 import { CliContext } from "../client";
 import { parsePositiveInt } from "../options";
 import { say, sayJson } from "../output";
@@ -32,6 +33,8 @@ export interface DatasetStatus {
   running: { workflowId: string; runId: string; startedAt: string; step: string | null; rows: number | null; url: string } | null;
   runs: (RunSummary & { url: string })[];
   schedule: ScheduleView | null;
+  /** A push dataset's inbox backlog (fragments not yet compacted); null when the inbox is empty. */
+  inbox: { fragments: number; bytes: number; oldest: string; oldestAgeSeconds: number } | null;
 }
 
 /** Gathers the status of `dataset` from the store and Temporal. */
@@ -41,11 +44,12 @@ export async function datasetStatus(ctx: CliContext, dataset: string, runsLimit 
   const link = (workflowId: string, runId: string) => runUrl(uiUrl, temporal.namespace, workflowId, runId);
   const pointerRead = await readPointer(store, dataset);
   const client = await ctx.temporal();
-  const [manifest, running, runs, schedule] = await Promise.all([
+  const [manifest, running, runs, schedule, backlog] = await Promise.all([
     pointerRead ? readManifest(store, dataset, pointerRead.pointer.manifest) : null,
     runningIngest(client, dataset),
     recentRuns(client, dataset, runsLimit),
     describeSchedule(client, dataset),
+    measureBacklog(store, dataset),
   ]);
   const current =
     pointerRead && manifest
@@ -78,6 +82,10 @@ export async function datasetStatus(ctx: CliContext, dataset: string, runsLimit 
       : null,
     runs: runs.map((r) => ({ ...r, url: link(r.workflowId, r.runId) })),
     schedule,
+    inbox:
+      backlog.fragments > 0 && backlog.oldest
+        ? { fragments: backlog.fragments, bytes: backlog.bytes, oldest: backlog.oldest.toISOString(), oldestAgeSeconds: Math.max(0, Math.round((Date.now() - backlog.oldest.getTime()) / 1000)) }
+        : null,
   };
 }
 
@@ -110,6 +118,10 @@ function printStatus(s: DatasetStatus): void {
   } else {
     say("  schedule  none");
   }
+  if (s.inbox) {
+    const b = s.inbox;
+    say(`  inbox     ${n(b.fragments)} fragment${b.fragments === 1 ? "" : "s"}, ${n(b.bytes)} bytes waiting for compaction; oldest from ${b.oldest} (${n(b.oldestAgeSeconds)} s ago)`);
+  }
   if (s.runs.length === 0) return say("  runs      none recorded in Temporal");
   say("  recent runs");
   const table = textTable(
@@ -133,7 +145,7 @@ export function registerStatus(program: Command): void {
       const ctx = new CliContext();
       try {
         const status = await datasetStatus(ctx, dataset, opts.runs);
-        if (!status.current && !status.running && status.runs.length === 0 && !status.schedule) {
+        if (!status.current && !status.running && status.runs.length === 0 && !status.schedule && !status.inbox) {
           throw new UnknownDatasetError(
             `Dataset ${dataset} has no published version in ${status.store}, no runs and no schedule; ingest it with "tidemark ingest ${dataset}" or check TIDEMARK_STORE.`,
           );

@@ -1,0 +1,86 @@
+import type { Client } from "@temporalio/client";
+import type { Command } from "commander";
+import { connectClient, runtimeConfig } from "../../config/runtime";
+import { loadDefinitionsDir } from "../../definition/load";
+import { TokenTable } from "../../intake/tokens";
+import { startIntakeServer } from "../../intake/server";
+import type { IntakeLimits } from "../../intake/options";
+import { openStore } from "../../store/open";
+import { parsePortOrZero, parsePositiveInt } from "../options";
+import { say } from "../output";
+import { waitForSignal } from "../signals";
+import { ledgerName } from "./ledger-context";
+
+interface ServeOptions {
+  host: string;
+  port: number;
+  ledger?: string;
+  maxBodyBytes?: number;
+  maxRecordBytes?: number;
+  groupDelayMs?: number;
+  groupBytes?: number;
+  maxInflightBytes?: number;
+  maxBacklogBytes?: number;
+  maxServerBytes?: number;
+  rate?: number;
+  burst?: number;
+}
+
+function limitsOf(o: ServeOptions): Partial<IntakeLimits> {
+  const picked: Partial<Record<keyof IntakeLimits, number | undefined>> = {
+    maxBodyBytes: o.maxBodyBytes, maxRecordBytes: o.maxRecordBytes, groupDelayMs: o.groupDelayMs, maxGroupBytes: o.groupBytes,
+    maxInflightBytes: o.maxInflightBytes, maxBacklogBytes: o.maxBacklogBytes, maxServerBytes: o.maxServerBytes, ratePerSecond: o.rate, rateBurst: o.burst,
+  };
+  return Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined)) as Partial<IntakeLimits>;
+}
+
+/** `tidemark serve`: the push intake and payments HTTP API (SPEC §11, §12) until SIGINT/SIGTERM. */
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("accept pushed records (POST /v1/datasets/<id>/records) and the payments API over HTTP until interrupted")
+    .option("--host <host>", "address to bind (loopback unless told otherwise)", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0: any free port)", parsePortOrZero, 8080)
+    .option("--ledger <id>", "ledger of the payments API (env TIDEMARK_LEDGER, default \"default\")")
+    .option("--max-body-bytes <n>", "largest request body, also once decompressed (default 8 MiB)", parsePositiveInt)
+    .option("--max-record-bytes <n>", "largest record (default 1 MiB)", parsePositiveInt)
+    .option("--group-delay-ms <n>", "longest wait of a request for its group's fragment (default 10)", parsePositiveInt)
+    .option("--group-bytes <n>", "a group is written once it holds this many bytes (default 4 MiB)", parsePositiveInt)
+    .option("--max-inflight-bytes <n>", "records per dataset waiting or being written before 429 (default 64 MiB)", parsePositiveInt)
+    .option("--max-backlog-bytes <n>", "inbox backlog per dataset before 429, unless its definition says (default 1 GiB)", parsePositiveInt)
+    .option("--max-server-bytes <n>", "request bodies the whole server holds at once before 429 (default 256 MiB)", parsePositiveInt)
+    .option("--rate <n>", "requests per second per token (default 2000)", parsePositiveInt)
+    .option("--burst <n>", "requests at once per token (default 4000)", parsePositiveInt)
+    .action(async (opts: ServeOptions) => {
+      const config = runtimeConfig();
+      const tokens = TokenTable.fromEnv();
+      const definitions = await loadDefinitionsDir(config.datasetsDir);
+      const store = openStore(config.storeUrl);
+      let client: Promise<Client> | undefined;
+      const temporal = () => {
+        client ??= connectClient(config.temporal).catch((err: unknown) => {
+          client = undefined;
+          throw err;
+        });
+        return client;
+      };
+      const signals = waitForSignal();
+      try {
+        const server = await startIntakeServer(
+          { store, definitions, tokens, limits: limitsOf(opts), temporal, taskQueue: config.taskQueue, ledger: ledgerName(opts.ledger), processMetrics: true },
+          opts.host,
+          opts.port,
+        );
+        const push = definitions.filter((d) => d.source.push).map((d) => d.id);
+        say(`serving on ${server.url} (push datasets: ${push.length ? push.join(", ") : "none"}; ${tokens.size} token${tokens.size === 1 ? "" : "s"}), store ${store.url}`);
+        if (tokens.size === 0) say("no TIDEMARK_INGEST_TOKENS: every request will get 401 until tokens are configured.");
+        const signal = await signals.received;
+        say(`${signal}: finishing requests in flight...`);
+        await server.close();
+        say("serve stopped.");
+      } finally {
+        signals.dispose();
+        if (client) await client.then((c) => c.connection.close(), () => {}).catch(() => {});
+      }
+    });
+}

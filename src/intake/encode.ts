@@ -1,0 +1,69 @@
+/**
+ * Normalized records as NDJSON (the fragment format, README "Push intake"): one JSON object per line,
+ * keys in schema order; string and decimal-as-string columns as strings, int as JSON integers
+ * (exact, 64-bit), double as numbers, bool as true/false, date as "YYYY-MM-DD", timestamp as
+ * UTC ISO 8601 with microseconds ("2024-01-02T03:04:05.123456Z"), null for null.
+ */
+import { type Table, Type } from "apache-arrow";
+
+const MICROS_PER_DAY = 86_400_000_000n;
+
+function pad(n: number | bigint, width: number): string {
+  return String(n).padStart(width, "0");
+}
+
+/** ISO date of a day count since 1970-01-01. */
+export function isoDate(days: number): string {
+  return new Date(days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** UTC ISO timestamp with microseconds of a microsecond count since the epoch. */
+export function isoMicros(micros: bigint): string {
+  let day = micros / MICROS_PER_DAY;
+  let rest = micros % MICROS_PER_DAY;
+  if (rest < 0n) {
+    rest += MICROS_PER_DAY;
+    day -= 1n;
+  }
+  const ms = Number(rest / 1000n);
+  const base = new Date(Number(day) * 86_400_000 + ms).toISOString().slice(0, 19);
+  return `${base}.${pad(rest % 1_000_000n, 6)}Z`;
+}
+
+type Cell = (i: number) => string;
+
+function cellWriter(table: Table, j: number): Cell {
+  const vector = table.getChildAt(j)!;
+  if (vector.data.length !== 1) throw new Error(`encodeRows expects one chunk per column, got ${vector.data.length}`);
+  const data = vector.data[0];
+  const valid = (i: number) => vector.isValid(i);
+  const values = data.values as ArrayLike<unknown>;
+  const type = data.type;
+  switch (type.typeId) {
+    case Type.Int:
+      return (i) => (valid(i) ? String(values[i]) : "null");
+    case Type.Float:
+      return (i) => (valid(i) ? JSON.stringify(values[i]) : "null");
+    case Type.Bool:
+      return (i) => (valid(i) ? String(vector.get(i)) : "null");
+    case Type.Date:
+      return (i) => (valid(i) ? `"${isoDate(Number(values[i]))}"` : "null");
+    case Type.Timestamp:
+      return (i) => (valid(i) ? `"${isoMicros(BigInt(values[i] as bigint))}"` : "null");
+    default:
+      return (i) => (valid(i) ? JSON.stringify(String(vector.get(i))) : "null");
+  }
+}
+
+/** Encodes every row of a single-chunk table as an NDJSON line. */
+export function encodeRows(table: Table): Buffer {
+  const names = table.schema.fields.map((f) => `${JSON.stringify(f.name)}:`);
+  const cells = names.map((_, j) => cellWriter(table, j));
+  const out: string[] = new Array(table.numRows);
+  for (let i = 0; i < table.numRows; i++) {
+    let line = "{";
+    for (let j = 0; j < names.length; j++) line += (j ? "," : "") + names[j] + cells[j](i);
+    out[i] = `${line}}\n`;
+  }
+  return Buffer.from(out.join(""), "utf8");
+}

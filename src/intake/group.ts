@@ -1,0 +1,146 @@
+/**
+ * Group commit for one push dataset: validated requests wait (up to `delayMs`, or until the group
+ * holds `maxGroupBytes`) and are written together as ONE create-only fragment; every request of
+ * the group is answered only after that write succeeded, or all of them fail together.
+ */
+import { AlreadyExistsError } from "../errors.js";
+import { DatasetLayout } from "../layout.js";
+import type { ObjectStore } from "../store/types.js";
+import { IntakeRequestError, IntakeStoreError } from "./errors.js";
+import type { FragmentIds } from "./fragment-id.js";
+
+/** Settings of a dataset's group committer. */
+export interface GroupOptions {
+  readonly store: ObjectStore;
+  readonly datasetId: string;
+  readonly ids: FragmentIds;
+  /** Longest wait of a request for its group to be written, in ms. */
+  readonly delayMs: number;
+  /** A group is written as soon as it holds this many bytes. */
+  readonly maxGroupBytes: number;
+  /** Bytes of validated records (waiting or being written) above which requests get 429. */
+  readonly maxInflightBytes: number;
+  /** Fragment writes in flight at once for the dataset. */
+  readonly maxWrites: number;
+  /** Called after each fragment is durable. */
+  readonly onWritten?: (fragment: { id: string; bytes: number; records: number; requests: number }) => void;
+  /** Called when the number of waiting records changes. */
+  readonly onPending?: (records: number) => void;
+}
+
+/** What a request gets once its group is durable. */
+export interface Committed {
+  readonly fragment: string;
+}
+
+interface Waiter {
+  resolve(c: Committed): void;
+  reject(err: unknown): void;
+}
+
+interface Group {
+  parts: Buffer[];
+  bytes: number;
+  records: number;
+  waiters: Waiter[];
+  due: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+const emptyGroup = (): Group => ({ parts: [], bytes: 0, records: 0, waiters: [], due: false });
+
+/** Batches one dataset's requests into fragments. */
+export class GroupCommitter {
+  private readonly layout: DatasetLayout;
+  private pending: Group = emptyGroup();
+  private writes = 0;
+  private inflightBytes = 0;
+  private closing = false;
+  private readonly idle = new Set<() => void>();
+
+  constructor(private readonly options: GroupOptions) {
+    this.layout = new DatasetLayout(options.datasetId);
+  }
+
+  /** Records waiting for a fragment. */
+  get pendingRecords(): number {
+    return this.pending.records;
+  }
+
+  /**
+   * Adds a request's normalized NDJSON (`records` lines) to the current group and resolves when
+   * its fragment is durable. Throws 429 when the dataset's in-flight bytes are over the bound and
+   * 503 ({@link IntakeStoreError}) when the fragment could not be written.
+   */
+  submit(ndjson: Buffer, records: number): Promise<Committed> {
+    const o = this.options;
+    if (this.inflightBytes > 0 && this.inflightBytes + ndjson.length > o.maxInflightBytes) {
+      return Promise.reject(
+        new IntakeRequestError(429, `Dataset "${o.datasetId}" has ${this.inflightBytes} bytes of records being written, the most this server holds; retry after a moment.`, {}, { "retry-after": "1" }),
+      );
+    }
+    this.inflightBytes += ndjson.length;
+    return new Promise<Committed>((resolve, reject) => {
+      const g = this.pending;
+      g.parts.push(ndjson);
+      g.bytes += ndjson.length;
+      g.records += records;
+      g.waiters.push({ resolve, reject });
+      o.onPending?.(g.records);
+      if (g.bytes >= o.maxGroupBytes || this.closing) g.due = true;
+      else g.timer ??= setTimeout(() => this.markDue(g), o.delayMs);
+      this.pump();
+    });
+  }
+
+  /** Writes what is waiting now and resolves when no write is in flight; later submits are written at once. */
+  async drain(): Promise<void> {
+    this.closing = true;
+    this.markDue(this.pending);
+    while (this.writes > 0 || this.pending.waiters.length > 0) await new Promise<void>((r) => this.idle.add(r));
+  }
+
+  private markDue(g: Group): void {
+    g.due = true;
+    if (g.timer) clearTimeout(g.timer);
+    g.timer = undefined;
+    this.pump();
+  }
+
+  private pump(): void {
+    const g = this.pending;
+    if (!g.due || g.waiters.length === 0 || this.writes >= this.options.maxWrites) return;
+    if (g.timer) clearTimeout(g.timer);
+    this.pending = emptyGroup();
+    this.options.onPending?.(0);
+    this.writes++;
+    void this.write(g).finally(() => {
+      this.writes--;
+      this.inflightBytes -= g.bytes;
+      if (this.closing) this.pending.due = true;
+      this.pump();
+      if (this.writes === 0 && this.pending.waiters.length === 0) for (const r of this.idle) r();
+      if (this.writes === 0 && this.pending.waiters.length === 0) this.idle.clear();
+    });
+  }
+
+  private async write(g: Group): Promise<void> {
+    const o = this.options;
+    const body = Buffer.concat(g.parts, g.bytes);
+    try {
+      let id = o.ids.next();
+      try {
+        await o.store.put(this.layout.key(this.layout.inboxFragment(id)), body, { kind: "create" });
+      } catch (err) {
+        if (!(err instanceof AlreadyExistsError)) throw err;
+        id = o.ids.next();
+        await o.store.put(this.layout.key(this.layout.inboxFragment(id)), body, { kind: "create" });
+      }
+      o.onWritten?.({ id, bytes: body.length, records: g.records, requests: g.waiters.length });
+      for (const w of g.waiters) w.resolve({ fragment: id });
+    } catch (err) {
+      const failure = new IntakeStoreError(o.datasetId, err);
+      for (const w of g.waiters) w.reject(failure);
+    }
+  }
+}

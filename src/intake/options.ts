@@ -1,0 +1,63 @@
+/** Settings of `tidemark serve` and their defaults. */
+import type { Client } from "@temporalio/client";
+import type { DatasetDefinition } from "../definition/schema.js";
+import type { ObjectStore } from "../store/types.js";
+import type { TokenTable } from "./tokens.js";
+
+/** Limits and timings of the intake server. */
+export interface IntakeLimits {
+  /** Largest request body in bytes (after decompression too). */
+  readonly maxBodyBytes: number;
+  /** Largest single record in bytes. */
+  readonly maxRecordBytes: number;
+  /** Longest wait for a group, in ms. */
+  readonly groupDelayMs: number;
+  /** Group size in bytes that triggers a write at once. */
+  readonly maxGroupBytes: number;
+  /** Validated bytes per dataset waiting or being written, above which requests get 429. */
+  readonly maxInflightBytes: number;
+  /** Fragment writes in flight at once per dataset. */
+  readonly maxWrites: number;
+  /** Bytes of request bodies the whole server holds at once (each request counts its Content-Length, or the body limit when unknown, twice when gzipped); more gets 429. */
+  readonly maxServerBytes: number;
+  /** Backlog bound in bytes of a dataset without `source.push.max_backlog_bytes`. */
+  readonly maxBacklogBytes: number;
+  /** How often the inbox backlog is listed again, in ms. */
+  readonly backlogRefreshMs: number;
+  /** Requests per second per token on average. */
+  readonly ratePerSecond: number;
+  /** Requests per token at once. */
+  readonly rateBurst: number;
+}
+
+/** Default limits. */
+export const DEFAULT_LIMITS: IntakeLimits = {
+  maxBodyBytes: 8 * 1024 * 1024,
+  maxRecordBytes: 1024 * 1024,
+  groupDelayMs: 10,
+  maxGroupBytes: 4 * 1024 * 1024,
+  maxInflightBytes: 64 * 1024 * 1024,
+  maxWrites: 2,
+  maxServerBytes: 256 * 1024 * 1024,
+  maxBacklogBytes: 1024 * 1024 * 1024,
+  backlogRefreshMs: 5000,
+  ratePerSecond: 2000,
+  rateBurst: 4000,
+};
+
+/** Everything the intake server needs. */
+export interface IntakeServerOptions {
+  readonly store: ObjectStore;
+  /** Every dataset definition the server knows (push and others). */
+  readonly definitions: readonly DatasetDefinition[];
+  readonly tokens: TokenTable;
+  readonly limits?: Partial<IntakeLimits>;
+  /** A Temporal client for the payments API and `/readyz`, opened on first use. */
+  readonly temporal: () => Promise<Client>;
+  /** Task queue of the payment workflows. */
+  readonly taskQueue: string;
+  /** Ledger of the payments API. */
+  readonly ledger: string;
+  /** Also export Node.js process metrics. */
+  readonly processMetrics?: boolean;
+}
