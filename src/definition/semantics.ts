@@ -137,7 +137,7 @@ export function checkSemantics(d: Parsed, raw: Record<string, unknown>): Dataset
     projectionNames.add(p.name);
   });
 
-  const sourceSecret = literalCredential(d.source.uri);
+  const sourceSecret = d.source.uri === undefined ? undefined : literalCredential(d.source.uri);
   if (sourceSecret) bad("source.uri", `carries a literal credential (${sourceSecret}); ${CREDENTIAL_FIX}`);
 
   d.notify.forEach((n, i) => {
