@@ -45,13 +45,13 @@ export class BankBed {
   workers!: CrashWorkers;
   private workerConfig!: CrashWorkerConfig;
   private port = 0;
-  private simPort = 0;
   private readonly live = new Map<number, CrashWorker>();
   private readonly killing = new Set<number>();
   private closing = false;
   private supervising: Promise<void>[] = [];
 
-  constructor(private readonly liveWorkers: number, private readonly faults: Partial<SimulatorFaults>) {
+  /** `gateway`: the in-process simulator's faults, or the URL of a simulator the test runs itself. */
+  constructor(private readonly liveWorkers: number, private readonly gateway: Partial<SimulatorFaults> | { url: string }) {
     mkdirSync(this.storeDir);
     this.store = new FsObjectStore(this.storeDir);
     this.ledger = new LedgerStore(this.store, this.ledgerName);
@@ -69,9 +69,11 @@ export class BankBed {
   async start(): Promise<void> {
     this.port = await freePort();
     this.server = await this.startServer();
-    this.sim = await startGatewaySimulator({ faults: this.faults });
-    this.simPort = this.sim.port;
-    process.env.TIDEMARK_GATEWAY_URL = this.sim.url;
+    if ("url" in this.gateway) process.env.TIDEMARK_GATEWAY_URL = this.gateway.url;
+    else {
+      this.sim = await startGatewaySimulator({ faults: this.gateway });
+      process.env.TIDEMARK_GATEWAY_URL = this.sim.url;
+    }
     process.env.TIDEMARK_GATEWAY_TIMEOUT_MS = "1500";
     this.client = new Client({ connection: await Connection.connect({ address: this.address }), namespace: "default" });
     const datasetsDir = join(this.dir, "datasets");
@@ -124,16 +126,21 @@ export class BankBed {
     return kill;
   }
 
-  /** SIGKILLs the dev server, waits for it to end and starts it again on the same port and database file. */
+  /** SIGKILLs the dev server and waits for it to end. */
   async killServer(inFlight: number): Promise<Kill> {
     const child = this.server.process.child;
     const exit = await killAndWait(child);
     const kill: Kill = { target: "server", pid: child.pid!, inFlight, exit };
     this.kills.push(kill);
+    return kill;
+  }
+
+  /** Starts the dev server again on the same port and database file. */
+  async restartServer(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         this.server = await this.startServer();
-        return kill;
+        return;
       } catch (err) {
         if (attempt >= 5) throw err;
         await sleep(1000);
@@ -141,7 +148,7 @@ export class BankBed {
     }
   }
 
-  /** SIGKILLs every polling worker at once (replacements start when `restart` is called). */
+  /** SIGKILLs every polling worker at once (replacements start with {@link restartWorkers}). */
   async killAllWorkers(inFlight: number): Promise<Kill[]> {
     this.closing = true;
     const all = [...this.live.entries()];
@@ -166,12 +173,6 @@ export class BankBed {
     this.closing = false;
     this.workers = new CrashWorkers(this.workerConfig, 2);
     for (let i = 0; i < this.liveWorkers; i++) await this.addWorker();
-  }
-
-  /** Closes the simulator abruptly (every socket destroyed, its memory gone) and starts a new one on the same port. */
-  async restartSimulator(): Promise<void> {
-    await this.sim.close();
-    this.sim = await startGatewaySimulator({ port: this.simPort, faults: this.faults });
   }
 
   async close(): Promise<void> {

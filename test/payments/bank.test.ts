@@ -46,7 +46,13 @@ describe("bank test: 1,040 payments, gateway faults, 10 worker SIGKILLs and a de
       const plan = [
         ...WORKER_KILLS_AT.map((at) => ({ at, act: () => bed.killWorker(progress.inFlight) })),
         { at: OUTAGE_AT, act: async () => bed.sim.setFaults({ outage_ms: 10_000 }) },
-        { at: SERVER_KILL_AT, act: () => bed.killServer(progress.inFlight) },
+        {
+          at: SERVER_KILL_AT,
+          act: async () => {
+            await bed.killServer(progress.inFlight);
+            await bed.restartServer();
+          },
+        },
       ].sort((a, b) => a.at - b.at);
       for (const step of plan) {
         await progress.until(step.at);
