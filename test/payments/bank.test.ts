@@ -10,9 +10,9 @@ const PAYMENTS = 1040;
 const CLIENTS = 16;
 const VERIFY_WINDOW_MS = 180_000;
 /** Settled-payment counts at which a worker is SIGKILLed, the outage window opens and the server is SIGKILLed. */
-const WORKER_KILLS_AT = [50, 120, 190, 260, 330, 480, 560, 640, 720, 800];
-const OUTAGE_AT = 300;
-const SERVER_KILL_AT = 420;
+const WORKER_KILLS_AT = [40, 90, 140, 190, 240, 330, 380, 430, 480, 530];
+const OUTAGE_AT = 260;
+const SERVER_KILL_AT = 300;
 
 describe("bank test: 1,040 payments, gateway faults, 10 worker SIGKILLs and a dev server SIGKILL", () => {
   const bed = new BankBed(2, { error_rate: 0.05, timeout_rate: 0.02, decline_rate: 0.01, hang_ms: 3000 });
@@ -40,6 +40,7 @@ describe("bank test: 1,040 payments, gateway faults, 10 worker SIGKILLs and a de
     const t0 = Date.now();
     const untilMs = t0 + 480_000;
     const progress = new Progress();
+    const timeline: string[] = [];
     const clients = runClients(bed, payments, CLIENTS, progress, VERIFY_WINDOW_MS, untilMs);
     clients.catch(() => {});
     const chaos = (async () => {
@@ -57,6 +58,7 @@ describe("bank test: 1,040 payments, gateway faults, 10 worker SIGKILLs and a de
       for (const step of plan) {
         await progress.until(step.at);
         await step.act();
+        timeline.push(`${step.at}@${((Date.now() - t0) / 1000).toFixed(0)}s`);
       }
     })();
     await Promise.all([clients, chaos]);
@@ -68,7 +70,7 @@ describe("bank test: 1,040 payments, gateway faults, 10 worker SIGKILLs and a de
     console.log(
       `[bank] ${payments.length} payments from ${CLIENTS} clients in ${(runMs / 1000).toFixed(1)} s: ${JSON.stringify(audit.byStatus)}; ` +
         `min balance ${audit.minBalance}; ${audit.events} events; credited ${audit.credited} = balances ${audit.balances} + kept ${audit.kept}; ` +
-        `gateway faults ${JSON.stringify(stats.faults)}, ${stats.replays} replays; kills ${JSON.stringify(bed.kills)}; workers lost otherwise ${bed.lostWorkers.length}`,
+        `gateway faults ${JSON.stringify(stats.faults)}, ${stats.replays} replays; kills ${JSON.stringify(bed.kills)}; workers lost otherwise ${bed.lostWorkers.length}; chaos at settled-count@elapsed ${timeline.join(" ")}`,
     );
 
     const workerKills = bed.kills.filter((k) => k.target === "worker");
