@@ -41,7 +41,7 @@ const LEDGER = "demo";
 /** The demo's payments: what each shows and the simulator fault set on its key. */
 export const DEMO_PAYMENTS = [
   { id: "pay-1", wallet: "alice", amount: 2500, shows: "charged once", fault: null },
-  { id: "pay-2", wallet: "bob", amount: 800, shows: "bob holds 5.00 EUR: declined, nothing charged", fault: null },
+  { id: "pay-2", wallet: "bob", amount: 800, shows: "bob holds 500 EUR: declined, nothing charged", fault: null },
   { id: "pay-3", wallet: "alice", amount: 1200, shows: "the gateway answers 500: verified failed, refunded to the wallet", fault: "error_500" },
   { id: "pay-4", wallet: "bob", amount: 300, shows: "the gateway charges but never answers: in doubt, verified, completed", fault: "timeout_after_charge" },
   { id: "pay-5", wallet: "alice", amount: 900, shows: "the card is declined at the gateway: refunded to the wallet", fault: "decline" },
@@ -50,7 +50,7 @@ export const DEMO_PAYMENTS = [
 const CREDITS = { alice: 10_000, bob: 500 } as const;
 
 function eur(minor: number): string {
-  return `${(minor / 100).toFixed(2)} EUR`;
+  return `${minor} EUR`;
 }
 
 /**
@@ -86,6 +86,7 @@ export async function runPaymentsDemo(options: PaymentsDemoOptions = {}): Promis
       const store = openStore(storeUrl);
       const ledger = new LedgerStore(store, LEDGER);
       say("");
+      say("amounts are whole minor units, as everywhere in Tidemark (2500 EUR = 25.00 euros)");
       for (const [wallet, amount] of Object.entries(CREDITS)) {
         await ledger.createWallet(wallet, "EUR");
         await ledger.credit(wallet, "demo-topup", amount, "EUR");

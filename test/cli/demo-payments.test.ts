@@ -20,9 +20,9 @@ describe("tidemark demo payments", () => {
     expect(outcome.verify).toMatchObject({ findings: [], chargesChecked: true, wallets: 2 });
     const text = lines.join("\n");
     for (const p of DEMO_PAYMENTS) expect(text).toContain(p.shows);
-    expect(text).toMatch(/alice\t75\.00 EUR\tseq \d+/);
-    expect(text).toMatch(/bob\t2\.00 EUR\tseq \d+/);
-    expect(text).toMatch(/pay-4\t3\.00 EUR\tsucceeded/);
+    expect(text).toMatch(/alice\t7500 EUR\tseq \d+/);
+    expect(text).toMatch(/bob\t200 EUR\tseq \d+/);
+    expect(text).toMatch(/pay-4\t300 EUR\tsucceeded/);
     expect(text).toContain("ledger verify: 2 wallets");
     expect(text).toContain("clean");
     expect(outcome.uiUrl).toBeDefined();

@@ -36,9 +36,9 @@ describe("bank test: 1,040 payments, gateway faults, 10 worker SIGKILLs and a de
   }, 180_000);
   afterAll(() => bed.close(), 60_000);
 
-  it("every payment settles, nothing is applied twice, no balance dips below zero, money is conserved and ledger verify is clean", { timeout: 600_000 }, async () => {
+  it("every payment settles, nothing is applied twice, no balance dips below zero, money is conserved and ledger verify is clean", { timeout: 720_000 }, async () => {
     const t0 = Date.now();
-    const untilMs = t0 + 480_000;
+    const untilMs = t0 + 600_000;
     const progress = new Progress();
     const timeline: string[] = [];
     const clients = runClients(bed, payments, CLIENTS, progress, VERIFY_WINDOW_MS, untilMs);
