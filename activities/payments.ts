@@ -4,7 +4,7 @@ import { checkLedger, type GatewayCharge, type LedgerVerifyResult } from "../src
 import { LedgerStore } from "../src/ledger/store";
 import type { StuckPayment } from "../src/ledger/payment";
 import { TidemarkError } from "../src/errors";
-import { activityContext } from "./heartbeat";
+import { activityContext, withKeepAlive } from "./heartbeat";
 import type { ActivityDeps } from "./deps";
 
 /** The stuck-payment webhook did not accept the report; retried. */
@@ -39,25 +39,25 @@ export function paymentActivities(deps: ActivityDeps) {
   return {
     /** Deducts the payment from the wallet once (a retry finds its event), or reports insufficient funds. */
     async deductWallet(op: WalletOp): Promise<DeductOutcome> {
-      const r = await ledgerOf(op.ledger).deduct(op.wallet, op.payment_id, op.amount, op.currency);
+      const r = await withKeepAlive(() => ledgerOf(op.ledger).deduct(op.wallet, op.payment_id, op.amount, op.currency));
       return r.status === "applied" ? { status: "deducted", balance: r.balance, seq: r.event.seq } : r;
     },
 
     /** Gives the payment's deduction back once: the compensation of `deductWallet`. */
     async refundWallet(op: WalletOp): Promise<{ balance: number; seq: number }> {
-      const r = await ledgerOf(op.ledger).refund(op.wallet, op.payment_id, op.amount, op.currency);
+      const r = await withKeepAlive(() => ledgerOf(op.ledger).refund(op.wallet, op.payment_id, op.amount, op.currency));
       if (r.status !== "applied") throw new Error("a refund cannot lack funds");
       return { balance: r.balance, seq: r.event.seq };
     },
 
     /** Charges the gateway with the payment id as idempotency key; in doubt when the answer is unknown. */
     async chargeGateway(op: WalletOp): Promise<ChargeOutcome> {
-      return gw().charge({ paymentId: op.payment_id, amount: op.amount, currency: op.currency });
+      return withKeepAlive(() => gw().charge({ paymentId: op.payment_id, amount: op.amount, currency: op.currency }));
     },
 
     /** Asks the gateway what became of the payment, never charging; an amount or currency other than the payment's is unknown. */
     async verifyCharge(op: WalletOp): Promise<LookupOutcome> {
-      const found = await gw().retrieve(op.payment_id);
+      const found = await withKeepAlive(() => gw().retrieve(op.payment_id));
       if (found.outcome === "succeeded" && (found.amount !== op.amount || found.currency !== op.currency)) {
         return { outcome: "unknown", reason: `the gateway holds a charge of ${found.amount} ${found.currency} for this payment, not ${op.amount} ${op.currency}` };
       }
