@@ -70,6 +70,9 @@ async function killDuring(stack: BenchStack, dataset: string, v1: string, storeU
     await new Promise((r) => setTimeout(r, 20));
   }
   await victim.stop("SIGKILL");
+  if (!KILL_AT.has(step)) {
+    throw new Error(`P6: the run reached "${step}" before ${KILL_AT_FRACTION * 100} % of a writing step was heartbeated, so no kill landed where P6 measures; use a larger source (--series/--months).`);
+  }
   return { step, progress, handle };
 }
 
