@@ -80,6 +80,7 @@ export function paymentActivities(deps: ActivityDeps) {
         stuck.push({ payment_id: paymentId, status: memo.status ?? "pending", started_at: info.startTime.toISOString(), age_ms: now - info.startTime.getTime() });
       }
       for (const p of stuck) activityContext()?.log.warn("payment stuck", { ...p });
+      deps.metrics?.paymentsStuck.set(stuck.length);
       if (webhookUrl && stuck.length > 0) {
         let res: Response;
         try {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** Bucket bounds (seconds) of `tidemark_step_duration_seconds`: sub-second lookups up to hour-long rebuilds. */
 export const STEP_DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600];
@@ -23,6 +23,8 @@ export class TidemarkMetrics {
   readonly compensations: Counter<"dataset" | "step">;
   /** Cleanups after a commit that exhausted their retries and were left to `gc`, by `step`. */
   readonly cleanupsLeft: Counter<"dataset" | "step">;
+  /** Payments running past `stuck_after` at the last `detectStuckPayments` run. */
+  readonly paymentsStuck: Gauge;
   /** Problems found by `verify`. */
   readonly verifyFindings: Counter<"dataset">;
   /** Webhook notification attempts that failed. */
@@ -40,6 +42,7 @@ export class TidemarkMetrics {
     this.casConflicts = new Counter({ name: "tidemark_cas_conflicts_total", help: "Publishes that lost the pointer compare-and-swap", labelNames: ["dataset"], registers });
     this.compensations = new Counter({ name: "tidemark_compensations_total", help: "Saga compensations run, by compensation", labelNames: ["dataset", "step"], registers });
     this.cleanupsLeft = new Counter({ name: "tidemark_cleanups_left_total", help: "Cleanups after a commit that failed and were left to gc", labelNames: ["dataset", "step"], registers });
+    this.paymentsStuck = new Gauge({ name: "tidemark_payments_stuck", help: "Payments running past stuck_after at the last detectStuckPayments run", registers });
     this.verifyFindings = new Counter({ name: "tidemark_verify_findings_total", help: "Problems found by verify", labelNames: ["dataset"], registers });
     this.notifyFailures = new Counter({ name: "tidemark_notify_failures_total", help: "Failed webhook notification attempts", labelNames: ["dataset"], registers });
     this.stepFailures = new Counter({ name: "tidemark_step_failures_total", help: "Activity attempts that failed, by activity", labelNames: ["step"], registers });

@@ -224,5 +224,11 @@ export async function openSource(uri: string, deps: SourceDeps = {}): Promise<Op
   if (uri.startsWith("file://") || uri.startsWith("/")) return openFile(uri, policy);
   if (uri.startsWith("https://") || uri.startsWith("http://")) return openHttp(uri, deps, policy);
   if (uri.startsWith("s3://")) return openS3(uri, deps, policy);
+  if (uri.startsWith("push:")) {
+    const dataset = uri.slice("push:".length);
+    throw new UnsupportedSourceError(
+      `Dataset ${dataset} is a push dataset: its records arrive through "tidemark serve" into datasets/${dataset}/inbox/, and compacting the inbox into versions is not built yet, so there is nothing to ingest yet; send its records to tidemark serve (POST /v1/datasets/${dataset}/records).`,
+    );
+  }
   throw new UnsupportedSourceError(`Source ${redactUri(uri)} has an unsupported scheme; use file://, https:// or s3://.`);
 }

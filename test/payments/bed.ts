@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import { startGatewaySimulator, type GatewaySimulator } from "../../src/gateway/simulator";
 import { paymentWorkflowId, type PaymentState } from "../../src/ledger/payment";
 import { LedgerStore } from "../../src/ledger/store";
+import type { TidemarkMetrics } from "../../src/observability/metrics";
 import { FsObjectStore } from "../../src/store/fs";
 import { services } from "../support/services";
 import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
@@ -31,7 +32,7 @@ export interface PaymentBed {
  * Starts the bed. The worker's activities build their gateway from `process.env` on first use, so
  * `TIDEMARK_GATEWAY_URL` (this file's simulator) and a short gateway timeout are set before it starts.
  */
-export async function startPaymentBed(label: string, faults?: (point: string) => void | Promise<void>): Promise<PaymentBed> {
+export async function startPaymentBed(label: string, faults?: (point: string) => void | Promise<void>, metrics?: TidemarkMetrics): Promise<PaymentBed> {
   const dir = mkdtempSync(join(tmpdir(), `tidemark-pay-${label}-`));
   const store = new FsObjectStore(dir);
   const sim = await startGatewaySimulator();
@@ -39,7 +40,7 @@ export async function startPaymentBed(label: string, faults?: (point: string) =>
   process.env.TIDEMARK_GATEWAY_TIMEOUT_MS = "1500";
   const client = await testClient();
   const taskQueue = uniqueTaskQueue(label);
-  const worker: RunningWorker = await startTestWorker({ store, datasetsDir: dir, taskQueue, client, faults });
+  const worker: RunningWorker = await startTestWorker({ store, datasetsDir: dir, taskQueue, client, faults, metrics });
   const run = randomBytes(3).toString("hex");
   const ledgerName = `${label}-${run}`;
   const { temporal } = services();

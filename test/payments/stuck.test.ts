@@ -3,16 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rootFailure } from "../../src/cli/failure";
 import { startPayment } from "../../src/cli/commands/payments";
 import { paymentWorkflowId, validatePayment, type StuckPayment } from "../../src/ledger/payment";
+import { TidemarkMetrics } from "../../src/observability/metrics";
 import { startHttpServer } from "../support/http";
 import { paymentResult, startPaymentBed, waitForStatus, type PaymentBed } from "./bed";
 
 let bed: PaymentBed;
+const metrics = new TidemarkMetrics({ processMetrics: false });
 let hook: Awaited<ReturnType<typeof startHttpServer>>;
 let stuckId: string;
 let doneId: string;
 
 beforeAll(async () => {
-  bed = await startPaymentBed("paystuck");
+  bed = await startPaymentBed("paystuck", undefined, metrics);
   hook = await startHttpServer((_req, res) => {
     res.statusCode = 204;
     res.end();
@@ -55,6 +57,7 @@ describe("detectStuckPayments", () => {
     expect(posted.at(-1)!.stuck_after_ms).toBe(1000);
     expect(posted.at(-1)!.payments.map((p) => p.payment_id)).toContain(stuckId);
     expect(posted.flatMap((p) => p.payments).map((p) => p.payment_id)).not.toContain(doneId);
+    expect((await metrics.paymentsStuck.get()).values[0].value).toBeGreaterThanOrEqual(1);
   });
 
   it("refuses a webhook URL that is not http(s)", async () => {

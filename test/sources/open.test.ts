@@ -27,6 +27,14 @@ describe("openSource", () => {
     }
   });
 
+  it("says what a push dataset's source is instead of an unknown scheme", async () => {
+    const err = await openSource("push:clicks", allowed).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsupportedSourceError);
+    expect((err as Error).message).toBe(
+      'Dataset clicks is a push dataset: its records arrive through "tidemark serve" into datasets/clicks/inbox/, and compacting the inbox into versions is not built yet, so there is nothing to ingest yet; send its records to tidemark serve (POST /v1/datasets/clicks/records).',
+    );
+  });
+
   it("maps 404 to a permanent SourceNotFoundError and rejects unknown schemes", async () => {
     const server = await startHttpServer((_req, res) => {
       res.statusCode = 404;
