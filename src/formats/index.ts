@@ -54,6 +54,6 @@ function readFormat(input: SourceInput, format: SourceFormat, options: SourceOpt
     case "xlsx":
       return readXlsx(inputChunks(input, label), options, label, read.batchRows, limits);
     case "parquet":
-      return readParquet(input, label, read.columns);
+      return readParquet(input, label, read.columns, limits.decompressedBytes);
   }
 }

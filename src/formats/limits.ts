@@ -14,6 +14,8 @@ export interface ReadLimits {
   readonly jsonDepth?: number;
   /** Cells (rows × columns) of an XLSX sheet (`TIDEMARK_MAX_XLSX_CELLS`). */
   readonly xlsxCells?: number;
+  /** Uncompressed bytes of a Parquet source's column data (`TIDEMARK_MAX_DECOMPRESSED_BYTES`). */
+  readonly decompressedBytes?: number;
 }
 
 /** Formats a count for messages (1,000,000). */

@@ -5,6 +5,8 @@
  */
 import { type RecordBatch, type Schema, Type, type Vector } from "apache-arrow";
 import { decodeParquetBatches, parquetSchema } from "../parquet/codec.js";
+import { readFooter } from "../parquet/footer.js";
+import { count, overLimit } from "./limits.js";
 import { SourceFormatError } from "./errors.js";
 import { type SourceInput, emptyError, inputBytes } from "./input.js";
 import { type RawBatch, SimpleBatch, ValueColumn } from "./types.js";
@@ -29,17 +31,29 @@ function schemaOf(bytes: Uint8Array, label: string): Schema {
   }
 }
 
+/** Fails before decoding when the footer says the column data decompresses to more than `max` bytes. */
+function requireDecompressedUnder(bytes: Uint8Array, label: string, max: number): void {
+  let total: number;
+  try {
+    total = readFooter(bytes).rowGroups.reduce((sum, g) => sum + g.totalByteSize, 0);
+  } catch (err) {
+    throw new SourceFormatError(`${label} is not a readable Parquet file (${(err as Error).message}); check source.format.`, undefined, { cause: err });
+  }
+  if (total > max) throw overLimit(label, `decompresses to ${count(total)} bytes (at most ${count(max)})`, "TIDEMARK_MAX_DECOMPRESSED_BYTES");
+}
+
 /**
  * Reads a Parquet source. `columns` limits decoding to the named columns that
  * exist (others are left for the normalizer to report as missing). Rows are
  * numbered 1.. in file order.
  */
-export async function* readParquet(input: SourceInput, label: string, columns?: readonly string[]): AsyncGenerator<RawBatch> {
+export async function* readParquet(input: SourceInput, label: string, columns?: readonly string[], maxDecompressedBytes?: number): AsyncGenerator<RawBatch> {
   const bytes = await inputBytes(input, label);
   if (bytes.length === 0) throw emptyError(label);
   if (bytes.length < 12 || bytes.toString("latin1", 0, 4) !== "PAR1") {
     throw new SourceFormatError(`${label} is not a Parquet file (the PAR1 magic bytes are missing); check source.format, or re-export the file as Parquet.`);
   }
+  if (maxDecompressedBytes !== undefined) requireDecompressedUnder(bytes, label, maxDecompressedBytes);
   const names = schemaOf(bytes, label).fields.map((f) => f.name);
   const wanted = columns === undefined ? names : names.filter((n) => columns.includes(n));
   let row = 1;

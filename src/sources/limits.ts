@@ -37,6 +37,8 @@ export interface IngestLimits {
   jsonDepth: number;
   /** Cells (rows × columns) of an XLSX sheet (`TIDEMARK_MAX_XLSX_CELLS`). */
   xlsxCells: number;
+  /** Uncompressed bytes of a Parquet source's column data, from its footer (`TIDEMARK_MAX_DECOMPRESSED_BYTES`). */
+  decompressedBytes: number;
 }
 
 /** Limits when their variables are unset. */
@@ -47,6 +49,7 @@ export const DEFAULT_LIMITS: Readonly<IngestLimits> = {
   rowBytes: 16 * 1024 ** 2,
   jsonDepth: 64,
   xlsxCells: 50_000_000,
+  decompressedBytes: 8 * 1024 ** 3,
 };
 
 /** The variable of each limit. */
@@ -57,6 +60,7 @@ export const LIMIT_VARS: Readonly<Record<keyof IngestLimits, string>> = {
   rowBytes: "TIDEMARK_MAX_ROW_BYTES",
   jsonDepth: "TIDEMARK_MAX_JSON_DEPTH",
   xlsxCells: "TIDEMARK_MAX_XLSX_CELLS",
+  decompressedBytes: "TIDEMARK_MAX_DECOMPRESSED_BYTES",
 };
 
 /** The worker's limits: each `TIDEMARK_MAX_*` variable when set (a whole number ≥ 1), else {@link DEFAULT_LIMITS}. */

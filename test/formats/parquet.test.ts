@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SourceFormatError, readParquet } from "../../src/formats";
+import { LimitExceededError } from "../../src/errors";
 import { date32Column, float64Column, int64Column, tableFrom, utf8Column } from "../../src/parquet/columns";
 import { encodeParquet } from "../../src/parquet/codec";
 import { chunked } from "./helpers";
@@ -16,6 +17,18 @@ function parquetBytes(): Uint8Array {
 }
 
 describe("readParquet", () => {
+  it("refuses a file whose footer says it decompresses to more than TIDEMARK_MAX_DECOMPRESSED_BYTES, before decoding", async () => {
+    const read = async (max: number) => {
+      const out = [];
+      for await (const b of readParquet(chunked(parquetBytes(), 1000), "s.parquet", undefined, max)) out.push(b.length);
+      return out;
+    };
+    const err = await read(10).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LimitExceededError);
+    expect((err as Error).message).toMatch(/^s\.parquet decompresses to [\d,]+ bytes \(at most 10\), over the limit set by TIDEMARK_MAX_DECOMPRESSED_BYTES; /);
+    expect(await read(1_000_000)).toEqual([3]);
+  });
+
   it("reads only the requested columns as native values", async () => {
     const seen: unknown[][] = [];
     let names: readonly string[] = [];
