@@ -1,0 +1,38 @@
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** How the DuckDB engine may use the worker's machine. */
+export interface EngineSettings {
+  /** DuckDB `memory_limit`, e.g. `1GB`; beyond it, operators spill to `tempDirectory`. */
+  memoryLimit: string;
+  /** DuckDB worker threads. */
+  threads: number;
+  /** Directory DuckDB spills to and Tidemark stages local files in. */
+  tempDirectory: string;
+}
+
+/** Raised when an engine setting in the environment is malformed. */
+export class EngineSettingsError extends Error {
+  override readonly name = "EngineSettingsError";
+}
+
+const SIZE_RE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+
+/**
+ * Engine settings from `TIDEMARK_ENGINE_MEMORY` (default `1GB`), `TIDEMARK_ENGINE_THREADS`
+ * (default: the machine's cores) and `TIDEMARK_ENGINE_TEMP` (default: a `tidemark-engine`
+ * directory under the OS temp directory).
+ */
+export function engineSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): EngineSettings {
+  const memoryLimit = (env.TIDEMARK_ENGINE_MEMORY ?? "1GB").trim();
+  if (!SIZE_RE.test(memoryLimit)) {
+    throw new EngineSettingsError(`TIDEMARK_ENGINE_MEMORY=${JSON.stringify(memoryLimit)} is not a size; set it like "1GB" or "512MiB".`);
+  }
+  const rawThreads = env.TIDEMARK_ENGINE_THREADS?.trim();
+  const threads = rawThreads ? Number(rawThreads) : availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
+    throw new EngineSettingsError(`TIDEMARK_ENGINE_THREADS=${JSON.stringify(rawThreads)} is not a thread count; set a whole number from 1 to 1024.`);
+  }
+  const tempDirectory = env.TIDEMARK_ENGINE_TEMP?.trim() || join(tmpdir(), "tidemark-engine");
+  return { memoryLimit, threads, tempDirectory };
+}
