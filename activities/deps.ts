@@ -1,4 +1,5 @@
 import type { Client } from "@temporalio/client";
+import type { Engine } from "../src/engine/connection";
 import type { TidemarkMetrics } from "../src/observability/metrics";
 import type { SourceDeps } from "../src/sources/open";
 import type { ObjectStore } from "../src/store/types";
@@ -20,6 +21,8 @@ export interface ActivityDeps {
    * (e.g. `publish:before-cas`). Only tests set it; production workers leave it undefined.
    */
   faults?: (point: string) => void | Promise<void>;
+  /** The DuckDB engine (default: the process-wide one, configured from the environment). */
+  engine?: () => Promise<Engine>;
   /** Prometheus metrics to record outcomes into (workers started with a metrics port). */
   metrics?: TidemarkMetrics;
 }

@@ -7,7 +7,8 @@ import { normalizeSource } from "../src/normalize";
 import type { ActivityDeps } from "./deps";
 import { plainStrings } from "./frames";
 import { heartbeater } from "./heartbeat";
-import { SCRATCH, writeScratchTable } from "./io";
+import { encodeParquet } from "../src/parquet/codec";
+import { SCRATCH } from "./io";
 
 /** Result of `normalize`. */
 export interface NormalizeSummary {
@@ -16,7 +17,7 @@ export interface NormalizeSummary {
   quarantined?: { rows: number; report: string };
 }
 
-/** Step 2: parses, casts and validates the staged source into `runs/<version>/normalized.arrow`. */
+/** Step 2: parses, casts and validates the staged source into `runs/<version>/normalized.parquet`. */
 export function normalizeActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
@@ -28,7 +29,7 @@ export function normalizeActivities(deps: ActivityDeps) {
       const limits = ingestLimitsFromEnv(deps.env ?? process.env);
       const result = await normalizeSource({ definition, input: stream, fileLabel, sizeHint: source.bytes, limits, onProgress: (rows: number) => beat({ rows }) });
       const table = plainStrings(result.table);
-      await writeScratchTable(store, layout.key(layout.runs(version) + SCRATCH.normalized), table);
+      await store.put(layout.key(layout.runs(version) + SCRATCH.normalized), encodeParquet(table, { dictionary: "sampled" }), { kind: "overwrite" });
       if (result.badRows.length === 0) return { rows: table.numRows };
       const report = layout.runs(version) + SCRATCH.quarantine;
       const lines = result.badRows.map((b) => JSON.stringify({ ...b, message: describeBadRow(b) })).join("\n");

@@ -20,7 +20,7 @@ export interface PublishInput {
   base: BaseVersion | null;
   source: FetchedSource;
   events: EventFile[];
-  index: { path: string; rows: number; bytes?: number }[];
+  index: { path: string; rows: number; bytes?: number; hashing?: string }[];
   projections: TouchedProjections;
   counts: ChangeCounts;
   run: { workflow_id: string; run_id: string };

@@ -22,7 +22,7 @@ export class Engine {
       memory_limit: settings.memoryLimit,
       threads: String(settings.threads),
       temp_directory: spill,
-      preserve_insertion_order: "false",
+      preserve_insertion_order: "true",
       enable_external_access: "true",
       autoinstall_known_extensions: "false",
       autoload_known_extensions: "false",
@@ -30,9 +30,16 @@ export class Engine {
     return new Engine(instance, settings);
   }
 
+  /** A new connection (UTC time zone); the caller closes it. */
+  async connect(): Promise<DuckDBConnection> {
+    const connection = await this.instance.connect();
+    await connection.run("SET TimeZone = 'UTC'");
+    return connection;
+  }
+
   /** Runs `fn` on a fresh connection, closed afterwards. */
   async with<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
-    const connection = await this.instance.connect();
+    const connection = await this.connect();
     try {
       return await fn(connection);
     } finally {

@@ -53,7 +53,7 @@ export const VersionManifestSchema = z.object({
     partition_by: z.string(),
   }),
   events: z.array(EventFileSchema),
-  index: z.array(z.object({ path: z.string(), rows: count, bytes: count.optional() })),
+  index: z.array(z.object({ path: z.string(), rows: count, bytes: count.optional(), hashing: z.string().optional() })),
   projections: z.record(z.string(), z.record(z.string(), ProjectionMonthSchema)),
   totals: TotalsSchema,
   /** Bad rows dropped under `on_bad_rows: quarantine` (Tidemark addition). */

@@ -1,0 +1,84 @@
+import type { DatasetDefinition } from "../definition";
+import { columnList, keyHashSql, monthSql, rowHashSql } from "./hash-sql";
+import { sqlString, sqlStringList } from "./sql";
+
+/** Names of a delta's tables (qualified by the caller). */
+export interface DeltaTables {
+  /** Normalized source rows with `_key_hash`, `_row_hash`, `_month`, `_row`. */
+  src: string;
+  /** `src` without dropped duplicates. */
+  live: string;
+  /** The base index: `key_hash`, `row_hash`, `month`. */
+  base: string;
+  /** Live rows with their base entry and `_op` (`insert`, `update` or NULL for unchanged). */
+  classified: string;
+}
+
+/** Where the base index comes from: index files of the engine's hashing, or (older stores) the base projection's files. */
+export type BaseSource = { kind: "none" } | { kind: "index"; files: string[] } | { kind: "projection"; files: string[] };
+
+const parquetList = (files: string[]) => `read_parquet(${sqlStringList(files)})`;
+
+/** Loads the normalized source with its hashes, month and 0-based row number. */
+export function loadSourceSql(definition: DatasetDefinition, normalized: string, t: DeltaTables): string {
+  return `CREATE TABLE ${t.src} AS SELECT ${columnList(definition)}, ${keyHashSql(definition)} AS _key_hash, ${rowHashSql(definition)} AS _row_hash, ${monthSql(definition)} AS _month, file_row_number AS _row FROM read_parquet(${sqlString(normalized)}, file_row_number = true)`;
+}
+
+/** Keys carried by more than one source row: the earliest-repeated first, with its first two rows and its count. */
+export function duplicatesSql(t: DeltaTables): string {
+  return `SELECT _key_hash AS key_hash, count(*)::BIGINT AS n, list(_row ORDER BY _row)[1:2] AS pair, count(*) OVER ()::BIGINT AS keys FROM ${t.src} GROUP BY _key_hash HAVING count(*) > 1 ORDER BY pair[2] LIMIT 1`;
+}
+
+/** The live rows: all of them, or (`last_wins`) the last row of each key. */
+export function liveSql(t: DeltaTables, lastWins: boolean): string {
+  if (!lastWins) return `CREATE VIEW ${t.live} AS SELECT * FROM ${t.src}`;
+  return `CREATE TABLE ${t.live} AS SELECT * FROM ${t.src} QUALIFY row_number() OVER (PARTITION BY _key_hash ORDER BY _row DESC) = 1`;
+}
+
+/** The base index as a view (empty when there is no base). */
+export function baseSql(definition: DatasetDefinition, base: BaseSource, t: DeltaTables): string {
+  if (base.kind === "none" || base.files.length === 0) return `CREATE VIEW ${t.base} AS SELECT NULL::BLOB AS key_hash, NULL::BLOB AS row_hash, NULL::INTEGER AS month WHERE false`;
+  if (base.kind === "index") return `CREATE VIEW ${t.base} AS SELECT key_hash::BLOB AS key_hash, row_hash::BLOB AS row_hash, month::INTEGER AS month FROM ${parquetList(base.files)}`;
+  return `CREATE TABLE ${t.base} AS SELECT ${keyHashSql(definition)} AS key_hash, ${rowHashSql(definition)} AS row_hash, ${monthSql(definition)} AS month FROM ${parquetList(base.files)}`;
+}
+
+/** Each live row against its base entry: `insert` (new key), `update` (other row hash or month) or NULL (unchanged). */
+export function classifySql(t: DeltaTables): string {
+  return `CREATE TABLE ${t.classified} AS SELECT l.*, b.month AS _base_month,
+    CASE WHEN b.key_hash IS NULL THEN 'insert' WHEN b.row_hash = l._row_hash AND b.month = l._month THEN NULL ELSE 'update' END AS _op
+    FROM ${t.live} l LEFT JOIN ${t.base} b ON b.key_hash = l._key_hash`;
+}
+
+/** Append mode: the first source row whose key exists already, and how many do. */
+export function appendConflictSql(t: DeltaTables): string {
+  return `SELECT _row, count(*) OVER ()::BIGINT AS n FROM ${t.classified} WHERE _base_month IS NOT NULL ORDER BY _row LIMIT 1`;
+}
+
+/** Keys leaving a month: snapshot deletes (base keys absent from the source) and the old month of keys that moved. */
+export function removalsSql(t: DeltaTables, snapshot: boolean): string {
+  const moves = `SELECT _key_hash AS key_hash, _base_month AS month FROM ${t.classified} WHERE _op = 'update' AND _base_month <> _month`;
+  if (!snapshot) return moves;
+  return `SELECT b.key_hash, b.month FROM ${t.base} b ANTI JOIN ${t.live} l ON l._key_hash = b.key_hash UNION ALL ${moves}`;
+}
+
+/** The next index, sorted by key hash: the live rows, plus (upsert, append) the base keys the source does not carry. */
+export function nextIndexSql(t: DeltaTables, snapshot: boolean): string {
+  const live = `SELECT _key_hash AS key_hash, _row_hash AS row_hash, _month AS month FROM ${t.live}`;
+  const kept = snapshot ? "" : ` UNION ALL SELECT b.key_hash, b.row_hash, b.month FROM ${t.base} b ANTI JOIN ${t.live} l ON l._key_hash = b.key_hash`;
+  return `SELECT * FROM (${live}${kept}) ORDER BY key_hash`;
+}
+
+/** The changed rows (inserts and updates) with `_op`, `_key_hash`, `_month`, `_row`, by month then source order. */
+export function changesSql(definition: DatasetDefinition, t: DeltaTables): string {
+  return `SELECT ${columnList(definition)}, _op, _key_hash, _month, _row FROM ${t.classified} WHERE _op IS NOT NULL ORDER BY _month, _row`;
+}
+
+/** Counts of a classified delta. */
+export function countsSql(t: DeltaTables): string {
+  return `SELECT count(*) FILTER (WHERE _op = 'insert')::BIGINT AS inserted, count(*) FILTER (WHERE _op = 'update')::BIGINT AS updated, count(*) FILTER (WHERE _op IS NULL)::BIGINT AS unchanged FROM ${t.classified}`;
+}
+
+/** `COPY (query) TO path` as ZSTD Parquet with statistics. */
+export function copySql(query: string, path: string): string {
+  return `COPY (${query}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`;
+}

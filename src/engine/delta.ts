@@ -1,0 +1,108 @@
+import type { DatasetDefinition } from "../definition";
+import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "../delta/errors";
+import { columnList } from "./hash-sql";
+import {
+  appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, duplicatesSql, liveSql, loadSourceSql, nextIndexSql, removalsSql,
+  type BaseSource, type DeltaTables,
+} from "./delta-sql";
+import type { EngineTask } from "./task";
+
+/** Input of {@link runDelta}: local paths only. */
+export interface DeltaRun {
+  dataset: string;
+  definition: DatasetDefinition;
+  /** The normalized source (Parquet). */
+  normalized: string;
+  base: BaseSource;
+  /** Live rows of the base version (for the empty-snapshot guard). */
+  baseRows: number;
+  /** Output files: the next index, the changed rows, the keys leaving a month. */
+  out: { index: string; changes: string; removals: string };
+}
+
+/** Outcome of {@link runDelta}. */
+export interface DeltaOutcome {
+  inserted: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  /** Rows of the next index. */
+  rowsTotal: number;
+  /** Months (yyyymm) with changes or removals, ascending. */
+  months: number[];
+}
+
+function render(definition: DatasetDefinition, row: Record<string, unknown>): string {
+  return definition.schema.key
+    .map((k) => {
+      const type = definition.schema.columns.find((c) => c.name === k)?.type;
+      const v = row[k];
+      if (v instanceof Date) return `${k}=${type === "date" ? v.toISOString().slice(0, 10) : v.toISOString()}`;
+      return `${k}=${String(v)}`;
+    })
+    .join(", ");
+}
+
+/**
+ * The delta of a normalized source against a base index (SPEC §2): writes the next index, the
+ * changed rows and the removals as Parquet, and returns the counts and touched months. Throws the
+ * typed errors of `src/delta/errors.ts` for duplicate keys, append conflicts and empty snapshots.
+ */
+export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOutcome> {
+  const { definition } = run;
+  const t: DeltaTables = { src: task.table("src"), live: task.table("live"), base: task.table("base"), classified: task.table("classified") };
+  await task.exec(loadSourceSql(definition, run.normalized, t));
+  const [{ n: sourceRows }] = await task.rows<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${t.src}`);
+  if (definition.mode === "snapshot" && sourceRows === 0 && run.baseRows > 0 && !definition.allow_empty_snapshot) throw new SourceEmptyError(run.dataset, run.baseRows);
+  const keyOf = async (row: number) => {
+    const [found] = await task.rows(`SELECT ${columnList(definition)} FROM ${t.src} WHERE _row = ${row}`);
+    return render(definition, found);
+  };
+  const lastWins = definition.duplicates === "last_wins";
+  if (!lastWins) {
+    const [dup] = await task.rows<{ n: number; pair: number[]; keys: number }>(duplicatesSql(t));
+    if (dup) {
+      const pair: [number, number] = [Number(dup.pair[0]), Number(dup.pair[1])];
+      const key = await keyOf(pair[0]);
+      const notes: string[] = [];
+      if (Number(dup.n) > 2) notes.push(`${dup.n} rows in all`);
+      const others = Number(dup.keys) - 1;
+      if (others > 0) notes.push(`and ${others} more duplicate key${others === 1 ? "" : "s"}`);
+      const detail = notes.length > 0 ? ` (${notes.join("; ")})` : "";
+      const message = `Duplicate key ${key} in data rows ${pair[0] + 1} and ${pair[1] + 1} of the source${detail}; make the keys unique in the source or set duplicates: last_wins.`;
+      throw new DuplicateKeyError(key, pair, Number(dup.n), others, message);
+    }
+  }
+  await task.exec(liveSql(t, lastWins));
+  await task.exec(baseSql(definition, run.base, t));
+  await task.exec(classifySql(t));
+  if (definition.mode === "append") {
+    const [conflict] = await task.rows<{ _row: number; n: number }>(appendConflictSql(t));
+    if (conflict) {
+      const row = Number(conflict._row);
+      const key = await keyOf(row);
+      const more = Number(conflict.n) - 1;
+      const message =
+        `Append mode only adds new keys, but key ${key} at row ${row + 1} already exists` +
+        `${more > 0 ? ` (and ${more} more existing key${more === 1 ? "" : "s"})` : ""}; ` +
+        `remove rows already ingested from the source, or use mode upsert to update existing keys.`;
+      throw new AppendKeyExistsError(key, row, Number(conflict.n), message);
+    }
+  }
+  const snapshot = definition.mode === "snapshot";
+  const removals = task.table("removals");
+  await task.exec(`CREATE TABLE ${removals} AS ${removalsSql(t, snapshot)}`);
+  await task.exec(copySql(nextIndexSql(t, snapshot), run.out.index));
+  await task.exec(copySql(changesSql(definition, t), run.out.changes));
+  await task.exec(copySql(`SELECT key_hash, month FROM ${removals} ORDER BY month, key_hash`, run.out.removals));
+  const [counts] = await task.rows<{ inserted: number; updated: number; unchanged: number }>(countsSql(t));
+  const [{ deleted }] = await task.rows<{ deleted: number }>(`SELECT count(*)::BIGINT AS deleted FROM ${removals} r ANTI JOIN ${t.live} l ON l._key_hash = r.key_hash`);
+  const [{ total }] = await task.rows<{ total: number }>(`SELECT count(*)::BIGINT AS total FROM read_parquet('${run.out.index.replaceAll("'", "''")}')`);
+  const months = await task.rows<{ m: number }>(
+    `SELECT DISTINCT m FROM (SELECT _month AS m FROM ${t.classified} WHERE _op IS NOT NULL UNION ALL SELECT month AS m FROM ${removals}) ORDER BY m`,
+  );
+  return {
+    inserted: Number(counts.inserted), updated: Number(counts.updated), unchanged: Number(counts.unchanged), deleted: Number(deleted),
+    rowsTotal: Number(total), months: months.map((r) => Number(r.m)),
+  };
+}

@@ -1,0 +1,79 @@
+import type { ColumnDefinition, DatasetDefinition } from "../definition";
+import { sqlIdent } from "./sql";
+
+/** Hashing scheme of indexes and `_key_hash` written by the engine (docs/hashing.md). */
+export const HASHING = "tidemark.hash/2";
+
+/** The canonical text field of one value of `column` (docs/hashing.md), never NULL. */
+export function fieldSql(column: Pick<ColumnDefinition, "name" | "type" | "decimal">, alias = ""): string {
+  const x = `${alias}${sqlIdent(column.name)}`;
+  const typed = (() => {
+    switch (column.type) {
+      case "int":
+        return `'I' || ${x}::VARCHAR`;
+      case "double":
+        return floatField(x);
+      case "decimal":
+        return column.decimal === "double" ? floatField(x) : stringField(x);
+      case "bool":
+        return `CASE WHEN ${x} THEN 'B1' ELSE 'B0' END`;
+      case "date":
+        return `'D' || (${x} - DATE '1970-01-01')::VARCHAR`;
+      case "timestamp":
+        return `'T' || epoch_us(${x})::VARCHAR`;
+      default:
+        return stringField(x);
+    }
+  })();
+  return `coalesce(${typed}, 'N')`;
+}
+
+function stringField(x: string): string {
+  return `'S' || strlen(${x})::VARCHAR || ':' || ${x}`;
+}
+
+function floatField(x: string): string {
+  return `'F' || CASE WHEN ${x} = 0 THEN '0' ELSE ${x}::VARCHAR END`;
+}
+
+/** A 16-byte BLOB: MD5 of the fields of `columns` joined by `|` (the empty input when there are none). */
+export function hashSql(columns: readonly Pick<ColumnDefinition, "name" | "type" | "decimal">[], alias = ""): string {
+  if (columns.length === 0) return `unhex(md5(''))`;
+  return `unhex(md5(${columns.map((c) => fieldSql(c, alias)).join(` || '|' || `)}))`;
+}
+
+/** Columns of the key hash, in `schema.key` order. */
+export function keyColumns(definition: DatasetDefinition): ColumnDefinition[] {
+  return definition.schema.key.map((k) => definition.schema.columns.find((c) => c.name === k)!);
+}
+
+/** Columns of the row hash: every non-key column, in schema order. */
+export function valueColumns(definition: DatasetDefinition): ColumnDefinition[] {
+  return definition.schema.columns.filter((c) => !definition.schema.key.includes(c.name));
+}
+
+/** The key hash of a row of the dataset's columns. */
+export function keyHashSql(definition: DatasetDefinition, alias = ""): string {
+  return hashSql(keyColumns(definition), alias);
+}
+
+/** The row hash of a row of the dataset's columns. */
+export function rowHashSql(definition: DatasetDefinition, alias = ""): string {
+  return hashSql(valueColumns(definition), alias);
+}
+
+/** The partition month (yyyy*100+mm, INTEGER) of a row; NULL when the partition value is null. */
+export function monthSql(definition: DatasetDefinition, alias = ""): string {
+  const x = `${alias}${sqlIdent(definition.schema.partition_by)}`;
+  return `(year(${x}) * 100 + month(${x}))::INTEGER`;
+}
+
+/** The dataset's columns, quoted, comma-separated (optionally prefixed by `alias`). */
+export function columnList(definition: DatasetDefinition, alias = ""): string {
+  return definition.schema.columns.map((c) => `${alias}${sqlIdent(c.name)}`).join(", ");
+}
+
+/** The key columns, quoted, comma-separated. */
+export function keyList(definition: DatasetDefinition, alias = ""): string {
+  return definition.schema.key.map((k) => `${alias}${sqlIdent(k)}`).join(", ");
+}

@@ -1,0 +1,81 @@
+import type { DatasetDefinition } from "../definition";
+import { columnList, keyHashSql, keyList, monthSql } from "./hash-sql";
+import { sqlString, sqlStringList } from "./sql";
+import type { EngineTask } from "./task";
+
+/** Rows and op counts of one month's file. */
+export interface MonthFile {
+  month: number;
+  rows: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+}
+
+/** Input of {@link buildEvents} and {@link buildProjections}: local paths only. */
+export interface MonthsRun {
+  definition: DatasetDefinition;
+  version: string;
+  /** The run's changed rows and removals (written by `runDelta`). */
+  changes: string;
+  removals: string;
+  /** Base projection files of the months that need them (any order). */
+  baseFiles: string[];
+  /** Months (yyyymm) to build, ascending. */
+  months: number[];
+  /** Local output path of a month's file. */
+  out: (month: number) => string;
+}
+
+const list = (files: string[]) => `read_parquet(${sqlStringList(files)})`;
+
+async function counts(task: EngineTask, table: string): Promise<Map<number, MonthFile>> {
+  const rows = await task.rows<{ m: number; n: number; i: number; u: number; d: number }>(
+    `SELECT _month AS m, count(*)::BIGINT AS n, count(*) FILTER (WHERE _op = 'insert')::BIGINT AS i, count(*) FILTER (WHERE _op = 'update')::BIGINT AS u, count(*) FILTER (WHERE _op = 'delete')::BIGINT AS d FROM ${table} GROUP BY _month`,
+  );
+  return new Map(rows.map((r) => [Number(r.m), { month: Number(r.m), rows: Number(r.n), inserted: Number(r.i), updated: Number(r.u), deleted: Number(r.d) }]));
+}
+
+async function writeMonths(task: EngineTask, run: MonthsRun, table: string, select: string, order: string): Promise<MonthFile[]> {
+  const found = await counts(task, table);
+  const wanted = run.months.filter((m) => found.has(m));
+  await task.each(wanted, (m, exec) => exec(`COPY (SELECT ${select} FROM ${table} WHERE _month = ${m} ORDER BY ${order}) TO ${sqlString(run.out(m))} (FORMAT parquet, COMPRESSION zstd)`));
+  return run.months.map((m) => found.get(m) ?? { month: m, rows: 0, inserted: 0, updated: 0, deleted: 0 });
+}
+
+/**
+ * One event file per month (SPEC §2): the month's inserts and updates in source order, then the
+ * rows of the keys leaving it (snapshot deletes, moves) with their last values, `_op` `delete`.
+ */
+export async function buildEvents(task: EngineTask, run: MonthsRun): Promise<MonthFile[]> {
+  const { definition } = run;
+  const events = task.table("events");
+  const changes = `SELECT ${columnList(definition)}, _op, _key_hash, _month, 0 AS _part, _row AS _ord FROM read_parquet(${sqlString(run.changes)})`;
+  const deletes =
+    run.baseFiles.length === 0
+      ? ""
+      : ` UNION ALL SELECT ${columnList(definition, "p.")}, 'delete' AS _op, r.key_hash AS _key_hash, r.month AS _month, 1 AS _part, 0 AS _ord
+          FROM (SELECT *, ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN read_parquet(${sqlString(run.removals)}) r ON r.key_hash = p._kh`;
+  await task.exec(`CREATE TABLE ${events} AS SELECT * FROM (${changes}${deletes}) ORDER BY _month, _part, _ord, ${keyList(definition)}`);
+  const select = `${columnList(definition)}, _op, _key_hash, ${sqlString(run.version)} AS _version`;
+  return writeMonths(task, run, events, select, `_part, _ord, ${keyList(definition)}`);
+}
+
+/**
+ * The new state of each month (copy-on-write): the base month without the keys this run changed or
+ * removed, plus the run's inserts and updates of the month, sorted by key. A month left empty has
+ * `rows: 0` and no file.
+ */
+export async function buildProjections(task: EngineTask, run: MonthsRun): Promise<MonthFile[]> {
+  const { definition } = run;
+  const gone = task.table("gone");
+  const state = task.table("state");
+  await task.exec(`CREATE TABLE ${gone} AS SELECT _key_hash AS h FROM read_parquet(${sqlString(run.changes)}) UNION ALL SELECT key_hash AS h FROM read_parquet(${sqlString(run.removals)})`);
+  const changes = `SELECT ${columnList(definition)}, _month, 'insert' AS _op FROM read_parquet(${sqlString(run.changes)})`;
+  const kept =
+    run.baseFiles.length === 0
+      ? ""
+      : ` UNION ALL SELECT ${columnList(definition, "p.")}, p._month, 'insert' AS _op FROM (SELECT *, ${keyHashSql(definition)} AS _kh, ${monthSql(definition)} AS _month FROM ${list(run.baseFiles)}) p ANTI JOIN ${gone} g ON g.h = p._kh`;
+  await task.exec(`CREATE TABLE ${state} AS SELECT * FROM (${changes}${kept}) ORDER BY _month, ${keyList(definition)}`);
+  return writeMonths(task, run, state, columnList(definition), keyList(definition));
+}

@@ -1,0 +1,81 @@
+import { createHash, randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { AlreadyExistsError, ConflictingObjectError } from "../errors";
+import { FsObjectStore } from "../store/fs";
+import type { ObjectStore } from "../store/types";
+
+async function sha256Of(stream: AsyncIterable<unknown>): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/**
+ * A task's local directory for the engine: objects of the store made readable as local files
+ * (read in place on a `file://` store, downloaded otherwise), and files the engine wrote uploaded
+ * back. Removed by {@link Workspace.close}.
+ */
+export class Workspace {
+  private downloads = 0;
+
+  private constructor(
+    private readonly store: ObjectStore,
+    /** The workspace's own directory. */
+    readonly dir: string,
+  ) {}
+
+  /** A new empty workspace under `tempDirectory`. */
+  static async open(store: ObjectStore, tempDirectory: string): Promise<Workspace> {
+    const dir = join(tempDirectory, "work", randomUUID());
+    await mkdir(dir, { recursive: true });
+    return new Workspace(store, dir);
+  }
+
+  /** A path for a file the engine writes, inside the workspace. */
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  /** A local path holding the object `key`: the file itself on a `file://` store, else a downloaded copy. */
+  async local(key: string): Promise<string> {
+    if (this.store instanceof FsObjectStore) return join(this.store.root, ...key.split("/"));
+    const path = this.path(`in-${++this.downloads}.bin`);
+    const { stream } = await this.store.getStream(key);
+    await pipeline(stream, createWriteStream(path));
+    return path;
+  }
+
+  /**
+   * Uploads `path` create-only to `key` and returns its size. A retry that finds the same bytes there
+   * succeeds; other bytes throw {@link ConflictingObjectError} (nothing is ever written twice).
+   */
+  async uploadOnce(path: string, key: string): Promise<number> {
+    const { size } = await stat(path);
+    try {
+      await this.store.putStream(key, createReadStream(path), { kind: "create" });
+      return size;
+    } catch (err) {
+      if (!(err instanceof AlreadyExistsError)) throw err;
+    }
+    const existing = await this.store.head(key);
+    if (existing.size !== size) throw new ConflictingObjectError(key);
+    const { stream } = await this.store.getStream(key);
+    if ((await sha256Of(stream)) !== (await sha256Of(createReadStream(path)))) throw new ConflictingObjectError(key);
+    return size;
+  }
+
+  /** Uploads `path` to `key`, replacing what is there (a run's private scratch); returns its size. */
+  async uploadScratch(path: string, key: string): Promise<number> {
+    const { size } = await stat(path);
+    await this.store.putStream(key, createReadStream(path), { kind: "overwrite" });
+    return size;
+  }
+
+  /** Deletes the workspace directory. */
+  async close(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
