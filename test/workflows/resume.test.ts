@@ -43,7 +43,7 @@ describe("writeEvents resumes from its heartbeat after a failure mid-way", { tim
   };
   const store: ObjectStore = new Proxy(base, {
     get(target, prop, receiver) {
-      if (prop === "put") {
+      if (prop === "put" || prop === "putStream") {
         return async (key: string, ...rest: unknown[]) => {
           if (key.includes("/events/") && key.endsWith(".parquet")) {
             if (attempt === 1 && eventWrites.length + 1 === failAt) {
@@ -53,7 +53,7 @@ describe("writeEvents resumes from its heartbeat after a failure mid-way", { tim
             }
             eventWrites.push({ key, attempt: Context.current().info.attempt });
           }
-          return (target.put as (...a: unknown[]) => Promise<unknown>).call(target, key, ...rest);
+          return (target[prop] as (...a: unknown[]) => Promise<unknown>).call(target, key, ...rest);
         };
       }
       const value = Reflect.get(target, prop, receiver) as unknown;

@@ -1,0 +1,121 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseDefinition } from "../../src/definition";
+import { Engine } from "../../src/engine/connection";
+import { runDelta } from "../../src/engine/delta";
+import { buildEvents, buildProjections } from "../../src/engine/months";
+import { EngineTask } from "../../src/engine/task";
+import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "../../src/delta/errors";
+
+const dir = mkdtempSync(join(tmpdir(), "tidemark-engine-"));
+let engine: Engine;
+beforeAll(async () => {
+  engine = await Engine.open({ memoryLimit: "256MB", threads: 2, tempDirectory: join(dir, "tmp") });
+});
+afterAll(() => engine?.close());
+
+function definition(mode: "upsert" | "snapshot" | "append", extra = "") {
+  return parseDefinition(
+    `id: t\nsource: { uri: "file:///x.csv", format: csv }\nschema:\n  columns:\n    - { name: id, type: string }\n    - { name: d, type: date }\n    - { name: v, type: double }\n  key: [id]\n  partition_by: d\nmode: ${mode}\n${extra}`,
+    "t.yaml",
+  );
+}
+
+let files = 0;
+/** A normalized Parquet file of `rows` ([id, date, value]) written by the engine from literal values. */
+async function parquet(rows: [string, string, number | null][]): Promise<string> {
+  const path = join(dir, `n${++files}.parquet`);
+  const values = rows.map(([id, d, v]) => `('${id}', DATE '${d}', ${v === null ? "NULL::DOUBLE" : `${v}::DOUBLE`})`).join(", ");
+  const body = rows.length === 0 ? "SELECT NULL::VARCHAR AS id, NULL::DATE AS d, NULL::DOUBLE AS v WHERE false" : `SELECT * FROM (VALUES ${values}) t(id, d, v)`;
+  await engine.with((c) => c.run(`COPY (${body}) TO '${path}' (FORMAT parquet)`));
+  return path;
+}
+
+async function delta(def: ReturnType<typeof definition>, normalized: string, baseIndex: string | null, baseRows = 0) {
+  const out = { index: join(dir, `i${++files}.parquet`), changes: join(dir, `c${files}.parquet`), removals: join(dir, `r${files}.parquet`) };
+  const outcome = await EngineTask.run(engine, 1, (task) =>
+    runDelta(task, { dataset: "t", definition: def, normalized, base: baseIndex ? { kind: "index", files: [baseIndex] } : { kind: "none" }, baseRows, out }),
+  );
+  return { outcome, out };
+}
+
+async function rowsOf(path: string, order: string): Promise<Record<string, unknown>[]> {
+  return engine.rows(`SELECT * EXCLUDE (_key_hash, _row) FROM read_parquet('${path}') ORDER BY ${order}`);
+}
+
+describe("runDelta", () => {
+  it("classifies inserts, updates, unchanged rows, snapshot deletes and a key moving to another month", async () => {
+    const def = definition("snapshot");
+    const v1 = await delta(def, await parquet([["a", "2025-01-01", 1], ["b", "2025-01-15", 2], ["c", "2025-02-01", 3]]), null);
+    expect(v1.outcome).toEqual({ inserted: 3, updated: 0, deleted: 0, unchanged: 0, rowsTotal: 3, months: [202501, 202502] });
+    const v2 = await delta(def, await parquet([["a", "2025-01-01", 1], ["b", "2025-03-15", 2], ["d", "2025-02-10", null]]), v1.out.index, 3);
+    expect(v2.outcome).toEqual({ inserted: 1, updated: 1, deleted: 1, unchanged: 1, rowsTotal: 3, months: [202501, 202502, 202503] });
+    expect(await rowsOf(v2.out.changes, "id")).toEqual([
+      { id: "b", d: expect.any(Object), v: 2, _op: "update", _month: 202503 },
+      { id: "d", d: expect.any(Object), v: null, _op: "insert", _month: 202502 },
+    ]);
+    expect(await engine.rows(`SELECT month FROM read_parquet('${v2.out.removals}') ORDER BY month`)).toEqual([{ month: 202501 }, { month: 202502 }]);
+  });
+
+  it("upsert keeps base keys the source does not carry", async () => {
+    const def = definition("upsert");
+    const v1 = await delta(def, await parquet([["a", "2025-01-01", 1], ["b", "2025-01-02", 2]]), null);
+    const v2 = await delta(def, await parquet([["b", "2025-01-02", 5]]), v1.out.index, 2);
+    expect(v2.outcome).toMatchObject({ inserted: 0, updated: 1, deleted: 0, rowsTotal: 2 });
+  });
+
+  it("refuses a duplicate key naming it and its 1-based rows; last_wins keeps the last row", async () => {
+    const src = await parquet([["a", "2025-01-01", 1], ["b", "2025-01-01", 2], ["a", "2025-01-01", 3]]);
+    const err = await delta(definition("upsert"), src, null).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DuplicateKeyError);
+    expect((err as Error).message).toBe("Duplicate key id=a in data rows 1 and 3 of the source; make the keys unique in the source or set duplicates: last_wins.");
+    const kept = await delta(definition("upsert", "duplicates: last_wins\n"), src, null);
+    expect(kept.outcome.rowsTotal).toBe(2);
+    expect((await rowsOf(kept.out.changes, "id")).map((r) => r.v)).toEqual([3, 2]);
+  });
+
+  it("append refuses a key that exists; an empty snapshot against rows is refused", async () => {
+    const v1 = await delta(definition("append"), await parquet([["a", "2025-01-01", 1]]), null);
+    await expect(delta(definition("append"), await parquet([["z", "2025-01-01", 1], ["a", "2025-01-01", 1]]), v1.out.index, 1)).rejects.toBeInstanceOf(AppendKeyExistsError);
+    await expect(delta(definition("snapshot"), await parquet([]), v1.out.index, 1)).rejects.toBeInstanceOf(SourceEmptyError);
+  });
+});
+
+describe("buildEvents and buildProjections", () => {
+  it("write one sorted file per month: events with deletes carrying their last values, state without the leaving keys", async () => {
+    const def = definition("snapshot");
+    const base = await parquet([["a", "2025-01-01", 1], ["b", "2025-01-15", 2], ["c", "2025-02-01", 3]]);
+    const v1 = await delta(def, base, null);
+    const v2 = await delta(def, await parquet([["c", "2025-02-01", 3], ["a", "2025-01-01", 9]]), v1.out.index, 3);
+    const run = (kind: string) => ({
+      definition: def, version: "v2", changes: v2.out.changes, removals: v2.out.removals, baseFiles: [base], months: v2.outcome.months,
+      out: (m: number) => join(dir, `${kind}-${files}-${m}.parquet`),
+    });
+    const events = run("ev");
+    const written = await EngineTask.run(engine, 2, (task) => buildEvents(task, events));
+    expect(written).toEqual([{ month: 202501, rows: 2, inserted: 0, updated: 1, deleted: 1 }]);
+    expect((await engine.rows(`SELECT id, v, _op, _version FROM read_parquet('${events.out(202501)}')`))).toEqual([
+      { id: "a", v: 9, _op: "update", _version: "v2" },
+      { id: "b", v: 2, _op: "delete", _version: "v2" },
+    ]);
+    const state = run("st");
+    expect(await EngineTask.run(engine, 2, (task) => buildProjections(task, state))).toEqual([{ month: 202501, rows: 1, inserted: 1, updated: 0, deleted: 0 }]);
+    expect(await engine.rows(`SELECT id, v FROM read_parquet('${state.out(202501)}')`)).toEqual([{ id: "a", v: 9 }]);
+  });
+
+  it("writes byte-identical files when run again (create-only retries find the same bytes)", async () => {
+    const def = definition("upsert");
+    const rows: [string, string, number][] = Array.from({ length: 5000 }, (_, i) => [`k${i}`, `2025-${String((i % 12) + 1).padStart(2, "0")}-01`, i]);
+    const v1 = await delta(def, await parquet(rows), null);
+    const outs: string[][] = [];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const run = { definition: def, version: "v1", changes: v1.out.changes, removals: v1.out.removals, baseFiles: [], months: v1.outcome.months, out: (m: number) => join(dir, `det-${attempt}-${m}.parquet`) };
+      await EngineTask.run(engine, 2, (task) => buildProjections(task, run));
+      outs.push(v1.outcome.months.map((m) => run.out(m)));
+    }
+    const { readFileSync } = await import("node:fs");
+    for (let i = 0; i < outs[0].length; i++) expect(readFileSync(outs[0][i]).equals(readFileSync(outs[1][i]))).toBe(true);
+  });
+});
