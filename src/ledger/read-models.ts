@@ -3,11 +3,19 @@
  * ledger through the normal ingest path, their source a `ledger://` URI (see `source-uri.ts`).
  */
 import { validateDefinitionObject, type DatasetDefinition } from "../definition/index.js";
-import { ledgerSourceUri, type ReadModel } from "./source-uri.js";
+import { LEDGER_ID_RE } from "./ids.js";
+import { ledgerSourceUri, READ_MODELS, type LedgerSource, type ReadModel } from "./source-uri.js";
 
 /** Dataset id of a ledger's read model: `ledger.<ledger>.events` or `ledger.<ledger>.balances`. */
 export function readModelDatasetId(ledger: string, model: ReadModel): string {
   return `ledger.${ledger}.${model}`;
+}
+
+/** The ledger and read model a dataset id names (`ledger.<ledger>.events|balances`), or null for any other id. */
+export function readModelOf(dataset: string): LedgerSource | null {
+  const m = /^ledger\.(.+)\.([a-z]+)$/.exec(dataset);
+  if (!m || !LEDGER_ID_RE.test(m[1]) || !READ_MODELS.includes(m[2] as ReadModel)) return null;
+  return { ledger: m[1], model: m[2] as ReadModel };
 }
 
 function eventsDefinition(ledger: string): Record<string, unknown> {

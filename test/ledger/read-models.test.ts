@@ -6,7 +6,7 @@ import { parseDefinition } from "../../src/definition";
 import { LedgerCorruptError } from "../../src/ledger/errors";
 import { ndjson, walletRows } from "../../src/ledger/read-model-rows";
 import { openLedgerSource } from "../../src/ledger/read-model-source";
-import { readModelDatasetId, readModelDefinition } from "../../src/ledger/read-models";
+import { readModelDatasetId, readModelDefinition, readModelOf } from "../../src/ledger/read-models";
 import { parseLedgerUri } from "../../src/ledger/source-uri";
 import { LedgerStore } from "../../src/ledger/store";
 import { SourceNotFoundError, UnsupportedSourceError } from "../../src/sources/errors";
@@ -62,6 +62,12 @@ describe("read-model URIs and definitions", () => {
     expect(balances).toMatchObject({ id: "ledger.main.balances", mode: "snapshot", source: { uri: "ledger://main/balances", format: "ndjson" } });
     expect(balances.schema).toMatchObject({ key: ["wallet"], partition_by: "created_at" });
     expect(readModelDatasetId("a".repeat(64), "balances")).toMatch(/^[a-z0-9][a-z0-9_.-]{0,127}$/);
+  });
+
+  it("knows the read model a reserved dataset id names, and no other id", () => {
+    expect(readModelOf("ledger.default.events")).toEqual({ ledger: "default", model: "events" });
+    expect(readModelOf("ledger.a.b-c.balances")).toEqual({ ledger: "a.b-c", model: "balances" });
+    for (const other of ["ledger.default.heads", "ledger..events", "ledger_events", "cb_series", "ledger.default"]) expect(readModelOf(other), other).toBeNull();
   });
 
   it("a definition file with another ledger: URI or format is refused naming the field", () => {

@@ -111,7 +111,7 @@ beforeAll(async () => {
 afterAll(() => bed?.stop());
 
 describe("ledger read models published through the ingest path, read back with DuckDB", () => {
-  it("publishes events and balances, then only what changed, then nothing", async () => {
+  it("publishes events and balances, then only what changed, then nothing; a start with only the dataset id uses the generated definition", async () => {
     await createWallet("alice", "EUR");
     await createWallet("bob", "EUR");
     await createWallet("carol", "USD");
@@ -144,6 +144,11 @@ describe("ledger read models published through the ingest path, read back with D
 
     const third = await publish();
     expect([...third.values()].map((r) => r.status)).toEqual(["unchanged", "unchanged"]);
+
+    await pay("p6", "carol", 50, "completed");
+    const scheduled = await bed.client.workflow.execute("ingestDataset", { workflowId: `adhoc-${bed.id("balances")}`, taskQueue: bed.taskQueue, args: [{ dataset: balancesId() }] });
+    expect(scheduled).toMatchObject({ status: "published", parentVersion: second.get(balancesId())!.version, counts: { inserted: 0, updated: 1, deleted: 0, rowsTotal: 4 } });
+    expect((await readBack()).balances).toEqual(expected().balances);
   });
 
   it("a ledger without wallets is refused before any ingest starts", async () => {
