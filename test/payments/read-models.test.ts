@@ -1,12 +1,19 @@
 import { WorkflowNotFoundError } from "@temporalio/client";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestResult } from "../../src/contracts";
 import { ingestWorkflowId } from "../../src/one-writer";
 import { startPayment } from "../../src/ledger/payment-client";
 import type { PaymentStatus } from "../../src/ledger/payment";
+import { LedgerStore } from "../../src/ledger/store";
+import { S3ObjectStore } from "../../src/store/s3";
+import type { ObjectStore } from "../../src/store/types";
 import { runCli } from "../cli/helpers";
 import { lit, openDuck, rows } from "../support/duck";
+import { makeS3Client, services } from "../support/services";
+import { startTestWorker, testClient, uniqueTaskQueue } from "../support/temporal";
 import { paymentResult, startPaymentBed, type PaymentBed } from "./bed";
 
 /** What the test did to each wallet, kept by the test itself. */
@@ -64,14 +71,17 @@ async function publish(): Promise<Map<string, IngestResult>> {
   return new Map(out.datasets.map((d) => [d.dataset, d.result]));
 }
 
-/** Every Parquet file of the current version's `latest` projection, as local paths, from the pointer and manifest alone. */
-async function projectionFiles(dataset: string): Promise<string[]> {
-  const root = join(bed.storeDir, "datasets", dataset);
-  const json = async (key: string) => JSON.parse((await bed.store.get(`datasets/${dataset}/${key}`)).body.toString()) as Record<string, unknown>;
+/** Every Parquet file of the current version's `latest` projection (dataset-relative paths), from the pointer and manifest alone. */
+async function projectionPaths(store: ObjectStore, dataset: string): Promise<string[]> {
+  const json = async (key: string) => JSON.parse((await store.get(`datasets/${dataset}/${key}`)).body.toString()) as Record<string, unknown>;
   const pointer = await json("current/manifest.json");
   const manifest = await json(pointer.manifest as string);
   const months = (manifest.projections as Record<string, Record<string, { path?: string; files?: { path: string }[] }>>).latest;
-  return Object.values(months).flatMap((m) => (m.files ? m.files.map((f) => f.path) : [m.path!])).map((p) => join(root, p));
+  return Object.values(months).flatMap((m) => (m.files ? m.files.map((f) => f.path) : [m.path!]));
+}
+
+async function projectionFiles(dataset: string): Promise<string[]> {
+  return (await projectionPaths(bed.store, dataset)).map((p) => join(bed.storeDir, "datasets", dataset, p));
 }
 
 async function readBack(): Promise<{ balances: Record<string, unknown>[]; events: Record<string, unknown>[] }> {
@@ -157,5 +167,51 @@ describe("ledger read models published through the ingest path, read back with D
     expect(run.stderr.trim()).toBe('tidemark: Ledger "nobody-here" has no wallets, so there is nothing to publish; create a wallet first ("tidemark wallets create") or check --ledger.');
     expect(run.stdout).toBe("");
     await expect(bed.client.workflow.getHandle(ingestWorkflowId("ledger.nobody-here.events")).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+});
+
+describe("on MinIO", () => {
+  it("publishes the balances of a ledger on an s3:// store, readable by DuckDB from the manifest's files", async () => {
+    const { s3: minio, temporal } = services();
+    const s3 = makeS3Client();
+    const prefix = `readmodel-${Date.now().toString(36)}`;
+    const store = new S3ObjectStore({ client: s3, bucket: minio.bucket, prefix });
+    const client = await testClient();
+    const taskQueue = uniqueTaskQueue("readmodel-s3");
+    const worker = await startTestWorker({ store, datasetsDir: tmpdir(), taskQueue, client });
+    const local = mkdtempSync(join(tmpdir(), "tidemark-readmodel-s3-"));
+    try {
+      const ledger = new LedgerStore(store, "books");
+      await ledger.createWallet("erin", "EUR");
+      await ledger.createWallet("finn", "GBP");
+      await ledger.credit("erin", "c1", 900, "EUR");
+      await ledger.deduct("erin", "p1", 400, "EUR");
+      await ledger.credit("finn", "c1", 60, "GBP");
+      const env = {
+        TIDEMARK_STORE: `s3://${minio.bucket}/${prefix}`, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, TIDEMARK_TASK_QUEUE: taskQueue,
+        TIDEMARK_LEDGER: "books", AWS_ENDPOINT_URL_S3: minio.endpoint, AWS_REGION: minio.region, AWS_ACCESS_KEY_ID: minio.accessKeyId, AWS_SECRET_ACCESS_KEY: minio.secretAccessKey,
+      };
+      const run = await runCli(["ledger", "publish", "--wait", "--json"], env);
+      expect(run.code, run.stderr).toBe(0);
+      const results = (JSON.parse(run.stdout) as Published).datasets.map((d) => [d.dataset, d.result.status, d.result.counts.rowsTotal]);
+      expect(results).toEqual([["ledger.books.events", "published", 5], ["ledger.books.balances", "published", 2]]);
+      const files: string[] = [];
+      for (const [i, path] of (await projectionPaths(store, "ledger.books.balances")).entries()) {
+        files.push(join(local, `b${i}.parquet`));
+        writeFileSync(files[i], (await store.get(`datasets/ledger.books.balances/${path}`)).body);
+      }
+      const duck = await openDuck();
+      try {
+        const got = await rows(duck.conn, `SELECT wallet, currency, balance::BIGINT AS balance FROM read_parquet([${files.map(lit).join(", ")}]) ORDER BY wallet`);
+        expect(got).toEqual([{ wallet: "erin", currency: "EUR", balance: 500n }, { wallet: "finn", currency: "GBP", balance: 60n }]);
+      } finally {
+        duck.close();
+      }
+    } finally {
+      rmSync(local, { recursive: true, force: true });
+      await worker.stop();
+      await client.connection.close();
+      s3.destroy();
+    }
   });
 });
