@@ -159,6 +159,32 @@ describe("ledger read models published through the ingest path, read back with D
     const scheduled = await bed.client.workflow.execute("ingestDataset", { workflowId: `adhoc-${bed.id("balances")}`, taskQueue: bed.taskQueue, args: [{ dataset: balancesId() }] });
     expect(scheduled).toMatchObject({ status: "published", parentVersion: second.get(balancesId())!.version, counts: { inserted: 0, updated: 1, deleted: 0, rowsTotal: 4 } });
     expect((await readBack()).balances).toEqual(expected().balances);
+
+    const files = await runCli(["files", balancesId()], bed.env);
+    expect(files.code, files.stderr).toBe(0);
+    expect(files.stdout.trim().split("\n").sort()).toEqual((await projectionFiles(balancesId())).sort());
+    for (const dataset of [eventsId(), balancesId()]) {
+      const verify = await runCli(["verify", dataset, "--json"], bed.env);
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    }
+  });
+
+  it("a publish while an ingest of one read model is running is refused naming that run; neither is started", async () => {
+    const eventsRun = (await bed.client.workflow.getHandle(ingestWorkflowId(eventsId())).describe()).runId;
+    const holder = await bed.client.workflow.start("ingestDataset", {
+      workflowId: ingestWorkflowId(balancesId()), taskQueue: uniqueTaskQueue("nobody-polls"), args: [{ dataset: balancesId() }],
+    });
+    try {
+      const run = await runCli(["ledger", "publish"], bed.env);
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim()).toBe(
+        `tidemark: Dataset ${balancesId()} is being ingested by workflow ${ingestWorkflowId(balancesId())} run ${holder.firstExecutionRunId}; wait for it with "tidemark status ${balancesId()}" or cancel it with "tidemark cancel ${balancesId()}".`,
+      );
+      expect(run.stdout).toBe("");
+      expect((await bed.client.workflow.getHandle(ingestWorkflowId(eventsId())).describe()).runId).toBe(eventsRun);
+    } finally {
+      await holder.terminate("test over");
+    }
   });
 
   it("a ledger without wallets is refused before any ingest starts", async () => {

@@ -1,9 +1,10 @@
-import { WorkflowFailedError, type Client, type WorkflowHandle } from "@temporalio/client";
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from "@temporalio/client";
 import type { Command } from "commander";
 import type { IngestInput, IngestResult } from "../../contracts";
 import { LedgerLayout } from "../../ledger/layout";
 import { readModelDatasetId, readModelDefinition } from "../../ledger/read-models";
 import { READ_MODELS } from "../../ledger/source-uri";
+import { busyMessage, ingestWorkflowId } from "../../one-writer";
 import { SourceNotFoundError } from "../../sources/errors";
 import type { ObjectStore } from "../../store/types";
 import { runUrl } from "../../config/runtime";
@@ -37,7 +38,20 @@ async function waitFor(handle: WorkflowHandle, dataset: string, json: boolean): 
   }
 }
 
+/** Refuses the publish before anything starts when an ingest of either read model is running. */
+async function refuseIfBusy(client: Client, ledger: string): Promise<void> {
+  for (const model of READ_MODELS) {
+    const dataset = readModelDatasetId(ledger, model);
+    const desc = await client.workflow.getHandle(ingestWorkflowId(dataset)).describe().catch((err) => {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    });
+    if (desc?.status.name === "RUNNING") throw new DatasetBusyError(busyMessage(dataset, { workflowId: desc.workflowId, runId: desc.runId }));
+  }
+}
+
 async function publish(client: Client, ctx: CliContext, ledger: string, wait: boolean, json: boolean): Promise<PublishedReadModel[]> {
+  await refuseIfBusy(client, ledger);
   const started: Array<PublishedReadModel & { handle: WorkflowHandle }> = [];
   const busy: string[] = [];
   for (const model of READ_MODELS) {
@@ -53,8 +67,8 @@ async function publish(client: Client, ctx: CliContext, ledger: string, wait: bo
     }
   }
   if (busy.length > 0) {
-    const others = started.length === 0 ? "" : ` (${started.map((s) => s.dataset).join(" and ")} was started: ${started.map((s) => s.workflowId).join(", ")})`;
-    throw new DatasetBusyError(`${busy.join(" ")}${others}`);
+    const others = started.map((s) => `; ${s.dataset} was started anyway (workflow ${s.workflowId} run ${s.runId})`).join("");
+    throw new DatasetBusyError(`${busy.map((b) => b.replace(/\.$/, "")).join("; ")}${others}.`);
   }
   const results = wait ? await Promise.all(started.map((s) => waitFor(s.handle, s.dataset, json))) : [];
   return started.map(({ handle: _handle, ...s }, i) => (wait ? { ...s, result: results[i] } : s));
