@@ -2,6 +2,7 @@ import type { BaseVersion } from "../src/contracts";
 import { DefinitionError, findDefinition, validateDefinitionObject, type DatasetDefinition } from "../src/definition";
 import { NotFoundError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
+import { readModelDefinition, readModelOf } from "../src/ledger/read-models";
 import { parsePointer, parseVersionManifest, type Pointer, type VersionManifest } from "../src/manifest/schema";
 import { ingestWorkflowId } from "../src/one-writer";
 import { systemResolver } from "../src/sources/address";
@@ -31,9 +32,16 @@ export async function readManifest(store: ObjectStore, dataset: string, path: st
 /** Activities that read what a run plans from. */
 export function baseActivities(deps: ActivityDeps) {
   return {
-    /** The dataset definition: the one passed in (validated again here), else loaded by id from the definitions directory. */
+    /**
+     * The dataset definition: the one passed in (validated again here), else a ledger read model's
+     * generated one (ids `ledger.<ledger>.events|balances` are reserved), else loaded by id from the
+     * definitions directory.
+     */
     async resolveDefinition({ dataset, definition }: { dataset: string; definition?: unknown }): Promise<DatasetDefinition> {
-      const resolved = definition === undefined ? await findDefinition(deps.datasetsDir, dataset) : validateDefinitionObject(definition, `definition of ${dataset}`);
+      const readModel = definition === undefined ? readModelOf(dataset) : null;
+      const resolved = readModel
+        ? readModelDefinition(readModel.ledger, readModel.model)
+        : definition === undefined ? await findDefinition(deps.datasetsDir, dataset) : validateDefinitionObject(definition, `definition of ${dataset}`);
       if (resolved.id !== dataset) {
         const problem = `definition of ${dataset}: id is "${resolved.id}", not "${dataset}"; pass a definition whose id matches the dataset.`;
         throw new DefinitionError(`definition of ${dataset}`, [problem]);

@@ -7,6 +7,8 @@ import type { FetchedSource } from "../src/contracts";
 import { expandEnvReferences } from "../src/config/env-refs";
 import { DatasetLayout } from "../src/layout";
 import { count, overLimit } from "../src/formats/limits";
+import { openLedgerSource } from "../src/ledger/read-model-source";
+import { isLedgerUri } from "../src/ledger/source-uri";
 import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
 import { ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
 import { openSource, redactUri } from "../src/sources/open";
@@ -35,7 +37,7 @@ export interface FetchSourceInput {
   unchangedIf?: string;
 }
 
-/** Step 1: streams the source to `runs/<version>/source`, computing its sha256 on the way. */
+/** Step 1: streams the source (or a ledger read model, materialized from the store) to `runs/<version>/source`, computing its sha256 on the way. */
 export function fetchSourceActivities(deps: ActivityDeps) {
   return {
     fetchSource: ({ dataset, version, uri, unchangedIf }: FetchSourceInput): Promise<FetchedSource> =>
@@ -50,7 +52,9 @@ export function fetchSourceActivities(deps: ActivityDeps) {
           const local = await hashFile(path, maxBytes, signal).catch(() => null);
           if (local?.sha256 === unchangedIf) return { key, uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };
         }
-        const opened = await openSource(resolved, { ...sources, signal, attempt: activityContext()?.info.attempt });
+        const opened = isLedgerUri(resolved)
+          ? await openLedgerSource(deps.store, resolved, signal)
+          : await openSource(resolved, { ...sources, signal, attempt: activityContext()?.info.attempt });
         const tooBig = (what: string) => overLimit(`Source ${redactUri(uri)}`, what, LIMIT_VARS.sourceBytes);
         if (opened.size !== null && opened.size > maxBytes) {
           opened.stream.destroy();

@@ -2,6 +2,7 @@
 import { CREDENTIAL_FIX, literalCredential } from "./credentials.js";
 import type { z } from "zod";
 import { compileDatePattern } from "../normalize/datetime.js";
+import { isLedgerUri, parseLedgerUri } from "../ledger/source-uri.js";
 import { isValidDatasetId } from "./id.js";
 import { describeValue } from "./issues.js";
 import { type DatasetDefinition, type SourceFormat, type SourceOptions, definitionSchema } from "./schema.js";
@@ -69,11 +70,16 @@ export function checkSemantics(d: Parsed, raw: Record<string, unknown>): Dataset
     if (d.unpivot !== undefined) bad("unpivot", "cannot be combined with source.push; push records already have the dataset's columns");
   } else if (d.source.uri === undefined) {
     bad("source", "needs a uri (file://, s3://, https:// or http://) or push: {} for records sent to tidemark serve");
+  } else if (isLedgerUri(d.source.uri)) {
+    const ledger = parseLedgerUri(d.source.uri);
+    if (typeof ledger === "string") bad("source.uri", `${describeValue(d.source.uri)} ${ledger}`);
+    if (d.source.format !== undefined && d.source.format !== "ndjson") bad("source.format", "must be ndjson for a ledger:// source (its rows are materialized as NDJSON)");
   } else if (!/^(file|s3|https?):\/\//.test(d.source.uri)) {
     bad("source.uri", `must be a file://, s3://, https:// or http:// URI (got ${describeValue(d.source.uri)})`);
   }
   const uri = push !== undefined ? `push:${d.id}` : (d.source.uri ?? "");
-  const format = push !== undefined ? "ndjson" : (d.source.format ?? formatFromUri(uri));
+  const ndjsonSource = push !== undefined || isLedgerUri(uri);
+  const format = ndjsonSource ? "ndjson" : (d.source.format ?? formatFromUri(uri));
   if (format === undefined && d.source.uri !== undefined) {
     bad("source.format", `is required because source.uri ${describeValue(d.source.uri)} has no known extension (one of csv, json, ndjson, xlsx, parquet)`);
   }

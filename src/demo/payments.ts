@@ -2,7 +2,7 @@ import type { WorkflowBundleOption } from "@temporalio/worker";
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { startPayment } from "../cli/commands/payments";
+import { startPayment } from "../ledger/payment-client";
 import { textTable, type Cell } from "../cli/render";
 import { waitForSignal } from "../cli/signals";
 import { runUrl } from "../config/runtime";

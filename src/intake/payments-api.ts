@@ -1,7 +1,7 @@
 /** The payments HTTP API on `tidemark serve` (SPEC §12): wallets on the ledger, payments as workflows. */
 import type { Client } from "@temporalio/client";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { describePayment, startPayment } from "../cli/commands/payments.js";
+import { describePayment, startPayment } from "../ledger/payment-client.js";
 import { TidemarkError } from "../errors.js";
 import {
   CurrencyMismatchError, LedgerContentionError, OpConflictError, PaymentConflictError, PaymentInputError, PaymentNotFoundError, WalletExistsError, WalletNotFoundError,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { describePayment, startPayment } from "../../src/cli/commands/payments";
+import { describePayment, startPayment } from "../../src/ledger/payment-client";
 import { TidemarkError } from "../../src/errors";
 import type { PaymentStatus } from "../../src/ledger/payment";
 import type { BankBed } from "./bank-bed";

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describePayment } from "../../src/cli/commands/payments";
+import { describePayment } from "../../src/ledger/payment-client";
 import { runCli } from "../cli/helpers";
 import { auditBank, seeded, type Submitted } from "./bank-audit";
 import { BankBed } from "./bank-bed";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPayment } from "../../src/cli/commands/payments";
+import { startPayment } from "../../src/ledger/payment-client";
 import { validatePayment } from "../../src/ledger/payment";
 import { paymentResult, startPaymentBed, type PaymentBed } from "./bed";
 

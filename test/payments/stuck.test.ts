@@ -1,7 +1,7 @@
 import { WorkflowFailedError } from "@temporalio/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rootFailure } from "../../src/cli/failure";
-import { startPayment } from "../../src/cli/commands/payments";
+import { startPayment } from "../../src/ledger/payment-client";
 import { paymentWorkflowId, validatePayment, type StuckPayment } from "../../src/ledger/payment";
 import { TidemarkMetrics } from "../../src/observability/metrics";
 import { startHttpServer } from "../support/http";

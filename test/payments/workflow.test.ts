@@ -3,7 +3,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { services } from "../support/services";
 import { runCli } from "../cli/helpers";
-import { startPayment } from "../../src/cli/commands/payments";
+import { startPayment } from "../../src/ledger/payment-client";
 import { PaymentConflictError } from "../../src/ledger/errors";
 import { paymentWorkflowId, validatePayment, type PaymentInput } from "../../src/ledger/payment";
 import { paymentResult, startPaymentBed, waitForStatus, type PaymentBed } from "./bed";

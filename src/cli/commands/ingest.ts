@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from "@temporalio/client";
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from "@temporalio/client";
 import type { Command } from "commander";
 import type { IngestInput, IngestProgress, IngestResult } from "../../contracts";
 import { loadDefinitionFile, validateDatasetId } from "../../definition";
@@ -67,6 +67,35 @@ export async function follow(handle: WorkflowHandle, json: boolean): Promise<Ing
   }
 }
 
+/**
+ * Starts the one ingest run of `input.dataset` (workflow id `tidemark/ingest/<dataset>`); a run
+ * already executing refuses it with {@link DatasetBusyError} naming that run. `trigger` names the
+ * command in the run's summary.
+ */
+export async function startIngest(client: Client, taskQueue: string, input: IngestInput, trigger: string): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const { dataset } = input;
+  try {
+    return await client.workflow.start("ingestDataset", {
+      workflowId: ingestWorkflowId(dataset),
+      taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: "FAIL",
+      workflowIdReusePolicy: "ALLOW_DUPLICATE",
+      staticSummary: ingestRunSummary(dataset, { source: input.source, dryRun: input.dryRun, trigger }),
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const desc = await client.workflow.getHandle(ingestWorkflowId(dataset)).describe().catch(() => null);
+    throw new DatasetBusyError(busyMessage(dataset, desc ? { workflowId: desc.workflowId, runId: desc.runId } : null));
+  }
+}
+
+/** The one-line outcome of a finished ingest run, as `tidemark ingest --wait` prints it. */
+export function ingestOutcomeLine(result: IngestResult): string {
+  const what = { published: `published version ${result.version}`, unchanged: "source unchanged; nothing published", "no-changes": "no row changed; nothing published", "dry-run": `dry run of version ${result.version}: nothing written` }[result.status];
+  return `${result.dataset}: ${what} (${formatCounts(result)})`;
+}
+
 /** `tidemark ingest <dataset-id | file.yaml> [--source URI] [--wait] [--dry-run] [--json]`. */
 export function registerIngest(program: Command): void {
   program
@@ -85,21 +114,7 @@ export function registerIngest(program: Command): void {
       try {
         const client = await ctx.temporal();
         const input: IngestInput = { dataset, source: opts.source, dryRun: opts.dryRun, definition };
-        let handle: WorkflowHandleWithFirstExecutionRunId;
-        try {
-          handle = await client.workflow.start("ingestDataset", {
-            workflowId: ingestWorkflowId(dataset),
-            taskQueue: ctx.config.taskQueue,
-            args: [input],
-            workflowIdConflictPolicy: "FAIL",
-            workflowIdReusePolicy: "ALLOW_DUPLICATE",
-            staticSummary: ingestRunSummary(dataset, { source: opts.source, dryRun: opts.dryRun, trigger: "tidemark ingest" }),
-          });
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          const desc = await client.workflow.getHandle(ingestWorkflowId(dataset)).describe().catch(() => null);
-          throw new DatasetBusyError(busyMessage(dataset, desc ? { workflowId: desc.workflowId, runId: desc.runId } : null));
-        }
+        const handle = await startIngest(client, ctx.config.taskQueue, input, "tidemark ingest");
         const runId = handle.firstExecutionRunId;
         const link = runUrl(ctx.config.uiUrl, ctx.config.temporal.namespace, handle.workflowId, runId);
         if (!opts.wait) {
@@ -114,8 +129,7 @@ export function registerIngest(program: Command): void {
           throw err;
         }
         if (opts.json) return sayJson({ ...result, url: link });
-        const what = { published: `published version ${result.version}`, unchanged: "source unchanged; nothing published", "no-changes": "no row changed; nothing published", "dry-run": `dry run of version ${result.version}: nothing written` }[result.status];
-        say(`${dataset}: ${what} (${formatCounts(result)})`);
+        say(ingestOutcomeLine(result));
         if (result.quarantined) say(`${result.quarantined.rows} bad rows quarantined in ${result.quarantined.report}`);
         say(link);
       } finally {

@@ -5,14 +5,18 @@ import { verifyLedgerWorkflowId } from "../../ledger/payment";
 import { CliContext } from "../client";
 import { say, sayJson } from "../output";
 import { ledgerName } from "./ledger-context";
+import { registerLedgerPublish } from "./ledger-publish";
 import { runMaintenance } from "./verify";
 
 /** `ledger verify` found discrepancies (exit 1). */
 export class LedgerFindingsError extends TidemarkError {}
 
-/** `tidemark ledger verify`: runs the `verifyLedger` workflow and prints every finding; exits 1 when there is one. */
+/**
+ * `tidemark ledger verify`: runs the `verifyLedger` workflow and prints every finding; exits 1 when
+ * there is one. `tidemark ledger publish`: ingests the ledger's read models.
+ */
 export function registerLedger(program: Command): void {
-  const ledger = program.command("ledger").description("check the payments ledger");
+  const ledger = program.command("ledger").description("check the payments ledger and publish its read models");
   ledger
     .command("verify")
     .description("fold every wallet and check heads, money conservation, refunds and gateway charges")
@@ -35,4 +39,5 @@ export function registerLedger(program: Command): void {
       }
       if (result.findings.length > 0) throw new LedgerFindingsError(`Ledger ${name} has ${result.findings.length} findings; see them above.`);
     });
+  registerLedgerPublish(ledger);
 }

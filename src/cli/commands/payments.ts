@@ -1,89 +1,15 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from "@temporalio/client";
+import { WorkflowUpdateFailedError, type Client } from "@temporalio/client";
 import type { Command } from "commander";
-import { CurrencyMismatchError, PaymentConflictError, PaymentInputError, PaymentNotFoundError, WalletNotFoundError } from "../../ledger/errors";
+import { PaymentInputError } from "../../ledger/errors";
 import { parseAmountText, requirePaymentId } from "../../ledger/ids";
-import { LedgerStore } from "../../ledger/store";
-import { paymentWorkflowId, sameParameters, validatePayment, type PaymentRequest, type PaymentState, type PaymentStatus } from "../../ledger/payment";
-import type { ObjectStore } from "../../store/types";
+import { paymentWorkflowId, validatePayment, type PaymentState, type PaymentStatus } from "../../ledger/payment";
+import { describePayment, queryPayment, startPayment } from "../../ledger/payment-client";
 import { CliContext } from "../client";
 import { rootFailure } from "../failure";
 import { say, sayJson, UsageError } from "../output";
 import { ledgerName } from "./ledger-context";
 
 const STATUSES: PaymentStatus[] = ["pending", "completed", "declined", "failed", "requires_review"];
-
-/** What `payments start` reports. */
-export interface StartedPayment {
-  payment_id: string;
-  workflow_id: string;
-  status: PaymentStatus;
-  /** False when the payment already existed with the same parameters. */
-  started: boolean;
-}
-
-function describeParams(p: Partial<PaymentRequest>): string {
-  return `${p.amount} ${p.currency} from wallet ${p.wallet} in ledger ${p.ledger}`;
-}
-
-/**
- * Starts a payment under `tidemark/payment/<id>` once: the wallet must exist in the payment's currency
- * (checked before anything is started); the same id with the same parameters returns the existing
- * payment, with other parameters throws {@link PaymentConflictError}.
- */
-export async function startPayment(client: Client, store: ObjectStore, taskQueue: string, request: PaymentRequest): Promise<StartedPayment> {
-  const workflowId = paymentWorkflowId(request.payment_id);
-  const memo = { payment_id: request.payment_id, wallet: request.wallet, amount: request.amount, currency: request.currency, ledger: request.ledger };
-  const existing = await describePayment(client, request.payment_id).catch((err) => {
-    if (err instanceof PaymentNotFoundError) return null;
-    throw err;
-  });
-  if (!existing) {
-    const wallet = await new LedgerStore(store, request.ledger).show(request.wallet);
-    if (!wallet) throw new WalletNotFoundError(request.ledger, request.wallet);
-    if (wallet.currency !== request.currency) throw new CurrencyMismatchError(request.wallet, wallet.currency, request.currency);
-  }
-  let started = false;
-  try {
-    await client.workflow.start("payment", {
-      workflowId, taskQueue, args: [{ ...memo, verify_window: request.verify_window_ms }], memo,
-      workflowIdConflictPolicy: "USE_EXISTING", workflowIdReusePolicy: "REJECT_DUPLICATE",
-    });
-    started = existing === null;
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
-  const now = await describePayment(client, request.payment_id);
-  if (!sameParameters(now.request, request)) throw new PaymentConflictError(request.payment_id, describeParams(now.request));
-  return { payment_id: request.payment_id, workflow_id: workflowId, status: now.status, started };
-}
-
-/** A payment's parameters and status from its memo (no worker needed); a payment started without the memo (e.g. by `temporal workflow start`) is asked through its `status` query. */
-export async function describePayment(client: Client, paymentId: string): Promise<{ request: PaymentRequest; status: PaymentStatus }> {
-  try {
-    const d = await client.workflow.getHandle(paymentWorkflowId(paymentId)).describe();
-    const memo = (d.memo ?? {}) as Partial<PaymentRequest> & { status?: PaymentStatus };
-    const sa = d.searchAttributes?.TidemarkPaymentStatus as string[] | undefined;
-    const status = (memo.status ?? sa?.[0] ?? (d.status.name === "RUNNING" ? "pending" : "failed")) as PaymentStatus;
-    if (memo.payment_id === undefined) {
-      const state = await queryPayment(client, paymentId);
-      return { request: state, status: state.status };
-    }
-    return { request: memo as PaymentRequest, status };
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new PaymentNotFoundError(paymentId);
-    throw err;
-  }
-}
-
-/** The payment's full state through its `status` query. */
-export async function queryPayment(client: Client, paymentId: string): Promise<PaymentState> {
-  try {
-    return await client.workflow.getHandle(paymentWorkflowId(paymentId)).query<PaymentState>("status");
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new PaymentNotFoundError(paymentId);
-    throw err;
-  }
-}
 
 function line(p: PaymentState): string {
   return `${p.payment_id}\t${p.status}\t${p.amount} ${p.currency}\twallet ${p.wallet}${p.reason ? `\t${p.reason}` : ""}`;
