@@ -86,12 +86,12 @@ export async function walkChain(store: ObjectStore, dataset: string): Promise<Ch
 }
 
 /** Event files of a month, oldest version first. */
-export function eventsByMonth(manifestsNewestFirst: VersionManifest[]): Map<string, { path: string; rows: number; bytes: number }[]> {
-  const months = new Map<string, { path: string; rows: number; bytes: number }[]>();
+export function eventsByMonth(manifestsNewestFirst: VersionManifest[]): Map<string, { path: string; rows: number; bytes: number; version: string }[]> {
+  const months = new Map<string, { path: string; rows: number; bytes: number; version: string }[]>();
   for (const manifest of [...manifestsNewestFirst].reverse()) {
     for (const e of manifest.events) {
       if (!months.has(e.month)) months.set(e.month, []);
-      months.get(e.month)!.push({ path: e.path, rows: e.rows, bytes: e.bytes });
+      months.get(e.month)!.push({ path: e.path, rows: e.rows, bytes: e.bytes, version: manifest.version });
     }
   }
   return new Map([...months.entries()].sort(([a], [b]) => a.localeCompare(b)));

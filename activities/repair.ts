@@ -1,16 +1,14 @@
-import type { Table } from "apache-arrow";
 import type { BaseVersion } from "../src/contracts";
-import { KeyIndex, keyIndexToTable } from "../src/delta";
+import { foldEvents, writeFold, type EventInput } from "../src/engine/fold";
+import { HASHING } from "../src/engine/hash-sql";
 import { TidemarkError } from "../src/errors";
-import { DatasetLayout, parseMonthLabel } from "../src/layout";
+import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import type { ProjectionMonth, VersionManifest } from "../src/manifest/schema";
-import { sortPermutation } from "../src/table/sort";
-import { takeRows } from "../src/table/take";
 import { readManifest } from "./base";
-import { columnsOf, eventsByMonth, foldMonth, walkChain } from "./chain";
+import { eventsByMonth, walkChain } from "./chain";
 import type { ActivityDeps } from "./deps";
-import { heartbeater } from "./heartbeat";
-import { readTable, writeTableOnce } from "./io";
+import { ENGINE_LANES, withEngine } from "./engine";
+import { IO_CONCURRENCY, mapLimited } from "./io";
 import { commitVersion, isPublished, type PublishOutcome } from "./commit";
 
 /** A repair cannot rebuild the derived objects: the events or the chain they come from are damaged. */
@@ -18,7 +16,7 @@ export class RepairImpossibleError extends TidemarkError {}
 
 /** What `rebuildDerived` wrote under the repair version. */
 export interface Rebuilt {
-  index: { path: string; rows: number; bytes: number }[];
+  index: { path: string; rows: number; bytes: number; hashing?: string }[];
   /** Every live month of every projection, all rewritten by the repair version. */
   projections: Record<string, Record<string, ProjectionMonth>>;
   rowsTotal: number;
@@ -55,40 +53,43 @@ export function repairManifest(parent: VersionManifest, input: PublishRepairInpu
 export function repairActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
-    /** Folds every month of the events into new projection files and a new index under `version`. */
+    /** Folds every month of the events (on the engine) into new projection files and a new index under `version`. */
     async rebuildDerived({ dataset, version }: { dataset: string; version: string }): Promise<Rebuilt> {
       const layout = new DatasetLayout(dataset);
-      const beat = heartbeater();
       const chain = await walkChain(store, dataset);
       if (!chain.complete) {
         throw new RepairImpossibleError(`The version chain of ${dataset} is broken (${chain.findings[0]?.problem ?? "unknown"}), so the index and projections cannot be rebuilt from the events.`);
       }
       const current = chain.manifests[0];
-      const columns = columnsOf(current);
       const names = Object.keys(current.projections).length ? Object.keys(current.projections) : ["latest"];
-      const projections: Rebuilt["projections"] = Object.fromEntries(names.map((n) => [n, {}]));
-      const index = new KeyIndex(current.totals.rows_total);
       const byMonth = eventsByMonth(chain.manifests);
-      for (const [i, [label, files]] of [...byMonth.entries()].entries()) {
-        const month = parseMonthLabel(label);
-        if (month === undefined) throw new RepairImpossibleError(`Event file ${files[0].path} records month ${label}, which is not YYYY-MM.`);
-        const tables: Table[] = [];
-        for (const f of files) tables.push(await readTable(store, layout.key(f.path)));
-        const fold = foldMonth(tables, columns);
-        if (fold.live.length === 0) continue;
-        for (const r of fold.live) index.set(fold.keys, r * 4, fold.rows, r * 4, month);
-        const live = takeRows(fold.table, fold.live);
-        const sorted = takeRows(live, sortPermutation(live, columns.key));
-        for (const name of names) {
-          const path = layout.projection(name, month, version);
-          const bytes = await writeTableOnce(store, layout.key(path), sorted);
-          projections[name][label] = { path, rows: sorted.numRows, bytes };
-        }
-        beat({ monthsDone: i + 1, months: byMonth.size });
-      }
-      const path = layout.index(version);
-      const bytes = await writeTableOnce(store, layout.key(path), keyIndexToTable(index));
-      return { index: [{ path, rows: index.size, bytes }], projections, rowsTotal: index.size };
+      return withEngine(
+        deps,
+        ENGINE_LANES,
+        async (task, workspace) => {
+          const events: EventInput[] = [];
+          for (const [label, files] of byMonth) {
+            const month = parseMonthLabel(label);
+            if (month === undefined) throw new RepairImpossibleError(`Event file ${files[0].path} records month ${label}, which is not YYYY-MM.`);
+            for (const f of files) events.push({ path: await workspace.local(layout.key(f.path)), month, version: f.version });
+          }
+          const definition = await foldEvents(task, current.schema, events);
+          const out = { index: workspace.path("index.parquet"), month: (m: number) => workspace.path(`month-${m}.parquet`) };
+          return { written: await writeFold(task, definition, out), out };
+        },
+        async ({ written, out }, workspace) => {
+          const projections: Rebuilt["projections"] = Object.fromEntries(names.map((n) => [n, {}]));
+          const entries = [...written.months.entries()].flatMap(([month, rows]) => names.map((name) => ({ name, month, rows })));
+          await mapLimited(entries, IO_CONCURRENCY, async ({ name, month, rows }) => {
+            const path = layout.projection(name, month, version);
+            projections[name][monthLabel(month)] = { path, rows, bytes: await workspace.uploadOnce(out.month(month), layout.key(path)) };
+          });
+          for (const name of names) projections[name] = Object.fromEntries(Object.entries(projections[name]).sort(([a], [b]) => a.localeCompare(b)));
+          const path = layout.index(version);
+          const bytes = await workspace.uploadOnce(out.index, layout.key(path));
+          return { index: [{ path, rows: written.rows, bytes, hashing: HASHING }], projections, rowsTotal: written.rows };
+        },
+      );
     },
 
     /** The repair's commit point: manifest create-only, then CAS of the pointer against the etag read at the start. */

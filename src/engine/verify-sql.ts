@@ -1,5 +1,3 @@
-import type { DatasetDefinition } from "../definition";
-import { keyHashSql, monthSql, rowHashSql } from "./hash-sql";
 import { sqlStringList } from "./sql";
 
 /** Names of the tables of an index check (qualified by the caller). */
@@ -8,17 +6,6 @@ export interface IndexCheckTables {
   expected: string;
   /** The index files as recorded. */
   actual: string;
-}
-
-/**
- * The fold of the events of a whole chain into the index they imply: per key, its last event by
- * version (within a version an insert/update wins over the delete of a move); live when that event
- * is not a delete. Hashes are recomputed from the event rows, so events written under older
- * hashing fold the same way.
- */
-export function expectedIndexSql(definition: DatasetDefinition, eventFiles: string[], t: IndexCheckTables): string {
-  const events = `SELECT ${keyHashSql(definition)} AS k, ${rowHashSql(definition)} AS r, ${monthSql(definition)} AS m, _op, _version FROM read_parquet(${sqlStringList(eventFiles)}, union_by_name = true)`;
-  return `CREATE TABLE ${t.expected} AS SELECT k, r, m FROM (SELECT * FROM (${events}) QUALIFY row_number() OVER (PARTITION BY k ORDER BY _version DESC, (_op <> 'delete') DESC) = 1) WHERE _op <> 'delete'`;
 }
 
 /** The recorded index files as a table. */

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { AlreadyExistsError, ConflictingObjectError } from "../errors";
@@ -45,6 +45,13 @@ export class Workspace {
     const path = this.path(`in-${++this.downloads}.bin`);
     const { stream } = await this.store.getStream(key);
     await pipeline(stream, createWriteStream(path));
+    return path;
+  }
+
+  /** Writes `body` to a new file in the workspace and returns its path. */
+  async save(body: Uint8Array): Promise<string> {
+    const path = this.path(`in-${++this.downloads}.bin`);
+    await writeFile(path, body);
     return path;
   }
 

@@ -27,6 +27,12 @@ describe("hashSql (tidemark.hash/2)", () => {
     expect(row.h.toLowerCase()).toBe(md5(text));
   });
 
+  it("gives the worked example of docs/hashing.md", async () => {
+    const columns = [{ name: "series_id", type: "string" as const }, { name: "obs_date", type: "date" as const }];
+    const [row] = await engine.rows<{ h: string }>(`SELECT lower(hex(${hashSql(columns)})) AS h FROM (SELECT 'A' AS series_id, DATE '2025-01-01' AS obs_date)`);
+    expect(row.h).toBe("8fe4428bd0c60a68de1414c90dfc934d");
+  });
+
   it("hashes no columns as MD5 of the empty input", async () => {
     const [row] = await engine.rows<{ h: string }>(`SELECT hex(${hashSql([])}) AS h`);
     expect(row.h.toLowerCase()).toBe(md5(""));

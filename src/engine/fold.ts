@@ -1,0 +1,129 @@
+import type { DatasetDefinition } from "../definition";
+import { schemaOfFiles } from "./index-check";
+import { columnList, keyHashSql, keyList, rowHashSql } from "./hash-sql";
+import { sqlString, sqlStringList } from "./sql";
+import type { EngineTask } from "./task";
+
+/** The schema fields of a version manifest the fold needs. */
+export interface FoldSchema {
+  columns: { name: string }[];
+  key: string[];
+  partition_by: string;
+}
+
+/** An event file of the chain, local, with the month and version its manifest records. */
+export interface EventInput {
+  path: string;
+  month: number;
+  version: string;
+}
+
+/** A projection month file of the current version, local. */
+export interface ProjectionInput {
+  name: string;
+  month: number;
+  path: string;
+}
+
+/** How a projection month file differs from the fold of its month's events. */
+export interface MonthDifferences {
+  missing: number;
+  extra: number;
+  wrong: number;
+  duplicates: number;
+  elsewhere: number;
+}
+
+const values = (rows: string[]) => (rows.length === 0 ? "" : `VALUES ${rows.join(", ")}`);
+
+/**
+ * Loads the events of a chain and folds them per month (SPEC §5): per month and key, the last event
+ * by version, where within a version an insert or update wins over the delete of a key moving
+ * between months; a key is live in a month when that event is not a delete. Hashes are recomputed
+ * from the rows (any hashing the files were written under folds alike). Creates the task tables
+ * `events` and `live` (the dataset's columns, `k`, `r`, `m`); returns the hashing view of the schema.
+ */
+export async function foldEvents(task: EngineTask, schema: FoldSchema, events: EventInput[]): Promise<DatasetDefinition> {
+  const live = task.table("live");
+  if (events.length === 0) {
+    await task.exec(`CREATE TABLE ${live} AS SELECT NULL::BLOB AS k, NULL::BLOB AS r, NULL::INTEGER AS m WHERE false`);
+    return { schema } as unknown as DatasetDefinition;
+  }
+  const files = task.table("event_files");
+  await task.exec(`CREATE TABLE ${files} (path VARCHAR, m INTEGER, v VARCHAR)`);
+  await task.exec(`INSERT INTO ${files} ${values(events.map((e) => `(${sqlString(e.path)}, ${e.month}, ${sqlString(e.version)})`))}`);
+  const definition = await schemaOfFiles(task, events.map((e) => e.path), schema);
+  const source = `SELECT ${columnList(definition, "e.")}, ${keyHashSql(definition, "e.")} AS k, ${rowHashSql(definition, "e.")} AS r, f.m AS m, f.v AS v, e._op AS _op
+    FROM read_parquet(${sqlStringList(events.map((e) => e.path))}, union_by_name = true, filename = true) e JOIN ${files} f ON f.path = e.filename`;
+  await task.exec(`CREATE TABLE ${live} AS SELECT * EXCLUDE (v, _op) FROM (${source}) QUALIFY row_number() OVER (PARTITION BY m, k ORDER BY v DESC, (_op <> 'delete') DESC) = 1 AND _op <> 'delete'`);
+  return definition;
+}
+
+/** Live keys per month of the fold. */
+export async function liveByMonth(task: EngineTask): Promise<Map<number, number>> {
+  const rows = await task.rows<{ m: number; n: number }>(`SELECT m, count(*)::BIGINT AS n FROM ${task.table("live")} GROUP BY m`);
+  return new Map(rows.map((r) => [Number(r.m), Number(r.n)]));
+}
+
+/** Keys the fold leaves live in more than one month: each later month with the key's hex. */
+export async function keysInTwoMonths(task: EngineTask, limit: number): Promise<{ month: number; key: string }[]> {
+  const rows = await task.rows<{ m: number; key: string }>(
+    `SELECT m, lower(hex(k)) AS key FROM ${task.table("live")} QUALIFY row_number() OVER (PARTITION BY k ORDER BY m) > 1 ORDER BY m, key LIMIT ${limit}`,
+  );
+  return rows.map((r) => ({ month: Number(r.m), key: r.key }));
+}
+
+/**
+ * Compares projection month files with the fold, per file: keys of the month missing, keys not
+ * live in it, keys with another row hash, keys twice in the file, keys also in an earlier month's
+ * file of the same projection.
+ */
+export async function compareProjections(task: EngineTask, definition: DatasetDefinition, files: ProjectionInput[]): Promise<Map<string, MonthDifferences>> {
+  const out = new Map<string, MonthDifferences>();
+  if (files.length === 0) return out;
+  const map = task.table("projection_files");
+  const rows = task.table("projection_rows");
+  const live = task.table("live");
+  await task.exec(`CREATE TABLE ${map} (path VARCHAR, name VARCHAR, m INTEGER)`);
+  await task.exec(`INSERT INTO ${map} ${values(files.map((f) => `(${sqlString(f.path)}, ${sqlString(f.name)}, ${f.month})`))}`);
+  await task.exec(
+    `CREATE TABLE ${rows} AS SELECT f.name, f.m, ${keyHashSql(definition, "p.")} AS k, ${rowHashSql(definition, "p.")} AS r
+     FROM read_parquet(${sqlStringList(files.map((f) => f.path))}, union_by_name = true, filename = true) p JOIN ${map} f ON f.path = p.filename`,
+  );
+  const stats = await task.rows<{ name: string; m: number; total: number; distinct_keys: number; matched: number; wrong: number; extra: number; elsewhere: number; expected: number }>(`
+    WITH d AS (SELECT DISTINCT ON (name, m, k) name, m, k, r FROM ${rows}),
+    first_month AS (SELECT name, k, min(m) AS m0 FROM d GROUP BY name, k)
+    SELECT f.name, f.m,
+      (SELECT count(*) FROM ${rows} x WHERE x.name = f.name AND x.m = f.m)::BIGINT AS total,
+      (SELECT count(*) FROM d WHERE d.name = f.name AND d.m = f.m)::BIGINT AS distinct_keys,
+      (SELECT count(*) FROM d JOIN ${live} l ON l.k = d.k AND l.m = d.m WHERE d.name = f.name AND d.m = f.m AND l.r = d.r)::BIGINT AS matched,
+      (SELECT count(*) FROM d JOIN ${live} l ON l.k = d.k AND l.m = d.m WHERE d.name = f.name AND d.m = f.m AND l.r <> d.r)::BIGINT AS wrong,
+      (SELECT count(*) FROM d WHERE d.name = f.name AND d.m = f.m AND NOT EXISTS (SELECT 1 FROM ${live} l WHERE l.k = d.k AND l.m = d.m))::BIGINT AS extra,
+      (SELECT count(*) FROM d JOIN first_month fm ON fm.name = d.name AND fm.k = d.k WHERE d.name = f.name AND d.m = f.m AND fm.m0 < d.m)::BIGINT AS elsewhere,
+      (SELECT count(*) FROM ${live} l WHERE l.m = f.m)::BIGINT AS expected
+    FROM ${map} f`);
+  for (const s of stats) {
+    const matched = Number(s.matched);
+    const wrong = Number(s.wrong);
+    out.set(`${s.name}/${s.m}`, {
+      missing: Math.max(0, Number(s.expected) - matched - wrong),
+      extra: Number(s.extra),
+      wrong,
+      duplicates: Number(s.total) - Number(s.distinct_keys),
+      elsewhere: Number(s.elsewhere),
+    });
+  }
+  return out;
+}
+
+/** Writes the fold as projection month files (sorted by key) and an index (sorted by key hash); returns rows per month. */
+export async function writeFold(task: EngineTask, definition: DatasetDefinition, out: { index: string; month: (m: number) => string }): Promise<{ months: Map<number, number>; rows: number }> {
+  const live = task.table("live");
+  const state = task.table("state");
+  await task.exec(`CREATE TABLE ${state} AS SELECT * FROM (SELECT DISTINCT ON (k) * FROM ${live} ORDER BY k, m) ORDER BY m, ${keyList(definition)}`);
+  await task.exec(`COPY (SELECT k AS key_hash, r AS row_hash, m AS month FROM ${state} ORDER BY k) TO ${sqlString(out.index)} (FORMAT parquet, COMPRESSION zstd)`);
+  const months = await task.rows<{ m: number; n: number }>(`SELECT m, count(*)::BIGINT AS n FROM ${state} GROUP BY m ORDER BY m`);
+  await task.each(months, (row, run) => run(`COPY (SELECT ${columnList(definition)} FROM ${state} WHERE m = ${row.m} ORDER BY ${keyList(definition)}) TO ${sqlString(out.month(Number(row.m)))} (FORMAT parquet, COMPRESSION zstd)`));
+  const byMonth = new Map(months.map((r) => [Number(r.m), Number(r.n)]));
+  return { months: byMonth, rows: [...byMonth.values()].reduce((a, b) => a + b, 0) };
+}
