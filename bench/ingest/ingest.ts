@@ -63,6 +63,9 @@ interface SourceServers {
   stop(): Promise<void>;
 }
 
+/** The running source servers, stopped on SIGINT/SIGTERM too. */
+let liveServers: SourceServers | undefined;
+
 async function startSourceServers(dir: string, src: LoadSources): Promise<SourceServers> {
   const https = await startHttpsSource(dir, [src.v2]);
   let minio: BenchMinio;
@@ -72,20 +75,28 @@ async function startSourceServers(dir: string, src: LoadSources): Promise<Source
     await https.stop();
     throw err;
   }
-  const s3 = await minio.upload(src.v2, "sources/v2.csv");
+  let s3: string;
+  try {
+    s3 = await minio.upload(src.v2, "sources/v2.csv");
+  } catch (err) {
+    await Promise.allSettled([https.stop(), minio.stop()]);
+    throw err;
+  }
   const allow = [`${pathToFileURL(realpathSync(tmpdir())).href}/`, https.prefix, "s3://bench/sources/"].join(",");
   say(`sources: ${https.prefix} (loopback HTTPS) and ${s3} (MinIO); worker allow-list ${allow}`);
-  return {
+  liveServers = {
     https,
     minio,
     uris: { file: `file://${src.v2}`, https: https.url(src.v2), s3 },
     workerExtra: { ...minio.s3Env, TIDEMARK_SOURCE_ALLOW: allow, NODE_EXTRA_CA_CERTS: https.caPath },
     stop: async () => {
       say(`loopback HTTPS source answered ${https.requests()} requests`);
+      liveServers = undefined;
       await https.stop();
       await minio.stop();
     },
   };
+  return liveServers;
 }
 
 /** Runs the selected scenarios in order; a failing one is recorded (with its error) and the rest still run. */
@@ -171,10 +182,9 @@ async function main(): Promise<void> {
   let md = "";
   const stack = await startBenchStack(dir, o.quick);
   const interrupted = () => {
-    say("interrupted: stopping the workers and the dev server");
+    say("interrupted: stopping the workers, the source servers and the dev server");
     killAllWorkers();
-    void stack.server
-      .stop()
+    void Promise.allSettled([stack.server.stop(), liveServers?.stop()])
       .then(() => o.keep || rmSync(dir, { recursive: true, force: true }))
       .finally(() => process.exit(130));
   };
