@@ -33,6 +33,8 @@ interface Recovery {
   redoneFraction: number;
   /** Redone work as a share of the run (upper bound): the retried attempt's duration / the undisturbed run's. */
   redoneOfRun: number;
+  /** Heartbeat timeouts in the recovered run's history (the kill shows as one: a check of P7's counter). */
+  heartbeatTimeouts: number;
   /** Activities that had already been retried before the kill (the run was disturbed by something else). */
   earlierRetries: string[];
 }
@@ -113,6 +115,7 @@ async function recoverOnce(stack: BenchStack, dataset: string, v1: string, store
       redoneFraction: fullStepMs > 0 ? Math.round((rerunMs / fullStepMs) * 1000) / 1000 : 0,
       redoneOfRun: Math.round((rerunMs / referenceMs) * 1000) / 1000,
       earlierRetries,
+      heartbeatTimeouts: timing.heartbeatTimeouts,
     };
   } finally {
     await rescuer.stop();
@@ -134,7 +137,7 @@ export async function runRecovery(stack: BenchStack, v1: string, runs: number): 
   const all: Recovery[] = [];
   for (let i = 1; i <= runs; i++) {
     const r = await recoverOnce(stack, `recovery_${i}`, v1, storeUrl, reference.timing, reference.ms);
-    say(`P6 run ${i}: killed in ${r.killedStep} at ${r.killedAtProgress || "?"}; recovery ${r.recoveryMs} ms − remaining ${r.remainingMs} = overhead ${r.overheadMs} ms (worker start ${r.workerStartMs}, retry wait ${r.retryWaitMs}, rerun ${r.rerunMs} of ${r.fullStepMs} = ${r.redoneFraction} of the step, ${r.redoneOfRun} of the run)`);
+    say(`P6 run ${i}: killed in ${r.killedStep} at ${r.killedAtProgress || "?"}; recovery ${r.recoveryMs} ms − remaining ${r.remainingMs} = overhead ${r.overheadMs} ms (worker start ${r.workerStartMs}, retry wait ${r.retryWaitMs}, rerun ${r.rerunMs} of ${r.fullStepMs} = ${r.redoneFraction} of the step, ${r.redoneOfRun} of the run); heartbeat timeouts in its history ${r.heartbeatTimeouts}`);
     all.push(r);
   }
   const ms = median(all.map((r) => r.overheadMs));
@@ -158,6 +161,7 @@ export async function runRecovery(stack: BenchStack, v1: string, runs: number): 
       fullStepMs: pick("fullStepMs"),
       redoneFraction: pick("redoneFraction"),
       redoneOfRun: pick("redoneOfRun"),
+      heartbeatTimeouts: all.map((r) => r.heartbeatTimeouts),
       referenceRunMs: reference.ms,
     },
   };
