@@ -1,12 +1,17 @@
-"""delta-rs baseline of the ingest benchmark's P2 (bench only; never part of Tidemark's runtime).
+"""delta-rs baselines of the ingest benchmark (bench only; never part of Tidemark's runtime).
 
-  merge.py build --table URI --csv v1.csv
-      writes a fresh Delta table holding the first snapshot (not timed by the bench).
+  merge.py load --table URI --csv v1.csv
+      P1/P7: reads the CSV with pyarrow.csv, adds a `month` column (obs_date as YYYY-MM) and writes a
+      fresh Delta table partitioned by it with write_deltalake. Prints read_ms, write_ms and
+      total_ms (read + write, timed inside Python).
+  merge.py build --table URI --csv base.csv [--csv more.csv ...]
+      writes a fresh, unpartitioned Delta table holding the CSVs (not timed by the bench).
   merge.py merge --table URI --csv FILE [--changed-only]
-      reads FILE with pyarrow.csv and upserts it on (series_id, obs_date) with DeltaTable.merge:
-      when_matched_update_all / when_not_matched_insert_all. With --changed-only the matched
-      update only fires when the value differs (the honest equivalent of a snapshot whose
-      unchanged rows must not be rewritten). Prints one JSON line: read_ms, merge_ms, total_ms
+      P2/P4: reads FILE with pyarrow.csv and upserts it on (series_id, obs_date) with
+      DeltaTable.merge: when_not_matched_insert_all and when_matched_update_all. The two variants:
+      without --changed-only every matched row is updated ("update-all"); with it the matched
+      update fires only when the value differs (predicate t.value IS DISTINCT FROM s.value,
+      "changed-only"). Both reach the same table state. Prints read_ms, merge_ms, total_ms
       (read + merge, timed inside Python) and the merge metrics.
 
 S3 tables (s3://…) take their endpoint and credentials from DELTARS_STORAGE_OPTIONS (JSON).
@@ -19,6 +24,7 @@ import sys
 import time
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from deltalake import DeltaTable, write_deltalake
 
@@ -35,16 +41,33 @@ def read_csv(path):
     return pcsv.read_csv(path, convert_options=convert)
 
 
+def ms(seconds):
+    return round(seconds * 1000)
+
+
+def load(args):
+    t0 = time.perf_counter()
+    table = read_csv(args.csv[0])
+    t1 = time.perf_counter()
+    month = pc.strftime(pc.cast(table["obs_date"], pa.timestamp("s")), format="%Y-%m")
+    write_deltalake(args.table, table.append_column("month", month), mode="overwrite", partition_by=["month"], storage_options=storage_options())
+    t2 = time.perf_counter()
+    return {"rows": table.num_rows, "read_ms": ms(t1 - t0), "write_ms": ms(t2 - t1), "total_ms": ms(t2 - t0)}
+
+
 def build(args):
     t0 = time.perf_counter()
-    table = read_csv(args.csv)
-    write_deltalake(args.table, table, mode="overwrite", storage_options=storage_options())
-    return {"rows": table.num_rows, "build_ms": round((time.perf_counter() - t0) * 1000)}
+    rows = 0
+    for i, path in enumerate(args.csv):
+        table = read_csv(path)
+        rows += table.num_rows
+        write_deltalake(args.table, table, mode="overwrite" if i == 0 else "append", storage_options=storage_options())
+    return {"rows": rows, "build_ms": ms(time.perf_counter() - t0)}
 
 
 def merge(args):
     t0 = time.perf_counter()
-    source = read_csv(args.csv)
+    source = read_csv(args.csv[0])
     t1 = time.perf_counter()
     target = DeltaTable(args.table, storage_options=storage_options())
     builder = target.merge(
@@ -59,21 +82,21 @@ def merge(args):
     keep = ("num_source_rows", "num_target_rows_inserted", "num_target_rows_updated", "num_target_rows_copied", "num_target_files_added", "num_target_files_removed")
     return {
         "rows": source.num_rows,
-        "read_ms": round((t1 - t0) * 1000),
-        "merge_ms": round((t2 - t1) * 1000),
-        "total_ms": round((t2 - t0) * 1000),
+        "read_ms": ms(t1 - t0),
+        "merge_ms": ms(t2 - t1),
+        "total_ms": ms(t2 - t0),
         "metrics": {k: metrics.get(k) for k in keep if k in metrics},
     }
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["build", "merge"])
+    parser.add_argument("command", choices=["load", "build", "merge"])
     parser.add_argument("--table", required=True)
-    parser.add_argument("--csv", required=True)
+    parser.add_argument("--csv", required=True, action="append")
     parser.add_argument("--changed-only", action="store_true")
     args = parser.parse_args()
-    result = build(args) if args.command == "build" else merge(args)
+    result = {"load": load, "build": build, "merge": merge}[args.command](args)
     sys.stdout.write(json.dumps(result) + "\n")
 
 

@@ -53,12 +53,38 @@ function run(args: string[], storageOptions?: Record<string, string>): { out: Re
   return { out: JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as Record<string, unknown>, wallMs };
 }
 
-/**
- * Builds a fresh Delta table from `base` (not timed), then merges `source` into it (timed).
- * `changedOnly`: the matched update fires only when the value differs.
- */
-export function deltaMerge(table: string, base: string, source: string, changedOnly: boolean, storageOptions?: Record<string, string>): DeltaMerge {
-  run(["build", "--table", table, "--csv", base], storageOptions);
-  const { out, wallMs } = run(["merge", "--table", table, "--csv", source, ...(changedOnly ? ["--changed-only"] : [])], storageOptions);
+/** One timed delta-rs partitioned load (P1, P7): read CSV + write_deltalake partitioned by month. */
+export interface DeltaLoad {
+  readMs: number;
+  writeMs: number;
+  /** read + write, timed inside Python. */
+  totalMs: number;
+  /** spawn → exit of the Python process. */
+  wallMs: number;
+}
+
+/** Writes a fresh Delta table from `csv`, partitioned by month (timed inside Python, CSV read included). */
+export function deltaLoad(table: string, csv: string, storageOptions?: Record<string, string>): DeltaLoad {
+  const { out, wallMs } = run(["load", "--table", table, "--csv", csv], storageOptions);
+  return { readMs: out.read_ms as number, writeMs: out.write_ms as number, totalMs: out.total_ms as number, wallMs };
+}
+
+/** Writes a fresh, unpartitioned Delta table holding `csvs` (the merge target; not timed). */
+export function deltaBuild(table: string, csvs: string[], storageOptions?: Record<string, string>): void {
+  run(["build", "--table", table, ...csvs.flatMap((c) => ["--csv", c])], storageOptions);
+}
+
+/** The two merge variants of merge.py: every matched row updated, or only those whose value differs. */
+export type MergeVariant = "update-all" | "changed-only";
+
+/** Merges `source` into an existing table (timed inside Python, CSV read included). */
+export function deltaMergeInto(table: string, source: string, variant: MergeVariant, storageOptions?: Record<string, string>): DeltaMerge {
+  const { out, wallMs } = run(["merge", "--table", table, "--csv", source, ...(variant === "changed-only" ? ["--changed-only"] : [])], storageOptions);
   return { readMs: out.read_ms as number, mergeMs: out.merge_ms as number, totalMs: out.total_ms as number, wallMs, metrics: out.metrics as Record<string, number> };
+}
+
+/** Builds a fresh table from `base` (not timed), then merges `source` into it with `variant` (timed). */
+export function deltaMerge(table: string, base: string, source: string, variant: MergeVariant, storageOptions?: Record<string, string>): DeltaMerge {
+  deltaBuild(table, [base], storageOptions);
+  return deltaMergeInto(table, source, variant, storageOptions);
 }

@@ -28,6 +28,26 @@ export interface RunTiming {
   activities: Record<string, number>;
   /** Sum of {@link activities}. */
   activityMs: number;
+  /** Activity executions that needed more than one attempt: `name attempt N` (their extra attempts are N − 1). */
+  retried: string[];
+  /** Extra attempts over all activity executions: Σ (attempt − 1). */
+  extraAttempts: number;
+  /**
+   * Heartbeat timeouts the history records: a retry whose last failure was one, or an activity that
+   * timed out on one. A lower bound: a retry event keeps only the failure just before it.
+   */
+  heartbeatTimeouts: number;
+}
+
+type Failure = { timeoutFailureInfo?: { timeoutType?: unknown } | null; cause?: Failure | null } | null | undefined;
+
+/** Whether a failure (or one of its causes) is a heartbeat timeout (TimeoutType 4). */
+function heartbeatTimeout(f: Failure): boolean {
+  for (let e = f; e; e = e.cause) {
+    const t = e.timeoutFailureInfo?.timeoutType;
+    if (t === 4 || t === "TIMEOUT_TYPE_HEARTBEAT") return true;
+  }
+  return false;
 }
 
 /** Reads a run's history into {@link RunTiming}. */
@@ -36,6 +56,9 @@ export async function runTiming(handle: WorkflowHandle): Promise<RunTiming> {
   const scheduled = new Map<number, { name: string; at: number }>();
   const started = new Map<number, { at: number; attempt: number }>();
   const spans: ActivitySpan[] = [];
+  const retried: string[] = [];
+  let extraAttempts = 0;
+  let heartbeatTimeouts = 0;
   let startedAt = 0;
   let closedAt = 0;
   for (const e of history.events ?? []) {
@@ -45,7 +68,16 @@ export async function runTiming(handle: WorkflowHandle): Promise<RunTiming> {
     if (e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes) closedAt = at;
     if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? "?", at });
     const st = e.activityTaskStartedEventAttributes;
-    if (st) started.set(Number(st.scheduledEventId), { at, attempt: st.attempt ?? 1 });
+    if (st) {
+      const attempt = st.attempt ?? 1;
+      started.set(Number(st.scheduledEventId), { at, attempt });
+      if (attempt > 1) {
+        retried.push(`${scheduled.get(Number(st.scheduledEventId))?.name ?? "?"} attempt ${attempt}`);
+        extraAttempts += attempt - 1;
+      }
+      if (heartbeatTimeout(st.lastFailure as Failure)) heartbeatTimeouts++;
+    }
+    if (heartbeatTimeout(e.activityTaskTimedOutEventAttributes?.failure as Failure)) heartbeatTimeouts++;
     const done = e.activityTaskCompletedEventAttributes;
     if (done) {
       const s = scheduled.get(Number(done.scheduledEventId));
@@ -56,7 +88,7 @@ export async function runTiming(handle: WorkflowHandle): Promise<RunTiming> {
   const activities: Record<string, number> = {};
   for (const s of spans) activities[s.name] = Math.round((activities[s.name] ?? 0) + s.completedAt - s.startedAt);
   const activityMs = Object.values(activities).reduce((a, b) => a + b, 0);
-  return { workflowMs: Math.round(closedAt - startedAt), startedAt, closedAt, spans, activities, activityMs };
+  return { workflowMs: Math.round(closedAt - startedAt), startedAt, closedAt, spans, activities, activityMs, retried, extraAttempts, heartbeatTimeouts };
 }
 
 /** Milliseconds each activity type spent from ActivityTaskStarted to ActivityTaskCompleted, summed per type. */

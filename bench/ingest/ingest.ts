@@ -3,20 +3,23 @@
  * `ingestDataset` workflow on a Temporal dev server, each next to its baseline measured in the same
  * run. The worker runs as a child process (`tidemark worker`) so its peak RSS is its own.
  *
- *   npm run bench -- [--quick] [--only P1,P2,P3,P4,P5,P6,MINIO] [--series 2000] [--months 500]
+ *   npm run bench -- [--quick] [--only P1,P2,P3,P4,P5,P6,P7,MINIO,STALL] [--series 2000] [--months 500]
  *                    [--daily 0] [--runs 3] [--p4-base 10000000] [--p4-source 1000000]
- *                    [--p5-runs 20] [--out bench/results/latest.json] [--keep]
+ *                    [--p5-runs 20] [--p7-series 20000] [--p7-months 500]
+ *                    [--out bench/results/latest.json] [--keep] [--dirty]
  *
  * Prints the Markdown table on stdout and writes `<out>.json` and `<out>.md` after every scenario.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { writeSources } from "./data.js";
 import { deltarsVersions, ensureVenv } from "./deltars.js";
-import { runLoad, type LoadSources } from "./load.js";
-import { startBenchMinio } from "./minio.js";
+import { runInitialLoad } from "./initial.js";
+import { runLoad, type LoadSources, type P3Uris } from "./load.js";
+import { startBenchMinio, type BenchMinio } from "./minio.js";
 import { parseOptions, type BenchOptions } from "./options.js";
 import { runOverhead } from "./overhead.js";
 import { runRecovery } from "./recovery.js";
@@ -24,11 +27,11 @@ import { writeReport, type Conditions } from "./report.js";
 import type { ScenarioResult } from "./result.js";
 import { judgeAtGoalSize } from "./goal-size.js";
 import { runStall } from "./stall.js";
-import { runPlannerScale } from "./planner.js";
 import { runScale } from "./scale.js";
 import { startBenchStack, stopSharedWorker, type BenchStack } from "./stack.js";
 import { killAllWorkers } from "./worker.js";
 import { median, say } from "./stats.js";
+import { startHttpsSource, type HttpsSource } from "./serve.js";
 
 function sampleLoad(): { samples: number[]; stop(): void } {
   const samples = [loadavg()[0]];
@@ -50,12 +53,59 @@ function tree(allowDirty: boolean): string {
   return `${git("rev-parse", "HEAD")}${changes !== "" ? " + uncommitted changes (a trial, not a result)" : " (clean)"}`;
 }
 
+/** The servers P3 reads its `https://` and `s3://` sources from (MinIO is also the MINIO store). */
+interface SourceServers {
+  https: HttpsSource;
+  minio: BenchMinio;
+  uris: P3Uris;
+  /** Worker environment: S3 endpoint, the allow-list covering the three sources, the loopback CA. */
+  workerExtra: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** The running source servers, stopped on SIGINT/SIGTERM too. */
+let liveServers: SourceServers | undefined;
+
+async function startSourceServers(dir: string, src: LoadSources): Promise<SourceServers> {
+  const https = await startHttpsSource(dir, [src.v2]);
+  let minio: BenchMinio;
+  try {
+    minio = await startBenchMinio(dir);
+  } catch (err) {
+    await https.stop();
+    throw err;
+  }
+  let s3: string;
+  try {
+    s3 = await minio.upload(src.v2, "sources/v2.csv");
+  } catch (err) {
+    await Promise.allSettled([https.stop(), minio.stop()]);
+    throw err;
+  }
+  const allow = [`${pathToFileURL(realpathSync(tmpdir())).href}/`, https.prefix, "s3://bench/sources/"].join(",");
+  say(`sources: ${https.prefix} (loopback HTTPS) and ${s3} (MinIO); worker allow-list ${allow}`);
+  liveServers = {
+    https,
+    minio,
+    uris: { file: `file://${src.v2}`, https: https.url(src.v2), s3 },
+    workerExtra: { ...minio.s3Env, TIDEMARK_SOURCE_ALLOW: allow, NODE_EXTRA_CA_CERTS: https.caPath },
+    stop: async () => {
+      say(`loopback HTTPS source answered ${https.requests()} requests`);
+      liveServers = undefined;
+      await https.stop();
+      await minio.stop();
+    },
+  };
+  return liveServers;
+}
+
 /** Runs the selected scenarios in order; a failing one is recorded (with its error) and the rest still run. */
 async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | undefined, done: (r: ScenarioResult[]) => void): Promise<void> {
   const has = (...ids: string[]) => ids.some((id) => o.only.has(id as never));
   const attempt = async (ids: string[], fn: () => Promise<ScenarioResult[]>, keep = (_: ScenarioResult) => true) => {
     try {
-      done((await fn()).filter(keep));
+      const rs = (await fn()).filter(keep);
+      if (rs.length > 0) done(rs);
     } catch (err) {
       const causes: string[] = [];
       for (let e: unknown = err; e instanceof Error && causes.length < 6; e = e.cause) causes.push(e.message);
@@ -63,30 +113,40 @@ async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | 
       done(ids.map((id) => ({ id, title: `${id} (failed)`, ms: 0, runs: [], goal: "—", met: null, error: causes.join(" ← ").slice(0, 2000) })));
     }
   };
-  if (src && has("P1", "P2", "P3")) {
-    const fileTarget = { suffix: "", storeUrl: `file://${join(stack.dir, "store")}`, deltaTable: (i: number, v: string) => join(stack.dir, "deltars", `${v}_${i}`) };
-    await attempt(["P1", "P2", "P3"].filter((id) => has(id)), () => runLoad(stack, src, o.runs, fileTarget, true), (r) => has(r.id));
-  }
-  const p4 = async () => {
-    await attempt(["P4-planner"], async () => [await runPlannerScale(stack.dir, o.p4PlannerBase, o.p4PlannerSource)]);
-    await attempt(["P4"], async () => [await runScale(stack, o.p4Base, o.p4Source, o.runs, o.p4Parts, o.quick ? 50 : 500)]);
-  };
-  if (has("P5")) await attempt(["P5"], async () => [await runOverhead(stack, o.p5Runs)]);
-  // The long, memory-hungry P4 goes last in a full run; in quick mode it shares the file-store worker.
-  if (has("P4") && o.quick) await p4();
-  if (src && has("P6")) await attempt(["P6"], async () => [await runRecovery(stack, src.v1, o.quick ? 1 : o.runs)]);
-  if (src && has("MINIO")) {
-    await attempt(["MINIO"], async () => {
-      const minio = await startBenchMinio(stack.dir);
-      try {
-        return await runLoad(stack, src, o.runs, minio.target, false);
-      } finally {
-        await minio.stop();
-      }
+  const p4 = () => attempt(["P4"], async () => [await runScale(stack, o.p4Base, o.p4Source, o.runs, o.p4Parts, o.quick ? 50 : 500)]);
+  let servers: SourceServers | undefined;
+  if (src && has("P1", "P2", "P3", "MINIO")) {
+    await attempt(["P1", "P2", "P3", "MINIO"].filter((id) => has(id)), async () => {
+      servers = await startSourceServers(stack.dir, src);
+      return [];
     });
+  }
+  try {
+    if (src && servers && has("P1", "P2", "P3")) {
+      const fileTarget = {
+        suffix: "",
+        storeUrl: `file://${join(stack.dir, "store")}`,
+        workerExtra: servers.workerExtra,
+        deltaTable: (i: number, v: string) => join(stack.dir, "deltars", `${v}_${i}`),
+        dropDeltaTables: (i: number) => ["partitioned", "update-all", "changed-only", "changes"].forEach((v) => rmSync(join(stack.dir, "deltars", `${v}_${i}`), { recursive: true, force: true })),
+      };
+      const uris = servers.uris;
+      await attempt(["P1", "P2", "P3"].filter((id) => has(id)), () => runLoad(stack, src, o.runs, fileTarget, uris), (r) => has(r.id.split("-")[0]));
+    }
+    if (has("P5")) await attempt(["P5"], async () => [await runOverhead(stack, o.p5Runs)]);
+    // The long, memory-hungry P4 and P7 go last in a full run; in quick mode P4 shares the file-store worker.
+    if (has("P4") && o.quick) await p4();
+    if (src && has("P6")) await attempt(["P6"], async () => [await runRecovery(stack, src.v1, o.quick ? 1 : o.runs)]);
+    if (src && servers && has("MINIO")) {
+      const { minio, uris, workerExtra } = servers;
+      await attempt(["MINIO"], () => runLoad(stack, src, o.runs, { ...minio.target, workerExtra }, uris));
+    }
+  } finally {
+    await servers?.stop();
   }
   if (has("STALL")) await attempt(["STALL"], async () => [await runStall(stack, o.stallSeries, o.months)]);
   if (has("P4") && !o.quick) await p4();
+  if (has("P7")) await attempt(["P7"], async () => [await runInitialLoad(stack, o.p7Series, o.p7Months, o.runs)]);
 }
 
 async function main(): Promise<void> {
@@ -106,7 +166,7 @@ async function main(): Promise<void> {
     baselines: "",
     args: process.argv.slice(2).join(" "),
     tree: measured,
-    sizes: { series: o.series, months: o.months, daily: o.daily, runs: o.runs, p4Base: o.p4Base, p4Source: o.p4Source, p4Parts: o.p4Parts, p4PlannerBase: o.p4PlannerBase, p4PlannerSource: o.p4PlannerSource, p5Runs: o.p5Runs, stallSeries: o.stallSeries },
+    sizes: { series: o.series, months: o.months, daily: o.daily, runs: o.runs, p4Base: o.p4Base, p4Source: o.p4Source, p4Parts: o.p4Parts, p5Runs: o.p5Runs, p7Series: o.p7Series, p7Months: o.p7Months, stallSeries: o.stallSeries },
   };
   if (["P1", "P2", "P3", "P6", "MINIO"].some((id) => o.only.has(id as never))) {
     src = { v1: join(dir, "v1.csv"), v2: join(dir, "v2.csv"), changes: join(dir, "changes.csv") };
@@ -114,7 +174,7 @@ async function main(): Promise<void> {
     conditions.source = { ...rows, csvMB: Math.round(statSync(src.v1).size / 1e5) / 10 };
     say(`sources: v1 ${rows.v1Rows} rows (${conditions.source.csvMB} MB), v2 ${rows.v2Rows}, changes ${rows.changedRows}`);
   }
-  if (o.only.has("P2") || o.only.has("MINIO")) {
+  if (["P1", "P2", "P3", "P4", "P7", "MINIO"].some((id) => o.only.has(id as never))) {
     ensureVenv();
     conditions.baselines = `DuckDB ${require("@duckdb/node-api/package.json").version}, ${deltarsVersions()}`;
   } else conditions.baselines = `DuckDB ${require("@duckdb/node-api/package.json").version}`;
@@ -122,10 +182,9 @@ async function main(): Promise<void> {
   let md = "";
   const stack = await startBenchStack(dir, o.quick);
   const interrupted = () => {
-    say("interrupted: stopping the workers and the dev server");
+    say("interrupted: stopping the workers, the source servers and the dev server");
     killAllWorkers();
-    void stack.server
-      .stop()
+    void Promise.allSettled([stack.server.stop(), liveServers?.stop()])
       .then(() => o.keep || rmSync(dir, { recursive: true, force: true }))
       .finally(() => process.exit(130));
   };

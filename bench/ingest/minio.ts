@@ -1,5 +1,5 @@
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { mkdirSync } from "node:fs";
+import { createReadStream, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { startMinio, type MinioServer } from "../../src/devstack/minio.js";
 import { ensureTool } from "../../src/devstack/tools.js";
@@ -11,6 +11,10 @@ const BUCKET = "bench";
 export interface BenchMinio {
   server: MinioServer;
   target: LoadTarget;
+  /** The S3 endpoint and credentials a worker needs to read `s3://` sources from it. */
+  s3Env: Record<string, string>;
+  /** PUTs a local file as `s3://bench/<key>` and returns that URI. */
+  upload(path: string, key: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -22,10 +26,11 @@ export async function startBenchMinio(dir: string): Promise<BenchMinio> {
   const server = await startMinio({ binary, dataDir, buckets: [BUCKET] });
   const credentials = { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey };
   const s3 = new S3Client({ endpoint: server.endpoint, region: server.region, forcePathStyle: true, credentials });
+  const s3Env = { AWS_ENDPOINT_URL_S3: server.endpoint, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, AWS_REGION: server.region };
   const target: LoadTarget = {
     suffix: "-minio",
     storeUrl: `s3://${BUCKET}/tidemark`,
-    workerExtra: { AWS_ENDPOINT_URL_S3: server.endpoint, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, AWS_REGION: server.region },
+    workerExtra: s3Env,
     duckUpload: async (body) => {
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "duckdb/v1.parquet", Body: body }));
     },
@@ -42,6 +47,11 @@ export async function startBenchMinio(dir: string): Promise<BenchMinio> {
   return {
     server,
     target,
+    s3Env,
+    upload: async (path, key) => {
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: createReadStream(path), ContentLength: statSync(path).size }));
+      return `s3://${BUCKET}/${key}`;
+    },
     stop: async () => {
       s3.destroy();
       await server.stop();

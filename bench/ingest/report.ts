@@ -43,8 +43,17 @@ function components(r: ScenarioResult): string {
   return `- **${r.id}** (runs ${r.runs.join(", ")} ms; load average ${r.loadAverage ?? "?"}): ${parts.join("; ")}`;
 }
 
+/** Row order: the goals of issue 12 in order, each MinIO row beside its file:// row, extras last. */
+const ORDER = ["P1", "P1-duckdb", "P2", "P2-changed-only", "P3-file", "P3-https", "P3-s3", "P4", "P5", "P6", "P7", "MINIO", "STALL"];
+
+function rank(id: string): number {
+  const at = ORDER.indexOf(id.replace(/-minio$/, ""));
+  return (at < 0 ? ORDER.length : at) * 2 + (id.endsWith("-minio") ? 1 : 0);
+}
+
 /** The Markdown report: the summary table, then each scenario's components. */
-export function markdown(results: ScenarioResult[], c: Conditions): string {
+export function markdown(unordered: ScenarioResult[], c: Conditions): string {
+  const results = [...unordered].sort((a, b) => rank(a.id) - rank(b.id));
   const src = c.source ? `${c.source.v1Rows.toLocaleString("en")}-row source (${c.source.csvMB} MB CSV), ` : "";
   return [
     `Tidemark bench ${c.date}: ${src}medians of ${c.sizes.runs} runs after a warm-up; tree ${c.tree}; ${c.cpus} CPUs, ${c.memoryGb} GB, load average ${c.load.min}–${c.load.max} (median ${c.load.median}); ${c.node}; ${c.baselines}; \`${c.args || "(defaults)"}\``,
