@@ -1,12 +1,9 @@
-import type { Table } from "apache-arrow";
-import { hashColumns, hashToHex } from "../src/hash";
 import { DatasetLayout } from "../src/layout";
 import type { Finding } from "../src/maintenance";
 import { NotFoundError } from "../src/errors";
 import { type Pointer, type VersionManifest } from "../src/manifest/schema";
 import type { ObjectStore } from "../src/store/types";
 import { readManifest, readPointer } from "./base";
-import { concatTables, plainStrings, selectWith } from "./frames";
 
 /** The version chain from the pointer back to the root, with what is wrong with it. */
 export interface Chain {
@@ -95,50 +92,4 @@ export function eventsByMonth(manifestsNewestFirst: VersionManifest[]): Map<stri
     }
   }
   return new Map([...months.entries()].sort(([a], [b]) => a.localeCompare(b)));
-}
-
-/** The state of one month folded from its events: the event rows, which of them are live, and their hashes. */
-export interface MonthFold {
-  /** Event rows of every version, oldest first, dataset columns only. */
-  table: Table;
-  /** Rows of `table` live after the last version, in no particular order. */
-  live: Int32Array;
-  /** Key hash words of every row of `table`. */
-  keys: Uint32Array;
-  /** Row hash words (non-key columns) of every row of `table`. */
-  rows: Uint32Array;
-}
-
-/** Column roles of a dataset, from a manifest's schema. */
-export interface Columns {
-  all: string[];
-  key: string[];
-  values: string[];
-}
-
-/** Column roles of the current manifest. */
-export function columnsOf(manifest: VersionManifest): Columns {
-  const all = manifest.schema.columns.map((c) => c.name);
-  return { all, key: manifest.schema.key, values: all.filter((c) => !manifest.schema.key.includes(c)) };
-}
-
-/**
- * Applies the event files of one month (oldest first): within a version deletes come before
- * inserts/updates (a key moving between months is a delete in its old month and an update in its new one).
- */
-export function foldMonth(files: Table[], columns: Columns): MonthFold {
-  const parts = files.map((t) => selectWith(plainStrings(t), [...columns.all, "_op"]));
-  const table = concatTables(parts);
-  const keys = hashColumns(table, columns.key);
-  const rows = hashColumns(table, columns.values);
-  const ops = table.getChild("_op")!;
-  const state = new Map<string, number>();
-  let start = 0;
-  for (const part of parts) {
-    const end = start + part.numRows;
-    for (let r = start; r < end; r++) if (ops.get(r) === "delete") state.delete(hashToHex(keys, r));
-    for (let r = start; r < end; r++) if (ops.get(r) !== "delete") state.set(hashToHex(keys, r), r);
-    start = end;
-  }
-  return { table: selectWith(table, columns.all), live: Int32Array.from(state.values()), keys, rows };
 }

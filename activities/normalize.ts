@@ -5,7 +5,6 @@ import { DatasetLayout } from "../src/layout";
 import { describeBadRow } from "../src/normalize/errors";
 import { normalizeSource } from "../src/normalize";
 import type { ActivityDeps } from "./deps";
-import { plainStrings } from "./frames";
 import { heartbeater } from "./heartbeat";
 import { encodeParquet } from "../src/parquet/codec";
 import { SCRATCH } from "./io";
@@ -28,7 +27,7 @@ export function normalizeActivities(deps: ActivityDeps) {
       const fileLabel = source.uri.split("/").pop() || source.uri;
       const limits = ingestLimitsFromEnv(deps.env ?? process.env);
       const result = await normalizeSource({ definition, input: stream, fileLabel, sizeHint: source.bytes, limits, onProgress: (rows: number) => beat({ rows }) });
-      const table = plainStrings(result.table);
+      const table = result.table;
       await store.put(layout.key(layout.runs(version) + SCRATCH.normalized), encodeParquet(table, { dictionary: "sampled" }), { kind: "overwrite" });
       if (result.badRows.length === 0) return { rows: table.numRows };
       const report = layout.runs(version) + SCRATCH.quarantine;

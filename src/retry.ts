@@ -11,7 +11,6 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   "MissingColumnError",
   "AmbiguousColumnError",
   "DuplicateKeyError",
-  "IndexFormatError",
   "UnsupportedColumnError",
   "AppendKeyExistsError",
   "SourceFormatError",

@@ -1,5 +1,5 @@
 import type { DatasetDefinition } from "../definition";
-import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "../delta/errors";
+import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "./errors";
 import { columnList } from "./hash-sql";
 import {
   appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, duplicatesSql, liveSql, loadSourceSql, nextIndexSql, removalsSql,
@@ -46,7 +46,7 @@ function render(definition: DatasetDefinition, row: Record<string, unknown>): st
 /**
  * The delta of a normalized source against a base index (SPEC §2): writes the next index, the
  * changed rows and the removals as Parquet, and returns the counts and touched months. Throws the
- * typed errors of `src/delta/errors.ts` for duplicate keys, append conflicts and empty snapshots.
+ * typed errors of `src/engine/errors.ts` for duplicate keys, append conflicts and empty snapshots.
  */
 export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOutcome> {
   const { definition } = run;

@@ -7,7 +7,7 @@ import { Engine } from "../../src/engine/connection";
 import { runDelta } from "../../src/engine/delta";
 import { buildEvents, buildProjections } from "../../src/engine/months";
 import { EngineTask } from "../../src/engine/task";
-import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "../../src/delta/errors";
+import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "../../src/engine/errors";
 
 const dir = mkdtempSync(join(tmpdir(), "tidemark-engine-"));
 let engine: Engine;

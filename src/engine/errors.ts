@@ -1,4 +1,4 @@
-/** Typed, non-retryable errors of delta planning. */
+/** Typed, non-retryable errors of the delta: what the source does that the dataset's policy refuses. */
 import { TidemarkError } from "../errors";
 
 /** The source has the same key on more than one row and the dataset's policy is `duplicates: error`. */
@@ -41,13 +41,6 @@ export class AppendKeyExistsError extends TidemarkError {
     readonly count: number,
     message: string,
   ) {
-    super(message);
-  }
-}
-
-/** An index file or chunk is malformed: wrong columns, nulls, repeated or unsorted keys. */
-export class IndexFormatError extends TidemarkError {
-  constructor(message: string) {
     super(message);
   }
 }
