@@ -1,11 +1,14 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { AlreadyExistsError, ConflictingObjectError } from "../errors";
 import { FsObjectStore } from "../store/fs";
-import type { ObjectStore } from "../store/types";
+import type { ObjectStore, WriteMode } from "../store/types";
+
+/** Files above this size are streamed to the store; smaller ones go in one request. */
+const STREAM_ABOVE = 8 * 1024 * 1024;
 
 async function sha256Of(stream: AsyncIterable<unknown>): Promise<string> {
   const hash = createHash("sha256");
@@ -62,7 +65,7 @@ export class Workspace {
   async uploadOnce(path: string, key: string): Promise<number> {
     const { size } = await stat(path);
     try {
-      await this.store.putStream(key, createReadStream(path), { kind: "create" });
+      await this.send(path, size, key, { kind: "create" });
       return size;
     } catch (err) {
       if (!(err instanceof AlreadyExistsError)) throw err;
@@ -77,8 +80,14 @@ export class Workspace {
   /** Uploads `path` to `key`, replacing what is there (a run's private scratch); returns its size. */
   async uploadScratch(path: string, key: string): Promise<number> {
     const { size } = await stat(path);
-    await this.store.putStream(key, createReadStream(path), { kind: "overwrite" });
+    await this.send(path, size, key, { kind: "overwrite" });
     return size;
+  }
+
+  /** One request for a small file (read whole), a streamed upload for a large one. */
+  private async send(path: string, size: number, key: string, mode: WriteMode): Promise<void> {
+    if (size <= STREAM_ABOVE) await this.store.put(key, await readFile(path), mode);
+    else await this.store.putStream(key, createReadStream(path), mode);
   }
 
   /** Deletes the workspace directory. */
