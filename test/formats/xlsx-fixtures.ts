@@ -1,0 +1,81 @@
+import { crc32, deflateRawSync } from "node:zlib";
+
+/** One part of a hand-built zip; `declare` overrides the uncompressed size written in its headers. */
+export interface ZipPart {
+  name: string;
+  data: Buffer;
+  /** Deflated bytes to store instead of deflating `data` (e.g. garbage that must never be inflated). */
+  deflated?: Buffer;
+  declare?: number;
+}
+
+/** A zip archive of deflated `parts`, written byte by byte here (not by the code under test). */
+export function zipOf(parts: ZipPart[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const p of parts) {
+    const name = Buffer.from(p.name);
+    const body = p.deflated ?? deflateRawSync(p.data);
+    const size = p.declare ?? p.data.length;
+    const fields = (h: Buffer, at: number) => {
+      h.writeUInt16LE(20, at);
+      h.writeUInt16LE(0, at + 2);
+      h.writeUInt16LE(8, at + 4);
+      h.writeUInt32LE(crc32(p.data), at + 10);
+      h.writeUInt32LE(body.length, at + 14);
+      h.writeUInt32LE(size, at + 18);
+      h.writeUInt16LE(name.length, at + 22);
+    };
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    fields(local, 4);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    fields(central, 6);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, body);
+    centrals.push(central, name);
+    offset += local.length + name.length + body.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(parts.length, 8);
+  end.writeUInt16LE(parts.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+const XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
+const MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+const REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+function cell(ref: string, v: string | number): string {
+  return typeof v === "number" ? `<c r="${ref}"><v>${v}</v></c>` : `<c r="${ref}" t="inlineStr"><is><t>${v}</t></is></c>`;
+}
+
+/** The XML of a sheet holding `rows` (inline strings and numbers), plus `padding` bytes of blank space before its end. */
+export function sheetXml(rows: (string | number)[][], padding = 0): Buffer {
+  const body = rows.map((r, i) => `<row r="${i + 1}">${r.map((v, c) => cell(`${String.fromCharCode(65 + c)}${i + 1}`, v)).join("")}</row>`).join("");
+  return Buffer.concat([Buffer.from(`${XML}<worksheet xmlns="${MAIN}"><sheetData>${body}</sheetData>`), Buffer.alloc(padding, " "), Buffer.from("</worksheet>")]);
+}
+
+/** The parts of a one-sheet workbook ("Data") around `sheet`, in the order Excel writes them. */
+export function workbookParts(sheet: Buffer): ZipPart[] {
+  const text = (name: string, xml: string): ZipPart => ({ name, data: Buffer.from(XML + xml) });
+  return [
+    text("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'),
+    text("_rels/.rels", `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>`),
+    text("xl/workbook.xml", `<workbook xmlns="${MAIN}" xmlns:r="${REL}"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>`),
+    text("xl/_rels/workbook.xml.rels", `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`),
+    { name: "xl/worksheets/sheet1.xml", data: sheet },
+  ];
+}
+
+/** The series rows most tests ingest: header plus `n` monthly values of series A. */
+export function seriesRows(n: number): (string | number)[][] {
+  return [["series_id", "obs_date", "value"], ...Array.from({ length: n }, (_, i) => ["A", `2025-${String(i + 1).padStart(2, "0")}-01`, i + 0.5])];
+}
