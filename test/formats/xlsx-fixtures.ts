@@ -1,4 +1,4 @@
-import { crc32, deflateRawSync } from "node:zlib";
+import { crc32, createDeflateRaw, deflateRawSync } from "node:zlib";
 
 /** One part of a hand-built zip; `declare` overrides the uncompressed size written in its headers. */
 export interface ZipPart {
@@ -7,6 +7,8 @@ export interface ZipPart {
   /** Deflated bytes to store instead of deflating `data` (e.g. garbage that must never be inflated). */
   deflated?: Buffer;
   declare?: number;
+  /** The CRC-32 to write instead of `data`'s. */
+  crc?: number;
 }
 
 /** A zip archive of deflated `parts`, written byte by byte here (not by the code under test). */
@@ -22,7 +24,7 @@ export function zipOf(parts: ZipPart[]): Buffer {
       h.writeUInt16LE(20, at);
       h.writeUInt16LE(0, at + 2);
       h.writeUInt16LE(8, at + 4);
-      h.writeUInt32LE(crc32(p.data), at + 10);
+      h.writeUInt32LE(p.crc ?? crc32(p.data), at + 10);
       h.writeUInt32LE(body.length, at + 14);
       h.writeUInt32LE(size, at + 18);
       h.writeUInt16LE(name.length, at + 22);
@@ -61,6 +63,32 @@ function cell(ref: string, v: string | number): string {
 export function sheetXml(rows: (string | number)[][], padding = 0): Buffer {
   const body = rows.map((r, i) => `<row r="${i + 1}">${r.map((v, c) => cell(`${String.fromCharCode(65 + c)}${i + 1}`, v)).join("")}</row>`).join("");
   return Buffer.concat([Buffer.from(`${XML}<worksheet xmlns="${MAIN}"><sheetData>${body}</sheetData>`), Buffer.alloc(padding, " "), Buffer.from("</worksheet>")]);
+}
+
+/**
+ * The sheet part of `rows` followed by `padding` bytes of blank space, deflated as it is generated
+ * (the padding is never held in memory whole); its headers declare `declare` bytes, else the truth.
+ */
+export async function paddedSheetPart(rows: (string | number)[][], padding: number, declare?: number): Promise<ZipPart> {
+  const [head, tail] = sheetXml(rows).toString().split("</worksheet>");
+  const deflate = createDeflateRaw({ level: 9 });
+  const out: Buffer[] = [];
+  deflate.on("data", (c: Buffer) => out.push(c));
+  const done = new Promise((resolve, reject) => deflate.on("end", resolve).on("error", reject));
+  let crc = 0;
+  let size = 0;
+  const write = async (chunk: Buffer) => {
+    crc = crc32(chunk, crc);
+    size += chunk.length;
+    if (!deflate.write(chunk)) await new Promise((r) => deflate.once("drain", r));
+  };
+  await write(Buffer.from(head));
+  const blank = Buffer.alloc(1 << 20, " ");
+  for (let left = padding; left > 0; left -= blank.length) await write(left >= blank.length ? blank : blank.subarray(0, left));
+  await write(Buffer.from(`</worksheet>${tail}`));
+  deflate.end();
+  await done;
+  return { name: "xl/worksheets/sheet1.xml", data: Buffer.alloc(0), deflated: Buffer.concat(out), declare: declare ?? size, crc };
 }
 
 /** The parts of a one-sheet workbook ("Data") around `sheet`, in the order Excel writes them. */
