@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type DeltaMode, type DuplicatePolicy, type IndexChunk, KeyIndex, planDelta, planDeltaStreaming } from "../../src/delta";
 import { hashToHex } from "../../src/hash";
-import { type Row, entries, hexList, index, rng, source } from "./helpers";
+import { seededRandom } from "../support/random";
+import { type Row, entries, hexList, index, source } from "./helpers";
 
 interface Expected {
   ops: number[];
@@ -82,7 +83,7 @@ function randomHex(next: () => number): string {
 }
 
 function randomCase(seed: number, size: number) {
-  const next = rng(seed);
+  const next = seededRandom(seed);
   const universe = Array.from({ length: size }, (_, i) => (i % 5 === 0 && i > 0 ? randomHex(next).slice(0, 24) + "00000000" : randomHex(next)));
   const sharedPrefix = universe[1].slice(0, 8);
   universe[2] = sharedPrefix + universe[2].slice(8);

@@ -1,6 +1,6 @@
 import type { Client } from "@temporalio/client";
 import { temporal } from "@temporalio/proto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,17 +8,13 @@ import { ingestWorkflowId } from "../../src/one-writer";
 import { paddedSheetPart, seriesRows, sheetXml, workbookParts, zipOf } from "../formats/xlsx-fixtures";
 import { seriesDefinitionYaml } from "../support/definitions";
 import { testClient } from "../support/temporal";
+import { statusKb } from "./harness/rss";
 import { SecureStack } from "./harness/stack";
 
 const MiB = 1024 * 1024;
 const LIMIT = 16 * MiB;
 /** What the bombs' sheets really inflate to: sixteen times the limit. */
 const INFLATED = 16 * LIMIT;
-
-function statusKb(pid: number, field: "VmHWM" | "VmRSS"): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(`${field}:`));
-  return Number(/(\d+)/.exec(line ?? "")![1]);
-}
 
 /** The retry state of each failed activity of the dataset's last run. */
 async function failedActivities(client: Client, dataset: string): Promise<string[]> {
