@@ -107,3 +107,29 @@ export function workbookParts(sheet: Buffer): ZipPart[] {
 export function seriesRows(n: number): (string | number)[][] {
   return [["series_id", "obs_date", "value"], ...Array.from({ length: n }, (_, i) => ["A", `2025-${String(i + 1).padStart(2, "0")}-01`, i + 0.5])];
 }
+
+/** `zip` with its end record in zip64 form: the 16/32-bit fields saturated and the real values in a zip64 end record and locator. */
+export function asZip64(zip: Buffer): Buffer {
+  const endAt = zip.length - 22;
+  const end = zip.subarray(endAt);
+  const entries = end.readUInt16LE(10);
+  const record = Buffer.alloc(56);
+  record.writeUInt32LE(0x06064b50, 0);
+  record.writeBigUInt64LE(44n, 4);
+  record.writeUInt16LE(45, 12);
+  record.writeUInt16LE(45, 14);
+  record.writeBigUInt64LE(BigInt(entries), 24);
+  record.writeBigUInt64LE(BigInt(entries), 32);
+  record.writeBigUInt64LE(BigInt(end.readUInt32LE(12)), 40);
+  record.writeBigUInt64LE(BigInt(end.readUInt32LE(16)), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(endAt), 8);
+  locator.writeUInt32LE(1, 16);
+  const saturated = Buffer.from(end);
+  saturated.writeUInt16LE(0xffff, 8);
+  saturated.writeUInt16LE(0xffff, 10);
+  saturated.writeUInt32LE(0xffffffff, 12);
+  saturated.writeUInt32LE(0xffffffff, 16);
+  return Buffer.concat([zip.subarray(0, endAt), record, locator, saturated]);
+}

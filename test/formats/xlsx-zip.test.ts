@@ -6,7 +6,7 @@ import { LimitExceededError } from "../../src/errors";
 import { SourceFormatError, readXlsx } from "../../src/formats";
 import type { ReadLimits } from "../../src/formats";
 import { chunked, sourceOptions } from "./helpers";
-import { seriesRows, sheetXml, workbookParts, zipOf, type ZipPart } from "./xlsx-fixtures";
+import { asZip64, seriesRows, sheetXml, workbookParts, zipOf, type ZipPart } from "./xlsx-fixtures";
 
 const MiB = 1024 * 1024;
 let spoolDir: string;
@@ -60,6 +60,10 @@ describe("XLSX zip checks (TIDEMARK_MAX_DECOMPRESSED_BYTES)", () => {
       ["A", "2025-02-01", 1.5],
       ["A", "2025-03-01", 2.5],
     ]);
+  });
+
+  it("finds the directory through a zip64 end record", async () => {
+    expect(await read(asZip64(zipOf(workbookParts(sheetXml(seriesRows(1))))), { decompressedBytes: MiB })).toEqual([["A", "2025-01-01", 0.5]]);
   });
 
   it("refuses a workbook whose directory declares more than the limit, from the directory alone", async () => {
