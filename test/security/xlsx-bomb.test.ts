@@ -1,6 +1,7 @@
 import type { Client } from "@temporalio/client";
 import { temporal } from "@temporalio/proto";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, watch, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,7 +25,8 @@ async function failedActivities(client: Client, dataset: string): Promise<string
 }
 
 describe("XLSX zip bombs next to a normal XLSX ingest on the same worker", () => {
-  const stack = new SecureStack({ TIDEMARK_MAX_DECOMPRESSED_BYTES: String(LIMIT) });
+  const workerTmp = mkdtempSync(join(tmpdir(), "tm-xlsx-worker-tmp-"));
+  const stack = new SecureStack({ TIDEMARK_MAX_DECOMPRESSED_BYTES: String(LIMIT), TMPDIR: workerTmp });
   let client: Client;
   const sizes: Record<string, number> = {};
 
@@ -47,15 +49,19 @@ describe("XLSX zip bombs next to a normal XLSX ingest on the same worker", () =>
   afterAll(async () => {
     await client?.connection.close();
     await stack.stop();
+    rmSync(workerTmp, { recursive: true, force: true });
   });
 
-  it("refuses both bombs, publishes the normal one, and the worker's peak RSS grows by less than half of what one bomb inflates to", async () => {
+  it("refuses both bombs, publishes the normal one, removes every spooled copy, and the worker's peak RSS grows by less than half of what one bomb inflates to", async () => {
     expect(Math.max(sizes.bomb, sizes.liar)).toBeLessThan(MiB);
     writeFileSync(`/proc/${stack.pid}/clear_refs`, "5");
     const before = statusKb(stack.pid, "VmRSS");
+    const spooled = new Set<string>();
+    const watcher = watch(workerTmp, (_event, name) => name?.startsWith("tidemark-xlsx-") && spooled.add(name));
     const [bomb, liar, normal] = await Promise.all([stack.cli(["ingest", "bomb", "--wait"]), stack.cli(["ingest", "liar", "--wait"]), stack.cli(["ingest", "normal", "--wait", "--json"])]);
     const peak = statusKb(stack.pid, "VmHWM");
-    console.log(`worker RSS before ${Math.round(before / 1024)} MiB, peak during the three ingests ${Math.round(peak / 1024)} MiB; bombs of ${sizes.bomb} and ${sizes.liar} bytes inflate to ${INFLATED / MiB} MiB`);
+    watcher.close();
+    console.log(`workbooks spooled under the worker's TMPDIR: ${spooled.size}; worker RSS before ${Math.round(before / 1024)} MiB, peak during the three ingests ${Math.round(peak / 1024)} MiB; bombs of ${sizes.bomb} and ${sizes.liar} bytes inflate to ${INFLATED / MiB} MiB`);
 
     expect(normal.code, normal.stderr).toBe(0);
     expect(JSON.parse(normal.stdout)).toMatchObject({ status: "published", counts: { rowsTotal: 6 } });
@@ -72,5 +78,7 @@ describe("XLSX zip bombs next to a normal XLSX ingest on the same worker", () =>
     expect(await failedActivities(client, "liar")).toEqual(["RETRY_STATE_NON_RETRYABLE_FAILURE"]);
     expect(Object.keys(stack.storeState()).filter((k) => k.endsWith("current/manifest.json"))).toEqual(["datasets/normal/current/manifest.json"]);
     expect(peak - before).toBeLessThan(INFLATED / 1024 / 2);
+    expect(spooled.size).toBeGreaterThan(0);
+    expect(readdirSync(workerTmp)).toEqual([]);
   });
 });
