@@ -14,7 +14,7 @@ export interface ReadLimits {
   readonly jsonDepth?: number;
   /** Cells (rows × columns) of an XLSX sheet (`TIDEMARK_MAX_XLSX_CELLS`). */
   readonly xlsxCells?: number;
-  /** Uncompressed bytes of a Parquet source's column data (`TIDEMARK_MAX_DECOMPRESSED_BYTES`). */
+  /** Uncompressed bytes of a Parquet source's column data or of an XLSX workbook's XML parts (`TIDEMARK_MAX_DECOMPRESSED_BYTES`). */
   readonly decompressedBytes?: number;
 }
 

@@ -3,6 +3,7 @@
  * from the chosen sheet and gathered into columnar batches of native values
  * (string, number, boolean, Date). Row numbers are the sheet's own row numbers.
  */
+import type { FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type * as ExcelJS from "exceljs";
 import type { SourceOptions } from "../definition/schema.js";
@@ -11,6 +12,7 @@ import { SourceFormatError } from "./errors.js";
 import { emptyError } from "./input.js";
 import { count, overLimit, type ReadLimits } from "./limits.js";
 import { type RawBatch, SimpleBatch, ValueColumn } from "./types.js";
+import { checkedParts, openZip, spoolZip, storedZip } from "./xlsx-zip.js";
 
 interface SheetModel {
   readonly name: string;
@@ -77,10 +79,27 @@ async function loadExcelJs(): Promise<typeof ExcelJS> {
 /**
  * Reads one sheet (`options.sheet`: a name or 0-based index, default the first)
  * with the header at `options.header_row` and `options.skip_rows` rows skipped
- * after it. Blank rows are skipped.
+ * after it. Blank rows are skipped. The workbook is spooled to a temporary file first: its zip
+ * directory is checked against `limits.decompressedBytes` before anything is inflated, and no part
+ * inflates past the size the directory declares (see ./xlsx-zip.ts).
  */
 export async function* readXlsx(chunks: AsyncIterable<Uint8Array>, options: SourceOptions, label: string, batchRows = 65536, limits: ReadLimits = {}): AsyncGenerator<RawBatch> {
-  const stream = Readable.from(await withMagicCheck(chunks, label));
+  const zip = await spoolZip(await withMagicCheck(chunks, label));
+  let file: FileHandle | undefined;
+  let stream: Readable | undefined;
+  try {
+    file = await openZip(zip);
+    const parts = await checkedParts(file, zip, label, limits.decompressedBytes);
+    stream = Readable.from(storedZip(file, zip, parts, label));
+    yield* readWorkbook(stream, options, label, batchRows, limits);
+  } finally {
+    stream?.destroy();
+    await file?.close();
+    await zip.close();
+  }
+}
+
+async function* readWorkbook(stream: Readable, options: SourceOptions, label: string, batchRows: number, limits: ReadLimits): AsyncGenerator<RawBatch> {
   const failure = new Promise<never>((_, reject) => stream.once("error", reject));
   failure.catch(() => undefined);
   const excel = await loadExcelJs();

@@ -37,7 +37,7 @@ export interface IngestLimits {
   jsonDepth: number;
   /** Cells (rows × columns) of an XLSX sheet (`TIDEMARK_MAX_XLSX_CELLS`). */
   xlsxCells: number;
-  /** Uncompressed bytes of a Parquet source's column data, from its footer (`TIDEMARK_MAX_DECOMPRESSED_BYTES`). */
+  /** Uncompressed bytes of a Parquet source's column data (from its footer) or of an XLSX workbook's XML parts (from its zip directory) (`TIDEMARK_MAX_DECOMPRESSED_BYTES`). */
   decompressedBytes: number;
 }
 

@@ -1,19 +1,16 @@
 import type { Client } from "@temporalio/client";
 import { temporal } from "@temporalio/proto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cancelReport } from "../../src/cli/commands/cancel";
 import { VERSION_KEY } from "../../src/cli/runs";
 import type { IngestResult } from "../../src/contracts";
 import { ingestWorkflowId } from "../../src/one-writer";
-import { FsObjectStore } from "../../src/store/fs";
+import type { FsObjectStore } from "../../src/store/fs";
 import { hiddenLeftovers } from "../crash/checks";
 import { withDeadline } from "../support/deadline";
-import { services } from "../support/services";
-import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
-import { eventually, runCli, startCli, tempStore, writeDefinition } from "./helpers";
+import { startCliBed, type CliBed } from "./bed";
+import { eventually, runCli, startCli } from "./helpers";
 
 /** A fault point the worker stops at once, until the test releases it. */
 interface Hold {
@@ -29,45 +26,28 @@ interface Hold {
  */
 describe("tidemark cancel after the run wrote", { timeout: 180_000 }, () => {
   const DS = `cancel_${Date.now().toString(36)}`;
-  const work = tempStore("cancel");
-  const source = join(work.dir, "source.csv");
-  const storeDir = join(work.dir, "store");
-  const taskQueue = uniqueTaskQueue("cancel");
   const seen: string[] = [];
   let hold: (Hold & { arrive(): void; gate: Promise<void> }) | undefined;
+  let bed: CliBed;
+  let source: string;
+  let storeDir: string;
   let store: FsObjectStore;
   let client: Client;
-  let worker: RunningWorker;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const datasets = join(work.dir, "datasets");
-    mkdirSync(datasets);
-    mkdirSync(storeDir);
-    writeDefinition(datasets, DS, pathToFileURL(source).href);
-    store = new FsObjectStore(storeDir);
-    client = await testClient();
-    worker = await startTestWorker({
-      store, datasetsDir: datasets, taskQueue, client,
-      faults: async (point) => {
-        seen.push(point);
-        const h = hold;
-        if (h?.point !== point) return;
-        hold = undefined;
-        h.arrive();
-        await h.gate;
-      },
+    bed = await startCliBed("cancel", DS, async (point) => {
+      seen.push(point);
+      const h = hold;
+      if (h?.point !== point) return;
+      hold = undefined;
+      h.arrive();
+      await h.gate;
     });
-    const { temporal: t } = services();
-    env = { TIDEMARK_STORE: pathToFileURL(storeDir).href, TEMPORAL_ADDRESS: t.address, TEMPORAL_NAMESPACE: t.namespace, TIDEMARK_TASK_QUEUE: taskQueue };
-    writeFileSync(source, "series_id,obs_date,value\nA,2025-01-01,1\nA,2025-02-01,2\nB,2025-01-01,3\n");
-    const first = await runCli(["ingest", DS, "--wait", "--json"], env);
-    expect(first.code, first.stderr).toBe(0);
+    ({ source, storeDir, store, client, env } = bed);
   });
   afterAll(async () => {
-    await worker?.stop();
-    await client?.connection.close();
-    work.cleanup();
+    await bed?.stop();
   });
 
   const holdAt = (point: string): Hold => {
@@ -90,13 +70,11 @@ describe("tidemark cancel after the run wrote", { timeout: 180_000 }, () => {
     return history.events?.some((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED) ? true : undefined;
   };
 
-  it.each([
-    { after: "writeEvents", point: "writeEvents:end", wrote: "events/", undo: ["delete events of", "delete index of", "delete run scratch of"] },
-    { after: "consolidate", point: "consolidate:end", wrote: "projections/", undo: ["delete projections of", "delete events of", "delete index of", "delete run scratch of"] },
-  ])("a cancel landing after $after runs the compensations and leaves the store as it was", async ({ point, wrote, undo }) => {
-    const pointer = (await store.get(`datasets/${DS}/current/manifest.json`)).body.toString();
-    const before = await listing();
-    writeFileSync(source, `series_id,obs_date,value\nA,2025-01-01,1\nA,2025-02-01,${seen.length}\nC,2025-04-01,5\n`);
+  /**
+   * Starts an ingest the worker holds at `point`, runs `whileHeld` with the run's version, then
+   * `tidemark cancel DS <cancelArgs>`, releasing the run once the cancel request is in its history.
+   */
+  const cancelHeldRun = async (point: string, cancelArgs: string[], whileHeld: (version: string | undefined) => Promise<void> = async () => {}) => {
     const h = holdAt(point);
     const started = await runCli(["ingest", DS, "--json"], env);
     expect(started.code, started.stderr).toBe(0);
@@ -104,11 +82,8 @@ describe("tidemark cancel after the run wrote", { timeout: 180_000 }, () => {
     const workflowId = ingestWorkflowId(DS);
     await withDeadline(h.reached, 60_000, `the run reaching ${point}`);
     const version = (await client.workflow.getHandle(workflowId, runId).describe()).typedSearchAttributes.get(VERSION_KEY);
-    expect(version).toBeTruthy();
-    const written = (await listing(wrote)).filter((k) => k.includes(version!));
-    expect(written.length).toBeGreaterThan(0);
-
-    const cancel = startCli(["cancel", DS, "--json"], env);
+    await whileHeld(version);
+    const cancel = startCli(["cancel", DS, ...cancelArgs], env);
     try {
       await eventually(() => cancelledRequested(workflowId, runId), 30_000, "the cancel request reaching the run");
     } finally {
@@ -116,6 +91,22 @@ describe("tidemark cancel after the run wrote", { timeout: 180_000 }, () => {
     }
     const run = await cancel.done;
     expect(run.code, run.stderr).toBe(0);
+    return { runId, workflowId, version: version!, run };
+  };
+
+  it.each([
+    { after: "writeEvents", point: "writeEvents:end", wrote: "events/", undo: ["delete events of", "delete index of", "delete run scratch of"] },
+    { after: "consolidate", point: "consolidate:end", wrote: "projections/", undo: ["delete projections of", "delete events of", "delete index of", "delete run scratch of"] },
+  ])("a cancel landing after $after runs the compensations and leaves the store as it was", async ({ point, wrote, undo }) => {
+    const pointer = (await store.get(`datasets/${DS}/current/manifest.json`)).body.toString();
+    const before = await listing();
+    writeFileSync(source, `series_id,obs_date,value\nA,2025-01-01,1\nA,2025-02-01,${seen.length}\nC,2025-04-01,5\n`);
+    let written: string[] = [];
+    const { runId, workflowId, version, run } = await cancelHeldRun(point, ["--json"], async (held) => {
+      expect(held).toBeTruthy();
+      written = (await listing(wrote)).filter((k) => k.includes(held!));
+      expect(written.length).toBeGreaterThan(0);
+    });
     const out = JSON.parse(run.stdout) as { outcome: string; version: string; compensations: string[]; currentVersion: string; leftoverObjects: number };
     expect(out).toMatchObject({ outcome: "cancelled", version, leftoverObjects: 0 });
     for (const u of undo) expect(out.compensations).toContain(`undo: ${u} ${version}`);
@@ -128,21 +119,7 @@ describe("tidemark cancel after the run wrote", { timeout: 180_000 }, () => {
 
   it("a cancel landing while publish is held at the CAS: the run publishes and the CLI says so", async () => {
     writeFileSync(source, "series_id,obs_date,value\nA,2025-01-01,11\nD,2025-05-01,4\n");
-    const h = holdAt("publish:before-cas");
-    const started = await runCli(["ingest", DS, "--json"], env);
-    expect(started.code, started.stderr).toBe(0);
-    const { runId } = JSON.parse(started.stdout) as { runId: string };
-    const workflowId = ingestWorkflowId(DS);
-    await withDeadline(h.reached, 60_000, "the run reaching publish:before-cas");
-    const version = (await client.workflow.getHandle(workflowId, runId).describe()).typedSearchAttributes.get(VERSION_KEY)!;
-    const cancel = startCli(["cancel", DS], env);
-    try {
-      await eventually(() => cancelledRequested(workflowId, runId), 30_000, "the cancel request reaching the run");
-    } finally {
-      h.release();
-    }
-    const run = await cancel.done;
-    expect(run.code, run.stderr).toBe(0);
+    const { runId, workflowId, version, run } = await cancelHeldRun("publish:before-cas", []);
     expect(run.stdout).toContain(`the run published ${version} before the cancel took effect`);
     expect((await client.workflow.getHandle(workflowId, runId).describe()).status.name).toBe("COMPLETED");
     expect(JSON.parse((await store.get(`datasets/${DS}/current/manifest.json`)).body.toString()).current_version).toBe(version);
@@ -150,19 +127,7 @@ describe("tidemark cancel after the run wrote", { timeout: 180_000 }, () => {
 
   it("says in words which compensations ran", async () => {
     writeFileSync(source, "series_id,obs_date,value\nA,2025-01-01,9\n");
-    const h = holdAt("writeEvents:end");
-    const started = await runCli(["ingest", DS, "--json"], env);
-    const { runId } = JSON.parse(started.stdout) as { runId: string };
-    await withDeadline(h.reached, 60_000, "the run reaching writeEvents:end");
-    const version = (await client.workflow.getHandle(ingestWorkflowId(DS), runId).describe()).typedSearchAttributes.get(VERSION_KEY)!;
-    const cancel = startCli(["cancel", DS], env);
-    try {
-      await eventually(() => cancelledRequested(ingestWorkflowId(DS), runId), 30_000, "the cancel request reaching the run");
-    } finally {
-      h.release();
-    }
-    const run = await cancel.done;
-    expect(run.code, run.stderr).toBe(0);
+    const { runId, version, run } = await cancelHeldRun("writeEvents:end", []);
     expect(run.stdout).toContain(`cancelled ${ingestWorkflowId(DS)} run ${runId}; compensations ran: `);
     expect(run.stdout).toContain(`delete events of ${version}`);
     expect(run.stdout).toContain("nothing was published; nothing it wrote is left.");

@@ -1,44 +1,22 @@
-import type { Client } from "@temporalio/client";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePointer, parseVersionManifest } from "../../src/manifest/schema";
-import { FsObjectStore } from "../../src/store/fs";
-import { services } from "../support/services";
-import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
-import { runCli, tempStore, writeDefinition } from "./helpers";
+import type { FsObjectStore } from "../../src/store/fs";
+import { startCliBed, type CliBed } from "./bed";
+import { runCli } from "./helpers";
 
 const DS = `vgc_${Date.now().toString(36)}`;
-const work = tempStore("verify-gc");
-const taskQueue = uniqueTaskQueue("verify-gc");
-const sourcePath = join(work.dir, "source.csv");
 const root = `datasets/${DS}/`;
+let bed: CliBed;
 let store: FsObjectStore;
-let client: Client;
-let worker: RunningWorker;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  const datasets = join(work.dir, "datasets");
-  const storeDir = join(work.dir, "store");
-  mkdirSync(datasets);
-  mkdirSync(storeDir);
-  writeFileSync(sourcePath, "series_id,obs_date,value\nA,2025-01-01,1\nA,2025-02-01,2\nB,2025-01-01,3\n");
-  writeDefinition(datasets, DS, pathToFileURL(sourcePath).href);
-  store = new FsObjectStore(storeDir);
-  client = await testClient();
-  worker = await startTestWorker({ store, datasetsDir: datasets, taskQueue, client });
-  const { temporal } = services();
-  env = { TIDEMARK_STORE: pathToFileURL(storeDir).href, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, TIDEMARK_TASK_QUEUE: taskQueue };
-  const ingest = await runCli(["ingest", DS, "--wait", "--json"], env);
-  expect(ingest.code, ingest.stderr).toBe(0);
+  bed = await startCliBed("verify-gc", DS);
+  ({ store, env } = bed);
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  work.cleanup();
+  await bed?.stop();
 });
 
 async function currentManifest() {

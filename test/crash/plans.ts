@@ -29,14 +29,5 @@ export function boundaryPlans(): KillPlan[] {
   return plans;
 }
 
-/** Mulberry32: a small seeded PRNG, so a failing random-kill run can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG a failing random-kill run is replayed from. */
+export { seededRandom } from "../support/random";

@@ -117,14 +117,5 @@ export async function auditBank(ledger: LedgerStore, wallets: string[], credits:
   };
 }
 
-/** A small seeded generator (mulberry32), so every run submits the same payments. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator, so every run submits the same payments. */
+export { seededRandom as seeded } from "../support/random";

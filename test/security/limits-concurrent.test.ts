@@ -1,20 +1,15 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seriesDefinitionYaml } from "../support/definitions";
 import { startHttpServer } from "../support/http";
 import { monthlySeries, toCsv } from "../workflows/ingest-fixtures";
+import { statusKb } from "./harness/rss";
 import { SecureStack } from "./harness/stack";
 
 const MiB = 1024 * 1024;
 const LIMIT = 64 * MiB;
 const OVER = 2 * LIMIT;
-
-/** kB values of a /proc/<pid>/status field. */
-function statusKb(pid: number, field: "VmHWM" | "VmRSS"): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(`${field}:`));
-  return Number(/(\d+)/.exec(line ?? "")![1]);
-}
 
 describe("a source twice over the byte limit next to a normal ingest on the same worker", () => {
   let stack: SecureStack;

@@ -1,7 +1,8 @@
+import { fenceAttempts, fenceLoaded } from "../support/fence-in-process";
 import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { nonPublicKind, type HostResolver } from "../../src/sources/address";
 import { checkFileSource, checkHttpTarget, checkS3Source, matchesPrefix, parseAllowList, sourcePolicyFromEnv, type SourcePolicy } from "../../src/sources/allow";
 import { SourceNotAllowedError } from "../../src/sources/errors";
@@ -26,6 +27,16 @@ async function refusal(p: Promise<unknown>): Promise<string> {
   expect(err).toBeInstanceOf(SourceNotAllowedError);
   return (err as Error).message;
 }
+
+describe("this file's process", () => {
+  it("runs behind the network fence, which refused nothing", async () => {
+    expect(await fenceLoaded()).toBe(true);
+  });
+});
+
+afterAll(() => {
+  expect(fenceAttempts()).toEqual([]);
+});
 
 describe("address classes", () => {
   it("names every non-public range and passes public ones", () => {

@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { seededRandom } from "./random";
 
 /** A request as the fault proxy sees it, before it is forwarded. */
 export interface ProxiedRequest {
@@ -48,18 +49,6 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-/** A deterministic generator in [0, 1) (mulberry32), so a fractional rule faults the same requests every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function errorBody(fault: S3Fault, path: string, n: number): string {
   const f = S3_FAULTS[fault];
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${f.code}</Code><Message>${f.message}</Message><Resource>${path}</Resource><RequestId>fault-${n}</RequestId></Error>`;
@@ -76,7 +65,7 @@ export async function startFaultProxy(upstream: string, seed = 1): Promise<Fault
   const perKey = new Map<string, number>();
   const injected: Record<string, number> = {};
   const requests: Record<string, number> = {};
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   let total = 0;
 
   const pick = (req: ProxiedRequest): FaultRule | undefined => {

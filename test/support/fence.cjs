@@ -121,3 +121,7 @@ for (const method of ["send", "connect"]) {
     return original.apply(this, args);
   };
 }
+
+// A process that imported node:dns or node:dns/promises as ES modules before loading the fence
+// (a test file that loads it in-process) must see the fenced functions there too.
+require("node:module").syncBuiltinESMExports();

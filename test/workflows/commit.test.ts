@@ -92,6 +92,17 @@ describe("the commit point under cancel, failure and outside writers", { timeout
     writeFileSync(sourcePath, toCsv(rows));
   };
   const start = () => client.workflow.start("ingestDataset", { workflowId: ingestWorkflowId(dataset), taskQueue: ours, args: [{ dataset }] });
+  /** Starts a run on a new source, cancels it while publish is held at the CAS, and once the workflow has processed the cancel lets the publish go on as `how`. */
+  const cancelWhileHeld = async (how: "complete" | "fail") => {
+    writeSource();
+    hold = gate();
+    const handle = await start();
+    await hold.reached;
+    await handle.cancel();
+    await cancelProcessed(handle);
+    hold.release(how);
+    return handle;
+  };
   const verify = () => client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${dataset}-${value}`, taskQueue: ours, args: [{ dataset }] }) as Promise<VerifyResult>;
 
   beforeAll(async () => {
@@ -130,13 +141,7 @@ describe("the commit point under cancel, failure and outside writers", { timeout
   });
 
   it("(a) a cancel that arrives while publish is held at the CAS: the publish completes and the run ends published", async () => {
-    writeSource();
-    hold = gate();
-    const handle = await start();
-    await hold.reached;
-    await handle.cancel();
-    await cancelProcessed(handle);
-    hold.release("complete");
+    const handle = await cancelWhileHeld("complete");
     const result = (await handle.result()) as IngestResult;
     hold = undefined;
 
@@ -154,13 +159,7 @@ describe("the commit point under cancel, failure and outside writers", { timeout
   it("(b) a cancel while publish is held, then the publish fails: nothing of the version is left", async () => {
     const before = await listAll(base, root);
     const pointer = Buffer.from((await base.get(`${root}current/manifest.json`)).body);
-    writeSource();
-    hold = gate();
-    const handle = await start();
-    await hold.reached;
-    await handle.cancel();
-    await cancelProcessed(handle);
-    hold.release("fail");
+    const handle = await cancelWhileHeld("fail");
     const err = await handle.result().catch((e: unknown) => e);
     hold = undefined;
 
