@@ -12,6 +12,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertMemo,
@@ -49,6 +50,14 @@ export const RUN_OUTCOME_PATCH = "tidemark-run-memo-and-outcome";
  */
 export const COMMIT_OUTCOME_PATCH = "tidemark-commit-outcome";
 
+/**
+ * Patch id of the local steps: the quick reads and counters (definition, pointer, outcome counters,
+ * the commit check, the holder's name) run as local activities, without a round trip through the
+ * server each, and a run with no webhooks skips the notify activity. Histories without its marker
+ * replay with them as ordinary activities.
+ */
+export const LOCAL_STEPS_PATCH = "tidemark-local-steps";
+
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] };
 
 const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
@@ -58,6 +67,14 @@ const long = proxyActivities<IngestActivities>({
   retry,
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
+const local = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "1m", retry });
+type QuickStep = "resolveDefinition" | "readBase" | "recordRunOutcome" | "recordCleanupLeft" | "checkPublished" | "describeHolder";
+
+/** A quick step, run locally on patched runs (see {@link LOCAL_STEPS_PATCH}). */
+function quickStep<K extends QuickStep>(name: K, summary: string, args: Parameters<IngestActivities[K]>): ReturnType<IngestActivities[K]> {
+  const fn = (patched(LOCAL_STEPS_PATCH) ? local[name] : quick[name]) as unknown as { executeWithOptions(o: { summary: string }, a: unknown[]): ReturnType<IngestActivities[K]> };
+  return fn.executeWithOptions({ summary }, args as unknown[]);
+}
 const cleanup = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { ...retry, maximumAttempts: 3 } });
 const notifier = proxyActivities<IngestActivities>({
   startToCloseTimeout: "1m",
@@ -100,7 +117,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
     setCurrentDetails(outcomeLine(result));
     if (reportOutcome && result.status !== "published") {
       upsertMemo({ ...ingestMemo(result) });
-      await quick.recordRunOutcome.executeWithOptions({ summary: `count the ${result.status} outcome` }, [{ dataset, outcome: result.status }]);
+      await quickStep("recordRunOutcome", `count the ${result.status} outcome`, [{ dataset, outcome: result.status }]);
     }
     return result;
   };
@@ -108,9 +125,9 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
   let published = false;
   let parentVersion: string | null = null;
   try {
-    const definition = await quick.resolveDefinition.executeWithOptions({ summary: `definition of ${dataset}` }, [{ dataset, definition: input.definition }]);
+    const definition = await quickStep("resolveDefinition", `definition of ${dataset}`, [{ dataset, definition: input.definition }]);
     const uri = input.source ?? definition.source.uri;
-    let base = await quick.readBase.executeWithOptions({ summary: `read the current pointer of ${dataset}` }, [{ dataset }]);
+    let base = await quickStep("readBase", `read the current pointer of ${dataset}`, [{ dataset }]);
     const parentAtStart = base?.version ?? null;
     parentVersion = parentAtStart;
     const projectionsChanged = (b: BaseVersion | null) => commitRules && b?.projections !== undefined && projectionsDiffer(definition.projections, b.projections);
@@ -188,8 +205,10 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
         return await CancellationScope.nonCancellable(async () => {
           if (reportOutcome) upsertMemo({ ...ingestMemo(done) });
           await removeScratch(commitRules, dataset, version, runVersion);
-          step("notify", `notify ${definition.notify.length} webhook${definition.notify.length === 1 ? "" : "s"} of ${version}`);
-          await notify(dataset, version, planBase, delta.counts, definition);
+          if (definition.notify.length > 0 || !patched(LOCAL_STEPS_PATCH)) {
+            step("notify", `notify ${definition.notify.length} webhook${definition.notify.length === 1 ? "" : "s"} of ${version}`);
+            await notify(dataset, version, planBase, delta.counts, definition);
+          }
           return await finish(done);
         });
       }
@@ -202,7 +221,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
       log.warn("pointer moved by another writer; re-planning on the new base", { dataset, version, current: outcome.currentVersion });
       step("compensating", `re-plan: ${outcome.currentVersion} was published by another writer`);
       await saga.compensate(planned);
-      base = await quick.readBase.executeWithOptions({ summary: `re-read the current pointer of ${dataset}` }, [{ dataset }]);
+      base = await quickStep("readBase", `re-read the current pointer of ${dataset}`, [{ dataset }]);
       if (commitRules) requireSameSchema(dataset, definition, base);
     }
   } catch (err) {
@@ -244,7 +263,7 @@ async function commit(commitRules: boolean, summary: string, input: PublishInput
     } catch (err) {
       if (!commitRules) throw err;
       const { dataset, version } = input;
-      const landed = await quick.checkPublished.executeWithOptions({ summary: `did ${version} land despite the failed publish?` }, [{ dataset, version, base }]).catch(() => false);
+      const landed = await quickStep("checkPublished", `did ${version} land despite the failed publish?`, [{ dataset, version, base }]).catch(() => false);
       if (!landed) throw err;
       log.warn("the publish call failed but its CAS was applied; the version is published", { dataset, version, error: String(err) });
       return { status: "published" } as const;
@@ -263,7 +282,7 @@ async function removeScratch(commitRules: boolean, dataset: string, version: str
     await cleanup.deleteRunScratch.executeWithOptions({ summary }, [{ dataset, version: runVersion }]);
   } catch (err) {
     log.warn("run scratch could not be deleted; gc will remove it", { dataset, version, scratch: runVersion, error: String(err) });
-    await cleanup.recordCleanupLeft.executeWithOptions({ summary: `count scratch of ${runVersion} left to gc` }, [{ dataset, version, step: "deleteRunScratch" }]).catch(() => undefined);
+    await quickStep("recordCleanupLeft", `count scratch of ${runVersion} left to gc`, [{ dataset, version, step: "deleteRunScratch" }]).catch(() => undefined);
   }
 }
 
@@ -272,7 +291,7 @@ async function recordFailure(dataset: string, memo: IngestMemo): Promise<void> {
   await CancellationScope.nonCancellable(async () => {
     upsertMemo({ ...memo, counts: { inserted, updated, deleted, unchanged } });
     try {
-      await quick.recordRunOutcome.executeWithOptions({ summary: `count the ${memo.status} outcome` }, [{ dataset, outcome: memo.status as "failed" | "cancelled" }]);
+      await quickStep("recordRunOutcome", `count the ${memo.status} outcome`, [{ dataset, outcome: memo.status as "failed" | "cancelled" }]);
     } catch (err) {
       log.warn("could not count the run's outcome", { dataset, outcome: memo.status, error: String(err) });
     }
@@ -297,7 +316,7 @@ async function delegate(dataset: string, input: IngestInput): Promise<IngestResu
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      const holder = await quick.describeHolder.executeWithOptions({ summary: `name the run that holds ${dataset}` }, [{ dataset }]);
+      const holder = await quickStep("describeHolder", `name the run that holds ${dataset}`, [{ dataset }]);
       throw ApplicationFailure.nonRetryable(busyMessage(dataset, holder), "DatasetBusyError");
     }
     if (err instanceof ChildWorkflowFailure && err.cause) throw err.cause;
