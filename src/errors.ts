@@ -16,6 +16,7 @@ export class TidemarkError extends Error {
 
 /** The object does not exist. */
 export class NotFoundError extends TidemarkError {
+  override readonly retryable = true;
   constructor(readonly key: string, message = `Object "${key}" does not exist; check the key or publish it first.`) {
     super(message);
   }
@@ -23,6 +24,7 @@ export class NotFoundError extends TidemarkError {
 
 /** A create-only write found the object already there. */
 export class AlreadyExistsError extends TidemarkError {
+  override readonly retryable = true;
   constructor(readonly key: string, message = `Object "${key}" already exists and is create-only; write a new key instead.`) {
     super(message);
   }
@@ -30,6 +32,7 @@ export class AlreadyExistsError extends TidemarkError {
 
 /** A conditional update (compare-and-swap) lost: the object changed or is gone. */
 export class PreconditionFailedError extends TidemarkError {
+  override readonly retryable = true;
   constructor(readonly key: string, readonly expectedEtag: string | null, message?: string) {
     super(
       message ??

@@ -1,13 +1,12 @@
 import { proxyActivities } from "@temporalio/workflow";
 import type { IngestActivities } from "../activities";
 import type { GcInput, GcResult } from "../src/maintenance";
-import { NON_RETRYABLE_ERROR_TYPES } from "../src/retry";
 import { requireDatasetId } from "./verify";
 
 const sweeper = proxyActivities<IngestActivities>({
   startToCloseTimeout: "2h",
   heartbeatTimeout: "30s",
-  retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 10, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 10 },
 });
 
 /**

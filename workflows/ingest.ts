@@ -24,7 +24,7 @@ import type { IngestActivities } from "../activities";
 import type { DatasetDefinition } from "../src/definition";
 import type { BaseVersion, ChangeCounts, IngestInput, IngestProgress, IngestResult, IngestStep } from "../src/contracts";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
-import { DATASET_ID_RE, NON_RETRYABLE_ERROR_TYPES } from "../src/retry";
+import { DATASET_ID_RE } from "../src/retry";
 import { DatasetLayout } from "../src/layout";
 import { displayUri, formatBytes, formatChanges, formatCount, ingestMemo, outcomeLine, type IngestMemo } from "../src/run-summary";
 import { makeVersionId, planVersion } from "../src/version-id";
@@ -58,7 +58,7 @@ export const COMMIT_OUTCOME_PATCH = "tidemark-commit-outcome";
  */
 export const LOCAL_STEPS_PATCH = "tidemark-local-steps";
 
-const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] };
+const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
 
 const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
 const long = proxyActivities<IngestActivities>({
@@ -78,7 +78,7 @@ function quickStep<K extends QuickStep>(name: K, summary: string, args: Paramete
 const cleanup = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { ...retry, maximumAttempts: 3 } });
 const notifier = proxyActivities<IngestActivities>({
   startToCloseTimeout: "1m",
-  retry: { ...retry, maximumAttempts: 8, nonRetryableErrorTypes: [] },
+  retry: { ...retry, maximumAttempts: 8 },
 });
 
 const ZERO: ChangeCounts = { inserted: 0, updated: 0, deleted: 0, unchanged: 0, rowsTotal: 0 };

@@ -16,21 +16,19 @@ import type { IngestActivities } from "../activities";
 import type { WalletOp } from "../activities/payments";
 import type { ChargeOutcome, LookupOutcome } from "../src/gateway/types";
 import { paymentWorkflowId, validatePayment, type PaymentInput, type PaymentState, type PaymentStatus, type ResolveInput } from "../src/ledger/payment";
-import { NON_RETRYABLE_ERROR_TYPES } from "../src/retry";
 import { Saga } from "./saga";
 
-const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 // Ledger and gateway steps heartbeat while they wait, so a step on a dead worker is retried after
 // the heartbeat timeout instead of its whole start-to-close timeout.
 const ledgerSteps = proxyActivities<IngestActivities>({
   startToCloseTimeout: "1m",
   heartbeatTimeout: "10s",
-  retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "20s", nonRetryableErrorTypes },
+  retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "20s" },
 });
 const gatewaySteps = proxyActivities<IngestActivities>({
   startToCloseTimeout: "2m",
   heartbeatTimeout: "10s",
-  retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "10s", maximumAttempts: 3, nonRetryableErrorTypes },
+  retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "10s", maximumAttempts: 3 },
 });
 
 /** The payment as it stands. */

@@ -1,11 +1,10 @@
 import { ApplicationFailure, proxyActivities } from "@temporalio/workflow";
 import type { IngestActivities } from "../activities";
 import { validateStuckInput, type StuckPayment, type StuckPaymentsInput } from "../src/ledger/payment";
-import { NON_RETRYABLE_ERROR_TYPES } from "../src/retry";
 
 const reporter = proxyActivities<IngestActivities>({
   startToCloseTimeout: "5m",
-  retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 5 },
 });
 
 /**

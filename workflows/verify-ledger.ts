@@ -3,11 +3,10 @@ import type { IngestActivities } from "../activities";
 import type { LedgerVerifyResult } from "../src/ledger/invariants";
 import { requireLedgerId } from "../src/ledger/ids";
 import { DEFAULT_LEDGER } from "../src/ledger/payment";
-import { NON_RETRYABLE_ERROR_TYPES } from "../src/retry";
 
 const checker = proxyActivities<IngestActivities>({
   startToCloseTimeout: "30m",
-  retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 5 },
 });
 
 /**

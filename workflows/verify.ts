@@ -1,11 +1,11 @@
 import { ActivityCancellationType, ApplicationFailure, CancellationScope, isCancellation, log, proxyActivities, workflowInfo } from "@temporalio/workflow";
 import type { IngestActivities } from "../activities";
 import { allDerivable, type RepairOutcome, type VerifyInput, type VerifyResult } from "../src/maintenance";
-import { DATASET_ID_RE, NON_RETRYABLE_ERROR_TYPES } from "../src/retry";
+import { DATASET_ID_RE } from "../src/retry";
 import { makeVersionId, planVersion } from "../src/version-id";
 import { Saga } from "./saga";
 
-const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] };
+const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
 const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
 const long = proxyActivities<IngestActivities>({ startToCloseTimeout: "2h", heartbeatTimeout: "30s", retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 

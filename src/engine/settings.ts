@@ -1,5 +1,6 @@
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
+import { TidemarkError } from "../errors";
 
 /** How the DuckDB engine may use the worker's machine. */
 export interface EngineSettings {
@@ -11,9 +12,9 @@ export interface EngineSettings {
   tempDirectory: string;
 }
 
-/** Raised when an engine setting in the environment is malformed. */
-export class EngineSettingsError extends Error {
-  override readonly name = "EngineSettingsError";
+/** An engine setting in the worker's environment is malformed (retried: fixing the worker's environment fixes the run). */
+export class EngineSettingsError extends TidemarkError {
+  override readonly retryable = true;
 }
 
 const SIZE_RE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;

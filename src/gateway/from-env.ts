@@ -4,7 +4,9 @@ import { StripeGateway } from "./stripe.js";
 import type { Gateway } from "./types.js";
 
 /** Neither `TIDEMARK_GATEWAY_URL` nor `STRIPE_API_KEY` is set (or one is malformed) on the worker. */
-export class GatewayNotConfiguredError extends TidemarkError {}
+export class GatewayNotConfiguredError extends TidemarkError {
+  override readonly retryable = true;
+}
 
 /** Gateway requests time out after this long unless `TIDEMARK_GATEWAY_TIMEOUT_MS` says otherwise. */
 export const DEFAULT_GATEWAY_TIMEOUT_MS = 20_000;

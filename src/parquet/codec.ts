@@ -27,6 +27,7 @@ const MIN_SLICE_BYTES = 4 * 1024 * 1024;
 
 /** A Parquet file could not be written or read. */
 export class ParquetCodecError extends TidemarkError {
+  override readonly retryable = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }

@@ -6,6 +6,7 @@ import { TidemarkError } from "../errors";
 
 /** The bytes are not a readable Parquet file. */
 export class ParquetFormatError extends TidemarkError {
+  override readonly retryable = true;
   constructor(message: string) {
     super(message);
   }

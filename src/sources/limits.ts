@@ -3,7 +3,9 @@ import { TidemarkError } from "../errors";
 import type { SourceDeps } from "./open";
 
 /** An environment variable that configures source fetching has an unusable value. */
-export class SourceConfigError extends TidemarkError {}
+export class SourceConfigError extends TidemarkError {
+  override readonly retryable = true;
+}
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const text = env[name];

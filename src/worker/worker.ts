@@ -1,4 +1,5 @@
 import type { Client } from "@temporalio/client";
+import { RetryabilityInterceptor } from "./retryability";
 import { NativeConnection, Worker, type WorkflowBundleOption } from "@temporalio/worker";
 import { createActivities } from "../../activities";
 import type { S3Client } from "@aws-sdk/client-s3";
@@ -64,6 +65,7 @@ export async function createTidemarkWorker(options: TidemarkWorkerOptions): Prom
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     activities,
+    interceptors: { activity: [() => ({ inbound: new RetryabilityInterceptor() })] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 4,
     // Heartbeat details reach the server within 0.2 s, so a retry after a crash resumes from recent progress.
     maxHeartbeatThrottleInterval: "200ms",

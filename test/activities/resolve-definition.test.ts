@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { baseActivities } from "../../activities/base";
 import type { ActivityDeps } from "../../activities/deps";
 import { DefinitionError } from "../../src/definition";
-import { NON_RETRYABLE_ERROR_TYPES } from "../../src/retry";
 
 const definition = {
   id: "other",
@@ -16,6 +15,6 @@ describe("resolveDefinition", () => {
     const err = await activities.resolveDefinition({ dataset: "mine", definition }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DefinitionError);
     expect((err as Error).message).toBe('definition of mine: id is "other", not "mine"; pass a definition whose id matches the dataset.');
-    expect(NON_RETRYABLE_ERROR_TYPES).toContain((err as Error).name);
+    expect((err as DefinitionError).retryable).toBe(false);
   });
 });

@@ -4,7 +4,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { NON_RETRYABLE_ERROR_TYPES } from "../../src/retry";
 import type { SourceDeps } from "../../src/sources/open";
 import { isValidDatasetId } from "../../src/definition";
 import { NotFoundError } from "../../src/errors";
@@ -35,6 +34,8 @@ export interface RunFailure {
   type: string | undefined;
   /** Attempts of the failed activity. */
   attempts: number;
+  /** Whether the failure was marked non-retryable (by the worker's retryability interceptor, or by the workflow). */
+  nonRetryable: boolean;
 }
 
 /** The state of a dataset's objects in the store: the pointer bytes and etag, and every key. */
@@ -157,17 +158,12 @@ export class Bench {
     const failed = events.find((e) => e.activityTaskFailedEventAttributes);
     if (!failed) {
       const wf = events.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes;
-      return { type: wf?.failure?.applicationFailureInfo?.type ?? undefined, attempts: 0 };
+      return { type: wf?.failure?.applicationFailureInfo?.type ?? undefined, attempts: 0, nonRetryable: wf?.failure?.applicationFailureInfo?.nonRetryable === true };
     }
     const attrs = failed.activityTaskFailedEventAttributes!;
     const started = events.find((e) => Number(e.eventId) === Number(attrs.startedEventId));
     let f = attrs.failure;
     while (f && !f.applicationFailureInfo) f = f.cause;
-    return { type: f?.applicationFailureInfo?.type ?? undefined, attempts: started?.activityTaskStartedEventAttributes?.attempt ?? 0 };
+    return { type: f?.applicationFailureInfo?.type ?? undefined, attempts: started?.activityTaskStartedEventAttributes?.attempt ?? 0, nonRetryable: f?.applicationFailureInfo?.nonRetryable === true };
   }
-}
-
-/** Whether Temporal treats errors of `type` as permanent. */
-export function isPermanent(type: string | undefined): boolean {
-  return (NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(type ?? "");
 }

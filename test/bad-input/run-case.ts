@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import type { ObjectStore } from "../../src/store/types";
-import { type Bench, isPermanent, type WorkerName } from "./harness";
+import { type Bench, type WorkerName } from "./harness";
 
 /** Node process warnings of the worker that shares this process with the in-process CLI (not CLI output). */
 const IN_PROCESS_WORKER_WARNING = /^\(node:\d+\) \w*Warning: |^\(Use `node --trace-warnings/;
@@ -65,7 +65,7 @@ export async function runCase(bench: Bench, c: BadInputCase): Promise<void> {
   }
   const failure = await bench.failure(c.dataset);
   expect(failure.type).toBe(c.type);
-  expect(isPermanent(failure.type)).toBe(true);
+  expect(failure.nonRetryable).toBe(true);
   expect(failure.attempts).toBe(c.attempts ?? 1);
   await c.after?.(bench);
 }
