@@ -1,9 +1,10 @@
 import type { ActivityDeps } from "./deps";
 
-/** How an ingest run ended, as counted by `tidemark_runs_total{outcome}`. */
-export type RunOutcome = "published" | "unchanged" | "no-changes" | "dry-run" | "failed" | "cancelled";
+import type { RunOutcome } from "../src/outcome-sinks";
 
-/** Activities that record a run's outcome where only the workflow knows it. */
+export type { RunOutcome };
+
+/** Activities that record a run's outcome where only the workflow knows it (runs recorded before the `outcomes` sink; newer runs call the sink). */
 export function outcomeActivities(deps: ActivityDeps) {
   return {
     /** Counts one finished run that did not publish (publish counts its own runs at the commit point). */

@@ -13,6 +13,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setCurrentDetails,
   setHandler,
   upsertMemo,
@@ -21,6 +22,7 @@ import {
 } from "@temporalio/workflow";
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import type { IngestActivities } from "../activities";
+import type { OutcomeSinks, RunOutcome } from "../src/outcome-sinks";
 import type { DatasetDefinition } from "../src/definition";
 import type { BaseVersion, ChangeCounts, IngestInput, IngestProgress, IngestResult, IngestStep } from "../src/contracts";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
@@ -51,9 +53,9 @@ export const RUN_OUTCOME_PATCH = "tidemark-run-memo-and-outcome";
 export const COMMIT_OUTCOME_PATCH = "tidemark-commit-outcome";
 
 /**
- * Patch id of the local steps: the quick reads and counters (definition, pointer, outcome counters,
- * the commit check, the holder's name) run as local activities, without a round trip through the
- * server each, and a run with no webhooks skips the notify activity. Histories without its marker
+ * Patch id of the local steps: the quick reads (definition, pointer, the commit check, the holder's
+ * name) run as local activities, without a round trip through the server each; outcome counters go
+ * through the `outcomes` sink instead of an activity; a run with no webhooks skips notify. Histories without its marker
  * replay with them as ordinary activities.
  */
 export const LOCAL_STEPS_PATCH = "tidemark-local-steps";
@@ -68,7 +70,14 @@ const long = proxyActivities<IngestActivities>({
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 const local = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "1m", retry });
-type QuickStep = "resolveDefinition" | "readBase" | "recordRunOutcome" | "recordCleanupLeft" | "checkPublished" | "describeHolder";
+type QuickStep = "resolveDefinition" | "readBase" | "checkPublished" | "describeHolder";
+const { outcomes } = proxySinks<OutcomeSinks>();
+
+/** Counts a run's outcome: through the `outcomes` sink on patched runs, else with the activity the history recorded. */
+async function countOutcome(dataset: string, outcome: Exclude<RunOutcome, "published">): Promise<void> {
+  if (patched(LOCAL_STEPS_PATCH)) outcomes.run(dataset, outcome);
+  else await quick.recordRunOutcome.executeWithOptions({ summary: `count the ${outcome} outcome` }, [{ dataset, outcome }]);
+}
 
 /** A quick step, run locally on patched runs (see {@link LOCAL_STEPS_PATCH}). */
 function quickStep<K extends QuickStep>(name: K, summary: string, args: Parameters<IngestActivities[K]>): ReturnType<IngestActivities[K]> {
@@ -117,7 +126,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
     setCurrentDetails(outcomeLine(result));
     if (reportOutcome && result.status !== "published") {
       upsertMemo({ ...ingestMemo(result) });
-      await quickStep("recordRunOutcome", `count the ${result.status} outcome`, [{ dataset, outcome: result.status }]);
+      await countOutcome(dataset, result.status);
     }
     return result;
   };
@@ -282,7 +291,8 @@ async function removeScratch(commitRules: boolean, dataset: string, version: str
     await cleanup.deleteRunScratch.executeWithOptions({ summary }, [{ dataset, version: runVersion }]);
   } catch (err) {
     log.warn("run scratch could not be deleted; gc will remove it", { dataset, version, scratch: runVersion, error: String(err) });
-    await quickStep("recordCleanupLeft", `count scratch of ${runVersion} left to gc`, [{ dataset, version, step: "deleteRunScratch" }]).catch(() => undefined);
+    if (patched(LOCAL_STEPS_PATCH)) outcomes.cleanupLeft(dataset, "deleteRunScratch");
+    else await cleanup.recordCleanupLeft.executeWithOptions({ summary: `count scratch of ${runVersion} left to gc` }, [{ dataset, version, step: "deleteRunScratch" }]).catch(() => undefined);
   }
 }
 
@@ -291,7 +301,7 @@ async function recordFailure(dataset: string, memo: IngestMemo): Promise<void> {
   await CancellationScope.nonCancellable(async () => {
     upsertMemo({ ...memo, counts: { inserted, updated, deleted, unchanged } });
     try {
-      await quickStep("recordRunOutcome", `count the ${memo.status} outcome`, [{ dataset, outcome: memo.status as "failed" | "cancelled" }]);
+      await countOutcome(dataset, memo.status as "failed" | "cancelled");
     } catch (err) {
       log.warn("could not count the run's outcome", { dataset, outcome: memo.status, error: String(err) });
     }

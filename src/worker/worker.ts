@@ -1,6 +1,7 @@
 import type { Client } from "@temporalio/client";
 import { RetryabilityInterceptor } from "./retryability";
-import { NativeConnection, Worker, type WorkflowBundleOption } from "@temporalio/worker";
+import { type InjectedSinks, NativeConnection, Worker, type WorkflowBundleOption } from "@temporalio/worker";
+import type { OutcomeSinks } from "../outcome-sinks";
 import { createActivities } from "../../activities";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { TidemarkMetrics } from "../observability/metrics";
@@ -44,6 +45,16 @@ export interface TidemarkWorkerOptions {
   maxCachedWorkflows?: number;
 }
 
+/** The `outcomes` sink of the workflows, applied to the worker's metrics (never during replay). */
+function outcomeSinks(metrics?: TidemarkMetrics): InjectedSinks<OutcomeSinks> {
+  return {
+    outcomes: {
+      run: { fn: (_info, dataset, outcome) => metrics?.runs.inc({ dataset, outcome }), callDuringReplay: false },
+      cleanupLeft: { fn: (_info, dataset, step) => metrics?.cleanupsLeft.inc({ dataset, step }), callDuringReplay: false },
+    },
+  };
+}
+
 /** Creates a worker that runs all Tidemark workflows and activities. */
 export async function createTidemarkWorker(options: TidemarkWorkerOptions): Promise<Worker> {
   const activities = createActivities({
@@ -66,6 +77,7 @@ export async function createTidemarkWorker(options: TidemarkWorkerOptions): Prom
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     activities,
     interceptors: { activity: [() => ({ inbound: new RetryabilityInterceptor() })] },
+    sinks: outcomeSinks(options.metrics),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 4,
     // Heartbeat details reach the server within 0.2 s, so a retry after a crash resumes from recent progress.
     maxHeartbeatThrottleInterval: "200ms",
