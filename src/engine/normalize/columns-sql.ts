@@ -28,32 +28,27 @@ export function duckdbType(column: ColumnDefinition): string {
   }
 }
 
-/** SQL of one output column over its trimmed cell text. */
-export interface ColumnSql {
-  /** True when the (trimmed) text is a null token. */
-  readonly isNull: string;
-  /** The typed value (NULL for nulls and bad cells). */
-  readonly value: string;
-  /** Why the cell is bad, or NULL. */
-  readonly reason: string;
-}
-
 const TRUE = ["true", "t", "yes", "y", "1"];
 const FALSE = ["false", "f", "no", "n", "0"];
 
 /** Characters JS `toLowerCase` maps onto ASCII letters besides A–Z: only the Kelvin sign. */
 const KELVIN = "\u212a";
 
-function boolSql(text: string, column: ColumnDefinition): CastSql | { unsupported: string } {
+function boolSql(column: ColumnDefinition): CastSql | { unsupported: string } {
   const truthy = [...new Set((column.true_values ?? TRUE).map((t) => t.toLowerCase()))];
   const falsy = [...new Set((column.false_values ?? FALSE).map((t) => t.toLowerCase()))];
   if ([...truthy, ...falsy].some((t) => /[^\x00-\x7f]/.test(t))) return { unsupported: `column "${column.name}" has non-ASCII true/false values` };
-  const folded = `replace(${text}, ${sqlString(KELVIN)}, 'k')`;
-  const lower = `CASE WHEN regexp_matches(${folded}, '[^\\x00-\\x7f]') THEN NULL ELSE lower(${folded}) END`;
   const expected = [...new Set([...truthy, ...falsy])].join(", ");
   return {
-    value: `CASE WHEN list_contains(${sqlStringList(truthy)}, ${lower}) THEN true WHEN list_contains(${sqlStringList(falsy)}, ${lower}) THEN false END`,
-    reason: `CASE WHEN list_contains(${sqlStringList([...truthy, ...falsy])}, ${lower}) THEN NULL ELSE ${sqlString(`not a boolean (expected one of ${expected})`)} END`,
+    parse: (t) => {
+      const folded = `replace(${t}, ${sqlString(KELVIN)}, 'k')`;
+      const lower = `CASE WHEN regexp_matches(${folded}, '[^\\x00-\\x7f]') THEN NULL ELSE lower(${folded}) END`;
+      return `CASE WHEN list_contains(${sqlStringList(truthy)}, ${lower}) THEN true WHEN list_contains(${sqlStringList(falsy)}, ${lower}) THEN false END`;
+    },
+    value: (p) => p,
+    shape: () => "false",
+    failure: () => sqlString(`not a boolean (expected one of ${expected})`),
+    shaped: "NULL",
   };
 }
 
@@ -64,41 +59,64 @@ export function nullReason(def: DatasetDefinition, column: ColumnDefinition): st
   return column.nullable ? null : "not allowed because the column is not nullable";
 }
 
-function castSql(text: string, column: ColumnDefinition, dec: string): CastSql | { unsupported: string } {
+const STRING: CastSql = { parse: (t) => t, value: (p) => p, shape: () => "false", failure: () => "NULL", shaped: "NULL" };
+
+function castSql(column: ColumnDefinition, dec: string): CastSql | { unsupported: string } {
   switch (column.type) {
     case "string":
-      return { value: text, reason: "NULL" };
+      return STRING;
     case "int":
-      return integerSql(text, dec);
+      return integerSql(dec);
     case "double":
-      return doubleSql(text, dec);
+      return doubleSql(dec);
     case "decimal":
-      if (column.decimal === "double") return doubleSql(text, dec);
+      if (column.decimal === "double") return doubleSql(dec);
       return { unsupported: `column "${column.name}" is an exact decimal (kept as canonical text), which the engine does not produce yet` };
     case "bool":
-      return boolSql(text, column);
+      return boolSql(column);
     case "date":
     case "timestamp":
-      return temporalSql(text, column);
+      return temporalSql(column);
   }
 }
 
-/** SQL of the cell text of `column` from the raw VARCHAR `raw`: blanks (space, tab) trimmed unless `trim: false`. */
+/**
+ * SQL of the cell text of `column` from the raw VARCHAR `raw`: blanks (space, tab) trimmed unless
+ * `trim: false`. DuckDB's `trim` is slow, so it only runs on cells that start or end with a blank.
+ */
 export function trimSql(column: ColumnDefinition, raw: string): string {
-  return column.trim ? `trim(${raw}, ' \t')` : raw;
+  if (!column.trim) return raw;
+  const edge = ["' %'", "'\t%'", "'% '", "'%\t'"].map((pattern) => `${raw} LIKE ${pattern}`).join(" OR ");
+  return `CASE WHEN ${edge} THEN trim(${raw}, ' \t') ELSE ${raw} END`;
 }
 
-/** The SQL of `column` over its trimmed, never NULL text `text` (see {@link trimSql}), or an unsupported reason. */
-export function columnSql(def: DatasetDefinition, column: ColumnDefinition, text: string): ColumnSql | { unsupported: string } {
+/** SQL of one output column, in the steps of the staging query. */
+export interface ColumnSql {
+  /** Over the trimmed text `t`: whether it is a null token. */
+  readonly isNull: (t: string) => string;
+  /** Over `t`: the parsed intermediate (see {@link CastSql}). */
+  readonly parse: (t: string) => string;
+  /** Over the parsed `p`: the typed value, NULL for bad cells. */
+  readonly value: (p: string) => string;
+  /** Over `t`, `p`, the null flag `n` and the value `v`: why the cell is bad, or NULL. */
+  readonly reason: (t: string, p: string, n: string, v: string) => string;
+  /** Over the null flag `n` and the value `v`: whether the cell is bad (cheaper than its reason). */
+  readonly bad: (n: string, v: string) => string;
+}
+
+/** The SQL of `column`, or an unsupported reason. */
+export function columnSql(def: DatasetDefinition, column: ColumnDefinition): ColumnSql | { unsupported: string } {
   const opts = def.source.options;
   const tokens = [...new Set(opts.null_values)];
-  const isNull = tokens.length === 0 ? "false" : tokens.length === 1 ? `(${text} = ${sqlString(tokens[0])})` : `list_contains(${sqlStringList(tokens)}, ${text})`;
-  const cast = castSql(text, column, opts.decimal_separator);
+  const cast = castSql(column, opts.decimal_separator);
   if ("unsupported" in cast) return cast;
   const onNull = nullReason(def, column);
+  const type = duckdbType(column);
   return {
-    isNull,
-    value: `CASE WHEN ${isNull} THEN NULL ELSE ${cast.value} END::${duckdbType(column)}`,
-    reason: `CASE WHEN ${isNull} THEN ${onNull === null ? "NULL" : sqlString(onNull)} ELSE ${cast.reason} END`,
+    isNull: (t) => (tokens.length === 0 ? "false" : tokens.length === 1 ? `(${t} = ${sqlString(tokens[0])})` : `list_contains(${sqlStringList(tokens)}, ${t})`),
+    parse: cast.parse,
+    value: (p) => `(${cast.value(p)})::${type}`,
+    bad: (n, v) => (onNull === null ? `(NOT ${n} AND ${v} IS NULL)` : `(${n} OR ${v} IS NULL)`),
+    reason: (t, p, n, v) => `CASE WHEN ${n} THEN ${onNull === null ? "NULL" : sqlString(onNull)} WHEN ${v} IS NOT NULL THEN NULL WHEN ${cast.shape(p)} THEN ${cast.shaped} ELSE ${cast.failure(t)} END`,
   };
 }

@@ -15,7 +15,7 @@ import { type BadRow, BadRowsError, MAX_BAD_ROWS } from "../../normalize/errors.
 import { sqlIdent, sqlString } from "../sql.js";
 import { duckdbType } from "./columns-sql.js";
 import { csvSource, lineStats } from "./csv-facts.js";
-import { type NormalizePlan, planNormalize, resolveColumns, unsupportedDefinition } from "./plan.js";
+import { planNormalize, resolveColumns, unsupportedDefinition } from "./plan.js";
 
 /** Input of {@link normalizeWithEngine}. */
 export interface EngineNormalizeInput {
@@ -29,6 +29,8 @@ export interface EngineNormalizeInput {
   readonly fileLabel: string;
   /** The worker's size limits. */
   readonly limits?: ReadLimits;
+  /** Write rows in source order, as the JS path does (default true); false lets DuckDB read and write in parallel. */
+  readonly sourceOrder?: boolean;
   /** Told why the engine returns null (the caller falls back to the JS path). */
   readonly onFallback?: (reason: string) => void;
 }
@@ -83,8 +85,7 @@ interface BadRecord {
   readonly cells: { reason: string | null; text: string | null }[];
 }
 
-async function badRecords(connection: DuckDBConnection, plan: NormalizePlan, columns: number): Promise<BadRecord[]> {
-  const rows = (await connection.runAndReadAll(plan.badRows)).getRows();
+function badRecords(rows: readonly (readonly unknown[])[], columns: number): BadRecord[] {
   return rows.map((r) => ({
     ord: Number(r[0]),
     cells: Array.from({ length: columns }, (_, j) => ({ reason: r[1 + 2 * j] as string | null, text: r[2 + 2 * j] as string | null })),
@@ -128,23 +129,36 @@ export async function normalizeWithEngine(connection: DuckDBConnection, req: Eng
     await writeThenRename(connection, emptyTable(def, tmp), tmp, req.outPath);
     return { rows: 0, rowsRead: 0, badRows: [], badRowCount: 0 };
   }
-  const table = `tidemark_normalize_${randomUUID().replaceAll("-", "")}`;
-  const plan = planNormalize(def, req.sourcePath, tmp, source.facts, { fileLabel: label, table });
+  const plan = planNormalize(def, req.sourcePath, tmp, source.facts, { fileLabel: label, sourceOrder: req.sourceOrder });
   if ("unsupported" in plan) return fallback(plan.unsupported);
-  try {
+  const run = async (sql: string) => {
     try {
-      await connection.run(plan.load);
+      return (await connection.runAndReadAll(sql)).getRows();
     } catch (err) {
-      if (rejectedSource(err)) return fallback("DuckDB rejected the source bytes");
+      if (rejectedSource(err)) return null;
       throw new EngineNormalizeError(label, err);
     }
-    const [summary] = (await connection.runAndReadAll(plan.summary)).getRows();
-    const rowsRead = Number(summary[0]);
-    const badRowCount = Number(summary[1]);
-    if (req.limits?.rows !== undefined && rowsRead > req.limits.rows) throw overLimit(label, `has more than ${count(req.limits.rows)} rows`, "TIDEMARK_MAX_ROWS");
+  };
+  const counted = await run(plan.count);
+  if (counted === null) return fallback("DuckDB rejected the source bytes");
+  let rowsRead = Number(counted[0][0]);
+  if (req.limits?.rows !== undefined && rowsRead > req.limits.rows) throw overLimit(label, `has more than ${count(req.limits.rows)} rows`, "TIDEMARK_MAX_ROWS");
+  try {
+    const copied = await run(plan.copy);
+    if (copied === null) return fallback("DuckDB rejected the source bytes");
+    const written = Number(copied[0][0]);
     const badRows: BadRow[] = [];
-    if (badRowCount > 0) {
-      const records = await badRecords(connection, plan, def.schema.columns.length);
+    let badRowCount = 0;
+    if (written !== rowsRead) {
+      const summarized = await run(plan.summary);
+      if (summarized === null) return fallback("DuckDB rejected the source bytes");
+      const summary = summarized[0];
+      rowsRead = Number(summary[0]);
+      badRowCount = Number(summary[1]);
+      if (rowsRead - badRowCount !== written) return fallback("DuckDB counted the rows differently in two passes");
+      const listed = await run(plan.badRows);
+      if (listed === null) return fallback("DuckDB rejected the source bytes");
+      const records = badRecords(listed, def.schema.columns.length);
       const lineOf = await lineMapping(req.sourcePath, source.firstLines, rowsRead, records);
       if (lineOf === null) return fallback("bad rows past the first batch in a file whose records do not map one-to-one onto lines");
       const names = def.schema.columns.map((c) => c.name);
@@ -156,9 +170,9 @@ export async function normalizeWithEngine(connection: DuckDBConnection, req: Eng
       }
       if (def.on_bad_rows === "fail") throw new BadRowsError(label, badRows, badRowCount);
     }
-    await writeThenRename(connection, plan.copy, tmp, req.outPath);
-    return { rows: rowsRead - badRowCount, rowsRead, badRows, badRowCount };
+    await rename(tmp, req.outPath);
+    return { rows: written, rowsRead, badRows, badRowCount };
   } finally {
-    await connection.run(plan.drop);
+    await rm(tmp, { force: true });
   }
 }

@@ -43,7 +43,8 @@ const NEG_INF_RE = `[-\\r]${INF}`;
 
 /** SQL: `text` with thousands separators removed and the decimal separator made ".". */
 export function cleanNumber(text: string, dec: string): string {
-  const noGroups = `replace(${text}, ${sqlString(groupSeparator(dec))}, '')`;
+  const grp = sqlString(groupSeparator(dec));
+  const noGroups = `CASE WHEN contains(${text}, ${grp}) THEN replace(${text}, ${grp}, '') ELSE ${text} END`;
   return dec === "." ? noGroups : `replace(${noGroups}, ',', '.')`;
 }
 
@@ -53,34 +54,46 @@ export function numberFailureSql(base: string, text: string, dec: string): strin
   return `CASE WHEN contains(${text}, ${sqlString(groupSeparator(dec))}) THEN ${sqlString(hinted)} ELSE ${sqlString(base)} END`;
 }
 
-/** A typed value and a failure reason (NULL when the cell is valid), both SQL over a non-null text. */
+/**
+ * How one column type is cast, in two steps so each pattern runs once per cell: `parse` (over the
+ * non-null cell text `t`) gives an intermediate `p`; `value` (over `p`) the typed value, NULL when
+ * the cell is bad. A bad cell's reason is `shaped` when `shape` (over `p`) holds, else `failure`
+ * (over `t`).
+ */
 export interface CastSql {
-  readonly value: string;
-  readonly reason: string;
+  readonly parse: (t: string) => string;
+  readonly value: (p: string) => string;
+  readonly shape: (p: string) => string;
+  readonly failure: (t: string) => string;
+  readonly shaped: string;
 }
 
-/** SQL casting `text` to DOUBLE exactly like `parseDouble` (overflow becomes ±Infinity, as `Number()` does). */
-export function doubleSql(text: string, dec: string): CastSql {
-  const isNumber = `regexp_full_match(${text}, ${sqlString(doublePattern(dec))})`;
-  const overflow = `CASE WHEN starts_with(${text}, '-') THEN '-inf'::DOUBLE ELSE 'inf'::DOUBLE END`;
-  const value =
-    `CASE WHEN ${isNumber} THEN coalesce(try_cast(${cleanNumber(text, dec)} AS DOUBLE), ${overflow}) ` +
-    `WHEN regexp_full_match(${text}, ${sqlString(NAN_RE)}) THEN 'nan'::DOUBLE ` +
-    `WHEN regexp_full_match(${text}, ${sqlString(POS_INF_RE)}) THEN 'inf'::DOUBLE ` +
-    `WHEN regexp_full_match(${text}, ${sqlString(NEG_INF_RE)}) THEN '-inf'::DOUBLE END`;
-  const special = `regexp_full_match(${text}, ${sqlString(`${NAN_RE}|${POS_INF_RE}|${NEG_INF_RE}`)})`;
-  const reason = `CASE WHEN ${isNumber} OR ${special} THEN NULL ELSE ${numberFailureSql("not a number", text, dec)} END`;
-  return { value, reason };
+/** SQL casting to DOUBLE exactly like `parseDouble` (overflow becomes ±Infinity, as `Number()` does). */
+export function doubleSql(dec: string): CastSql {
+  return {
+    parse: (t) =>
+      `CASE WHEN regexp_full_match(${t}, ${sqlString(doublePattern(dec))}) ` +
+      `THEN coalesce(try_cast(${cleanNumber(t, dec)} AS DOUBLE), CASE WHEN starts_with(${t}, '-') THEN '-inf'::DOUBLE ELSE 'inf'::DOUBLE END) ` +
+      `WHEN regexp_full_match(${t}, ${sqlString(NAN_RE)}) THEN 'nan'::DOUBLE ` +
+      `WHEN regexp_full_match(${t}, ${sqlString(POS_INF_RE)}) THEN 'inf'::DOUBLE ` +
+      `WHEN regexp_full_match(${t}, ${sqlString(NEG_INF_RE)}) THEN '-inf'::DOUBLE END`,
+    value: (p) => p,
+    shape: () => "false",
+    failure: (t) => numberFailureSql("not a number", t, dec),
+    shaped: "NULL",
+  };
 }
 
-/** SQL casting `text` to BIGINT exactly like `parseInteger` (thousands groups, an all-zero fraction). */
-export function integerSql(text: string, dec: string): CastSql {
-  const isInteger = `regexp_full_match(${text}, ${sqlString(integerPattern(dec))})`;
-  const whole = `split_part(${cleanNumber(text, dec)}, '.', 1)`;
-  const digits = `CASE WHEN ${whole} IN ('', '+', '-') THEN '0' ELSE ${whole} END`;
-  const value = `CASE WHEN ${isInteger} THEN try_cast(${digits} AS BIGINT) END`;
-  const reason =
-    `CASE WHEN NOT ${isInteger} THEN ${numberFailureSql("not an integer", text, dec)} ` +
-    `WHEN try_cast(${digits} AS BIGINT) IS NULL THEN 'outside the 64-bit integer range' END`;
-  return { value, reason };
+/** SQL casting to BIGINT exactly like `parseInteger` (thousands groups, an all-zero fraction). */
+export function integerSql(dec: string): CastSql {
+  return {
+    parse: (t) => {
+      const whole = `split_part(${cleanNumber(t, dec)}, '.', 1)`;
+      return `CASE WHEN regexp_full_match(${t}, ${sqlString(integerPattern(dec))}) THEN CASE WHEN ${whole} IN ('', '+', '-') THEN '0' ELSE ${whole} END END`;
+    },
+    value: (p) => `try_cast(${p} AS BIGINT)`,
+    shape: (p) => `${p} IS NOT NULL`,
+    failure: (t) => numberFailureSql("not an integer", t, dec),
+    shaped: "'outside the 64-bit integer range'",
+  };
 }

@@ -23,22 +23,23 @@ export interface CsvFacts {
 export interface PlanOptions {
   /** The source's name in messages. */
   readonly fileLabel: string;
-  /** Name of the connection-local temporary table the plan stages rows in. */
-  readonly table: string;
+  /**
+   * Write the rows in source order, as the JS path does (default true). Order needs a single
+   * reader thread and a sort; without it DuckDB reads and writes in parallel, in any order.
+   */
+  readonly sourceOrder?: boolean;
 }
 
 /** The statements of one engine normalize, run in order by `normalizeWithEngine`. */
 export interface NormalizePlan {
-  /** Stages every source row (`__ord` = 1-based data record) with typed values, reasons and bad texts. */
-  readonly load: string;
-  /** One row: `rows_read`, `bad_rows`. */
-  readonly summary: string;
-  /** The first bad rows in source order: `__ord`, then `r<j>` (reason) and `e<j>` (bad text) per column. */
-  readonly badRows: string;
-  /** Writes the good rows, columns exactly `schema.columns`, in source order. */
+  /** One row: the number of source records. */
+  readonly count: string;
+  /** Writes the good rows, columns exactly `schema.columns` (in source order unless told otherwise); one row: the count written. */
   readonly copy: string;
-  /** Drops the staging table. */
-  readonly drop: string;
+  /** One row: `rows_read`, `bad_rows` (run only when the copy wrote fewer rows than `count`). */
+  readonly summary: string;
+  /** The first bad rows in source order: `__ord` (1-based data record), then `r<j>` (reason) and `e<j>` (bad text) per column. */
+  readonly badRows: string;
 }
 
 /** Why a definition cannot be normalized by the engine exactly like the JS path. */
@@ -59,7 +60,7 @@ export function unsupportedDefinition(def: DatasetDefinition): string | null {
   if (o.comment !== undefined) return "comment lines (DuckDB also cuts comments in the middle of a line)";
   if (o.delimiter === o.quote || /[\r\n]/.test(o.delimiter + o.quote)) return "the delimiter equals the quote or is a line break";
   for (const c of def.schema.columns) {
-    const r = columnSql(def, c, "x");
+    const r = columnSql(def, c);
     if ("unsupported" in r) return r.unsupported;
   }
   return null;
@@ -81,8 +82,8 @@ export function resolveColumns(def: DatasetDefinition, names: readonly string[],
   });
 }
 
-/** The `read_csv` call reading every field of `path` as text, after `facts.skip` records. */
-export function readCsvSql(def: DatasetDefinition, path: string, facts: CsvFacts): string {
+/** The `read_csv` call reading every field of `path` as text, after `facts.skip` records; `parallel` false keeps records in file order. */
+export function readCsvSql(def: DatasetDefinition, path: string, facts: CsvFacts, parallel: boolean): string {
   const o = def.source.options;
   const columns = facts.names.map((_, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`).join(", ");
   return (
@@ -90,7 +91,7 @@ export function readCsvSql(def: DatasetDefinition, path: string, facts: CsvFacts
     `delim = ${sqlString(o.delimiter)}, quote = ${sqlString(o.quote)}, escape = ${sqlString(o.quote)}, ` +
     `skip = ${facts.skip}, nullstr = ${sqlString(NULL_MARK)}, allow_quoted_nulls = false, strict_mode = true, ` +
     `ignore_errors = false, null_padding = false, encoding = 'utf-8', compression = 'none', ` +
-    `max_line_size = ${facts.maxLineSize}, parallel = false)`
+    `max_line_size = ${facts.maxLineSize}, parallel = ${parallel})`
   );
 }
 
@@ -102,22 +103,28 @@ export function planNormalize(def: DatasetDefinition, sourcePath: string, outPat
   const why = unsupportedDefinition(def);
   if (why !== null) return { unsupported: why };
   const index = resolveColumns(def, facts.names, options.fileLabel);
-  const texts = def.schema.columns.map((c, j) => `${trimSql(c, `coalesce(c${index[j]}, ${sqlString(NULL_MARK)})`)} AS t${j}`);
-  const staged: string[] = [];
-  def.schema.columns.forEach((column, j) => {
-    const c = columnSql(def, column, `t${j}`);
+  const columns = def.schema.columns.map((column) => {
+    const c = columnSql(def, column);
     if ("unsupported" in c) throw new Error(c.unsupported);
-    staged.push(`${c.value} AS v${j}`, `${c.reason} AS r${j}`, `CASE WHEN NOT ${c.isNull} AND (${c.reason}) IS NOT NULL THEN t${j} END AS e${j}`);
+    return c;
   });
-  const table = sqlIdent(options.table);
+  const each = (f: (j: number) => string) => columns.map((_, j) => f(j)).join(", ");
+  const staged = (ordered: boolean, reasons = true): string => {
+    const ord = ordered ? "row_number() OVER ()" : "0";
+    const read = `SELECT ${ord} AS __ord, ${each((j) => `${trimSql(def.schema.columns[j], `coalesce(c${index[j]}, ${sqlString(NULL_MARK)})`)} AS t${j}`)} FROM ${readCsvSql(def, sourcePath, facts, !ordered)}`;
+    const nulls = `SELECT __ord, ${each((j) => `t${j}, ${columns[j].isNull(`t${j}`)} AS n${j}`)} FROM (${read})`;
+    const parsed = `SELECT __ord, ${each((j) => `t${j}, n${j}, CASE WHEN n${j} THEN NULL ELSE ${columns[j].parse(`t${j}`)} END AS p${j}`)} FROM (${nulls})`;
+    const typed = `SELECT __ord, ${each((j) => `t${j}, n${j}, p${j}, ${columns[j].value(`p${j}`)} AS v${j}`)} FROM (${parsed})`;
+    if (!reasons) return `SELECT __ord, ${each((j) => `v${j}`)}, ${columns.map((c, j) => c.bad(`n${j}`, `v${j}`)).join(" OR ")} AS bad FROM (${typed})`;
+    return `SELECT __ord, ${each((j) => `v${j}, ${columns[j].reason(`t${j}`, `p${j}`, `n${j}`, `v${j}`)} AS r${j}, CASE WHEN NOT n${j} AND v${j} IS NULL THEN t${j} END AS e${j}`)} FROM (${typed})`;
+  };
+  const ordered = options.sourceOrder ?? true;
   const bad = def.schema.columns.map((_, j) => `r${j} IS NOT NULL`).join(" OR ");
-  const source = `(SELECT row_number() OVER () AS __ord, ${texts.join(", ")} FROM ${readCsvSql(def, sourcePath, facts)})`;
   const out = def.schema.columns.map((c, j) => `v${j} AS ${sqlIdent(c.name)}`).join(", ");
   return {
-    load: `CREATE TEMP TABLE ${table} AS SELECT __ord, ${staged.join(", ")} FROM ${source}`,
-    summary: `SELECT count(*) AS rows_read, count(*) FILTER (WHERE ${bad}) AS bad_rows FROM ${table}`,
-    badRows: `SELECT __ord, ${def.schema.columns.map((_, j) => `r${j}, e${j}`).join(", ")} FROM ${table} WHERE ${bad} ORDER BY __ord LIMIT ${MAX_BAD_ROWS}`,
-    copy: `COPY (SELECT ${out} FROM ${table} WHERE NOT (${bad}) ORDER BY __ord) TO ${sqlString(outPath)} (FORMAT parquet, COMPRESSION zstd)`,
-    drop: `DROP TABLE IF EXISTS ${table}`,
+    count: `SELECT count(*) FROM ${readCsvSql(def, sourcePath, facts, true)}`,
+    copy: `COPY (SELECT ${out} FROM (${staged(ordered, false)}) WHERE NOT bad${ordered ? " ORDER BY __ord" : ""}) TO ${sqlString(outPath)} (FORMAT parquet, COMPRESSION zstd)`,
+    summary: `SELECT count(*) AS rows_read, count(*) FILTER (WHERE ${bad}) AS bad_rows FROM (${staged(false)})`,
+    badRows: `SELECT __ord, ${each((j) => `r${j}, e${j}`)} FROM (${staged(true)}) WHERE ${bad} ORDER BY __ord LIMIT ${MAX_BAD_ROWS}`,
   };
 }

@@ -13,11 +13,8 @@ const DAY_US = 86_400_000_000;
 /** Fields of a compiled pattern token (`Field` in datetime.ts). */
 const FIELD_NAMES = ["y", "mo", "d", "h", "mi", "s", "f"] as const;
 
-/** The parts of a date/time as SQL integer expressions, and whether they name a real instant. */
+/** The parts of a date/time as SQL BIGINT expressions over a parsed struct. */
 interface Parts {
-  /** Full-match shape test. */
-  readonly shape: string;
-  /** SQL BIGINT of each field (defaults filled in). */
   readonly y: string;
   readonly mo: string;
   readonly d: string;
@@ -30,10 +27,14 @@ interface Parts {
   readonly offset: string;
 }
 
-/** SQL of capture group `index` (1-based) of `pattern` in `text` ('' when it did not take part). */
-function group(text: string, pattern: string, index: number, groups: number): string {
+/** SQL of `regexp_extract` returning every group of `pattern` as a struct g1, g2, … ('' when unmatched). */
+function extract(t: string, pattern: string, groups: number): string {
   const names = Array.from({ length: groups }, (_, i) => `'g${i + 1}'`).join(", ");
-  return `struct_extract(regexp_extract(${text}, ${sqlString(pattern)}, [${names}]), 'g${index}')`;
+  return `regexp_extract(${t}, ${sqlString(pattern)}, [${names}])`;
+}
+
+function field(p: string, index: number): string {
+  return `struct_extract(${p}, 'g${index}')`;
 }
 
 /** SQL BIGINT microseconds of a fraction's digits (first six, right-padded), or 0 when empty. */
@@ -41,27 +42,27 @@ function micros(digits: string): string {
   return `coalesce(try_cast(rpad(left(${digits}, 6), 6, '0') AS BIGINT), 0)`;
 }
 
+/** SQL DATE of y-mo-d, NULL unless it is a real date. */
+function dateOf(p: Parts): string {
+  return `try_cast(lpad(${p.y}::VARCHAR, 4, '0') || '-' || lpad(${p.mo}::VARCHAR, 2, '0') || '-' || lpad(${p.d}::VARCHAR, 2, '0') AS DATE)`;
+}
+
 /** SQL testing that y-mo-d (year ≥ 1) and h:mi:s are a real calendar date and time. */
 function real(p: Parts): string {
   return `(${p.y} >= 1 AND ${p.mo} BETWEEN 1 AND 12 AND ${p.d} >= 1 AND ${dateOf(p)} IS NOT NULL AND ${p.h} <= 23 AND ${p.mi} <= 59 AND ${p.s} <= 59)`;
 }
 
-/** SQL DATE of the parts (NULL unless it is a real date). */
-function dateOf(p: Parts): string {
-  return `try_cast(lpad(${p.y}::VARCHAR, 4, '0') || '-' || lpad(${p.mo}::VARCHAR, 2, '0') || '-' || lpad(${p.d}::VARCHAR, 2, '0') AS DATE)`;
-}
-
-/** SQL TIMESTAMPTZ of the parts, shifted by the offset (only valid where {@link real} holds). */
+/** SQL TIMESTAMPTZ of the parts, shifted by the offset. */
 function instantOf(p: Parts): string {
   const days = `(${dateOf(p)} - DATE '1970-01-01')::BIGINT`;
   return `make_timestamptz(${days} * ${DAY_US} + ((${p.h} * 60 + ${p.mi} - ${p.offset}) * 60 + ${p.s}) * 1000000 + ${p.us})`;
 }
 
-const ISO_DATE = "([0-9]{4})-([0-9]{2})-([0-9]{2})";
+const ISO_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}";
 
-function isoDateParts(text: string): Parts {
-  const sub = (from: number, len: number) => `try_cast(substr(${text}, ${from}, ${len}) AS BIGINT)`;
-  return { shape: `regexp_full_match(${text}, ${sqlString(ISO_DATE)})`, y: sub(1, 4), mo: sub(6, 2), d: sub(9, 2), h: "0", mi: "0", s: "0", us: "0", offset: "0" };
+/** SQL: `t` (exactly 10 characters) is a well-shaped ISO date that names no real day (year 0000 included). */
+function impossibleIsoDate(t: string): string {
+  return `(regexp_full_match(${t}, ${sqlString(ISO_DATE)}) AND (left(${t}, 4) = '0000' OR try_cast(${t} AS DATE) IS NULL))`;
 }
 
 /** ISO 8601 timestamp; groups: 1 year, 2 month, 3 day, 4 hour, 5 minute, 6 second, 7 fraction, 8 offset sign, 9 offset hours, 10 offset minutes. */
@@ -70,21 +71,17 @@ const ISO_TIMESTAMP =
   "(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?" +
   "(?:[Zz]|([+-])([0-9]{2}):?([0-9]{2}))?)?$";
 
-function isoTimestampParts(text: string): Parts {
-  const g = (index: number) => group(text, ISO_TIMESTAMP, index, 10);
-  const int = (index: number) => `coalesce(try_cast(${g(index)} AS BIGINT), 0)`;
-  const oh = int(9);
-  const om = int(10);
+function isoTimestampParts(p: string): Parts {
+  const int = (index: number) => `coalesce(try_cast(${field(p, index)} AS BIGINT), 0)`;
   return {
-    shape: `(regexp_matches(${text}, ${sqlString(ISO_TIMESTAMP)}) AND ${oh} <= 23 AND ${om} <= 59)`,
     y: int(1),
     mo: int(2),
     d: int(3),
     h: int(4),
     mi: int(5),
     s: int(6),
-    us: micros(g(7)),
-    offset: `(CASE WHEN ${g(8)} = '-' THEN -1 ELSE 1 END * (${oh} * 60 + ${om}))`,
+    us: micros(field(p, 7)),
+    offset: `(CASE WHEN ${field(p, 8)} = '-' THEN -1 ELSE 1 END * (${int(9)} * 60 + ${int(10)}))`,
   };
 }
 
@@ -106,47 +103,54 @@ export function patternRegex(format: string): { regex: string; fields: Map<strin
     if (t.min !== t.max && next !== undefined && next.field !== -1) {
       return { unsupported: `the date format ${JSON.stringify(format)} has a variable-width field followed by another field (the JS path never backtracks)` };
     }
-    const name = FIELD_NAMES[t.field];
-    fields.set(name, fields.size + 1);
+    fields.set(FIELD_NAMES[t.field], fields.size + 1);
     regex += `([0-9]{${t.min === t.max ? t.min : `${t.min},${t.max}`}})`;
   }
   return { regex: `${regex}$`, fields };
 }
 
-function formatParts(text: string, regex: string, fields: Map<string, number>): Parts {
-  const int = (name: string, fallback: string) => (fields.has(name) ? `try_cast(${group(text, regex, fields.get(name)!, fields.size)} AS BIGINT)` : fallback);
+function formatParts(p: string, fields: Map<string, number>): Parts {
+  const int = (name: string, fallback: string) => (fields.has(name) ? `try_cast(${field(p, fields.get(name)!)} AS BIGINT)` : fallback);
   return {
-    shape: `regexp_matches(${text}, ${sqlString(regex)})`,
     y: int("y", "1970"),
     mo: int("mo", "1"),
     d: int("d", "1"),
     h: int("h", "0"),
     mi: int("mi", "0"),
     s: int("s", "0"),
-    us: fields.has("f") ? micros(group(text, regex, fields.get("f")!, fields.size)) : "0",
+    us: fields.has("f") ? micros(field(p, fields.get("f")!)) : "0",
     offset: "0",
   };
 }
 
-/** SQL casting a non-null `text` to DATE or TIMESTAMPTZ like `TemporalSink`, or an unsupported reason. */
-export function temporalSql(text: string, column: ColumnDefinition): CastSql | { unsupported: string } {
+/** How to cast to DATE or TIMESTAMPTZ like `TemporalSink`, or an unsupported reason. */
+export function temporalSql(column: ColumnDefinition): CastSql | { unsupported: string } {
   const isDate = column.type === "date";
-  let parts: Parts;
+  const expected = column.format ?? (isDate ? "YYYY-MM-DD" : "ISO 8601 (YYYY-MM-DD[THH:mm[:ss[.SSS]]][Z|±HH:mm])");
+  const failure = sqlString(`not a ${isDate ? "date" : "timestamp"} in the format ${expected}`);
+  const shaped = sqlString(`not a real calendar ${isDate ? "date" : "date and time"}`);
+  const finish = (parts: (p: string) => Parts, shape: (p: string) => string): Pick<CastSql, "value" | "shape"> => ({
+    value: (p) => `CASE WHEN ${shape(p)} AND ${real(parts(p))} THEN ${isDate ? dateOf(parts(p)) : instantOf(parts(p))} END`,
+    shape,
+  });
   if (column.format !== undefined) {
     const r = patternRegex(column.format);
     if ("unsupported" in r) return r;
-    parts = formatParts(text, r.regex, r.fields);
-  } else parts = isDate ? isoDateParts(text) : isoTimestampParts(text);
-  const expected = column.format ?? (isDate ? "YYYY-MM-DD" : "ISO 8601 (YYYY-MM-DD[THH:mm[:ss[.SSS]]][Z|±HH:mm])");
-  const failure = `not a ${isDate ? "date" : "timestamp"} in the format ${expected}`;
-  const impossible = `not a real calendar ${isDate ? "date" : "date and time"}`;
-  const ok = `(${parts.shape} AND ${real(parts)})`;
-  const value = isDate ? `CASE WHEN ${ok} THEN ${dateOf(parts)} END` : `CASE WHEN ${ok} THEN ${instantOf(parts)} END`;
-  let impossibleWhen = `${parts.shape}`;
-  if (column.format === undefined && !isDate) {
-    const date = isoDateParts(`left(${text}, 10)`);
-    impossibleWhen = `(${date.shape} AND NOT ${real(date)}) OR ${parts.shape}`;
+    return { parse: (t) => extract(t, r.regex, r.fields.size), ...finish((p) => formatParts(p, r.fields), (p) => `${field(p, 1)} <> ''`), failure: () => failure, shaped };
   }
-  const reason = `CASE WHEN ${ok} THEN NULL WHEN ${impossibleWhen} THEN ${sqlString(impossible)} ELSE ${sqlString(failure)} END`;
-  return { value, reason };
+  if (isDate) {
+    return {
+      parse: (t) => `CASE WHEN regexp_full_match(${t}, ${sqlString(ISO_DATE)}) THEN ${t} END`,
+      value: (p) => `CASE WHEN left(${p}, 4) <> '0000' THEN try_cast(${p} AS DATE) END`,
+      shape: (p) => `${p} IS NOT NULL`,
+      failure: () => failure,
+      shaped,
+    };
+  }
+  return {
+    parse: (t) => extract(t, ISO_TIMESTAMP, 10),
+    ...finish(isoTimestampParts, (p) => `(${field(p, 1)} <> '' AND coalesce(try_cast(${field(p, 9)} AS BIGINT), 0) <= 23 AND coalesce(try_cast(${field(p, 10)} AS BIGINT), 0) <= 59)`),
+    failure: (t) => `CASE WHEN ${impossibleIsoDate(`left(${t}, 10)`)} THEN ${shaped} ELSE ${failure} END`,
+    shaped,
+  };
 }

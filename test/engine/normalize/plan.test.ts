@@ -8,34 +8,44 @@ const COLUMNS = `
     - { name: d, type: date }
     - { name: v, type: double }`;
 const facts: CsvFacts = { names: ["d", "code", "v", "extra"], skip: 1, maxLineSize: 1000 };
-const options = { fileLabel: "s.csv", table: "stage" };
+const options = { fileLabel: "s.csv" };
 
-function plan(def = definition({ columns: COLUMNS }), f: CsvFacts = facts): NormalizePlan {
-  const p = planNormalize(def, "/data/it's.csv", "/out/o.parquet", f, options);
+function plan(def = definition({ columns: COLUMNS }), f: CsvFacts = facts, sourceOrder?: boolean): NormalizePlan {
+  const p = planNormalize(def, "/data/it's.csv", "/out/o.parquet", f, { ...options, sourceOrder });
   if ("unsupported" in p) throw new Error(p.unsupported);
   return p;
 }
 
 describe("planNormalize", () => {
-  it("reads every field as text with the definition's dialect, after the skipped records, in one ordered pass", () => {
+  it("reads every field as text with the definition's dialect, after the skipped records, one thread numbering the records", () => {
     const p = plan(definition({ columns: COLUMNS, options: `{ delimiter: ";", quote: "'" }` }));
-    expect(p.load).toContain("read_csv('/data/it''s.csv', header = false, auto_detect = false, columns = {'c0': 'VARCHAR', 'c1': 'VARCHAR', 'c2': 'VARCHAR', 'c3': 'VARCHAR'}");
-    expect(p.load).toContain("delim = ';', quote = '''', escape = ''''");
-    expect(p.load).toContain("skip = 1,");
-    expect(p.load).toContain("strict_mode = true");
-    expect(p.load).toContain("compression = 'none'");
-    expect(p.load).toContain("max_line_size = 1000");
-    expect(p.load).toContain("parallel = false");
-    expect(p.load).toMatch(/^CREATE TEMP TABLE "stage" AS SELECT __ord, .* FROM \(SELECT row_number\(\) OVER \(\) AS __ord, /);
+    expect(p.copy).toContain("read_csv('/data/it''s.csv', header = false, auto_detect = false, columns = {'c0': 'VARCHAR', 'c1': 'VARCHAR', 'c2': 'VARCHAR', 'c3': 'VARCHAR'}");
+    expect(p.copy).toContain("delim = ';', quote = '''', escape = ''''");
+    expect(p.copy).toContain("skip = 1,");
+    expect(p.copy).toContain("strict_mode = true");
+    expect(p.copy).toContain("compression = 'none'");
+    expect(p.copy).toContain("max_line_size = 1000");
+    expect(p.copy).toContain("parallel = false");
+    expect(p.copy).toContain("(SELECT row_number() OVER () AS __ord, ");
+    expect(p.copy).toMatch(/ ORDER BY __ord\) TO '\/out\/o.parquet' \(FORMAT parquet, COMPRESSION zstd\)$/);
+    expect(p.count).toMatch(/^SELECT count\(\*\) FROM read_csv\('\/data\/it''s.csv', .*parallel = true\)$/);
+  });
+
+  it("reads in parallel and writes in any order when source order is not asked for", () => {
+    const p = plan(undefined, undefined, false);
+    expect(p.copy).toContain("parallel = true");
+    expect(p.copy).toContain("(SELECT 0 AS __ord, ");
+    expect(p.copy).not.toContain("ORDER BY");
+    expect(p.badRows).toContain("row_number() OVER ()");
   });
 
   it("maps each output column to its source field by header name, renames it and trims blanks", () => {
     const p = plan();
-    expect(p.load).toContain("trim(coalesce(c1, '\u0001'), ' \t') AS t0");
-    expect(p.load).toContain("trim(coalesce(c0, '\u0001'), ' \t') AS t1");
-    expect(p.load).toContain("trim(coalesce(c2, '\u0001'), ' \t') AS t2");
-    expect(p.load).not.toContain("coalesce(c3");
-    expect(p.copy).toBe(`COPY (SELECT v0 AS "id", v1 AS "d", v2 AS "v" FROM "stage" WHERE NOT (r0 IS NOT NULL OR r1 IS NOT NULL OR r2 IS NOT NULL) ORDER BY __ord) TO '/out/o.parquet' (FORMAT parquet, COMPRESSION zstd)`);
+    expect(p.copy).toContain("THEN trim(coalesce(c1, '\u0001'), ' \t') ELSE coalesce(c1, '\u0001') END AS t0");
+    expect(p.copy).toContain("THEN trim(coalesce(c0, '\u0001'), ' \t') ELSE coalesce(c0, '\u0001') END AS t1");
+    expect(p.copy).toContain("THEN trim(coalesce(c2, '\u0001'), ' \t') ELSE coalesce(c2, '\u0001') END AS t2");
+    expect(p.copy).not.toContain("coalesce(c3");
+    expect(p.copy).toMatch(/^COPY \(SELECT v0 AS "id", v1 AS "d", v2 AS "v" FROM \(SELECT __ord, v0, v1, v2, \(n0 OR v0 IS NULL\) OR \(n1 OR v1 IS NULL\) OR \(NOT n2 AND v2 IS NULL\) AS bad FROM .*\) WHERE NOT bad ORDER BY __ord\) TO/);
   });
 
   it("casts to the types the JS path writes, with its null tokens and reasons", () => {
@@ -45,27 +55,26 @@ describe("planNormalize", () => {
       key: "[id]",
     });
     const p = plan(def, { ...facts, names: ["code", "d", "v", "n", "b", "t", "a"] });
-    expect(p.load).toContain("END::VARCHAR AS v0");
-    expect(p.load).toContain("END::DATE AS v1");
-    expect(p.load).toContain("END::DOUBLE AS v2");
-    expect(p.load).toContain("END::BIGINT AS v3");
-    expect(p.load).toContain("END::BOOLEAN AS v4");
-    expect(p.load).toContain("END::TIMESTAMPTZ AS v5");
-    expect(p.load).toContain("END::DOUBLE AS v6");
-    expect(p.load).toContain("coalesce(c3, '\u0001') AS t3");
-    expect(p.load).toContain("list_contains(['', 'NA'], t0)");
-    expect(p.load).toContain("'not allowed in a key column'");
-    expect(p.load).toContain("'not allowed in the partition column'");
-    expect(p.load).toContain(`'not a number (source.options.decimal_separator is ",")'`);
-    expect(p.load).toContain("'not a boolean (expected one of true, t, yes, y, 1, false, f, no, n, 0)'");
-    expect(p.load).toContain("'not a real calendar date and time'");
+    expect(p.copy).toMatch(/\)::VARCHAR AS v0,/);
+    expect(p.copy).toMatch(/\)::DATE AS v1,/);
+    expect(p.copy).toMatch(/\)::DOUBLE AS v2,/);
+    expect(p.copy).toMatch(/\)::BIGINT AS v3,/);
+    expect(p.copy).toMatch(/\)::BOOLEAN AS v4,/);
+    expect(p.copy).toMatch(/\)::TIMESTAMPTZ AS v5,/);
+    expect(p.copy).toMatch(/\)::DOUBLE AS v6 FROM/);
+    expect(p.copy).toContain("coalesce(c3, '\u0001') AS t3");
+    expect(p.copy).toContain("list_contains(['', 'NA'], t0)");
+    expect(p.badRows).toContain("'not allowed in a key column'");
+    expect(p.badRows).toContain("'not allowed in the partition column'");
+    expect(p.badRows).toContain(`'not a number (source.options.decimal_separator is ",")'`);
+    expect(p.badRows).toContain("'not a boolean (expected one of true, t, yes, y, 1, false, f, no, n, 0)'");
+    expect(p.badRows).toContain("'not a real calendar date and time'");
   });
 
-  it("summarizes, lists the first 1,000 bad rows in source order and drops its table", () => {
+  it("summarizes, and lists the first 1,000 bad rows in source order", () => {
     const p = plan();
-    expect(p.summary).toBe(`SELECT count(*) AS rows_read, count(*) FILTER (WHERE r0 IS NOT NULL OR r1 IS NOT NULL OR r2 IS NOT NULL) AS bad_rows FROM "stage"`);
-    expect(p.badRows).toBe(`SELECT __ord, r0, e0, r1, e1, r2, e2 FROM "stage" WHERE r0 IS NOT NULL OR r1 IS NOT NULL OR r2 IS NOT NULL ORDER BY __ord LIMIT 1000`);
-    expect(p.drop).toBe(`DROP TABLE IF EXISTS "stage"`);
+    expect(p.summary).toMatch(/^SELECT count\(\*\) AS rows_read, count\(\*\) FILTER \(WHERE r0 IS NOT NULL OR r1 IS NOT NULL OR r2 IS NOT NULL\) AS bad_rows FROM \(SELECT __ord, /);
+    expect(p.badRows).toMatch(/^SELECT __ord, r0, e0, r1, e1, r2, e2 FROM \(SELECT __ord, .*row_number\(\) OVER \(\).*\) WHERE r0 IS NOT NULL OR r1 IS NOT NULL OR r2 IS NOT NULL ORDER BY __ord LIMIT 1000$/);
   });
 
   it("throws the JS path's errors for a missing or repeated source column", () => {
