@@ -5,6 +5,7 @@
  * breaks, blanks next to a quote, multi-line records before the data).
  */
 import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import type { DatasetDefinition } from "../../definition/schema.js";
 import { type ReadLimits, readSource } from "../../formats/index.js";
 import type { CsvFacts } from "./plan.js";
@@ -140,47 +141,44 @@ class QuoteState {
  * quoted content (see {@link QuoteState}), the first
  * `prefixLines` lines non-empty with balanced quotes (DuckDB's `skip` counts records), and no
  * quoted field left open at the end (DuckDB drops that record silently, the JS reader fails).
- * Returns a reason when any fails.
+ * Returns a reason when any fails. `chunkBytes` only changes how the file is read.
  */
-async function scanBytes(path: string, quote: number, delimiter: number, prefixLines: number): Promise<string | null> {
+export async function scanBytes(path: string, quote: number, delimiter: number, prefixLines: number, chunkBytes = 1 << 20): Promise<string | null> {
   let prev = -1;
+  let pos = 0;
   let cr = 0;
   let line = 0;
   let lineStart = true;
   let quotes = 0;
   const state = new QuoteState(quote, delimiter);
-  let inData = prefixLines === 0;
-  let first = true;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  /** File offset of the first data byte, once known (after a UTF-8 BOM when there are no prefix lines). */
+  let dataStart = prefixLines === 0 ? ((await startsWithBom(path)) ? 3 : 0) : -1;
+  for await (const chunk of createReadStream(path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) {
     for (let i = chunk.indexOf(CR); i >= 0; i = chunk.indexOf(CR, i + 1)) {
       const next = i + 1 < chunk.length ? chunk[i + 1] : -1;
       if (next !== LF && next !== -1) return "a CR line break without LF";
       cr++;
     }
     if (prev === CR && chunk[0] !== LF) return "a CR line break without LF";
-    let from = first && inData && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
-    for (let i = 0; !inData && i < chunk.length; i++) {
+    for (let i = 0; dataStart < 0 && i < chunk.length; i++) {
       const c = chunk[i];
       if (c === LF) {
         if (lineStart || quotes % 2 !== 0) return "a blank or multi-line record before the first data row";
         lineStart = true;
         quotes = 0;
-        if (++line === prefixLines) {
-          inData = true;
-          from = i + 1;
-          first = true;
-        }
+        if (++line === prefixLines) dataStart = pos + i + 1;
       } else if (c !== CR) {
         lineStart = false;
         if (c === quote) quotes++;
       }
     }
-    if (inData && from < chunk.length) {
-      const why = state.scan(chunk, from, first ? -1 : prev);
+    if (dataStart >= 0 && pos + chunk.length > dataStart) {
+      const from = Math.max(0, dataStart - pos);
+      const why = state.scan(chunk, from, pos + from === dataStart ? -1 : prev);
       if (why !== null) return why;
-      first = false;
     }
     prev = chunk[chunk.length - 1];
+    pos += chunk.length;
   }
   if (prev === CR) return "a CR line break without LF";
   if (state.unclosed) return "a quoted field that is never closed";
@@ -192,6 +190,17 @@ function countByte(chunk: Buffer, byte: number): number {
   let n = 0;
   for (let i = chunk.indexOf(byte); i >= 0; i = chunk.indexOf(byte, i + 1)) n++;
   return n;
+}
+
+async function startsWithBom(path: string): Promise<boolean> {
+  const file = await open(path, "r");
+  try {
+    const head = Buffer.alloc(3);
+    const { bytesRead } = await file.read(head, 0, 3, 0);
+    return bytesRead === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
+  } finally {
+    await file.close();
+  }
 }
 
 /** Counts the LF bytes of a file and whether it ends with one. */
