@@ -5,7 +5,7 @@
  */
 import type { ColumnDefinition, DatasetDefinition } from "../../definition/schema.js";
 import { sqlString, sqlStringList } from "../sql.js";
-import { type CastSql, doubleSql, integerSql } from "./numbers-sql.js";
+import { type CastSql, decimalSql, doubleSql, integerSql } from "./numbers-sql.js";
 import { temporalSql } from "./temporal-sql.js";
 
 /** DuckDB type of each column type, as the JS path's Arrow types land in Parquet. */
@@ -70,8 +70,7 @@ function castSql(column: ColumnDefinition, dec: string): CastSql | { unsupported
     case "double":
       return doubleSql(dec);
     case "decimal":
-      if (column.decimal === "double") return doubleSql(dec);
-      return { unsupported: `column "${column.name}" is an exact decimal (kept as canonical text), which the engine does not produce yet` };
+      return column.decimal === "double" ? doubleSql(dec) : decimalSql(dec);
     case "bool":
       return boolSql(column);
     case "date":

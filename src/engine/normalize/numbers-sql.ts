@@ -97,3 +97,34 @@ export function integerSql(dec: string): CastSql {
     shaped: "'outside the 64-bit integer range'",
   };
 }
+
+/** Groups of a cleaned number: 1 sign, 2 integer digits, 3 fraction digits, 4 exponent. */
+const DECIMAL_PARTS = "^([+-]?)([0-9]*)(?:\\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$";
+
+/**
+ * SQL keeping an exact decimal as canonical text exactly like `parseDecimal`: "-" only for non-zero
+ * negatives, no "+" or thousands separators, "." as the point, no leading zeros (but "0.5"), no
+ * trailing fractional zeros, exponents expanded; more than 10,000 places from the point is not a number.
+ */
+export function decimalSql(dec: string): CastSql {
+  const part = (p: string, name: string) => `struct_extract(${p}, '${name}')`;
+  return {
+    parse: (t) => `CASE WHEN regexp_full_match(${t}, ${sqlString(doublePattern(dec))}) THEN regexp_extract(${cleanNumber(t, dec)}, ${sqlString(DECIMAL_PARTS)}, ['s', 'i', 'f', 'e']) END`,
+    value: (p) => {
+      const exp = `CASE WHEN ${part(p, "e")} = '' THEN 0 ELSE coalesce(try_cast(${part(p, "e")} AS INTEGER), 1000000000) END`;
+      const point = `(length(${part(p, "i")}) + ${exp})`;
+      const all = `(${part(p, "i")} || ${part(p, "f")})`;
+      const lead = `(length(${all}) - length(ltrim(${all}, '0')))`;
+      const digits = `rtrim(ltrim(${all}, '0'), '0')`;
+      const at = `(${point} - ${lead})`;
+      const text =
+        `CASE WHEN ${at} <= 0 THEN '0.' || repeat('0', -${at}) || ${digits} ` +
+        `WHEN ${at} >= length(${digits}) THEN ${digits} || repeat('0', ${at} - length(${digits})) ` +
+        `ELSE left(${digits}, ${at}) || '.' || substr(${digits}, ${at} + 1) END`;
+      return `CASE WHEN ${p} IS NULL OR abs(${point}) > 10000 THEN NULL WHEN ${digits} = '' THEN '0' ELSE CASE WHEN ${part(p, "s")} = '-' THEN '-' ELSE '' END || ${text} END`;
+    },
+    shape: () => "false",
+    failure: (t) => numberFailureSql("not a decimal number", t, dec),
+    shaped: "NULL",
+  };
+}

@@ -35,7 +35,7 @@ function validDate(g: ReturnType<typeof generator>): string {
 /** Rows of generated cells: half well-formed values, half random pieces glued together. */
 function source(seed: number, rows: number, delimiter: string, dec: string): string {
   const g = generator(seed);
-  const lines = [["id", "d", "v", "n", "b", "t", "f"].join(delimiter)];
+  const lines = [["id", "d", "v", "n", "b", "t", "f", "x"].join(delimiter)];
   for (let i = 0; i < rows; i++) {
     const good = g.int(2) === 0;
     const num = good ? (g.int(2000000) / 100 - 10000).toFixed(g.int(4)).replace(".", dec) : cell(g, NUMBER_PIECES, 4);
@@ -44,7 +44,8 @@ function source(seed: number, rows: number, delimiter: string, dec: string): str
     const ts = good ? `${validDate(g)}T${String(g.int(24)).padStart(2, "0")}:${String(g.int(60)).padStart(2, "0")}:00Z` : cell(g, DATE_PIECES, 5);
     const fmt = good ? `${1 + g.int(28)}/${1 + g.int(12)}/${1990 + g.int(40)}` : cell(g, ["1", "12", "31", "/", "2025", "0", " ", "x"], 5);
     const date = g.int(10) === 0 ? cell(g, DATE_PIECES, 4) : validDate(g);
-    lines.push([`r${i}`, date, num, int, bool, ts, fmt].map((c) => csvCell(c, delimiter)).join(delimiter));
+    const exact = g.int(2) === 0 ? `${g.pick(["", "-", "+"])}${g.int(100000)}${dec}${String(g.int(1000)).padStart(3, "0")}${g.pick(["", "e5", "E-7", "e+2"])}` : cell(g, NUMBER_PIECES, 4);
+    lines.push([`r${i}`, date, num, int, bool, ts, fmt, exact].map((c) => csvCell(c, delimiter)).join(delimiter));
   }
   return `${lines.join("\n")}\n`;
 }
@@ -56,7 +57,8 @@ const COLUMNS = `
     - { name: n, type: int }
     - { name: b, type: bool }
     - { name: t, type: timestamp }
-    - { name: f, type: date, format: "D/M/YYYY" }`;
+    - { name: f, type: date, format: "D/M/YYYY" }
+    - { name: x, type: decimal }`;
 
 describe("normalizeWithEngine against normalizeSource on generated cells", () => {
   for (const [delimiter, dec, seed] of [
