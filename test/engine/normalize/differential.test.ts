@@ -66,6 +66,7 @@ const SAME: Case[] = [
     shows: "rows",
   },
   { name: "a header-only file", def: base(), bytes: "id,d,v\n", shows: "rows" },
+  { name: "control characters in cells (NUL, the engine's own null mark)", def: quarantine(), bytes: "id,d,v\na\u0000b,2025-01-01,1\n\u0001,2025-01-02,2\nc,2025-01-03,\u0001\n", shows: "bad rows" },
   {
     name: "empty values with and without an empty null token, non-nullable columns",
     def: definition({ columns: `${BASE}\n    - { name: s, type: string }\n    - { name: m, type: int, nullable: false }`, options: '{ null_values: ["NULL"] }', extra: "on_bad_rows: quarantine\n" }),
