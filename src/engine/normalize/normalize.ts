@@ -48,10 +48,11 @@ export interface EngineNormalizeResult {
 }
 
 /**
- * The engine failed on a source for a reason other than its bytes (a bug or a resource limit). The
- * DuckDB message is not kept: it may quote source content.
+ * The engine failed on a source for a reason other than its bytes (a resource limit, or a bug).
+ * Retryable. The DuckDB message is not kept: it may quote source content.
  */
 export class EngineNormalizeError extends TidemarkError {
+  override readonly retryable = true;
   constructor(fileLabel: string, err: unknown) {
     const kind = /^([A-Za-z ]+ Error):/.exec(err instanceof Error ? err.message : "")?.[1] ?? "an unknown error";
     super(`Normalizing ${fileLabel} on the DuckDB engine failed with ${kind}; retry, or report it with the source and definition.`);

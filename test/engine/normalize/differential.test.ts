@@ -1,5 +1,10 @@
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatasetDefinition } from "../../../src/definition";
+import { EngineNormalizeError, normalizeWithEngine } from "../../../src/engine/normalize";
+import { BadRowsError } from "../../../src/normalize";
 import type { Engine } from "../../../src/engine/connection";
 import type { ReadLimits } from "../../../src/formats";
 import { definition, differential } from "./helpers";
@@ -232,4 +237,22 @@ describe("normalizeWithEngine against normalizeSource", () => {
       expect(r.reason).toMatch(c.reason);
     });
   }
+});
+
+describe("normalizeWithEngine output", () => {
+  it("leaves nothing behind when it throws, and hides DuckDB's message when writing fails", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tidemark-norm-out-"));
+    const source = join(dir, "s.csv");
+    writeFileSync(source, "id,d,v\nA,2025-01-01,1\nB,2025-01-02,secret-value\n");
+    const run = (outPath: string) => engine.with((c) => normalizeWithEngine(c, { definition: base(), sourcePath: source, outPath, fileLabel: "s.csv" }));
+    await expect(run(join(dir, "out.parquet"))).rejects.toThrow(BadRowsError);
+    expect(readdirSync(dir)).toEqual(["s.csv"]);
+
+    writeFileSync(source, "id,d,v\nA,2025-01-01,1\n");
+    const err = await run(join(dir, "missing-dir", "out.parquet")).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EngineNormalizeError);
+    expect((err as EngineNormalizeError).retryable).toBe(true);
+    expect((err as Error).message).toBe("Normalizing s.csv on the DuckDB engine failed with IO Error; retry, or report it with the source and definition.");
+    expect(readdirSync(dir)).toEqual(["s.csv"]);
+  });
 });
