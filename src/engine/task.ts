@@ -36,6 +36,11 @@ export class EngineTask {
     return `${this.schema}.${sqlIdent(name)}`;
   }
 
+  /** The task's first connection, for code that drives DuckDB itself. */
+  get connection(): DuckDBConnection {
+    return this.connections[0];
+  }
+
   /** Executes statements on the first connection. */
   async exec(sql: string): Promise<void> {
     await this.connections[0].run(sql);

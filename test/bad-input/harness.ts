@@ -151,11 +151,19 @@ export class Bench {
     }
   }
 
-  /** The failed activity of the latest ingest run of `dataset`, from its workflow history. */
+  /** The failed activity (or local activity) of the latest ingest run of `dataset`, from its workflow history. */
   async failure(dataset: string): Promise<RunFailure> {
     const history = await this.client.workflow.getHandle(`tidemark/ingest/${dataset}`).fetchHistory();
     const events = history.events ?? [];
     const failed = events.find((e) => e.activityTaskFailedEventAttributes);
+    const localFailed = events.find((e) => e.markerRecordedEventAttributes?.markerName === "core_local_activity" && e.markerRecordedEventAttributes.failure);
+    if (!failed && localFailed) {
+      const marker = localFailed.markerRecordedEventAttributes!;
+      const data = JSON.parse(Buffer.from(marker.details!.data!.payloads![0].data!).toString()) as { attempt?: number };
+      let f = marker.failure;
+      while (f && !f.applicationFailureInfo) f = f.cause;
+      return { type: f?.applicationFailureInfo?.type ?? undefined, attempts: data.attempt ?? 0, nonRetryable: f?.applicationFailureInfo?.nonRetryable === true };
+    }
     if (!failed) {
       const wf = events.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes;
       return { type: wf?.failure?.applicationFailureInfo?.type ?? undefined, attempts: 0, nonRetryable: wf?.failure?.applicationFailureInfo?.nonRetryable === true };
