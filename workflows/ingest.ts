@@ -54,7 +54,8 @@ export const COMMIT_OUTCOME_PATCH = "tidemark-commit-outcome";
 
 /**
  * Patch id of the local steps: the quick reads (definition, pointer, the commit check, the holder's
- * name) run as local activities, without a round trip through the server each; outcome counters go
+ * name) and the scratch cleanup after the commit run as local activities, without a round trip
+ * through the server each; outcome counters go
  * through the `outcomes` sink instead of an activity; a run with no webhooks skips notify. Histories without its marker
  * replay with them as ordinary activities.
  */
@@ -84,6 +85,7 @@ function quickStep<K extends QuickStep>(name: K, summary: string, args: Paramete
   const fn = (patched(LOCAL_STEPS_PATCH) ? local[name] : quick[name]) as unknown as { executeWithOptions(o: { summary: string }, a: unknown[]): ReturnType<IngestActivities[K]> };
   return fn.executeWithOptions({ summary }, args as unknown[]);
 }
+const localCleanup = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { ...retry, maximumAttempts: 3 } });
 const cleanup = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { ...retry, maximumAttempts: 3 } });
 const notifier = proxyActivities<IngestActivities>({
   startToCloseTimeout: "1m",
@@ -288,7 +290,8 @@ async function removeScratch(commitRules: boolean, dataset: string, version: str
     return;
   }
   try {
-    await cleanup.deleteRunScratch.executeWithOptions({ summary }, [{ dataset, version: runVersion }]);
+    const remover = patched(LOCAL_STEPS_PATCH) ? localCleanup : cleanup;
+    await remover.deleteRunScratch.executeWithOptions({ summary }, [{ dataset, version: runVersion }]);
   } catch (err) {
     log.warn("run scratch could not be deleted; gc will remove it", { dataset, version, scratch: runVersion, error: String(err) });
     if (patched(LOCAL_STEPS_PATCH)) outcomes.cleanupLeft(dataset, "deleteRunScratch");
