@@ -69,7 +69,8 @@ export interface ResumeDetails<R> {
  * heartbeating the finished items' results after each item: a retry of the activity after a crash
  * takes those results from the previous attempt's heartbeat details and skips the items (SPEC §3:
  * a retry skips the months it already wrote). Safe because every item's output is written
- * create-only under a deterministic key.
+ * create-only under a deterministic key. Finished items of other phases of the same activity (keys
+ * not among `items`) stay in the details, so a later phase still finds them.
  */
 export async function resumable<I, R>(items: I[], keyOf: (item: I) => string, concurrency: number, work: (item: I) => Promise<R>): Promise<{ results: R[]; skipped: number }> {
   const ctx = activityContext();
@@ -77,10 +78,7 @@ export async function resumable<I, R>(items: I[], keyOf: (item: I) => string, co
   const done: Record<string, R> = { ...(previous?.done ?? {}) };
   const wanted = new Set(items.map(keyOf));
   let skipped = 0;
-  for (const key of Object.keys(done)) {
-    if (wanted.has(key)) skipped++;
-    else delete done[key];
-  }
+  for (const key of Object.keys(done)) if (wanted.has(key)) skipped++;
   let finished = skipped;
   const results = new Array<R>(items.length);
   let next = 0;

@@ -1,19 +1,16 @@
 import { baseActivities } from "./base";
 import { compensationActivities } from "./compensations";
-import { computeDeltaActivities } from "./compute-delta";
-import { consolidateActivities } from "./consolidate";
 import type { ActivityDeps } from "./deps";
-import { fetchSourceActivities } from "./fetch-source";
 import { gcActivities } from "./gc";
 import { instrumentActivities } from "./instrument";
-import { normalizeActivities } from "./normalize";
+import { prepareActivities } from "./prepare";
 import { notifyActivities } from "./notify";
 import { outcomeActivities } from "./outcome";
 import { paymentActivities } from "./payments";
 import { publishActivities } from "./publish";
 import { repairActivities } from "./repair";
 import { verifyActivities } from "./verify";
-import { writeEventsActivities } from "./write-events";
+import { writeActivities } from "./write";
 
 export type { ActivityDeps } from "./deps";
 export type { RunOutcome } from "./outcome";
@@ -22,11 +19,8 @@ export type { RunOutcome } from "./outcome";
 export function createActivities(deps: ActivityDeps) {
   return instrumentActivities({
     ...baseActivities(deps),
-    ...fetchSourceActivities(deps),
-    ...normalizeActivities(deps),
-    ...computeDeltaActivities(deps),
-    ...writeEventsActivities(deps),
-    ...consolidateActivities(deps),
+    ...prepareActivities(deps),
+    ...writeActivities(deps),
     ...publishActivities(deps),
     ...notifyActivities(deps),
     ...outcomeActivities(deps),

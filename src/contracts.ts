@@ -46,7 +46,7 @@ export interface IngestResult {
 }
 
 /** Steps of an ingest, in order. */
-export const INGEST_STEPS = ["starting", "fetchSource", "normalize", "computeDelta", "writeEvents", "consolidate", "publish", "notify", "compensating", "done", "failed"] as const;
+export const INGEST_STEPS = ["starting", "prepare", "fetchSource", "normalize", "computeDelta", "write", "writeEvents", "consolidate", "publish", "notify", "compensating", "done", "failed"] as const;
 /** One step of an ingest. */
 export type IngestStep = (typeof INGEST_STEPS)[number];
 

@@ -22,9 +22,11 @@ import {
 } from "@temporalio/workflow";
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import type { IngestActivities } from "../activities";
+import type { DeltaSummary, NormalizeSummary } from "../activities/prepare";
+import type { Written } from "../activities/write";
 import type { OutcomeSinks, RunOutcome } from "../src/outcome-sinks";
 import type { DatasetDefinition } from "../src/definition";
-import type { BaseVersion, ChangeCounts, IngestInput, IngestProgress, IngestResult, IngestStep } from "../src/contracts";
+import type { BaseVersion, ChangeCounts, FetchedSource, IngestInput, IngestProgress, IngestResult, IngestStep } from "../src/contracts";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { DATASET_ID_RE } from "../src/retry";
 import { DatasetLayout } from "../src/layout";
@@ -53,13 +55,14 @@ export const RUN_OUTCOME_PATCH = "tidemark-run-memo-and-outcome";
 export const COMMIT_OUTCOME_PATCH = "tidemark-commit-outcome";
 
 /**
- * Patch id of the local steps: the quick reads (definition, pointer, the commit check, the holder's
+ * Patch id of the engine's steps: fetch, normalize and delta run as one activity (`prepare`), events
+ * and projections as another (`write`), so the data crosses an activity boundary once; the quick reads (definition, pointer, the commit check, the holder's
  * name) and the scratch cleanup after the commit run as local activities, without a round trip
  * through the server each; outcome counters go
  * through the `outcomes` sink instead of an activity; a run with no webhooks skips notify. Histories without its marker
  * replay with them as ordinary activities.
  */
-export const LOCAL_STEPS_PATCH = "tidemark-local-steps";
+export const ENGINE_STEPS_PATCH = "tidemark-engine-steps";
 
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
 
@@ -76,13 +79,13 @@ const { outcomes } = proxySinks<OutcomeSinks>();
 
 /** Counts a run's outcome: through the `outcomes` sink on patched runs, else with the activity the history recorded. */
 async function countOutcome(dataset: string, outcome: Exclude<RunOutcome, "published">): Promise<void> {
-  if (patched(LOCAL_STEPS_PATCH)) outcomes.run(dataset, outcome);
+  if (patched(ENGINE_STEPS_PATCH)) outcomes.run(dataset, outcome);
   else await quick.recordRunOutcome.executeWithOptions({ summary: `count the ${outcome} outcome` }, [{ dataset, outcome }]);
 }
 
-/** A quick step, run locally on patched runs (see {@link LOCAL_STEPS_PATCH}). */
+/** A quick step, run locally on patched runs (see {@link ENGINE_STEPS_PATCH}). */
 function quickStep<K extends QuickStep>(name: K, summary: string, args: Parameters<IngestActivities[K]>): ReturnType<IngestActivities[K]> {
-  const fn = (patched(LOCAL_STEPS_PATCH) ? local[name] : quick[name]) as unknown as { executeWithOptions(o: { summary: string }, a: unknown[]): ReturnType<IngestActivities[K]> };
+  const fn = (patched(ENGINE_STEPS_PATCH) ? local[name] : quick[name]) as unknown as { executeWithOptions(o: { summary: string }, a: unknown[]): ReturnType<IngestActivities[K]> };
   return fn.executeWithOptions({ summary }, args as unknown[]);
 }
 const localCleanup = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { ...retry, maximumAttempts: 3 } });
@@ -116,6 +119,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
   upsertSearchAttributes({ TidemarkDataset: [dataset], TidemarkVersion: [version] });
   const reportOutcome = patched(RUN_OUTCOME_PATCH);
   const commitRules = patched(COMMIT_OUTCOME_PATCH);
+  const engineSteps = patched(ENGINE_STEPS_PATCH);
   const progress: IngestProgress = { dataset, version, step: "starting", attempt: 0, rows: 0, startedAt: info.runStartTime.toISOString() };
   setHandler(progressQuery, () => progress);
   const step = (name: IngestStep, summary: string): string => {
@@ -144,40 +148,66 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
     const projectionsChanged = (b: BaseVersion | null) => commitRules && b?.projections !== undefined && projectionsDiffer(definition.projections, b.projections);
     if (commitRules) requireSameSchema(dataset, definition, base);
 
-    const fetchSummary = step("fetchSource", `fetch ${displayUri(uri)}`);
     saga.add("deleteRunScratch", () => quick.deleteRunScratch.executeWithOptions({ summary: `undo: delete run scratch of ${runVersion}` }, [{ dataset, version: runVersion }]));
     const unchangedIf = input.dryRun || projectionsChanged(base) ? undefined : base?.sourceSha256;
-    const source = await long.fetchSource.executeWithOptions({ summary: fetchSummary }, [{ dataset, version: runVersion, uri, unchangedIf }]);
     const result = (status: IngestResult["status"], counts: ChangeCounts, months: string[], attempts: number): IngestResult => ({
       dataset, status, version, parentVersion: base?.version ?? parentAtStart, counts, months, attempts, workflowId: info.workflowId, runId: info.runId,
     });
-    if (base && base.sourceSha256 === source.sha256 && unchangedIf !== undefined) {
+    const planNext = (attempt: number) => {
+      if (!commitRules) return;
+      const next = planVersion({ runVersion, runId: info.runId, parent: base?.version ?? null, attempt, now: new Date() });
+      if (next !== version) {
+        version = next;
+        progress.version = version;
+        upsertSearchAttributes({ TidemarkVersion: [version] });
+      }
+    };
+    const unchanged = async () => {
       await saga.compensate();
       progress.message = "source unchanged";
-      return await finish(result("unchanged", { ...ZERO, unchanged: base.rowsTotal, rowsTotal: base.rowsTotal }, [], 0));
-    }
-
-    const normalizeSummary = step("normalize", `normalize ${formatBytes(source.bytes)} of ${definition.source.format} for ${dataset}`);
-    const normalized = await long.normalize.executeWithOptions({ summary: normalizeSummary }, [{ dataset, version: runVersion, definition, source }]);
-    progress.rows = normalized.rows;
+      return await finish(result("unchanged", { ...ZERO, unchanged: base!.rowsTotal, rowsTotal: base!.rowsTotal }, [], 0));
+    };
     const planned = saga.size;
+    let source: FetchedSource;
+    let normalized: NormalizeSummary;
+    let prepared: DeltaSummary | undefined;
+    if (engineSteps) {
+      planNext(1);
+      const firstVersion = version;
+      const firstBase = base?.version ?? null;
+      const prepareSummary = step("prepare", `fetch ${displayUri(uri)}, normalize it and compute the delta of ${dataset} against ${firstBase ?? "an empty dataset"}`);
+      saga.add("deleteIndex", () => quick.deleteIndex.executeWithOptions({ summary: `undo: delete index of ${firstVersion}` }, [{ dataset, version: firstVersion, base: firstBase }]));
+      const out = await long.prepare.executeWithOptions({ summary: prepareSummary }, [{ dataset, version, scratch: runVersion, uri, definition, base, unchangedIf }]);
+      source = out.source;
+      if (out.status === "unchanged") {
+        saga.drop(planned);
+        return await unchanged();
+      }
+      normalized = out.normalized;
+      prepared = out.delta;
+    } else {
+      const fetchSummary = step("fetchSource", `fetch ${displayUri(uri)}`);
+      source = await long.fetchSource.executeWithOptions({ summary: fetchSummary }, [{ dataset, version: runVersion, uri, unchangedIf }]);
+      if (base && base.sourceSha256 === source.sha256 && unchangedIf !== undefined) return await unchanged();
+      const normalizeSummary = step("normalize", `normalize ${formatBytes(source.bytes)} of ${definition.source.format} for ${dataset}`);
+      normalized = await long.normalize.executeWithOptions({ summary: normalizeSummary }, [{ dataset, version: runVersion, definition, source }]);
+    }
+    progress.rows = normalized.rows;
 
     for (let attempt = 1; ; attempt++) {
       progress.attempt = attempt;
       const planBase = base?.version ?? null;
-      if (commitRules) {
-        const next = planVersion({ runVersion, runId: info.runId, parent: planBase, attempt, now: new Date() });
-        if (next !== version) {
-          version = next;
-          progress.version = version;
-          upsertSearchAttributes({ TidemarkVersion: [version] });
-        }
-      }
+      const reuse = engineSteps && attempt === 1 ? prepared : undefined;
+      if (!reuse) planNext(attempt);
       const plan = { dataset, version, definition, base, scratch: runVersion };
       const again = attempt > 1 ? ` (attempt ${attempt})` : "";
-      const deltaSummary = step("computeDelta", `delta of ${formatCount(normalized.rows)} rows of ${dataset} against ${planBase ?? "an empty dataset"}${again}`);
-      saga.add("deleteIndex", () => quick.deleteIndex.executeWithOptions({ summary: `undo: delete index of ${plan.version}` }, [{ dataset, version: plan.version, base: planBase }]));
-      const delta = await long.computeDelta.executeWithOptions({ summary: deltaSummary }, [plan]);
+      let delta: DeltaSummary;
+      if (reuse) delta = reuse;
+      else {
+        const deltaSummary = step("computeDelta", `delta of ${formatCount(normalized.rows)} rows of ${dataset} against ${planBase ?? "an empty dataset"}${again}`);
+        saga.add("deleteIndex", () => quick.deleteIndex.executeWithOptions({ summary: `undo: delete index of ${plan.version}` }, [{ dataset, version: plan.version, base: planBase }]));
+        delta = await long.computeDelta.executeWithOptions({ summary: deltaSummary }, [plan]);
+      }
       progress.counts = delta.counts;
       parentVersion = planBase ?? parentAtStart;
       const changed = delta.counts.inserted + delta.counts.updated + delta.counts.deleted > 0 || projectionsChanged(base);
@@ -188,17 +218,26 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
       const changes = formatChanges(delta.counts);
       const months = `${delta.months.length} month${delta.months.length === 1 ? "" : "s"}`;
 
-      const eventsSummary = step("writeEvents", `write events ${changes} in ${months} of ${dataset}`);
-      saga.add("deleteEvents", () => quick.deleteEvents.executeWithOptions({ summary: `undo: delete events of ${plan.version}` }, [{ dataset, version: plan.version, base: planBase }]));
-      const events = await long.writeEvents.executeWithOptions({ summary: eventsSummary }, [{ ...plan, months: delta.months }]);
-
-      const consolidateSummary = step("consolidate", `consolidate ${months} of ${dataset}`);
-      saga.add("deleteProjections", () =>
+      const deleteEvents = () => quick.deleteEvents.executeWithOptions({ summary: `undo: delete events of ${plan.version}` }, [{ dataset, version: plan.version, base: planBase }]);
+      const deleteProjections = () =>
         quick.deleteProjections.executeWithOptions({ summary: `undo: delete projections of ${plan.version}` }, [
           { dataset, version: plan.version, base: planBase, definition, months: delta.months, baseManifest: plan.base?.manifest },
-        ]),
-      );
-      const projections = await long.consolidate.executeWithOptions({ summary: consolidateSummary }, [{ ...plan, months: delta.months }]);
+        ]);
+      let events: Written["events"];
+      let projections: Written["projections"];
+      if (engineSteps) {
+        const writeSummary = step("write", `write events ${changes} and the projections of ${months} of ${dataset}`);
+        saga.add("deleteEvents", deleteEvents);
+        saga.add("deleteProjections", deleteProjections);
+        ({ events, projections } = await long.write.executeWithOptions({ summary: writeSummary }, [{ ...plan, months: delta.months }]));
+      } else {
+        const eventsSummary = step("writeEvents", `write events ${changes} in ${months} of ${dataset}`);
+        saga.add("deleteEvents", deleteEvents);
+        events = await long.writeEvents.executeWithOptions({ summary: eventsSummary }, [{ ...plan, months: delta.months }]);
+        const consolidateSummary = step("consolidate", `consolidate ${months} of ${dataset}`);
+        saga.add("deleteProjections", deleteProjections);
+        projections = await long.consolidate.executeWithOptions({ summary: consolidateSummary }, [{ ...plan, months: delta.months }]);
+      }
 
       const publishSummary = step("publish", `publish ${version}: ${changes}, ${formatCount(delta.counts.rowsTotal)} rows${again}`);
       saga.add("deleteVersionManifest", () => quick.deleteVersionManifest.executeWithOptions({ summary: `undo: delete manifest of ${plan.version}` }, [{ dataset, version: plan.version, base: planBase }]));
@@ -216,7 +255,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
         return await CancellationScope.nonCancellable(async () => {
           if (reportOutcome) upsertMemo({ ...ingestMemo(done) });
           await removeScratch(commitRules, dataset, version, runVersion);
-          if (definition.notify.length > 0 || !patched(LOCAL_STEPS_PATCH)) {
+          if (definition.notify.length > 0 || !patched(ENGINE_STEPS_PATCH)) {
             step("notify", `notify ${definition.notify.length} webhook${definition.notify.length === 1 ? "" : "s"} of ${version}`);
             await notify(dataset, version, planBase, delta.counts, definition);
           }
@@ -290,11 +329,11 @@ async function removeScratch(commitRules: boolean, dataset: string, version: str
     return;
   }
   try {
-    const remover = patched(LOCAL_STEPS_PATCH) ? localCleanup : cleanup;
+    const remover = patched(ENGINE_STEPS_PATCH) ? localCleanup : cleanup;
     await remover.deleteRunScratch.executeWithOptions({ summary }, [{ dataset, version: runVersion }]);
   } catch (err) {
     log.warn("run scratch could not be deleted; gc will remove it", { dataset, version, scratch: runVersion, error: String(err) });
-    if (patched(LOCAL_STEPS_PATCH)) outcomes.cleanupLeft(dataset, "deleteRunScratch");
+    if (patched(ENGINE_STEPS_PATCH)) outcomes.cleanupLeft(dataset, "deleteRunScratch");
     else await cleanup.recordCleanupLeft.executeWithOptions({ summary: `count scratch of ${runVersion} left to gc` }, [{ dataset, version, step: "deleteRunScratch" }]).catch(() => undefined);
   }
 }

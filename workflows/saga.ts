@@ -20,6 +20,11 @@ export class Saga {
     this.steps.length = 0;
   }
 
+  /** Drops, without running them, the compensations after the oldest `keep`: their steps reported writing nothing. */
+  drop(keep: number): void {
+    this.steps.length = Math.min(this.steps.length, keep);
+  }
+
   /** How many compensations are registered. */
   get size(): number {
     return this.steps.length;

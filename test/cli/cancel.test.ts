@@ -95,8 +95,8 @@ describe("tidemark cancel after the run wrote", { timeout: 180_000 }, () => {
   };
 
   it.each([
-    { after: "writeEvents", point: "writeEvents:end", wrote: "events/", undo: ["delete events of", "delete index of", "delete run scratch of"] },
-    { after: "consolidate", point: "consolidate:end", wrote: "projections/", undo: ["delete projections of", "delete events of", "delete index of", "delete run scratch of"] },
+    { after: "prepare", point: "prepare:end", wrote: "index/", undo: ["delete index of", "delete run scratch of"] },
+    { after: "write", point: "write:end", wrote: "projections/", undo: ["delete projections of", "delete events of", "delete index of", "delete run scratch of"] },
   ])("a cancel landing after $after runs the compensations and leaves the store as it was", async ({ point, wrote, undo }) => {
     const pointer = (await store.get(`datasets/${DS}/current/manifest.json`)).body.toString();
     const before = await listing();
@@ -127,7 +127,7 @@ describe("tidemark cancel after the run wrote", { timeout: 180_000 }, () => {
 
   it("says in words which compensations ran", async () => {
     writeFileSync(source, "series_id,obs_date,value\nA,2025-01-01,9\n");
-    const { runId, version, run } = await cancelHeldRun("writeEvents:end", []);
+    const { runId, version, run } = await cancelHeldRun("write:end", []);
     expect(run.stdout).toContain(`cancelled ${ingestWorkflowId(DS)} run ${runId}; compensations ran: `);
     expect(run.stdout).toContain(`delete events of ${version}`);
     expect(run.stdout).toContain("nothing was published; nothing it wrote is left.");

@@ -99,8 +99,8 @@ describe("cancel", () => {
     const { runId } = JSON.parse(started.stdout);
     const running = await eventually(async () => {
       const s = JSON.parse((await runCli(["status", SLOW, "--json"], env)).stdout);
-      return s.running?.step === "fetchSource" ? s.running : undefined;
-    }, 30_000, "the slow ingest reaching fetchSource");
+      return s.running?.step === "prepare" ? s.running : undefined;
+    }, 30_000, "the slow ingest reaching prepare");
     expect(running.runId).toBe(runId);
     const busy = await runCli(["ingest", SLOW], env);
     expect(busy.code).toBe(1);
@@ -121,7 +121,7 @@ describe("cancel", () => {
 
     const run = await runCli(["cancel", SLOW], env);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^cancelled tidemark/ingest/${SLOW} run ${runId}; compensations ran: delete run scratch of \\S+; nothing was published; nothing it wrote is left\\.\n$`));
+    expect(run.stdout).toMatch(new RegExp(`^cancelled tidemark/ingest/${SLOW} run ${runId}; compensations ran: delete index of \\S+; delete run scratch of \\S+; nothing was published; nothing it wrote is left\\.\n$`));
     for (const s of stalled) s.socket.destroy();
     const left: string[] = [];
     for await (const o of store.list(`datasets/${SLOW}/`)) left.push(o.key);

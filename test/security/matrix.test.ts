@@ -111,7 +111,7 @@ describe("attack matrix: tidemark CLI against a real, fenced worker process", ()
     const lines = run.stderr.trim().split("\n");
     const last = lines.pop() ?? "";
     messages.push(`${a.name}: exit ${run.code}: ${last}`);
-    for (const progress of lines) expect(progress).toMatch(/^[a-z0-9_.-]+ \d{8}T\d{9}Z-[0-9a-f]{8} \w+/);
+    for (const progress of lines) expect(progress).toMatch(/^[a-z0-9_.-]+ \d{8}T\d{9}Z-[0-9a-f]{8} (\[\d+\/\d+\] )?\w+/);
     expect(last).toMatch(/^tidemark: /);
     const message = last.replace(/^tidemark: /, "");
     expect(message).toMatch(a.message);

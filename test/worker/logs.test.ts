@@ -82,7 +82,7 @@ describe("worker logs", () => {
     const publish = await until(() => lines().find((l) => l.msg === "publish completed" && l.runId === runId), "the publish line");
     expect(publish).toMatchObject({ level: "info", dataset, version: result.version, workflowId: ingestWorkflowId(dataset), runId, activityType: "publish", taskQueue });
     expect(Number.isNaN(Date.parse(publish.ts))).toBe(false);
-    for (const step of ["fetchSource", "normalize", "computeDelta", "writeEvents", "consolidate"]) {
+    for (const step of ["prepare", "write"]) {
       const line = lines().find((l) => l.msg === `${step} completed` && l.runId === runId);
       expect(line, step).toMatchObject({ dataset, version: result.version, workflowId: ingestWorkflowId(dataset), activityType: step });
     }

@@ -63,7 +63,7 @@ describe("worker metrics", () => {
     expect(sample(text, "tidemark_rows_total", { dataset, op: "update" })).toBe(0);
     expect(sample(text, "tidemark_rows_total", { dataset, op: "delete" })).toBe(0);
     expect(sample(text, "tidemark_bytes_written_total", { dataset })).toBeGreaterThan(0);
-    for (const step of ["fetchSource", "normalize", "computeDelta", "writeEvents", "consolidate", "publish"]) {
+    for (const step of ["prepare", "write", "publish"]) {
       expect(sample(text, "tidemark_step_duration_seconds_count", { step }), step).toBeGreaterThanOrEqual(1);
       expect(sample(text, "tidemark_step_duration_seconds_bucket", { step, le: "+Inf" }), step).toBeGreaterThanOrEqual(1);
     }
@@ -114,7 +114,7 @@ describe("worker metrics", () => {
     const held = new Promise<void>((resolve) => (reached = resolve));
     const cancelQueue = uniqueTaskQueue("metrics-cancel");
     const faults = async (point: string) => {
-      if (point !== "writeEvents:end") return;
+      if (point !== "write:end") return;
       reached();
       await gate;
     };

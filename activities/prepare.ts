@@ -1,0 +1,250 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { Transform } from "node:stream";
+import { fileURLToPath } from "node:url";
+import type { BaseVersion, ChangeCounts, FetchedSource } from "../src/contracts";
+import { expandEnvReferences } from "../src/config/env-refs";
+import type { DatasetDefinition } from "../src/definition";
+import { runDelta } from "../src/engine/delta";
+import type { BaseSource } from "../src/engine/delta-sql";
+import { HASHING } from "../src/engine/hash-sql";
+import { normalizeWithEngine } from "../src/engine/normalize";
+import type { Workspace } from "../src/engine/workspace";
+import { count, overLimit } from "../src/formats/limits";
+import { DatasetLayout, monthLabel } from "../src/layout";
+import { openLedgerSource } from "../src/ledger/read-model-source";
+import { isLedgerUri } from "../src/ledger/source-uri";
+import { parentMonths } from "../src/manifest/projection-plan";
+import type { VersionManifest } from "../src/manifest/schema";
+import { normalizeSource } from "../src/normalize";
+import { type BadRow, describeBadRow } from "../src/normalize/errors";
+import { encodeParquet } from "../src/parquet/codec";
+import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
+import { ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
+import { openSource, redactUri } from "../src/sources/open";
+import { readManifest } from "./base";
+import type { ActivityDeps } from "./deps";
+import { withEngine } from "./engine";
+import { activityContext, heartbeater, withKeepAlive } from "./heartbeat";
+import { IO_CONCURRENCY, mapLimited, SCRATCH } from "./io";
+
+/** sha256 and size of a local file, read once without copying it. */
+async function hashFile(path: string, maxBytes: number, signal?: AbortSignal): Promise<{ sha256: string; bytes: number } | null> {
+  if ((await stat(path)).size > maxBytes) return null;
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+    if (bytes > maxBytes) return null;
+  }
+  return { sha256: hash.digest("hex"), bytes };
+}
+
+/** Input of `fetchSource`. */
+export interface FetchSourceInput {
+  dataset: string;
+  version: string;
+  uri: string;
+  /** The current version's source sha256: a local file with this hash is not copied at all (the run ends "unchanged"). */
+  unchangedIf?: string;
+}
+
+/** Step 1: streams the source (or a ledger read model, materialized from the store) to `runs/<version>/source`, computing its sha256 on the way. */
+export function fetchSourceActivities(deps: ActivityDeps) {
+  return {
+    fetchSource: ({ dataset, version, uri, unchangedIf }: FetchSourceInput): Promise<FetchedSource> =>
+      withKeepAlive(async (signal, note) => {
+        const layout = new DatasetLayout(dataset);
+        const key = layout.key(`${layout.runs(version)}source`);
+        const sources = { ...deps.sources, policy: deps.sources?.policy ?? sourcePolicyFromEnv(deps.env ?? process.env, { datasetsDir: deps.datasetsDir, storeUrl: deps.store.url }) };
+        const maxBytes = ingestLimitsFromEnv(deps.env ?? process.env).sourceBytes;
+        const resolved = expandEnvReferences(uri, deps.env ?? process.env, { required: true, where: `Source ${redactUri(uri)} of ${dataset}` });
+        if (unchangedIf && resolved.startsWith("file://")) {
+          const path = await checkFileSource(redactUri(resolved), fileURLToPath(resolved), sources.policy);
+          const local = await hashFile(path, maxBytes, signal).catch(() => null);
+          if (local?.sha256 === unchangedIf) return { key, uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };
+        }
+        const opened = isLedgerUri(resolved)
+          ? await openLedgerSource(deps.store, resolved, signal)
+          : await openSource(resolved, { ...sources, signal, attempt: activityContext()?.info.attempt });
+        const tooBig = (what: string) => overLimit(`Source ${redactUri(uri)}`, what, LIMIT_VARS.sourceBytes);
+        if (opened.size !== null && opened.size > maxBytes) {
+          opened.stream.destroy();
+          throw tooBig(`is ${count(opened.size)} bytes (at most ${count(maxBytes)})`);
+        }
+        const hash = createHash("sha256");
+        let bytes = 0;
+        const meter = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            bytes += chunk.length;
+            if (bytes > maxBytes) return done(tooBig(`is more than ${count(maxBytes)} bytes`));
+            hash.update(chunk);
+            note({ bytes });
+            done(null, chunk);
+          },
+        });
+        opened.stream.on("error", (err) => meter.destroy(err));
+        meter.on("error", () => opened.stream.destroy());
+        signal?.addEventListener("abort", () => opened.stream.destroy(new Error("fetch cancelled")), { once: true });
+        await deps.store.putStream(key, opened.stream.pipe(meter), { kind: "overwrite" });
+        return { key, uri: redactUri(uri), bytes, sha256: hash.digest("hex"), etag: opened.etag };
+      }),
+  };
+}
+
+/** Result of `normalize`. */
+export interface NormalizeSummary {
+  rows: number;
+  /** Bad rows dropped under `on_bad_rows: quarantine`, and the scratch report listing them. */
+  quarantined?: { rows: number; report: string };
+  /** Which reader normalized the source: DuckDB (CSV it reads exactly like Tidemark's reader) or Tidemark's own. */
+  engine?: "duckdb" | "js";
+}
+
+/**
+ * Step 2: parses, casts and validates the staged source into `runs/<version>/normalized.parquet`.
+ * DuckDB reads the CSV sources it can read exactly as Tidemark's own reader does (same rows, types,
+ * bad rows and errors; bounded memory, spilling); every other source goes through Tidemark's reader.
+ */
+export function normalizeActivities(deps: ActivityDeps) {
+  const { store } = deps;
+  return {
+    async normalize({ dataset, version, definition, source }: { dataset: string; version: string; definition: DatasetDefinition; source: FetchedSource }): Promise<NormalizeSummary> {
+      const layout = new DatasetLayout(dataset);
+      const fileLabel = source.uri.split("/").pop() || source.uri;
+      const limits = ingestLimitsFromEnv(deps.env ?? process.env);
+      const target = layout.key(layout.runs(version) + SCRATCH.normalized);
+      const { rows, badRows, badRowCount, engine } = await withEngine(
+        deps,
+        1,
+        async (task, workspace) => {
+          const sourcePath = await workspace.local(source.key);
+          const outPath = workspace.path("normalized.parquet");
+          const onFallback = (reason: string) => activityContext()?.log.info("normalizing with Tidemark's reader", { dataset, reason });
+          const done = await normalizeWithEngine(task.connection, { definition, sourcePath, outPath, fileLabel, limits, onFallback });
+          if (done) return { rows: done.rows, badRows: done.badRows, badRowCount: done.badRowCount, engine: "duckdb" as const, outPath };
+          const beat = heartbeater();
+          const result = await normalizeSource({ definition, input: sourcePath, fileLabel, sizeHint: source.bytes, limits, onProgress: (n: number) => beat({ rows: n }) });
+          await store.put(target, encodeParquet(result.table, { dictionary: "sampled" }), { kind: "overwrite" });
+          return { rows: result.table.numRows, badRows: result.badRows, badRowCount: result.badRowCount, engine: "js" as const, outPath: null };
+        },
+        async (r, workspace) => {
+          if (r.outPath) await workspace.uploadScratch(r.outPath, target);
+          return r;
+        },
+      );
+      if (badRows.length === 0) return { rows, engine };
+      return { rows, engine, quarantined: await writeQuarantine(deps, layout, version, badRows, badRowCount) };
+    },
+  };
+}
+
+async function writeQuarantine(deps: ActivityDeps, layout: DatasetLayout, version: string, badRows: BadRow[], badRowCount: number | undefined): Promise<{ rows: number; report: string }> {
+  const report = layout.runs(version) + SCRATCH.quarantine;
+  const lines = badRows.map((b) => JSON.stringify({ ...b, message: describeBadRow(b) })).join("\n");
+  await deps.store.put(layout.key(report), `${lines}\n`, { kind: "overwrite" });
+  return { rows: badRowCount ?? badRows.length, report };
+}
+
+/** Result of `computeDelta`: counts, touched months and the staged index. */
+export interface DeltaSummary {
+  counts: ChangeCounts;
+  /** Months to write events for and consolidate, as YYYY-MM, ascending. */
+  months: string[];
+  index: { path: string; rows: number; bytes: number; hashing: string }[];
+}
+
+/**
+ * Where the base index comes from: the parent's index files when the engine's hashing wrote them,
+ * else (a store written before it) the parent's first projection, whose rows are rehashed.
+ */
+async function baseSource(parent: VersionManifest | null, definition: DatasetDefinition, workspace: Workspace, layout: DatasetLayout): Promise<BaseSource> {
+  if (!parent) return { kind: "none" };
+  const local = (paths: string[]) => mapLimited(paths, IO_CONCURRENCY, (p) => workspace.local(layout.key(p)));
+  if (parent.index.length > 0 && parent.index.every((f) => f.hashing === HASHING)) return { kind: "index", files: await local(parent.index.map((f) => f.path)) };
+  const months = parentMonths(parent.projections, definition.projections[0].name);
+  return { kind: "projection", files: await local(Object.values(months).map((f) => f.path)) };
+}
+
+/** Step 3: the normalized source against the base index → staged index, changes and removals (DuckDB). */
+export function computeDeltaActivities(deps: ActivityDeps) {
+  const { store } = deps;
+  return {
+    async computeDelta({ dataset, version, definition, base, scratch: run }: { dataset: string; version: string; definition: DatasetDefinition; base: BaseVersion | null; scratch?: string }): Promise<DeltaSummary> {
+      const layout = new DatasetLayout(dataset);
+      const scratch = layout.runs(run ?? version);
+      const indexPath = layout.index(version);
+      const parent = base ? await readManifest(store, dataset, base.manifest) : null;
+      return withEngine(
+        deps,
+        1,
+        async (task, workspace) => {
+          const out = { index: workspace.path("index.parquet"), changes: workspace.path("changes.parquet"), removals: workspace.path("removals.parquet") };
+          const outcome = await runDelta(task, {
+            dataset, definition, out,
+            normalized: await workspace.local(layout.key(scratch + SCRATCH.normalized)),
+            base: await baseSource(parent, definition, workspace, layout),
+            baseRows: base?.rowsTotal ?? 0,
+          });
+          return { outcome, out };
+        },
+        async ({ outcome, out }, workspace) => {
+          const bytes = await workspace.uploadOnce(out.index, layout.key(indexPath));
+          await workspace.uploadScratch(out.changes, layout.key(scratch + SCRATCH.changes));
+          await workspace.uploadScratch(out.removals, layout.key(scratch + SCRATCH.removals));
+          const { inserted, updated, deleted, unchanged, rowsTotal } = outcome;
+          return {
+            counts: { inserted, updated, deleted, unchanged, rowsTotal },
+            months: outcome.months.map(monthLabel),
+            index: [{ path: indexPath, rows: rowsTotal, bytes, hashing: HASHING }],
+          };
+        },
+      );
+    },
+  };
+}
+
+/** Input of `prepare`. */
+export interface PrepareInput {
+  dataset: string;
+  /** The version the plan publishes (its index is written under it). */
+  version: string;
+  /** The run's first version id: its scratch lives under `runs/<scratch>/`. */
+  scratch: string;
+  uri: string;
+  definition: DatasetDefinition;
+  base: BaseVersion | null;
+  /** The current version's source sha256: a source with this hash ends the run "unchanged". */
+  unchangedIf?: string;
+}
+
+/** Result of `prepare`: the staged source, and unless it is unchanged, the normalized rows' summary and the delta. */
+export type PrepareResult =
+  | { status: "unchanged"; source: FetchedSource }
+  | { status: "planned"; source: FetchedSource; normalized: NormalizeSummary; delta: DeltaSummary };
+
+/**
+ * Steps 1–3 (fetch, normalize, delta) as one activity: the data stays on the worker that fetched it
+ * between the three (SPEC §3 "no rows in payloads"; one hand-off to `write` through the run's
+ * scratch). A retry starts again from the fetch.
+ */
+export function prepareActivities(deps: ActivityDeps) {
+  const { fetchSource } = fetchSourceActivities(deps);
+  const { normalize } = normalizeActivities(deps);
+  const { computeDelta } = computeDeltaActivities(deps);
+  return {
+    fetchSource,
+    normalize,
+    computeDelta,
+    async prepare(input: PrepareInput): Promise<PrepareResult> {
+      const { dataset, version, scratch, definition, base } = input;
+      const source = await fetchSource({ dataset, version: scratch, uri: input.uri, unchangedIf: input.unchangedIf });
+      if (input.unchangedIf !== undefined && source.sha256 === input.unchangedIf) return { status: "unchanged", source };
+      const normalized = await normalize({ dataset, version: scratch, definition, source });
+      const delta = await computeDelta({ dataset, version, definition, base, scratch });
+      return { status: "planned", source, normalized, delta };
+    },
+  };
+}
