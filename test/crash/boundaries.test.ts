@@ -49,7 +49,7 @@ describe.each(BACKENDS)("SIGKILL of the worker process at every step boundary [%
 
   it("a kill that only Temporal's own heartbeat timeout detects (nothing expedited) is survived too", { timeout: 300_000 }, async () => {
     bed.writeSource(v3);
-    const plan = { kind: "write", step: "writeEvents", n: 1, phase: "done" } as const;
+    const plan = { kind: "write", step: "write", n: 1, phase: "done" } as const;
     const { handle, worker } = await bed.startIngest(plan);
     const driven = await driveWithKills<IngestResult>(bed.client, bed.workers, handle, worker, [plan], { expedite: false });
     expect(driven.kills.map((k) => k.plan)).toEqual([plan]);

@@ -67,7 +67,7 @@ describe.each(["fs", "s3"] as const)("SIGKILL of the worker process inside a sto
     expect(driven.kills.map((k) => k.plan)).toEqual(plans);
     expect(driven.kills.map((k) => k.record.activity)).toEqual(plans.map((p) => (p as { step: string }).step));
 
-    // Writes running next to the targeted one (writeEvents and consolidate write in parallel) may leave their own.
+    // Writes running next to the targeted one (write uploads several month files in parallel) may leave their own.
     const leftBefore = backend === "fs" ? hiddenLeftovers(bed.storeDir!).filter((p) => p.includes("/.tmp-")).length : (await incompleteUploads(bed)).length;
     if (backend === "fs") {
       expect(found.temp).toBe(plans.length - 1);

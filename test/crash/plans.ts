@@ -1,14 +1,11 @@
 import type { KillPlan } from "../support/crash-workers";
 
-/** The activities of a successful ingest in the order they run, and whether each writes to the store. */
+/** The activities (and local activities: resolveDefinition, readBase, deleteRunScratch) of a successful ingest in the order they run, and whether each writes to the store. */
 export const INGEST_ACTIVITIES: readonly { step: string; writes: boolean }[] = [
   { step: "resolveDefinition", writes: false },
   { step: "readBase", writes: false },
-  { step: "fetchSource", writes: true },
-  { step: "normalize", writes: true },
-  { step: "computeDelta", writes: true },
-  { step: "writeEvents", writes: true },
-  { step: "consolidate", writes: true },
+  { step: "prepare", writes: true },
+  { step: "write", writes: true },
   { step: "publish", writes: true },
   { step: "deleteRunScratch", writes: true },
   { step: "notify", writes: false },

@@ -13,8 +13,8 @@ const RUNS = SOAK ? 10 : 3;
 const SEED = Number(process.env.TIDEMARK_CRASH_SEED ?? 20261122);
 const SERIES = SOAK ? 3000 : 600;
 const MONTHS = 24;
-/** Writes each activity makes at least on these sources (writeEvents and consolidate: one per month touched, >= 24). */
-const MIN_WRITES: Record<string, number> = { writeEvents: 3, consolidate: 3, publish: 2 };
+/** Writes each activity makes at least on these sources (prepare: source, normalized, index, changes, removals; write: an event file and a projection file per month touched, >= 24). */
+const MIN_WRITES: Record<string, number> = { prepare: 3, write: 6, publish: 2 };
 
 const random = seededRandom(SEED);
 const series = Array.from({ length: SERIES }, (_, i) => `S${String(i).padStart(5, "0")}`);

@@ -19,7 +19,7 @@ const rows = monthlySeries(
   (s, m) => Number(s.slice(1)) + m / 4,
 );
 
-describe("SIGKILL of the Temporal server (persistent SQLite) while consolidate runs [fs store, one real worker process]", () => {
+describe("SIGKILL of the Temporal server (persistent SQLite) while write runs [fs store, one real worker process]", () => {
   const dir = mkdtempSync(join(tmpdir(), "tidemark-temporal-db-"));
   const dbFilename = join(dir, "temporal.db");
   let port: number;
@@ -41,12 +41,12 @@ describe("SIGKILL of the Temporal server (persistent SQLite) while consolidate r
 
   it("the same worker process reconnects to the restarted server and finishes the run, publishing exactly its source", { timeout: 300_000 }, async () => {
     bed.writeSource(rows);
-    const { handle, worker } = await bed.startIngest({ kind: "hold", point: "consolidate:start" });
+    const { handle, worker } = await bed.startIngest({ kind: "hold", point: "write:start" });
     let exited = false;
     void worker.exited.then(() => (exited = true));
-    const heldAt = await withDeadline(Promise.race([worker.held, worker.exited.then((e) => Promise.reject(new Error(`the worker ended: ${e.stderr}`)))]), 120_000, "the worker holding inside consolidate");
-    expect(heldAt).toBe("consolidate:start");
-    expect((await handle.query<IngestProgress>("progress")).step).toBe("consolidate");
+    const heldAt = await withDeadline(Promise.race([worker.held, worker.exited.then((e) => Promise.reject(new Error(`the worker ended: ${e.stderr}`)))]), 120_000, "the worker holding inside write");
+    expect(heldAt).toBe("write:start");
+    expect((await handle.query<IngestProgress>("progress")).step).toBe("write");
 
     const down = server!;
     server = undefined;
@@ -55,7 +55,7 @@ describe("SIGKILL of the Temporal server (persistent SQLite) while consolidate r
     await waitFor(() => isPortFree(port), { timeoutMs: 30_000, describe: "the killed server's port to be released" });
     server = await startServer();
     worker.release();
-    console.log(`[crash] server killed while worker ${worker.pid} held consolidate:start; restarted, hold released`);
+    console.log(`[crash] server killed while worker ${worker.pid} held write:start; restarted, hold released`);
 
     const result = handle.result() as Promise<IngestResult>;
     const end = await Promise.race([result.then((value) => ({ value })), worker.exited.then((exit) => ({ exit }))]);
