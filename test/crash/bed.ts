@@ -37,8 +37,8 @@ export interface CrashBed {
   close(): Promise<void>;
 }
 
-/** Workflow task timeout of crash runs: a worker killed inside a workflow task costs this long. */
-const WORKFLOW_TASK_TIMEOUT = "10s";
+/** Workflow task timeout of crash runs: a worker killed inside a workflow task (or a local activity: resolveDefinition, readBase, deleteRunScratch) costs this long. */
+const WORKFLOW_TASK_TIMEOUT = "5s";
 
 /** Sets up a {@link CrashBed} on a fresh fs directory or S3 prefix (MinIO), with a snapshot dataset that notifies a local webhook. */
 export async function crashBed(

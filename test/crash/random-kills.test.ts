@@ -35,7 +35,7 @@ function revise(rows: SeriesRow[], round: number): SeriesRow[] {
 }
 
 /**
- * Two kills in every writing activity, in run order, placed from the worker's own store write
+ * Two kills in every writing activity (three in prepare and write), in run order, placed from the worker's own store write
  * events (no clocks): one as a seeded-random store write of the activity starts (a write in flight),
  * one at the activity's start (before it) or end fault point (after it), no write in flight. Each
  * kill makes the activity run again on the next worker, so every plan fires.
@@ -45,8 +45,10 @@ function randomPlans(): KillPlan[] {
   for (const { step, writes } of INGEST_ACTIVITIES) {
     if (!writes) continue;
     const inFlight: KillPlan = { kind: "write", step, n: 1 + Math.floor(random() * (MIN_WRITES[step] ?? 1)), phase: "started" };
-    // A kill at the end comes after the write kill: the activity's rerun may find nothing left to write (a delete already done).
-    plans.push(...(random() < 0.5 ? [{ kind: "point", point: `${step}:start` } as const, inFlight] : [inFlight, { kind: "point", point: `${step}:end` } as const]));
+    // The two data steps (prepare, write) make many writes: a second write kill lands in the rerun the first one caused.
+    const again: KillPlan[] = (MIN_WRITES[step] ?? 1) >= 3 && step !== "publish" ? [{ kind: "write", step, n: 1 + Math.floor(random() * MIN_WRITES[step]), phase: "started" }] : [];
+    // A kill at the end comes after the write kills: the activity's rerun may find nothing left to write (a delete already done).
+    plans.push(...(random() < 0.5 ? [{ kind: "point", point: `${step}:start` } as const, inFlight, ...again] : [inFlight, ...again, { kind: "point", point: `${step}:end` } as const]));
   }
   return plans;
 }
@@ -78,7 +80,7 @@ describe(`seeded-random SIGKILLs of real worker processes during large ingests, 
   };
 
   for (let run = 1; run <= RUNS; run++) {
-    it(`ingest ${run} of ${RUNS} (${run === 1 ? "first version" : "revision"}) publishes exactly its source through 2 kills in every writing activity`, { timeout: 600_000 }, ingestWithRandomKills);
+    it(`ingest ${run} of ${RUNS} (${run === 1 ? "first version" : "revision"}) publishes exactly its source through 2–3 kills in every writing activity`, { timeout: 600_000 }, ingestWithRandomKills);
   }
 
   it("the kills landed where the suite needs them: >= 30, >= 15 with a store write in flight, over >= 3 activities", () => {
