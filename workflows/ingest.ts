@@ -56,11 +56,11 @@ export const COMMIT_OUTCOME_PATCH = "tidemark-commit-outcome";
 
 /**
  * Patch id of the engine's steps: fetch, normalize and delta run as one activity (`prepare`), events
- * and projections as another (`write`), so the data crosses an activity boundary once. The quick
- * reads (definition, pointer, the commit check, the holder's name) and the removal of the run's
- * scratch (after the commit, or as a compensation) run as local activities, without a round trip
- * through the server each; outcome counters go through the `outcomes` sink instead of an activity;
- * a run with no webhooks skips notify. Histories without its marker replay as they were recorded.
+ * and projections as another (`write`), so the data crosses an activity boundary once; the quick reads (definition, pointer, the commit check, the holder's
+ * name) and the scratch cleanup after the commit run as local activities, without a round trip
+ * through the server each; outcome counters go
+ * through the `outcomes` sink instead of an activity; a run with no webhooks skips notify. Histories without its marker
+ * replay with them as ordinary activities.
  */
 export const ENGINE_STEPS_PATCH = "tidemark-engine-steps";
 
@@ -148,8 +148,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
     const projectionsChanged = (b: BaseVersion | null) => commitRules && b?.projections !== undefined && projectionsDiffer(definition.projections, b.projections);
     if (commitRules) requireSameSchema(dataset, definition, base);
 
-    const scratchRemover = engineSteps ? local : quick;
-    saga.add("deleteRunScratch", () => scratchRemover.deleteRunScratch.executeWithOptions({ summary: `undo: delete run scratch of ${runVersion}` }, [{ dataset, version: runVersion }]));
+    saga.add("deleteRunScratch", () => quick.deleteRunScratch.executeWithOptions({ summary: `undo: delete run scratch of ${runVersion}` }, [{ dataset, version: runVersion }]));
     const unchangedIf = input.dryRun || projectionsChanged(base) ? undefined : base?.sourceSha256;
     const result = (status: IngestResult["status"], counts: ChangeCounts, months: string[], attempts: number): IngestResult => ({
       dataset, status, version, parentVersion: base?.version ?? parentAtStart, counts, months, attempts, workflowId: info.workflowId, runId: info.runId,
