@@ -56,11 +56,12 @@ export const COMMIT_OUTCOME_PATCH = "tidemark-commit-outcome";
 
 /**
  * Patch id of the engine's steps: fetch, normalize and delta run as one activity (`prepare`), events
- * and projections as another (`write`), so the data crosses an activity boundary once; the quick reads (definition, pointer, the commit check, the holder's
- * name) and the scratch cleanup after the commit run as local activities, without a round trip
- * through the server each; outcome counters go
- * through the `outcomes` sink instead of an activity; a run with no webhooks skips notify. Histories without its marker
- * replay with them as ordinary activities.
+ * and projections as another (`write`), so the data crosses an activity boundary once. The quick
+ * reads (definition, pointer, the commit check, the holder's name) and the scratch cleanup after the
+ * commit run as local activities, without a round trip through the server each; outcome counters go
+ * through the `outcomes` sink instead of an activity; a run with no webhooks skips notify.
+ * Compensations stay ordinary activities, so `tidemark cancel` reads them from the history. Histories
+ * without its marker replay as they were recorded.
  */
 export const ENGINE_STEPS_PATCH = "tidemark-engine-steps";
 
