@@ -176,7 +176,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
       planNext(1);
       const firstVersion = version;
       const firstBase = base?.version ?? null;
-      const prepareSummary = step("prepare", `fetch ${displayUri(uri)}, normalize it and compute the delta of ${dataset} against ${firstBase ?? "an empty dataset"}`);
+      const prepareSummary = step("prepare", `fetch ${displayUri(uri)} → normalize → delta`);
       saga.add("deleteIndex", () => quick.deleteIndex.executeWithOptions({ summary: `undo: delete index of ${firstVersion}` }, [{ dataset, version: firstVersion, base: firstBase }]));
       const out = await long.prepare.executeWithOptions({ summary: prepareSummary }, [{ dataset, version, scratch: runVersion, uri, definition, base, unchangedIf }]);
       source = out.source;

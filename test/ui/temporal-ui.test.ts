@@ -113,11 +113,8 @@ describe("Temporal Web UI shows an ingest run", () => {
       result.workflowId,
       "Completed",
       result.version,
-      `fetchSource • fetch file://${ws.sourcePath}`,
-      `normalize • normalize 217 B of csv for ${dataset}`,
-      `computeDelta • delta of 12 rows of ${dataset} against an empty dataset`,
-      `writeEvents • write events ${changes} in 4 months of ${dataset}`,
-      `consolidate • consolidate 4 months of ${dataset}`,
+      `prepare • fetch file://${ws.sourcePath} → normalize → delta`,
+      `write • write events ${changes} and the projections of 4 months of ${dataset}`,
       `publish • publish ${result.version}: ${changes}, 12 rows`,
     ]);
     mkdirSync(ARTIFACTS, { recursive: true });
