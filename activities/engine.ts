@@ -2,7 +2,7 @@ import { type Engine, sharedEngine } from "../src/engine/connection";
 import { EngineTask } from "../src/engine/task";
 import { Workspace } from "../src/engine/workspace";
 import type { ActivityDeps } from "./deps";
-import { previousHeartbeat, withKeepAlive } from "./heartbeat";
+import { currentDetails, withKeepAlive } from "./heartbeat";
 
 /** Lanes (connections) of a task that writes one file per month. */
 export const ENGINE_LANES = 2;
@@ -10,7 +10,8 @@ export const ENGINE_LANES = 2;
 /**
  * Runs engine work for an activity: `compute` gets a task with `lanes` connections and a workspace
  * for local files, and heartbeats flow every few seconds while DuckDB works off the event loop (the
- * previous attempt's details are re-sent, so a resume still finds them); `finish` then uploads from
+ * latest details of this attempt, or the previous attempt's, are re-sent, so a resume still finds
+ * them); `finish` then uploads from
  * the workspace, heartbeating on its own (e.g. through `resumable`).
  */
 export async function withEngine<C, T>(
@@ -23,7 +24,7 @@ export async function withEngine<C, T>(
   const workspace = await Workspace.open(deps.store, engine.settings.tempDirectory);
   try {
     const computed = await withKeepAlive(async (_signal, note) => {
-      note(previousHeartbeat());
+      note(currentDetails());
       return EngineTask.run(engine, lanes, (task) => compute(task, workspace));
     });
     return await finish(computed, workspace);

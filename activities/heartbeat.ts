@@ -43,6 +43,20 @@ export async function withKeepAlive<T>(work: (signal: AbortSignal | undefined, n
   }
 }
 
+const lastSent = new WeakMap<Context, unknown>();
+
+/** Sends `details` as the activity's heartbeat and remembers them for {@link currentDetails}. */
+function send(ctx: Context, details: unknown): void {
+  lastSent.set(ctx, details);
+  ctx.heartbeat(details);
+}
+
+/** The details to keep on the server: the last ones {@link resumable} sent in this attempt, else the previous attempt's. */
+export function currentDetails(): unknown {
+  const ctx = activityContext();
+  return ctx && lastSent.has(ctx) ? lastSent.get(ctx) : previousHeartbeat();
+}
+
 /** Heartbeat details recorded by a previous attempt of this activity, if any. */
 export function previousHeartbeat<T>(): T | undefined {
   return activityContext()?.info.heartbeatDetails as T | undefined;
@@ -55,6 +69,18 @@ export function pauser(details: () => unknown, everyMs = 1000): () => Promise<vo
     beat(details());
     await new Promise<void>((resolve) => setImmediate(resolve));
   };
+}
+
+/**
+ * Least time between two heartbeats of {@link resumable} (the worker sends them to the server at
+ * most every 200 ms anyway): each carries every finished item, so one per item would cost O(items²).
+ * A throttled item is sent by a trailing heartbeat at the end of the interval.
+ */
+export const RESUME_BEAT_MS = 200;
+
+/** Results of the items an earlier attempt of this activity finished (from its heartbeat details), by item key. */
+export function finishedItems<R>(): Record<string, R> {
+  return { ...(previousHeartbeat<Partial<ResumeDetails<R>>>()?.done ?? {}) };
 }
 
 /** Heartbeat details of a resumable activity: the results of the items it finished, by item key. */
@@ -92,10 +118,28 @@ export async function resumable<I, R>(items: I[], keyOf: (item: I) => string, co
       }
       results[i] = await work(items[i]);
       done[key] = results[i];
-      ctx?.heartbeat({ done, progress: `${++finished}/${items.length}` } satisfies ResumeDetails<R>);
+      finished++;
+      beat();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+  let lastBeat = 0;
+  let trailing: NodeJS.Timeout | undefined;
+  const flush = () => {
+    trailing = undefined;
+    lastBeat = Date.now();
+    if (ctx) send(ctx, { done, progress: `${finished}/${items.length}` } satisfies ResumeDetails<R>);
+  };
+  const beat = () => {
+    const wait = lastBeat + RESUME_BEAT_MS - Date.now();
+    if (wait <= 0) flush();
+    else trailing ??= setTimeout(flush, wait);
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+  } finally {
+    if (trailing) clearTimeout(trailing);
+  }
+  if (finished > skipped) flush();
   if (skipped > 0) ctx?.log.info("resumed from the previous attempt's heartbeat", { skipped, items: items.length });
   return { results, skipped };
 }

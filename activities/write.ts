@@ -8,7 +8,7 @@ import { parentMonths, planProjectionMonths } from "../src/manifest/projection-p
 import { readManifest } from "./base";
 import type { ActivityDeps } from "./deps";
 import { ENGINE_LANES, withEngine } from "./engine";
-import { resumable } from "./heartbeat";
+import { finishedItems, resumable } from "./heartbeat";
 import { IO_CONCURRENCY, mapLimited, SCRATCH } from "./io";
 import type { TouchedProjections } from "./publish";
 
@@ -33,14 +33,16 @@ export function writeEventsActivities(deps: ActivityDeps) {
       const scratch = layout.runs(run ?? version);
       const parent = base ? await readManifest(store, dataset, base.manifest) : null;
       const baseMonths = parentMonths(parent?.projections ?? null, definition.projections[0].name);
-      const wanted = months.map((m) => parseMonthLabel(m)!);
+      const finished = finishedItems<EventFile>();
+      const wanted = months.filter((m) => !Object.hasOwn(finished, m)).map((m) => parseMonthLabel(m)!);
       return withEngine(
         deps,
         ENGINE_LANES,
         async (task, workspace) => {
           const changes = await workspace.local(layout.key(scratch + SCRATCH.changes));
           const removals = await workspace.local(layout.key(scratch + SCRATCH.removals));
-          const leaving = await task.rows<{ m: number }>(`SELECT DISTINCT month AS m FROM read_parquet(${sqlString(removals)})`);
+          const todo = new Set(wanted);
+          const leaving = (await task.rows<{ m: number }>(`SELECT DISTINCT month AS m FROM read_parquet(${sqlString(removals)})`)).filter((r) => todo.has(Number(r.m)));
           const missing = leaving.map((r) => monthLabel(Number(r.m))).filter((label) => !baseMonths[label]);
           if (missing.length > 0) throw new Error(`The base projection of ${missing[0]} is missing although keys leave it; run "tidemark verify ${dataset} --repair".`);
           const baseFiles = await mapLimited(leaving, IO_CONCURRENCY, (r) => workspace.local(layout.key(baseMonths[monthLabel(Number(r.m))].path)));
@@ -49,10 +51,12 @@ export function writeEventsActivities(deps: ActivityDeps) {
           return { files, out };
         },
         async ({ files, out }, workspace) => {
-          const { results } = await resumable(files, (f) => monthLabel(f.month), IO_CONCURRENCY, async (f): Promise<EventFile> => {
+          const built = new Map(files.map((f) => [monthLabel(f.month), f]));
+          const { results } = await resumable(months, (label) => label, IO_CONCURRENCY, async (label): Promise<EventFile> => {
+            const f = built.get(label)!;
             const path = layout.eventPart(version, f.month, 0);
             const bytes = await workspace.uploadOnce(out(f.month), layout.key(path));
-            return { path, month: monthLabel(f.month), rows: f.rows, bytes, inserted: f.inserted, updated: f.updated, deleted: f.deleted };
+            return { path, month: label, rows: f.rows, bytes, inserted: f.inserted, updated: f.updated, deleted: f.deleted };
           });
           return results;
         },
@@ -75,8 +79,11 @@ export function consolidateActivities(deps: ActivityDeps) {
       const parent = base ? await readManifest(store, dataset, base.manifest) : null;
       const scratch = layout.runs(run ?? version);
       const plan = planProjectionMonths(definition.projections.map((p) => p.name), parent?.projections ?? null, months);
+      const finished = finishedItems<ProjectionMonth | null>();
+      const pending = plan.filter((e) => e.touched && !Object.hasOwn(finished, `${e.projection}/${e.month}`));
+      const todo = [...new Set(pending.map((e) => e.month))].sort();
       const baseOf = new Map<string, string>();
-      for (const entry of plan) if (entry.touched && entry.base && !baseOf.has(entry.month)) baseOf.set(entry.month, entry.base.path);
+      for (const entry of pending) if (entry.base && !baseOf.has(entry.month)) baseOf.set(entry.month, entry.base.path);
       return withEngine(
         deps,
         ENGINE_LANES,
@@ -85,7 +92,7 @@ export function consolidateActivities(deps: ActivityDeps) {
           const removals = await workspace.local(layout.key(scratch + SCRATCH.removals));
           const baseFiles = await mapLimited([...baseOf.values()], IO_CONCURRENCY, (p) => workspace.local(layout.key(p)));
           const out = (m: number) => workspace.path(`month-${m}.parquet`);
-          const files = await buildProjections(task, { definition, version, changes, removals, baseFiles, months: months.map((m) => parseMonthLabel(m)!), out });
+          const files = await buildProjections(task, { definition, version, changes, removals, baseFiles, months: todo.map((m) => parseMonthLabel(m)!), out });
           return { rows: new Map(files.map((f) => [monthLabel(f.month), f.rows])), out };
         },
         async ({ rows, out }, workspace) => {

@@ -44,3 +44,18 @@ export class AppendKeyExistsError extends TidemarkError {
     super(message);
   }
 }
+
+/**
+ * DuckDB could not stay within its memory limit for this data (an operator that cannot spill far
+ * enough). Permanent for the same data and settings: retrying on the same worker fails the same way.
+ */
+export class EngineOutOfMemoryError extends TidemarkError {
+  constructor(readonly memoryLimit: string) {
+    super(`The data engine ran out of memory within TIDEMARK_ENGINE_MEMORY=${memoryLimit}; raise TIDEMARK_ENGINE_MEMORY on the worker (or give it a larger TIDEMARK_ENGINE_TEMP disk), then run the ingest again.`);
+  }
+}
+
+/** `err` as an {@link EngineOutOfMemoryError} when DuckDB reported running out of memory, else unchanged. */
+export function engineError(err: unknown, memoryLimit: string): unknown {
+  return err instanceof Error && /^Out of Memory Error/.test(err.message) ? new EngineOutOfMemoryError(memoryLimit) : err;
+}

@@ -21,13 +21,18 @@ export interface MonthsRun {
   removals: string;
   /** Base projection files of the months that need them (any order). */
   baseFiles: string[];
-  /** Months (yyyymm) to build, ascending. */
+  /** Months (yyyymm) to build, ascending; rows of other months are left out (a resumed run builds only what is left). */
   months: number[];
   /** Local output path of a month's file. */
   out: (month: number) => string;
 }
 
 const list = (files: string[]) => `read_parquet(${sqlStringList(files)})`;
+
+/** `column IN (months)`, or false for no months. */
+function inMonths(column: string, months: number[]): string {
+  return months.length === 0 ? "false" : `${column} IN (${months.map((m) => Math.trunc(m)).join(", ")})`;
+}
 
 async function counts(task: EngineTask, table: string): Promise<Map<number, MonthFile>> {
   const rows = await task.rows<{ m: number; n: number; i: number; u: number; d: number }>(
@@ -50,12 +55,12 @@ async function writeMonths(task: EngineTask, run: MonthsRun, table: string, sele
 export async function buildEvents(task: EngineTask, run: MonthsRun): Promise<MonthFile[]> {
   const { definition } = run;
   const events = task.table("events");
-  const changes = `SELECT ${columnList(definition)}, _op, _key_hash, _month, 0 AS _part, _row AS _ord FROM read_parquet(${sqlString(run.changes)})`;
+  const changes = `SELECT ${columnList(definition)}, _op, _key_hash, _month, 0 AS _part, _row AS _ord FROM read_parquet(${sqlString(run.changes)}) WHERE ${inMonths("_month", run.months)}`;
   const deletes =
     run.baseFiles.length === 0
       ? ""
       : ` UNION ALL SELECT ${columnList(definition, "p.")}, 'delete' AS _op, r.key_hash AS _key_hash, r.month AS _month, 1 AS _part, 0 AS _ord
-          FROM (SELECT *, ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN read_parquet(${sqlString(run.removals)}) r ON r.key_hash = p._kh`;
+          FROM (SELECT *, ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN read_parquet(${sqlString(run.removals)}) r ON r.key_hash = p._kh WHERE ${inMonths("r.month", run.months)}`;
   await task.exec(`CREATE TABLE ${events} AS SELECT * FROM (${changes}${deletes}) ORDER BY _month, _part, _ord, ${keyList(definition)}`);
   const select = `${columnList(definition)}, _op, _key_hash, ${sqlString(run.version)} AS _version`;
   return writeMonths(task, run, events, select, `_part, _ord, ${keyList(definition)}`);
@@ -71,7 +76,7 @@ export async function buildProjections(task: EngineTask, run: MonthsRun): Promis
   const gone = task.table("gone");
   const state = task.table("state");
   await task.exec(`CREATE TABLE ${gone} AS SELECT _key_hash AS h FROM read_parquet(${sqlString(run.changes)}) UNION ALL SELECT key_hash AS h FROM read_parquet(${sqlString(run.removals)})`);
-  const changes = `SELECT ${columnList(definition)}, _month, 'insert' AS _op FROM read_parquet(${sqlString(run.changes)})`;
+  const changes = `SELECT ${columnList(definition)}, _month, 'insert' AS _op FROM read_parquet(${sqlString(run.changes)}) WHERE ${inMonths("_month", run.months)}`;
   const kept =
     run.baseFiles.length === 0
       ? ""

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Engine } from "./connection";
+import { engineError } from "./errors";
 import { sqlIdent } from "./sql";
 
 /**
@@ -14,6 +15,7 @@ export class EngineTask {
   private constructor(
     private readonly connections: DuckDBConnection[],
     name: string,
+    private readonly memoryLimit: string,
   ) {
     this.schema = sqlIdent(name);
   }
@@ -21,7 +23,7 @@ export class EngineTask {
   /** Runs `fn` in a new task on `engine` with `lanes` connections. */
   static async run<T>(engine: Engine, lanes: number, fn: (task: EngineTask) => Promise<T>): Promise<T> {
     const connections = await Promise.all(Array.from({ length: Math.max(1, lanes) }, () => engine.connect()));
-    const task = new EngineTask(connections, `task_${randomUUID().replaceAll("-", "")}`);
+    const task = new EngineTask(connections, `task_${randomUUID().replaceAll("-", "")}`, engine.settings.memoryLimit);
     try {
       await task.exec(`CREATE SCHEMA ${task.schema}`);
       return await fn(task);
@@ -43,12 +45,13 @@ export class EngineTask {
 
   /** Executes statements on the first connection. */
   async exec(sql: string): Promise<void> {
-    await this.connections[0].run(sql);
+    await this.connections[0].run(sql).catch((err: unknown) => Promise.reject(engineError(err, this.memoryLimit)));
   }
 
   /** Rows of a query as plain JS objects (small results only). */
   async rows<T = Record<string, unknown>>(sql: string): Promise<T[]> {
-    return (await this.connections[0].runAndReadAll(sql)).getRowObjectsJS() as T[];
+    const reader = await this.connections[0].runAndReadAll(sql).catch((err: unknown) => Promise.reject(engineError(err, this.memoryLimit)));
+    return reader.getRowObjectsJS() as T[];
   }
 
   /** Runs `fn` for every item, one statement stream per connection; results in item order. */
@@ -57,7 +60,7 @@ export class EngineTask {
     let next = 0;
     await Promise.all(
       this.connections.map(async (connection) => {
-        const run = async (sql: string) => void (await connection.run(sql));
+        const run = async (sql: string) => void (await connection.run(sql).catch((err: unknown) => Promise.reject(engineError(err, this.memoryLimit))));
         while (next < items.length) {
           const i = next++;
           results[i] = await fn(items[i], run);
