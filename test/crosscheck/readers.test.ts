@@ -1,0 +1,90 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Client } from "@temporalio/client";
+import type { IngestResult } from "../../src/contracts";
+import { parsePointer, parseVersionManifest, type VersionManifest } from "../../src/manifest/schema";
+import { ingestWorkflowId } from "../../src/one-writer";
+import { decodeParquet } from "../../src/parquet";
+import { FsObjectStore } from "../../src/store/fs";
+import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
+import { monthlySeries, workspace } from "../workflows/ingest-fixtures";
+
+/** The Python with pyarrow that .ci/run provisions (or TIDEMARK_PYARROW_PYTHON). */
+function pyarrowPython(): string {
+  const explicit = process.env.TIDEMARK_PYARROW_PYTHON;
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  const python = explicit || join(cache, "tidemark", "pyarrow", "bin", "python");
+  if (!existsSync(python)) throw new Error(`pyarrow's Python is missing at ${python}; run .ci/run (it creates it from test/crosscheck/requirements.txt) or set TIDEMARK_PYARROW_PYTHON.`);
+  return python;
+}
+
+interface PyFile {
+  path: string;
+  rows: number;
+  columns: [string, string][];
+  first: unknown[];
+}
+
+/**
+ * Every Parquet file the engine writes (events, index, projections) is read back by two readers
+ * that did not write it: parquet-wasm (Tidemark's light read path) and pyarrow, in another process.
+ */
+describe("independent readers of the engine's files [fs store, real dev server]", () => {
+  const dataset = `xcheck_${Date.now().toString(36)}`;
+  const ws = workspace(dataset, "snapshot");
+  const root = mkdtempSync(join(tmpdir(), "tm-xcheck-"));
+  const store = new FsObjectStore(root);
+  const taskQueue = uniqueTaskQueue("xcheck");
+  let client: Client;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    client = await testClient();
+    worker = await startTestWorker({ store, datasetsDir: ws.datasetsDir, taskQueue, client });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await client?.connection.close();
+  });
+
+  it("parquet-wasm and pyarrow read every file of two versions, with the rows their manifests record", async () => {
+    const v1 = monthlySeries(["A", "B", "C"], "2024-01", 6, (s, m) => m + s.charCodeAt(0) / 10);
+    const v2 = v1.filter((r) => r.series_id !== "C").map((r) => (r.obs_date === "2024-03-01" ? { ...r, value: null } : r));
+    const manifests: VersionManifest[] = [];
+    for (const rows of [v1, v2]) {
+      ws.writeSource(rows);
+      const result = (await client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(dataset), taskQueue, args: [{ dataset }] })) as IngestResult;
+      expect(result.status).toBe("published");
+      const base = `datasets/${dataset}/`;
+      const pointer = parsePointer((await store.get(`${base}current/manifest.json`)).body);
+      manifests.push(parseVersionManifest((await store.get(base + pointer.manifest)).body));
+    }
+    const recorded = new Map<string, number>();
+    for (const m of manifests) {
+      for (const e of m.events) recorded.set(e.path, e.rows);
+      for (const i of m.index) recorded.set(i.path, i.rows);
+      for (const months of Object.values(m.projections)) for (const f of Object.values(months)) recorded.set(f.path, f.rows);
+    }
+    expect(recorded.size).toBeGreaterThan(20);
+    const paths = [...recorded.keys()].map((p) => join(root, "datasets", dataset, p));
+
+    const py = execFileSync(pyarrowPython(), [join(__dirname, "read_all.py")], { input: paths.join("\n") }).toString().trim().split("\n").map((l) => JSON.parse(l) as PyFile);
+    expect(py.map((f) => f.path)).toEqual(paths);
+    for (const [i, [rel, rows]] of [...recorded].entries()) {
+      const wasm = decodeParquet(readFileSync(paths[i]));
+      expect(wasm.numRows, `parquet-wasm rows of ${rel}`).toBe(rows);
+      expect(py[i].rows, `pyarrow rows of ${rel}`).toBe(rows);
+      expect(py[i].columns.map(([name]) => name), `columns of ${rel}`).toEqual(wasm.schema.fields.map((f) => f.name));
+      const first = wasm.schema.fields[0].name;
+      const wasmFirst = Array.from({ length: wasm.numRows }, (_, r) => wasm.getChild(first)!.get(r));
+      if (typeof wasmFirst[0] === "string") expect(py[i].first, `first column of ${rel}`).toEqual(wasmFirst);
+    }
+    const projection = py.find((f) => f.path.includes("/projections/"))!;
+    expect(projection.columns).toEqual([["series_id", "string"], ["obs_date", "date32[day]"], ["value", "double"]]);
+    const index = py.find((f) => f.path.includes("/index/"))!;
+    expect(index.columns).toEqual([["key_hash", "binary"], ["row_hash", "binary"], ["month", "int32"]]);
+  });
+});
