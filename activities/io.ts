@@ -1,8 +1,3 @@
-import type { Table } from "apache-arrow";
-import { decodeParquet, encodeParquet } from "../src/parquet/codec";
-import type { ObjectStore } from "../src/store/types";
-import { writeOnce } from "../src/store/write-once";
-
 /** Scratch objects of a run, under `runs/<version>/`. */
 export const SCRATCH = {
   source: "source",
@@ -11,19 +6,6 @@ export const SCRATCH = {
   removals: "removals.parquet",
   quarantine: "quarantine.ndjson",
 } as const;
-
-/** Reads a whole Parquet object into an Arrow table. */
-export async function readTable(store: ObjectStore, key: string): Promise<Table> {
-  const { body } = await store.get(key);
-  return decodeParquet(body);
-}
-
-/** Writes a table as Parquet (dictionaries only where values repeat), create-only (an identical retry counts as done); returns its size. */
-export async function writeTableOnce(store: ObjectStore, key: string, table: Table): Promise<number> {
-  const bytes = encodeParquet(table, { dictionary: "sampled" });
-  await writeOnce(store, key, bytes);
-  return bytes.length;
-}
 
 /** Object writes (and reads) kept in flight at once, so per-object store latency (fsync, HTTP) overlaps encoding. */
 export const IO_CONCURRENCY = 8;

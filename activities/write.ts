@@ -2,6 +2,7 @@ import type { BaseVersion } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { buildEvents, buildProjections } from "../src/engine/months";
 import { sqlString } from "../src/engine/sql";
+import type { Workspace } from "../src/engine/workspace";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import type { EventFile, ProjectionMonth } from "../src/manifest/schema";
 import { parentMonths, planProjectionMonths } from "../src/manifest/projection-plan";
@@ -24,6 +25,11 @@ export interface MonthsInput {
   scratch?: string;
 }
 
+/** Local paths of the run's staged changes and removals (written by the delta). */
+async function stagedDelta(workspace: Workspace, layout: DatasetLayout, scratch: string): Promise<{ changes: string; removals: string }> {
+  return { changes: await workspace.local(layout.key(scratch + SCRATCH.changes)), removals: await workspace.local(layout.key(scratch + SCRATCH.removals)) };
+}
+
 /** Step 4: one event file per touched month: inserts and updates from the delta, deletes with their last known values (DuckDB). */
 export function writeEventsActivities(deps: ActivityDeps) {
   const { store } = deps;
@@ -39,8 +45,7 @@ export function writeEventsActivities(deps: ActivityDeps) {
         deps,
         ENGINE_LANES,
         async (task, workspace) => {
-          const changes = await workspace.local(layout.key(scratch + SCRATCH.changes));
-          const removals = await workspace.local(layout.key(scratch + SCRATCH.removals));
+          const { changes, removals } = await stagedDelta(workspace, layout, scratch);
           const todo = new Set(wanted);
           const leaving = (await task.rows<{ m: number }>(`SELECT DISTINCT month AS m FROM read_parquet(${sqlString(removals)})`)).filter((r) => todo.has(Number(r.m)));
           const missing = leaving.map((r) => monthLabel(Number(r.m))).filter((label) => !baseMonths[label]);
@@ -88,8 +93,7 @@ export function consolidateActivities(deps: ActivityDeps) {
         deps,
         ENGINE_LANES,
         async (task, workspace) => {
-          const changes = await workspace.local(layout.key(scratch + SCRATCH.changes));
-          const removals = await workspace.local(layout.key(scratch + SCRATCH.removals));
+          const { changes, removals } = await stagedDelta(workspace, layout, scratch);
           const baseFiles = await mapLimited([...baseOf.values()], IO_CONCURRENCY, (p) => workspace.local(layout.key(p)));
           const out = (m: number) => workspace.path(`month-${m}.parquet`);
           const files = await buildProjections(task, { definition, version, changes, removals, baseFiles, months: todo.map((m) => parseMonthLabel(m)!), out });

@@ -1,16 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Client } from "@temporalio/client";
-import type { IngestResult } from "../../src/contracts";
-import { parsePointer, parseVersionManifest, type VersionManifest } from "../../src/manifest/schema";
-import { ingestWorkflowId } from "../../src/one-writer";
+import type { VersionManifest } from "../../src/manifest/schema";
 import { decodeParquet } from "../../src/parquet";
 import { FsObjectStore } from "../../src/store/fs";
-import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
-import { monthlySeries, workspace } from "../workflows/ingest-fixtures";
+import { monthlySeries } from "../workflows/ingest-fixtures";
+import { maintenanceBed, type MaintenanceBed } from "../workflows/maintenance-helpers";
 
 /** The Python with pyarrow that .ci/run provisions (or TIDEMARK_PYARROW_PYTHON). */
 function pyarrowPython(): string {
@@ -33,21 +30,12 @@ interface PyFile {
  * that did not write it: parquet-wasm (Tidemark's light read path) and pyarrow, in another process.
  */
 describe("independent readers of the engine's files [fs store, real dev server]", () => {
-  const dataset = `xcheck_${Date.now().toString(36)}`;
-  const ws = workspace(dataset, "snapshot");
-  const root = mkdtempSync(join(tmpdir(), "tm-xcheck-"));
-  const store = new FsObjectStore(root);
-  const taskQueue = uniqueTaskQueue("xcheck");
-  let client: Client;
-  let worker: RunningWorker;
-
+  let bed: MaintenanceBed;
   beforeAll(async () => {
-    client = await testClient();
-    worker = await startTestWorker({ store, datasetsDir: ws.datasetsDir, taskQueue, client });
+    bed = await maintenanceBed("xcheck");
   });
   afterAll(async () => {
-    await worker?.stop();
-    await client?.connection.close();
+    await bed?.close();
   });
 
   it("parquet-wasm and pyarrow read every file of two versions, with the rows their manifests record", async () => {
@@ -55,12 +43,9 @@ describe("independent readers of the engine's files [fs store, real dev server]"
     const v2 = v1.filter((r) => r.series_id !== "C").map((r) => (r.obs_date === "2024-03-01" ? { ...r, value: null } : r));
     const manifests: VersionManifest[] = [];
     for (const rows of [v1, v2]) {
-      ws.writeSource(rows);
-      const result = (await client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(dataset), taskQueue, args: [{ dataset }] })) as IngestResult;
-      expect(result.status).toBe("published");
-      const base = `datasets/${dataset}/`;
-      const pointer = parsePointer((await store.get(`${base}current/manifest.json`)).body);
-      manifests.push(parseVersionManifest((await store.get(base + pointer.manifest)).body));
+      bed.writeSource(rows);
+      expect((await bed.ingest()).status).toBe("published");
+      manifests.push(await bed.current());
     }
     const recorded = new Map<string, number>();
     for (const m of manifests) {
@@ -69,7 +54,8 @@ describe("independent readers of the engine's files [fs store, real dev server]"
       for (const months of Object.values(m.projections)) for (const f of Object.values(months)) recorded.set(f.path, f.rows);
     }
     expect(recorded.size).toBeGreaterThan(20);
-    const paths = [...recorded.keys()].map((p) => join(root, "datasets", dataset, p));
+    const storeRoot = (bed.store as FsObjectStore).root;
+    const paths = [...recorded.keys()].map((p) => join(storeRoot, bed.root, p));
 
     const py = execFileSync(pyarrowPython(), [join(__dirname, "read_all.py")], { input: paths.join("\n") }).toString().trim().split("\n").map((l) => JSON.parse(l) as PyFile);
     expect(py.map((f) => f.path)).toEqual(paths);
