@@ -2,6 +2,7 @@ import { baseActivities } from "./base";
 import { compensationActivities } from "./compensations";
 import type { ActivityDeps } from "./deps";
 import { gcActivities } from "./gc";
+import { inboxActivities } from "./inbox";
 import { instrumentActivities } from "./instrument";
 import { prepareActivities } from "./prepare";
 import { notifyActivities } from "./notify";
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...verifyActivities(deps),
     ...repairActivities(deps),
     ...gcActivities(deps),
+    ...inboxActivities(deps),
     ...paymentActivities(deps),
   }, deps.metrics, deps.faults);
 }

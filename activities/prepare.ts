@@ -9,7 +9,7 @@ import type { DatasetDefinition } from "../src/definition";
 import { runDelta } from "../src/engine/delta";
 import type { BaseSource } from "../src/engine/delta-sql";
 import { HASHING } from "../src/engine/hash-sql";
-import { normalizeWithEngine } from "../src/engine/normalize";
+import { normalizeFragments, normalizeWithEngine } from "../src/engine/normalize";
 import type { Workspace } from "../src/engine/workspace";
 import { count, overLimit } from "../src/formats/limits";
 import { DatasetLayout, monthLabel } from "../src/layout";
@@ -23,6 +23,8 @@ import { encodeParquet } from "../src/parquet/codec";
 import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
 import { ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
 import { openSource, redactUri } from "../src/sources/open";
+import { UnsupportedSourceError } from "../src/sources/errors";
+import { deleteFragments, isPushUri, openInboxSource } from "../src/intake/inbox-source";
 import { readManifest } from "./base";
 import type { ActivityDeps } from "./deps";
 import { withEngine } from "./engine";
@@ -49,12 +51,14 @@ export interface FetchSourceInput {
   uri: string;
   /** The current version's source sha256: a local file with this hash is not copied at all (the run ends "unchanged"). */
   unchangedIf?: string;
+  /** The base version's manifest (push datasets: its `source.fragments` are consumed and never applied again). */
+  baseManifest?: string;
 }
 
 /** Step 1: streams the source (or a ledger read model, materialized from the store) to `runs/<version>/source`, computing its sha256 on the way. */
 export function fetchSourceActivities(deps: ActivityDeps) {
   return {
-    fetchSource: ({ dataset, version, uri, unchangedIf }: FetchSourceInput): Promise<FetchedSource> =>
+    fetchSource: ({ dataset, version, uri, unchangedIf, baseManifest }: FetchSourceInput): Promise<FetchedSource> =>
       withKeepAlive(async (signal, note) => {
         const layout = new DatasetLayout(dataset);
         const key = layout.key(`${layout.runs(version)}source`);
@@ -66,6 +70,7 @@ export function fetchSourceActivities(deps: ActivityDeps) {
           const local = await hashFile(path, maxBytes, signal).catch(() => null);
           if (local?.sha256 === unchangedIf) return { key, uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };
         }
+        if (isPushUri(resolved)) return fetchInbox(deps, dataset, key, resolved, baseManifest, signal);
         const opened = isLedgerUri(resolved)
           ? await openLedgerSource(deps.store, resolved, signal)
           : await openSource(resolved, { ...sources, signal, attempt: activityContext()?.info.attempt });
@@ -92,6 +97,33 @@ export function fetchSourceActivities(deps: ActivityDeps) {
         return { key, uri: redactUri(uri), bytes, sha256: hash.digest("hex"), etag: opened.etag };
       }),
   };
+}
+
+/**
+ * A compaction's source (SPEC §11): the inbox fragments not consumed by the base version, staged as
+ * one NDJSON object in fragment order. Fragments the base version consumed and a crash left behind
+ * are deleted here; they are never applied again.
+ */
+async function fetchInbox(deps: ActivityDeps, dataset: string, key: string, uri: string, baseManifest: string | undefined, signal: AbortSignal | undefined): Promise<FetchedSource> {
+  if (uri !== `push:${dataset}`) throw new UnsupportedSourceError(`Source ${redactUri(uri)} is another dataset's inbox; a push dataset compacts only its own inbox (push:${dataset}).`);
+  const consumed = baseManifest ? ((await readManifest(deps.store, dataset, baseManifest)).source.fragments ?? []) : [];
+  const opened = await openInboxSource(deps.store, dataset, consumed, signal);
+  if (opened.plan.leftovers.length > 0) {
+    await deleteFragments(deps.store, dataset, opened.plan.leftovers);
+    activityContext()?.log.info("deleted fragments the base version consumed", { dataset, fragments: opened.plan.leftovers.length });
+  }
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  opened.stream.on("error", (err) => meter.destroy(err));
+  await deps.store.putStream(key, opened.stream.pipe(meter), { kind: "overwrite" });
+  return { key, uri, bytes, sha256: hash.digest("hex"), etag: null, fragments: opened.plan.take.map((e) => e.id) };
 }
 
 /** Result of `normalize`. */
@@ -122,6 +154,7 @@ export function normalizeActivities(deps: ActivityDeps) {
         async (task, workspace) => {
           const sourcePath = await workspace.local(source.key);
           const outPath = workspace.path("normalized.parquet");
+          if (source.fragments) return { rows: await normalizeFragments(task.connection, definition, sourcePath, outPath), badRows: [], badRowCount: 0, engine: "duckdb" as const, outPath };
           const onFallback = (reason: string) => activityContext()?.log.info("normalizing with Tidemark's reader", { dataset, reason });
           const done = await normalizeWithEngine(task.connection, { definition, sourcePath, outPath, fileLabel, limits, onFallback });
           if (done) return { rows: done.rows, badRows: done.badRows, badRowCount: done.badRowCount, engine: "duckdb" as const, outPath };
@@ -240,8 +273,9 @@ export function prepareActivities(deps: ActivityDeps) {
     computeDelta,
     async prepare(input: PrepareInput): Promise<PrepareResult> {
       const { dataset, version, scratch, definition, base } = input;
-      const source = await fetchSource({ dataset, version: scratch, uri: input.uri, unchangedIf: input.unchangedIf });
+      const source = await fetchSource({ dataset, version: scratch, uri: input.uri, unchangedIf: input.unchangedIf, baseManifest: base?.manifest });
       if (input.unchangedIf !== undefined && source.sha256 === input.unchangedIf) return { status: "unchanged", source };
+      if (source.fragments?.length === 0) return { status: "unchanged", source };
       const normalized = await normalize({ dataset, version: scratch, definition, source });
       const delta = await computeDelta({ dataset, version, definition, base, scratch });
       return { status: "planned", source, normalized, delta };

@@ -83,4 +83,6 @@ export interface FetchedSource {
   bytes: number;
   sha256: string;
   etag: string | null;
+  /** Push datasets: the inbox fragments this compaction applies, in id order (SPEC §11 `source.fragments`). */
+  fragments?: string[];
 }

@@ -6,6 +6,8 @@ import {
   ChildWorkflowFailure,
   ParentClosePolicy,
   ChildWorkflowCancellationType,
+  continueAsNew,
+  defineSignal,
   defineQuery,
   executeChild,
   isCancellation,
@@ -37,6 +39,9 @@ import { Saga } from "./saga";
 
 /** The `progress` query of an ingest run. */
 export const progressQuery = defineQuery<IngestProgress>("progress");
+
+/** Asks a push dataset's running compaction for another one after it (SPEC §11; sent by `tidemark serve` with signal-with-start). */
+export const compactSignal = defineSignal("compact");
 
 /** Publish attempts before a run gives up re-planning against outside writers. */
 export const MAX_PUBLISH_ATTEMPTS = 5;
@@ -102,9 +107,26 @@ const ZERO: ChangeCounts = { inserted: 0, updated: 0, deleted: 0, unchanged: 0, 
  * Ingests one dataset: fetch → normalize → delta → events → consolidate → CAS publish → notify.
  * Only the run whose workflow id is `tidemark/ingest/<dataset>` executes; a run started under any
  * other id (plain `temporal workflow start`, Schedules) delegates to that id, so at most one ingest
- * of a dataset executes at a time.
+ * of a dataset executes at a time. A push dataset's run is one compaction of its inbox (SPEC §11);
+ * a `compact` signal received meanwhile continues it as a new run, so each history stays small.
  */
 export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
+  const compaction: Compaction = { push: false, requested: false };
+  setHandler(compactSignal, () => void (compaction.requested = true));
+  const result = await ingestRun(input, compaction);
+  if (compaction.push && compaction.requested && (result.status === "published" || result.status === "no-changes")) {
+    await continueAsNew<typeof ingestDataset>({ dataset: input.dataset, definition: input.definition });
+  }
+  return result;
+}
+
+/** Whether the run compacts a push dataset's inbox, and whether another compaction was asked for meanwhile. */
+interface Compaction {
+  push: boolean;
+  requested: boolean;
+}
+
+async function ingestRun(input: IngestInput, compaction: Compaction): Promise<IngestResult> {
   const dataset = input?.dataset;
   if (typeof dataset !== "string" || !DATASET_ID_RE.test(dataset)) {
     throw ApplicationFailure.nonRetryable(
@@ -143,6 +165,8 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
   try {
     const definition = await quickStep("resolveDefinition", `definition of ${dataset}`, [{ dataset, definition: input.definition }]);
     const uri = input.source ?? definition.source.uri;
+    const push = uri === `push:${dataset}`;
+    compaction.push = push && !input.dryRun;
     let base = await quickStep("readBase", `read the current pointer of ${dataset}`, [{ dataset }]);
     const parentAtStart = base?.version ?? null;
     parentVersion = parentAtStart;
@@ -150,7 +174,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
     if (commitRules) requireSameSchema(dataset, definition, base);
 
     saga.add("deleteRunScratch", () => quick.deleteRunScratch.executeWithOptions({ summary: `undo: delete run scratch of ${runVersion}` }, [{ dataset, version: runVersion }]));
-    const unchangedIf = input.dryRun || projectionsChanged(base) ? undefined : base?.sourceSha256;
+    const unchangedIf = input.dryRun || projectionsChanged(base) || push ? undefined : base?.sourceSha256;
     const result = (status: IngestResult["status"], counts: ChangeCounts, months: string[], attempts: number): IngestResult => ({
       dataset, status, version, parentVersion: base?.version ?? parentAtStart, counts, months, attempts, workflowId: info.workflowId, runId: info.runId,
     });
@@ -165,8 +189,9 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
     };
     const unchanged = async () => {
       await saga.compensate();
-      progress.message = "source unchanged";
-      return await finish(result("unchanged", { ...ZERO, unchanged: base!.rowsTotal, rowsTotal: base!.rowsTotal }, [], 0));
+      progress.message = push ? "inbox empty" : "source unchanged";
+      const rows = base?.rowsTotal ?? 0;
+      return await finish(result("unchanged", { ...ZERO, unchanged: rows, rowsTotal: rows }, [], 0));
     };
     const planned = saga.size;
     let source: FetchedSource;
@@ -214,6 +239,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
       const changed = delta.counts.inserted + delta.counts.updated + delta.counts.deleted > 0 || projectionsChanged(base);
       if (input.dryRun || !changed) {
         await saga.compensate();
+        if (push && !input.dryRun) await consumeFragments(dataset, source.fragments ?? [], "changed nothing");
         return await finish({ ...result(input.dryRun ? "dry-run" : "no-changes", delta.counts, delta.months, attempt), quarantined: normalized.quarantined });
       }
       const changes = formatChanges(delta.counts);
@@ -256,6 +282,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
         return await CancellationScope.nonCancellable(async () => {
           if (reportOutcome) upsertMemo({ ...ingestMemo(done) });
           await removeScratch(commitRules, dataset, version, runVersion);
+          if (push) await consumeFragments(dataset, source.fragments ?? [], `are in ${version}`);
           if (definition.notify.length > 0 || !patched(ENGINE_STEPS_PATCH)) {
             step("notify", `notify ${definition.notify.length} webhook${definition.notify.length === 1 ? "" : "s"} of ${version}`);
             await notify(dataset, version, planBase, delta.counts, definition);
@@ -336,6 +363,21 @@ async function removeScratch(commitRules: boolean, dataset: string, version: str
     log.warn("run scratch could not be deleted; gc will remove it", { dataset, version, scratch: runVersion, error: String(err) });
     if (patched(ENGINE_STEPS_PATCH)) outcomes.cleanupLeft(dataset, "deleteRunScratch");
     else await cleanup.recordCleanupLeft.executeWithOptions({ summary: `count scratch of ${runVersion} left to gc` }, [{ dataset, version, step: "deleteRunScratch" }]).catch(() => undefined);
+  }
+}
+
+/**
+ * Deletes the inbox fragments a compaction applied: they are in the published version (or changed
+ * nothing). Never fails the run: a fragment left behind is listed in the version's manifest, so the
+ * next compaction deletes it instead of applying it again.
+ */
+async function consumeFragments(dataset: string, fragments: string[], why: string): Promise<void> {
+  if (fragments.length === 0) return;
+  try {
+    await localCleanup.deleteConsumedFragments.executeWithOptions({ summary: `delete ${fragments.length} inbox fragment(s) that ${why}` }, [{ dataset, fragments }]);
+  } catch (err) {
+    log.warn("consumed inbox fragments could not be deleted; the next compaction deletes them", { dataset, fragments: fragments.length, error: String(err) });
+    outcomes.cleanupLeft(dataset, "deleteConsumedFragments");
   }
 }
 

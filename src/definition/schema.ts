@@ -38,6 +38,8 @@ const sourceOptions = z.strictObject({
 
 const push = z.strictObject({
   max_backlog_bytes: z.int().min(1).optional(),
+  compact_bytes: z.int().min(1).optional(),
+  compact_interval: z.string().optional(),
 });
 
 const source = z.strictObject({
@@ -123,6 +125,10 @@ export type UnpivotDefinition = NonNullable<Parsed["unpivot"]>;
 export interface PushSource {
   /** Bound of the dataset's inbox backlog in bytes; the server's default when absent. */
   max_backlog_bytes?: number;
+  /** Backlog bytes that start a compaction (default 8 MiB). */
+  compact_bytes?: number;
+  /** Age of the oldest fragment that starts a compaction, e.g. "5s" (the default). */
+  compact_interval?: string;
 }
 
 /**

@@ -20,6 +20,8 @@ export class IntakeMetrics {
   readonly backlogBytes: Gauge<"dataset">;
   readonly backlogFragments: Gauge<"dataset">;
   readonly backlogOldestAge: Gauge<"dataset">;
+  /** Compactions requested from Temporal (signal-with-start), by dataset and outcome (`sent`, `failed`). */
+  readonly compactionRequests: Counter<"dataset" | "outcome">;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -36,6 +38,7 @@ export class IntakeMetrics {
     this.backlogBytes = new Gauge({ name: "tidemark_intake_backlog_bytes", help: "Bytes of inbox fragments not yet compacted", labelNames: ["dataset"], registers });
     this.backlogFragments = new Gauge({ name: "tidemark_intake_backlog_fragments", help: "Inbox fragments not yet compacted", labelNames: ["dataset"], registers });
     this.backlogOldestAge = new Gauge({ name: "tidemark_intake_backlog_oldest_age_seconds", help: "Age of the oldest inbox fragment", labelNames: ["dataset"], registers });
+    this.compactionRequests = new Counter({ name: "tidemark_intake_compaction_requests_total", help: "Compactions requested from Temporal, by outcome", labelNames: ["dataset", "outcome"], registers });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: "tidemark_intake_" });
   }
 }

@@ -60,4 +60,6 @@ export interface IntakeServerOptions {
   readonly ledger: string;
   /** Also export Node.js process metrics. */
   readonly processMetrics?: boolean;
+  /** Request compactions of due push datasets from Temporal (SPEC §11); on unless false. */
+  readonly compact?: boolean;
 }

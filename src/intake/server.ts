@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { DatasetDefinition } from "../definition/schema.js";
 import { BacklogTracker } from "./backlog.js";
+import { CompactionTrigger } from "./compaction-trigger.js";
 import { FragmentIds } from "./fragment-id.js";
 import { GroupCommitter } from "./group.js";
 import { installErrorHandlers } from "./http.js";
@@ -60,6 +61,10 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
   const pushIds = opts.definitions.filter((d) => d.source.push).map((d) => d.id);
   const backlog = new BacklogTracker(opts.store);
   const ids = new FragmentIds();
+  const trigger = opts.compact === false ? null : new CompactionTrigger({ temporal: opts.temporal, taskQueue: opts.taskQueue, onRequest: (dataset, outcome) => metrics.compactionRequests.inc({ dataset, outcome }) });
+  const pokeAll = () => {
+    for (const id of pushIds) trigger?.poke(definitions.get(id)!, backlog.get(id));
+  };
   const committers = new Map<string, GroupCommitter>();
   const committer = (datasetId: string): GroupCommitter => {
     let c = committers.get(datasetId);
@@ -69,6 +74,7 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
         onPending: (n) => metrics.pendingRecords.set({ dataset: datasetId }, n),
         onWritten: (f) => {
           backlog.added(datasetId, f.bytes, new Date());
+          trigger?.poke(definitions.get(datasetId)!, backlog.get(datasetId));
           metrics.groupRecords.observe({ dataset: datasetId }, f.records);
           metrics.groupRequests.observe({ dataset: datasetId }, f.requests);
         },
@@ -106,6 +112,8 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
   await backlog.refresh(pushIds);
   const refresher = setInterval(() => void backlog.refresh(pushIds), limits.backlogRefreshMs);
   refresher.unref();
+  const ticker = trigger ? setInterval(pokeAll, 500) : null;
+  ticker?.unref();
   await app.listen({ host, port });
   const address = app.server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -114,8 +122,10 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
     metrics,
     async close() {
       clearInterval(refresher);
+      if (ticker) clearInterval(ticker);
       await app.close();
       await Promise.all([...committers.values()].map((c) => c.drain()));
+      await trigger?.drain();
     },
   };
 }

@@ -42,8 +42,8 @@ schema:
 `;
 
 /** Every definition the test server knows. */
-export function definitions(): DatasetDefinition[] {
-  return [parseDefinition(CLICKS_YAML, "clicks.yaml"), parseDefinition(FILED_YAML, "filed.yaml")];
+export function definitions(clicksYaml = CLICKS_YAML): DatasetDefinition[] {
+  return [parseDefinition(clicksYaml, "clicks.yaml"), parseDefinition(FILED_YAML, "filed.yaml")];
 }
 
 /** A running test server on 127.0.0.1 and what it writes to. */
@@ -55,16 +55,16 @@ export interface IntakeBed {
   close(): Promise<void>;
 }
 
-/** Starts a server on `store` (loopback, any free port); its Temporal client is the given one, or a test client opened on first use and closed with the bed. */
+/** Starts a server on `store` (loopback, any free port); its Temporal client is the given one, or a test client opened on first use and closed with the bed. It requests compactions only with `compact: true`. */
 export async function startBed(
   store: ObjectStore,
   limits: Partial<IntakeLimits> = {},
-  payments: { client?: Client; ledger?: string; taskQueue?: string } = {},
+  payments: { client?: Client; ledger?: string; taskQueue?: string; compact?: boolean; definitionsYaml?: string } = {},
 ): Promise<IntakeBed> {
   let own: Promise<Client> | undefined;
   const temporal = () => (payments.client ? Promise.resolve(payments.client) : (own ??= testClient()));
   const server = await startIntakeServer(
-    { store, definitions: definitions(), tokens: TokenTable.parse(TOKEN_SPEC), limits, temporal, taskQueue: payments.taskQueue ?? "tidemark-intake-test", ledger: payments.ledger ?? "intake-test" },
+    { store, definitions: definitions(payments.definitionsYaml), tokens: TokenTable.parse(TOKEN_SPEC), limits, temporal, taskQueue: payments.taskQueue ?? "tidemark-intake-test", ledger: payments.ledger ?? "intake-test", compact: payments.compact ?? false },
     "127.0.0.1",
     0,
   );

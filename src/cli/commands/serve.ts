@@ -24,6 +24,7 @@ interface ServeOptions {
   maxServerBytes?: number;
   rate?: number;
   burst?: number;
+  compact?: boolean;
 }
 
 function limitsOf(o: ServeOptions): Partial<IntakeLimits> {
@@ -51,6 +52,7 @@ export function registerServe(program: Command): void {
     .option("--max-server-bytes <n>", "request bodies the whole server holds at once before 429 (default 256 MiB)", parsePositiveInt)
     .option("--rate <n>", "requests per second per token (default 2000)", parsePositiveInt)
     .option("--burst <n>", "requests at once per token (default 4000)", parsePositiveInt)
+    .option("--no-compact", "never request compactions from Temporal (a Schedule or another serve process does)")
     .action(async (opts: ServeOptions) => {
       const config = runtimeConfig();
       const tokens = TokenTable.fromEnv();
@@ -67,7 +69,7 @@ export function registerServe(program: Command): void {
       const signals = waitForSignal();
       try {
         const server = await startIntakeServer(
-          { store, definitions, tokens, limits: limitsOf(opts), temporal, taskQueue: config.taskQueue, ledger: ledgerName(opts.ledger), processMetrics: true },
+          { store, definitions, tokens, limits: limitsOf(opts), temporal, taskQueue: config.taskQueue, ledger: ledgerName(opts.ledger), processMetrics: true, compact: opts.compact !== false },
           opts.host,
           opts.port,
         );
