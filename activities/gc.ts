@@ -15,8 +15,11 @@ export class GcUnsafeError extends TidemarkError {}
 /** gc was given an age it cannot parse. */
 export class InvalidGcAgeError extends TidemarkError {}
 
-/** Every object key (relative to the dataset root) a version reachable from the pointer references, plus the pointer. */
-async function referencedKeys(deps: ActivityDeps, dataset: string): Promise<Set<string>> {
+/**
+ * Every object key (relative to the dataset root) a version reachable from the pointer references,
+ * plus the pointer; and the inbox fragments those versions consumed (SPEC §11).
+ */
+async function referencedKeys(deps: ActivityDeps, dataset: string): Promise<{ refs: Set<string>; consumed: Set<string> }> {
   const layout = new DatasetLayout(dataset);
   const chain = await walkChain(deps.store, dataset);
   const broken = chain.findings.find((f) => f.check === "chain" || f.check === "manifest");
@@ -31,7 +34,13 @@ async function referencedKeys(deps: ActivityDeps, dataset: string): Promise<Set<
     for (const months of Object.values(m.projections)) for (const p of Object.values(months)) refs.add(p.path);
     if (m.quarantine) refs.add(m.quarantine.path);
   }
-  return refs;
+  const consumed = new Set(chain.manifests.flatMap((m) => (m.source.fragments ?? []).map((id) => layout.inboxFragment(id))));
+  return { refs, consumed };
+}
+
+/** Whether `path` is an inbox fragment no version consumed: acknowledged records, never garbage whatever their age. */
+function pendingFragment(path: string, inbox: string, consumed: Set<string>): boolean {
+  return path.startsWith(inbox) && !consumed.has(path);
 }
 
 async function refuseWhileIngesting(deps: ActivityDeps, dataset: string): Promise<void> {
@@ -64,7 +73,7 @@ export function gcActivities(deps: ActivityDeps) {
       await refuseWhileIngesting(deps, dataset);
       const layout = new DatasetLayout(dataset);
       const beat = heartbeater();
-      const refs = await referencedKeys(deps, dataset);
+      const { refs, consumed } = await referencedKeys(deps, dataset);
       if (refs.size === 1) {
         for await (const o of store.list(layout.key("events/"))) {
           if (o.key.endsWith("/manifest.json")) {
@@ -80,7 +89,7 @@ export function gcActivities(deps: ActivityDeps) {
       for await (const o of store.list(layout.root)) {
         result.scanned++;
         const path = layout.relative(o.key);
-        if (refs.has(path)) result.referenced++;
+        if (refs.has(path) || pendingFragment(path, layout.inbox(), consumed)) result.referenced++;
         else if (o.lastModified.getTime() > cutoff) result.young++;
         else {
           doomed.push(o.key);

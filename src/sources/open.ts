@@ -227,7 +227,7 @@ export async function openSource(uri: string, deps: SourceDeps = {}): Promise<Op
   if (uri.startsWith("push:")) {
     const dataset = uri.slice("push:".length);
     throw new UnsupportedSourceError(
-      `Dataset ${dataset} is a push dataset: its records arrive through "tidemark serve" into datasets/${dataset}/inbox/, and compacting the inbox into versions is not built yet, so there is nothing to ingest yet; send its records to tidemark serve (POST /v1/datasets/${dataset}/records).`,
+      `Source push:${dataset} is the inbox of push dataset ${dataset}, which only its own ingest compacts; run "tidemark ingest ${dataset}" without --source, or send records to tidemark serve (POST /v1/datasets/${dataset}/records).`,
     );
   }
   throw new UnsupportedSourceError(`Source ${redactUri(uri)} has an unsupported scheme; use file://, https:// or s3://.`);

@@ -31,7 +31,7 @@ describe("openSource", () => {
     const err = await openSource("push:clicks", allowed).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedSourceError);
     expect((err as Error).message).toBe(
-      'Dataset clicks is a push dataset: its records arrive through "tidemark serve" into datasets/clicks/inbox/, and compacting the inbox into versions is not built yet, so there is nothing to ingest yet; send its records to tidemark serve (POST /v1/datasets/clicks/records).',
+      'Source push:clicks is the inbox of push dataset clicks, which only its own ingest compacts; run "tidemark ingest clicks" without --source, or send records to tidemark serve (POST /v1/datasets/clicks/records).',
     );
   });
 

@@ -1,0 +1,69 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseDefinition } from "../../../src/definition";
+import type { Engine } from "../../../src/engine/connection";
+import { fragmentsCopySql, normalizeFragments } from "../../../src/engine/normalize";
+import { validateRecords } from "../../../src/intake/records";
+import { normalizeSource } from "../../../src/normalize";
+import { encodeParquet } from "../../../src/parquet/codec";
+import { readBack, testEngine } from "./helpers";
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await testEngine();
+});
+afterAll(() => engine.close());
+
+const DEF = parseDefinition(
+  `id: pushed
+source: { push: {} }
+schema:
+  columns:
+    - { name: id, type: string }
+    - { name: at, type: timestamp }
+    - { name: day, type: date }
+    - { name: n, type: int }
+    - { name: v, type: double }
+    - { name: price, type: decimal }
+    - { name: approx, type: decimal, decimal: double }
+    - { name: ok, type: bool }
+  key: [id]
+  partition_by: at
+`,
+  "pushed.yaml",
+);
+
+const RECORDS = [
+  { id: "plain", at: "2026-11-29T10:00:00Z", day: "2026-11-29", n: 1, v: 0.1, price: "1.50", approx: "2.5", ok: true },
+  { id: "big ints and edge doubles", at: "2026-11-29T10:00:00.123456Z", day: "1970-01-01", n: "9223372036854775807", v: 1e300, price: "-0.000001", approx: -0.0, ok: "false" },
+  { id: "nulls", at: "2026-01-01T00:00:00+05:30", day: null, n: null, v: null, price: null, approx: null, ok: null },
+  { id: "text: \"quotes\", \\ back\u00f1, \u{1f600} and \n a line break", at: "1999-12-31T23:59:59.999999Z", day: "2000-02-29", n: "-9007199254740993", v: 5e-324, price: "123456789012345678901234567890.5", approx: "1e3", ok: "yes" },
+];
+
+describe("normalize of a compaction's fragments (DuckDB) against Tidemark's reader of the same records", () => {
+  it("writes the same rows and Parquet types as the JS normalizer does for the pushed body", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tidemark-fragments-"));
+    const body = Buffer.from(RECORDS.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    writeFileSync(join(dir, "body.ndjson"), body);
+    const js = await normalizeSource({ definition: DEF, input: join(dir, "body.ndjson"), fileLabel: "body" });
+    await writeFile(join(dir, "js.parquet"), encodeParquet(js.table));
+    const fragment = await validateRecords(DEF, body, "ndjson", { maxBodyBytes: 1 << 20, maxRecordBytes: 1 << 20 });
+    writeFileSync(join(dir, "source"), Buffer.concat([fragment.ndjson, fragment.ndjson.subarray(0, fragment.ndjson.indexOf(10) + 1)]));
+    const rows = await engine.with((c) => normalizeFragments(c, DEF, join(dir, "source"), join(dir, "engine.parquet")));
+    expect(rows).toBe(RECORDS.length + 1);
+    const want = await readBack(join(dir, "js.parquet"));
+    const got = await readBack(join(dir, "engine.parquet"));
+    expect(got.schema).toEqual(want.schema);
+    expect(got.rows).toEqual([...want.rows, want.rows[0]]);
+  });
+
+  it("reads the columns by name with the dataset's types, in file order", () => {
+    const sql = fragmentsCopySql(DEF, "/s/source", "/s/out.parquet");
+    expect(sql).toContain(`columns = {'id': 'VARCHAR', 'at': 'TIMESTAMPTZ', 'day': 'DATE', 'n': 'BIGINT', 'v': 'DOUBLE', 'price': 'VARCHAR', 'approx': 'DOUBLE', 'ok': 'BOOLEAN'}`);
+    expect(sql).toMatch(/^COPY \(SELECT "id", "at", "day", "n", "v", "price", "approx", "ok" FROM read_json\('\/s\/source'/);
+    expect(sql).not.toMatch(/ORDER BY/);
+  });
+});

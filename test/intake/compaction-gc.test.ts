@@ -1,0 +1,79 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Client } from "@temporalio/client";
+import type { IngestResult } from "../../src/contracts";
+import type { GcResult } from "../../src/maintenance";
+import { parsePointer, parseVersionManifest } from "../../src/manifest/schema";
+import { ingestWorkflowId } from "../../src/one-writer";
+import { FsObjectStore } from "../../src/store/fs";
+import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
+import { CLICKS_YAML, click, ndjson, ndjsonHeaders, startBed, TOKENS, type IntakeBed } from "./bed";
+
+/** Its own dataset id: workflow ids are per dataset on the shared dev server, and other files push to "clicks". */
+const DATASET = "clicks_gc";
+const YAML = CLICKS_YAML.replace("id: clicks", `id: ${DATASET}`);
+const ROOT = `datasets/${DATASET}/`;
+const RECORDS = `/v1/datasets/${DATASET}/records`;
+let store: FsObjectStore;
+let worker: RunningWorker;
+let client: Client;
+let bed: IntakeBed;
+let taskQueue: string;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tidemark-compaction-gc-"));
+  store = new FsObjectStore(join(dir, "store"));
+  const datasetsDir = join(dir, "datasets");
+  mkdirSync(datasetsDir);
+  writeFileSync(join(datasetsDir, `${DATASET}.yaml`), YAML);
+  taskQueue = uniqueTaskQueue("compaction-gc");
+  client = await testClient();
+  worker = await startTestWorker({ store, datasetsDir, taskQueue, client });
+  bed = await startBed(store, {}, { client, taskQueue, compact: false, definitionsYaml: YAML });
+});
+afterAll(async () => {
+  await bed?.close();
+  await worker?.stop();
+  await client?.connection.close();
+});
+
+const compact = async () => (await client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(DATASET), taskQueue, args: [{ dataset: DATASET }] })) as IngestResult;
+
+async function inbox(): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const o of store.list(`${ROOT}inbox/`)) ids.push(o.key.slice(`${ROOT}inbox/`.length));
+  return ids.sort();
+}
+
+describe("compaction started directly, and gc of an inbox [file store, real dev server]", () => {
+  it("an empty inbox ends the run as unchanged; pushed records publish one version; a retry of the same records changes nothing and is consumed", async () => {
+    expect((await compact()).status).toBe("unchanged");
+    const records = [click("a", 1), click("b", 2)];
+    const first = await bed.post(RECORDS, ndjson(records), ndjsonHeaders(TOKENS.all));
+    expect(first.status).toBe(202);
+    const published = await compact();
+    expect(published).toMatchObject({ status: "published", counts: { inserted: 2, rowsTotal: 2 } });
+    expect(await inbox()).toEqual([]);
+    const again = await bed.post(RECORDS, ndjson(records), ndjsonHeaders(TOKENS.all));
+    expect(again.status).toBe(202);
+    expect(await inbox()).toHaveLength(1);
+    expect(await compact()).toMatchObject({ status: "no-changes", counts: { unchanged: 2, rowsTotal: 2 } });
+    expect(await inbox()).toEqual([]);
+  });
+
+  it("gc deletes a consumed fragment left behind and keeps an unconsumed one whatever its age", async () => {
+    const pointer = parsePointer((await store.get(`${ROOT}current/manifest.json`)).body);
+    const manifest = parseVersionManifest((await store.get(ROOT + pointer.manifest)).body);
+    const consumed = manifest.source.fragments![0];
+    await store.put(`${ROOT}inbox/${consumed}`, ndjson([click("a", 1)]), { kind: "create" });
+    const res = await bed.post(RECORDS, ndjson([click("c", 3)]), ndjsonHeaders(TOKENS.all));
+    const pending = String(res.body.fragment);
+    expect((await inbox()).sort()).toEqual([consumed, pending].sort());
+    const gc = (await client.workflow.execute("collectGarbage", { workflowId: `tidemark/gc/${DATASET}`, taskQueue, args: [{ dataset: DATASET, olderThan: 0 }] })) as GcResult;
+    expect(gc.keys).toEqual([`inbox/${consumed}`]);
+    expect(await inbox()).toEqual([pending]);
+    expect(await compact()).toMatchObject({ status: "published", counts: { inserted: 1, rowsTotal: 3 } });
+  });
+});
