@@ -44,7 +44,8 @@ export async function failDeadAttempts(client: Client, handle: WorkflowHandle): 
   return failed;
 }
 
-function lastWords(exit: WorkerExit): KillRecord {
+/** The kill record a SIGKILLed crash worker wrote to stderr just before it died. */
+export function lastWords(exit: WorkerExit): KillRecord {
   const line = exit.stderr.split("\n").filter((l) => /^crash-worker \d+: SIGKILL \{/.test(l)).at(-1);
   if (!line) throw new Error(`a crash worker was SIGKILLed without saying where: ${exit.stderr}`);
   return JSON.parse(line.replace(/^crash-worker \d+: SIGKILL /, "")) as KillRecord;

@@ -11,8 +11,10 @@ import { openDuck, rows } from "../support/duck";
 import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
 import { CLICKS_YAML, click, ndjson, ndjsonHeaders, startBed, TOKENS, type IntakeBed } from "./bed";
 
-const ROOT = "datasets/clicks/";
-const YAML = CLICKS_YAML.replace("source: { push: {} }", 'source: { push: { compact_interval: "300ms" } }');
+/** Its own dataset id: workflow ids are per dataset on the shared dev server. */
+const DATASET = "clicks_compaction";
+const ROOT = `datasets/${DATASET}/`;
+const YAML = CLICKS_YAML.replace("id: clicks", `id: ${DATASET}`).replace("source: { push: {} }", 'source: { push: { compact_interval: "300ms" } }');
 
 let store: FsObjectStore;
 let dir: string;
@@ -26,7 +28,7 @@ beforeAll(async () => {
   store = new FsObjectStore(join(dir, "store"));
   const datasetsDir = join(dir, "datasets");
   mkdirSync(datasetsDir);
-  writeFileSync(join(datasetsDir, "clicks.yaml"), YAML);
+  writeFileSync(join(datasetsDir, `${DATASET}.yaml`), YAML);
   taskQueue = uniqueTaskQueue("compaction");
   client = await testClient();
   worker = await startTestWorker({ store, datasetsDir, taskQueue, client });
@@ -82,7 +84,7 @@ async function settle(want: Map<string, number>, what: string): Promise<void> {
 }
 
 async function push(records: object[]): Promise<void> {
-  const res = await bed.post("/v1/datasets/clicks/records", ndjson(records), ndjsonHeaders(TOKENS.clicks));
+  const res = await bed.post(`/v1/datasets/${DATASET}/records`, ndjson(records), ndjsonHeaders(TOKENS.all));
   expect(res.status).toBe(202);
 }
 
@@ -105,9 +107,9 @@ describe("compaction of pushed records into versions [file store, real dev serve
     const consumed = versions.flatMap((v) => v.source.fragments ?? []);
     expect(consumed.length).toBeGreaterThanOrEqual(1);
     expect(new Set(consumed).size).toBe(consumed.length);
-    expect(versions.every((v) => v.source.uri === "push:clicks")).toBe(true);
+    expect(versions.every((v) => v.source.uri === `push:${DATASET}`)).toBe(true);
 
-    const verify = (await client.workflow.execute("verifyDataset", { workflowId: "tidemark/verify/clicks-compaction", taskQueue, args: [{ dataset: "clicks" }] })) as VerifyResult;
+    const verify = (await client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${DATASET}`, taskQueue, args: [{ dataset: DATASET }] })) as VerifyResult;
     expect(verify.findings).toEqual([]);
   });
 

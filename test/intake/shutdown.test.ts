@@ -23,7 +23,7 @@ describe("tidemark serve (compiled CLI process)", () => {
       ...process.env, TIDEMARK_STORE: pathToFileURL(storeDir).href, TIDEMARK_DATASETS: datasets, TIDEMARK_INGEST_TOKENS: TOKEN_SPEC,
       TEMPORAL_ADDRESS: services().temporal.address, TEMPORAL_NAMESPACE: services().temporal.namespace,
     };
-    const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--group-delay-ms", "600000"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--group-delay-ms", "600000", "--no-compact"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

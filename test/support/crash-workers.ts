@@ -103,11 +103,20 @@ export class CrashWorkers {
   /** `warm` processes are kept connected and idle ahead of need (process start costs seconds). */
   constructor(private readonly config: CrashWorkerConfig, private readonly warm = 4) {}
 
-  /** Starts polling in a fresh process that follows `plan`; a new spare starts warming at once. */
+  /** Starts polling in a fresh process that follows `plan`; a new spare starts warming at once. A spare that could not connect (the server was down while it warmed) is replaced. */
   async next(plan: KillPlan): Promise<CrashWorker> {
-    while (this.spares.length <= this.warm) this.spares.push(spawnWarm(this.config));
-    const warm = this.spares.shift()!;
-    await warm.ready;
+    let warm: Warm | undefined;
+    for (let tries = 1; warm === undefined; tries++) {
+      while (this.spares.length <= this.warm) this.spares.push(spawnWarm(this.config));
+      const candidate = this.spares.shift()!;
+      try {
+        await candidate.ready;
+        warm = candidate;
+      } catch (err) {
+        if (tries >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
     const { child, exited } = warm;
     this.live.add(child);
     void exited.then(() => this.live.delete(child));

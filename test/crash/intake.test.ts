@@ -1,0 +1,149 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GcResult, VerifyResult } from "../../src/maintenance";
+import { parsePointer, parseVersionManifest, type VersionManifest } from "../../src/manifest/schema";
+import { ingestWorkflowId } from "../../src/one-writer";
+import { runLoad, type LoadResult } from "../../bench/intake/load";
+import type { KillPlan, KillRecord } from "../support/crash-workers";
+import { openDuck, rows } from "../support/duck";
+import { failDeadAttempts, lastWords } from "./drive";
+import { intakeCrashBed, type IntakeCrashBed } from "./intake-bed";
+
+/** Where the five worker kills land: inside a compaction's write, around its CAS, and in its deletion of consumed fragments. */
+const WORKER_KILLS: KillPlan[] = [
+  { kind: "point", point: "write:start" },
+  { kind: "point", point: "publish:before-cas" },
+  { kind: "point", point: "publish:end" },
+  { kind: "write", step: "deleteConsumedFragments", n: 1, phase: "done" },
+  { kind: "write", step: "prepare", n: 1, phase: "done" },
+];
+
+let bed: IntakeCrashBed;
+beforeAll(async () => {
+  bed = await intakeCrashBed("pushcrash", "1s");
+}, 180_000);
+afterAll(async () => {
+  await bed?.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs the worker processes through the kill plans, one process per plan, then one that is never killed. */
+async function killWorkers(done: () => boolean): Promise<KillRecord[]> {
+  const records: KillRecord[] = [];
+  const handle = bed.client.workflow.getHandle(ingestWorkflowId(bed.dataset));
+  for (const plan of WORKER_KILLS) {
+    const worker = await bed.workers.next(plan);
+    const exit = await Promise.race([worker.exited, (async () => {
+      while (!done()) await sleep(200);
+      return null;
+    })()]);
+    if (exit === null) {
+      await worker.stop();
+      throw new Error(`the load ended before the worker kill ${JSON.stringify(plan)} fired (${records.length} of ${WORKER_KILLS.length} landed)`);
+    }
+    if (exit.signal !== "SIGKILL") throw new Error(`a crash worker ended on its own (${exit.signal ?? `code ${exit.code}`}): ${exit.stderr}`);
+    records.push(lastWords(exit));
+    console.log(`[push-crash] worker kill ${records.length} at ${new Date().toISOString()}: ${records.at(-1)!.where}`);
+    await failDeadAttempts(bed.client, handle).catch(() => 0);
+  }
+  await bed.workers.next(null);
+  return records;
+}
+
+async function current(): Promise<VersionManifest> {
+  const root = `datasets/${bed.dataset}/`;
+  const pointer = parsePointer((await bed.store.get(`${root}current/manifest.json`)).body);
+  return parseVersionManifest((await bed.store.get(root + pointer.manifest)).body);
+}
+
+async function inboxSize(): Promise<number> {
+  let n = 0;
+  for await (const _ of bed.store.list(`datasets/${bed.dataset}/inbox/`)) n++;
+  return n;
+}
+
+/** id → times present in the current version, read back with DuckDB from downloaded projection files. */
+async function publishedIds(m: VersionManifest): Promise<{ ids: Map<string, number>; rows: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "tidemark-push-read-"));
+  const files: string[] = [];
+  for (const [i, entry] of Object.values(m.projections.latest).entries()) {
+    for (const [j, f] of ((entry as { files?: { path: string }[] }).files ?? [entry as { path: string }]).entries()) {
+      const local = join(dir, `${i}-${j}.parquet`);
+      writeFileSync(local, (await bed.store.get(`datasets/${bed.dataset}/${f.path}`)).body);
+      files.push(local);
+    }
+  }
+  const duck = await openDuck();
+  try {
+    const got = await rows(duck.conn, `SELECT id, count(*)::INTEGER AS n FROM read_parquet([${files.map((f) => `'${f}'`).join(", ")}]) GROUP BY id`);
+    return { ids: new Map(got.map((r) => [String(r.id), Number(r.n)])), rows: got.reduce((s, r) => s + Number(r.n), 0) };
+  } finally {
+    duck.close();
+  }
+}
+
+describe("push intake under load with crashes [2 serve processes, crash workers, own Temporal (SQLite) and MinIO]", () => {
+  it("keeps every acknowledged record exactly once through serve, worker, Temporal and MinIO failures", { timeout: 420_000 }, async () => {
+    let loadDone = false;
+    const loads = Promise.all(
+      bed.serves.map((s) => runLoad({ url: s.url, dataset: bed.dataset, token: bed.token, clients: 2, batch: 20, records: 200_000, seconds: 75, requestTimeoutMs: 5000 })),
+    ).finally(() => (loadDone = true));
+    const workerKills = killWorkers(() => loadDone);
+    const chaos: string[] = [];
+    const t0 = Date.now();
+    const at = async (s: number, what: string, act: () => Promise<void>) => {
+      await sleep(Math.max(0, t0 + s * 1000 - Date.now()));
+      await act();
+      chaos.push(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+      console.log(`[push-crash] ${chaos.at(-1)} (${new Date().toISOString()})`);
+    };
+    await at(4, "SIGKILL serve A", () => bed.serves[0].killAndRestart());
+    await at(8, "SIGKILL serve B", () => bed.serves[1].killAndRestart());
+    await at(12, "SIGKILL serve A", () => bed.serves[0].killAndRestart());
+    await at(18, "SIGKILL the Temporal server, restart it", () => bed.restartTemporal());
+    await at(24, "SIGKILL serve B", () => bed.serves[1].killAndRestart());
+    await at(30, "MinIO stopped for 10 s", () => bed.pauseMinio(10_000));
+    await at(44, "SIGKILL serve A", () => bed.serves[0].killAndRestart());
+    const results: LoadResult[] = await loads;
+    const kills = await workerKills;
+    console.log(`[push-crash] ${chaos.join("; ")}; worker kills: ${kills.map((k) => k.where).join("; ")}`);
+
+    expect(bed.serves.reduce((n, s) => n + s.kills, 0)).toBe(5);
+    expect(kills.map((k) => k.where)).toEqual([
+      "at write:start", "at publish:before-cas", "at publish:end",
+      expect.stringMatching(/^in deleteConsumedFragments at write 1 \(delete .*\/inbox\/.*, done\)$/),
+      expect.stringMatching(/^in prepare at write 1 /),
+    ]);
+    const acknowledged = new Set(results.flatMap((r) => [...r.acknowledged.keys()]));
+    const generated = new Set([...acknowledged, ...results.flatMap((r) => r.unacknowledged)]);
+    const refused = results.reduce((n, r) => n + (r.statuses.error ?? 0) + (r.statuses["503"] ?? 0), 0);
+    console.log(`[push-crash] acknowledged ${acknowledged.size} records; unacknowledged ${generated.size - acknowledged.size}; failed or refused requests ${refused}; statuses ${JSON.stringify(results.map((r) => r.statuses))}`);
+    expect(refused).toBeGreaterThan(0);
+    expect(acknowledged.size).toBeGreaterThan(1000);
+
+    const settleBy = Date.now() + 180_000;
+    while ((await inboxSize()) > 0) {
+      if (Date.now() > settleBy) throw new Error(`the inbox still holds ${await inboxSize()} fragments 180 s after the load`);
+      await sleep(500);
+    }
+    await bed.client.workflow.getHandle(ingestWorkflowId(bed.dataset)).result().catch(() => undefined);
+
+    const { ids, rows: total } = await publishedIds(await current());
+    const missing = [...acknowledged].filter((id) => !ids.has(id));
+    const twice = [...ids].filter(([, n]) => n > 1).map(([id]) => id);
+    const strangers = [...ids.keys()].filter((id) => !generated.has(id));
+    expect({ missing: missing.slice(0, 5), missingCount: missing.length, twice: twice.slice(0, 5), strangers: strangers.slice(0, 5) }).toEqual({ missing: [], missingCount: 0, twice: [], strangers: [] });
+    expect(total).toBe(ids.size);
+
+    const verify = (await bed.client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${bed.dataset}`, taskQueue: bed.taskQueue, args: [{ dataset: bed.dataset }] })) as VerifyResult;
+    expect(verify.findings).toEqual([]);
+    const gc = (await bed.client.workflow.execute("collectGarbage", { workflowId: `tidemark/gc/${bed.dataset}`, taskQueue: bed.taskQueue, args: [{ dataset: bed.dataset, olderThan: 0 }] })) as GcResult;
+    const after = (await bed.client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${bed.dataset}-after-gc`, taskQueue: bed.taskQueue, args: [{ dataset: bed.dataset }] })) as VerifyResult;
+    expect(after.findings).toEqual([]);
+    expect((await publishedIds(await current())).ids.size).toBe(ids.size);
+    console.log(`[push-crash] ${ids.size} keys published; gc deleted ${gc.deleted} unreferenced objects (${gc.keys.filter((k) => k.startsWith("inbox/")).length} inbox fragments); verify clean before and after`);
+  });
+});
