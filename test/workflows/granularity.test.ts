@@ -249,6 +249,11 @@ describe.each(backends)("partition granularity day and year, ingest → revision
     const oneDay = await runCli(["files", ticks, "--month", "2025-03-01", "--json"], env);
     expect(oneDay.code).toBe(0);
     expect((JSON.parse(oneDay.stdout) as { files: { month: string }[] }).files.map((f) => f.month)).toEqual(["2025-03-01"]);
+    const wholeYear = await runCli(["files", ticks, "--month", "2025", "--events", "--json"], env);
+    expect(wholeYear.code).toBe(0);
+    const listing = JSON.parse(wholeYear.stdout) as { files: { month: string }[]; events: { month: string }[] };
+    expect(listing.files.map((f) => f.month)).toEqual([...new Set(V2.map((t) => dayOf(t.at)))].sort());
+    expect(listing.events.map((f) => f.month)).toEqual(["2025-01-01", "2025-02-01", "2025-03-01"]);
 
     const lost = manifest.projections.latest["2025-02-01"].path;
     await backend.store.delete(`datasets/${ticks}/${lost}`);
