@@ -27,10 +27,12 @@ interface Tick {
   reading: number;
 }
 
-const tickKey = (t: Tick) => `${t.sensor}|${t.at}`;
-const sortTicks = (ticks: Iterable<Tick>) => [...ticks].sort((a, b) => tickKey(a).localeCompare(tickKey(b)));
-/** The UTC day of a test timestamp, `YYYY-MM-DD` (the test writes every timestamp with `Z`). */
-const dayOf = (at: string) => at.slice(0, 10);
+/** A timestamp as UTC ISO text to the second (`…Z`). */
+const utc = (at: string) => new Date(at).toISOString().replace(".000Z", "Z");
+/** Readings in UTC, sorted by key: the comparable form of what the test wrote and what it reads back. */
+const sortTicks = (ticks: Iterable<Tick>) => [...ticks].map((t) => ({ ...t, at: utc(t.at) })).sort((a, b) => `${a.sensor}|${a.at}`.localeCompare(`${b.sensor}|${b.at}`));
+/** The UTC day of a timestamp, `YYYY-MM-DD`. */
+const dayOf = (at: string) => utc(at).slice(0, 10);
 const dirOfDay = (day: string) => `year=${day.slice(0, 4)}/month=${day.slice(5, 7)}/day=${day.slice(8, 10)}`;
 
 const TICKS_YAML = (id: string, uri: string, granularity = "day") =>
@@ -62,10 +64,18 @@ const ANNUAL_YAML = (id: string, uri: string) =>
     "",
   ].join("\n");
 
-/** Readings across a year boundary (2024-12-31 → 2025-01-01) and a month boundary (2025-01-31 → 2025-02-01), a second either side of midnight. */
-const V1: Tick[] = ["S1", "S2"].flatMap((sensor, i) =>
-  ["2024-12-31T08:00:00Z", "2024-12-31T23:59:59Z", "2025-01-01T00:00:00Z", "2025-01-01T12:30:00Z", "2025-01-31T23:59:59Z", "2025-02-01T00:00:00Z"].map((at, j) => ({ sensor, at, reading: 10 * i + j + 0.5 })),
-);
+/**
+ * Readings across a year boundary (2024-12-31 → 2025-01-01) and a month boundary (2025-01-31 →
+ * 2025-02-01), a second either side of midnight, and two with offsets whose UTC day differs from
+ * their local day (2025-01-01 local is 2024-12-31 UTC; 2025-01-31 local is 2025-02-01 UTC).
+ */
+const V1: Tick[] = [
+  ...["S1", "S2"].flatMap((sensor, i) =>
+    ["2024-12-31T08:00:00Z", "2024-12-31T23:59:59Z", "2025-01-01T00:00:00Z", "2025-01-01T12:30:00Z", "2025-01-31T23:59:59Z", "2025-02-01T00:00:00Z"].map((at, j) => ({ sensor, at, reading: 10 * i + j + 0.5 })),
+  ),
+  { sensor: "S3", at: "2025-01-01T00:30:00+02:00", reading: 1.25 },
+  { sensor: "S3", at: "2025-01-31T22:30:00-03:00", reading: 2.25 },
+];
 
 /** The revision: the last day of 2024 dropped (snapshot deletes), one reading updated, two inserted (one in a new day). */
 const V2: Tick[] = [
@@ -172,6 +182,8 @@ describe.each(backends)("partition granularity day and year, ingest → revision
     const files = await ticksByFile(ticks);
     expect(files.map((f) => f.label)).toEqual(days);
     for (const f of files) expect(sortTicks(f.rows)).toEqual(sortTicks(V1.filter((t) => dayOf(t.at) === f.label)));
+    const s3Days = files.filter((f) => f.rows.some((t) => t.sensor === "S3")).map((f) => f.label);
+    expect(s3Days).toEqual(["2024-12-31", "2025-02-01"]);
     expect((await verify(ticks)).findings).toEqual([]);
   });
 
@@ -180,7 +192,7 @@ describe.each(backends)("partition granularity day and year, ingest → revision
     const v2 = V2;
     writeTicks(v2);
     const result = await ingest(ticks);
-    expect(result).toMatchObject({ status: "published", parentVersion: before.version, counts: { inserted: 2, updated: 1, deleted: 4, rowsTotal: v2.length } });
+    expect(result).toMatchObject({ status: "published", parentVersion: before.version, counts: { inserted: 2, updated: 1, deleted: V1.length + 2 - v2.length, rowsTotal: v2.length } });
     const touched = ["2024-12-31", "2025-01-01", "2025-02-01", "2025-03-01"];
     expect(result.months).toEqual(touched);
     const manifest = await current(ticks);
@@ -245,7 +257,7 @@ describe.each(backends)("partition granularity day and year, ingest → revision
     const january = await runCli(["read", ticks, "--month", "2025-01", "--format", "json"], env);
     expect(january.code).toBe(0);
     const read = january.stdout.trim().split("\n").map((l) => JSON.parse(l) as Tick);
-    expect(sortTicks(read.map((t) => ({ sensor: t.sensor, at: t.at.replace(".000Z", "Z"), reading: t.reading })))).toEqual(sortTicks(V2.filter((t) => t.at.startsWith("2025-01"))));
+    expect(sortTicks(read)).toEqual(sortTicks(V2.filter((t) => dayOf(t.at).startsWith("2025-01"))));
     const oneDay = await runCli(["files", ticks, "--month", "2025-03-01", "--json"], env);
     expect(oneDay.code).toBe(0);
     expect((JSON.parse(oneDay.stdout) as { files: { month: string }[] }).files.map((f) => f.month)).toEqual(["2025-03-01"]);
