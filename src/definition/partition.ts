@@ -28,9 +28,3 @@ export function partitionGranularity(partitionBy: PartitionBy): Granularity {
 export function canonicalPartition(column: string, granularity: Granularity = "month"): PartitionBy {
   return granularity === "month" ? column : { column, granularity };
 }
-
-/** `"obs_date"` or `"obs_at" by day`, for messages. */
-export function describePartition(partitionBy: PartitionBy): string {
-  const granularity = partitionGranularity(partitionBy);
-  return `"${partitionColumn(partitionBy)}" by ${granularity}`;
-}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DefinitionError, parseDefinition, validateDefinitionObject } from "../../src/definition";
-import { canonicalPartition, describePartition, partitionColumn, partitionGranularity } from "../../src/definition/partition";
+import { canonicalPartition, partitionColumn, partitionGranularity } from "../../src/definition/partition";
 import { parseVersionManifest } from "../../src/manifest/schema";
 
 const FILE = "datasets/ticks.yaml";
@@ -60,7 +60,6 @@ describe("partition helpers", () => {
     expect(canonicalPartition("d", "month")).toBe("d");
     expect(canonicalPartition("d")).toBe("d");
     expect(canonicalPartition("t", "day")).toEqual({ column: "t", granularity: "day" });
-    expect(describePartition({ column: "t", granularity: "day" })).toBe('"t" by day');
   });
 });
 
