@@ -70,7 +70,7 @@ export function repairActivities(deps: ActivityDeps) {
           const events: EventInput[] = [];
           for (const [label, files] of byMonth) {
             const month = parseMonthLabel(label);
-            if (month === undefined) throw new RepairImpossibleError(`Event file ${files[0].path} records month ${label}, which is not YYYY-MM.`);
+            if (month === undefined) throw new RepairImpossibleError(`Event file ${files[0].path} records partition ${label}, which is not YYYY, YYYY-MM or YYYY-MM-DD.`);
             for (const f of files) events.push({ path: await workspace.local(layout.key(f.path)), month, version: f.version });
           }
           const definition = await foldEvents(task, current.schema, events);

@@ -3,6 +3,8 @@
  * keys and counts only — never rows (SPEC §3).
  */
 
+import type { PartitionBy } from "./definition/partition";
+
 /** Counts of a delta. */
 export interface ChangeCounts {
   inserted: number;
@@ -71,7 +73,7 @@ export interface BaseVersion {
   sourceSha256: string;
   rowsTotal: number;
   /** The published schema (absent in payloads recorded before it was added). */
-  schema?: { columns: { name: string; type: string }[]; key: string[]; partition_by: string };
+  schema?: { columns: { name: string; type: string }[]; key: string[]; partition_by: PartitionBy };
   /** Projection names the version lists (absent in payloads recorded before it was added). */
   projections?: string[];
 }

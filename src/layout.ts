@@ -3,21 +3,46 @@
  * manifest paths are relative to the dataset root.
  */
 
-/** Formats a month number yyyymm as `YYYY-MM`. */
+const pad = (n: number, width: number) => String(n).padStart(width, "0");
+
+/** Year, month and day of a partition number (`yyyy`, `yyyymm` or `yyyymmdd`: its size tells the granularity). */
+function partsOf(partition: number): [year: number, month?: number, day?: number] {
+  if (partition < 10_000) return [partition];
+  if (partition < 1_000_000) return [Math.floor(partition / 100), partition % 100];
+  return [Math.floor(partition / 10_000), Math.floor(partition / 100) % 100, partition % 100];
+}
+
+/**
+ * Formats a partition number (SPEC §2: "month" means partition) as its label: `yyyy` as `YYYY`,
+ * `yyyymm` as `YYYY-MM`, `yyyymmdd` as `YYYY-MM-DD`.
+ */
 export function monthLabel(month: number): string {
-  return `${Math.floor(month / 100)}-${String(month % 100).padStart(2, "0")}`;
+  const [year, m, day] = partsOf(month);
+  return [pad(year, 4), ...(m === undefined ? [] : [pad(m, 2)]), ...(day === undefined ? [] : [pad(day, 2)])].join("-");
 }
 
-/** Parses `YYYY-MM` into yyyymm, or undefined when malformed. */
+/**
+ * Parses a partition label (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`, a real calendar date) into its
+ * number, or undefined when malformed or when the number would not format back to the label.
+ */
 export function parseMonthLabel(label: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})$/.exec(label);
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(label);
   if (!m) return undefined;
-  const month = Number(m[2]);
-  return month >= 1 && month <= 12 ? Number(m[1]) * 100 + month : undefined;
+  const [year, month, day] = [Number(m[1]), m[2] === undefined ? undefined : Number(m[2]), m[3] === undefined ? undefined : Number(m[3])];
+  if (month !== undefined && (month < 1 || month > 12)) return undefined;
+  if (day !== undefined) {
+    const date = new Date(Date.UTC(2000, month! - 1, day));
+    date.setUTCFullYear(year);
+    if (date.getUTCMonth() !== month! - 1 || date.getUTCDate() !== day) return undefined;
+  }
+  const n = month === undefined ? year : day === undefined ? year * 100 + month : year * 10_000 + month * 100 + day;
+  return monthLabel(n) === label ? n : undefined;
 }
 
-function monthDir(month: number): string {
-  return `year=${Math.floor(month / 100)}/month=${String(month % 100).padStart(2, "0")}`;
+/** The partition directory of a partition number: `year=YYYY`, `year=YYYY/month=MM` or `year=YYYY/month=MM/day=DD`. */
+export function monthDir(month: number): string {
+  const [year, m, day] = partsOf(month);
+  return [`year=${pad(year, 4)}`, ...(m === undefined ? [] : [`month=${pad(m, 2)}`]), ...(day === undefined ? [] : [`day=${pad(day, 2)}`])].join("/");
 }
 
 /** Key builders for one dataset. */

@@ -110,10 +110,15 @@ export function pickProjection(manifest: VersionManifest, requested?: string): s
   return names[0];
 }
 
-/** Checks a `--month` argument. */
+/** Checks a `--month` argument: a partition label `YYYY`, `YYYY-MM` or `YYYY-MM-DD`. */
 export function checkMonthArg(month: string): string {
-  if (parseMonthLabel(month) === undefined) throw new UsageError(`--month ${JSON.stringify(month)} is not a month; use YYYY-MM, e.g. 2025-01.`);
+  if (parseMonthLabel(month) === undefined) throw new UsageError(`--month ${JSON.stringify(month)} is not a month; use YYYY-MM, e.g. 2025-01 (or YYYY, or YYYY-MM-DD for a dataset partitioned by day).`);
   return month;
+}
+
+/** Whether partition `label` lies within `--month` (the same partition, or a finer one inside it, e.g. 2025-01-15 in 2025-01). */
+function inMonth(label: string, month?: string): boolean {
+  return month === undefined || label === month || label.startsWith(`${month}-`);
 }
 
 /** Projection month files of a version, oldest month first, optionally one month only. */
@@ -121,7 +126,7 @@ export function projectionFiles(store: ObjectStore, view: VersionView, projectio
   const layout = new DatasetLayout(view.dataset);
   const months = view.manifest.projections[projection] ?? {};
   return Object.keys(months)
-    .filter((m) => month === undefined || m === month)
+    .filter((m) => inMonth(m, month))
     .sort()
     .map((m) => ({ kind: "projection", month: m, path: months[m].path, uri: objectUri(store, layout.key(months[m].path)), rows: months[m].rows, bytes: months[m].bytes }));
 }
@@ -130,7 +135,7 @@ export function projectionFiles(store: ObjectStore, view: VersionView, projectio
 export function eventFiles(store: ObjectStore, view: VersionView, month?: string): VersionFile[] {
   const layout = new DatasetLayout(view.dataset);
   return view.manifest.events
-    .filter((e) => month === undefined || e.month === month)
+    .filter((e) => inMonth(e.month, month))
     .sort((a, b) => (a.month === b.month ? a.path.localeCompare(b.path) : a.month.localeCompare(b.month)))
     .map((e) => ({ kind: "events", month: e.month, path: e.path, uri: objectUri(store, layout.key(e.path)), rows: e.rows, bytes: e.bytes }));
 }

@@ -1,21 +1,23 @@
 /**
  * Whether a definition can extend the current version (pure, so workflows use it): the key, the
- * partition column and the columns with their types are the contract of every published file, so a
- * definition that changes them cannot add a version on top. Projections may change freely.
+ * partition (column and granularity) and the columns with their types are the contract of every
+ * published file, so a definition that changes them cannot add a version on top. Projections may
+ * change freely.
  */
+import { type PartitionBy, partitionColumn, partitionGranularity } from "./partition";
 
 /** The schema part of a version manifest (SPEC §2). */
 export interface PublishedSchema {
   columns: { name: string; type: string }[];
   key: string[];
-  partition_by: string;
+  partition_by: PartitionBy;
 }
 
 /** The definition fields the check compares. */
 export interface DefinedSchema {
   columns: { name: string; type: string }[];
   key: string[];
-  partition_by: string;
+  partition_by: PartitionBy;
 }
 
 const list = (names: string[]) => names.map((n) => `"${n}"`).join(", ");
@@ -24,7 +26,10 @@ const list = (names: string[]) => names.map((n) => `"${n}"`).join(", ");
 export function schemaChanges(defined: DefinedSchema, published: PublishedSchema): string[] {
   const changes: string[] = [];
   if (defined.key.join("\u0000") !== published.key.join("\u0000")) changes.push(`changes the key from [${list(published.key)}] to [${list(defined.key)}]`);
-  if (defined.partition_by !== published.partition_by) changes.push(`changes partition_by from "${published.partition_by}" to "${defined.partition_by}"`);
+  const [column, was] = [partitionColumn(defined.partition_by), partitionColumn(published.partition_by)];
+  if (column !== was) changes.push(`changes partition_by from "${was}" to "${column}"`);
+  const [granularity, wasGranularity] = [partitionGranularity(defined.partition_by), partitionGranularity(published.partition_by)];
+  if (granularity !== wasGranularity) changes.push(`changes the partition granularity from ${wasGranularity} to ${granularity}`);
   const before = new Map(published.columns.map((c) => [c.name, c.type]));
   const after = new Map(defined.columns.map((c) => [c.name, c.type]));
   for (const [name, type] of after) {

@@ -48,6 +48,7 @@ interface SchemaDef {
   innerType?: { _zod: { def: SchemaDef } };
   element?: { _zod: { def: SchemaDef } };
   in?: { _zod: { def: SchemaDef } };
+  options?: { _zod: { def: SchemaDef } }[];
 }
 
 function unwrap(def: SchemaDef): SchemaDef {
@@ -55,6 +56,7 @@ function unwrap(def: SchemaDef): SchemaDef {
   for (;;) {
     if ((d.type === "optional" || d.type === "default" || d.type === "nullable") && d.innerType) d = d.innerType._zod.def;
     else if (d.type === "pipe" && d.in) d = d.in._zod.def;
+    else if (d.type === "union" && d.options) d = d.options.map((o) => unwrap(o._zod.def)).find((o) => o.type === "object") ?? d.options[0]._zod.def;
     else return d;
   }
 }
@@ -74,6 +76,16 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
+/**
+ * The first issue of the only union branch whose type matched the value (e.g. the mapping form of
+ * `partition_by` given a mapping), so the sentence names the nested field; undefined otherwise.
+ */
+function matchedBranch(issue: z.core.$ZodIssueInvalidUnion): z.core.$ZodIssue | undefined {
+  const typeMismatch = (i: z.core.$ZodIssue) => i.path.length === 0 && i.code === "invalid_type";
+  const matched = issue.errors.filter((branch) => branch.length > 0 && !branch.some(typeMismatch));
+  return matched.length === 1 ? matched[0][0] : undefined;
+}
+
 /** One sentence for one zod issue, e.g. `cb.yaml: schema.key is required (a list).` */
 export function issueSentence(file: string, issue: z.core.$ZodIssue, input: unknown, schema: z.ZodType): string {
   const path = formatPath(issue.path);
@@ -81,6 +93,10 @@ export function issueSentence(file: string, issue: z.core.$ZodIssue, input: unkn
   const found = valueAt(input, issue.path);
   const got = ` (got ${describeValue(found)})`;
   const missing = found === undefined;
+  if (issue.code === "invalid_union") {
+    const inner = matchedBranch(issue);
+    if (inner) return issueSentence(file, { ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, input, schema);
+  }
   let text: string;
   switch (issue.code) {
     case "invalid_type": {

@@ -4,6 +4,7 @@
  * `semantics.ts`; this module only describes fields, types and defaults.
  */
 import { z } from "zod";
+import { canonicalPartition, GRANULARITIES } from "./partition.js";
 
 /** Column types a definition may declare. */
 export const COLUMN_TYPES = ["string", "int", "double", "decimal", "bool", "date", "timestamp"] as const;
@@ -72,6 +73,12 @@ const unpivot = z.strictObject({
   skip_empty: z.boolean().default(true),
 });
 
+const partitionBy = z
+  .union([name, z.strictObject({ column: name, granularity: z.enum(GRANULARITIES).default("month") })], {
+    error: "must be a column name, or a mapping with column and granularity (year, month or day)",
+  })
+  .transform((p) => (typeof p === "string" ? p : canonicalPartition(p.column, p.granularity)));
+
 const envHeader = z.string();
 
 const notify = z.strictObject({
@@ -93,7 +100,7 @@ export const definitionSchema = z.strictObject({
   schema: z.strictObject({
     columns: z.array(column).min(1),
     key: z.array(name).min(1),
-    partition_by: name,
+    partition_by: partitionBy,
   }),
   unpivot: unpivot.optional(),
   mode: z.enum(["upsert", "snapshot", "append"]).default("upsert"),

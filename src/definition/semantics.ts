@@ -6,6 +6,7 @@ import { isLedgerUri, parseLedgerUri } from "../ledger/source-uri.js";
 import { parseInterval } from "../intake/compaction-plan.js";
 import { isValidDatasetId } from "./id.js";
 import { describeValue } from "./issues.js";
+import { partitionColumn } from "./partition.js";
 import { type DatasetDefinition, type SourceFormat, type SourceOptions, definitionSchema } from "./schema.js";
 
 type Parsed = z.output<typeof definitionSchema>;
@@ -132,10 +133,13 @@ export function checkSemantics(d: Parsed, raw: Record<string, unknown>): Dataset
     else if (seenKeys.has(k)) bad(`schema.key[${i}]`, `repeats column ${describeValue(k)}`);
     seenKeys.add(k);
   });
-  const part = names.get(d.schema.partition_by);
-  if (part === undefined) bad("schema.partition_by", `names column ${describeValue(d.schema.partition_by)}, which is not in schema.columns (one of ${known})`);
+  const partition = partitionColumn(d.schema.partition_by);
+  const givenPartition = (raw.schema as { partition_by?: unknown } | undefined)?.partition_by;
+  const partitionPath = typeof givenPartition === "object" && givenPartition !== null ? "schema.partition_by.column" : "schema.partition_by";
+  const part = names.get(partition);
+  if (part === undefined) bad(partitionPath, `names column ${describeValue(partition)}, which is not in schema.columns (one of ${known})`);
   else if (columns[part].type !== "date" && columns[part].type !== "timestamp") {
-    bad("schema.partition_by", `must name a date or timestamp column, but ${describeValue(d.schema.partition_by)} is ${columns[part].type}`);
+    bad(partitionPath, `must name a date or timestamp column, but ${describeValue(partition)} is ${columns[part].type}`);
   }
   for (const c of columns) if (seenKeys.has(c.name)) c.nullable = false;
 

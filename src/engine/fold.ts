@@ -1,4 +1,5 @@
 import type { DatasetDefinition } from "../definition";
+import type { PartitionBy } from "../definition/partition";
 import { schemaOfFiles } from "./index-check";
 import { columnList, keyHashSql, keyList, rowHashSql } from "./hash-sql";
 import { sqlString, sqlStringList } from "./sql";
@@ -8,7 +9,7 @@ import type { EngineTask } from "./task";
 export interface FoldSchema {
   columns: { name: string }[];
   key: string[];
-  partition_by: string;
+  partition_by: PartitionBy;
 }
 
 /** An event file of the chain, local, with the month and version its manifest records. */

@@ -1,4 +1,5 @@
 import type { ColumnDefinition, DatasetDefinition } from "../definition";
+import { partitionColumn, partitionGranularity } from "../definition/partition";
 import { sqlIdent } from "./sql";
 
 /** Hashing scheme of indexes and `_key_hash` written by the engine (docs/hashing.md). */
@@ -62,10 +63,20 @@ export function rowHashSql(definition: DatasetDefinition, alias = ""): string {
   return hashSql(valueColumns(definition), alias);
 }
 
-/** The partition month (yyyy*100+mm, INTEGER) of a row; NULL when the partition value is null. */
+/**
+ * The partition number of a row (SPEC §2, INTEGER): `yyyy` by year, `yyyy*100+mm` by month,
+ * `yyyy*10000+mm*100+dd` by day; NULL when the partition value is null.
+ */
 export function monthSql(definition: DatasetDefinition, alias = ""): string {
-  const x = `${alias}${sqlIdent(definition.schema.partition_by)}`;
-  return `(year(${x}) * 100 + month(${x}))::INTEGER`;
+  const x = `${alias}${sqlIdent(partitionColumn(definition.schema.partition_by))}`;
+  switch (partitionGranularity(definition.schema.partition_by)) {
+    case "year":
+      return `year(${x})::INTEGER`;
+    case "day":
+      return `(year(${x}) * 10000 + month(${x}) * 100 + day(${x}))::INTEGER`;
+    default:
+      return `(year(${x}) * 100 + month(${x}))::INTEGER`;
+  }
 }
 
 /** The dataset's columns, quoted, comma-separated (optionally prefixed by `alias`). */

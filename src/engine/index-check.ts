@@ -1,4 +1,5 @@
 import type { DatasetDefinition } from "../definition";
+import type { PartitionBy } from "../definition/partition";
 import type { ColumnType } from "../definition/schema";
 import { sqlStringList } from "./sql";
 import type { EngineTask } from "./task";
@@ -27,7 +28,7 @@ function columnType(duckType: string): ColumnType {
  * The hashing view of a dataset whose files are read back: column types as the files store them
  * (a `decimal` kept as a string hashes as a string, one kept as a double as a double).
  */
-export async function schemaOfFiles(task: EngineTask, files: string[], schema: { columns: { name: string }[]; key: string[]; partition_by: string }): Promise<DatasetDefinition> {
+export async function schemaOfFiles(task: EngineTask, files: string[], schema: { columns: { name: string }[]; key: string[]; partition_by: PartitionBy }): Promise<DatasetDefinition> {
   const described = await task.rows<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlStringList(files)}, union_by_name = true)`);
   const types = new Map(described.map((d) => [d.column_name, columnType(d.column_type)]));
   const columns = schema.columns.map((c) => ({ name: c.name, type: types.get(c.name) ?? "string", from: c.name, trim: true, nullable: true }));

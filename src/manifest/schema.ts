@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { GRANULARITIES } from "../definition/partition";
 import { TidemarkError } from "../errors";
 
 /** A pointer or manifest object that does not match its format. */
@@ -51,7 +52,8 @@ export const VersionManifestSchema = z.object({
   schema: z.object({
     columns: z.array(z.object({ name: z.string(), type: z.string() })),
     key: z.array(z.string()),
-    partition_by: z.string(),
+    /** The column (partitioned by month), or `{ column, granularity }` (SPEC §2). */
+    partition_by: z.union([z.string(), z.object({ column: z.string(), granularity: z.enum(GRANULARITIES) })]),
   }),
   events: z.array(EventFileSchema),
   index: z.array(z.object({ path: z.string(), rows: count, bytes: count.optional(), hashing: z.string().optional() })),

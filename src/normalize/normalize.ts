@@ -7,6 +7,7 @@
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { Field, RecordBatch, Schema, Struct, Table, type Vector, makeData } from "apache-arrow";
+import { partitionColumn } from "../definition/partition.js";
 import type { DatasetDefinition } from "../definition/schema.js";
 import { readSource, type ReadLimits } from "../formats/index.js";
 import type { SourceInput } from "../formats/input.js";
@@ -119,7 +120,7 @@ async function normalizeInput(req: NormalizeInput): Promise<NormalizeResult> {
   const keys = new Set(def.schema.key);
   const sinks: Sink[] = columns.map((c) => sinkFor(c, dec));
   const nullReasons = columns.map((c) =>
-    keys.has(c.name) ? "not allowed in a key column" : c.name === def.schema.partition_by ? "not allowed in the partition column" : c.nullable ? null : "not allowed because the column is not nullable",
+    keys.has(c.name) ? "not allowed in a key column" : c.name === partitionColumn(def.schema.partition_by) ? "not allowed in the partition column" : c.nullable ? null : "not allowed because the column is not nullable",
   );
   const u = def.unpivot;
   const wanted = u ? [...u.id_columns, ...(u.value_columns ?? [])] : columns.map((c) => c.from);
@@ -192,7 +193,7 @@ async function normalizeInput(req: NormalizeInput): Promise<NormalizeResult> {
   }
   if (badRowCount > 0 && def.on_bad_rows === "fail") throw new BadRowsError(label, badRows, badRowCount);
 
-  const partition = sinks[columns.findIndex((c) => c.name === def.schema.partition_by)] as TemporalSink;
+  const partition = sinks[columns.findIndex((c) => c.name === partitionColumn(def.schema.partition_by))] as TemporalSink;
   const days = partition.dayValues();
   const months = new Int32Array(days.length);
   let lastDay = NaN;

@@ -27,6 +27,17 @@ describe("schemaChanges", () => {
     expect(schemaChanges({ ...published, partition_by: "other" }, published)).toEqual(['changes partition_by from "obs_date" to "other"']);
   });
 
+  it("names a change of the partition granularity, the column name alone being month", () => {
+    expect(schemaChanges({ ...published, partition_by: { column: "obs_date", granularity: "month" } }, published)).toEqual([]);
+    expect(schemaChanges({ ...published, partition_by: { column: "obs_date", granularity: "day" } }, published)).toEqual(["changes the partition granularity from month to day"]);
+    const byYear = { ...published, partition_by: { column: "obs_date", granularity: "year" as const } };
+    expect(schemaChanges(published, byYear)).toEqual(["changes the partition granularity from year to month"]);
+    expect(schemaChanges({ ...published, partition_by: { column: "other", granularity: "day" } }, byYear)).toEqual([
+      'changes partition_by from "obs_date" to "other"',
+      "changes the partition granularity from year to day",
+    ]);
+  });
+
   it("says what to do", () => {
     expect(schemaConflictMessage("cb", "v1", ['adds column "x"'])).toBe(
       'The definition of cb adds column "x" compared with the published version v1, and published files cannot change their schema in place; restore the definition, or publish the new schema under a new dataset id.',

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/connection";
-import { hashSql } from "../../src/engine/hash-sql";
+import type { DatasetDefinition } from "../../src/definition";
+import { hashSql, monthSql } from "../../src/engine/hash-sql";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -36,5 +37,38 @@ describe("hashSql (tidemark.hash/2)", () => {
   it("hashes no columns as MD5 of the empty input", async () => {
     const [row] = await engine.rows<{ h: string }>(`SELECT hex(${hashSql([])}) AS h`);
     expect(row.h.toLowerCase()).toBe(md5(""));
+  });
+});
+
+/** SPEC §2: the partition number of a row by granularity; timestamps partition by their UTC date. */
+describe("monthSql", () => {
+  const definitionOf = (column: string, partition_by: DatasetDefinition["schema"]["partition_by"]) =>
+    ({ schema: { columns: [{ name: column, type: "timestamp" }], key: [column], partition_by } }) as unknown as DatasetDefinition;
+  const values = ["TIMESTAMP '2024-12-31 23:59:59.999'", "TIMESTAMP '2025-01-01 00:00:00'", "TIMESTAMP '2025-02-01 12:00:00'", "DATE '2024-02-29'::TIMESTAMP", "NULL::TIMESTAMP"];
+  const partitions = async (partition_by: DatasetDefinition["schema"]["partition_by"]) => {
+    const rows = await engine.rows<{ p: number | null }>(`SELECT ${monthSql(definitionOf("at", partition_by), "t.")} AS p FROM (VALUES ${values.map((v) => `(${v})`).join(", ")}) t("at")`);
+    return rows.map((r) => (r.p === null ? null : Number(r.p)));
+  };
+
+  it("is yyyymm for a column name (month, the default) and for granularity month", async () => {
+    expect(await partitions("at")).toEqual([202412, 202501, 202502, 202402, null]);
+    expect(await partitions({ column: "at", granularity: "month" })).toEqual([202412, 202501, 202502, 202402, null]);
+  });
+
+  it("is yyyy by year and yyyymmdd by day", async () => {
+    expect(await partitions({ column: "at", granularity: "year" })).toEqual([2024, 2025, 2025, 2024, null]);
+    expect(await partitions({ column: "at", granularity: "day" })).toEqual([20241231, 20250101, 20250201, 20240229, null]);
+  });
+
+  it("partitions a TIMESTAMPTZ by its UTC date", async () => {
+    const def = definitionOf("at", { column: "at", granularity: "day" });
+    const [row] = await engine.rows<{ p: number }>(`SELECT ${monthSql(def)} AS p FROM (SELECT TIMESTAMPTZ '2024-12-31 23:30:00-02:00' AS "at")`);
+    expect(Number(row.p)).toBe(20250101);
+  });
+
+  it("works on date columns", async () => {
+    const def = { schema: { columns: [{ name: "d", type: "date" }], key: ["d"], partition_by: { column: "d", granularity: "day" } } } as unknown as DatasetDefinition;
+    const [row] = await engine.rows<{ p: number }>(`SELECT ${monthSql(def)} AS p FROM (SELECT DATE '2025-03-09' AS d)`);
+    expect(Number(row.p)).toBe(20250309);
   });
 });

@@ -97,6 +97,13 @@ describe("normalizeSource", () => {
     ]);
   });
 
+  it("refuses a null in the partition column of a { column, granularity } partition that is not a key", async () => {
+    const def = definition({ key: "[series_id]", partition: "{ column: obs_date, granularity: day }", extra: "on_bad_rows: quarantine\n" });
+    const r = await run(def, "series_id,obs_date,value\nA,2025-01-01,1\nB,,2\n");
+    expect(rows(r.table).map((x) => x.series_id)).toEqual(["A"]);
+    expect(r.badRows).toEqual([{ row: 3, column: "obs_date", value: null, reason: "not allowed in the partition column" }]);
+  });
+
   it("drops bad rows under quarantine and returns them", async () => {
     const text = "series_id,obs_date,value\nA,2025-01-01,1\nB,01/02/2025,2\nC,2025-03-01\nD,2025-04-01,4\n";
     const r = await run(definition({ extra: "on_bad_rows: quarantine\n" }), text);

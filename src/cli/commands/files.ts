@@ -48,7 +48,7 @@ export function registerFiles(program: Command): void {
     .description("print the Parquet files of a version (absolute paths or s3:// URIs) and a DuckDB command that reads them")
     .argument("<dataset>", "dataset id")
     .option("--version <version>", "a version id (default: the current version)", checkVersionArg)
-    .option("--month <YYYY-MM>", "only this month", checkMonthArg)
+    .option("--month <YYYY-MM>", "only this partition (YYYY, YYYY-MM or YYYY-MM-DD; a year or month selects every partition inside it)", checkMonthArg)
     .option("--projection <name>", "projection to list (default: latest)")
     .option("--events", "also list the change-event files this version wrote")
     .option("--json", "machine-readable output")

@@ -115,7 +115,7 @@ export function registerRead(program: Command): void {
     .description("write the rows of a version to stdout as CSV, NDJSON or Parquet (sorted by month, then key)")
     .argument("<dataset>", "dataset id")
     .option("--version <version>", "a version id (default: the current version)", checkVersionArg)
-    .option("--month <YYYY-MM>", "only this month", checkMonthArg)
+    .option("--month <YYYY-MM>", "only this partition (YYYY, YYYY-MM or YYYY-MM-DD; a year or month selects every partition inside it)", checkMonthArg)
     .option("--projection <name>", "projection to read (default: latest)")
     .addOption(new Option("--format <format>", "output format").choices(["csv", "json", "parquet"]).default("csv"))
     .option("--limit <n>", "stop after n rows", parsePositiveInt)

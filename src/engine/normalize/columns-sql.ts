@@ -3,6 +3,7 @@
  * tokens, the typed value and the bad-cell reason, each as the JS sinks decide them
  * (src/normalize/cast.ts, sinks.ts, typed-sinks.ts). Pure.
  */
+import { partitionColumn } from "../../definition/partition.js";
 import type { ColumnDefinition, DatasetDefinition } from "../../definition/schema.js";
 import { sqlString, sqlStringList } from "../sql.js";
 import { type CastSql, decimalSql, doubleSql, integerSql } from "./numbers-sql.js";
@@ -55,7 +56,7 @@ function boolSql(column: ColumnDefinition): CastSql | { unsupported: string } {
 /** The reason a null cell is bad in `column` (key, partition or not nullable), or null when nulls are allowed. */
 export function nullReason(def: DatasetDefinition, column: ColumnDefinition): string | null {
   if (def.schema.key.includes(column.name)) return "not allowed in a key column";
-  if (column.name === def.schema.partition_by) return "not allowed in the partition column";
+  if (column.name === partitionColumn(def.schema.partition_by)) return "not allowed in the partition column";
   return column.nullable ? null : "not allowed because the column is not nullable";
 }
 

@@ -71,6 +71,11 @@ describe("planNormalize", () => {
     expect(p.badRows).toContain("'not a real calendar date and time'");
   });
 
+  it("refuses nulls in the partition column of a { column, granularity } partition", () => {
+    const p = plan(definition({ columns: COLUMNS, key: "[id]", partition: "{ column: d, granularity: year }" }));
+    expect(p.badRows).toContain("'not allowed in the partition column'");
+  });
+
   it("summarizes, and lists the first 1,000 bad rows in source order", () => {
     const p = plan();
     expect(p.summary).toMatch(/^SELECT count\(\*\) AS rows_read, count\(\*\) FILTER \(WHERE r0 IS NOT NULL OR r1 IS NOT NULL OR r2 IS NOT NULL\) AS bad_rows FROM \(SELECT __ord, /);
