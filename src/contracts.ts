@@ -26,7 +26,8 @@ export interface IngestInput {
 }
 
 /** How an ingest ended. */
-export type IngestStatus = "published" | "unchanged" | "no-changes" | "dry-run";
+/** `handed-over`: a run started beside a push dataset's running compaction asked it for another one instead (SPEC §11). */
+export type IngestStatus = "published" | "unchanged" | "no-changes" | "dry-run" | "handed-over";
 
 /** Result of `ingestDataset`. */
 export interface IngestResult {

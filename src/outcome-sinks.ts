@@ -1,7 +1,7 @@
 import type { Sinks } from "@temporalio/workflow";
 
 /** How an ingest run ended, as counted by `tidemark_runs_total{outcome}`. */
-export type RunOutcome = "published" | "unchanged" | "no-changes" | "dry-run" | "failed" | "cancelled";
+export type RunOutcome = "published" | "unchanged" | "no-changes" | "dry-run" | "handed-over" | "failed" | "cancelled";
 
 /**
  * Counters a workflow records without an activity (SPEC §3 step outcomes): a Temporal sink, called

@@ -71,5 +71,7 @@ export function outcomeLine(result: IngestResult): string {
       return `no changes against ${result.parentVersion ?? "an empty dataset"}: nothing written`;
     case "dry-run":
       return `dry run: would publish ${formatChanges(result.counts)}, ${formatCount(result.counts.rowsTotal)} rows`;
+    case "handed-over":
+      return `a compaction was running (${result.runId}): asked it to compact again`;
   }
 }

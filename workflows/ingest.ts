@@ -7,6 +7,7 @@ import {
   ParentClosePolicy,
   ChildWorkflowCancellationType,
   continueAsNew,
+  getExternalWorkflowHandle,
   defineSignal,
   defineQuery,
   executeChild,
@@ -69,6 +70,12 @@ export const COMMIT_OUTCOME_PATCH = "tidemark-commit-outcome";
  * without its marker replay as they were recorded.
  */
 export const ENGINE_STEPS_PATCH = "tidemark-engine-steps";
+
+/**
+ * Patch id of the push hand-over: a run refused because its push dataset's compaction is running
+ * reads the definition and, for a push dataset, signals that compaction instead of failing.
+ */
+export const PUSH_HANDOVER_PATCH = "tidemark-push-handover";
 
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
 
@@ -412,6 +419,13 @@ async function delegate(dataset: string, input: IngestInput): Promise<IngestResu
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       const holder = await quickStep("describeHolder", `name the run that holds ${dataset}`, [{ dataset }]);
+      if (holder && input.source === undefined && !input.dryRun && patched(PUSH_HANDOVER_PATCH)) {
+        const definition = await quickStep("resolveDefinition", `definition of ${dataset}`, [{ dataset, definition: input.definition }]);
+        if (definition.source.push) {
+          await getExternalWorkflowHandle(holder.workflowId).signal(compactSignal);
+          return { dataset, status: "handed-over", version: "", parentVersion: null, counts: ZERO, months: [], attempts: 0, workflowId: holder.workflowId, runId: holder.runId };
+        }
+      }
       throw ApplicationFailure.nonRetryable(busyMessage(dataset, holder), "DatasetBusyError");
     }
     if (err instanceof ChildWorkflowFailure && err.cause) throw err.cause;

@@ -33,7 +33,7 @@ function triggerOf(info: WorkflowExecutionInfo, canonical: string): RunSummary["
 export function describeResult(r: IngestResult): string {
   const c = r.counts;
   const counts = `+${c.inserted} ~${c.updated} -${c.deleted}, ${c.rowsTotal} rows`;
-  return { published: `published (${counts})`, unchanged: "source unchanged", "no-changes": "no row changed", "dry-run": `dry run (${counts})` }[r.status] ?? r.status;
+  return { published: `published (${counts})`, unchanged: "source unchanged", "no-changes": "no row changed", "dry-run": `dry run (${counts})`, "handed-over": "handed over to the running compaction" }[r.status] ?? r.status;
 }
 
 async function outcomeOf(client: Client, info: WorkflowExecutionInfo): Promise<{ outcome: string; result?: IngestResult }> {

@@ -63,6 +63,18 @@ describe("compaction started directly, and gc of an inbox [file store, real dev 
     expect(await inbox()).toEqual([]);
   });
 
+  it("a run started under another id (a Schedule) while the compaction runs hands over to it: it signals compact and ends handed-over", async () => {
+    const holder = await client.workflow.start("ingestDataset", { workflowId: ingestWorkflowId(DATASET), taskQueue: uniqueTaskQueue("nobody-polls"), args: [{ dataset: DATASET }] });
+    try {
+      const result = (await client.workflow.execute("ingestDataset", { workflowId: `${DATASET}-scheduled-1`, taskQueue, args: [{ dataset: DATASET }] })) as IngestResult;
+      expect(result).toMatchObject({ status: "handed-over", workflowId: ingestWorkflowId(DATASET), runId: holder.firstExecutionRunId });
+      const signals = ((await holder.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).map((e) => e.workflowExecutionSignaledEventAttributes!.signalName);
+      expect(signals).toEqual(["compact"]);
+    } finally {
+      await holder.terminate("test over");
+    }
+  });
+
   it("gc deletes a consumed fragment left behind and keeps an unconsumed one whatever its age", async () => {
     const pointer = parsePointer((await store.get(`${ROOT}current/manifest.json`)).body);
     const manifest = parseVersionManifest((await store.get(ROOT + pointer.manifest)).body);

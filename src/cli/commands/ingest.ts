@@ -92,7 +92,7 @@ export async function startIngest(client: Client, taskQueue: string, input: Inge
 
 /** The one-line outcome of a finished ingest run, as `tidemark ingest --wait` prints it. */
 export function ingestOutcomeLine(result: IngestResult): string {
-  const what = { published: `published version ${result.version}`, unchanged: "source unchanged; nothing published", "no-changes": "no row changed; nothing published", "dry-run": `dry run of version ${result.version}: nothing written` }[result.status];
+  const what = { published: `published version ${result.version}`, unchanged: "source unchanged; nothing published", "no-changes": "no row changed; nothing published", "dry-run": `dry run of version ${result.version}: nothing written`, "handed-over": `a compaction was running (run ${result.runId}); it was asked to compact again` }[result.status];
   return `${result.dataset}: ${what} (${formatCounts(result)})`;
 }
 
