@@ -21,6 +21,7 @@ import { ingestWorkflowId } from "../one-writer";
 import { decodeParquet } from "../parquet";
 import { openStore } from "../store/open";
 import type { ObjectStore } from "../store/types";
+import { pushBurst, type PushOutcome, writePushDefinition } from "./push";
 import { demoDefinition, DROPPED_SERIES, releaseV1, releaseV2, toCsv } from "./rates";
 
 /** The demo could not complete. */
@@ -47,6 +48,8 @@ export interface DemoOutcome {
   results: IngestResult[];
   duckdb: string;
   uiUrl?: string;
+  /** The push burst: what was acknowledged and what compaction published. */
+  push: PushOutcome;
 }
 
 const DATASET = "fx_rates";
@@ -142,7 +145,8 @@ function demoSourcePolicy(dir: string, storeUrl: string): SourcePolicy {
 
 /**
  * Runs the demo: an embedded Temporal dev server and worker, a bundled monthly rates release
- * ingested twice through the real workflow (v1, then a revised v2), and what a consumer sees.
+ * ingested twice through the real workflow (v1, then a revised v2), and what a consumer sees; then
+ * a burst of records pushed over HTTP to `tidemark serve`, compacted into versions and read back.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
   const say = options.say ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -154,6 +158,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
   const definition = demoDefinition(DATASET, pathToFileURL(sourcePath).href);
   validateDefinitionObject(definition, `${DATASET} demo definition`);
   writeFileSync(join(dir, "datasets", `${DATASET}.yaml`), stringify(definition));
+  const pushed = writePushDefinition(join(dir, "datasets"));
 
   say("starting the embedded stack (Temporal dev server + worker)…");
   const stack = await startEmbeddedStack({
@@ -181,6 +186,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
     say(`v2: next release, ${n(v2.length)} observations: 2025-01 added, provisional months revised, ${DROPPED_SERIES} discontinued`);
     results.push(await ingest(stack, definition, say));
     const duckdb = await report(stack, store, dir, results, say);
+    say("");
+    const push = await pushBurst(stack, store, pushed, say);
     if (options.keep) {
       const signals = waitForSignal();
       say("");
@@ -192,7 +199,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
       say("");
       say('stopping the stack (run "tidemark demo --keep" to keep it up and browse the UI).');
     }
-    return { dataset: DATASET, storeUrl, results, duckdb, uiUrl: stack.uiUrl };
+    return { dataset: DATASET, storeUrl, results, duckdb, uiUrl: stack.uiUrl, push };
   } finally {
     await stack.stop();
   }

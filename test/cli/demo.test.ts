@@ -49,5 +49,13 @@ describe("tidemark demo", () => {
     } finally {
       duck.close();
     }
+
+    expect(outcome.push.acknowledged).toBe(20 * 250 + 100);
+    expect(outcome.push.sent.size).toBe(5000);
+    expect(outcome.push.published).toEqual(outcome.push.sent);
+    expect(outcome.push.sent.get("c00007")).toBe(5007);
+    expect(outcome.push.versions).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/acknowledged 5,100 records in \d+ ms/);
+    expect(text).toMatch(/all 5,000 keys visible [\d.]+ s after the last acknowledgement/);
   });
 });
