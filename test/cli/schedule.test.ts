@@ -65,6 +65,9 @@ describe("schedule", () => {
     const run = await runCli(["schedule", "create", DS, "--cron", "0 6 * * *"], env);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`tidemark schedule delete ${DS}`);
+    const kept = await runCli(["schedule", "create", DS, "--cron", "0 6 * * *", "--if-missing"], env);
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).toContain(`schedule ${SCHEDULE_ID} exists already (every 1h); left as it is`);
   });
 
   it("a triggered schedule runs a real ingest that status reports as scheduled", async () => {

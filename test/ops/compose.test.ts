@@ -40,7 +40,7 @@ function composeCommand(): string[] {
 
 /** Asserts the production-shaped topology of a parsed compose file. */
 function assertTopology(services: Record<string, Service>): void {
-  expect(Object.keys(services).sort()).toEqual(["minio", "minio-setup", "postgresql", "serve", "temporal", "temporal-setup", "temporal-ui", "tidemark"]);
+  expect(Object.keys(services).sort()).toEqual(["compaction-schedule", "minio", "minio-setup", "postgresql", "serve", "temporal", "temporal-setup", "temporal-ui", "tidemark"]);
 
   const temporal = services.temporal;
   expect(temporal.image).toMatch(/^temporalio\/auto-setup:\d+\.\d+\.\d+$/);
@@ -100,6 +100,11 @@ function assertTopology(services: Record<string, Service>): void {
   expect(runtimeConfig(serveEnv)).toMatchObject({ storeUrl: config.storeUrl, datasetsDir: config.datasetsDir, temporal: { address: "temporal:7233", namespace: "default" } });
   expect(serveEnv).toMatchObject({ AWS_ENDPOINT_URL_S3: "http://minio:9000", AWS_ACCESS_KEY_ID: minio.MINIO_ROOT_USER, AWS_SECRET_ACCESS_KEY: minio.MINIO_ROOT_PASSWORD });
   expect(Object.keys(serveEnv)).toContain("TIDEMARK_INGEST_TOKENS");
+
+  const schedule = services["compaction-schedule"];
+  expect(schedule.build).toEqual(worker.build);
+  expect(text(schedule.command)).toMatch(/^schedule create (\$\{TIDEMARK_PUSH_DATASET:-clicks\}|clicks) --every 5m --if-missing$/);
+  expect(runtimeConfig(env(schedule))).toMatchObject({ temporal: { address: "temporal:7233", namespace: "default" }, taskQueue: runtimeConfig(workerEnv).taskQueue });
 }
 
 describe("docker-compose.yml", () => {

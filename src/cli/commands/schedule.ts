@@ -69,6 +69,7 @@ interface CreateOptions {
   timezone?: string;
   catchupWindow: number;
   paused?: boolean;
+  ifMissing?: boolean;
   json?: boolean;
 }
 
@@ -130,6 +131,11 @@ async function create(dataset: string, opts: CreateOptions): Promise<void> {
         memo: { tidemark: { every: opts.every, cron: opts.cron, timezone: opts.timezone } },
       });
     } catch (err) {
+      if (err instanceof ScheduleAlreadyRunning && opts.ifMissing) {
+        const existing = await describeSchedule(client, dataset);
+        if (opts.json) return sayJson(existing);
+        return say(`schedule ${scheduleId} exists already (${existing?.spec ?? "unknown spec"}); left as it is`);
+      }
       if (err instanceof ScheduleAlreadyRunning) {
         throw new ScheduleError(`Dataset ${dataset} already has schedule ${scheduleId}; delete it first with "tidemark schedule delete ${dataset}".`);
       }
@@ -168,6 +174,7 @@ export function registerSchedule(program: Command): void {
     .option("--timezone <tz>", "IANA time zone of the cron spec (default UTC)")
     .option("--catchup-window <duration>", "how late a missed run may still start after an outage", parseDuration, 600_000)
     .option("--paused", "create it paused")
+    .option("--if-missing", "succeed without change when the dataset has a schedule already (deployment scripts)")
     .option("--json", "machine-readable output")
     .action((dataset: string, opts: CreateOptions) => create(dataset, opts));
   schedule
