@@ -19,6 +19,7 @@ interface ServeOptions {
   maxRecordBytes?: number;
   groupDelayMs?: number;
   groupBytes?: number;
+  maxWrites?: number;
   maxInflightBytes?: number;
   maxBacklogBytes?: number;
   maxServerBytes?: number;
@@ -28,7 +29,7 @@ interface ServeOptions {
 
 function limitsOf(o: ServeOptions): Partial<IntakeLimits> {
   const picked: Partial<Record<keyof IntakeLimits, number | undefined>> = {
-    maxBodyBytes: o.maxBodyBytes, maxRecordBytes: o.maxRecordBytes, groupDelayMs: o.groupDelayMs, maxGroupBytes: o.groupBytes,
+    maxBodyBytes: o.maxBodyBytes, maxRecordBytes: o.maxRecordBytes, groupDelayMs: o.groupDelayMs, maxGroupBytes: o.groupBytes, maxWrites: o.maxWrites,
     maxInflightBytes: o.maxInflightBytes, maxBacklogBytes: o.maxBacklogBytes, maxServerBytes: o.maxServerBytes, ratePerSecond: o.rate, rateBurst: o.burst,
   };
   return Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined)) as Partial<IntakeLimits>;
@@ -46,6 +47,7 @@ export function registerServe(program: Command): void {
     .option("--max-record-bytes <n>", "largest record (default 1 MiB)", parsePositiveInt)
     .option("--group-delay-ms <n>", "longest wait of a request for its group's fragment (default 10)", parsePositiveInt)
     .option("--group-bytes <n>", "a group is written once it holds this many bytes (default 4 MiB)", parsePositiveInt)
+    .option("--max-writes <n>", "fragment writes in flight at once per dataset (default 2)", parsePositiveInt)
     .option("--max-inflight-bytes <n>", "records per dataset waiting or being written before 429 (default 64 MiB)", parsePositiveInt)
     .option("--max-backlog-bytes <n>", "inbox backlog per dataset before 429, unless its definition says (default 1 GiB)", parsePositiveInt)
     .option("--max-server-bytes <n>", "request bodies the whole server holds at once before 429 (default 256 MiB)", parsePositiveInt)
