@@ -23,6 +23,7 @@ interface ServeOptions {
   maxInflightBytes?: number;
   maxBacklogBytes?: number;
   maxServerBytes?: number;
+  maxRequests?: number;
   rate?: number;
   burst?: number;
 }
@@ -30,7 +31,7 @@ interface ServeOptions {
 function limitsOf(o: ServeOptions): Partial<IntakeLimits> {
   const picked: Partial<Record<keyof IntakeLimits, number | undefined>> = {
     maxBodyBytes: o.maxBodyBytes, maxRecordBytes: o.maxRecordBytes, groupDelayMs: o.groupDelayMs, maxGroupBytes: o.groupBytes, maxWrites: o.maxWrites,
-    maxInflightBytes: o.maxInflightBytes, maxBacklogBytes: o.maxBacklogBytes, maxServerBytes: o.maxServerBytes, ratePerSecond: o.rate, rateBurst: o.burst,
+    maxInflightBytes: o.maxInflightBytes, maxBacklogBytes: o.maxBacklogBytes, maxServerBytes: o.maxServerBytes, maxRequests: o.maxRequests, ratePerSecond: o.rate, rateBurst: o.burst,
   };
   return Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined)) as Partial<IntakeLimits>;
 }
@@ -51,6 +52,7 @@ export function registerServe(program: Command): void {
     .option("--max-inflight-bytes <n>", "records per dataset waiting or being written before 429 (default 64 MiB)", parsePositiveInt)
     .option("--max-backlog-bytes <n>", "inbox backlog per dataset before 429, unless its definition says (default 1 GiB)", parsePositiveInt)
     .option("--max-server-bytes <n>", "request bodies the whole server holds at once before 429 (default 256 MiB)", parsePositiveInt)
+    .option("--max-requests <n>", "requests the whole server handles at once before 429 (default 256)", parsePositiveInt)
     .option("--rate <n>", "requests per second per token (default 2000)", parsePositiveInt)
     .option("--burst <n>", "requests at once per token (default 4000)", parsePositiveInt)
     .action(async (opts: ServeOptions) => {
