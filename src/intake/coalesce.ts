@@ -117,12 +117,12 @@ export class CoalescingValidator {
     for (const [k, p] of group.entries()) {
       const from = row;
       row += counts[k];
-      if (counts[k] === 0 || this.nullable.some((j) => allNull(combined.table, j, from, row))) {
+      if (counts[k] === 0 || this.nullable.some((j) => allNull(combined.table!, j, from, row))) {
         await this.alone(p);
         continue;
       }
       const [s, e] = ranges[k];
-      p.resolve({ count: counts[k], ndjson: combined.ndjson.subarray(s, e), table: combined.table.slice(from, row) });
+      p.resolve({ count: counts[k], ndjson: combined.ndjson.subarray(s, e) });
     }
   }
 }

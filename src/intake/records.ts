@@ -32,8 +32,8 @@ export interface ValidatedRecords {
   readonly count: number;
   /** The normalized records as NDJSON, one line per record, each ending in "\n". */
   readonly ndjson: Buffer;
-  /** The normalized records as an Arrow table (one chunk per column). */
-  readonly table: Table;
+  /** The normalized records as an Arrow table (one chunk per column); absent for a request validated together with others. */
+  readonly table?: Table;
 }
 
 async function* once(body: Buffer): AsyncGenerator<Uint8Array> {
