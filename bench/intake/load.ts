@@ -2,17 +2,22 @@
  * Load generator for `tidemark serve`: `clients` concurrent loops POST NDJSON batches of records
  * with unique ids to one dataset and log every acknowledged record id with its fragment, so
  * benchmarks and crash tests can check that each acknowledged record is present exactly once.
- * A request that is refused (429, 503) or lost (connection reset, server killed) is sent again
- * with the same records until acknowledged or the run ends. Loopback only; bounded by record
- * count and time.
+ * Closed loop by default (each client sends its next request when the last one is answered); with
+ * `ratePerSecond` the requests are offered on a fixed schedule (open loop) and latency counts from
+ * each request's scheduled time. A request that is refused (429, 503) or lost (connection reset,
+ * server killed) is sent again with the same records until acknowledged or the run ends, unless
+ * `dropRefused` (overload runs: a refused request is counted and not sent again). Loopback only;
+ * bounded by record count and time.
  *
  * CLI: node dist/bench/intake/load.js --url http://127.0.0.1:8080 --dataset events --token T
- *        [--clients 16] [--batch 100] [--records 100000] [--seconds 60] [--record-bytes 150] [--log acks.ndjson]
+ *        [--clients 16] [--batch 100] [--records 100000] [--seconds 60] [--record-bytes 150]
+ *        [--rate <records/s>] [--log acks.ndjson]
  * The default records fit bench/intake/events.yaml.
  */
 import { randomBytes } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
+import { Agent, request } from "node:http";
 
 /** Settings of one load run. */
 export interface LoadOptions {
@@ -20,7 +25,7 @@ export interface LoadOptions {
   readonly url: string;
   readonly dataset: string;
   readonly token: string;
-  /** Concurrent client loops. */
+  /** Concurrent client loops (= connections). */
   readonly clients: number;
   /** Records per request. */
   readonly batch: number;
@@ -36,6 +41,14 @@ export interface LoadOptions {
   readonly logPath?: string;
   /** Per-request timeout in ms (default 30 s). */
   readonly requestTimeoutMs?: number;
+  /** Offered load in records per second (open loop); unset: closed loop. */
+  readonly ratePerSecond?: number;
+  /** A refused (429/503) request is not sent again (it counts as unacknowledged). */
+  readonly dropRefused?: boolean;
+  /** Prefix of the record ids (default: 8 random hex digits), so runs never share ids. */
+  readonly runId?: string;
+  /** Keep the ids in the result (default true); false keeps only the counts (and the log), for long runs. */
+  readonly keepIds?: boolean;
 }
 
 /** What a load run did, by its own count. */
@@ -44,11 +57,21 @@ export interface LoadResult {
   readonly acknowledged: Map<string, string>;
   /** Records generated but never acknowledged (refused, lost, or pending when time ran out). */
   readonly unacknowledged: string[];
+  /** Number of acknowledged records (also when ids are not kept). */
+  readonly acknowledgedCount: number;
+  /** Number of records never acknowledged (also when ids are not kept). */
+  readonly unacknowledgedCount: number;
   readonly requests: number;
   /** Responses by status ("error" for a request that got no response). */
   readonly statuses: Record<string, number>;
-  /** Acknowledgement latency of each acknowledged request, in ms. */
+  /** 429 responses that carried a Retry-After header. */
+  readonly retryAfter429: number;
+  /** Acknowledgement latency of each acknowledged request, in ms (open loop: from its scheduled time). */
   readonly latenciesMs: number[];
+  /** For each acknowledged request: ms since the run started when it was acknowledged, and its record count. */
+  readonly acks: Array<[number, number]>;
+  /** Open loop: requests whose scheduled time had passed by more than a second before a client was free to send them. */
+  readonly lateStarts: number;
   readonly elapsedMs: number;
 }
 
@@ -61,71 +84,144 @@ export function requireLoopback(url: string): URL {
   return u;
 }
 
-function defaultRecord(recordBytes: number): (id: string, seq: number) => object {
-  return (id, seq) => {
-    const base = { id, at: new Date().toISOString(), seq, payload: "" };
-    const pad = Math.max(0, recordBytes - JSON.stringify(base).length);
-    return { ...base, payload: "x".repeat(pad) };
+/** NDJSON lines of `ids` in the events.yaml shape, each about `recordBytes` long. */
+function defaultLines(recordBytes: number): (ids: string[], first: number) => string {
+  return (ids, first) => {
+    const at = new Date().toISOString();
+    let out = "";
+    for (let k = 0; k < ids.length; k++) {
+      const head = `{"id":"${ids[k]}","at":"${at}","seq":${first + k},"payload":"`;
+      out += `${head}${"x".repeat(Math.max(0, recordBytes - head.length - 3))}"}\n`;
+    }
+    return out;
   };
 }
+
+interface Answer {
+  status: number;
+  retryAfter: string | undefined;
+  body: string;
+}
+
+function post(agent: Agent, url: URL, path: string, token: string, body: string, timeoutMs: number): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, host: url.hostname, port: url.port, path, method: "POST", timeout: timeoutMs, headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson", "content-length": Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const h = res.headers["retry-after"];
+          resolve({ status: res.statusCode ?? 0, retryAfter: Array.isArray(h) ? h[0] : h, body: Buffer.concat(chunks).toString("utf8") });
+        });
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("request timed out")));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Runs the load and returns its own record of what was acknowledged. */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const base = requireLoopback(o.url);
-  const endpoint = new URL(`/v1/datasets/${encodeURIComponent(o.dataset)}/records`, base).href;
-  const make = o.makeRecord ?? defaultRecord(o.recordBytes ?? 150);
-  const run = randomBytes(4).toString("hex");
+  const path = `/v1/datasets/${encodeURIComponent(o.dataset)}/records`;
+  const custom = o.makeRecord;
+  const lines = custom ? (ids: string[], first: number) => ids.map((id, k) => JSON.stringify(custom(id, first + k))).join("\n") + "\n" : defaultLines(o.recordBytes ?? 150);
+  const run = o.runId ?? randomBytes(4).toString("hex");
+  const agent = new Agent({ keepAlive: true, maxSockets: o.clients });
   const started = performance.now();
   const deadline = started + o.seconds * 1000;
   const acknowledged = new Map<string, string>();
   const unacknowledged: string[] = [];
   const statuses: Record<string, number> = {};
   const latenciesMs: number[] = [];
+  const acks: Array<[number, number]> = [];
+  const keep = o.keepIds ?? true;
+  let ackCount = 0;
+  let unackCount = 0;
+  let retryAfter429 = 0;
+  let lateStarts = 0;
   let generated = 0;
   let requests = 0;
+  let scheduled = 0;
+  const interval = o.ratePerSecond ? (1000 * o.batch) / o.ratePerSecond : 0;
   const log: WriteStream | undefined = o.logPath ? createWriteStream(o.logPath, { flags: "a" }) : undefined;
+  let draining: Promise<unknown> | undefined;
+  const drained = () => (draining ??= once(log!, "drain").finally(() => (draining = undefined)));
 
   const client = async (c: number) => {
-    while (performance.now() < deadline && generated < o.records) {
+    for (;;) {
+      let due = performance.now();
+      if (interval > 0) {
+        due = started + scheduled++ * interval;
+        if (due >= deadline) return;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        else if (wait < -1000) lateStarts++;
+      }
+      if (performance.now() >= deadline || generated >= o.records) return;
       const n = Math.min(o.batch, o.records - generated);
       const first = generated;
       generated += n;
       const ids = Array.from({ length: n }, (_, k) => `${run}-${c}-${first + k}`);
-      const body = ids.map((id, k) => JSON.stringify(make(id, first + k))).join("\n") + "\n";
+      const body = lines(ids, first);
       let done = false;
+      let t0 = interval > 0 ? due : performance.now();
       while (!done && performance.now() < deadline) {
         requests++;
-        const t0 = performance.now();
         try {
-          const res = await fetch(endpoint, {
-            method: "POST", body, signal: AbortSignal.timeout(o.requestTimeoutMs ?? 30_000),
-            headers: { authorization: `Bearer ${o.token}`, "content-type": "application/x-ndjson" },
-          });
-          const answer = (await res.json().catch(() => ({}))) as { fragment?: string; accepted?: number };
+          const res = await post(agent, base, path, o.token, body, o.requestTimeoutMs ?? 30_000);
           statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          let answer: { fragment?: string; accepted?: number } = {};
+          if (res.status === 202) answer = JSON.parse(res.body) as typeof answer;
           if (res.status === 202 && answer.fragment && answer.accepted === n) {
-            latenciesMs.push(performance.now() - t0);
+            const now = performance.now();
+            latenciesMs.push(now - t0);
+            acks.push([now - started, n]);
             const ms = Date.now();
-            for (const id of ids) acknowledged.set(id, answer.fragment);
-            if (log && !log.write(ids.map((id) => JSON.stringify({ id, fragment: answer.fragment, ms })).join("\n") + "\n")) await once(log, "drain");
+            ackCount += n;
+            if (keep) for (const id of ids) acknowledged.set(id, answer.fragment);
+            if (log && !log.write(ids.map((id) => `{"id":"${id}","fragment":"${answer.fragment}","ms":${ms}}`).join("\n") + "\n")) await drained();
             done = true;
           } else if (res.status === 429 || res.status === 503) {
-            const wait = Math.min(Number(res.headers.get("retry-after") ?? "1") * 1000, Math.max(0, deadline - performance.now()));
-            await new Promise((r) => setTimeout(r, Math.max(10, wait)));
+            if (res.status === 429 && res.retryAfter !== undefined) retryAfter429++;
+            if (o.dropRefused) break;
+            const wait = Math.min(Number(res.retryAfter ?? "1") * 1000, Math.max(0, deadline - performance.now()));
+            await sleep(Math.max(10, wait));
+            t0 = performance.now();
           } else {
             break;
           }
         } catch {
           statuses.error = (statuses.error ?? 0) + 1;
-          await new Promise((r) => setTimeout(r, 50));
+          await sleep(50);
+          t0 = performance.now();
         }
       }
-      if (!done) unacknowledged.push(...ids);
+      if (!done) {
+        unackCount += n;
+        if (keep) unacknowledged.push(...ids);
+      }
     }
   };
-  await Promise.all(Array.from({ length: o.clients }, (_, c) => client(c)));
-  if (log) await new Promise<void>((r) => log.end(r));
-  return { acknowledged, unacknowledged, requests, statuses, latenciesMs, elapsedMs: performance.now() - started };
+  try {
+    await Promise.all(Array.from({ length: o.clients }, (_, c) => client(c)));
+  } finally {
+    agent.destroy();
+    if (log) await new Promise<void>((r) => log.end(r));
+  }
+  return { acknowledged, unacknowledged, acknowledgedCount: ackCount, unacknowledgedCount: unackCount, requests, statuses, retryAfter429, latenciesMs, acks, lateStarts, elapsedMs: performance.now() - started };
+}
+
+/** The `q` quantile (0–1) of unsorted values, or NaN when empty. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 function flag(args: string[], name: string, fallback?: string): string {
@@ -140,12 +236,12 @@ async function cli(args: string[]): Promise<void> {
     url: flag(args, "url"), dataset: flag(args, "dataset"), token: flag(args, "token"),
     clients: Number(flag(args, "clients", "16")), batch: Number(flag(args, "batch", "100")), records: Number(flag(args, "records", "100000")),
     seconds: Number(flag(args, "seconds", "60")), recordBytes: Number(flag(args, "record-bytes", "150")), logPath: args.includes("--log") ? flag(args, "log") : undefined,
+    ratePerSecond: args.includes("--rate") ? Number(flag(args, "rate")) : undefined,
   });
-  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
-  const p = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))].toFixed(1) : "n/a");
   const secs = result.elapsedMs / 1000;
+  const p = (q: number) => (result.latenciesMs.length ? quantile(result.latenciesMs, q).toFixed(1) : "n/a");
   process.stdout.write(
-    `${JSON.stringify({ acknowledged: result.acknowledged.size, unacknowledged: result.unacknowledged.length, requests: result.requests, statuses: result.statuses, seconds: Number(secs.toFixed(2)), records_per_s: Math.round(result.acknowledged.size / secs), p50_ms: p(0.5), p99_ms: p(0.99) })}\n`,
+    `${JSON.stringify({ acknowledged: result.acknowledgedCount, unacknowledged: result.unacknowledgedCount, requests: result.requests, statuses: result.statuses, seconds: Number(secs.toFixed(2)), records_per_s: Math.round(result.acknowledgedCount / secs), p50_ms: p(0.5), p99_ms: p(0.99) })}\n`,
   );
 }
 

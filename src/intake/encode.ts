@@ -32,11 +32,46 @@ export function isoMicros(micros: bigint): string {
 
 type Cell = (i: number) => string;
 
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Timestamps as JSON strings; the seconds part is formatted once per distinct second. */
+function timestampCell(values: BigInt64Array, valid: (i: number) => boolean): Cell {
+  let lastSecond = Number.NaN;
+  let prefix = "";
+  return (i) => {
+    if (!valid(i)) return "null";
+    const v = values[i];
+    if (v > SAFE || v < -SAFE) return `"${isoMicros(v)}"`;
+    const n = Number(v);
+    let second = Math.floor(n / 1_000_000);
+    let fraction = n - second * 1_000_000;
+    if (fraction < 0) {
+      second -= 1;
+      fraction += 1_000_000;
+    } else if (fraction >= 1_000_000) {
+      second += 1;
+      fraction -= 1_000_000;
+    }
+    if (second !== lastSecond) {
+      lastSecond = second;
+      prefix = new Date(second * 1000).toISOString().slice(0, 19);
+    }
+    return `"${prefix}.${pad(fraction, 6)}Z"`;
+  };
+}
+
+/** Utf8 values as JSON strings, decoded straight from the column's bytes. */
+function utf8Cell(data: { values: Uint8Array; valueOffsets: Int32Array }, valid: (i: number) => boolean): Cell {
+  const bytes = Buffer.from(data.values.buffer, data.values.byteOffset, data.values.byteLength);
+  const offsets = data.valueOffsets;
+  return (i) => (valid(i) ? JSON.stringify(bytes.toString("utf8", offsets[i], offsets[i + 1])) : "null");
+}
+
 function cellWriter(table: Table, j: number): Cell {
   const vector = table.getChildAt(j)!;
   if (vector.data.length !== 1) throw new Error(`encodeRows expects one chunk per column, got ${vector.data.length}`);
   const data = vector.data[0];
-  const valid = (i: number) => vector.isValid(i);
+  const valid = vector.nullCount === 0 ? () => true : (i: number) => vector.isValid(i);
   const values = data.values as ArrayLike<unknown>;
   const type = data.type;
   switch (type.typeId) {
@@ -49,7 +84,11 @@ function cellWriter(table: Table, j: number): Cell {
     case Type.Date:
       return (i) => (valid(i) ? `"${isoDate(Number(values[i]))}"` : "null");
     case Type.Timestamp:
-      return (i) => (valid(i) ? `"${isoMicros(BigInt(values[i] as bigint))}"` : "null");
+      return values instanceof BigInt64Array ? timestampCell(values, valid) : (i) => (valid(i) ? `"${isoMicros(BigInt(values[i] as bigint))}"` : "null");
+    case Type.Utf8:
+      return data.valueOffsets instanceof Int32Array && data.values instanceof Uint8Array
+        ? utf8Cell({ values: data.values, valueOffsets: data.valueOffsets }, valid)
+        : (i) => (valid(i) ? JSON.stringify(String(vector.get(i))) : "null");
     default:
       return (i) => (valid(i) ? JSON.stringify(String(vector.get(i))) : "null");
   }

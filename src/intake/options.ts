@@ -20,6 +20,8 @@ export interface IntakeLimits {
   readonly maxWrites: number;
   /** Bytes of request bodies the whole server holds at once (each request counts its Content-Length, or the body limit when unknown, twice when gzipped); more gets 429. */
   readonly maxServerBytes: number;
+  /** Requests the whole server handles at once (admitted, not yet answered); more get 429. */
+  readonly maxRequests: number;
   /** Backlog bound in bytes of a dataset without `source.push.max_backlog_bytes`. */
   readonly maxBacklogBytes: number;
   /** How often the inbox backlog is listed again, in ms. */
@@ -39,6 +41,7 @@ export const DEFAULT_LIMITS: IntakeLimits = {
   maxInflightBytes: 64 * 1024 * 1024,
   maxWrites: 2,
   maxServerBytes: 256 * 1024 * 1024,
+  maxRequests: 256,
   maxBacklogBytes: 1024 * 1024 * 1024,
   backlogRefreshMs: 5000,
   ratePerSecond: 2000,

@@ -8,6 +8,7 @@ import type { GroupCommitter } from "./group.js";
 import type { IntakeMetrics } from "./metrics.js";
 import type { IntakeLimits } from "./options.js";
 import type { RateLimiter } from "./rate.js";
+import { CoalescingValidator } from "./coalesce.js";
 import { type BodyFormat, inflateBody, validateRecords } from "./records.js";
 import { type Grant, type TokenTable, allowsDataset } from "./tokens.js";
 
@@ -24,20 +25,26 @@ export interface RecordsRouteDeps {
 
 type RecordsRequest = FastifyRequest<{ Params: { id: string } }> & { dataset?: DatasetDefinition };
 
-/** Bytes of request bodies the server holds; a request reserves its share before its body is read. */
+/** Requests and bytes of request bodies the server holds; a request reserves its share before its body is read. */
 class BodyBudget {
   private used = 0;
-  constructor(private readonly max: number) {}
-  /** Reserves `bytes`, or throws 429 when the server already holds other bodies and this one would go over. */
+  private requests = 0;
+  constructor(private readonly max: number, private readonly maxRequests: number) {}
+  /** Reserves `bytes`, or throws 429 when the server already holds its most requests, or other bodies and this one would go over. */
   reserve(bytes: number): number {
+    if (this.requests >= this.maxRequests) {
+      throw new IntakeRequestError(429, `The server is handling ${this.requests} requests, its limit; retry after a moment.`, {}, { "retry-after": "1" });
+    }
     if (this.used > 0 && this.used + bytes > this.max) {
       throw new IntakeRequestError(429, `The server is holding ${this.used} bytes of request bodies, its limit; retry after a moment.`, {}, { "retry-after": "1" });
     }
     this.used += bytes;
+    this.requests++;
     return bytes;
   }
   release(bytes: number): void {
     this.used -= bytes;
+    this.requests--;
   }
 }
 
@@ -92,7 +99,14 @@ function encoding(req: FastifyRequest): "gzip" | "identity" {
 
 /** Registers the records route in its own context (its body parsers keep the raw bytes). */
 export function registerRecordsRoute(app: FastifyInstance, deps: RecordsRouteDeps): void {
-  const budget = new BodyBudget(deps.limits.maxServerBytes);
+  const budget = new BodyBudget(deps.limits.maxServerBytes, deps.limits.maxRequests);
+  const validators = new Map<string, CoalescingValidator>();
+  const validate = (def: DatasetDefinition, body: Buffer, format: BodyFormat) => {
+    if (format === "json") return validateRecords(def, body, format, deps.limits);
+    let v = validators.get(def.id);
+    if (!v) validators.set(def.id, (v = new CoalescingValidator(def, deps.limits)));
+    return v.validate(body);
+  };
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(["application/json", "application/x-ndjson"], { parseAs: "buffer", bodyLimit: deps.limits.maxBodyBytes }, (_req, body, done) => done(null, body));
@@ -115,7 +129,7 @@ export function registerRecordsRoute(app: FastifyInstance, deps: RecordsRouteDep
         const raw = req.body as Buffer | undefined;
         if (!raw || raw.length === 0) throw new IntakeRequestError(400, "The body is empty; send at least one record.");
         const body = encoding(req) === "gzip" ? await inflateBody(raw, deps.limits.maxBodyBytes) : raw;
-        const records = await validateRecords(def, body, bodyFormat(req), deps.limits);
+        const records = await validate(def, body, bodyFormat(req));
         const committed = await deps.committer(def.id).submit(records.ndjson, records.count);
         deps.metrics.recordsAccepted.inc({ dataset: def.id }, records.count);
         return reply.code(202).send({ accepted: records.count, fragment: committed.fragment });

@@ -146,6 +146,27 @@ describe("server-wide body budget", () => {
     }
   });
 
+  it("answers 429 with Retry-After to a request beyond the most requests the server handles at once; the held requests are still written and acknowledged", async () => {
+    const store = fsStore("requests");
+    const bed = await startBed(store, { maxRequests: 2, groupDelayMs: 600_000 });
+    let closed = false;
+    try {
+      const held = [bed.post("/v1/datasets/clicks/records", ndjson([click("r1")]), ndjsonHeaders(TOKENS.clicks)), bed.post("/v1/datasets/clicks/records", ndjson([click("r2")]), ndjsonHeaders(TOKENS.all))];
+      await until("both requests to wait in their group", async () => (await metric(bed.url, "tidemark_intake_pending_records", 'dataset="clicks"')) === 2);
+      const refused = await bed.post("/v1/datasets/clicks/records", ndjson([click("r3")]), ndjsonHeaders(TOKENS.clicks));
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get("retry-after")).toBe("1");
+      expect(refused.body.error).toBe("The server is handling 2 requests, its limit; retry after a moment.");
+      await bed.close();
+      closed = true;
+      expect((await Promise.all(held)).map((r) => r.status)).toEqual([202, 202]);
+      const stored = await fragments(store, "clicks");
+      expect([...stored.values()].flat().map((r) => r.id).sort()).toEqual(["r1", "r2"]);
+    } finally {
+      if (!closed) await bed.close();
+    }
+  });
+
   it("frees a request's share once it is answered, so sequential requests over the budget in total all pass", async () => {
     const bed = await startBed(fsStore("budget-free"), { maxServerBytes: 300, groupDelayMs: 1 });
     try {

@@ -2,7 +2,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FragmentIds, fragmentTime, isFragmentId } from "../../src/intake/fragment-id";
-import { isoDate, isoMicros } from "../../src/intake/encode";
+import { encodeRows, isoDate, isoMicros } from "../../src/intake/encode";
+import { Validity, tableFrom, timestampColumn, utf8Column } from "../../src/parquet";
 import { RateLimiter } from "../../src/intake/rate";
 import { IngestTokensError, TokenTable, allowsDataset, allowsPayments } from "../../src/intake/tokens";
 import { tempDir } from "./bed";
@@ -87,5 +88,16 @@ describe("fragment encoding", () => {
     expect(isoDate(20_000)).toBe("2024-10-04");
     expect(isoMicros(1_704_164_645_123_456n)).toBe("2024-01-02T03:04:05.123456Z");
     expect(isoMicros(-1n)).toBe("1969-12-31T23:59:59.999999Z");
+  });
+
+  it("encodes rows of timestamps (repeated seconds, before the epoch, past 2^53 µs, null) and strings (escapes, UTF-8) like the cell-by-cell forms", () => {
+    const micros = [1_704_164_645_123_456n, 1_704_164_645_999_999n, 1_704_164_646_000_000n, -1n, -1_000_000n, -1_000_001n, 9_007_199_254_740_991n, 9_007_199_254_740_993n, 253_402_300_799_999_999n, 5n];
+    const strings = ['plain', 'quote " and \\ backslash', "tab\tnew\nline", "é ü 😀", "", "x", "y", "z", "w", "v"];
+    const validity = new Validity(micros.length);
+    validity.setNull(9);
+    const table = tableFrom({ at: timestampColumn(BigInt64Array.from(micros), validity), s: utf8Column(strings.map((v, i) => (i === 8 ? null : v))) });
+    const lines = encodeRows(table).toString("utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as { at: string | null; s: string | null });
+    expect(lines.map((l) => l.at)).toEqual(micros.map((m, i) => (i === 9 ? null : isoMicros(m))));
+    expect(lines.map((l) => l.s)).toEqual(strings.map((v, i) => (i === 8 ? null : v)));
   });
 });

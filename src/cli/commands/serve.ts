@@ -19,9 +19,11 @@ interface ServeOptions {
   maxRecordBytes?: number;
   groupDelayMs?: number;
   groupBytes?: number;
+  maxWrites?: number;
   maxInflightBytes?: number;
   maxBacklogBytes?: number;
   maxServerBytes?: number;
+  maxRequests?: number;
   rate?: number;
   burst?: number;
   compact?: boolean;
@@ -29,8 +31,8 @@ interface ServeOptions {
 
 function limitsOf(o: ServeOptions): Partial<IntakeLimits> {
   const picked: Partial<Record<keyof IntakeLimits, number | undefined>> = {
-    maxBodyBytes: o.maxBodyBytes, maxRecordBytes: o.maxRecordBytes, groupDelayMs: o.groupDelayMs, maxGroupBytes: o.groupBytes,
-    maxInflightBytes: o.maxInflightBytes, maxBacklogBytes: o.maxBacklogBytes, maxServerBytes: o.maxServerBytes, ratePerSecond: o.rate, rateBurst: o.burst,
+    maxBodyBytes: o.maxBodyBytes, maxRecordBytes: o.maxRecordBytes, groupDelayMs: o.groupDelayMs, maxGroupBytes: o.groupBytes, maxWrites: o.maxWrites,
+    maxInflightBytes: o.maxInflightBytes, maxBacklogBytes: o.maxBacklogBytes, maxServerBytes: o.maxServerBytes, maxRequests: o.maxRequests, ratePerSecond: o.rate, rateBurst: o.burst,
   };
   return Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined)) as Partial<IntakeLimits>;
 }
@@ -47,9 +49,11 @@ export function registerServe(program: Command): void {
     .option("--max-record-bytes <n>", "largest record (default 1 MiB)", parsePositiveInt)
     .option("--group-delay-ms <n>", "longest wait of a request for its group's fragment (default 10)", parsePositiveInt)
     .option("--group-bytes <n>", "a group is written once it holds this many bytes (default 4 MiB)", parsePositiveInt)
+    .option("--max-writes <n>", "fragment writes in flight at once per dataset (default 2)", parsePositiveInt)
     .option("--max-inflight-bytes <n>", "records per dataset waiting or being written before 429 (default 64 MiB)", parsePositiveInt)
     .option("--max-backlog-bytes <n>", "inbox backlog per dataset before 429, unless its definition says (default 1 GiB)", parsePositiveInt)
     .option("--max-server-bytes <n>", "request bodies the whole server holds at once before 429 (default 256 MiB)", parsePositiveInt)
+    .option("--max-requests <n>", "requests the whole server handles at once before 429 (default 256)", parsePositiveInt)
     .option("--rate <n>", "requests per second per token (default 2000)", parsePositiveInt)
     .option("--burst <n>", "requests at once per token (default 4000)", parsePositiveInt)
     .option("--no-compact", "never request compactions from Temporal (a Schedule or another serve process does)")

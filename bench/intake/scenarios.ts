@@ -1,0 +1,131 @@
+/**
+ * The measurements of the intake benchmark, each against a running server (serve or floor):
+ * closed-loop throughput, open-loop latency at an offered rate, and overload with recovery.
+ */
+import { join } from "node:path";
+import { type LoadResult, quantile, runLoad } from "./load.js";
+import { BENCH_TOKEN, type ServerProcess } from "./procs.js";
+
+/** A server under test. */
+export interface Target {
+  readonly name: "serve" | "floor";
+  readonly proc: ServerProcess;
+  readonly url: string;
+}
+
+/** One measured load run. */
+export interface RunFigures {
+  readonly recordsPerS: number;
+  readonly requestsPerS: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly acknowledged: number;
+  readonly statuses: Record<string, number>;
+  /** CPU cores the server used on average during the run. */
+  readonly serverCores: number;
+  readonly seconds: number;
+}
+
+/** Shape of a load run. */
+export interface Shape {
+  readonly clients: number;
+  readonly batch: number;
+  readonly seconds: number;
+  readonly records: number;
+  readonly rate?: number;
+}
+
+let runCounter = 0;
+
+/** Runs one load against `t`, logging acknowledgements under `logDir` (serve only, for the final check). */
+export async function measure(t: Target, shape: Shape, logDir: string, logs: string[]): Promise<RunFigures & { raw: LoadResult }> {
+  const logPath = t.name === "serve" ? join(logDir, `acks-${++runCounter}.ndjson`) : undefined;
+  if (logPath) logs.push(logPath);
+  const cpu0 = t.proc.cpuSeconds();
+  const r = await runLoad({
+    url: t.url, dataset: "events", token: BENCH_TOKEN, clients: shape.clients, batch: shape.batch, records: shape.records, seconds: shape.seconds,
+    ratePerSecond: shape.rate, logPath, keepIds: false,
+  });
+  const s = r.elapsedMs / 1000;
+  return {
+    recordsPerS: r.acknowledgedCount / s,
+    requestsPerS: r.latenciesMs.length / s,
+    p50Ms: quantile(r.latenciesMs, 0.5),
+    p99Ms: quantile(r.latenciesMs, 0.99),
+    acknowledged: r.acknowledgedCount,
+    statuses: r.statuses,
+    serverCores: (t.proc.cpuSeconds() - cpu0) / s,
+    seconds: s,
+    raw: r,
+  };
+}
+
+/** What the overload phase found. */
+export interface OverloadFigures {
+  readonly offeredRecordsPerS: number;
+  /** Records/s actually offered (sent at least once) by the generator. */
+  readonly sentRecordsPerS: number;
+  readonly acknowledgedRecordsPerS: number;
+  readonly requests: number;
+  readonly statuses: Record<string, number>;
+  /** Share of all responses that were 429. */
+  readonly share429: number;
+  /** Share of the 429s that carried Retry-After. */
+  readonly share429WithRetryAfter: number;
+  readonly generatorLateStarts: number;
+  readonly servePeakRssMb: number;
+  /** Seconds after the overload ended until a 1-s window reached 90 % of the full rate; null if never within the window. */
+  readonly recoverySeconds: number | null;
+  /** Records/s in each second of the recovery phase. */
+  readonly recoveryRates: number[];
+  readonly fullRate: number;
+}
+
+/** Seconds from the start until the first 1-s window holding at least `target` acknowledged records; null if none. */
+export function firstFullSecond(acks: ReadonlyArray<readonly [number, number]>, elapsedMs: number, target: number): number | null {
+  const sorted = [...acks].sort((a, b) => a[0] - b[0]);
+  let j = 0;
+  let sum = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const from = sorted[i][0];
+    if (from + 1000 > elapsedMs) break;
+    while (j < sorted.length && sorted[j][0] < from + 1000) sum += sorted[j++][1];
+    if (sum >= target) return from / 1000;
+    sum -= sorted[i][1];
+  }
+  return null;
+}
+
+/**
+ * Offers `factor` × `capacity` records/s (open loop, refused requests not re-sent) for `seconds`,
+ * then (starting when the offered load stops, while the overload's last requests may still be
+ * answered) the closed-loop `full` shape for `recoverSeconds`, and finds when the rate is back.
+ */
+export async function overload(t: Target, capacity: number, factor: number, seconds: number, full: Shape, fullRate: number, recoverSeconds: number, logDir: string, logs: string[]): Promise<OverloadFigures> {
+  t.proc.resetPeak();
+  const offered = capacity * factor;
+  const overRun = measure(t, { clients: 512, batch: full.batch, seconds, records: Math.ceil(offered * seconds * 1.1), rate: offered }, logDir, logs);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const after = await measure(t, { ...full, seconds: recoverSeconds }, logDir, logs);
+  const over = await overRun;
+  const peak = t.proc.peakRssMb();
+  const perSecond = new Array<number>(Math.ceil(recoverSeconds)).fill(0);
+  for (const [ms, n] of after.raw.acks) perSecond[Math.min(perSecond.length - 1, Math.floor(ms / 1000))] += n;
+  const recovery = firstFullSecond(after.raw.acks, after.raw.elapsedMs, 0.9 * fullRate);
+  const responses = Object.entries(over.statuses).filter(([k]) => k !== "error").reduce((a, [, n]) => a + n, 0);
+  const n429 = over.statuses["429"] ?? 0;
+  return {
+    offeredRecordsPerS: offered,
+    sentRecordsPerS: (over.raw.requests * full.batch) / over.seconds,
+    acknowledgedRecordsPerS: over.recordsPerS,
+    requests: over.raw.requests,
+    statuses: over.statuses,
+    share429: responses ? n429 / responses : 0,
+    share429WithRetryAfter: n429 ? over.raw.retryAfter429 / n429 : 0,
+    generatorLateStarts: over.raw.lateStarts,
+    servePeakRssMb: peak,
+    recoverySeconds: recovery,
+    recoveryRates: perSecond,
+    fullRate,
+  };
+}

@@ -1,0 +1,62 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { checkAcks } from "../../bench/intake/check";
+import { runLoad, type LoadResult } from "../../bench/intake/load";
+import { BENCH_TOKEN, startServe, type ServerProcess } from "../../bench/intake/procs";
+import { tempDir } from "./bed";
+
+const dirs: Array<() => void> = [];
+afterAll(() => dirs.forEach((c) => c()));
+
+function loggedAcks(path: string): Map<string, string> {
+  const lines = readFileSync(path, "utf8").split("\n").filter((l) => l !== "");
+  return new Map(lines.map((l) => JSON.parse(l) as { id: string; fragment: string }).map((a) => [a.id, a.fragment]));
+}
+
+async function load(server: ServerProcess, logPath: string, records: number): Promise<LoadResult> {
+  return runLoad({ url: await server.url, dataset: "events", token: BENCH_TOKEN, clients: 8, batch: 25, records, seconds: 120, logPath });
+}
+
+describe("tidemark serve under the load generator (compiled CLI processes, file:// store)", () => {
+  it("puts every acknowledged record in the fragment its acknowledgement named, exactly once", { timeout: 180_000 }, async () => {
+    const t = tempDir("serve-load");
+    dirs.push(t.cleanup);
+    const serve = startServe(t.dir);
+    const logPath = join(t.dir, "acks.ndjson");
+    try {
+      const result = await load(serve, logPath, 4000);
+      expect(await serve.stop()).toBe(0);
+      expect(result.unacknowledged).toEqual([]);
+      expect(result.acknowledged.size).toBe(4000);
+      expect(loggedAcks(logPath)).toEqual(result.acknowledged);
+      const check = await checkAcks(join(t.dir, "store"), "events", [logPath]);
+      expect(check).toMatchObject({ acknowledged: 4000, stored: 4000, missing: 0, elsewhere: 0, duplicated: 0 });
+      expect(check.fragments).toBe(new Set(result.acknowledged.values()).size);
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  it("two serve processes on one store: each acknowledged record is in its named fragment exactly once, and both servers wrote fragments", { timeout: 180_000 }, async () => {
+    const t = tempDir("serve-load-two");
+    dirs.push(t.cleanup);
+    const first = startServe(t.dir);
+    const second = startServe(t.dir);
+    const logs = [join(t.dir, "acks-1.ndjson"), join(t.dir, "acks-2.ndjson")];
+    try {
+      const [one, two] = await Promise.all([load(first, logs[0], 3000), load(second, logs[1], 3000)]);
+      expect(await Promise.all([first.stop(), second.stop()])).toEqual([0, 0]);
+      expect([one.unacknowledged, two.unacknowledged]).toEqual([[], []]);
+      expect([one.acknowledged.size, two.acknowledged.size]).toEqual([3000, 3000]);
+      const fragmentsOne = new Set(one.acknowledged.values());
+      const fragmentsTwo = new Set(two.acknowledged.values());
+      expect([...fragmentsOne].filter((f) => fragmentsTwo.has(f))).toEqual([]);
+      const check = await checkAcks(join(t.dir, "store"), "events", logs);
+      expect(check).toMatchObject({ acknowledged: 6000, stored: 6000, missing: 0, elsewhere: 0, duplicated: 0 });
+      expect(check.fragments).toBe(fragmentsOne.size + fragmentsTwo.size);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+    }
+  });
+});
