@@ -21,6 +21,7 @@ const WORKER_KILLS: KillPlan[] = [
 ];
 
 let bed: IntakeCrashBed;
+let killsDone = false;
 beforeAll(async () => {
   bed = await intakeCrashBed("pushcrash", "1s");
 }, 180_000);
@@ -30,22 +31,23 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs the worker processes through the kill plans, one process per plan, then one that is never killed. */
-async function killWorkers(done: () => boolean): Promise<KillRecord[]> {
+/** Runs the worker processes through the kill plans, one process per plan, then one that is never killed; fails if a plan has not fired by `deadline`. */
+async function killWorkers(deadline: number): Promise<KillRecord[]> {
   const records: KillRecord[] = [];
   const handle = bed.client.workflow.getHandle(ingestWorkflowId(bed.dataset));
   for (const plan of WORKER_KILLS) {
     const worker = await bed.workers.next(plan);
     const exit = await Promise.race([worker.exited, (async () => {
-      while (!done()) await sleep(200);
+      while (Date.now() < deadline && !killsDone) await sleep(200);
       return null;
     })()]);
     if (exit === null) {
       await worker.stop();
-      throw new Error(`the load ended before the worker kill ${JSON.stringify(plan)} fired (${records.length} of ${WORKER_KILLS.length} landed)`);
+      throw new Error(`the worker kill ${JSON.stringify(plan)} did not fire in time (${records.length} of ${WORKER_KILLS.length} landed)`);
     }
     if (exit.signal !== "SIGKILL") throw new Error(`a crash worker ended on its own (${exit.signal ?? `code ${exit.code}`}): ${exit.stderr}`);
     records.push(lastWords(exit));
+    if (records.length === WORKER_KILLS.length) killsDone = true;
     console.log(`[push-crash] worker kill ${records.length} at ${new Date().toISOString()}: ${records.at(-1)!.where}`);
     await failDeadAttempts(bed.client, handle).catch(() => 0);
   }
@@ -87,11 +89,12 @@ async function publishedIds(m: VersionManifest): Promise<{ ids: Map<string, numb
 
 describe("push intake under load with crashes [2 serve processes, crash workers, own Temporal (SQLite) and MinIO]", () => {
   it("keeps every acknowledged record exactly once through serve, worker, Temporal and MinIO failures", { timeout: 420_000 }, async () => {
-    let loadDone = false;
     const loads = Promise.all(
-      bed.serves.map((s) => runLoad({ url: s.url, dataset: bed.dataset, token: bed.token, clients: 2, batch: 20, records: 200_000, seconds: 75, requestTimeoutMs: 5000 })),
-    ).finally(() => (loadDone = true));
-    const workerKills = killWorkers(() => loadDone);
+      bed.serves.map((s) => runLoad({ url: s.url, dataset: bed.dataset, token: bed.token, clients: 2, batch: 20, records: 200_000, seconds: 60, requestTimeoutMs: 5000 })),
+    );
+    let killsSettled = false;
+    const workerKills = killWorkers(Date.now() + 240_000).finally(() => (killsSettled = true));
+    workerKills.catch(() => undefined);
     const chaos: string[] = [];
     const t0 = Date.now();
     const at = async (s: number, what: string, act: () => Promise<void>) => {
@@ -108,6 +111,11 @@ describe("push intake under load with crashes [2 serve processes, crash workers,
     await at(30, "MinIO stopped for 10 s", () => bed.pauseMinio(10_000));
     await at(44, "SIGKILL serve A", () => bed.serves[0].killAndRestart());
     const results: LoadResult[] = await loads;
+    while (!killsDone && !killsSettled) {
+      // compactions go on only while records arrive: a trickle until the last kill plan has fired
+      results.push(await runLoad({ url: bed.serves[0].url, dataset: bed.dataset, token: bed.token, clients: 1, batch: 20, records: 40, seconds: 5, requestTimeoutMs: 5000 }));
+      await sleep(500);
+    }
     const kills = await workerKills;
     console.log(`[push-crash] ${chaos.join("; ")}; worker kills: ${kills.map((k) => k.where).join("; ")}`);
 
