@@ -1,5 +1,6 @@
 import { TidemarkError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
+import { projectionPaths } from "../src/manifest/month-files";
 import { GC_KEYS_CAP, parseAge, type GcInput, type GcResult } from "../src/maintenance";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { walkChain } from "./chain";
@@ -28,7 +29,7 @@ async function referencedKeys(deps: ActivityDeps, dataset: string): Promise<Set<
     refs.add(layout.versionManifest(m.version));
     for (const e of m.events) refs.add(e.path);
     for (const i of m.index) refs.add(i.path);
-    for (const months of Object.values(m.projections)) for (const p of Object.values(months)) refs.add(p.path);
+    for (const path of projectionPaths(m.projections)) refs.add(path);
     if (m.quarantine) refs.add(m.quarantine.path);
   }
   return refs;
