@@ -5,6 +5,7 @@ import { gcActivities } from "./gc";
 import { instrumentActivities } from "./instrument";
 import { prepareActivities } from "./prepare";
 import { notifyActivities } from "./notify";
+import { optimizeActivities } from "./optimize";
 import { outcomeActivities } from "./outcome";
 import { paymentActivities } from "./payments";
 import { publishActivities } from "./publish";
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...verifyActivities(deps),
     ...repairActivities(deps),
     ...gcActivities(deps),
+    ...optimizeActivities(deps),
     ...paymentActivities(deps),
   }, deps.metrics, deps.faults);
 }

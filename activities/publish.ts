@@ -7,6 +7,7 @@ import { writeOnce } from "../src/store/write-once";
 import { readManifest } from "./base";
 import { commitVersion, isPublished, type PublishOutcome } from "./commit";
 import type { ActivityDeps } from "./deps";
+import { missingSizes } from "./sizes";
 
 export type { PublishOutcome } from "./commit";
 
@@ -78,16 +79,6 @@ function recordPublished({ metrics }: ActivityDeps, input: PublishInput, parent:
   metrics.bytesWritten.inc({ dataset }, files.reduce((sum, f) => sum + (f.bytes ?? 0), 0));
 }
 
-/** Sizes of the parent's projection files whose `/1` entries do not record them. */
-export async function missingSizes({ store }: ActivityDeps, dataset: string, parent: VersionManifest | null): Promise<Map<string, number>> {
-  const layout = new DatasetLayout(dataset);
-  const sizes = new Map<string, number>();
-  for (const months of Object.values(parent?.projections ?? {})) {
-    for (const entry of Object.values(months)) for (const f of monthFiles(entry)) if (f.bytes === undefined) sizes.set(f.path, (await store.head(layout.key(f.path))).size);
-  }
-  return sizes;
-}
-
 /** Step 6, the commit point: manifest create-only, then CAS of the pointer against the planned base. */
 export function publishActivities(deps: ActivityDeps) {
   return {
@@ -101,7 +92,7 @@ export function publishActivities(deps: ActivityDeps) {
       }
       const outcome = await commitVersion({
         store,
-        manifest: buildManifest(input, parent, await missingSizes(deps, input.dataset, parent)),
+        manifest: buildManifest(input, parent, await missingSizes(store, input.dataset, parent)),
         base: input.base,
         publishedAt: input.createdAt,
         beforeCas: () => deps.faults?.("publish:before-cas"),
