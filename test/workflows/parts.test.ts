@@ -1,5 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from "@temporalio/client";
+import { ApplicationFailure } from "@temporalio/common";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -62,6 +63,8 @@ describe.each(backends)("projection parts and optimize on the real dev server [$
   let client: Client;
   let worker: RunningWorker;
   let hold: Promise<void> | null = null;
+  let failBeforeCas = false;
+  let atFault: string[] = [];
   let reachedHold: () => void = () => undefined;
 
   beforeAll(async () => {
@@ -70,6 +73,10 @@ describe.each(backends)("projection parts and optimize on the real dev server [$
     worker = await startTestWorker({
       store: backend.store, datasetsDir: ws.datasetsDir, taskQueue, client,
       faults: async (point) => {
+        if (point === "publish:before-cas" && failBeforeCas) {
+          atFault = await listAll(backend.store, `${root}projections/`);
+          throw ApplicationFailure.nonRetryable("injected failure before the CAS", "InjectedFault");
+        }
         if (point === "publish:before-cas" && hold) {
           reachedHold();
           await hold;
@@ -176,6 +183,26 @@ describe.each(backends)("projection parts and optimize on the real dev server [$
     expect(after.projections.latest["2024-03"]).toEqual(before.projections.latest["2024-03"]);
     expect(await readProjectionRows(backend.store, dataset)).toEqual(sorted(model));
     await expectOneFilePerKey(after);
+    await verifyClean();
+  });
+
+  it("a failed append's compensations delete its new parts only, never a carried file", async () => {
+    const before = await current();
+    const objectsBefore = await projectionObjects();
+    ws.writeSource([{ series_id: "X", obs_date: "2024-02-01", value: 1 }, { series_id: "X", obs_date: "2024-06-01", value: 2 }]);
+    failBeforeCas = true;
+    try {
+      await expect(client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(dataset), taskQueue, args: [{ dataset }] })).rejects.toBeInstanceOf(WorkflowFailedError);
+    } finally {
+      failBeforeCas = false;
+    }
+    const written = atFault.filter((k) => !objectsBefore.includes(k));
+    expect(written).toHaveLength(2);
+    expect(written[0]).toMatch(new RegExp(`^${root}${monthDir("2024-02")}\\d{8}T\\d{9}Z-[0-9a-f]{8}-p00004\\.parquet$`));
+    expect(written[1]).toMatch(new RegExp(`^${root}${monthDir("2024-06")}\\d{8}T\\d{9}Z-[0-9a-f]{8}-p00001\\.parquet$`));
+    expect((await current()).version).toBe(before.version);
+    expect(await projectionObjects()).toEqual(objectsBefore);
+    expect(await listAll(backend.store, `${root}events/`)).toEqual((await listAll(backend.store, `${root}events/`)).filter((k) => versions.some((v) => k.includes(`/${v}/`))));
     await verifyClean();
   });
 
