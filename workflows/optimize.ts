@@ -4,17 +4,20 @@ import {
   CancellationScope,
   ChildWorkflowCancellationType,
   ChildWorkflowFailure,
+  defineQuery,
   executeChild,
   isCancellation,
   log,
   ParentClosePolicy,
   proxyActivities,
   proxyLocalActivities,
+  setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from "@temporalio/workflow";
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import type { IngestActivities } from "../activities";
+import type { IngestProgress, IngestStep } from "../src/contracts";
 import { DEFAULT_MAX_PARTS, type OptimizeInput, type OptimizeResult } from "../src/manifest/optimize";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { makeVersionId, planVersion } from "../src/version-id";
@@ -23,6 +26,9 @@ import { requireDatasetId } from "./verify";
 
 /** Publish attempts before optimize gives up re-planning against other writers. */
 export const MAX_OPTIMIZE_ATTEMPTS = 5;
+
+/** The `progress` query, answered like an ingest's so `tidemark status` shows the run holding the dataset. */
+export const optimizeProgressQuery = defineQuery<IngestProgress>("progress");
 
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
 const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
@@ -46,6 +52,12 @@ export async function optimizeDataset(input: OptimizeInput): Promise<OptimizeRes
   const info = workflowInfo();
   if (info.workflowId !== ingestWorkflowId(dataset)) return delegate(dataset, input);
   upsertSearchAttributes({ TidemarkDataset: [dataset] });
+  const progress: IngestProgress = { dataset, version: "", step: "starting", attempt: 0, rows: 0, startedAt: info.runStartTime.toISOString(), message: "optimize" };
+  setHandler(optimizeProgressQuery, () => progress);
+  const step = (name: IngestStep, message: string) => {
+    progress.step = name;
+    progress.message = `optimize: ${message}`;
+  };
   const maxParts = input.all ? 1 : (input.maxParts ?? (await local.resolveDefinition.executeWithOptions({ summary: `definition of ${dataset}` }, [{ dataset }])).max_parts ?? DEFAULT_MAX_PARTS);
   const runVersion = makeVersionId(info.runStartTime, info.runId);
   const saga = new Saga();
@@ -57,6 +69,8 @@ export async function optimizeDataset(input: OptimizeInput): Promise<OptimizeRes
       const planned: NonNullable<typeof base> = base;
       const version = planVersion({ runVersion, runId: info.runId, parent: planned.version, attempt, now: new Date() });
       upsertSearchAttributes({ TidemarkVersion: [version] });
+      Object.assign(progress, { version, attempt });
+      step("write", "merging the parts of crowded months");
       saga.add("deleteMergedParts", () => quick.deleteMergedParts.executeWithOptions({ summary: `undo: delete merged parts of ${version}` }, [{ dataset, version, base: planned.version }]));
       const { merged, partsBefore } = await long.mergeParts.executeWithOptions({ summary: `merge the parts of crowded months of ${dataset} as ${version}` }, [
         { dataset, version, base: planned, all: input.all, maxParts },
@@ -64,8 +78,10 @@ export async function optimizeDataset(input: OptimizeInput): Promise<OptimizeRes
       const months = Object.entries(merged).flatMap(([name, m]) => Object.keys(m).map((month) => `${name}/${month}`));
       if (months.length === 0) {
         await saga.compensate();
+        step("done", "no month has too many parts");
         return nothing(attempt);
       }
+      step("publish", `publishing ${months.length} merged months`);
       saga.add("deleteVersionManifest", () => quick.deleteVersionManifest.executeWithOptions({ summary: `undo: delete manifest of ${version}` }, [{ dataset, version, base: planned.version }]));
       const outcome = await CancellationScope.nonCancellable(() =>
         quick.publishOptimized.executeWithOptions({ summary: `publish ${version}: ${months.length} months merged from ${partsBefore} parts` }, [
@@ -74,6 +90,7 @@ export async function optimizeDataset(input: OptimizeInput): Promise<OptimizeRes
       );
       if (outcome.status === "published") {
         saga.clear();
+        step("done", `published ${version}`);
         return { dataset, status: "published", version, parentVersion: planned.version, merged: months, partsBefore, attempts: attempt };
       }
       await saga.compensate();
@@ -88,7 +105,9 @@ export async function optimizeDataset(input: OptimizeInput): Promise<OptimizeRes
       if (!base) return nothing(attempt);
     }
   } catch (err) {
+    step("compensating", "undoing the merged parts");
     const ran = await saga.compensate();
+    step("failed", isCancellation(err) ? "cancelled" : "failed");
     log.info("optimize compensations ran", { dataset, compensations: ran, cancelled: isCancellation(err) });
     throw err;
   }
