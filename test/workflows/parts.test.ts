@@ -65,6 +65,7 @@ describe.each(backends)("projection parts and optimize on the real dev server [$
   let hold: Promise<void> | null = null;
   let failBeforeCas = false;
   let atFault: string[] = [];
+  let outsideWriter: (() => Promise<void>) | null = null;
   let reachedHold: () => void = () => undefined;
 
   beforeAll(async () => {
@@ -76,6 +77,12 @@ describe.each(backends)("projection parts and optimize on the real dev server [$
         if (point === "publish:before-cas" && failBeforeCas) {
           atFault = await listAll(backend.store, `${root}projections/`);
           throw ApplicationFailure.nonRetryable("injected failure before the CAS", "InjectedFault");
+        }
+        if (point === "optimize:before-cas" && outsideWriter) {
+          const write = outsideWriter;
+          outsideWriter = null;
+          atFault = await listAll(backend.store, `${root}projections/`);
+          await write();
         }
         if (point === "publish:before-cas" && hold) {
           reachedHold();
@@ -246,6 +253,34 @@ describe.each(backends)("projection parts and optimize on the real dev server [$
     const nothing = (await client.workflow.execute("optimizeDataset", { workflowId: ingestWorkflowId(dataset), taskQueue, args: [{ dataset, all: true }] })) as OptimizeResult;
     expect(nothing).toMatchObject({ status: "nothing", version: null, merged: [] });
     expect((await current()).version).toBe(again.version);
+  });
+
+  it("optimize that loses its CAS to an outside writer re-plans on the new base; the first plan's files are deleted", async () => {
+    const appended = await ingest(monthlySeries(["P"], "2024-04", 1, () => 3));
+    versions.push(appended.version);
+    const before = await current();
+    const objectsBefore = await projectionObjects();
+    const outside = "20991231T000000000Z-0000abcd";
+    outsideWriter = async () => {
+      const pointer = await backend.store.get(`${root}current/manifest.json`);
+      const manifest = { ...before, version: outside, parent_version: before.version, run: { workflow_id: "outside", run_id: "outside" } };
+      await backend.store.put(`${root}events/${outside}/manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`, { kind: "create" });
+      const next = { format: "tidemark.pointer/1", dataset_id: dataset, current_version: outside, manifest: `events/${outside}/manifest.json`, parent_version: before.version, published_at: new Date().toISOString() };
+      await backend.store.put(`${root}current/manifest.json`, JSON.stringify(next), { kind: "update", etag: pointer.etag });
+    };
+    const result = (await client.workflow.execute("optimizeDataset", { workflowId: ingestWorkflowId(dataset), taskQueue, args: [{ dataset, all: true }] })) as OptimizeResult;
+    expect(outsideWriter).toBeNull();
+    const firstPlan = atFault.filter((k) => !objectsBefore.includes(k));
+    expect(firstPlan).toHaveLength(1);
+    expect(firstPlan[0]).not.toContain(result.version!);
+    expect(result).toMatchObject({ status: "published", parentVersion: outside, attempts: 2, merged: ["latest/2024-04"] });
+    expect(result.version! > outside).toBe(true);
+    versions.push(outside, result.version!);
+    const objects = await projectionObjects();
+    expect(objects).not.toContain(firstPlan[0]);
+    expect(objects.filter((k) => !objectsBefore.includes(k))).toEqual([`${root}${monthDir("2024-04")}${result.version}.parquet`]);
+    expect(await readProjectionRows(backend.store, dataset)).toEqual(sorted(model));
+    await verifyClean();
   });
 
   it("gc keeps exactly the files every retained version references, parts included, and deletes an orphan part", async () => {
