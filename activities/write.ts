@@ -98,7 +98,7 @@ export function consolidateActivities(deps: ActivityDeps) {
       const parent = base ? await readManifest(store, dataset, base.manifest) : null;
       const scratch = layout.runs(run ?? version);
       const plan = planProjectionMonths(definition.projections.map((p) => p.name), parent?.projections ?? null, months);
-      const keyOf = (e: ProjectionMonthPlan) => `${e.projection}/${e.month}`;
+      const keyOf = (e: Pick<ProjectionMonthPlan, "projection" | "month">) => `parts:${e.projection}/${e.month}`;
       const finished = finishedItems<MonthDone>();
       const pending = plan.filter((e) => !Object.hasOwn(finished, keyOf(e)));
       return withEngine(
@@ -126,8 +126,9 @@ export function consolidateActivities(deps: ActivityDeps) {
             const out = (m: number) => workspace.path(`month-${i}-${m}.parquet`);
             const built = await buildProjections(task, { definition, version, changes, removals, baseFiles, months: entries.map((e) => parseMonthLabel(e.month)!), out }, `_${i}`);
             for (const f of built) {
-              rows.set(`${projection}/${monthLabel(f.month)}`, f.rows);
-              outs.set(`${projection}/${monthLabel(f.month)}`, out(f.month));
+              const key = keyOf({ projection, month: monthLabel(f.month) });
+              rows.set(key, f.rows);
+              outs.set(key, out(f.month));
             }
           }
           return { parts, rows, outs };
