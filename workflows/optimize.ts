@@ -51,6 +51,9 @@ export async function optimizeDataset(input: OptimizeInput): Promise<OptimizeRes
   const dataset = requireDatasetId(input?.dataset);
   const info = workflowInfo();
   if (info.workflowId !== ingestWorkflowId(dataset)) return delegate(dataset, input);
+  if (input.maxParts !== undefined && !(Number.isInteger(input.maxParts) && input.maxParts >= 1)) {
+    throw ApplicationFailure.nonRetryable(`maxParts ${JSON.stringify(input.maxParts)} is not a positive integer; pass e.g. {"dataset":"${dataset}","maxParts":16}, or "all": true.`, "InvalidOptimizeInputError");
+  }
   upsertSearchAttributes({ TidemarkDataset: [dataset] });
   const progress: IngestProgress = { dataset, version: "", step: "starting", attempt: 0, rows: 0, startedAt: info.runStartTime.toISOString(), message: "optimize" };
   setHandler(optimizeProgressQuery, () => progress);

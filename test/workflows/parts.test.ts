@@ -283,6 +283,14 @@ describe.each(backends)("projection parts and optimize on the real dev server [$
     await verifyClean();
   });
 
+  it("optimize rejects a maxParts that is not a positive integer, publishing nothing", async () => {
+    const before = (await current()).version;
+    const run = client.workflow.execute("optimizeDataset", { workflowId: ingestWorkflowId(dataset), taskQueue, args: [{ dataset, maxParts: 0 }] });
+    await expect(run).rejects.toBeInstanceOf(WorkflowFailedError);
+    await run.catch((err: WorkflowFailedError) => expect(String(err.cause?.message)).toBe(`maxParts 0 is not a positive integer; pass e.g. {"dataset":"${dataset}","maxParts":16}, or "all": true.`));
+    expect((await current()).version).toBe(before);
+  });
+
   it("gc keeps exactly the files every retained version references, parts included, and deletes an orphan part", async () => {
     const orphan = `${root}${monthDir("2024-02")}20200101T000000000Z-00000000-p00001.parquet`;
     await backend.store.put(orphan, new Uint8Array([1, 2, 3]), { kind: "create" });
