@@ -193,6 +193,23 @@ describe.each(backends)("projection parts and optimize on the real dev server [$
     await verifyClean();
   });
 
+  it("verify names a month whose key sits in two of its files", async () => {
+    const files = filesOf(await current(), "2024-03");
+    const original = (await backend.store.get(root + files[2].path)).body;
+    await backend.store.put(root + files[2].path, (await backend.store.get(root + files[0].path)).body, { kind: "overwrite" });
+    try {
+      const r = (await client.workflow.execute("verifyDataset", { workflowId: `${verifyWorkflowId(dataset)}-${Date.now()}`, taskQueue, args: [{ dataset }] })) as VerifyResult;
+      expect(r.findings).toContainEqual({
+        check: "projection",
+        object: "projections/latest/2024-03",
+        problem: expect.stringContaining("1 live keys of the events are missing, 2 keys appear more than once, 2 keys appear in more than one file of the month"),
+      });
+    } finally {
+      await backend.store.put(root + files[2].path, original, { kind: "overwrite" });
+    }
+    await verifyClean();
+  });
+
   it("a failed append's compensations delete its new parts only, never a carried file", async () => {
     const before = await current();
     const objectsBefore = await projectionObjects();
