@@ -61,6 +61,12 @@ describe("readers of a month of several parts", () => {
     }
   });
 
+  it("status counts the month's files", async () => {
+    const run = await runCli(["status", DS, "--json"], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).current).toMatchObject({ months: 2, files: 4 });
+  });
+
   it("read merges the parts in key order", async () => {
     expect(await readMonthCsv()).toEqual(["series_id,obs_date,value", ...MONTH_ROWS]);
   });
