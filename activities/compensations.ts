@@ -4,7 +4,7 @@ import type { ObjectStore } from "../src/store/types";
 import { readManifest } from "./base";
 import { isPublished } from "./commit";
 import type { ActivityDeps } from "./deps";
-import { planProjectionMonths } from "../src/manifest/projection-plan";
+import { planProjectionMonths, writtenBy } from "../src/manifest/projection-plan";
 
 async function deletePrefix(store: ObjectStore, prefix: string): Promise<number> {
   const keys: string[] = [];
@@ -45,7 +45,11 @@ export function compensationActivities(deps: ActivityDeps) {
     /** Opposite of writeEvents. */
     deleteEvents: (input: UndoInput) =>
       unlessPublished("deleteEvents", input, (l) => deletePrefix(store, l.key(`events/${input.version}/data/`))),
-    /** Opposite of consolidate: the month files this version would have written (see planProjectionMonths). */
+    /**
+     * Opposite of consolidate: the files this version may have written in the months it planned (see
+     * planProjectionMonths): its whole-month files and parts, found by their name; files it carried
+     * belong to other versions and are never touched.
+     */
     deleteProjections: (input: UndoInput & { definition: DatasetDefinition; months: string[]; baseManifest?: string }) =>
       unlessPublished("deleteProjections", input, async (l) => {
         const parent = input.baseManifest ? await readManifest(store, input.dataset, input.baseManifest) : null;
@@ -54,8 +58,10 @@ export function compensationActivities(deps: ActivityDeps) {
         for (const { projection, month: label } of plan) {
           const month = parseMonthLabel(label);
           if (month === undefined) continue;
-          await store.delete(l.key(l.projection(projection, month, input.version)));
-          n++;
+          const mine: string[] = [];
+          for await (const o of store.list(l.key(l.projectionFilesOf(projection, month, input.version)))) if (writtenBy(o.key, input.version)) mine.push(o.key);
+          for (const key of mine) await store.delete(key);
+          n += mine.length;
         }
         return n;
       }),

@@ -1,5 +1,6 @@
 import { TidemarkError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
+import { projectionPaths } from "../src/manifest/month-files";
 import { GC_KEYS_CAP, parseAge, type GcInput, type GcResult } from "../src/maintenance";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { walkChain } from "./chain";
@@ -31,7 +32,7 @@ async function referencedKeys(deps: ActivityDeps, dataset: string): Promise<{ re
     refs.add(layout.versionManifest(m.version));
     for (const e of m.events) refs.add(e.path);
     for (const i of m.index) refs.add(i.path);
-    for (const months of Object.values(m.projections)) for (const p of Object.values(months)) refs.add(p.path);
+    for (const path of projectionPaths(m.projections)) refs.add(path);
     if (m.quarantine) refs.add(m.quarantine.path);
   }
   const consumed = new Set(chain.manifests.flatMap((m) => (m.source.fragments ?? []).map((id) => layout.inboxFragment(id))));

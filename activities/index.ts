@@ -6,6 +6,7 @@ import { inboxActivities } from "./inbox";
 import { instrumentActivities } from "./instrument";
 import { prepareActivities } from "./prepare";
 import { notifyActivities } from "./notify";
+import { optimizeActivities } from "./optimize";
 import { outcomeActivities } from "./outcome";
 import { paymentActivities } from "./payments";
 import { publishActivities } from "./publish";
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...repairActivities(deps),
     ...gcActivities(deps),
     ...inboxActivities(deps),
+    ...optimizeActivities(deps),
     ...paymentActivities(deps),
   }, deps.metrics, deps.faults);
 }

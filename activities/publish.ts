@@ -1,16 +1,18 @@
 import type { BaseVersion, ChangeCounts, FetchedSource } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { DatasetLayout } from "../src/layout";
-import type { EventFile, ProjectionMonth, VersionManifest } from "../src/manifest/schema";
+import { asV2, monthFiles } from "../src/manifest/month-files";
+import { VERSION_FORMAT, type EventFile, type ProjectionMonthV2, type VersionManifest } from "../src/manifest/schema";
 import { writeOnce } from "../src/store/write-once";
 import { readManifest } from "./base";
 import { commitVersion, isPublished, type PublishOutcome } from "./commit";
 import type { ActivityDeps } from "./deps";
+import { missingSizes } from "./sizes";
 
 export type { PublishOutcome } from "./commit";
 
 /** Projection months a version wrote: name → YYYY-MM → file, or null when the month became empty. */
-export type TouchedProjections = Record<string, Record<string, ProjectionMonth | null>>;
+export type TouchedProjections = Record<string, Record<string, ProjectionMonthV2 | null>>;
 
 /** Input of `publish`. */
 export interface PublishInput {
@@ -32,13 +34,14 @@ export interface PublishInput {
 
 
 /**
- * The version manifest of SPEC §2: exactly the definition's projections, each carrying forward every
- * month this version did not touch.
+ * The version manifest of SPEC §2 (format `/2`): exactly the definition's projections, each carrying
+ * forward every month this version did not touch (a `/1` parent's months as `/2` months; `sizes`
+ * gives the bytes its entries may lack).
  */
-export function buildManifest(input: PublishInput, parent: VersionManifest | null): VersionManifest {
+export function buildManifest(input: PublishInput, parent: VersionManifest | null, sizes: ReadonlyMap<string, number> = new Map()): VersionManifest {
   const projections: VersionManifest["projections"] = {};
   for (const name of input.definition.projections.map((p) => p.name).sort()) {
-    const months: Record<string, ProjectionMonth> = { ...(parent?.projections[name] ?? {}) };
+    const months: Record<string, ProjectionMonthV2> = Object.fromEntries(Object.entries(parent?.projections[name] ?? {}).map(([m, e]) => [m, asV2(e, sizes)]));
     for (const [month, file] of Object.entries(input.projections[name] ?? {})) {
       if (file) months[month] = file;
       else delete months[month];
@@ -47,7 +50,7 @@ export function buildManifest(input: PublishInput, parent: VersionManifest | nul
   }
   const { definition: d } = input;
   return {
-    format: "tidemark.version/1",
+    format: VERSION_FORMAT,
     dataset_id: input.dataset,
     version: input.version,
     parent_version: input.base?.version ?? null,
@@ -63,15 +66,17 @@ export function buildManifest(input: PublishInput, parent: VersionManifest | nul
   };
 }
 
-function recordPublished({ metrics }: ActivityDeps, input: PublishInput): void {
+function recordPublished({ metrics }: ActivityDeps, input: PublishInput, parent: VersionManifest | null): void {
   if (!metrics) return;
   const dataset = input.dataset;
   metrics.runs.inc({ dataset, outcome: "published" });
   metrics.rows.inc({ dataset, op: "insert" }, input.counts.inserted);
   metrics.rows.inc({ dataset, op: "update" }, input.counts.updated);
   metrics.rows.inc({ dataset, op: "delete" }, input.counts.deleted);
-  const files = [...input.events, ...input.index, ...Object.values(input.projections).flatMap((months) => Object.values(months))];
-  metrics.bytesWritten.inc({ dataset }, files.reduce((sum, f) => sum + (f?.bytes ?? 0), 0));
+  const parentFiles = new Set(Object.values(parent?.projections ?? {}).flatMap((months) => Object.values(months).flatMap((m) => monthFiles(m).map((f) => f.path))));
+  const projectionFiles = Object.values(input.projections).flatMap((months) => Object.values(months).flatMap((m) => m?.files ?? [])).filter((f) => !parentFiles.has(f.path));
+  const files = [...input.events, ...input.index, ...projectionFiles];
+  metrics.bytesWritten.inc({ dataset }, files.reduce((sum, f) => sum + (f.bytes ?? 0), 0));
 }
 
 /** Step 6, the commit point: manifest create-only, then CAS of the pointer against the planned base. */
@@ -87,12 +92,12 @@ export function publishActivities(deps: ActivityDeps) {
       }
       const outcome = await commitVersion({
         store,
-        manifest: buildManifest(input, parent),
+        manifest: buildManifest(input, parent, await missingSizes(store, input.dataset, parent)),
         base: input.base,
         publishedAt: input.createdAt,
         beforeCas: () => deps.faults?.("publish:before-cas"),
       });
-      if (outcome.status === "published") recordPublished(deps, input);
+      if (outcome.status === "published") recordPublished(deps, input, parent);
       else deps.metrics?.casConflicts.inc({ dataset: input.dataset });
       return outcome;
     },

@@ -3,7 +3,8 @@ import { foldEvents, writeFold, type EventInput } from "../src/engine/fold";
 import { HASHING } from "../src/engine/hash-sql";
 import { TidemarkError } from "../src/errors";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
-import type { ProjectionMonth, VersionManifest } from "../src/manifest/schema";
+import { VERSION_FORMAT, type ProjectionMonthV2, type VersionManifest } from "../src/manifest/schema";
+import { writtenBy } from "../src/manifest/projection-plan";
 import { readManifest } from "./base";
 import { eventsByMonth, walkChain } from "./chain";
 import type { ActivityDeps } from "./deps";
@@ -18,7 +19,7 @@ export class RepairImpossibleError extends TidemarkError {}
 export interface Rebuilt {
   index: { path: string; rows: number; bytes: number; hashing?: string }[];
   /** Every live month of every projection, all rewritten by the repair version. */
-  projections: Record<string, Record<string, ProjectionMonth>>;
+  projections: Record<string, Record<string, ProjectionMonthV2>>;
   rowsTotal: number;
 }
 
@@ -38,6 +39,7 @@ export function repairManifest(parent: VersionManifest, input: PublishRepairInpu
   const { quarantine: _quarantine, ...rest } = parent;
   return {
     ...rest,
+    format: VERSION_FORMAT,
     version: input.version,
     parent_version: parent.version,
     created_at: input.createdAt,
@@ -82,7 +84,7 @@ export function repairActivities(deps: ActivityDeps) {
           const entries = [...written.months.entries()].flatMap(([month, rows]) => names.map((name) => ({ name, month, rows })));
           await mapLimited(entries, IO_CONCURRENCY, async ({ name, month, rows }) => {
             const path = layout.projection(name, month, version);
-            projections[name][monthLabel(month)] = { path, rows, bytes: await workspace.uploadOnce(out.month(month), layout.key(path)) };
+            projections[name][monthLabel(month)] = { rows, files: [{ path, rows, bytes: await workspace.uploadOnce(out.month(month), layout.key(path)) }] };
           });
           for (const name of names) projections[name] = Object.fromEntries(Object.entries(projections[name]).sort(([a], [b]) => a.localeCompare(b)));
           const path = layout.index(version);
@@ -110,7 +112,7 @@ export function repairActivities(deps: ActivityDeps) {
       const layout = new DatasetLayout(dataset);
       const keys: string[] = [];
       for await (const o of store.list(layout.key(`index/${version}/`))) keys.push(o.key);
-      for await (const o of store.list(layout.key("projections/"))) if (o.key.endsWith(`/${version}.parquet`)) keys.push(o.key);
+      for await (const o of store.list(layout.key("projections/"))) if (writtenBy(o.key, version)) keys.push(o.key);
       for (const key of keys) await store.delete(key);
       return keys.length;
     },

@@ -4,6 +4,7 @@ import { compareProjections, foldEvents, keysInTwoMonths, liveByMonth, type Even
 import type { Workspace } from "../src/engine/workspace";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import type { Finding } from "../src/maintenance";
+import { monthFiles } from "../src/manifest/month-files";
 import { parquetMetadata } from "../src/parquet";
 import type { ObjectStore } from "../src/store/types";
 import { eventsByMonth, walkChain } from "./chain";
@@ -52,16 +53,18 @@ interface Differences {
   wrong: number;
   duplicates: number;
   elsewhere?: number;
+  split?: number;
 }
 
 function differences(what: string, d: Differences): string | null {
-  const { missing, extra, wrong, duplicates, elsewhere } = d;
+  const { missing, extra, wrong, duplicates, elsewhere, split } = d;
   const parts: string[] = [];
   if (missing) parts.push(`${missing} live keys of the events are missing`);
   if (extra) parts.push(`${extra} keys are not live in the events`);
   if (wrong) parts.push(`${wrong} keys have a different row hash or month than the events`);
   if (duplicates) parts.push(`${duplicates} keys appear more than once`);
   if (elsewhere) parts.push(`${elsewhere} keys also appear in another month`);
+  if (split) parts.push(`${split} keys appear in more than one file of the month`);
   return parts.length ? `${what} differs from the fold of the events: ${parts.join(", ")}; rebuild it with "tidemark verify --repair".` : null;
 }
 
@@ -117,20 +120,29 @@ export async function checkDatasetWith(deps: ActivityDeps, dataset: string): Pro
             if (liveKeys > 0) findings.push({ check: "projection", object: `projections/${name}/${label}`, problem: `Month ${label} of projection ${name} is missing from the manifest although the events leave ${liveKeys} live keys in it.` });
             continue;
           }
-          const local = await reader.file("projection", entry.path, entry);
-          if (!local || !complete.get(label)) continue;
+          const files = monthFiles(entry);
+          const object = files.length === 1 ? files[0].path : `projections/${name}/${label}`;
+          const summed = files.reduce((n, f) => n + f.rows, 0);
+          if (summed !== entry.rows) findings.push({ check: "projection", object, problem: `Month ${label} of projection ${name} records ${entry.rows} rows but its files record ${summed}.` });
+          const locals: string[] = [];
+          for (const file of files) {
+            const local = await reader.file("projection", file.path, file);
+            if (local) locals.push(local);
+          }
+          if (locals.length !== files.length || !complete.get(label)) continue;
           if (!byMonth.has(label)) {
-            findings.push({ check: "projection", object: entry.path, problem: `The manifest lists month ${label} of projection ${name} but no event ever touched that month.` });
+            findings.push({ check: "projection", object, problem: `The manifest lists month ${label} of projection ${name} but no event ever touched that month.` });
             continue;
           }
-          projectionFiles.push({ name, month: month!, path: local });
-          where.set(`${name}/${month}`, entry.path);
+          for (const local of locals) projectionFiles.push({ name, month: month!, path: local });
+          where.set(`${name}/${month}`, object);
         }
       }
       const compared = await compareProjections(task, definition, projectionFiles);
-      for (const f of projectionFiles) {
-        const problem = differences(`Month ${monthLabel(f.month)} of projection ${f.name}`, compared.get(`${f.name}/${f.month}`)!);
-        if (problem) findings.push({ check: "projection", object: where.get(`${f.name}/${f.month}`)!, problem });
+      for (const [id, object] of where) {
+        const [name, month] = [id.slice(0, id.lastIndexOf("/")), Number(id.slice(id.lastIndexOf("/") + 1))];
+        const problem = differences(`Month ${monthLabel(month)} of projection ${name}`, compared.get(id)!);
+        if (problem) findings.push({ check: "projection", object, problem });
       }
       const foldable = chain.complete && [...complete.values()].every(Boolean);
       const indexFiles: string[] = [];

@@ -1,11 +1,12 @@
 import type { BaseVersion } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
-import { buildEvents, buildProjections } from "../src/engine/months";
+import { buildEvents, buildProjections, dirtyMonths, filesHoldingChangedKeys } from "../src/engine/months";
 import { sqlString } from "../src/engine/sql";
 import type { Workspace } from "../src/engine/workspace";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
-import type { EventFile, ProjectionMonth } from "../src/manifest/schema";
-import { parentMonths, planProjectionMonths } from "../src/manifest/projection-plan";
+import { monthEntry, monthFiles, type MonthFile } from "../src/manifest/month-files";
+import type { EventFile, ProjectionFile } from "../src/manifest/schema";
+import { needsKeyRead, parentEntries, planMonthParts, planProjectionMonths, type ProjectionMonthPlan } from "../src/manifest/projection-plan";
 import { readManifest } from "./base";
 import type { ActivityDeps } from "./deps";
 import { ENGINE_LANES, withEngine } from "./engine";
@@ -38,7 +39,7 @@ export function writeEventsActivities(deps: ActivityDeps) {
       const layout = new DatasetLayout(dataset);
       const scratch = layout.runs(run ?? version);
       const parent = base ? await readManifest(store, dataset, base.manifest) : null;
-      const baseMonths = parentMonths(parent?.projections ?? null, definition.projections[0].name);
+      const baseMonths = parentEntries(parent?.projections ?? null, definition.projections[0].name);
       const finished = finishedItems<EventFile>();
       const wanted = months.filter((m) => !Object.hasOwn(finished, m)).map((m) => parseMonthLabel(m)!);
       return withEngine(
@@ -50,7 +51,8 @@ export function writeEventsActivities(deps: ActivityDeps) {
           const leaving = (await task.rows<{ m: number }>(`SELECT DISTINCT month AS m FROM read_parquet(${sqlString(removals)})`)).filter((r) => todo.has(Number(r.m)));
           const missing = leaving.map((r) => monthLabel(Number(r.m))).filter((label) => !baseMonths[label]);
           if (missing.length > 0) throw new Error(`The base projection of ${missing[0]} is missing although keys leave it; run "tidemark verify ${dataset} --repair".`);
-          const baseFiles = await mapLimited(leaving, IO_CONCURRENCY, (r) => workspace.local(layout.key(baseMonths[monthLabel(Number(r.m))].path)));
+          const leavingFiles = leaving.flatMap((r) => monthFiles(baseMonths[monthLabel(Number(r.m))]));
+          const baseFiles = await mapLimited(leavingFiles, IO_CONCURRENCY, (f) => workspace.local(layout.key(f.path)));
           const out = (m: number) => workspace.path(`events-${m}.parquet`);
           const files = await buildEvents(task, { definition, version, changes, removals, baseFiles, months: wanted, out });
           return { files, out };
@@ -70,11 +72,23 @@ export function writeEventsActivities(deps: ActivityDeps) {
   };
 }
 
+/** What a resumed consolidate needs of a finished month: the files it wrote and the indices of the base files it carried. */
+interface MonthDone {
+  written: ProjectionFile[];
+  carried: number[];
+}
+
+/** Sizes of carried files whose `/1` entry lacks them. */
+async function withBytes(store: ActivityDeps["store"], layout: DatasetLayout, files: MonthFile[]): Promise<ProjectionFile[]> {
+  return mapLimited(files, IO_CONCURRENCY, async (f) => ({ path: f.path, rows: f.rows, bytes: f.bytes ?? (await store.head(layout.key(f.path))).size }));
+}
+
 /**
- * Step 5: the new state of every touched month (copy-on-write), computed once by DuckDB and written
- * for each projection: the base month without the keys this run changed or removed, plus the run's
- * inserts and updates of that month, sorted by key. A projection new in the definition also gets
- * every untouched live month (a copy of another projection's file).
+ * Step 5: the new state of every touched month (SPEC §2, format `/2`): the parts holding a key this
+ * version changes or removes are rewritten, with the month's inserts and updates, into one new file
+ * (sorted by key); the other parts are carried forward, so a pure append writes only its new rows. A
+ * projection new in the definition also gets every untouched live month (a copy of another
+ * projection's files). Resumes per projection month from the heartbeat details.
  */
 export function consolidateActivities(deps: ActivityDeps) {
   const { store } = deps;
@@ -84,35 +98,57 @@ export function consolidateActivities(deps: ActivityDeps) {
       const parent = base ? await readManifest(store, dataset, base.manifest) : null;
       const scratch = layout.runs(run ?? version);
       const plan = planProjectionMonths(definition.projections.map((p) => p.name), parent?.projections ?? null, months);
-      const finished = finishedItems<ProjectionMonth | null>();
-      const pending = plan.filter((e) => e.touched && !Object.hasOwn(finished, `${e.projection}/${e.month}`));
-      const todo = [...new Set(pending.map((e) => e.month))].sort();
-      const baseOf = new Map<string, string>();
-      for (const entry of pending) if (entry.base && !baseOf.has(entry.month)) baseOf.set(entry.month, entry.base.path);
+      const keyOf = (e: Pick<ProjectionMonthPlan, "projection" | "month">) => `parts:${e.projection}/${e.month}`;
+      const finished = finishedItems<MonthDone>();
+      const pending = plan.filter((e) => !Object.hasOwn(finished, keyOf(e)));
       return withEngine(
         deps,
         ENGINE_LANES,
         async (task, workspace) => {
           const { changes, removals } = await stagedDelta(workspace, layout, scratch);
-          const baseFiles = await mapLimited([...baseOf.values()], IO_CONCURRENCY, (p) => workspace.local(layout.key(p)));
-          const out = (m: number) => workspace.path(`month-${m}.parquet`);
-          const files = await buildProjections(task, { definition, version, changes, removals, baseFiles, months: todo.map((m) => parseMonthLabel(m)!), out });
-          return { rows: new Map(files.map((f) => [monthLabel(f.month), f.rows])), out };
-        },
-        async ({ rows, out }, workspace) => {
-          const { results } = await resumable(plan, (e) => `${e.projection}/${e.month}`, IO_CONCURRENCY, async (entry): Promise<ProjectionMonth | null> => {
-            const month = parseMonthLabel(entry.month)!;
-            const path = layout.projection(entry.projection, month, version);
-            if (!entry.touched) {
-              const bytes = await workspace.uploadOnce(await workspace.local(layout.key(entry.base!.path)), layout.key(path));
-              return { path, rows: entry.base!.rows, bytes };
+          const dirty = new Set((await dirtyMonths(task, changes, removals)).map(monthLabel));
+          const locals = new Map<string, string>();
+          const localOf = async (path: string) => {
+            if (!locals.has(path)) locals.set(path, await workspace.local(layout.key(path)));
+            return locals.get(path)!;
+          };
+          const look = pending.filter((e) => needsKeyRead(e, dirty)).flatMap((e) => e.base.map((f) => f.path));
+          const lookLocal = await mapLimited([...new Set(look)], IO_CONCURRENCY, async (p) => [p, await localOf(p)] as const);
+          const holding = await filesHoldingChangedKeys(task, definition, changes, removals, lookLocal.map(([, l]) => l));
+          const hit = new Set(lookLocal.filter(([, l]) => holding.has(l)).map(([p]) => p));
+          const parts = new Map(pending.map((e) => [keyOf(e), planMonthParts(e, (p) => hit.has(p), dataset, version)]));
+          const rows = new Map<string, number>();
+          const outs = new Map<string, string>();
+          for (const [i, projection] of definition.projections.map((p) => p.name).entries()) {
+            const entries = pending.filter((e) => e.projection === projection && e.touched);
+            if (entries.length === 0) continue;
+            const baseFiles = await mapLimited(entries.flatMap((e) => parts.get(keyOf(e))!.rewritten), IO_CONCURRENCY, (f) => localOf(f.path));
+            const out = (m: number) => workspace.path(`month-${i}-${m}.parquet`);
+            const built = await buildProjections(task, { definition, version, changes, removals, baseFiles, months: entries.map((e) => parseMonthLabel(e.month)!), out }, `_${i}`);
+            for (const f of built) {
+              const key = keyOf({ projection, month: monthLabel(f.month) });
+              rows.set(key, f.rows);
+              outs.set(key, out(f.month));
             }
-            const n = rows.get(entry.month) ?? 0;
-            return n === 0 ? null : { path, rows: n, bytes: await workspace.uploadOnce(out(month), layout.key(path)) };
+          }
+          return { parts, rows, outs };
+        },
+        async ({ parts, rows, outs }, workspace) => {
+          const { results } = await resumable(plan, keyOf, IO_CONCURRENCY, async (entry): Promise<MonthDone> => {
+            const p = parts.get(keyOf(entry))!;
+            const written: ProjectionFile[] = [];
+            for (const { from, to } of p.copies) written.push({ path: to, rows: from.rows, bytes: await workspace.uploadOnce(await workspace.local(layout.key(from.path)), layout.key(to)) });
+            const n = rows.get(keyOf(entry)) ?? 0;
+            if (entry.touched && n > 0) written.push({ path: p.path, rows: n, bytes: await workspace.uploadOnce(outs.get(keyOf(entry))!, layout.key(p.path)) });
+            return { written, carried: p.carried.map((f) => entry.base.indexOf(f)) };
           });
           const touched: TouchedProjections = {};
           for (const p of definition.projections) touched[p.name] = {};
-          plan.forEach((entry, i) => (touched[entry.projection][entry.month] = results[i]));
+          await mapLimited([...plan.entries()], IO_CONCURRENCY, async ([i, entry]) => {
+            const carried = await withBytes(store, layout, results[i].carried.map((k) => entry.base[k]));
+            touched[entry.projection][entry.month] = monthEntry([...carried, ...results[i].written]);
+          });
+          for (const p of definition.projections) touched[p.name] = Object.fromEntries(Object.entries(touched[p.name]).sort(([a], [b]) => a.localeCompare(b)));
           return touched;
         },
       );

@@ -81,6 +81,14 @@ export class DatasetLayout {
   projection(name: string, month: number, version: string): string {
     return `projections/${name}/${monthDir(month)}/${version}.parquet`;
   }
+  /** A part file a version adds to a projection month holding other files too (format `/2`). */
+  projectionPart(name: string, month: number, version: string, part: number): string {
+    return `projections/${name}/${monthDir(month)}/${version}-p${String(part).padStart(5, "0")}.parquet`;
+  }
+  /** Prefix of every projection file `version` wrote in a month (the whole file and its parts). */
+  projectionFilesOf(name: string, month: number, version: string): string {
+    return `projections/${name}/${monthDir(month)}/${version}`;
+  }
   /** `inbox/`: prefix of a push dataset's fragments not yet compacted (SPEC §11). */
   inbox(): string {
     return "inbox/";

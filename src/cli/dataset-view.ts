@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { readManifest, readPointer } from "../../activities/base";
 import { NotFoundError, TidemarkError } from "../errors";
 import { DatasetLayout, parseMonthLabel } from "../layout";
+import { monthFiles } from "../manifest/month-files";
 import type { Pointer, VersionManifest } from "../manifest/schema";
 import type { ObjectStore } from "../store/types";
 import { isVersionId } from "../version-id";
@@ -121,14 +122,14 @@ function inMonth(label: string, month?: string): boolean {
   return month === undefined || label === month || label.startsWith(`${month}-`);
 }
 
-/** Projection month files of a version, oldest month first, optionally one month only. */
+/** Projection files of a version (every part of every month), oldest month first, optionally one month only. */
 export function projectionFiles(store: ObjectStore, view: VersionView, projection: string, month?: string): VersionFile[] {
   const layout = new DatasetLayout(view.dataset);
   const months = view.manifest.projections[projection] ?? {};
   return Object.keys(months)
     .filter((m) => inMonth(m, month))
     .sort()
-    .map((m) => ({ kind: "projection", month: m, path: months[m].path, uri: objectUri(store, layout.key(months[m].path)), rows: months[m].rows, bytes: months[m].bytes }));
+    .flatMap((m) => monthFiles(months[m]).map((f) => ({ kind: "projection" as const, month: m, path: f.path, uri: objectUri(store, layout.key(f.path)), rows: f.rows, bytes: f.bytes })));
 }
 
 /** Event files written by a version (its change events only), oldest month first. */

@@ -7,6 +7,7 @@ import { registerGatewaySim } from "./commands/gateway-sim";
 import { registerGc } from "./commands/gc";
 import { registerIngest } from "./commands/ingest";
 import { registerLedger } from "./commands/ledger";
+import { registerOptimize } from "./commands/optimize";
 import { registerPayments } from "./commands/payments";
 import { registerRead } from "./commands/read";
 import { registerSchedule } from "./commands/schedule";
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerCancel(program);
   registerVerify(program);
   registerGc(program);
+  registerOptimize(program);
   registerSchedule(program);
   registerDemo(program);
   registerTools(program);

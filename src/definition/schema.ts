@@ -110,6 +110,7 @@ export const definitionSchema = z.strictObject({
   projections: z.array(z.strictObject({ name: z.string() })).min(1).default([{ name: "latest" }]),
   notify: z.array(notify).default([]),
   schedule: schedule.optional(),
+  max_parts: z.int().min(1).max(10_000).optional(),
 });
 
 type Parsed = z.output<typeof definitionSchema>;

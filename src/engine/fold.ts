@@ -19,7 +19,7 @@ export interface EventInput {
   version: string;
 }
 
-/** A projection month file of the current version, local. */
+/** A projection file of the current version (a month may have several), local. */
 export interface ProjectionInput {
   name: string;
   month: number;
@@ -33,6 +33,8 @@ export interface MonthDifferences {
   wrong: number;
   duplicates: number;
   elsewhere: number;
+  /** Keys found in more than one file of the month (a key lives in exactly one). */
+  split: number;
 }
 
 const values = (rows: string[]) => (rows.length === 0 ? "" : `VALUES ${rows.join(", ")}`);
@@ -75,9 +77,9 @@ export async function keysInTwoMonths(task: EngineTask, limit: number): Promise<
 }
 
 /**
- * Compares projection month files with the fold, per file: keys of the month missing, keys not
- * live in it, keys with another row hash, keys twice in the file, keys also in an earlier month's
- * file of the same projection.
+ * Compares projection months (the union of each month's files) with the fold, per month: keys of
+ * the month missing, keys not live in it, keys with another row hash, keys twice in the month, keys
+ * in more than one file of the month, keys also in an earlier month of the same projection.
  */
 export async function compareProjections(task: EngineTask, definition: DatasetDefinition, files: ProjectionInput[]): Promise<Map<string, MonthDifferences>> {
   const out = new Map<string, MonthDifferences>();
@@ -88,10 +90,10 @@ export async function compareProjections(task: EngineTask, definition: DatasetDe
   await task.exec(`CREATE TABLE ${map} (path VARCHAR, name VARCHAR, m INTEGER)`);
   await task.exec(`INSERT INTO ${map} ${values(files.map((f) => `(${sqlString(f.path)}, ${sqlString(f.name)}, ${f.month})`))}`);
   await task.exec(
-    `CREATE TABLE ${rows} AS SELECT f.name, f.m, ${keyHashSql(definition, "p.")} AS k, ${rowHashSql(definition, "p.")} AS r
+    `CREATE TABLE ${rows} AS SELECT f.name, f.m, f.path, ${keyHashSql(definition, "p.")} AS k, ${rowHashSql(definition, "p.")} AS r
      FROM read_parquet(${sqlStringList(files.map((f) => f.path))}, union_by_name = true, filename = true) p JOIN ${map} f ON f.path = p.filename`,
   );
-  const stats = await task.rows<{ name: string; m: number; total: number; distinct_keys: number; matched: number; wrong: number; extra: number; elsewhere: number; expected: number }>(`
+  const stats = await task.rows<{ name: string; m: number; total: number; distinct_keys: number; matched: number; wrong: number; extra: number; elsewhere: number; expected: number; split: number }>(`
     WITH d AS (SELECT DISTINCT ON (name, m, k) name, m, k, r FROM ${rows}),
     first_month AS (SELECT name, k, min(m) AS m0 FROM d GROUP BY name, k)
     SELECT f.name, f.m,
@@ -101,8 +103,9 @@ export async function compareProjections(task: EngineTask, definition: DatasetDe
       (SELECT count(*) FROM d JOIN ${live} l ON l.k = d.k AND l.m = d.m WHERE d.name = f.name AND d.m = f.m AND l.r <> d.r)::BIGINT AS wrong,
       (SELECT count(*) FROM d WHERE d.name = f.name AND d.m = f.m AND NOT EXISTS (SELECT 1 FROM ${live} l WHERE l.k = d.k AND l.m = d.m))::BIGINT AS extra,
       (SELECT count(*) FROM d JOIN first_month fm ON fm.name = d.name AND fm.k = d.k WHERE d.name = f.name AND d.m = f.m AND fm.m0 < d.m)::BIGINT AS elsewhere,
-      (SELECT count(*) FROM ${live} l WHERE l.m = f.m)::BIGINT AS expected
-    FROM ${map} f`);
+      (SELECT count(*) FROM ${live} l WHERE l.m = f.m)::BIGINT AS expected,
+      (SELECT count(*) FROM (SELECT k FROM ${rows} x WHERE x.name = f.name AND x.m = f.m GROUP BY k HAVING count(DISTINCT x.path) > 1))::BIGINT AS split
+    FROM (SELECT DISTINCT name, m FROM ${map}) f`);
   for (const s of stats) {
     const matched = Number(s.matched);
     const wrong = Number(s.wrong);
@@ -112,6 +115,7 @@ export async function compareProjections(task: EngineTask, definition: DatasetDe
       wrong,
       duplicates: Number(s.total) - Number(s.distinct_keys),
       elsewhere: Number(s.elsewhere),
+      split: Number(s.split),
     });
   }
   return out;

@@ -71,10 +71,10 @@ export async function buildEvents(task: EngineTask, run: MonthsRun): Promise<Mon
  * removed, plus the run's inserts and updates of the month, sorted by key. A month left empty has
  * `rows: 0` and no file.
  */
-export async function buildProjections(task: EngineTask, run: MonthsRun): Promise<MonthFile[]> {
+export async function buildProjections(task: EngineTask, run: MonthsRun, tag = ""): Promise<MonthFile[]> {
   const { definition } = run;
-  const gone = task.table("gone");
-  const state = task.table("state");
+  const gone = task.table(`gone${tag}`);
+  const state = task.table(`state${tag}`);
   await task.exec(`CREATE TABLE ${gone} AS SELECT _key_hash AS h FROM read_parquet(${sqlString(run.changes)}) UNION ALL SELECT key_hash AS h FROM read_parquet(${sqlString(run.removals)})`);
   const changes = `SELECT ${columnList(definition)}, _month, 'insert' AS _op FROM read_parquet(${sqlString(run.changes)}) WHERE ${inMonths("_month", run.months)}`;
   const kept =
@@ -83,4 +83,32 @@ export async function buildProjections(task: EngineTask, run: MonthsRun): Promis
       : ` UNION ALL SELECT ${columnList(definition, "p.")}, p._month, 'insert' AS _op FROM (SELECT *, ${keyHashSql(definition)} AS _kh, ${monthSql(definition)} AS _month FROM ${list(run.baseFiles)}) p ANTI JOIN ${gone} g ON g.h = p._kh`;
   await task.exec(`CREATE TABLE ${state} AS SELECT * FROM (${changes}${kept}) ORDER BY _month, ${keyList(definition)}`);
   return writeMonths(task, run, state, columnList(definition), keyList(definition));
+}
+
+/** Months (yyyymm) where the run updates or removes a key, so a part of the month may hold it (inserts alone need no look). */
+export async function dirtyMonths(task: EngineTask, changes: string, removals: string): Promise<number[]> {
+  const rows = await task.rows<{ m: number }>(
+    `SELECT DISTINCT m FROM (SELECT _month AS m FROM read_parquet(${sqlString(changes)}) WHERE _op = 'update' UNION ALL SELECT month AS m FROM read_parquet(${sqlString(removals)})) ORDER BY m`,
+  );
+  return rows.map((r) => Number(r.m));
+}
+
+/**
+ * Which of the local projection `files` hold a key the run changes or removes: reads only their key
+ * columns. Returns the matching paths as given.
+ */
+export async function filesHoldingChangedKeys(task: EngineTask, definition: DatasetDefinition, changes: string, removals: string, files: string[]): Promise<Set<string>> {
+  if (files.length === 0) return new Set();
+  const rows = await task.rows<{ f: string }>(
+    `SELECT DISTINCT p.filename AS f FROM (SELECT ${keyList(definition)}, filename FROM read_parquet(${sqlStringList(files)}, filename = true, union_by_name = true)) p
+     SEMI JOIN (SELECT _key_hash AS h FROM read_parquet(${sqlString(changes)}) UNION ALL SELECT key_hash AS h FROM read_parquet(${sqlString(removals)})) g ON g.h = ${keyHashSql(definition, "p.")}`,
+  );
+  return new Set(rows.map((r) => String(r.f)));
+}
+
+/** Every row of a month's files merged into one file sorted by key (`optimize`); returns its rows. */
+export async function mergeMonthFiles(task: EngineTask, definition: DatasetDefinition, files: string[], out: string): Promise<number> {
+  await task.exec(`COPY (SELECT ${columnList(definition)} FROM read_parquet(${sqlStringList(files)}, union_by_name = true) ORDER BY ${keyList(definition)}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+  const [{ n }] = await task.rows<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlString(out)})`);
+  return Number(n);
 }

@@ -31,9 +31,26 @@ export const EventFileSchema = z.object({
 });
 export type EventFile = z.infer<typeof EventFileSchema>;
 
-/** One projection month file. */
-export const ProjectionMonthSchema = z.object({ path: z.string(), rows: count, bytes: count.optional() });
+/** One file of a projection month (format `/2`). */
+export const ProjectionFileSchema = z.object({ path: z.string(), rows: count, bytes: count });
+export type ProjectionFile = z.infer<typeof ProjectionFileSchema>;
+
+/** A projection month of format `/1`: one file. */
+export const ProjectionMonthV1Schema = z.object({ path: z.string(), rows: count, bytes: count.optional() });
+export type ProjectionMonthV1 = z.infer<typeof ProjectionMonthV1Schema>;
+
+/** A projection month of format `/2`: its files (a key lives in exactly one) and their total rows. */
+export const ProjectionMonthV2Schema = z.object({ rows: count, files: z.array(ProjectionFileSchema).min(1) });
+export type ProjectionMonthV2 = z.infer<typeof ProjectionMonthV2Schema>;
+
+/** A projection month as a manifest of either format records it; read it through `monthFiles`. */
+export const ProjectionMonthSchema = z.union([ProjectionMonthV2Schema, ProjectionMonthV1Schema]);
 export type ProjectionMonth = z.infer<typeof ProjectionMonthSchema>;
+
+/** Manifest formats this release reads; it writes {@link VERSION_FORMAT}. */
+export const VERSION_FORMATS = ["tidemark.version/1", "tidemark.version/2"] as const;
+/** The manifest format this release writes. */
+export const VERSION_FORMAT = "tidemark.version/2";
 
 /** Counts of a version. */
 export const TotalsSchema = z.object({ rows_total: count, inserted: count, updated: count, deleted: count });
@@ -41,7 +58,7 @@ export type Totals = z.infer<typeof TotalsSchema>;
 
 /** `events/<version>/manifest.json` (SPEC §2). Fields may be added; these keep their meaning. */
 export const VersionManifestSchema = z.object({
-  format: z.literal("tidemark.version/1"),
+  format: z.enum(VERSION_FORMATS),
   dataset_id: z.string(),
   version: z.string(),
   parent_version: z.string().nullable(),
@@ -61,6 +78,15 @@ export const VersionManifestSchema = z.object({
   totals: TotalsSchema,
   /** Bad rows dropped under `on_bad_rows: quarantine` (Tidemark addition). */
   quarantine: z.object({ path: z.string(), rows: count }).optional(),
+}).superRefine((m, ctx) => {
+  const v2 = m.format === "tidemark.version/2";
+  for (const [name, months] of Object.entries(m.projections)) {
+    for (const [month, entry] of Object.entries(months)) {
+      if (("files" in entry) === v2) continue;
+      const expected = v2 ? "{ rows, files: [{ path, rows, bytes }] }" : "{ path, rows }";
+      ctx.addIssue({ code: "custom", path: ["projections", name, month], message: `a month of ${m.format} must be ${expected}` });
+    }
+  }
 });
 export type VersionManifest = z.infer<typeof VersionManifestSchema>;
 

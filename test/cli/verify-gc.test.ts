@@ -3,6 +3,7 @@ import { parsePointer, parseVersionManifest } from "../../src/manifest/schema";
 import type { FsObjectStore } from "../../src/store/fs";
 import { startCliBed, type CliBed } from "./bed";
 import { runCli } from "./helpers";
+import { monthFiles } from "../../src/manifest/month-files";
 
 const DS = `vgc_${Date.now().toString(36)}`;
 const root = `datasets/${DS}/`;
@@ -33,7 +34,7 @@ describe("tidemark verify", () => {
 
   it("prints one finding per line and exits 1; --repair fixes it as a new version", async () => {
     const before = await currentManifest();
-    const path = before.projections.latest["2025-02"].path;
+    const path = monthFiles(before.projections.latest["2025-02"])[0].path;
     await store.delete(root + path);
     const run = await runCli(["verify", DS], env);
     expect(run.code).toBe(1);

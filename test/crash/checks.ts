@@ -10,6 +10,7 @@ import { openDuck, rows as duckRows } from "../support/duck";
 import { keyOf, type SeriesRow } from "../workflows/ingest-fixtures";
 import { readProjectionRows } from "../workflows/read-back";
 import type { CrashBed } from "./bed";
+import { monthFiles } from "../../src/manifest/month-files";
 
 /** One change event as the test expects it or reads it back. */
 export interface EventRow extends SeriesRow {
@@ -70,7 +71,7 @@ export async function reachableKeys(store: ObjectStore, dataset: string): Promis
     keys.add(`events/${manifest.version}/manifest.json`);
     for (const e of manifest.events) keys.add(e.path);
     for (const i of manifest.index) keys.add(i.path);
-    for (const months of Object.values(manifest.projections)) for (const f of Object.values(months)) keys.add(f.path);
+    for (const months of Object.values(manifest.projections)) for (const f of Object.values(months).flatMap(monthFiles)) keys.add(f.path);
     if (manifest.quarantine) keys.add(manifest.quarantine.path);
     manifest = manifest.parent_version ? await manifestOf(store, dataset, manifest.parent_version) : null;
   }

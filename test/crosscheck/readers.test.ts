@@ -8,6 +8,7 @@ import { decodeParquet } from "../../src/parquet";
 import { FsObjectStore } from "../../src/store/fs";
 import { monthlySeries } from "../workflows/ingest-fixtures";
 import { maintenanceBed, type MaintenanceBed } from "../workflows/maintenance-helpers";
+import { monthFiles } from "../../src/manifest/month-files";
 
 /** The Python with pyarrow that .ci/run provisions (or TIDEMARK_PYARROW_PYTHON). */
 function pyarrowPython(): string {
@@ -51,7 +52,7 @@ describe("independent readers of the engine's files [fs store, real dev server]"
     for (const m of manifests) {
       for (const e of m.events) recorded.set(e.path, e.rows);
       for (const i of m.index) recorded.set(i.path, i.rows);
-      for (const months of Object.values(m.projections)) for (const f of Object.values(months)) recorded.set(f.path, f.rows);
+      for (const months of Object.values(m.projections)) for (const f of Object.values(months).flatMap(monthFiles)) recorded.set(f.path, f.rows);
     }
     expect(recorded.size).toBeGreaterThan(20);
     const storeRoot = (bed.store as FsObjectStore).root;

@@ -80,6 +80,7 @@ describe("a store written by the release before the engine [file store, real dev
     const before = await current();
     expect(before.version).toBe(OLD_VERSIONS[1]);
     expect(before.index.every((f) => f.hashing === undefined)).toBe(true);
+    expect(before.format).toBe("tidemark.version/1");
 
     const v2 = fixtureV2();
     const v3 = v2.map((r) => (r.series_id === "A" && r.obs_date === "2025-05-01" ? { ...r, value: 7.5 } : r)).filter((r) => !(r.series_id === "B" && r.obs_date === "2025-01-01"));
@@ -94,6 +95,9 @@ describe("a store written by the release before the engine [file store, real dev
     const after = await current();
     expect(after.parent_version).toBe(OLD_VERSIONS[1]);
     expect(after.index.every((f) => f.hashing === "tidemark.hash/2")).toBe(true);
+    expect(after.format).toBe("tidemark.version/2");
+    const carried = before.projections.latest["2025-02"] as { path: string; rows: number; bytes: number };
+    expect(after.projections.latest["2025-02"]).toEqual({ rows: carried.rows, files: [{ path: carried.path, rows: carried.rows, bytes: carried.bytes }] });
     const sorted = [...v3].sort((a, b) => `${a.series_id}|${a.obs_date}`.localeCompare(`${b.series_id}|${b.obs_date}`));
     expect(await readProjectionRows(store, DATASET)).toEqual(sorted);
 

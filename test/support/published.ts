@@ -8,6 +8,7 @@ import type { ObjectStore } from "../../src/store/types";
 import { keyOf, type SeriesRow } from "../workflows/ingest-fixtures";
 import { readProjectionRows } from "../workflows/read-back";
 import { openDuck, rows as duckRows } from "./duck";
+import { monthFiles } from "../../src/manifest/month-files";
 
 /** One event row as DuckDB reads it back. */
 export interface EventRow extends SeriesRow {
@@ -45,7 +46,7 @@ export async function inspectPublished(store: ObjectStore, dataset: string): Pro
     chain.push(manifest);
     referenced.add(path);
     const files: { path: string; bytes?: number }[] = [...manifest.events, ...manifest.index];
-    for (const months of Object.values(manifest.projections)) files.push(...Object.values(months));
+    for (const months of Object.values(manifest.projections)) files.push(...Object.values(months).flatMap(monthFiles));
     for (const f of files) {
       referenced.add(root + f.path);
       const size = await store.head(root + f.path).then((h) => h.size, () => -1);

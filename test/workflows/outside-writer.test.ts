@@ -12,6 +12,7 @@ import { recordingStore } from "../support/recording-store";
 import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
 import { keyOf, monthlySeries, toCsv, workspace, type SeriesRow } from "./ingest-fixtures";
 import { readProjectionRows } from "./read-back";
+import { monthFiles } from "../../src/manifest/month-files";
 
 /**
  * A second Tidemark deployment (another Temporal namespace, same store) publishes between our
@@ -87,7 +88,7 @@ describe("a CAS lost to an outside writer re-plans on the new base", () => {
       referenced.add(`${root}events/${v}/manifest.json`);
       for (const e of m.events) referenced.add(root + e.path);
       for (const i of m.index) referenced.add(root + i.path);
-      for (const months of Object.values(m.projections)) for (const f of Object.values(months)) referenced.add(root + f.path);
+      for (const months of Object.values(m.projections)) for (const f of Object.values(months).flatMap(monthFiles)) referenced.add(root + f.path);
     }
     const present: string[] = [];
     for await (const o of store.list(root)) present.push(o.key);

@@ -5,6 +5,7 @@ import { parsePointer, parseVersionManifest } from "../../src/manifest/schema";
 import type { ObjectStore } from "../../src/store/types";
 import { openDuck, rows as duckRows } from "../support/duck";
 import type { SeriesRow } from "./ingest-fixtures";
+import { monthFiles } from "../../src/manifest/month-files";
 
 /** Every live row of the current version, read by DuckDB (an independent reader) from the projection files the manifest names. */
 export async function readProjectionRows(store: ObjectStore, dataset: string, projection = "latest"): Promise<SeriesRow[]> {
@@ -12,7 +13,7 @@ export async function readProjectionRows(store: ObjectStore, dataset: string, pr
   const pointer = parsePointer((await store.get(`${root}current/manifest.json`)).body);
   const manifest = parseVersionManifest((await store.get(root + pointer.manifest)).body);
   const dir = mkdtempSync(join(tmpdir(), "tidemark-read-"));
-  const files = Object.values(manifest.projections[projection]).map((f, i) => ({ f, local: join(dir, `m${i}.parquet`) }));
+  const files = Object.values(manifest.projections[projection]).flatMap(monthFiles).map((f, i) => ({ f, local: join(dir, `m${i}.parquet`) }));
   for (const { f, local } of files) writeFileSync(local, (await store.get(root + f.path)).body);
   const duck = await openDuck();
   try {

@@ -10,6 +10,7 @@ import { decodeParquet, encodeParquet, float64Column, tableFrom } from "../../sr
 import { serializeJson } from "../../src/manifest/schema";
 import { readProjectionRows } from "./read-back";
 import { maintenanceBed, threeVersions, type MaintenanceBed } from "./maintenance-helpers";
+import { monthFiles } from "../../src/manifest/month-files";
 
 const { sources, final } = threeVersions();
 let bed: MaintenanceBed;
@@ -41,7 +42,7 @@ describe("verifyDataset on the real dev server [file store]", () => {
   });
 
   it("reports a deleted projection file", async () => {
-    const path = (await bed.current()).projections.latest["2024-03"].path;
+    const path = monthFiles((await bed.current()).projections.latest["2024-03"])[0].path;
     const restore = await bed.replace(path, null);
     try {
       const { findings } = await bed.verify();
@@ -53,7 +54,7 @@ describe("verifyDataset on the real dev server [file store]", () => {
   });
 
   it("reports a projection whose rows carry the wrong values", async () => {
-    const path = (await bed.current()).projections.latest["2024-04"].path;
+    const path = monthFiles((await bed.current()).projections.latest["2024-04"])[0].path;
     const good = decodeParquet((await bed.store.get(bed.root + path)).body);
     const bad = tableFrom({ series_id: good.getChild("series_id")!, obs_date: good.getChild("obs_date")!, value: float64Column(new Float64Array(good.numRows).fill(-1)) });
     const restore = await bed.replace(path, encodeParquet(bad));
@@ -69,8 +70,8 @@ describe("verifyDataset on the real dev server [file store]", () => {
 
   it("reports a projection holding rows of another month: missing keys and keys present twice", async () => {
     const m = await bed.current();
-    const path = m.projections.latest["2024-04"].path;
-    const other = decodeParquet((await bed.store.get(bed.root + m.projections.latest["2024-01"].path)).body);
+    const path = monthFiles(m.projections.latest["2024-04"])[0].path;
+    const other = decodeParquet((await bed.store.get(bed.root + monthFiles(m.projections.latest["2024-01"])[0].path)).body);
     const restore = await bed.replace(path, encodeParquet(firstRows(other, 2)));
     try {
       const { findings } = await bed.verify();
@@ -156,7 +157,7 @@ describe("verifyDataset on the real dev server [file store]", () => {
 
   it("a repair that fails before its CAS runs its compensations: nothing of it remains", async () => {
     const m = await bed.current();
-    const restore = await bed.replace(m.projections.latest["2024-05"].path, null);
+    const restore = await bed.replace(monthFiles(m.projections.latest["2024-05"])[0].path, null);
     const keysBefore = await bed.keys();
     failRepair = true;
     try {
@@ -174,9 +175,9 @@ describe("verifyDataset on the real dev server [file store]", () => {
     const before = await bed.current();
     const index = decodeParquet((await bed.store.get(bed.root + before.index[0].path)).body);
     await bed.replace(before.index[0].path, encodeParquet(firstRows(index, 5)));
-    await bed.replace(before.projections.latest["2024-02"].path, null);
-    const wrong = decodeParquet((await bed.store.get(bed.root + before.projections.latest["2024-01"].path)).body);
-    await bed.replace(before.projections.latest["2024-06"].path, encodeParquet(wrong));
+    await bed.replace(monthFiles(before.projections.latest["2024-02"])[0].path, null);
+    const wrong = decodeParquet((await bed.store.get(bed.root + monthFiles(before.projections.latest["2024-01"])[0].path)).body);
+    await bed.replace(monthFiles(before.projections.latest["2024-06"])[0].path, encodeParquet(wrong));
     const result = await bed.verify(true);
     expect(result.findings.map((f) => f.check).sort()).toEqual(["index", "index", "index", "projection", "projection", "projection", "projection"]);
     expect(result.repair).toMatchObject({ status: "published" });

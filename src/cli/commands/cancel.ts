@@ -7,6 +7,7 @@ import type { IngestResult } from "../../contracts";
 import { validateDatasetId } from "../../definition";
 import { TidemarkError } from "../../errors";
 import { DatasetLayout } from "../../layout";
+import { writtenBy } from "../../manifest/projection-plan";
 import { ingestWorkflowId } from "../../one-writer";
 import type { ObjectStore } from "../../store/types";
 import { CliContext } from "../client";
@@ -88,7 +89,7 @@ async function leftovers(store: ObjectStore, dataset: string, version: string): 
   for (const prefix of layout.versionPrefixes(version)) {
     for await (const _ of store.list(layout.key(prefix))) count++;
   }
-  for await (const o of store.list(layout.key("projections/"))) if (o.key.endsWith(`/${version}.parquet`)) count++;
+  for await (const o of store.list(layout.key("projections/"))) if (writtenBy(o.key, version)) count++;
   return count;
 }
 

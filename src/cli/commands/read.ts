@@ -10,6 +10,7 @@ import { CliContext } from "../client";
 import { checkMonthArg, checkVersionArg, loadVersion, pickProjection, projectionFiles, type VersionFile } from "../dataset-view";
 import { parsePositiveInt } from "../options";
 import { UsageError } from "../output";
+import { mergeSortedParts } from "../merge-parts";
 import { batchRows, csvLine, jsonLine } from "../render";
 
 /** There is nothing to write in the requested format. */
@@ -62,12 +63,16 @@ function plainStrings(table: Table): Table {
   return new Table(columns);
 }
 
-async function* tables(store: ObjectStore, dataset: string, files: VersionFile[], limit: number): AsyncGenerator<Table> {
+/** The version's rows, month by month: a month of several part files is merged in key order. */
+async function* tables(store: ObjectStore, dataset: string, files: VersionFile[], limit: number, key: string[]): AsyncGenerator<Table> {
   const layout = new DatasetLayout(dataset);
+  const months = new Map<string, VersionFile[]>();
+  for (const file of files) months.set(file.month, [...(months.get(file.month) ?? []), file]);
   let left = limit;
-  for (const file of files) {
+  for (const parts of months.values()) {
     if (left <= 0) return;
-    const table = decodeParquet((await store.get(layout.key(file.path))).body);
+    const decoded = await Promise.all(parts.map(async (f) => decodeParquet((await store.get(layout.key(f.path))).body)));
+    const table = decoded.length === 1 ? decoded[0] : mergeSortedParts(decoded.map(plainStrings), key);
     const part = table.numRows > left ? table.slice(0, left) : table;
     left -= part.numRows;
     yield part;
@@ -98,13 +103,13 @@ async function writeText(out: Stdout, format: "csv" | "json", header: string[], 
   if (!headed) await out.write(csvLine(header));
 }
 
-async function writeParquet(out: Stdout, store: ObjectStore, dataset: string, files: VersionFile[], limit: number): Promise<void> {
+async function writeParquet(out: Stdout, store: ObjectStore, dataset: string, files: VersionFile[], limit: number, key: string[]): Promise<void> {
   if (files.length === 1 && limit >= files[0].rows) {
     await out.write((await store.get(new DatasetLayout(dataset).key(files[0].path))).body);
     return;
   }
   const parts: Table[] = [];
-  for await (const t of tables(store, dataset, files, limit)) parts.push(plainStrings(t));
+  for await (const t of tables(store, dataset, files, limit, key)) parts.push(plainStrings(t));
   await out.write(encodeParquet(parts.reduce((all, t) => all.concat(t))));
 }
 
@@ -134,10 +139,10 @@ export function registerRead(program: Command): void {
           if (files.length === 0) {
             throw new NothingToReadError(`Version ${view.manifest.version} of ${dataset} has no rows${opts.month ? ` in ${opts.month}` : ""}, so there is no Parquet to write; pick another --month or --version.`);
           }
-          return await writeParquet(out, store, dataset, files, limit);
+          return await writeParquet(out, store, dataset, files, limit, view.manifest.schema.key);
         }
         const header = view.manifest.schema.columns.map((c) => c.name);
-        await writeText(out, opts.format, header, tables(store, dataset, files, limit));
+        await writeText(out, opts.format, header, tables(store, dataset, files, limit, view.manifest.schema.key));
       } finally {
         out.dispose();
       }

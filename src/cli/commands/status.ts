@@ -10,6 +10,7 @@ import { say, sayJson } from "../output";
 import { textTable } from "../render";
 import { recentRuns, runningIngest, type RunSummary } from "../runs";
 import { describeSchedule, type ScheduleView } from "./schedule";
+import { monthFiles } from "../../manifest/month-files";
 
 /** Nothing is known about a dataset: never published, never run, not scheduled. */
 export class UnknownDatasetError extends TidemarkError {}
@@ -27,6 +28,8 @@ export interface DatasetStatus {
     updated: number;
     deleted: number;
     months: number;
+    /** Files of those months (a month of several parts counts each; `tidemark optimize` merges them). */
+    files: number;
     quarantined: { path: string; rows: number } | null;
     url: string | null;
   } | null;
@@ -62,6 +65,7 @@ export async function datasetStatus(ctx: CliContext, dataset: string, runsLimit 
           updated: manifest.totals.updated,
           deleted: manifest.totals.deleted,
           months: Object.keys(manifest.projections.latest ?? Object.values(manifest.projections)[0] ?? {}).length,
+          files: Object.values(manifest.projections.latest ?? Object.values(manifest.projections)[0] ?? {}).flatMap(monthFiles).length,
           quarantined: manifest.quarantine ?? null,
           url: manifest.run.workflow_id && manifest.run.run_id ? link(manifest.run.workflow_id, manifest.run.run_id) : null,
         }
@@ -98,7 +102,7 @@ function printStatus(s: DatasetStatus): void {
   if (s.current) {
     const c = s.current;
     say(`  current   ${c.version}, published ${c.publishedAt}`);
-    say(`            ${n(c.rowsTotal)} rows in ${c.months} months; this version inserted ${n(c.inserted)}, updated ${n(c.updated)}, deleted ${n(c.deleted)}`);
+    say(`            ${n(c.rowsTotal)} rows in ${c.months} months${c.files > c.months ? ` (${n(c.files)} files)` : ""}; this version inserted ${n(c.inserted)}, updated ${n(c.updated)}, deleted ${n(c.deleted)}`);
     if (c.quarantined) say(`            ${n(c.quarantined.rows)} bad rows quarantined, reasons in ${c.quarantined.path}`);
     if (c.url) say(`            ${c.url}`);
   } else {
