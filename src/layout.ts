@@ -3,30 +3,52 @@
  * manifest paths are relative to the dataset root.
  */
 
+import { TidemarkError } from "./errors";
+
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
 
-/** Year, month and day of a partition number (`yyyy`, `yyyymm` or `yyyymmdd`: its size tells the granularity). */
+/**
+ * A partition number that is not `yyyy`, `yyyymm` or `yyyymmdd` (4, 6 or 8 digits, a month 01–12,
+ * a day 01–31) reached the layout: a bug upstream, refused so that no misleading path is written.
+ */
+export class PartitionNumberError extends TidemarkError {
+  constructor(readonly partition: number) {
+    super(`Internal error: partition number ${partition} is not yyyy, yyyymm or yyyymmdd (4, 6 or 8 digits), so it has no label or directory; nothing was written under it — report this with the dataset definition.`);
+  }
+}
+
+/** Year, month and day of a partition number (`yyyy`, `yyyymm` or `yyyymmdd`: its digit count tells the granularity). */
 function partsOf(partition: number): [year: number, month?: number, day?: number] {
-  if (partition < 10_000) return [partition];
-  if (partition < 1_000_000) return [Math.floor(partition / 100), partition % 100];
-  return [Math.floor(partition / 10_000), Math.floor(partition / 100) % 100, partition % 100];
+  const digits = Number.isSafeInteger(partition) && partition > 0 ? String(partition).length : 0;
+  const parts: [number, number?, number?] | undefined =
+    digits === 4
+      ? [partition]
+      : digits === 6
+        ? [Math.floor(partition / 100), partition % 100]
+        : digits === 8
+          ? [Math.floor(partition / 10_000), Math.floor(partition / 100) % 100, partition % 100]
+          : undefined;
+  const [, month, day] = parts ?? [];
+  if (parts === undefined || (month !== undefined && (month < 1 || month > 12)) || (day !== undefined && (day < 1 || day > 31))) throw new PartitionNumberError(partition);
+  return parts;
 }
 
 /**
  * Formats a partition number (SPEC §2: "month" means partition) as its label: `yyyy` as `YYYY`,
- * `yyyymm` as `YYYY-MM`, `yyyymmdd` as `YYYY-MM-DD`.
+ * `yyyymm` as `YYYY-MM`, `yyyymmdd` as `YYYY-MM-DD`. Throws {@link PartitionNumberError} for any
+ * other number.
  */
 export function monthLabel(month: number): string {
   const [year, m, day] = partsOf(month);
-  return [pad(year, 4), ...(m === undefined ? [] : [pad(m, 2)]), ...(day === undefined ? [] : [pad(day, 2)])].join("-");
+  return [String(year), ...(m === undefined ? [] : [pad(m, 2)]), ...(day === undefined ? [] : [pad(day, 2)])].join("-");
 }
 
 /**
- * Parses a partition label (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`, a real calendar date) into its
- * number, or undefined when malformed or when the number would not format back to the label.
+ * Parses a partition label (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`, a real calendar date, year 1000 or
+ * later) into its number, or undefined when malformed.
  */
 export function parseMonthLabel(label: string): number | undefined {
-  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(label);
+  const m = /^([1-9]\d{3})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(label);
   if (!m) return undefined;
   const [year, month, day] = [Number(m[1]), m[2] === undefined ? undefined : Number(m[2]), m[3] === undefined ? undefined : Number(m[3])];
   if (month !== undefined && (month < 1 || month > 12)) return undefined;
@@ -35,14 +57,16 @@ export function parseMonthLabel(label: string): number | undefined {
     date.setUTCFullYear(year);
     if (date.getUTCMonth() !== month! - 1 || date.getUTCDate() !== day) return undefined;
   }
-  const n = month === undefined ? year : day === undefined ? year * 100 + month : year * 10_000 + month * 100 + day;
-  return monthLabel(n) === label ? n : undefined;
+  return month === undefined ? year : day === undefined ? year * 100 + month : year * 10_000 + month * 100 + day;
 }
 
-/** The partition directory of a partition number: `year=YYYY`, `year=YYYY/month=MM` or `year=YYYY/month=MM/day=DD`. */
+/**
+ * The partition directory of a partition number: `year=YYYY`, `year=YYYY/month=MM` or
+ * `year=YYYY/month=MM/day=DD`. Throws {@link PartitionNumberError} for any other number.
+ */
 export function monthDir(month: number): string {
   const [year, m, day] = partsOf(month);
-  return [`year=${pad(year, 4)}`, ...(m === undefined ? [] : [`month=${pad(m, 2)}`]), ...(day === undefined ? [] : [`day=${pad(day, 2)}`])].join("/");
+  return [`year=${year}`, ...(m === undefined ? [] : [`month=${pad(m, 2)}`]), ...(day === undefined ? [] : [`day=${pad(day, 2)}`])].join("/");
 }
 
 /** Key builders for one dataset. */

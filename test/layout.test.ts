@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DatasetLayout, monthDir, monthLabel, parseMonthLabel } from "../src/layout";
+import { DatasetLayout, PartitionNumberError, monthDir, monthLabel, parseMonthLabel } from "../src/layout";
 
 /** SPEC §2: a partition number is `yyyy`, `yyyymm` or `yyyymmdd`; "month" means partition. */
 const FORMS = [
@@ -9,7 +9,8 @@ const FORMS = [
   { granularity: "day", n: 20250115, label: "2025-01-15", dir: "year=2025/month=01/day=15" },
   { granularity: "day", n: 20241231, label: "2024-12-31", dir: "year=2024/month=12/day=31" },
   { granularity: "day", n: 20240229, label: "2024-02-29", dir: "year=2024/month=02/day=29" },
-  { granularity: "month", n: 99912, label: "0999-12", dir: "year=0999/month=12" },
+  { granularity: "year", n: 1000, label: "1000", dir: "year=1000" },
+  { granularity: "day", n: 99991231, label: "9999-12-31", dir: "year=9999/month=12/day=31" },
 ];
 
 describe("partition labels and directories", () => {
@@ -19,10 +20,41 @@ describe("partition labels and directories", () => {
     expect(parseMonthLabel(label)).toBe(n);
   });
 
-  it.each(["", "2025-1", "25-01", "2025-13", "2025-00", "2025-01-32", "2025-02-29", "2023-04-31", "2025-01-00", "2025-01-15T00", "2025/01", "0050-01", "../2025-01", "2025-01-1"])(
+  it.each(["", "2025-1", "25-01", "2025-13", "2025-00", "2025-01-32", "2025-02-29", "2023-04-31", "2025-01-00", "2025-01-15T00", "2025/01", "0050-01", "0999-12", "0999", "0999-12-31", "10000", "../2025-01", "2025-01-1"])(
     "refuses %j",
     (label) => expect(parseMonthLabel(label)).toBeUndefined(),
   );
+
+  it.each([
+    [99912, "year 999, month 12"],
+    [50301, "year 5, month 3, day 1 as 5 digits"],
+    [999, "3 digits"],
+    [10000, "5 digits"],
+    [1000001, "7 digits"],
+    [100000000, "9 digits"],
+    [0, "zero"],
+    [-202501, "negative"],
+    [202501.5, "not an integer"],
+    [NaN, "not a number"],
+    [202513, "month 13"],
+    [202500, "month 00"],
+    [20250132, "day 32"],
+    [20250100, "day 00"],
+  ])("refuses partition number %s (%s) with an internal error, writing no path", (n) => {
+    for (const f of [monthLabel, monthDir, (m: number) => new DatasetLayout("ds").eventPart("v1", m, 0), (m: number) => new DatasetLayout("ds").projection("latest", m, "v1")]) {
+      const err = (() => {
+        try {
+          return f(n as number);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(PartitionNumberError);
+      expect((err as Error).message).toBe(
+        `Internal error: partition number ${n} is not yyyy, yyyymm or yyyymmdd (4, 6 or 8 digits), so it has no label or directory; nothing was written under it — report this with the dataset definition.`,
+      );
+    }
+  });
 
   it("puts event and projection files under the partition's directory", () => {
     const layout = new DatasetLayout("ds");

@@ -118,7 +118,7 @@ async function normalizeInput(req: NormalizeInput): Promise<NormalizeResult> {
   const dec = opts.decimal_separator.charCodeAt(0);
   const nulls = nullTokens(opts.null_values);
   const keys = new Set(def.schema.key);
-  const sinks: Sink[] = columns.map((c) => sinkFor(c, dec));
+  const sinks: Sink[] = columns.map((c) => sinkFor(c, dec, c.name === partitionColumn(def.schema.partition_by)));
   const nullReasons = columns.map((c) =>
     keys.has(c.name) ? "not allowed in a key column" : c.name === partitionColumn(def.schema.partition_by) ? "not allowed in the partition column" : c.nullable ? null : "not allowed because the column is not nullable",
   );

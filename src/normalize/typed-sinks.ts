@@ -7,6 +7,7 @@ import { type CastContext, castCell, isToken } from "./cast.js";
 import { type DatePattern, type DateTimeParts, compileDatePattern, parseIsoDate, parseIsoTimestamp, parseWithPattern } from "./datetime.js";
 import { compactRows, ensure } from "./growable.js";
 import { numberFailure, parseDouble, parseInteger } from "./numbers.js";
+import { inPartitionRange, partitionRangeReason } from "./partition-range.js";
 import { BoolSink, DecimalSink, type Sink as BaseSink, Sink, StringSink, kindOf } from "./sinks.js";
 
 const DAY_MS = 86_400_000;
@@ -142,16 +143,21 @@ export class IntSink extends Int64Sink {
   }
 }
 
-/** Date32 (`date`) or Timestamp(µs, UTC) (`timestamp`) values; day numbers are kept for partition months. */
+/**
+ * Date32 (`date`) or Timestamp(µs, UTC) (`timestamp`) values; day numbers are kept for partition
+ * months. The partition column's sink also refuses UTC dates outside the partition years.
+ */
 export class TemporalSink extends Int64Sink {
   private days = new Int32Array(0);
   private readonly pattern: DatePattern | undefined;
   private readonly parts: DateTimeParts = { days: 0, micros: 0 };
   private readonly isDate: boolean;
   private readonly failure: string;
+  private readonly outOfRange: string | null;
 
-  constructor(def: ColumnDefinition) {
+  constructor(def: ColumnDefinition, partition = false) {
     super(def);
+    this.outOfRange = partition ? partitionRangeReason(def.type === "date" ? "date" : "timestamp") : null;
     const p = def.format !== undefined ? compileDatePattern(def.format) : undefined;
     this.pattern = typeof p === "string" ? undefined : p;
     this.isDate = def.type === "date";
@@ -159,13 +165,15 @@ export class TemporalSink extends Int64Sink {
     this.failure = `not a ${this.isDate ? "date" : "timestamp"} in the format ${expected}`;
   }
 
-  private store(at: number): void {
+  private store(at: number): string | null {
     const p = this.parts;
+    if (this.outOfRange !== null && !inPartitionRange(p.days)) return this.outOfRange;
     this.days[at] = p.days;
     if (!this.isDate) {
       const us = p.days * DAY_US + p.micros;
       this.put(at, Number.isSafeInteger(us) ? us : BigInt(p.days) * BigInt(DAY_US) + BigInt(p.micros));
     }
+    return null;
   }
 
   bytesAt(at: number, buf: Uint8Array, s: number, e: number): string | null {
@@ -173,8 +181,7 @@ export class TemporalSink extends Int64Sink {
     p.impossible = false;
     const ok = this.pattern ? parseWithPattern(this.pattern, buf, s, e, p) : this.isDate ? parseIsoDate(buf, s, e, p) : parseIsoTimestamp(buf, s, e, p);
     if (!ok) return p.impossible ? `not a real calendar ${this.isDate ? "date" : "date and time"}` : this.failure;
-    this.store(at);
-    return null;
+    return this.store(at);
   }
 
   nativeAt(at: number, v: unknown): string | null {
@@ -183,8 +190,7 @@ export class TemporalSink extends Int64Sink {
     const ms = v.getTime();
     this.parts.days = Math.floor(ms / DAY_MS);
     this.parts.micros = (ms - this.parts.days * DAY_MS) * 1000;
-    this.store(at);
-    return null;
+    return this.store(at);
   }
 
   protected override fill(col: RawColumn, n: number, start: number, ctx: CastContext): void {
@@ -211,7 +217,7 @@ export class TemporalSink extends Int64Sink {
         if (nullReason !== null) onBad(i, null, nullReason);
         continue;
       }
-      if (parseIsoDate(buf, s, e, p)) days[start + i] = p.days;
+      if (parseIsoDate(buf, s, e, p) && (this.outOfRange === null || inPartitionRange(p.days))) days[start + i] = p.days;
       else {
         this.nullAt(start + i);
         onBad(i, col.decode(buf, s, e), this.bytesAt(start + i, buf, s, e) ?? this.failure);
@@ -239,8 +245,8 @@ export class TemporalSink extends Int64Sink {
   }
 }
 
-/** The sink for a column definition; `dec` is the decimal separator's char code. */
-export function sinkFor(def: ColumnDefinition, dec: number): BaseSink {
+/** The sink for a column definition; `dec` is the decimal separator's char code; `partition` marks the partition column. */
+export function sinkFor(def: ColumnDefinition, dec: number, partition = false): BaseSink {
   switch (def.type) {
     case "string":
       return new StringSink(def);
@@ -254,6 +260,6 @@ export function sinkFor(def: ColumnDefinition, dec: number): BaseSink {
       return new BoolSink(def);
     case "date":
     case "timestamp":
-      return new TemporalSink(def);
+      return new TemporalSink(def, partition);
   }
 }

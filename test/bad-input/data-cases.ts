@@ -94,6 +94,14 @@ export const DATA_CASES: BadInputCase[] = [
     type: "BadRowsError",
   },
   {
+    name: "a partition date before the year 1000 (incremental)",
+    dataset: "bi_year_50",
+    ...incremental("bi_year_50", "year50.csv", `${HEADER}A,2025-01-01,1.5,1\nB,0050-03-01,2.5,2\n`),
+    expectedError: 'Ingest of bi_year_50 failed: year50.csv row 3: column "obs_date" is "0050-03-01", which is a date outside the partition years 1000–9999 — fix the source or set on_bad_rows: quarantine.',
+    exit: 1,
+    type: "BadRowsError",
+  },
+  {
     name: "the same key twice with different values",
     dataset: "bi_dup_key",
     setup: firstLoad("bi_dup_key", "dups.csv", `${HEADER}A,2025-01-01,1.5,1\nB,2025-01-01,2,2\nA,2025-01-01,9.5,1\n`),

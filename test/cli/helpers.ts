@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { vi } from "vitest";
 import { main } from "../../src/cli/main";
+import type { PartitionBy } from "../../src/definition/partition";
 import { DatasetLayout, parseMonthLabel } from "../../src/layout";
 import { serializeJson } from "../../src/manifest/schema";
 import { Validity, date32Column, encodeParquet, float64Column, tableFrom, timestampColumn, utf8Column } from "../../src/parquet";
@@ -108,8 +109,9 @@ function monthTable(rows: HandRow[]) {
 /**
  * Publishes versions of `dataset` into `store` exactly as SPEC §2 lays them out: projection month
  * files (create-only keys), a version manifest per version, and the pointer at the last one.
+ * `touched` labels are partitions of `partitionBy`'s granularity (`2024`, `2024-11` or `2024-11-01`).
  */
-export async function publishByHand(store: FsObjectStore, dataset: string, versions: HandVersion[]): Promise<void> {
+export async function publishByHand(store: FsObjectStore, dataset: string, versions: HandVersion[], partitionBy: PartitionBy = "obs_date"): Promise<void> {
   const layout = new DatasetLayout(dataset);
   let parent: string | null = null;
   let months: Record<string, { path: string; rows: number; bytes: number }> = {};
@@ -152,7 +154,7 @@ export async function publishByHand(store: FsObjectStore, dataset: string, versi
           { name: "updated_at", type: "timestamp" },
         ],
         key: ["series_id", "obs_date"],
-        partition_by: "obs_date",
+        partition_by: partitionBy,
       },
       events,
       index: [],

@@ -8,6 +8,8 @@ import { publishByHand, runCli, tempStore, type HandRow } from "./helpers";
 const V1 = "20250101T000000000Z-aaaaaaaa";
 const V2 = "20250201T000000000Z-bbbbbbbb";
 const DS = "hand_made";
+const DS_YEAR = "hand_made_by_year";
+const DS_DAY = "hand_made_by_day";
 
 const A11: HandRow = { series_id: "A", obs_date: "2024-11-01", value: 1.5, note: "plain", updated_at: "2024-12-01T10:00:00.000Z" };
 const A12: HandRow = { series_id: "A", obs_date: "2024-12-01", value: null, note: "has, comma", updated_at: "2025-01-01T10:00:00.000Z" };
@@ -24,6 +26,8 @@ beforeAll(async () => {
     { version: V1, rows: [A11, A12, B11, B12], touched: ["2024-11", "2024-12"], counts: { inserted: 4, updated: 0, deleted: 0 } },
     { version: V2, rows: [A11, B11, A12b, A01], touched: ["2024-12", "2025-01"], counts: { inserted: 1, updated: 1, deleted: 1 } },
   ]);
+  await publishByHand(store.store, DS_YEAR, [{ version: V1, rows: [A11, A12, B11, A01], touched: ["2024", "2025"], counts: { inserted: 4, updated: 0, deleted: 0 } }], { column: "obs_date", granularity: "year" });
+  await publishByHand(store.store, DS_DAY, [{ version: V1, rows: [A01], touched: ["2025-01-01"], counts: { inserted: 1, updated: 0, deleted: 0 } }], { column: "obs_date", granularity: "day" });
   const { temporal } = services();
   env = { TIDEMARK_STORE: store.url, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, TIDEMARK_TASK_QUEUE: uniqueTaskQueue("read") };
 });
@@ -152,12 +156,22 @@ describe("status", () => {
     const run = await runCli(["status", DS, "--json"], env);
     expect(run.code).toBe(0);
     const status = JSON.parse(run.stdout);
-    expect(status.current).toMatchObject({ version: V2, parentVersion: V1, rowsTotal: 4, inserted: 1, updated: 1, deleted: 1, months: 3 });
+    expect(status.current).toMatchObject({ version: V2, parentVersion: V1, rowsTotal: 4, inserted: 1, updated: 1, deleted: 1, months: 3, granularity: "month" });
     expect(status.current.url).toContain(`/workflows/tidemark%2Fingest%2F${DS}/run-${V2}/history`);
     expect(status).toMatchObject({ running: null, runs: [], schedule: null });
     const text = await runCli(["status", DS], env);
     expect(text.stdout).toContain(`current   ${V2}`);
+    expect(text.stdout).toContain("4 rows in 3 months; this version inserted 1, updated 1, deleted 1");
     expect(text.stdout).toContain("no ingest is running");
+  });
+
+  it("counts partitions in the granularity's word for year and day datasets", async () => {
+    const year = await runCli(["status", DS_YEAR, "--json"], env);
+    expect(JSON.parse(year.stdout).current).toMatchObject({ rowsTotal: 4, months: 2, granularity: "year" });
+    expect((await runCli(["status", DS_YEAR], env)).stdout).toContain("4 rows in 2 years; this version inserted 4,");
+    const day = await runCli(["status", DS_DAY, "--json"], env);
+    expect(JSON.parse(day.stdout).current).toMatchObject({ rowsTotal: 1, months: 1, granularity: "day" });
+    expect((await runCli(["status", DS_DAY], env)).stdout).toContain("1 row in 1 day; this version inserted 1,");
   });
 
   it("exits 1 for a dataset nothing is known about", async () => {

@@ -104,6 +104,60 @@ describe("normalizeSource", () => {
     expect(r.badRows).toEqual([{ row: 3, column: "obs_date", value: null, reason: "not allowed in the partition column" }]);
   });
 
+  it("fails on a partition date before year 1000, naming its row and column", async () => {
+    const err = await run(definition(), "series_id,obs_date,value\nA,2025-01-01,1\nB,0050-03-01,2\n").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRowsError);
+    expect((err as Error).message).toBe('series.csv row 3: column "obs_date" is "0050-03-01", which is a date outside the partition years 1000–9999 — fix the source or set on_bad_rows: quarantine.');
+  });
+
+  it.each(["year", "month", "day"])("quarantines partition dates and timestamps outside the years 1000–9999 by %s", async (granularity) => {
+    const quarantine = "on_bad_rows: quarantine\n";
+    const dates = await run(
+      definition({ partition: `{ column: obs_date, granularity: ${granularity} }`, extra: quarantine }),
+      "series_id,obs_date,value\nA,0050-03-01,1\nB,0999-12-31,2\nC,1000-01-01,3\nD,9999-12-31,4\nE,0001-01-01,5\n",
+    );
+    expect(rows(dates.table).map((x) => x.series_id)).toEqual(["C", "D"]);
+    const dateReason = "a date outside the partition years 1000–9999";
+    expect(dates.badRows).toEqual([
+      { row: 2, column: "obs_date", value: "0050-03-01", reason: dateReason },
+      { row: 3, column: "obs_date", value: "0999-12-31", reason: dateReason },
+      { row: 6, column: "obs_date", value: "0001-01-01", reason: dateReason },
+    ]);
+    const stamps = await run(
+      definition({ columns: "\n    - { name: series_id, type: string }\n    - { name: obs_date, type: timestamp }", partition: `{ column: obs_date, granularity: ${granularity} }`, extra: quarantine }),
+      [
+        "series_id,obs_date",
+        "A,0999-12-31T23:59:59.999999Z",
+        "B,1000-01-01T00:00Z",
+        "C,1000-01-01T00:30+01:00",
+        "D,0999-12-31T23:30-01:00",
+        "E,9999-12-31T23:59:59.999999Z",
+        "F,9999-12-31T23:00-01:00",
+        "G,9999-12-31T23:30+01:00",
+        "",
+      ].join("\n"),
+    );
+    expect(rows(stamps.table).map((x) => x.series_id)).toEqual(["B", "D", "E", "G"]);
+    const stampReason = "a timestamp whose UTC date is outside the partition years 1000–9999";
+    expect(stamps.badRows).toEqual([
+      { row: 2, column: "obs_date", value: "0999-12-31T23:59:59.999999Z", reason: stampReason },
+      { row: 4, column: "obs_date", value: "1000-01-01T00:30+01:00", reason: stampReason },
+      { row: 7, column: "obs_date", value: "9999-12-31T23:00-01:00", reason: stampReason },
+    ]);
+  });
+
+  it("refuses out-of-range partition dates read with a format, and keeps such dates in other date columns", async () => {
+    const def = definition({
+      columns: "\n    - { name: series_id, type: string }\n    - { name: obs_date, type: date, format: \"DD/MM/YYYY\" }\n    - { name: born, type: date }",
+      extra: "on_bad_rows: quarantine\n",
+    });
+    const r = await run(def, "series_id,obs_date,born\nA,01/03/0050,2025-01-01\nB,01/03/2025,0050-03-01\n");
+    expect(r.badRows).toEqual([{ row: 2, column: "obs_date", value: "01/03/0050", reason: "a date outside the partition years 1000–9999" }]);
+    const born = new Date(Date.UTC(2000, 2, 1));
+    born.setUTCFullYear(50);
+    expect(rows(r.table)).toEqual([{ series_id: "B", obs_date: day("2025-03-01"), born: born.getTime() }]);
+  });
+
   it("drops bad rows under quarantine and returns them", async () => {
     const text = "series_id,obs_date,value\nA,2025-01-01,1\nB,01/02/2025,2\nC,2025-03-01\nD,2025-04-01,4\n";
     const r = await run(definition({ extra: "on_bad_rows: quarantine\n" }), text);

@@ -91,4 +91,19 @@ describe("normalizing each source format", () => {
     ]);
     expect([...r.months]).toEqual([202501, 202502]);
   });
+
+  it("refuses native Parquet dates outside the partition years 1000–9999", async () => {
+    const year50 = new Date(Date.UTC(2000, 2, 1));
+    year50.setUTCFullYear(50);
+    const days = [year50.getTime() / 86_400_000, day("2025-01-31") / 86_400_000, Date.UTC(10000, 0, 1) / 86_400_000];
+    const bytes = encodeParquet(tableFrom({ series_id: utf8Column(["A", "B", "C"]), obs_date: date32Column(Int32Array.from(days)), value: float64Column(Float64Array.from([1, 2, 3])) }));
+    const definition = { ...def("parquet"), on_bad_rows: "quarantine" as const };
+    const r = await normalizeSource({ definition, input: chunked(bytes, 100), fileLabel: "s.parquet" });
+    expect(r.table.toArray().map((x) => x.toJSON().series_id)).toEqual(["B"]);
+    expect(r.badRows.map((b) => [b.row, b.column, b.reason])).toEqual([
+      [1, "obs_date", "a date outside the partition years 1000–9999"],
+      [3, "obs_date", "a date outside the partition years 1000–9999"],
+    ]);
+    expect(r.badRows.map((b) => b.value)).toEqual([year50.toISOString(), new Date(Date.UTC(10000, 0, 1)).toISOString()]);
+  });
 });

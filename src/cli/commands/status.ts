@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { readManifest, readPointer } from "../../../activities/base";
 import { runUrl } from "../../config/runtime";
 import { validateDatasetId } from "../../definition";
+import { type Granularity, partitionGranularity } from "../../definition/partition";
 import { TidemarkError } from "../../errors";
 import { measureBacklog } from "../../intake/backlog";
 import { CliContext } from "../client";
@@ -27,9 +28,12 @@ export interface DatasetStatus {
     inserted: number;
     updated: number;
     deleted: number;
+    /** Partitions of the current version (SPEC §2: "month" means partition), each one `granularity` long. */
     months: number;
     /** Files of those months (a month of several parts counts each; `tidemark optimize` merges them). */
     files: number;
+    /** The partition granularity: `year`, `month` or `day`. */
+    granularity: Granularity;
     quarantined: { path: string; rows: number } | null;
     url: string | null;
   } | null;
@@ -66,6 +70,7 @@ export async function datasetStatus(ctx: CliContext, dataset: string, runsLimit 
           deleted: manifest.totals.deleted,
           months: Object.keys(manifest.projections.latest ?? Object.values(manifest.projections)[0] ?? {}).length,
           files: Object.values(manifest.projections.latest ?? Object.values(manifest.projections)[0] ?? {}).flatMap(monthFiles).length,
+          granularity: partitionGranularity(manifest.schema.partition_by),
           quarantined: manifest.quarantine ?? null,
           url: manifest.run.workflow_id && manifest.run.run_id ? link(manifest.run.workflow_id, manifest.run.run_id) : null,
         }
@@ -97,12 +102,17 @@ function n(value: number): string {
   return value.toLocaleString("en-US");
 }
 
+/** A count of partitions in the granularity's word: "1 year", "3 months", "12 days". */
+export function partitionCount(count: number, granularity: Granularity): string {
+  return `${n(count)} ${granularity}${count === 1 ? "" : "s"}`;
+}
+
 function printStatus(s: DatasetStatus): void {
   say(`${s.dataset} (store ${s.store})`);
   if (s.current) {
     const c = s.current;
     say(`  current   ${c.version}, published ${c.publishedAt}`);
-    say(`            ${n(c.rowsTotal)} rows in ${c.months} months${c.files > c.months ? ` (${n(c.files)} files)` : ""}; this version inserted ${n(c.inserted)}, updated ${n(c.updated)}, deleted ${n(c.deleted)}`);
+    say(`            ${n(c.rowsTotal)} row${c.rowsTotal === 1 ? "" : "s"} in ${partitionCount(c.months, c.granularity)}${c.files > c.months ? ` (${n(c.files)} files)` : ""}; this version inserted ${n(c.inserted)}, updated ${n(c.updated)}, deleted ${n(c.deleted)}`);
     if (c.quarantined) say(`            ${n(c.quarantined.rows)} bad rows quarantined, reasons in ${c.quarantined.path}`);
     if (c.url) say(`            ${c.url}`);
   } else {

@@ -5,6 +5,7 @@
  */
 import { partitionColumn } from "../../definition/partition.js";
 import type { ColumnDefinition, DatasetDefinition } from "../../definition/schema.js";
+import { FIRST_PARTITION_DAY, LAST_PARTITION_DAY, partitionRangeReason } from "../../normalize/partition-range.js";
 import { sqlString, sqlStringList } from "../sql.js";
 import { type CastSql, decimalSql, doubleSql, integerSql } from "./numbers-sql.js";
 import { temporalSql } from "./temporal-sql.js";
@@ -96,12 +97,20 @@ export interface ColumnSql {
   readonly isNull: (t: string) => string;
   /** Over `t`: the parsed intermediate (see {@link CastSql}). */
   readonly parse: (t: string) => string;
-  /** Over the parsed `p`: the typed value, NULL for bad cells. */
+  /** Over the parsed `p`: the typed value, NULL for cells that do not cast (a partition value may be non-NULL and still bad). */
   readonly value: (p: string) => string;
   /** Over `t`, `p`, the null flag `n` and the value `v`: why the cell is bad, or NULL. */
   readonly reason: (t: string, p: string, n: string, v: string) => string;
-  /** Over the null flag `n` and the value `v`: whether the cell is bad (cheaper than its reason). */
+  /** Over the null flag `n` and the value `v`: whether the cell is bad (cheaper than its reason); a bad cell's text is reported. */
   readonly bad: (n: string, v: string) => string;
+}
+
+const DAY_US = 86_400_000_000n;
+
+/** SQL: the typed value `x` of the partition column has a UTC date in the partition years (`TemporalSink` with `partition`). */
+function inPartitionRangeSql(column: ColumnDefinition, x: string): string {
+  if (column.type === "date") return `((${x} - DATE '1970-01-01') BETWEEN ${FIRST_PARTITION_DAY} AND ${LAST_PARTITION_DAY})`;
+  return `(epoch_us(${x}) BETWEEN ${BigInt(FIRST_PARTITION_DAY) * DAY_US} AND ${BigInt(LAST_PARTITION_DAY + 1) * DAY_US - 1n})`;
 }
 
 /** The SQL of `column`, or an unsupported reason. */
@@ -112,11 +121,15 @@ export function columnSql(def: DatasetDefinition, column: ColumnDefinition): Col
   if ("unsupported" in cast) return cast;
   const onNull = nullReason(def, column);
   const type = duckdbType(column);
+  const ranged = column.name === partitionColumn(def.schema.partition_by) && (column.type === "date" || column.type === "timestamp");
+  const outside = (v: string) => (ranged ? ` OR NOT ${inPartitionRangeSql(column, v)}` : "");
+  const outsideReason = (v: string) => (ranged ? ` WHEN NOT ${inPartitionRangeSql(column, v)} THEN ${sqlString(partitionRangeReason(column.type as "date" | "timestamp"))}` : "");
   return {
     isNull: (t) => (tokens.length === 0 ? "false" : tokens.length === 1 ? `(${t} = ${sqlString(tokens[0])})` : `list_contains(${sqlStringList(tokens)}, ${t})`),
     parse: cast.parse,
     value: (p) => `(${cast.value(p)})::${type}`,
-    bad: (n, v) => (onNull === null ? `(NOT ${n} AND ${v} IS NULL)` : `(${n} OR ${v} IS NULL)`),
-    reason: (t, p, n, v) => `CASE WHEN ${n} THEN ${onNull === null ? "NULL" : sqlString(onNull)} WHEN ${v} IS NOT NULL THEN NULL WHEN ${cast.shape(p)} THEN ${cast.shaped} ELSE ${cast.failure(t)} END`,
+    bad: (n, v) => (onNull === null ? `(NOT ${n} AND ${ranged ? `(${v} IS NULL${outside(v)})` : `${v} IS NULL`})` : `(${n} OR ${v} IS NULL${outside(v)})`),
+    reason: (t, p, n, v) =>
+      `CASE WHEN ${n} THEN ${onNull === null ? "NULL" : sqlString(onNull)}${outsideReason(v)} WHEN ${v} IS NOT NULL THEN NULL WHEN ${cast.shape(p)} THEN ${cast.shaped} ELSE ${cast.failure(t)} END`,
   };
 }

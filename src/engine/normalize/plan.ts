@@ -116,7 +116,7 @@ export function planNormalize(def: DatasetDefinition, sourcePath: string, outPat
     const parsed = `SELECT __ord, ${each((j) => `t${j}, n${j}, CASE WHEN n${j} THEN NULL ELSE ${columns[j].parse(`t${j}`)} END AS p${j}`)} FROM (${nulls})`;
     const typed = `SELECT __ord, ${each((j) => `t${j}, n${j}, p${j}, ${columns[j].value(`p${j}`)} AS v${j}`)} FROM (${parsed})`;
     if (!reasons) return `SELECT __ord, ${each((j) => `v${j}`)}, ${columns.map((c, j) => c.bad(`n${j}`, `v${j}`)).join(" OR ")} AS bad FROM (${typed})`;
-    return `SELECT __ord, ${each((j) => `v${j}, ${columns[j].reason(`t${j}`, `p${j}`, `n${j}`, `v${j}`)} AS r${j}, CASE WHEN NOT n${j} AND v${j} IS NULL THEN t${j} END AS e${j}`)} FROM (${typed})`;
+    return `SELECT __ord, ${each((j) => `v${j}, ${columns[j].reason(`t${j}`, `p${j}`, `n${j}`, `v${j}`)} AS r${j}, CASE WHEN NOT n${j} AND ${columns[j].bad(`n${j}`, `v${j}`)} THEN t${j} END AS e${j}`)} FROM (${typed})`;
   };
   const ordered = options.sourceOrder ?? true;
   const bad = def.schema.columns.map((_, j) => `r${j} IS NOT NULL`).join(" OR ");

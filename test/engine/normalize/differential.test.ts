@@ -192,6 +192,45 @@ const SAME: Case[] = [
   { name: "trim: false keeps blanks and then fails numbers", def: definition({ columns: `\n    - { name: id, type: string, trim: false }\n    - { name: d, type: date }\n    - { name: v, type: double, trim: false }`, extra: "on_bad_rows: quarantine\n" }), bytes: "id,d,v\n a ,2025-01-01,1\nb,2025-01-01, 2\n", shows: "bad rows" },
 ];
 
+/** Partition values at and beyond the years 1000–9999 (UTC dates for timestamps), by each granularity. */
+const PARTITION_RANGE: Case[] = (["year", "month", "day"] as const).flatMap((granularity) => {
+  const partition = `{ column: d, granularity: ${granularity} }`;
+  const stamps = `\n    - { name: id, type: string }\n    - { name: d, type: timestamp }`;
+  return [
+    {
+      name: `partition dates outside the years 1000–9999 by ${granularity}`,
+      def: definition({ columns: BASE, partition, extra: "on_bad_rows: quarantine\n" }),
+      bytes: "id,d,v\nA,0050-03-01,1\nB,0999-12-31,2\nC,1000-01-01,3\nD,9999-12-31,4\nE,0001-01-01,5\nF,0000-01-01,6\n",
+      shows: "bad rows",
+    },
+    {
+      name: `partition timestamps whose UTC date is outside the years 1000–9999 by ${granularity}`,
+      def: definition({ columns: stamps, partition, extra: "on_bad_rows: quarantine\n" }),
+      bytes: [
+        "id,d",
+        "A,0999-12-31T23:59:59.999999Z",
+        "B,1000-01-01T00:00Z",
+        "C,1000-01-01T00:30+01:00",
+        "D,0999-12-31T23:30-01:00",
+        "E,9999-12-31T23:59:59.999999Z",
+        "F,9999-12-31T23:00-01:00",
+        "G,9999-12-31T23:30+01:00",
+        "H,0050-03-01",
+        "",
+      ].join("\n"),
+      shows: "bad rows",
+    },
+    {
+      name: `a partition date read with a format outside the years 1000–9999 by ${granularity}`,
+      def: definition({ columns: `\n    - { name: id, type: string }\n    - { name: d, type: date, format: "DD/MM/YYYY" }`, partition, extra: "on_bad_rows: quarantine\n" }),
+      bytes: "id,d\nA,01/03/0050\nB,31/12/9999\nC,01/01/1000\nD,31/12/0999\n",
+      shows: "bad rows",
+    },
+    { name: `a partition date before 1000 under on_bad_rows: fail by ${granularity}`, def: definition({ columns: BASE, partition }), bytes: "id,d,v\nA,2025-01-01,1\nB,0050-03-01,2\nC,9999-12-31T00:00,3\n", shows: "error" },
+    { name: `a partition timestamp after 9999 under on_bad_rows: fail by ${granularity}`, def: definition({ columns: stamps, partition }), bytes: "id,d\nA,9999-12-31T23:59Z\nB,9999-12-31T23:59-00:01\n", shows: "error" },
+  ];
+});
+
 /** Cases the engine must decline, by reason; the caller then runs the JS path. */
 const FALLBACK: (Case & { reason: RegExp })[] = [
   { name: "windows-1252", def: base("", "{ encoding: latin1 }"), bytes: Buffer.from("id,d,v\nr\xe9,2025-01-01,1\n", "latin1"), shows: "rows", reason: /encoding windows-1252/ },
@@ -224,6 +263,17 @@ describe("normalizeWithEngine against normalizeSource", () => {
     it(`matches on ${c.name}`, async () => {
       const r = await differential(engine, c.def, c.bytes, { limits: c.limits });
       shown(c, r.js);
+      expect(r.reason).toBeNull();
+      expect(r.engine).toEqual(r.js);
+    });
+  }
+
+  for (const c of PARTITION_RANGE) {
+    it(`matches on ${c.name}`, async () => {
+      const r = await differential(engine, c.def, c.bytes);
+      shown(c, r.js);
+      const bad = r.js.badRows ?? r.js.error?.rows ?? [];
+      expect(bad.filter((b) => /outside the partition years 1000–9999/.test(b.reason)).length, "the JS path refused out-of-range partition values").toBeGreaterThan(0);
       expect(r.reason).toBeNull();
       expect(r.engine).toEqual(r.js);
     });
