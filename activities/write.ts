@@ -7,6 +7,7 @@ import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import { monthEntry, monthFiles, type MonthFile } from "../src/manifest/month-files";
 import type { EventFile, ProjectionFile } from "../src/manifest/schema";
 import { needsKeyRead, parentEntries, planMonthParts, planProjectionMonths, type ProjectionMonthPlan } from "../src/manifest/projection-plan";
+import { DEFAULT_MAX_PARTS } from "../src/manifest/optimize";
 import { readManifest } from "./base";
 import type { ActivityDeps } from "./deps";
 import { ENGINE_LANES, withEngine } from "./engine";
@@ -116,7 +117,7 @@ export function consolidateActivities(deps: ActivityDeps) {
           const lookLocal = await mapLimited([...new Set(look)], IO_CONCURRENCY, async (p) => [p, await localOf(p)] as const);
           const holding = await filesHoldingChangedKeys(task, definition, changes, removals, lookLocal.map(([, l]) => l));
           const hit = new Set(lookLocal.filter(([, l]) => holding.has(l)).map(([p]) => p));
-          const parts = new Map(pending.map((e) => [keyOf(e), planMonthParts(e, (p) => hit.has(p), dataset, version)]));
+          const parts = new Map(pending.map((e) => [keyOf(e), planMonthParts(e, (p) => hit.has(p), dataset, version, definition.max_parts ?? DEFAULT_MAX_PARTS)]));
           const rows = new Map<string, number>();
           const outs = new Map<string, string>();
           for (const [i, projection] of definition.projections.map((p) => p.name).entries()) {

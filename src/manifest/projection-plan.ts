@@ -81,10 +81,12 @@ export interface MonthPartsPlan {
 /**
  * The parts plan of one month: a part is rewritten when it holds a key the version changes or
  * removes (`hit`), else carried; the new file is `<version>.parquet` when nothing is carried, else
- * `<version>-pNNNNN.parquet` numbered after the carried files. A new projection rewrites all of a
+ * `<version>-pNNNNN.parquet` numbered after the carried files. A month that would end up with more
+ * than `maxParts` files is rewritten whole instead (so parts stay bounded without an `optimize`
+ * run: every `maxParts`-th append to a month costs O(month)). A new projection rewrites all of a
  * touched month and copies an untouched one file by file.
  */
-export function planMonthParts(entry: ProjectionMonthPlan, hit: (path: string) => boolean, dataset: string, version: string): MonthPartsPlan {
+export function planMonthParts(entry: ProjectionMonthPlan, hit: (path: string) => boolean, dataset: string, version: string, maxParts = Number.POSITIVE_INFINITY): MonthPartsPlan {
   const layout = new DatasetLayout(dataset);
   const month = parseMonthLabel(entry.month);
   if (month === undefined) throw new Error(`Month ${entry.month} is not YYYY-MM.`);
@@ -93,8 +95,9 @@ export function planMonthParts(entry: ProjectionMonthPlan, hit: (path: string) =
     const copies = entry.base.map((from, i) => ({ from, to: entry.base.length === 1 ? whole : layout.projectionPart(entry.projection, month, version, i) }));
     return { carried: [], rewritten: [], copies, path: whole };
   }
-  const rewritten = entry.own ? entry.base.filter((f) => hit(f.path)) : entry.base;
-  const carried = entry.own ? entry.base.filter((f) => !hit(f.path)) : [];
+  const kept = entry.own ? entry.base.filter((f) => !hit(f.path)) : [];
+  const carried = kept.length + 1 > maxParts ? [] : kept;
+  const rewritten = entry.base.filter((f) => !carried.includes(f));
   const path = carried.length === 0 ? whole : layout.projectionPart(entry.projection, month, version, carried.length);
   return { carried, rewritten, copies: [], path };
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "@temporalio/client";
 import type { VerifyResult } from "../../src/maintenance";
+import { monthFiles } from "../../src/manifest/month-files";
 import { parsePointer, parseVersionManifest, type VersionManifest } from "../../src/manifest/schema";
 import { FsObjectStore } from "../../src/store/fs";
 import type { ObjectStore } from "../../src/store/types";
@@ -14,7 +15,7 @@ import { CLICKS_YAML, click, ndjson, ndjsonHeaders, startBed, TOKENS, type Intak
 /** Its own dataset id: workflow ids are per dataset on the shared dev server. */
 const DATASET = "clicks_compaction";
 const ROOT = `datasets/${DATASET}/`;
-const YAML = CLICKS_YAML.replace("id: clicks", `id: ${DATASET}`).replace("source: { push: {} }", 'source: { push: { compact_interval: "300ms" } }');
+const YAML = `${CLICKS_YAML.replace("id: clicks", `id: ${DATASET}`).replace("source: { push: {} }", 'source: { push: { compact_interval: "300ms" } }')}max_parts: 3\n`;
 
 let store: FsObjectStore;
 let dir: string;
@@ -108,6 +109,8 @@ describe("compaction of pushed records into versions [file store, real dev serve
     expect(consumed.length).toBeGreaterThanOrEqual(1);
     expect(new Set(consumed).size).toBe(consumed.length);
     expect(versions.every((v) => v.source.uri === `push:${DATASET}`)).toBe(true);
+    const files = versions.map((v) => Object.values(v.projections.latest).map((m) => monthFiles(m).length));
+    expect(files.flat().every((n) => n <= 3), JSON.stringify(files)).toBe(true);
 
     const verify = (await client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${DATASET}`, taskQueue, args: [{ dataset: DATASET }] })) as VerifyResult;
     expect(verify.findings).toEqual([]);

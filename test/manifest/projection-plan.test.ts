@@ -61,6 +61,13 @@ describe("planMonthParts", () => {
     expect(planMonthParts(entry(["a", "b"]), () => true, "ds", V)).toEqual({ carried: [], rewritten: [f("a"), f("b")], copies: [], path: `${dir}/${V}.parquet` });
   });
 
+  it("rewrites the month whole when one more part would take it over maxParts", () => {
+    expect(planMonthParts(entry(["a", "b"]), () => false, "ds", V, 3)).toEqual({ carried: [f("a"), f("b")], rewritten: [], copies: [], path: `${dir}/${V}-p00002.parquet` });
+    expect(planMonthParts(entry(["a", "b", "c"]), () => false, "ds", V, 3)).toEqual({ carried: [], rewritten: [f("a"), f("b"), f("c")], copies: [], path: `${dir}/${V}.parquet` });
+    expect(planMonthParts(entry(["a", "b", "c", "d"]), (p) => p === "b", "ds", V, 3)).toEqual({ carried: [], rewritten: [f("a"), f("b"), f("c"), f("d")], copies: [], path: `${dir}/${V}.parquet` });
+    expect(planMonthParts(entry(["a"]), () => false, "ds", V, 1)).toEqual({ carried: [], rewritten: [f("a")], copies: [], path: `${dir}/${V}.parquet` });
+  });
+
   it("a new projection rewrites a touched month whole and copies an untouched one part by part", () => {
     expect(planMonthParts(entry(["a", "b"], { own: false }), () => false, "ds", V)).toMatchObject({ carried: [], rewritten: [f("a"), f("b")], path: `${dir}/${V}.parquet` });
     expect(planMonthParts(entry(["a", "b"], { own: false, touched: false }), () => false, "ds", V).copies).toEqual([
