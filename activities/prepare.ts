@@ -99,6 +99,24 @@ export function fetchSourceActivities(deps: ActivityDeps) {
   };
 }
 
+/** Versions walked back from the base to find the last compaction (past optimize, repair or file-source versions). */
+const COMPACTION_WALK = 1000;
+
+/**
+ * The fragments the last compaction on the chain consumed: the only ones a crash can have left in
+ * the inbox (every compaction deletes its base's leftovers before it publishes). Versions that are
+ * not compactions (optimize, repair, an ingest with --source) are walked past.
+ */
+async function lastCompactionFragments(deps: ActivityDeps, dataset: string, manifest: string): Promise<string[]> {
+  let path: string | null = manifest;
+  for (let i = 0; path !== null && i < COMPACTION_WALK; i++) {
+    const m = await readManifest(deps.store, dataset, path);
+    if (m.source.fragments !== undefined || m.source.uri === `push:${dataset}`) return m.source.fragments ?? [];
+    path = m.parent_version === null ? null : new DatasetLayout(dataset).versionManifest(m.parent_version);
+  }
+  return [];
+}
+
 /**
  * A compaction's source (SPEC §11): the inbox fragments not consumed by the base version, staged as
  * one NDJSON object in fragment order. Fragments the base version consumed and a crash left behind
@@ -106,7 +124,7 @@ export function fetchSourceActivities(deps: ActivityDeps) {
  */
 async function fetchInbox(deps: ActivityDeps, dataset: string, key: string, uri: string, baseManifest: string | undefined, signal: AbortSignal | undefined): Promise<FetchedSource> {
   if (uri !== `push:${dataset}`) throw new UnsupportedSourceError(`Source ${redactUri(uri)} is another dataset's inbox; a push dataset compacts only its own inbox (push:${dataset}).`);
-  const consumed = baseManifest ? ((await readManifest(deps.store, dataset, baseManifest)).source.fragments ?? []) : [];
+  const consumed = baseManifest ? await lastCompactionFragments(deps, dataset, baseManifest) : [];
   const opened = await openInboxSource(deps.store, dataset, consumed, signal);
   if (opened.plan.leftovers.length > 0) {
     await deleteFragments(deps.store, dataset, opened.plan.leftovers);

@@ -1,6 +1,7 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "@temporalio/client";
 import type { IngestResult } from "../../src/contracts";
@@ -21,9 +22,10 @@ let worker: RunningWorker;
 let client: Client;
 let bed: IntakeBed;
 let taskQueue: string;
+let dir: string;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "tidemark-compaction-gc-"));
+  dir = mkdtempSync(join(tmpdir(), "tidemark-compaction-gc-"));
   store = new FsObjectStore(join(dir, "store"));
   const datasetsDir = join(dir, "datasets");
   mkdirSync(datasetsDir);
@@ -63,6 +65,24 @@ describe("compaction started directly, and gc of an inbox [file store, real dev 
     expect(await inbox()).toEqual([]);
   });
 
+  it("a version from another source (ingest --source) between compactions does not make a consumed fragment left behind apply again", async () => {
+    const res = await bed.post(RECORDS, ndjson([click("d", 4)]), ndjsonHeaders(TOKENS.all));
+    expect(res.status).toBe(202);
+    expect(await compact()).toMatchObject({ status: "published" });
+    const pointer = parsePointer((await store.get(`${ROOT}current/manifest.json`)).body);
+    const consumed = parseVersionManifest((await store.get(ROOT + pointer.manifest)).body).source.fragments!;
+    expect(consumed).toEqual([String(res.body.fragment)]);
+    const file = join(dir, "backfill.ndjson");
+    writeFileSync(file, ndjson([{ ...click("d", 40), at: "2026-11-29T10:00:00Z" }]));
+    const backfill = (await client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(DATASET), taskQueue, args: [{ dataset: DATASET, source: pathToFileURL(file).href }] })) as IngestResult;
+    expect(backfill).toMatchObject({ status: "published", counts: { updated: 1 } });
+    await store.put(`${ROOT}inbox/${consumed[0]}`, ndjson([click("d", 4)]), { kind: "create" });
+    const next = await bed.post(RECORDS, ndjson([click("e", 5)]), ndjsonHeaders(TOKENS.all));
+    expect(next.status).toBe(202);
+    expect(await compact()).toMatchObject({ status: "published", counts: { inserted: 1, updated: 0 } });
+    expect(await inbox()).toEqual([]);
+  });
+
   it("a run started under another id (a Schedule) while the compaction runs hands over to it: it signals compact and ends handed-over", async () => {
     const holder = await client.workflow.start("ingestDataset", { workflowId: ingestWorkflowId(DATASET), taskQueue: uniqueTaskQueue("nobody-polls"), args: [{ dataset: DATASET }] });
     try {
@@ -86,6 +106,6 @@ describe("compaction started directly, and gc of an inbox [file store, real dev 
     const gc = (await client.workflow.execute("collectGarbage", { workflowId: `tidemark/gc/${DATASET}`, taskQueue, args: [{ dataset: DATASET, olderThan: 0 }] })) as GcResult;
     expect(gc.keys).toEqual([`inbox/${consumed}`]);
     expect(await inbox()).toEqual([pending]);
-    expect(await compact()).toMatchObject({ status: "published", counts: { inserted: 1, rowsTotal: 3 } });
+    expect(await compact()).toMatchObject({ status: "published", counts: { inserted: 1, rowsTotal: 5 } });
   });
 });
