@@ -3,8 +3,8 @@
  * fragment; every request of the group is answered only after that write succeeded, or all of them
  * fail together. With `delayMs` 0 (adaptive) a group is written as soon as a write slot is free
  * (after the current event-loop turn, so requests parsed together share it) and grows only while
- * the dataset's writes are in flight; with `delayMs` > 0 a group waits that long. Either way a
- * group holding `maxGroupBytes` is written at once.
+ * the dataset's writes are in flight; with `delayMs` > 0 a group waits that long, or until it
+ * holds `maxGroupBytes`. A due group waits for a free write slot; `maxInflightBytes` bounds it.
  */
 import { AlreadyExistsError } from "../errors.js";
 import { DatasetLayout } from "../layout.js";
@@ -19,7 +19,7 @@ export interface GroupOptions {
   readonly ids: FragmentIds;
   /** Wait of a group before its write, in ms; 0: adaptive (write when a write slot is free). */
   readonly delayMs: number;
-  /** A group is written as soon as it holds this many bytes. */
+  /** With `delayMs` > 0, a group holding this many bytes is written without waiting for the delay. */
   readonly maxGroupBytes: number;
   /** Bytes of validated records (waiting or being written) above which requests get 429. */
   readonly maxInflightBytes: number;

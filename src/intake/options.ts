@@ -12,7 +12,7 @@ export interface IntakeLimits {
   readonly maxRecordBytes: number;
   /** Wait of a group before its write, in ms; 0 (default): write as soon as the dataset has a free write slot. */
   readonly groupDelayMs: number;
-  /** Group size in bytes that triggers a write at once. */
+  /** With `groupDelayMs` > 0, the group size in bytes that triggers a write without waiting. */
   readonly maxGroupBytes: number;
   /** Validated bytes per dataset waiting or being written, above which requests get 429. */
   readonly maxInflightBytes: number;

@@ -48,7 +48,7 @@ export function registerServe(program: Command): void {
     .option("--max-body-bytes <n>", "largest request body, also once decompressed (default 8 MiB)", parsePositiveInt)
     .option("--max-record-bytes <n>", "largest record (default 1 MiB)", parsePositiveInt)
     .option("--group-delay-ms <n>", "wait of each group before its fragment is written (default: none, a group is written as soon as the previous write of its dataset is done)", parsePositiveInt)
-    .option("--group-bytes <n>", "a group is written once it holds this many bytes (default 4 MiB)", parsePositiveInt)
+    .option("--group-bytes <n>", "with --group-delay-ms, a group holding this many bytes is written without waiting (default 4 MiB)", parsePositiveInt)
     .option("--max-writes <n>", "fragment writes in flight at once per dataset (default 2)", parsePositiveInt)
     .option("--max-inflight-bytes <n>", "records per dataset waiting or being written before 429 (default 32 MiB)", parsePositiveInt)
     .option("--max-backlog-bytes <n>", "inbox backlog per dataset before 429, unless its definition says (default 1 GiB)", parsePositiveInt)
