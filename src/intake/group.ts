@@ -1,7 +1,10 @@
 /**
- * Group commit for one push dataset: validated requests wait (up to `delayMs`, or until the group
- * holds `maxGroupBytes`) and are written together as ONE create-only fragment; every request of
- * the group is answered only after that write succeeded, or all of them fail together.
+ * Group commit for one push dataset: validated requests are written together as ONE create-only
+ * fragment; every request of the group is answered only after that write succeeded, or all of them
+ * fail together. With `delayMs` 0 (adaptive) a group is written as soon as a write slot is free
+ * (after the current event-loop turn, so requests parsed together share it) and grows only while
+ * the dataset's writes are in flight; with `delayMs` > 0 a group waits that long, or until it
+ * holds `maxGroupBytes`. A due group waits for a free write slot; `maxInflightBytes` bounds it.
  */
 import { AlreadyExistsError } from "../errors.js";
 import { DatasetLayout } from "../layout.js";
@@ -14,9 +17,9 @@ export interface GroupOptions {
   readonly store: ObjectStore;
   readonly datasetId: string;
   readonly ids: FragmentIds;
-  /** Longest wait of a request for its group to be written, in ms. */
+  /** Wait of a group before its write, in ms; 0: adaptive (write when a write slot is free). */
   readonly delayMs: number;
-  /** A group is written as soon as it holds this many bytes. */
+  /** With `delayMs` > 0, a group holding this many bytes is written without waiting for the delay. */
   readonly maxGroupBytes: number;
   /** Bytes of validated records (waiting or being written) above which requests get 429. */
   readonly maxInflightBytes: number;
@@ -45,6 +48,7 @@ interface Group {
   waiters: Waiter[];
   due: boolean;
   timer?: NodeJS.Timeout;
+  immediate?: NodeJS.Immediate;
 }
 
 const emptyGroup = (): Group => ({ parts: [], bytes: 0, records: 0, waiters: [], due: false });
@@ -87,9 +91,11 @@ export class GroupCommitter {
       g.records += records;
       g.waiters.push({ resolve, reject });
       o.onPending?.(g.records);
-      if (g.bytes >= o.maxGroupBytes || this.closing) g.due = true;
-      else g.timer ??= setTimeout(() => this.markDue(g), o.delayMs);
-      this.pump();
+      if (g.bytes >= o.maxGroupBytes || this.closing) {
+        g.due = true;
+        this.pump();
+      } else if (o.delayMs > 0) g.timer ??= setTimeout(() => this.markDue(g), o.delayMs);
+      else g.immediate ??= setImmediate(() => this.markDue(g));
     });
   }
 
@@ -102,15 +108,21 @@ export class GroupCommitter {
 
   private markDue(g: Group): void {
     g.due = true;
-    if (g.timer) clearTimeout(g.timer);
-    g.timer = undefined;
+    this.clearTimers(g);
     this.pump();
+  }
+
+  private clearTimers(g: Group): void {
+    if (g.timer) clearTimeout(g.timer);
+    if (g.immediate) clearImmediate(g.immediate);
+    g.timer = undefined;
+    g.immediate = undefined;
   }
 
   private pump(): void {
     const g = this.pending;
     if (!g.due || g.waiters.length === 0 || this.writes >= this.options.maxWrites) return;
-    if (g.timer) clearTimeout(g.timer);
+    this.clearTimers(g);
     this.pending = emptyGroup();
     this.options.onPending?.(0);
     this.writes++;

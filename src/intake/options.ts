@@ -10,9 +10,9 @@ export interface IntakeLimits {
   readonly maxBodyBytes: number;
   /** Largest single record in bytes. */
   readonly maxRecordBytes: number;
-  /** Longest wait for a group, in ms. */
+  /** Wait of a group before its write, in ms; 0 (default): write as soon as the dataset has a free write slot. */
   readonly groupDelayMs: number;
-  /** Group size in bytes that triggers a write at once. */
+  /** With `groupDelayMs` > 0, the group size in bytes that triggers a write without waiting. */
   readonly maxGroupBytes: number;
   /** Validated bytes per dataset waiting or being written, above which requests get 429. */
   readonly maxInflightBytes: number;
@@ -36,11 +36,11 @@ export interface IntakeLimits {
 export const DEFAULT_LIMITS: IntakeLimits = {
   maxBodyBytes: 8 * 1024 * 1024,
   maxRecordBytes: 1024 * 1024,
-  groupDelayMs: 10,
+  groupDelayMs: 0,
   maxGroupBytes: 4 * 1024 * 1024,
-  maxInflightBytes: 64 * 1024 * 1024,
+  maxInflightBytes: 32 * 1024 * 1024,
   maxWrites: 2,
-  maxServerBytes: 256 * 1024 * 1024,
+  maxServerBytes: 64 * 1024 * 1024,
   maxRequests: 256,
   maxBacklogBytes: 1024 * 1024 * 1024,
   backlogRefreshMs: 5000,

@@ -114,7 +114,7 @@ export abstract class Sink implements CellTarget {
 
 /** Utf8 strings, copied byte-for-byte from UTF-8 sources (validated by the reader). */
 export class StringSink extends Sink {
-  private data = new Uint8Array(65536);
+  private data = new Uint8Array(0);
   private offsets = new Int32Array(1);
   private pos = 0;
 
@@ -148,6 +148,12 @@ export class StringSink extends Sink {
     const { buf, cells, stride, offset, overrides } = col;
     const { nulls, trim, nullReason, onBad } = ctx;
     const tokens = nulls.bytes;
+    let upper = this.pos;
+    for (let i = 0; i < n; i++) {
+      const k = i * stride + offset;
+      if (cells[k] >= 0) upper += cells[k + 1] - cells[k];
+    }
+    if (upper > this.data.length) this.data = ensure(this.data, this.pos, upper);
     let data = this.data;
     let out = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const src = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);

@@ -180,9 +180,8 @@ export class FsObjectStore implements ObjectStore {
     const path = this.pathOf(key);
     const dir = dirname(path);
     return this.guard(key, "write", async () => {
-      await this.ensureDir(key, dir);
       const tmp = tempPath(dir);
-      const fh = await fsp.open(tmp, "wx");
+      const fh = await this.openTemp(key, dir, tmp);
       let published = false;
       try {
         await fill(fh);
@@ -213,9 +212,20 @@ export class FsObjectStore implements ObjectStore {
         return { etag: etagOf(st), size: Number(st.size) };
       } finally {
         await fh.close().catch(() => undefined);
-        if (!published || mode.kind === "create") await fsp.unlink(tmp).catch(() => undefined);
+        if (!published) await fsp.unlink(tmp).catch(() => undefined);
       }
     });
+  }
+
+  /** Opens a new temporary file in `dir`, creating `dir` (durably) only when it is missing. */
+  private async openTemp(key: string, dir: string, tmp: string): Promise<FileHandle> {
+    try {
+      return await fsp.open(tmp, "wx");
+    } catch (e) {
+      if (errCode(e) !== "ENOENT" && errCode(e) !== "ENOTDIR") throw e;
+    }
+    await this.ensureDir(key, dir);
+    return fsp.open(tmp, "wx");
   }
 
   private async link(key: string, tmp: string, path: string): Promise<void> {
