@@ -22,7 +22,8 @@ import { type BadRow, describeBadRow } from "../src/normalize/errors";
 import { encodeParquet } from "../src/parquet/codec";
 import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
 import { ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
-import { openSource, redactUri } from "../src/sources/open";
+import { openSource, openSourceIfChanged, redactUri } from "../src/sources/open";
+import { type RecordedSource, revalidationEtag } from "../src/sources/validator";
 import { UnsupportedSourceError } from "../src/sources/errors";
 import { deleteFragments, isPushUri, openInboxSource } from "../src/intake/inbox-source";
 import { readManifest } from "./base";
@@ -71,9 +72,16 @@ export function fetchSourceActivities(deps: ActivityDeps) {
           if (local?.sha256 === unchangedIf) return { key, uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };
         }
         if (isPushUri(resolved)) return fetchInbox(deps, dataset, key, resolved, baseManifest, signal);
+        const recorded = unchangedIf && baseManifest && /^(https?|s3):/.test(resolved) ? await recordedSource(deps, dataset, baseManifest) : null;
+        const etag = revalidationEtag(uri, resolved, recorded, unchangedIf);
+        const opening = { ...sources, signal, attempt: activityContext()?.info.attempt };
         const opened = isLedgerUri(resolved)
           ? await openLedgerSource(deps.store, resolved, signal)
-          : await openSource(resolved, { ...sources, signal, attempt: activityContext()?.info.attempt });
+          : etag !== null
+            ? await openSourceIfChanged(resolved, etag, opening)
+            : await openSource(resolved, opening);
+        if (opened === null && recorded) return { key, uri: redactUri(uri), bytes: recorded.bytes, sha256: recorded.sha256, etag };
+        if (opened === null) throw new Error(`Source ${redactUri(uri)} answered "not modified" to a request without a recorded version`);
         const tooBig = (what: string) => overLimit(`Source ${redactUri(uri)}`, what, LIMIT_VARS.sourceBytes);
         if (opened.size !== null && opened.size > maxBytes) {
           opened.stream.destroy();
@@ -97,6 +105,15 @@ export function fetchSourceActivities(deps: ActivityDeps) {
         return { key, uri: redactUri(uri), bytes, sha256: hash.digest("hex"), etag: opened.etag };
       }),
   };
+}
+
+/** The source the base version's manifest records; null when it cannot be read (the run then hashes the source). */
+async function recordedSource(deps: ActivityDeps, dataset: string, manifest: string): Promise<RecordedSource | null> {
+  try {
+    return (await readManifest(deps.store, dataset, manifest)).source;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -96,7 +96,7 @@ async function leftovers(store: ObjectStore, dataset: string, version: string): 
 async function storeFacts(ctx: CliContext, dataset: string, version: string | null): Promise<StoreFacts> {
   if (!version) return { current: undefined, remaining: null };
   try {
-    const store = ctx.store();
+    const store = await ctx.store();
     const current = (await readPointer(store, dataset))?.pointer.current_version ?? null;
     return { current, remaining: current === version ? null : await leftovers(store, dataset, version) };
   } catch {

@@ -54,7 +54,7 @@ export function registerFiles(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (dataset: string, opts: ListFilesOptions & { json?: boolean }) => {
       validateDatasetId(dataset);
-      const listing = await listFiles(new CliContext().store(), dataset, opts);
+      const listing = await listFiles(await new CliContext().store(), dataset, opts);
       if (opts.json) return sayJson(listing);
       for (const f of listing.files) say(f.uri);
       if (listing.events) {

@@ -129,7 +129,7 @@ export function registerRead(program: Command): void {
       if (opts.format === "parquet" && process.stdout.isTTY) {
         throw new UsageError("Parquet is binary, so it is not written to a terminal; redirect it to a file, e.g. > rows.parquet.");
       }
-      const store = new CliContext().store();
+      const store = await new CliContext().store();
       const view = await loadVersion(store, dataset, opts.version);
       const files = projectionFiles(store, view, pickProjection(view.manifest, opts.projection), opts.month);
       const limit = opts.limit ?? Infinity;

@@ -46,7 +46,7 @@ export interface DatasetStatus {
 
 /** Gathers the status of `dataset` from the store and Temporal. */
 export async function datasetStatus(ctx: CliContext, dataset: string, runsLimit = 5): Promise<DatasetStatus> {
-  const store = ctx.store();
+  const store = await ctx.store();
   const { uiUrl, temporal } = ctx.config;
   const link = (workflowId: string, runId: string) => runUrl(uiUrl, temporal.namespace, workflowId, runId);
   const pointerRead = await readPointer(store, dataset);

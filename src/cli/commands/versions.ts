@@ -28,7 +28,7 @@ export function registerVersions(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (dataset: string, opts: { limit?: number; json?: boolean }) => {
       validateDatasetId(dataset);
-      const store = new CliContext().store();
+      const store = await new CliContext().store();
       const rows: VersionRow[] = [];
       let broken: BrokenChainError | undefined;
       try {
