@@ -50,9 +50,13 @@ export interface FetchSourceInput {
   dataset: string;
   version: string;
   uri: string;
-  /** The current version's source sha256: a local file with this hash is not copied at all (the run ends "unchanged"). */
+  /**
+   * The current version's source sha256: a local file with this hash is not copied at all, nor an
+   * `https://`/`s3://` source whose origin confirms the strong ETag the base manifest recorded with this
+   * hash (a 304 to `If-None-Match`, see {@link revalidationEtag}); the run ends "unchanged".
+   */
   unchangedIf?: string;
-  /** The base version's manifest (push datasets: its `source.fragments` are consumed and never applied again). */
+  /** The base version's manifest (push datasets: its `source.fragments` are consumed and never applied again; others: its recorded source). */
   baseManifest?: string;
 }
 
