@@ -1,4 +1,4 @@
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
@@ -199,6 +199,7 @@ async function openS3(uri: string, deps: SourceDeps, policy: SourcePolicy, ifNon
   if (!deps.s3Client) throw new UnsupportedSourceError(`Source ${shown} needs S3 access, which this worker was not given; start the worker with S3 credentials.`);
   try {
     const condition = ifNoneMatch === null ? {} : { IfNoneMatch: `"${ifNoneMatch}"` };
+    const { GetObjectCommand } = await import("@aws-sdk/client-s3");
     const res = await deps.s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key, ...condition }));
     return { stream: res.Body as Readable, etag: res.ETag?.replace(/"/g, "") ?? null, size: res.ContentLength ?? null };
   } catch (err) {

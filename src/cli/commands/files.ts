@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { validateDatasetId } from "../../definition";
+import { validateDatasetId } from "../../definition/id";
 import { CliContext } from "../client";
 import { checkMonthArg, checkVersionArg, duckdbCommand, eventFiles, loadVersion, pickProjection, projectionFiles, type VersionFile } from "../dataset-view";
 import type { ObjectStore } from "../../store/types";
