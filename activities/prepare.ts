@@ -22,9 +22,10 @@ import { type BadRow, describeBadRow } from "../src/normalize/errors";
 import { encodeParquet } from "../src/parquet/codec";
 import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
 import { ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
-import { openSource, redactUri } from "../src/sources/open";
-import { UnsupportedSourceError } from "../src/sources/errors";
-import { deleteFragments, isPushUri, openInboxSource } from "../src/intake/inbox-source";
+import { openSource, openSourceIfChanged, redactUri } from "../src/sources/open";
+import { type RecordedSource, revalidationEtag } from "../src/sources/validator";
+import { isPushUri } from "../src/intake/inbox-source";
+import { stageInbox } from "../src/intake/inbox-stage";
 import { readManifest } from "./base";
 import type { ActivityDeps } from "./deps";
 import { withEngine } from "./engine";
@@ -49,9 +50,13 @@ export interface FetchSourceInput {
   dataset: string;
   version: string;
   uri: string;
-  /** The current version's source sha256: a local file with this hash is not copied at all (the run ends "unchanged"). */
+  /**
+   * The current version's source sha256: a local file with this hash is not copied at all, nor an
+   * `https://`/`s3://` source whose origin confirms the strong ETag the base manifest recorded with this
+   * hash (a 304 to `If-None-Match`, see {@link revalidationEtag}); the run ends "unchanged".
+   */
   unchangedIf?: string;
-  /** The base version's manifest (push datasets: its `source.fragments` are consumed and never applied again). */
+  /** The base version's manifest (push datasets: its `source.fragments` are consumed and never applied again; others: its recorded source). */
   baseManifest?: string;
 }
 
@@ -70,10 +75,17 @@ export function fetchSourceActivities(deps: ActivityDeps) {
           const local = await hashFile(path, maxBytes, signal).catch(() => null);
           if (local?.sha256 === unchangedIf) return { key, uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };
         }
-        if (isPushUri(resolved)) return fetchInbox(deps, dataset, key, resolved, baseManifest, signal);
+        if (isPushUri(resolved)) return stageInbox(deps.store, dataset, key, resolved, baseManifest, signal, (n) => activityContext()?.log.info("deleted fragments the base version consumed", { dataset, fragments: n }));
+        const recorded = unchangedIf && baseManifest && /^(https?|s3):/.test(resolved) ? await recordedSource(deps, dataset, baseManifest) : null;
+        const etag = revalidationEtag(uri, resolved, recorded, unchangedIf);
+        const opening = { ...sources, signal, attempt: activityContext()?.info.attempt };
         const opened = isLedgerUri(resolved)
           ? await openLedgerSource(deps.store, resolved, signal)
-          : await openSource(resolved, { ...sources, signal, attempt: activityContext()?.info.attempt });
+          : etag !== null
+            ? await openSourceIfChanged(resolved, etag, opening)
+            : await openSource(resolved, opening);
+        if (opened === null && recorded) return { key, uri: redactUri(uri), bytes: recorded.bytes, sha256: recorded.sha256, etag };
+        if (opened === null) throw new Error(`Source ${redactUri(uri)} answered "not modified" to a request without a recorded version`);
         const tooBig = (what: string) => overLimit(`Source ${redactUri(uri)}`, what, LIMIT_VARS.sourceBytes);
         if (opened.size !== null && opened.size > maxBytes) {
           opened.stream.destroy();
@@ -99,49 +111,13 @@ export function fetchSourceActivities(deps: ActivityDeps) {
   };
 }
 
-/** Versions walked back from the base to find the last compaction (past optimize, repair or file-source versions). */
-const COMPACTION_WALK = 1000;
-
-/**
- * The fragments the last compaction on the chain consumed: the only ones a crash can have left in
- * the inbox (every compaction deletes its base's leftovers before it publishes). Versions that are
- * not compactions (optimize, repair, an ingest with --source) are walked past.
- */
-async function lastCompactionFragments(deps: ActivityDeps, dataset: string, manifest: string): Promise<string[]> {
-  let path: string | null = manifest;
-  for (let i = 0; path !== null && i < COMPACTION_WALK; i++) {
-    const m = await readManifest(deps.store, dataset, path);
-    if (m.source.fragments !== undefined || m.source.uri === `push:${dataset}`) return m.source.fragments ?? [];
-    path = m.parent_version === null ? null : new DatasetLayout(dataset).versionManifest(m.parent_version);
+/** The source the base version's manifest records; null when it cannot be read (the run then hashes the source). */
+async function recordedSource(deps: ActivityDeps, dataset: string, manifest: string): Promise<RecordedSource | null> {
+  try {
+    return (await readManifest(deps.store, dataset, manifest)).source;
+  } catch {
+    return null;
   }
-  return [];
-}
-
-/**
- * A compaction's source (SPEC §11): the inbox fragments not consumed by the base version, staged as
- * one NDJSON object in fragment order. Fragments the base version consumed and a crash left behind
- * are deleted here; they are never applied again.
- */
-async function fetchInbox(deps: ActivityDeps, dataset: string, key: string, uri: string, baseManifest: string | undefined, signal: AbortSignal | undefined): Promise<FetchedSource> {
-  if (uri !== `push:${dataset}`) throw new UnsupportedSourceError(`Source ${redactUri(uri)} is another dataset's inbox; a push dataset compacts only its own inbox (push:${dataset}).`);
-  const consumed = baseManifest ? await lastCompactionFragments(deps, dataset, baseManifest) : [];
-  const opened = await openInboxSource(deps.store, dataset, consumed, signal);
-  if (opened.plan.leftovers.length > 0) {
-    await deleteFragments(deps.store, dataset, opened.plan.leftovers);
-    activityContext()?.log.info("deleted fragments the base version consumed", { dataset, fragments: opened.plan.leftovers.length });
-  }
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      bytes += chunk.length;
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  opened.stream.on("error", (err) => meter.destroy(err));
-  await deps.store.putStream(key, opened.stream.pipe(meter), { kind: "overwrite" });
-  return { key, uri, bytes, sha256: hash.digest("hex"), etag: null, fragments: opened.plan.take.map((e) => e.id) };
 }
 
 /** Result of `normalize`. */

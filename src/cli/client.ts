@@ -1,6 +1,5 @@
 import type { Client } from "@temporalio/client";
 import { connectClient, runtimeConfig, type RuntimeConfig } from "../config/runtime";
-import { openStore } from "../store/open";
 import type { ObjectStore } from "../store/types";
 import { TidemarkError } from "../errors";
 
@@ -28,9 +27,12 @@ export class CliContext {
     }
     return this.client;
   }
-  /** The object store of `TIDEMARK_STORE`. */
-  store(): ObjectStore {
-    this.storeInstance ??= openStore(this.config.storeUrl);
+  /** The object store of `TIDEMARK_STORE` (its S3 client is loaded only when a command opens it). */
+  async store(): Promise<ObjectStore> {
+    if (!this.storeInstance) {
+      const { openStore } = await import("../store/open.js");
+      this.storeInstance ??= openStore(this.config.storeUrl);
+    }
     return this.storeInstance;
   }
   /** Closes connections. */

@@ -1,7 +1,9 @@
 import { DataType, type Field, type RecordBatch, type Table, TimeUnit, type Timestamp, type Vector } from "apache-arrow";
 
-/** A cell as text output shows it: strings, numbers, booleans or null. */
-export type Cell = string | number | boolean | null;
+import type { Cell } from "./text-table";
+
+export type { Cell } from "./text-table";
+export { textTable } from "./text-table";
 
 function isoDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -79,17 +81,4 @@ export function jsonLine(names: string[], cells: Cell[]): string {
     obj[n] = typeof v === "number" && !Number.isFinite(v) ? null : v;
   });
   return `${JSON.stringify(obj)}\n`;
-}
-
-/** Lays out rows as aligned text columns under a header; numbers are right-aligned. */
-export function textTable(header: string[], rows: Cell[][]): string {
-  const text = rows.map((r) => r.map((c) => (c === null ? "" : typeof c === "number" ? c.toLocaleString("en-US", { maximumFractionDigits: 6 }) : String(c))));
-  const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => typeof r[c] === "number" || r[c] === null));
-  const widths = header.map((h, c) => Math.max(h.length, ...text.map((r) => r[c].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, c) => (numeric[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
-      .join("  ")
-      .trimEnd();
-  return [line(header), ...text.map(line)].join("\n");
 }

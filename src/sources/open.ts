@@ -1,4 +1,4 @@
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
@@ -129,7 +129,7 @@ function request(url: URL, target: ResolvedAddress, headers: Record<string, stri
   });
 }
 
-async function openHttp(uri: string, deps: SourceDeps, policy: SourcePolicy): Promise<OpenedSource> {
+async function openHttp(uri: string, deps: SourceDeps, policy: SourcePolicy, ifNoneMatch: string | null): Promise<OpenedSource | null> {
   const shown = redactUri(uri);
   const resolver = deps.resolve ?? systemResolver;
   const timeoutMs = deps.httpTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS;
@@ -138,7 +138,7 @@ async function openHttp(uri: string, deps: SourceDeps, policy: SourcePolicy): Pr
   const signal = deps.signal ? AbortSignal.any([headersTimeout.signal, deps.signal]) : headersTimeout.signal;
   const first = withBasicAuth(uri);
   let url = new URL(first.url);
-  let headers = first.headers;
+  let headers = ifNoneMatch === null ? first.headers : { ...first.headers, "if-none-match": ifNoneMatch };
   let res: IncomingMessage;
   try {
     for (let hop = 0; ; hop++) {
@@ -157,7 +157,8 @@ async function openHttp(uri: string, deps: SourceDeps, policy: SourcePolicy): Pr
       if (hop + 1 > MAX_REDIRECTS) throw new SourceNotAllowedError(`Source ${shown} redirected more than ${MAX_REDIRECTS} times; point source.uri at the final URL.`);
       const next = new URL(location, url);
       if (next.protocol !== "http:" && next.protocol !== "https:") throw new SourceNotAllowedError(`Source ${shown} redirected to a ${next.protocol} URL, which is not allowed; point source.uri at the final URL.`);
-      if (next.origin !== url.origin) headers = {};
+      const { "if-none-match": _condition, ...kept } = headers;
+      headers = next.origin === url.origin ? kept : {};
       url = next;
     }
   } finally {
@@ -165,6 +166,11 @@ async function openHttp(uri: string, deps: SourceDeps, policy: SourcePolicy): Pr
   }
   const status = res.statusCode ?? 0;
   const drop = () => res.resume();
+  if (status === 304 && headers["if-none-match"] !== undefined) {
+    drop();
+    const etag = res.headers.etag;
+    return etag === undefined || etag === ifNoneMatch ? null : openHttp(uri, deps, policy, null);
+  }
   if (status === 404 || status === 410) {
     drop();
     throw new SourceNotFoundError(`Source ${shown} answered HTTP ${status} (not found); check the URL in source.uri, or pass the right one with --source.`);
@@ -184,7 +190,7 @@ async function openHttp(uri: string, deps: SourceDeps, policy: SourcePolicy): Pr
 
 const S3_ACCESS_NAMES = new Set(["AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "CredentialsProviderError"]);
 
-async function openS3(uri: string, deps: SourceDeps, policy: SourcePolicy): Promise<OpenedSource> {
+async function openS3(uri: string, deps: SourceDeps, policy: SourcePolicy, ifNoneMatch: string | null): Promise<OpenedSource | null> {
   const url = new URL(uri);
   const shown = redactUri(uri);
   checkS3Source(shown, url, policy);
@@ -192,11 +198,14 @@ async function openS3(uri: string, deps: SourceDeps, policy: SourcePolicy): Prom
   const key = decodeURIComponent(url.pathname.replace(/^\//, ""));
   if (!deps.s3Client) throw new UnsupportedSourceError(`Source ${shown} needs S3 access, which this worker was not given; start the worker with S3 credentials.`);
   try {
-    const res = await deps.s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const condition = ifNoneMatch === null ? {} : { IfNoneMatch: `"${ifNoneMatch}"` };
+    const { GetObjectCommand } = await import("@aws-sdk/client-s3");
+    const res = await deps.s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key, ...condition }));
     return { stream: res.Body as Readable, etag: res.ETag?.replace(/"/g, "") ?? null, size: res.ContentLength ?? null };
   } catch (err) {
     const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
     const status = e.$metadata?.httpStatusCode;
+    if (status === 304 && ifNoneMatch !== null) return null;
     if (e.name === "NoSuchBucket") throw new SourceNotFoundError(`Source ${shown} cannot be read because bucket "${bucket}" does not exist; check the bucket in source.uri.`);
     if (status === 404 || e.name === "NoSuchKey") throw new SourceNotFoundError(`Source ${shown} does not exist; check the key in source.uri, or pass the right one with --source.`);
     if (status === 403 || (e.name !== undefined && S3_ACCESS_NAMES.has(e.name))) {
@@ -220,10 +229,25 @@ export function policyOf(deps: SourceDeps): SourcePolicy {
  * `deps.policy` (refused with {@link SourceNotAllowedError} before any access). A bare path counts as a file.
  */
 export async function openSource(uri: string, deps: SourceDeps = {}): Promise<OpenedSource> {
+  const opened = await openSourceUnless(uri, null, deps);
+  if (opened === null) throw new Error(`Source ${redactUri(uri)} was opened without a condition yet answered "not modified"`);
+  return opened;
+}
+
+/**
+ * As {@link openSource}, for an `https://`, `http://` or `s3://` source known by its strong `etag`:
+ * the request carries `If-None-Match`, and null means the origin answered 304 (still that ETag,
+ * nothing downloaded). An HTTP redirect drops the condition (the next address is fetched in full).
+ */
+export async function openSourceIfChanged(uri: string, etag: string, deps: SourceDeps = {}): Promise<OpenedSource | null> {
+  return openSourceUnless(uri, etag, deps);
+}
+
+async function openSourceUnless(uri: string, ifNoneMatch: string | null, deps: SourceDeps): Promise<OpenedSource | null> {
   const policy = policyOf(deps);
   if (uri.startsWith("file://") || uri.startsWith("/")) return openFile(uri, policy);
-  if (uri.startsWith("https://") || uri.startsWith("http://")) return openHttp(uri, deps, policy);
-  if (uri.startsWith("s3://")) return openS3(uri, deps, policy);
+  if (uri.startsWith("https://") || uri.startsWith("http://")) return openHttp(uri, deps, policy, ifNoneMatch);
+  if (uri.startsWith("s3://")) return openS3(uri, deps, policy, ifNoneMatch);
   if (uri.startsWith("push:")) {
     const dataset = uri.slice("push:".length);
     throw new UnsupportedSourceError(

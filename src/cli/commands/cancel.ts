@@ -2,9 +2,8 @@ import { WorkflowNotFoundError, type WorkflowHandle } from "@temporalio/client";
 import { defaultPayloadConverter } from "@temporalio/common";
 import { temporal } from "@temporalio/proto";
 import type { Command } from "commander";
-import { readPointer } from "../../../activities/base";
 import type { IngestResult } from "../../contracts";
-import { validateDatasetId } from "../../definition";
+import { validateDatasetId } from "../../definition/id";
 import { TidemarkError } from "../../errors";
 import { DatasetLayout } from "../../layout";
 import { writtenBy } from "../../manifest/projection-plan";
@@ -15,6 +14,9 @@ import { rootFailure } from "../failure";
 import { parsePositiveInt } from "../options";
 import { say, sayJson } from "../output";
 import { describeResult, VERSION_KEY } from "../runs";
+
+/** The store reads of activities/base, loaded when a command first reads the store (it pulls in definition parsing). */
+const activitiesBase = () => import("../../../activities/base.js");
 
 /** `cancel` found no running ingest. */
 export class NothingRunningError extends TidemarkError {}
@@ -96,8 +98,8 @@ async function leftovers(store: ObjectStore, dataset: string, version: string): 
 async function storeFacts(ctx: CliContext, dataset: string, version: string | null): Promise<StoreFacts> {
   if (!version) return { current: undefined, remaining: null };
   try {
-    const store = ctx.store();
-    const current = (await readPointer(store, dataset))?.pointer.current_version ?? null;
+    const store = await ctx.store();
+    const current = (await (await activitiesBase()).readPointer(store, dataset))?.pointer.current_version ?? null;
     return { current, remaining: current === version ? null : await leftovers(store, dataset, version) };
   } catch {
     return { current: undefined, remaining: null };

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { validateDatasetId } from "../../definition";
+import { validateDatasetId } from "../../definition/id";
 import { CliContext } from "../client";
 import { checkMonthArg, checkVersionArg, duckdbCommand, eventFiles, loadVersion, pickProjection, projectionFiles, type VersionFile } from "../dataset-view";
 import type { ObjectStore } from "../../store/types";
@@ -54,7 +54,7 @@ export function registerFiles(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (dataset: string, opts: ListFilesOptions & { json?: boolean }) => {
       validateDatasetId(dataset);
-      const listing = await listFiles(new CliContext().store(), dataset, opts);
+      const listing = await listFiles(await new CliContext().store(), dataset, opts);
       if (opts.json) return sayJson(listing);
       for (const f of listing.files) say(f.uri);
       if (listing.events) {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { validateDatasetId } from "../../definition";
+import { validateDatasetId } from "../../definition/id";
 import { DEFAULT_GC_AGE, gcWorkflowId, parseAge, type GcInput, type GcResult } from "../../maintenance";
 import { CliContext } from "../client";
 import { formatDuration } from "../options";

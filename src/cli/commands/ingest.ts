@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from "@temporalio/client";
 import type { Command } from "commander";
 import type { IngestInput, IngestProgress, IngestResult } from "../../contracts";
-import { loadDefinitionFile, validateDatasetId } from "../../definition";
+import { validateDatasetId } from "../../definition/id";
 import { CREDENTIAL_FIX, literalCredential } from "../../definition/credentials";
 import { TidemarkError } from "../../errors";
 import { busyMessage, ingestWorkflowId } from "../../one-writer";
@@ -37,6 +37,7 @@ export function looksLikeDefinitionPath(target: string): boolean {
  */
 async function resolveTarget(target: string): Promise<{ dataset: string; definition?: unknown }> {
   if (looksLikeDefinitionPath(target)) {
+    const { loadDefinitionFile } = await import("../../definition/load.js");
     const definition = await loadDefinitionFile(target);
     return { dataset: definition.id, definition };
   }
@@ -48,6 +49,7 @@ async function resolveTarget(target: string): Promise<{ dataset: string; definit
 export async function follow(handle: WorkflowHandle, json: boolean): Promise<IngestResult> {
   const line = new ProgressLine(!json && process.stderr.isTTY);
   let done = false;
+  let wake = () => {};
   const poll = (async () => {
     while (!done) {
       try {
@@ -55,13 +57,21 @@ export async function follow(handle: WorkflowHandle, json: boolean): Promise<Ing
       } catch {
         /* the run may not have started its first task yet */
       }
-      await new Promise((r) => setTimeout(r, 500));
+      if (done) break;
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, 500);
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
     }
   })();
   try {
     return (await handle.result()) as IngestResult;
   } finally {
     done = true;
+    wake();
     await poll;
     line.clear();
   }

@@ -9,6 +9,6 @@ export function ledgerName(option: string | undefined): string {
 }
 
 /** The ledger of a command on the configured store. */
-export function openLedger(ctx: CliContext, option: string | undefined): LedgerStore {
-  return new LedgerStore(ctx.store(), ledgerName(option));
+export async function openLedger(ctx: CliContext, option: string | undefined): Promise<LedgerStore> {
+  return new LedgerStore(await ctx.store(), ledgerName(option));
 }

@@ -86,7 +86,7 @@ export function registerLedgerPublish(ledger: Command): void {
       const name = ledgerName(opts.ledger);
       const ctx = new CliContext();
       try {
-        if (!(await hasWallets(ctx.store(), name))) {
+        if (!(await hasWallets(await ctx.store(), name))) {
           throw new SourceNotFoundError(`Ledger "${name}" has no wallets, so there is nothing to publish; create a wallet first ("tidemark wallets create") or check --ledger.`);
         }
         const runs = await publish(await ctx.temporal(), ctx, name, Boolean(opts.wait), Boolean(opts.json));

@@ -1,6 +1,6 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from "@temporalio/client";
 import type { Command } from "commander";
-import { validateDatasetId } from "../../definition";
+import { validateDatasetId } from "../../definition/id";
 import { TidemarkError } from "../../errors";
 import { optimizeScheduleId, type OptimizeInput, type OptimizeResult } from "../../manifest/optimize";
 import { busyMessage, ingestWorkflowId } from "../../one-writer";

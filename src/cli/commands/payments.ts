@@ -44,7 +44,7 @@ export function registerPayments(program: Command): void {
         payment_id: paymentId, wallet: opts.wallet, amount: parseAmountText(opts.amount), currency: opts.currency, ledger: ledgerName(opts.ledger), verify_window: opts.verifyWindow,
       });
       await withClient(async (client, ctx) => {
-        const started = await startPayment(client, ctx.store(), ctx.config.taskQueue, request);
+        const started = await startPayment(client, await ctx.store(), ctx.config.taskQueue, request);
         if (opts.wait) {
           const final = await client.workflow.getHandle(started.workflow_id).result().catch((err) => {
             throw new PaymentInputError(`Payment ${paymentId} failed: ${rootFailure(err).message}`);

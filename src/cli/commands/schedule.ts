@@ -1,14 +1,14 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSummary } from "@temporalio/client";
 import type { Command } from "commander";
 import type { IngestInput } from "../../contracts";
-import { validateDatasetId } from "../../definition";
+import { validateDatasetId } from "../../definition/id";
 import { TidemarkError } from "../../errors";
 import { ingestWorkflowId } from "../../one-writer";
 import { ingestRunSummary } from "../../run-summary";
 import { CliContext } from "../client";
 import { formatDuration, parseDuration } from "../options";
 import { say, sayJson, UsageError } from "../output";
-import { textTable } from "../render";
+import { textTable } from "../text-table";
 import { DATASET_KEY } from "../runs";
 
 /** A schedule command could not do what was asked. */

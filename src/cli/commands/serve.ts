@@ -1,11 +1,7 @@
 import type { Client } from "@temporalio/client";
 import type { Command } from "commander";
 import { connectClient, runtimeConfig } from "../../config/runtime";
-import { loadDefinitionsDir } from "../../definition/load";
-import { TokenTable } from "../../intake/tokens";
-import { startIntakeServer } from "../../intake/server";
 import type { IntakeLimits } from "../../intake/options";
-import { openStore } from "../../store/open";
 import { parsePortOrZero, parsePositiveInt } from "../options";
 import { say } from "../output";
 import { waitForSignal } from "../signals";
@@ -58,6 +54,12 @@ export function registerServe(program: Command): void {
     .option("--burst <n>", "requests at once per token (default 4000)", parsePositiveInt)
     .option("--no-compact", "never request compactions from Temporal (a Schedule or another serve process does)")
     .action(async (opts: ServeOptions) => {
+      const [{ TokenTable }, { loadDefinitionsDir }, { startIntakeServer }, { openStore }] = await Promise.all([
+        import("../../intake/tokens.js"),
+        import("../../definition/load.js"),
+        import("../../intake/server.js"),
+        import("../../store/open.js"),
+      ]);
       const config = runtimeConfig();
       const tokens = TokenTable.fromEnv();
       const definitions = await loadDefinitionsDir(config.datasetsDir);

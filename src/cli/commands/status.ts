@@ -1,17 +1,19 @@
 import type { Command } from "commander";
-import { readManifest, readPointer } from "../../../activities/base";
 import { runUrl } from "../../config/runtime";
-import { validateDatasetId } from "../../definition";
+import { validateDatasetId } from "../../definition/id";
 import { type Granularity, partitionGranularity } from "../../definition/partition";
 import { TidemarkError } from "../../errors";
 import { measureBacklog } from "../../intake/backlog";
 import { CliContext } from "../client";
 import { parsePositiveInt } from "../options";
 import { say, sayJson } from "../output";
-import { textTable } from "../render";
+import { textTable } from "../text-table";
 import { recentRuns, runningIngest, type RunSummary } from "../runs";
 import { describeSchedule, type ScheduleView } from "./schedule";
 import { monthFiles } from "../../manifest/month-files";
+
+/** The store reads of activities/base, loaded when a command first reads the store (it pulls in definition parsing). */
+const activitiesBase = () => import("../../../activities/base.js");
 
 /** Nothing is known about a dataset: never published, never run, not scheduled. */
 export class UnknownDatasetError extends TidemarkError {}
@@ -46,13 +48,13 @@ export interface DatasetStatus {
 
 /** Gathers the status of `dataset` from the store and Temporal. */
 export async function datasetStatus(ctx: CliContext, dataset: string, runsLimit = 5): Promise<DatasetStatus> {
-  const store = ctx.store();
+  const store = await ctx.store();
   const { uiUrl, temporal } = ctx.config;
   const link = (workflowId: string, runId: string) => runUrl(uiUrl, temporal.namespace, workflowId, runId);
-  const pointerRead = await readPointer(store, dataset);
+  const pointerRead = await (await activitiesBase()).readPointer(store, dataset);
   const client = await ctx.temporal();
   const [manifest, running, runs, schedule, backlog] = await Promise.all([
-    pointerRead ? readManifest(store, dataset, pointerRead.pointer.manifest) : null,
+    pointerRead ? (await activitiesBase()).readManifest(store, dataset, pointerRead.pointer.manifest) : null,
     runningIngest(client, dataset),
     recentRuns(client, dataset, runsLimit),
     describeSchedule(client, dataset),

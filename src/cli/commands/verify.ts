@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from "@temporalio/client";
 import type { Command } from "commander";
-import { validateDatasetId } from "../../definition";
+import { validateDatasetId } from "../../definition/id";
 import { TidemarkError } from "../../errors";
 import { verifyWorkflowId, type Finding, type VerifyInput, type VerifyResult } from "../../maintenance";
 import { CliContext } from "../client";

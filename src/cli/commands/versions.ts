@@ -1,10 +1,10 @@
 import type { Command } from "commander";
-import { validateDatasetId } from "../../definition";
+import { validateDatasetId } from "../../definition/id";
 import { CliContext } from "../client";
 import { BrokenChainError, versionChain } from "../dataset-view";
 import { parsePositiveInt } from "../options";
 import { say, sayJson } from "../output";
-import { textTable } from "../render";
+import { textTable } from "../text-table";
 
 /** One version in the chain. */
 export interface VersionRow {
@@ -28,7 +28,7 @@ export function registerVersions(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (dataset: string, opts: { limit?: number; json?: boolean }) => {
       validateDatasetId(dataset);
-      const store = new CliContext().store();
+      const store = await new CliContext().store();
       const rows: VersionRow[] = [];
       let broken: BrokenChainError | undefined;
       try {

@@ -20,7 +20,7 @@ export function registerWallets(program: Command): void {
     .action(async (wallet: string, opts: { currency: string; ledger?: string; json?: boolean }) => {
       requireWalletId(wallet);
       const currency = requireCurrency(opts.currency);
-      const ledger = openLedger(new CliContext(), opts.ledger);
+      const ledger = await openLedger(new CliContext(), opts.ledger);
       const { created, view } = await ledger.createWallet(wallet, currency);
       if (opts.json) return sayJson({ ...view, created });
       say(created ? `created wallet ${wallet} (${currency}) in ledger ${view.ledger}` : `wallet ${wallet} already exists (${currency}), balance ${view.balance}`);
@@ -40,7 +40,7 @@ export function registerWallets(program: Command): void {
       const amount = parseAmountText(amountText);
       const opId = requireOpId(opts.opId ?? randomUUID());
       const currency = opts.currency === undefined ? undefined : requireCurrency(opts.currency);
-      const ledger = openLedger(new CliContext(), opts.ledger);
+      const ledger = await openLedger(new CliContext(), opts.ledger);
       const view = await ledger.show(wallet);
       if (!view) throw new WalletNotFoundError(ledger.ledger, wallet);
       if (currency && currency !== view.currency) throw new CurrencyMismatchError(wallet, view.currency, currency);
@@ -59,7 +59,7 @@ export function registerWallets(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (wallet: string, opts: { ledger?: string; json?: boolean }) => {
       requireWalletId(wallet);
-      const view = await openLedger(new CliContext(), opts.ledger).show(wallet);
+      const view = await (await openLedger(new CliContext(), opts.ledger)).show(wallet);
       if (!view) throw new WalletNotFoundError(ledgerName(opts.ledger), wallet);
       if (opts.json) return sayJson(view);
       say(`${view.wallet}\t${view.balance} ${view.currency}\tseq ${view.seq}\tledger ${view.ledger}`);

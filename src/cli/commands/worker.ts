@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { connectClient, connectWorker, runtimeConfig } from "../../config/runtime";
 import { observabilityFromEnv, startObservability } from "../../observability/runtime";
-import { openStore } from "../../store/open";
 import { TemporalUnreachableError } from "../client";
 import { parseLogFormat, parsePortOrZero } from "../options";
 import { say } from "../output";
@@ -18,6 +17,7 @@ export function registerWorker(program: Command): void {
       const config = runtimeConfig();
       const observability = await startObservability(observabilityFromEnv(opts, "json"));
       if (observability.metricsUrl) observability.logger.info("metrics served", { tidemark: observability.metricsUrl, sdk: observability.sdkMetricsUrl });
+      const { openStore } = await import("../../store/open.js");
       const store = openStore(config.storeUrl);
       const { address, namespace } = config.temporal;
       let connection;

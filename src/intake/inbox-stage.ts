@@ -1,0 +1,56 @@
+/** Staging a push dataset's inbox as a compaction's source (SPEC §11), for the `prepare` activity. */
+import { createHash } from "node:crypto";
+import { Transform } from "node:stream";
+import type { FetchedSource } from "../contracts.js";
+import { DatasetLayout } from "../layout.js";
+import { parseVersionManifest } from "../manifest/schema.js";
+import { UnsupportedSourceError } from "../sources/errors.js";
+import type { ObjectStore } from "../store/types.js";
+import { deleteFragments, openInboxSource } from "./inbox-source.js";
+
+/** Versions walked back from the base to find the last compaction (past optimize, repair or file-source versions). */
+const COMPACTION_WALK = 1000;
+
+/**
+ * The fragments the last compaction on the chain consumed: the only ones a crash can have left in
+ * the inbox (every compaction deletes its base's leftovers before it publishes). Versions that are
+ * not compactions (optimize, repair, an ingest with --source) are walked past.
+ */
+export async function lastCompactionFragments(store: ObjectStore, dataset: string, manifest: string): Promise<string[]> {
+  const layout = new DatasetLayout(dataset);
+  let path: string | null = manifest;
+  for (let i = 0; path !== null && i < COMPACTION_WALK; i++) {
+    const m = parseVersionManifest((await store.get(layout.key(path))).body, `${dataset}/${path}`);
+    if (m.source.fragments !== undefined || m.source.uri === `push:${dataset}`) return m.source.fragments ?? [];
+    path = m.parent_version === null ? null : layout.versionManifest(m.parent_version);
+  }
+  return [];
+}
+
+/**
+ * A compaction's source: the inbox fragments the last compaction did not consume, staged at `key`
+ * as one NDJSON object in fragment order, with its sha256 and the fragment list. Fragments the last
+ * compaction consumed and a crash left behind are deleted first (`onLeftovers` hears how many);
+ * they are never applied again.
+ */
+export async function stageInbox(store: ObjectStore, dataset: string, key: string, uri: string, baseManifest: string | undefined, signal: AbortSignal | undefined, onLeftovers?: (n: number) => void): Promise<FetchedSource> {
+  if (uri !== `push:${dataset}`) throw new UnsupportedSourceError(`Source ${uri.slice(0, 200)} is another dataset's inbox; a push dataset compacts only its own inbox (push:${dataset}).`);
+  const consumed = baseManifest ? await lastCompactionFragments(store, dataset, baseManifest) : [];
+  const opened = await openInboxSource(store, dataset, consumed, signal);
+  if (opened.plan.leftovers.length > 0) {
+    await deleteFragments(store, dataset, opened.plan.leftovers);
+    onLeftovers?.(opened.plan.leftovers.length);
+  }
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  opened.stream.on("error", (err) => meter.destroy(err));
+  await store.putStream(key, opened.stream.pipe(meter), { kind: "overwrite" });
+  return { key, uri, bytes, sha256: hash.digest("hex"), etag: null, fragments: opened.plan.take.map((e) => e.id) };
+}
