@@ -3,7 +3,8 @@ import { foldEvents, writeFold, type EventInput } from "../src/engine/fold";
 import { HASHING } from "../src/engine/hash-sql";
 import { TidemarkError } from "../src/errors";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
-import { VERSION_FORMAT, type ProjectionMonthV2, type VersionManifest } from "../src/manifest/schema";
+import { derivedManifest } from "../src/manifest/derived-manifest";
+import type { ProjectionMonthV2, VersionManifest } from "../src/manifest/schema";
 import { writtenBy } from "../src/manifest/projection-plan";
 import { readManifest } from "./base";
 import { eventsByMonth, walkChain } from "./chain";
@@ -36,19 +37,7 @@ export interface PublishRepairInput {
 
 /** The manifest of a repair version: the parent's schema and source, no events, rebuilt index and projections. */
 export function repairManifest(parent: VersionManifest, input: PublishRepairInput): VersionManifest {
-  const { quarantine: _quarantine, ...rest } = parent;
-  return {
-    ...rest,
-    format: VERSION_FORMAT,
-    version: input.version,
-    parent_version: parent.version,
-    created_at: input.createdAt,
-    run: input.run,
-    events: [],
-    index: input.rebuilt.index,
-    projections: input.rebuilt.projections,
-    totals: { rows_total: input.rebuilt.rowsTotal, inserted: 0, updated: 0, deleted: 0 },
-  };
+  return derivedManifest(parent, { version: input.version, createdAt: input.createdAt, run: input.run, index: input.rebuilt.index, projections: input.rebuilt.projections, rowsTotal: input.rebuilt.rowsTotal });
 }
 
 /** Rebuilds the index and projection months from the events, and publishes them as a new version. */

@@ -20,7 +20,7 @@ import { DEFAULT_LIMITS } from "../../src/intake/options.js";
 import { DEFAULT_COMPACTION } from "../../src/intake/compaction-plan.js";
 import { parsePointer, parseVersionManifest } from "../../src/manifest/schema.js";
 import { FsObjectStore } from "../../src/store/fs.js";
-import { runLoad } from "./load.js";
+import { quantile, runLoad } from "./load.js";
 import { BENCH_TOKEN, killAll, ServerProcess, startServe } from "./procs.js";
 
 const ROOT = existsSync(join(__dirname, "..", "..", "bin", "tidemark.js")) ? join(__dirname, "..", "..") : join(__dirname, "..", "..", "..");
@@ -31,7 +31,6 @@ function flag(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-const quantileOf = (sorted: number[], q: number) => (sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
 
 async function main(): Promise<void> {
   const seconds = Number(flag("seconds", "300"));
@@ -122,11 +121,11 @@ async function main(): Promise<void> {
   const result = {
     date: new Date().toISOString(), commit, clean, seconds, offeredPerSecond: rate, clients, batch,
     acknowledged: load.acknowledgedCount, acknowledgedPerSecond: Math.round(load.acknowledgedCount / (load.elapsedMs / 1000)), unacknowledged: load.unacknowledgedCount,
-    statuses: load.statuses, ackP99Ms: quantileOf([...load.latenciesMs].sort((a, b) => a - b), 0.99),
-    freshnessMs: { p50: quantileOf(delays, 0.5), p90: quantileOf(delays, 0.9), p99: quantileOf(delays, 0.99), max: delays.at(-1) ?? Number.NaN },
+    statuses: load.statuses, ackP99Ms: quantile(load.latenciesMs, 0.99),
+    freshnessMs: { p50: quantile(delays, 0.5), p90: quantile(delays, 0.9), p99: quantile(delays, 0.99), max: delays.at(-1) ?? Number.NaN },
     neverVisible: invisible, versions, maxBacklogBytes: maxBacklog, backlogBound: DEFAULT_LIMITS.maxBacklogBytes,
     compactInterval: DEFAULT_COMPACTION.compactIntervalMs, compactBytes: DEFAULT_COMPACTION.compactBytes,
-    peakRssMb: peak, loadAverage: { min: Math.min(...loads), median: quantileOf([...loads].sort((a, b) => a - b), 0.5), max: Math.max(...loads) },
+    peakRssMb: peak, loadAverage: { min: Math.min(...loads), median: quantile(loads, 0.5), max: Math.max(...loads) },
   };
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const md = `# Push intake freshness

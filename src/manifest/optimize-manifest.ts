@@ -1,6 +1,7 @@
 import { asV2 } from "./month-files";
 import type { MergedMonths } from "./optimize";
-import { VERSION_FORMAT, type VersionManifest } from "./schema";
+import { derivedManifest } from "./derived-manifest";
+import type { VersionManifest } from "./schema";
 
 /**
  * The manifest of an optimize version: the parent's schema, source and index, no events, zero
@@ -11,20 +12,9 @@ export function optimizeManifest(
   input: { version: string; createdAt: string; run: { workflow_id: string; run_id: string }; merged: MergedMonths },
   sizes: ReadonlyMap<string, number> = new Map(),
 ): VersionManifest {
-  const { quarantine: _quarantine, ...rest } = parent;
   const projections: VersionManifest["projections"] = {};
   for (const [name, months] of Object.entries(parent.projections)) {
     projections[name] = Object.fromEntries(Object.entries(months).map(([m, e]) => [m, input.merged[name]?.[m] ?? asV2(e, sizes)]));
   }
-  return {
-    ...rest,
-    format: VERSION_FORMAT,
-    version: input.version,
-    parent_version: parent.version,
-    created_at: input.createdAt,
-    run: input.run,
-    events: [],
-    projections,
-    totals: { rows_total: parent.totals.rows_total, inserted: 0, updated: 0, deleted: 0 },
-  };
+  return derivedManifest(parent, { version: input.version, createdAt: input.createdAt, run: input.run, projections, rowsTotal: parent.totals.rows_total });
 }
