@@ -1,6 +1,6 @@
 import type { DatasetDefinition } from "../definition";
 import { columnList, keyHashSql, monthSql, rowHashSql } from "./hash-sql";
-import { sqlString, sqlStringList } from "./sql";
+import { PUBLISHED_PARQUET, sqlString, sqlStringList } from "./sql";
 
 /** Names of a delta's tables (qualified by the caller). */
 export interface DeltaTables {
@@ -78,7 +78,7 @@ export function countsSql(t: DeltaTables): string {
   return `SELECT count(*) FILTER (WHERE _op = 'insert')::BIGINT AS inserted, count(*) FILTER (WHERE _op = 'update')::BIGINT AS updated, count(*) FILTER (WHERE _op IS NULL)::BIGINT AS unchanged FROM ${t.classified}`;
 }
 
-/** `COPY (query) TO path` as ZSTD Parquet with statistics. */
-export function copySql(query: string, path: string): string {
-  return `COPY (${query}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`;
+/** `COPY (query) TO path` as Parquet with statistics; `options` default to a published file's. */
+export function copySql(query: string, path: string, options = PUBLISHED_PARQUET): string {
+  return `COPY (${query}) TO ${sqlString(path)} (${options})`;
 }

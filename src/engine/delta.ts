@@ -5,6 +5,7 @@ import {
   appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, duplicatesSql, liveSql, loadSourceSql, nextIndexSql, removalsSql,
   type BaseSource, type DeltaTables,
 } from "./delta-sql";
+import { SCRATCH_PARQUET } from "./sql";
 import type { EngineTask } from "./task";
 
 /** Input of {@link runDelta}: local paths only. */
@@ -93,8 +94,8 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   const removals = task.table("removals");
   await task.exec(`CREATE TABLE ${removals} AS ${removalsSql(t, snapshot)}`);
   await task.exec(copySql(nextIndexSql(t, snapshot), run.out.index));
-  await task.exec(copySql(changesSql(definition, t), run.out.changes));
-  await task.exec(copySql(`SELECT key_hash, month FROM ${removals} ORDER BY month, key_hash`, run.out.removals));
+  await task.exec(copySql(changesSql(definition, t), run.out.changes, SCRATCH_PARQUET));
+  await task.exec(copySql(`SELECT key_hash, month FROM ${removals} ORDER BY month, key_hash`, run.out.removals, SCRATCH_PARQUET));
   const [counts] = await task.rows<{ inserted: number; updated: number; unchanged: number }>(countsSql(t));
   const [{ deleted }] = await task.rows<{ deleted: number }>(`SELECT count(*)::BIGINT AS deleted FROM ${removals} r ANTI JOIN ${t.live} l ON l._key_hash = r.key_hash`);
   const [{ total }] = await task.rows<{ total: number }>(`SELECT count(*)::BIGINT AS total FROM read_parquet('${run.out.index.replaceAll("'", "''")}')`);

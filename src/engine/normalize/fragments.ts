@@ -5,7 +5,7 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { DatasetDefinition } from "../../definition/schema.js";
-import { sqlIdent, sqlString } from "../sql.js";
+import { SCRATCH_PARQUET, sqlIdent, sqlString } from "../sql.js";
 import { duckdbType } from "./columns-sql.js";
 
 /** Largest NDJSON line DuckDB accepts here (the server's record limit is far below it). */
@@ -16,7 +16,7 @@ export function fragmentsCopySql(def: DatasetDefinition, sourcePath: string, out
   const columns = def.schema.columns.map((c) => `${sqlString(c.name)}: ${sqlString(duckdbType(c))}`).join(", ");
   const select = def.schema.columns.map((c) => sqlIdent(c.name)).join(", ");
   const read = `read_json(${sqlString(sourcePath)}, format = 'newline_delimited', records = true, columns = {${columns}}, maximum_object_size = ${MAX_OBJECT_BYTES})`;
-  return `COPY (SELECT ${select} FROM ${read}) TO ${sqlString(outPath)} (FORMAT parquet, COMPRESSION zstd)`;
+  return `COPY (SELECT ${select} FROM ${read}) TO ${sqlString(outPath)} (${SCRATCH_PARQUET})`;
 }
 
 /** Writes the normalized Parquet of a compaction's fragments; returns its row count. */

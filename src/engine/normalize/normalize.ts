@@ -12,7 +12,7 @@ import { TidemarkError } from "../../errors.js";
 import type { ReadLimits } from "../../formats/index.js";
 import { count, overLimit } from "../../formats/limits.js";
 import { type BadRow, BadRowsError, MAX_BAD_ROWS } from "../../normalize/errors.js";
-import { sqlIdent, sqlString } from "../sql.js";
+import { SCRATCH_PARQUET, sqlIdent, sqlString } from "../sql.js";
 import { duckdbType } from "./columns-sql.js";
 import { csvSource, lineStats } from "./csv-facts.js";
 import { planNormalize, resolveColumns, unsupportedDefinition } from "./plan.js";
@@ -78,7 +78,7 @@ async function writeThenRename(connection: DuckDBConnection, copy: string, tmp: 
 
 function emptyTable(def: DatasetDefinition, path: string): string {
   const cols = def.schema.columns.map((c) => `NULL::${duckdbType(c)} AS ${sqlIdent(c.name)}`).join(", ");
-  return `COPY (SELECT ${cols} WHERE false) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`;
+  return `COPY (SELECT ${cols} WHERE false) TO ${sqlString(path)} (${SCRATCH_PARQUET})`;
 }
 
 interface BadRecord {
@@ -108,7 +108,7 @@ async function lineMapping(path: string, firstLines: Int32Array, rowsRead: numbe
 }
 
 /**
- * Normalizes a local CSV with DuckDB into ZSTD Parquet at `outPath`. Throws the JS path's typed
+ * Normalizes a local CSV with DuckDB into scratch Parquet at `outPath`. Throws the JS path's typed
  * errors (`SourceFormatError` from the header, `MissingColumnError`, `AmbiguousColumnError`,
  * `LimitExceededError`, `BadRowsError` under `on_bad_rows: fail`); writes nothing when it throws.
  * Returns null when the engine cannot reproduce the JS path exactly, including whenever DuckDB

@@ -1,12 +1,12 @@
 /**
  * The normalize step as DuckDB SQL (issue 12): read the source with every cell as text, cast each
  * column exactly as the JS normalizer does (src/normalize), keep the bad cells' reasons, and write
- * the good rows in source order as ZSTD Parquet. Anything the SQL cannot express exactly is an
+ * the good rows in source order as the run's scratch Parquet. Anything the SQL cannot express exactly is an
  * `unsupported` reason, and the caller falls back to `normalizeSource`. Pure.
  */
 import type { DatasetDefinition } from "../../definition/schema.js";
 import { AmbiguousColumnError, MAX_BAD_ROWS, MissingColumnError } from "../../normalize/errors.js";
-import { sqlIdent, sqlString } from "../sql.js";
+import { SCRATCH_PARQUET, sqlIdent, sqlString } from "../sql.js";
 import { columnSql, trimSql } from "./columns-sql.js";
 
 /** What the caller learned from the source's first bytes (with the JS reader) that the SQL needs. */
@@ -123,7 +123,7 @@ export function planNormalize(def: DatasetDefinition, sourcePath: string, outPat
   const out = def.schema.columns.map((c, j) => `v${j} AS ${sqlIdent(c.name)}`).join(", ");
   return {
     count: `SELECT count(*) FROM ${readCsvSql(def, sourcePath, facts, true)}`,
-    copy: `COPY (SELECT ${out} FROM (${staged(ordered, false)}) WHERE NOT bad${ordered ? " ORDER BY __ord" : ""}) TO ${sqlString(outPath)} (FORMAT parquet, COMPRESSION zstd)`,
+    copy: `COPY (SELECT ${out} FROM (${staged(ordered, false)}) WHERE NOT bad${ordered ? " ORDER BY __ord" : ""}) TO ${sqlString(outPath)} (${SCRATCH_PARQUET})`,
     summary: `SELECT count(*) AS rows_read, count(*) FILTER (WHERE ${bad}) AS bad_rows FROM (${staged(false)})`,
     badRows: `SELECT __ord, ${each((j) => `r${j}, e${j}`)} FROM (${staged(true)}) WHERE ${bad} ORDER BY __ord LIMIT ${MAX_BAD_ROWS}`,
   };

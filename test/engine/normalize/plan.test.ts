@@ -27,7 +27,7 @@ describe("planNormalize", () => {
     expect(p.copy).toContain("max_line_size = 1000");
     expect(p.copy).toContain("parallel = false");
     expect(p.copy).toContain("(SELECT row_number() OVER () AS __ord, ");
-    expect(p.copy).toMatch(/ ORDER BY __ord\) TO '\/out\/o.parquet' \(FORMAT parquet, COMPRESSION zstd\)$/);
+    expect(p.copy).toMatch(/ ORDER BY __ord\) TO '\/out\/o.parquet' \(FORMAT parquet, COMPRESSION lz4_raw\)$/);
     expect(p.count).toMatch(/^SELECT count\(\*\) FROM read_csv\('\/data\/it''s.csv', .*parallel = true\)$/);
   });
 
