@@ -109,9 +109,7 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
     await Promise.all([...committers.values()].map((c) => c.drain()));
   });
 
-  await backlog.refresh(pushIds);
-  const refresher = setInterval(() => void backlog.refresh(pushIds), limits.backlogRefreshMs);
-  refresher.unref();
+  await backlog.start(pushIds, limits.backlogRefreshMs);
   const ticker = trigger ? setInterval(pokeAll, 500) : null;
   ticker?.unref();
   await app.listen({ host, port });
@@ -121,7 +119,7 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
     url: `http://${shownHost}:${address.port}`,
     metrics,
     async close() {
-      clearInterval(refresher);
+      backlog.stop();
       if (ticker) clearInterval(ticker);
       await app.close();
       await Promise.all([...committers.values()].map((c) => c.drain()));

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkAcks } from "../../bench/intake/check";
 import { runLoad, type LoadResult } from "../../bench/intake/load";
-import { BENCH_TOKEN, startServe, type ServerProcess } from "../../bench/intake/procs";
+import { BENCH_TOKEN, benchSetup, startServe, type ServerProcess } from "../../bench/intake/procs";
 import { tempDir } from "./bed";
 
 const dirs: Array<() => void> = [];
@@ -22,7 +22,7 @@ describe("tidemark serve under the load generator (compiled CLI processes, file:
   it("puts every acknowledged record in the fragment its acknowledgement named, exactly once", { timeout: 180_000 }, async () => {
     const t = tempDir("serve-load");
     dirs.push(t.cleanup);
-    const serve = startServe(t.dir, ["--no-compact"]);
+    const serve = startServe(benchSetup(t.dir), ["--no-compact"]);
     const logPath = join(t.dir, "acks.ndjson");
     try {
       const result = await load(serve, logPath, 4000);
@@ -41,8 +41,8 @@ describe("tidemark serve under the load generator (compiled CLI processes, file:
   it("two serve processes on one store: each acknowledged record is in its named fragment exactly once, and both servers wrote fragments", { timeout: 180_000 }, async () => {
     const t = tempDir("serve-load-two");
     dirs.push(t.cleanup);
-    const first = startServe(t.dir, ["--no-compact"]);
-    const second = startServe(t.dir, ["--no-compact"]);
+    const first = startServe(benchSetup(t.dir), ["--no-compact"]);
+    const second = startServe(benchSetup(t.dir), ["--no-compact"]);
     const logs = [join(t.dir, "acks-1.ndjson"), join(t.dir, "acks-2.ndjson")];
     try {
       const [one, two] = await Promise.all([load(first, logs[0], 3000), load(second, logs[1], 3000)]);
