@@ -109,13 +109,16 @@ export interface BenchStack extends BenchSetup {
   stop(): Promise<void>;
 }
 
-/** Creates `<dir>/store` and `<dir>/datasets` (the events dataset); Temporal as in this process's environment. */
-export function benchSetup(dir: string): BenchSetup {
+/**
+ * Creates `<dir>/store` and `<dir>/datasets` with the events dataset, or with `definition` (YAML,
+ * e.g. events.yaml under another id); Temporal as in this process's environment.
+ */
+export function benchSetup(dir: string, definition?: { id: string; yaml: string }): BenchSetup {
   const datasets = join(dir, "datasets");
   const storeDir = join(dir, "store");
   mkdirSync(datasets, { recursive: true });
   mkdirSync(storeDir, { recursive: true });
-  writeFileSync(join(datasets, `${BENCH_DATASET}.yaml`), readFileSync(join(ROOT, "bench", "intake", "events.yaml")));
+  writeFileSync(join(datasets, `${definition?.id ?? BENCH_DATASET}.yaml`), definition?.yaml ?? readFileSync(join(ROOT, "bench", "intake", "events.yaml")));
   return {
     storeDir,
     env: {

@@ -39,7 +39,7 @@ export async function measureBacklog(store: ObjectStore, datasetId: string): Pro
  */
 export class BacklogTracker {
   /** Pause after a periodic refresh, as a multiple of how long it took. */
-  static readonly DUTY_PAUSE = 20;
+  static readonly DUTY_PAUSE = 10;
   private readonly state = new Map<string, Backlog>();
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
