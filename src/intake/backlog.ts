@@ -35,7 +35,9 @@ export async function measureBacklog(store: ObjectStore, datasetId: string): Pro
  * The server's view of each push dataset's backlog: the last listing plus the fragments this
  * server wrote since. Other servers' and compaction's changes appear at the next refresh. Periodic
  * refreshes ({@link start}) never overlap, and a listing that took `d` ms is followed by a pause of
- * at least `DUTY_PAUSE` × `d`, so a large inbox costs the process at most a small share of its time.
+ * at least `DUTY_PAUSE` × `d`, so a large inbox costs the process at most a small share of its time;
+ * except while a dataset is over its bound (its requests are refused anyway), when compaction's
+ * progress should end the refusals as soon as it is seen.
  */
 export class BacklogTracker {
   /** Pause after a periodic refresh, as a multiple of how long it took. */
@@ -47,14 +49,19 @@ export class BacklogTracker {
 
   constructor(private readonly store: ObjectStore) {}
 
-  /** Refreshes `datasetIds` now and then repeatedly, `everyMs` apart or longer after a slow listing, until {@link stop}. */
-  async start(datasetIds: readonly string[], everyMs: number): Promise<void> {
+  /**
+   * Refreshes `datasetIds` now and then repeatedly until {@link stop}: `everyMs` apart, or
+   * `DUTY_PAUSE` × the last listing's duration when longer, unless `overBound()` says a dataset is
+   * over its backlog bound.
+   */
+  async start(datasetIds: readonly string[], everyMs: number, overBound: () => boolean = () => false): Promise<void> {
     this.stopped = false;
     const cycle = async () => {
       const t0 = performance.now();
       await this.refresh(datasetIds);
       if (this.stopped) return;
-      this.timer = setTimeout(() => void cycle(), Math.max(everyMs, BacklogTracker.DUTY_PAUSE * (performance.now() - t0)));
+      const pause = overBound() ? everyMs : Math.max(everyMs, BacklogTracker.DUTY_PAUSE * (performance.now() - t0));
+      this.timer = setTimeout(() => void cycle(), pause);
       this.timer.unref();
     };
     await cycle();

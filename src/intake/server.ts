@@ -109,7 +109,8 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
     await Promise.all([...committers.values()].map((c) => c.drain()));
   });
 
-  await backlog.start(pushIds, limits.backlogRefreshMs);
+  const bound = (id: string) => definitions.get(id)!.source.push!.max_backlog_bytes ?? limits.maxBacklogBytes;
+  await backlog.start(pushIds, limits.backlogRefreshMs, () => pushIds.some((id) => backlog.get(id).bytes >= bound(id)));
   const ticker = trigger ? setInterval(pokeAll, 500) : null;
   ticker?.unref();
   await app.listen({ host, port });

@@ -51,6 +51,18 @@ describe("BacklogTracker", () => {
     expect(listings).toHaveLength(2);
   });
 
+  it("while a dataset is over its bound, lists again after the plain interval", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const { store, listings } = slowStore("file:///store", 1000);
+    const tracker = new BacklogTracker(store);
+    const started = tracker.start(["events"], 500, () => tracker.get("events").bytes >= 100);
+    await vi.advanceTimersByTimeAsync(1000);
+    await started;
+    await vi.advanceTimersByTimeAsync(500);
+    expect(listings).toHaveLength(2);
+    tracker.stop();
+  });
+
   it("lists a file:// inbox in small pages and leaves other stores their own page size", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
     const file = slowStore("file:///store", 0);
