@@ -1,6 +1,7 @@
 /**
  * `npm run bench:intake`: push-intake goals of issue 13, side by side in one run on loopback:
- * `tidemark serve` (one process, `file://` store) against the floor server (bench/intake/floor.ts,
+ * `tidemark serve` (one process, `file://` store, default compaction triggers) with one `tidemark
+ * worker` compacting on a Temporal dev server, against the floor server (bench/intake/floor.ts,
  * only group-write + fsync), with the same clients. Writes bench/results/intake.{json,md}.
  *
  * node dist/bench/intake/bench.js [--quick] [--dirty] [--runs 3] [--seconds 5] [--overload-seconds 60]
@@ -11,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { checkAcks } from "./check.js";
-import { killAll, startFloorProcess, startServe } from "./procs.js";
+import { BENCH_DATASET, killAll, startFloorProcess, startServe, startStack } from "./procs.js";
 import { renderMarkdown, type IntakeReport } from "./report.js";
 import { measure, overload, type RunFigures, type Shape, type Target } from "./scenarios.js";
 
@@ -46,7 +47,7 @@ async function sideBySide(targets: Target[], shape: Shape, runs: number, logDir:
     for (const t of targets) {
       const r = strip(await measure(t, shape, logDir, logs));
       (out[t.name] ??= []).push(r);
-      say(`  ${t.name} run ${i + 1}: ${Math.round(r.recordsPerS)} records/s, ${Math.round(r.requestsPerS)} req/s, p99 ${r.p99Ms.toFixed(1)} ms, server ${r.serverCores.toFixed(2)} cores`);
+      say(`  ${t.name} run ${i + 1}: ${Math.round(r.recordsPerS)} records/s, ${Math.round(r.requestsPerS)} req/s, p99 ${r.p99Ms.toFixed(1)} ms, server ${r.serverCores.toFixed(2)} cores${r.workerCores === null ? "" : `, worker ${r.workerCores.toFixed(2)} cores`}`);
     }
   }
   return out;
@@ -68,10 +69,11 @@ async function main(): Promise<void> {
   mkdirSync(logDir);
   const logs: string[] = [];
   const serveFlags = ["--rate", "1000000", "--burst", "1000000"];
-  const serve = startServe(join(dir, "serve"), serveFlags);
+  const stack = await startStack(join(dir, "serve"));
+  const serve = startServe(stack, serveFlags);
   const floor = startFloorProcess(join(dir, "floor"));
   const targets: Target[] = [
-    { name: "serve", proc: serve, url: await serve.url },
+    { name: "serve", proc: serve, url: await serve.url, worker: stack.worker },
     { name: "floor", proc: floor, url: await floor.url },
   ];
   const records = 5_000_000;
@@ -92,16 +94,18 @@ async function main(): Promise<void> {
     const probe = strip(await measure(targets[0], shapes.probe, logDir, logs));
     const capacity = Math.max(probe.recordsPerS, median(a.serve.map((r) => r.recordsPerS)));
     const fullRate = median(a.serve.map((r) => r.recordsPerS));
+    const workerPeakRssMb = stack.worker.peakRssMb();
     const e = await overload(targets[0], capacity, 3, overSeconds, shapes.a, fullRate, 15, logDir, logs);
     say(`  overload: ${JSON.stringify(e)}`);
     const serveExit = await serve.stop();
-    say("checking every acknowledged id against the inbox fragments...");
-    const check = await checkAcks(join(dir, "serve", "store"), "events", logs);
+    await stack.stop();
+    say("checking every acknowledged id against the published version and the inbox...");
+    const check = await checkAcks(stack.storeDir, BENCH_DATASET, logs);
     say(`  ${JSON.stringify(check)}`);
     clearInterval(sampler);
     const report: IntakeReport = {
       commit: measured, date: new Date().toISOString(), quick, runs, seconds, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "?",
-      memGb: Math.round(totalmem() / 2 ** 30), loadAverage: load, serveFlags, shapes, a, b, d, probe, capacity, overload: e, overloadSeconds: overSeconds, check, serveExit,
+      memGb: Math.round(totalmem() / 2 ** 30), loadAverage: load, serveFlags, shapes, a, b, d, probe, capacity, overload: e, overloadSeconds: overSeconds, check, serveExit, workerPeakRssMb,
     };
     mkdirSync(dirname(outPath), { recursive: true });
     writeFileSync(outPath, JSON.stringify(report, null, 2) + "\n");
@@ -111,6 +115,7 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(sampler);
     await Promise.all([serve.stop(), floor.stop()]);
+    await stack.stop();
     if (!process.argv.includes("--keep")) rmSync(dir, { recursive: true, force: true });
     else say(`kept ${dir}`);
   }

@@ -8,23 +8,19 @@
  *
  * npm run bench:freshness -- [--seconds 300] [--rate 10000] [--batch 100] [--clients 16] [--out bench/results/intake-freshness]
  */
-import { spawn } from "node:child_process";
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { createInterface } from "node:readline";
 import { execFileSync } from "node:child_process";
-import { startEmbeddedStack } from "../../src/devstack/embedded.js";
 import { DEFAULT_LIMITS } from "../../src/intake/options.js";
 import { DEFAULT_COMPACTION } from "../../src/intake/compaction-plan.js";
 import { parsePointer, parseVersionManifest } from "../../src/manifest/schema.js";
 import { FsObjectStore } from "../../src/store/fs.js";
 import { quantile, runLoad } from "./load.js";
-import { BENCH_TOKEN, killAll, ServerProcess, startServe } from "./procs.js";
+import { BENCH_DATASET as DATASET, BENCH_TOKEN, killAll, startServe, startStack } from "./procs.js";
 
 const ROOT = existsSync(join(__dirname, "..", "..", "bin", "tidemark.js")) ? join(__dirname, "..", "..") : join(__dirname, "..", "..", "..");
-const DATASET = "events";
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,17 +35,9 @@ async function main(): Promise<void> {
   const clients = Number(flag("clients", "16"));
   const out = flag("out", join(ROOT, "bench", "results", "intake-freshness"));
   const dir = mkdtempSync(join(tmpdir(), "tidemark-freshness-"));
-  const datasetsDir = join(dir, "datasets");
-  mkdirSync(datasetsDir, { recursive: true });
-  const storeDir = join(dir, "store");
-  mkdirSync(storeDir, { recursive: true });
-  const stack = await startEmbeddedStack({ port: "any", uiPort: false, storeUrl: pathToFileURL(storeDir).href, datasetsDir, worker: false });
-  Object.assign(process.env, { TEMPORAL_ADDRESS: stack.address, TEMPORAL_NAMESPACE: stack.namespace, TIDEMARK_TASK_QUEUE: stack.taskQueue });
-  const env = { ...process.env, TIDEMARK_STORE: pathToFileURL(storeDir).href, TIDEMARK_DATASETS: datasetsDir };
-  writeFileSync(join(datasetsDir, `${DATASET}.yaml`), readFileSync(join(ROOT, "bench", "intake", "events.yaml")));
-  const worker = new ServerProcess("worker", spawn(process.execPath, [join(ROOT, "bin", "tidemark.js"), "worker"], { env, stdio: ["ignore", "pipe", "pipe"] }), /(worker polling) task queue/);
-  await worker.url;
-  const serve = startServe(dir);
+  const stack = await startStack(dir);
+  const { worker, storeDir } = stack;
+  const serve = startServe(stack);
   const url = await serve.url;
   const store = new FsObjectStore(storeDir);
   const root = `datasets/${DATASET}/`;
@@ -114,7 +102,6 @@ async function main(): Promise<void> {
   delays.sort((a, b) => a - b);
   const peak = { serve: serve.peakRssMb(), worker: worker.peakRssMb() };
   await serve.stop();
-  await worker.stop();
   await stack.stop();
   const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
   const clean = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: ROOT, encoding: "utf8" }).trim() === "";

@@ -64,6 +64,8 @@ export interface LoadResult {
   readonly requests: number;
   /** Responses by status ("error" for a request that got no response). */
   readonly statuses: Record<string, number>;
+  /** Responses by status in each second of the run (index: whole seconds since the start). */
+  readonly statusesPerSecond: Array<Record<string, number>>;
   /** 429 responses that carried a Retry-After header. */
   readonly retryAfter429: number;
   /** Acknowledgement latency of each acknowledged request, in ms (open loop: from its scheduled time). */
@@ -138,6 +140,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const acknowledged = new Map<string, string>();
   const unacknowledged: string[] = [];
   const statuses: Record<string, number> = {};
+  const statusesPerSecond: Array<Record<string, number>> = [];
+  const count = (status: string) => {
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    const bucket = (statusesPerSecond[Math.floor((performance.now() - started) / 1000)] ??= {});
+    bucket[status] = (bucket[status] ?? 0) + 1;
+  };
   const latenciesMs: number[] = [];
   const acks: Array<[number, number]> = [];
   const keep = o.keepIds ?? true;
@@ -175,7 +183,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         requests++;
         try {
           const res = await post(agent, base, path, o.token, body, o.requestTimeoutMs ?? 30_000);
-          statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          count(String(res.status));
           let answer: { fragment?: string; accepted?: number } = {};
           if (res.status === 202) answer = JSON.parse(res.body) as typeof answer;
           if (res.status === 202 && answer.fragment && answer.accepted === n) {
@@ -197,7 +205,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
             break;
           }
         } catch {
-          statuses.error = (statuses.error ?? 0) + 1;
+          count("error");
           await sleep(50);
           t0 = performance.now();
         }
@@ -214,7 +222,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     agent.destroy();
     if (log) await new Promise<void>((r) => log.end(r));
   }
-  return { acknowledged, unacknowledged, acknowledgedCount: ackCount, unacknowledgedCount: unackCount, requests, statuses, retryAfter429, latenciesMs, acks, lateStarts, elapsedMs: performance.now() - started };
+  return { acknowledged, unacknowledged, acknowledgedCount: ackCount, unacknowledgedCount: unackCount, requests, statuses, statusesPerSecond: Array.from(statusesPerSecond, (b) => b ?? {}), retryAfter429, latenciesMs, acks, lateStarts, elapsedMs: performance.now() - started };
 }
 
 /** The `q` quantile (0–1) of unsorted values, or NaN when empty. */

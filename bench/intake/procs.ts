@@ -1,12 +1,14 @@
 /**
- * The servers under test as child processes, so their CPU and memory are their own: `tidemark
- * serve` on a `file://` store and the floor server. Peak RSS is the kernel's VmHWM, reset with
- * `/proc/<pid>/clear_refs` 5.
+ * The processes of the intake benchmarks, each a child process so its CPU and memory are its own:
+ * a Temporal dev server with one `tidemark worker` compacting ({@link startStack}), `tidemark
+ * serve` on the stack's `file://` store, and the floor server. Peak RSS is the kernel's VmHWM,
+ * reset with `/proc/<pid>/clear_refs` 5.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { startEmbeddedStack } from "../../src/devstack/embedded.js";
 
 /** The repository: two levels up from bench/intake, three from dist/bench/intake. */
 const ROOT = existsSync(join(__dirname, "..", "..", "bin", "tidemark.js")) ? join(__dirname, "..", "..") : join(__dirname, "..", "..", "..");
@@ -90,22 +92,70 @@ export class ServerProcess {
 /** Token of the bench's serve processes (scope: every dataset). */
 export const BENCH_TOKEN = "bench-intake-token-0001";
 
-/** Starts `tidemark serve` on 127.0.0.1 with the events dataset on `file://<dir>/store`; extra CLI flags as given, Node flags from `BENCH_SERVE_NODE_FLAGS` (e.g. `--cpu-prof`). */
-export function startServe(dir: string, flags: string[] = []): ServerProcess {
+/** The dataset of the benchmarks (bench/intake/events.yaml). */
+export const BENCH_DATASET = "events";
+
+/** A `file://` store with the events dataset, and the environment serve (and a worker) run with. */
+export interface BenchSetup {
+  readonly storeDir: string;
+  /** Environment of serve (and the worker): store, definitions, tokens, and Temporal when a stack runs. */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** A Temporal dev server and one `tidemark worker` on the setup's store. */
+export interface BenchStack extends BenchSetup {
+  readonly worker: ServerProcess;
+  /** Stops the worker (SIGTERM), then the dev server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates `<dir>/store` and `<dir>/datasets` with the events dataset, or with `definition` (YAML,
+ * e.g. events.yaml under another id); Temporal as in this process's environment.
+ */
+export function benchSetup(dir: string, definition?: { id: string; yaml: string }): BenchSetup {
   const datasets = join(dir, "datasets");
+  const storeDir = join(dir, "store");
   mkdirSync(datasets, { recursive: true });
-  writeFileSync(join(datasets, "events.yaml"), readFileSync(join(ROOT, "bench", "intake", "events.yaml")));
-  const nodeFlags = (process.env.BENCH_SERVE_NODE_FLAGS ?? "").split(" ").filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeFlags, BIN, "serve", "--host", "127.0.0.1", "--port", "0", ...flags], {
+  mkdirSync(storeDir, { recursive: true });
+  writeFileSync(join(datasets, `${definition?.id ?? BENCH_DATASET}.yaml`), definition?.yaml ?? readFileSync(join(ROOT, "bench", "intake", "events.yaml")));
+  return {
+    storeDir,
     env: {
-      ...process.env,
-      TIDEMARK_STORE: pathToFileURL(join(dir, "store")).href,
-      TIDEMARK_DATASETS: datasets,
-      TIDEMARK_INGEST_TOKENS: `${BENCH_TOKEN}@*`,
+      ...process.env, TIDEMARK_STORE: pathToFileURL(storeDir).href, TIDEMARK_DATASETS: datasets, TIDEMARK_INGEST_TOKENS: `${BENCH_TOKEN}@*`,
       TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? "127.0.0.1:7233",
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  };
+}
+
+/**
+ * {@link benchSetup} under `dir`, plus a Temporal dev server (embedded, no in-process worker) and
+ * one `tidemark worker` child process compacting on it.
+ */
+export async function startStack(dir: string): Promise<BenchStack> {
+  const setup = benchSetup(dir);
+  const stack = await startEmbeddedStack({ port: "any", uiPort: false, storeUrl: setup.env.TIDEMARK_STORE!, datasetsDir: setup.env.TIDEMARK_DATASETS!, worker: false });
+  const env = { ...setup.env, TEMPORAL_ADDRESS: stack.address, TEMPORAL_NAMESPACE: stack.namespace, TIDEMARK_TASK_QUEUE: stack.taskQueue };
+  const worker = new ServerProcess("worker", spawn(process.execPath, [BIN, "worker"], { env, stdio: ["ignore", "pipe", "pipe"] }), /(worker polling) task queue/);
+  try {
+    await worker.url;
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  return {
+    storeDir: setup.storeDir, worker, env,
+    async stop() {
+      await worker.stop();
+      await stack.stop();
+    },
+  };
+}
+
+/** Starts `tidemark serve` on 127.0.0.1 with the setup's (or stack's) environment; extra CLI flags as given, Node flags from `BENCH_SERVE_NODE_FLAGS` (e.g. `--cpu-prof`). */
+export function startServe(setup: BenchSetup, flags: string[] = []): ServerProcess {
+  const nodeFlags = (process.env.BENCH_SERVE_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeFlags, BIN, "serve", "--host", "127.0.0.1", "--port", "0", ...flags], { env: setup.env, stdio: ["ignore", "pipe", "pipe"] });
   return new ServerProcess("serve", proc, /serving on (http:\/\/127\.0\.0\.1:\d+)/);
 }
 

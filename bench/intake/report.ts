@@ -28,6 +28,8 @@ export interface IntakeReport {
   readonly overloadSeconds: number;
   readonly check: AckCheck;
   readonly serveExit: number | null;
+  /** Peak RSS (VmHWM) of the compacting worker from its start until the overload (a, b, d and the probe). */
+  readonly workerPeakRssMb: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
@@ -35,6 +37,9 @@ const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "n/a");
 const verdict = (ok: boolean) => (ok ? "**met**" : "**missed**");
 const all = (rs: Array<Omit<RunFigures, "raw">>, f: (r: Omit<RunFigures, "raw">) => number, fmt: (n: number) => string) => rs.map((r) => fmt(f(r))).join(", ");
+
+const perSecond = (xs: Array<Record<string, number>>) =>
+  xs.map((b, i) => `${i} s ${Object.entries(b).map(([k, n]) => `${k}×${n}`).join(" ") || "none"}`).join("; ");
 
 /** The Markdown report. */
 export function renderMarkdown(r: IntakeReport): string {
@@ -53,7 +58,7 @@ export function renderMarkdown(r: IntakeReport): string {
     "",
     `Commit measured: \`${r.commit}\`, ${r.date}. \`npm run bench:intake\`${r.quick ? " -- --quick" : ""}.`,
     `Machine: ${r.cpus} × ${r.cpuModel}, ${r.memGb} GB, Node ${r.node}; 1-min load average during the run (other engineers share the machine): min ${Math.min(...loads).toFixed(2)}, median ${median(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (${loads.length} samples, every 5 s).`,
-    `One \`tidemark serve\` process (\`${r.serveFlags.join(" ")}\`: the per-token rate limit out of the way; everything else default) on a \`file://\` store, and the floor (bench/intake/floor.ts: node:http, each group of bodies appended to one file and fsynced, no validation) as separate processes; the load generator (bench/intake/load.ts, node:http keep-alive, 150-byte records) in the bench process. Loopback only. Medians of ${r.runs} runs of ${r.seconds} s after a warm-up, serve and floor runs interleaved. No worker compacting (compaction is not part of this branch).`,
+    `One \`tidemark serve\` process (\`${r.serveFlags.join(" ")}\`: the per-token rate limit out of the way; everything else default) on a \`file://\` store, and the floor (bench/intake/floor.ts: node:http, each group of bodies appended to one file and fsynced, no validation) as separate processes; the load generator (bench/intake/load.ts, node:http keep-alive, 150-byte records) in the bench process. One \`tidemark worker\` (child process) compacts on a Temporal dev server (child process); serve requests compactions with its default triggers. Loopback only. Medians of ${r.runs} runs of ${r.seconds} s after a warm-up, serve and floor runs interleaved.`,
     "",
     "| goal | serve | floor (same run) | ratio serve/floor | goal | verdict |",
     "|---|---|---|---|---|---|",
@@ -62,26 +67,29 @@ export function renderMarkdown(r: IntakeReport): string {
     `| d. p99 acknowledgement latency at an offered 10,000 records/s (open loop, ${r.shapes.d.clients} connections, ${r.shapes.d.batch} records/request, from each request's scheduled time) | ${ms(dServe)} ms (acknowledged ${int(dRate)} records/s) | ${ms(dFloor)} ms | — | ≤ 50 ms | ${verdict(dServe <= 50)} |`,
     `| e. overload: 3 × capacity (${int(o.offeredRecordsPerS)} records/s offered) for ${r.overloadSeconds} s: share of 429 responses with Retry-After | ${(100 * o.share429WithRetryAfter).toFixed(1)} % of ${int(o.statuses["429"] ?? 0)} 429s (${(100 * o.share429).toFixed(1)} % of all responses) | — | — | 429 with Retry-After | ${verdict((o.statuses["429"] ?? 0) > 0 && o.share429WithRetryAfter === 1)} |`,
     `| e. serve peak RSS (VmHWM) over the overload and recovery | ${o.servePeakRssMb} MB | — | — | ≤ 300 MB | ${verdict(o.servePeakRssMb <= 300)} |`,
-    `| e. acknowledged records present in the inbox fragments (every run of the bench, read back after serve stopped) | ${int(c.acknowledged - c.missing - c.elsewhere)} of ${int(c.acknowledged)}; missing ${c.missing}, in another fragment ${c.elsewhere}, stored twice ${c.duplicated} | — | — | all, exactly once | ${verdict(c.missing === 0 && c.elsewhere === 0 && c.duplicated === 0)} |`,
+    `| e. worker peak RSS (VmHWM) over the overload and recovery; before it | ${o.workerPeakRssMb ?? "n/a"} MB; ${r.workerPeakRssMb} MB | — | — | — | — |`,
+    `| e. acknowledged records found in the current version's projection (DuckDB) or in inbox fragments no version consumed (every run of the bench, read back after serve and worker stopped) | ${int(c.acknowledged - c.missing - c.elsewhere)} of ${int(c.acknowledged)}; missing ${c.missing}, in another fragment ${c.elsewhere}, found twice ${c.duplicated} | — | — | all, exactly once | ${verdict(c.missing === 0 && c.elsewhere === 0 && c.duplicated === 0)} |`,
     `| e. time to full rate (a 1-s window ≥ 90 % of a's median, ${int(o.fullRate)} records/s) after the load drops | ${o.recoverySeconds === null ? "not within 15 s" : `${o.recoverySeconds.toFixed(2)} s`} | — | — | ≤ 10 s | ${verdict(o.recoverySeconds !== null && o.recoverySeconds <= 10)} |`,
     "",
-    "All runs (records/s; requests/s; p50 / p99 ms; server CPU cores):",
+    "All runs (records/s; requests/s; p50 / p99 ms; CPU cores of the server and of the compacting worker):",
     "",
-    "| shape | target | records/s | requests/s | p50 ms | p99 ms | server cores |",
-    "|---|---|---|---|---|---|---|",
+    "| shape | target | records/s | requests/s | p50 ms | p99 ms | server cores | worker cores |",
+    "|---|---|---|---|---|---|---|---|",
   ];
   for (const [key, runs] of [["a", r.a], ["b", r.b], ["d", r.d]] as const) {
     for (const t of ["serve", "floor"]) {
       const rs = runs[t] ?? [];
-      lines.push(`| ${key} | ${t} | ${all(rs, (x) => x.recordsPerS, int)} | ${all(rs, (x) => x.requestsPerS, int)} | ${all(rs, (x) => x.p50Ms, ms)} | ${all(rs, (x) => x.p99Ms, ms)} | ${all(rs, (x) => x.serverCores, (n) => n.toFixed(2))} |`);
+      lines.push(`| ${key} | ${t} | ${all(rs, (x) => x.recordsPerS, int)} | ${all(rs, (x) => x.requestsPerS, int)} | ${all(rs, (x) => x.p50Ms, ms)} | ${all(rs, (x) => x.p99Ms, ms)} | ${all(rs, (x) => x.serverCores, (n) => n.toFixed(2))} | ${rs.map((x) => (x.workerCores === null ? "—" : x.workerCores.toFixed(2))).join(", ")} |`);
     }
   }
   lines.push(
     "",
     `Capacity for e: the larger of a's serve median and a probe with 128 clients × 100 records/request (${int(r.probe.recordsPerS)} records/s, p99 ${ms(r.probe.p99Ms)} ms) = ${int(r.capacity)} records/s.`,
-    `Overload phase: ${o.requests.toLocaleString("en-US")} requests from up to 512 connections, refused requests not re-sent; the generator sent ${int(o.sentRecordsPerS)} records/s (of ${int(o.offeredRecordsPerS)} offered; ${o.generatorLateStarts} requests started over 1 s late), serve acknowledged ${int(o.acknowledgedRecordsPerS)} records/s; responses ${JSON.stringify(o.statuses)}.`,
-    `Recovery phase (16 clients × 100 records/request, closed loop, from the moment the offered load stopped), records/s per second: ${o.recoveryRates.map(int).join(", ")}.`,
-    `Read-back: ${int(c.stored)} records in ${int(c.fragments)} fragments; serve exited ${r.serveExit} on SIGTERM.${c.examples.length ? ` Examples: ${c.examples.join("; ")}` : ""}`,
+    `Overload phase: ${o.requests.toLocaleString("en-US")} requests from up to 512 connections, refused requests not re-sent; the generator sent ${int(o.sentRecordsPerS)} records/s (of ${int(o.offeredRecordsPerS)} offered; ${o.generatorLateStarts} requests started over 1 s late), serve acknowledged ${int(o.acknowledgedRecordsPerS)} records/s using ${o.overloadCores.serve.toFixed(2)} cores (worker ${o.overloadCores.worker === null ? "n/a" : o.overloadCores.worker.toFixed(2)}); responses ${JSON.stringify(o.statuses)}.`,
+    `Overload responses per second: ${perSecond(o.overloadStatuses)}.`,
+    `Recovery phase (16 clients × 100 records/request, closed loop, from the moment the offered load stopped), records/s per second: ${o.recoveryRates.map(int).join(", ")}; responses per second: ${perSecond(o.recoveryStatuses)}.`,
+    `Serve's backlog (its /metrics: MiB / fragments) every second from the start of the overload: ${o.backlog.map((b) => `${b.s.toFixed(0)} s ${b.mb ?? "?"}/${b.fragments ?? "?"}`).join(", ")}.`,
+    `Read-back: ${int(c.published)} rows in the current projection (${c.versions} versions consumed ${int(c.consumedFragments)} fragments) + ${int(c.inInbox)} records in ${int(c.fragments)} unconsumed inbox fragments; serve exited ${r.serveExit} on SIGTERM.${c.examples.length ? ` Examples: ${c.examples.join("; ")}` : ""}`,
     "",
   );
   return lines.join("\n");

@@ -1,6 +1,7 @@
 /**
  * The measurements of the intake benchmark, each against a running server (serve or floor):
- * closed-loop throughput, open-loop latency at an offered rate, and overload with recovery.
+ * closed-loop throughput, open-loop latency at an offered rate, and overload with recovery
+ * (responses by status and serve's backlog, second by second).
  */
 import { join } from "node:path";
 import { type LoadResult, quantile, runLoad } from "./load.js";
@@ -11,6 +12,8 @@ export interface Target {
   readonly name: "serve" | "floor";
   readonly proc: ServerProcess;
   readonly url: string;
+  /** The worker compacting for this server (serve only), whose CPU is reported beside the server's. */
+  readonly worker?: ServerProcess;
 }
 
 /** One measured load run. */
@@ -23,6 +26,8 @@ export interface RunFigures {
   readonly statuses: Record<string, number>;
   /** CPU cores the server used on average during the run. */
   readonly serverCores: number;
+  /** CPU cores the compacting worker used on average during the run; null without one. */
+  readonly workerCores: number | null;
   readonly seconds: number;
 }
 
@@ -33,6 +38,8 @@ export interface Shape {
   readonly seconds: number;
   readonly records: number;
   readonly rate?: number;
+  /** A refused (429/503) request is counted and not sent again. */
+  readonly dropRefused?: boolean;
 }
 
 let runCounter = 0;
@@ -42,9 +49,10 @@ export async function measure(t: Target, shape: Shape, logDir: string, logs: str
   const logPath = t.name === "serve" ? join(logDir, `acks-${++runCounter}.ndjson`) : undefined;
   if (logPath) logs.push(logPath);
   const cpu0 = t.proc.cpuSeconds();
+  const workerCpu0 = t.worker?.cpuSeconds();
   const r = await runLoad({
     url: t.url, dataset: "events", token: BENCH_TOKEN, clients: shape.clients, batch: shape.batch, records: shape.records, seconds: shape.seconds,
-    ratePerSecond: shape.rate, logPath, keepIds: false,
+    ratePerSecond: shape.rate, dropRefused: shape.dropRefused, logPath, keepIds: false,
   });
   const s = r.elapsedMs / 1000;
   return {
@@ -55,6 +63,7 @@ export async function measure(t: Target, shape: Shape, logDir: string, logs: str
     acknowledged: r.acknowledgedCount,
     statuses: r.statuses,
     serverCores: (t.proc.cpuSeconds() - cpu0) / s,
+    workerCores: t.worker && workerCpu0 !== undefined ? (t.worker.cpuSeconds() - workerCpu0) / s : null,
     seconds: s,
     raw: r,
   };
@@ -74,11 +83,61 @@ export interface OverloadFigures {
   readonly share429WithRetryAfter: number;
   readonly generatorLateStarts: number;
   readonly servePeakRssMb: number;
+  /** Peak RSS (VmHWM) of the compacting worker over the overload and recovery; null without one. */
+  readonly workerPeakRssMb: number | null;
+  /** CPU cores of serve and of the worker on average over the overload phase. */
+  readonly overloadCores: { readonly serve: number; readonly worker: number | null };
+  /** Responses by status in each second of the overload phase. */
+  readonly overloadStatuses: Array<Record<string, number>>;
+  /** Responses by status in each second of the recovery phase. */
+  readonly recoveryStatuses: Array<Record<string, number>>;
+  /** Serve's view of the inbox backlog (its /metrics), sampled every second from the start of the overload. */
+  readonly backlog: BacklogSample[];
   /** Seconds after the overload ended until a 1-s window reached 90 % of the full rate; null if never within the window. */
   readonly recoverySeconds: number | null;
   /** Records/s in each second of the recovery phase. */
   readonly recoveryRates: number[];
   readonly fullRate: number;
+}
+
+/** Serve's view of the backlog at `s` seconds since the overload began; null when /metrics did not answer. */
+export interface BacklogSample {
+  readonly s: number;
+  readonly mb: number | null;
+  readonly fragments: number | null;
+}
+
+function gauge(text: string, name: string): number | null {
+  const m = new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, "m").exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+/** Samples serve's `/metrics` backlog gauges every second until `stop` is called. */
+function sampleBacklog(url: string): { stop: () => Promise<BacklogSample[]> } {
+  const samples: BacklogSample[] = [];
+  const t0 = performance.now();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const s = Math.round((performance.now() - t0) / 100) / 10;
+      try {
+        const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) });
+        const text = await res.text();
+        const bytes = gauge(text, "tidemark_intake_backlog_bytes");
+        samples.push({ s, mb: bytes === null ? null : Math.round(bytes / 104857.6) / 10, fragments: gauge(text, "tidemark_intake_backlog_fragments") });
+      } catch {
+        samples.push({ s, mb: null, fragments: null });
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - ((performance.now() - t0) % 1000))));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return samples;
+    },
+  };
 }
 
 /** Seconds from the start until the first 1-s window holding at least `target` acknowledged records; null if none. */
@@ -103,12 +162,15 @@ export function firstFullSecond(acks: ReadonlyArray<readonly [number, number]>, 
  */
 export async function overload(t: Target, capacity: number, factor: number, seconds: number, full: Shape, fullRate: number, recoverSeconds: number, logDir: string, logs: string[]): Promise<OverloadFigures> {
   t.proc.resetPeak();
+  t.worker?.resetPeak();
+  const backlog = sampleBacklog(t.url);
   const offered = capacity * factor;
-  const overRun = measure(t, { clients: 512, batch: full.batch, seconds, records: Math.ceil(offered * seconds * 1.1), rate: offered }, logDir, logs);
+  const overRun = measure(t, { clients: 512, batch: full.batch, seconds, records: Math.ceil(offered * seconds * 1.1), rate: offered, dropRefused: true }, logDir, logs);
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const after = await measure(t, { ...full, seconds: recoverSeconds }, logDir, logs);
   const over = await overRun;
   const peak = t.proc.peakRssMb();
+  const workerPeak = t.worker ? t.worker.peakRssMb() : null;
   const perSecond = new Array<number>(Math.ceil(recoverSeconds)).fill(0);
   for (const [ms, n] of after.raw.acks) perSecond[Math.min(perSecond.length - 1, Math.floor(ms / 1000))] += n;
   const recovery = firstFullSecond(after.raw.acks, after.raw.elapsedMs, 0.9 * fullRate);
@@ -124,6 +186,11 @@ export async function overload(t: Target, capacity: number, factor: number, seco
     share429WithRetryAfter: n429 ? over.raw.retryAfter429 / n429 : 0,
     generatorLateStarts: over.raw.lateStarts,
     servePeakRssMb: peak,
+    workerPeakRssMb: workerPeak,
+    overloadCores: { serve: over.serverCores, worker: over.workerCores },
+    overloadStatuses: over.raw.statusesPerSecond,
+    recoveryStatuses: after.raw.statusesPerSecond,
+    backlog: await backlog.stop(),
     recoverySeconds: recovery,
     recoveryRates: perSecond,
     fullRate,

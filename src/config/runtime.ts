@@ -1,4 +1,4 @@
-import { Client, Connection } from "@temporalio/client";
+import type { Client } from "@temporalio/client";
 import type { NativeConnection } from "@temporalio/worker";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -54,6 +54,8 @@ export const CONNECT_TIMEOUT_MS = 15_000;
 
 /** A Temporal client for the configured frontend. */
 export async function connectClient(settings: TemporalSettings): Promise<Client> {
+  // The client SDK is loaded on first use: `tidemark serve` connects only when it first needs Temporal.
+  const { Client, Connection } = await import("@temporalio/client");
   const connection = await Connection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, connectTimeout: CONNECT_TIMEOUT_MS });
   return new Client({ connection, namespace: settings.namespace });
 }

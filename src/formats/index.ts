@@ -3,7 +3,6 @@ import type { SourceFormat, SourceOptions } from "../definition/schema.js";
 import { readCsv } from "./csv.js";
 import { type SourceInput, inputChunks } from "./input.js";
 import { readJson, readNdjson } from "./json.js";
-import { readParquet } from "./parquet.js";
 import { limitBatches, type ReadLimits } from "./limits.js";
 import type { RawBatch } from "./types.js";
 import { readXlsx } from "./xlsx.js";
@@ -12,10 +11,18 @@ export { readCsv, type CsvReadOptions } from "./csv.js";
 export { SourceFormatError } from "./errors.js";
 export { type SourceInput, inputPath } from "./input.js";
 export { readJson, readNdjson } from "./json.js";
-export { readParquet } from "./parquet.js";
 export { limitBatches, type ReadLimits } from "./limits.js";
 export * from "./types.js";
 export { cellValue, readXlsx } from "./xlsx.js";
+
+/**
+ * Streams a Parquet source as raw batches (see ./parquet.ts); parquet-wasm is loaded on first
+ * use, so processes that never read Parquet (`tidemark serve`) never load it.
+ */
+export async function* readParquet(...args: Parameters<typeof import("./parquet.js").readParquet>): AsyncGenerator<RawBatch> {
+  const { readParquet: read } = await import("./parquet.js");
+  yield* read(...args);
+}
 
 /** Options of {@link readSource}. */
 export interface ReadSourceOptions {

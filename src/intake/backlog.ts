@@ -10,13 +10,20 @@ export interface Backlog {
   readonly oldest: Date | null;
 }
 
+/**
+ * Objects per listing page of a `file://` store: its listing stats a page's files at once on
+ * libuv's thread pool, where fragment writes (open, write, fsync, link) wait behind them; small
+ * pages keep that wait short. Other stores list with their own page size.
+ */
+const FILE_LIST_PAGE = 32;
+
 /** Lists a dataset's inbox and sums it. */
 export async function measureBacklog(store: ObjectStore, datasetId: string): Promise<Backlog> {
   const layout = new DatasetLayout(datasetId);
   let fragments = 0;
   let bytes = 0;
   let oldest: Date | null = null;
-  for await (const o of store.list(layout.key(layout.inbox()))) {
+  for await (const o of store.list(layout.key(layout.inbox()), store.url.startsWith("file:") ? { pageSize: FILE_LIST_PAGE } : {})) {
     fragments++;
     bytes += o.size;
     if (oldest === null || o.lastModified < oldest) oldest = o.lastModified;
@@ -26,12 +33,46 @@ export async function measureBacklog(store: ObjectStore, datasetId: string): Pro
 
 /**
  * The server's view of each push dataset's backlog: the last listing plus the fragments this
- * server wrote since. Other servers' and compaction's changes appear at the next refresh.
+ * server wrote since. Other servers' and compaction's changes appear at the next refresh. Periodic
+ * refreshes ({@link start}) never overlap, and a listing that took `d` ms is followed by a pause of
+ * at least `DUTY_PAUSE` × `d`, so a large inbox costs the process at most a small share of its time;
+ * except while a dataset is over its bound (its requests are refused anyway), when compaction's
+ * progress should end the refusals as soon as it is seen.
  */
 export class BacklogTracker {
+  /** Pause after a periodic refresh, as a multiple of how long it took. */
+  static readonly DUTY_PAUSE = 10;
   private readonly state = new Map<string, Backlog>();
+  private running: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
 
   constructor(private readonly store: ObjectStore) {}
+
+  /**
+   * Refreshes `datasetIds` now and then repeatedly until {@link stop}: `everyMs` apart, or
+   * `DUTY_PAUSE` × the last listing's duration when longer, unless `overBound()` says a dataset is
+   * over its backlog bound.
+   */
+  async start(datasetIds: readonly string[], everyMs: number, overBound: () => boolean = () => false): Promise<void> {
+    this.stopped = false;
+    const cycle = async () => {
+      const t0 = performance.now();
+      await this.refresh(datasetIds);
+      if (this.stopped) return;
+      const pause = overBound() ? everyMs : Math.max(everyMs, BacklogTracker.DUTY_PAUSE * (performance.now() - t0));
+      this.timer = setTimeout(() => void cycle(), pause);
+      this.timer.unref();
+    };
+    await cycle();
+  }
+
+  /** Stops periodic refreshes. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
 
   /** Current view of a dataset (empty before its first refresh). */
   get(datasetId: string): Backlog {
@@ -44,8 +85,13 @@ export class BacklogTracker {
     this.state.set(datasetId, { fragments: b.fragments + 1, bytes: b.bytes + bytes, oldest: b.oldest ?? at });
   }
 
-  /** Lists the inboxes again; a dataset whose listing fails keeps its last view. */
-  async refresh(datasetIds: readonly string[]): Promise<void> {
+  /** Lists the inboxes again (joining a listing already under way); a dataset whose listing fails keeps its last view. */
+  refresh(datasetIds: readonly string[]): Promise<void> {
+    this.running ??= this.list(datasetIds).finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async list(datasetIds: readonly string[]): Promise<void> {
     await Promise.all(
       datasetIds.map(async (id) => {
         try {

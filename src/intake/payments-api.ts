@@ -1,7 +1,6 @@
 /** The payments HTTP API on `tidemark serve` (SPEC §12): wallets on the ledger, payments as workflows. */
 import type { Client } from "@temporalio/client";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { describePayment, startPayment } from "../ledger/payment-client.js";
 import { TidemarkError } from "../errors.js";
 import {
   CurrencyMismatchError, LedgerContentionError, OpConflictError, PaymentConflictError, PaymentInputError, PaymentNotFoundError, WalletExistsError, WalletNotFoundError,
@@ -94,12 +93,14 @@ export function registerPaymentsApi(app: FastifyInstance, deps: PaymentsApiDeps)
       const b = body(req);
       onlyFields(b, ["payment_id", "wallet", "amount", "currency", "verify_window"]);
       const request = validatePayment({ ...(b as unknown as PaymentInput), ledger: deps.ledger });
+      const { startPayment } = await import("../ledger/payment-client.js");
       const started = await startPayment(await temporalOf(deps), deps.store, deps.taskQueue, request);
       return reply.code(202).send({ payment_id: started.payment_id, status: started.status });
     });
 
     scope.get<{ Params: { id: string } }>("/v1/payments/:id", async (req) => {
       const id = requirePaymentId(req.params.id);
+      const { describePayment } = await import("../ledger/payment-client.js");
       const { request, status } = await describePayment(await temporalOf(deps), id);
       return { payment_id: request.payment_id, wallet: request.wallet, amount: request.amount, currency: request.currency, status };
     });

@@ -109,9 +109,8 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
     await Promise.all([...committers.values()].map((c) => c.drain()));
   });
 
-  await backlog.refresh(pushIds);
-  const refresher = setInterval(() => void backlog.refresh(pushIds), limits.backlogRefreshMs);
-  refresher.unref();
+  const bound = (id: string) => definitions.get(id)!.source.push!.max_backlog_bytes ?? limits.maxBacklogBytes;
+  await backlog.start(pushIds, limits.backlogRefreshMs, () => pushIds.some((id) => backlog.get(id).bytes >= bound(id)));
   const ticker = trigger ? setInterval(pokeAll, 500) : null;
   ticker?.unref();
   await app.listen({ host, port });
@@ -121,7 +120,7 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
     url: `http://${shownHost}:${address.port}`,
     metrics,
     async close() {
-      clearInterval(refresher);
+      backlog.stop();
       if (ticker) clearInterval(ticker);
       await app.close();
       await Promise.all([...committers.values()].map((c) => c.drain()));

@@ -1,9 +1,7 @@
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
-import { isAbsolute, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { StoreConfigError } from "../errors.js";
-import { FsObjectStore } from "./fs.js";
+import { isAbsolute } from "node:path";
 import { assertValidKey } from "./keys.js";
+import { badUrl, decode, openFileStore } from "./open-file.js";
 import { S3ObjectStore } from "./s3.js";
 import type { ObjectStore } from "./types.js";
 
@@ -14,29 +12,6 @@ export interface OpenStoreDeps {
 }
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-function badUrl(url: string, why: string): StoreConfigError {
-  return new StoreConfigError(
-    `Store URL "${url}" is invalid: ${why}. Use file:///absolute/dir, file://./relative/dir or s3://bucket/prefix.`,
-  );
-}
-
-function decode(url: string, text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    throw badUrl(url, "it contains malformed percent-encoding");
-  }
-}
-
-function openFile(url: string): ObjectStore {
-  const rest = url.slice("file://".length);
-  if (rest.startsWith("/")) return new FsObjectStore(fileURLToPath(url));
-  if (rest === "." || rest === ".." || rest.startsWith("./") || rest.startsWith("../")) {
-    return new FsObjectStore(resolve(decode(url, rest)));
-  }
-  throw badUrl(url, "a file URL needs an absolute path (file:///dir) or one starting with ./ or ../");
-}
 
 /** A request whose connection is silent this long fails (and is retried) instead of hanging. */
 export const S3_SOCKET_IDLE_TIMEOUT_MS = 30_000;
@@ -82,7 +57,7 @@ function openS3(url: string, deps: OpenStoreDeps): ObjectStore {
  * Throws {@link StoreConfigError} for anything else.
  */
 export function openStore(url: string, deps: OpenStoreDeps = {}): ObjectStore {
-  if (url.startsWith("file://")) return openFile(url);
+  if (url.startsWith("file://")) return openFileStore(url);
   if (url.startsWith("s3://")) return openS3(url, deps);
   if (isAbsolute(url)) throw badUrl(url, `a bare path is not a URL (did you mean file://${url}?)`);
   throw badUrl(url, "the scheme is not file:// or s3://");

@@ -54,16 +54,18 @@ export function registerServe(program: Command): void {
     .option("--burst <n>", "requests at once per token (default 4000)", parsePositiveInt)
     .option("--no-compact", "never request compactions from Temporal (a Schedule or another serve process does)")
     .action(async (opts: ServeOptions) => {
-      const [{ TokenTable }, { loadDefinitionsDir }, { startIntakeServer }, { openStore }] = await Promise.all([
+      const [{ TokenTable }, { loadDefinitionsDir }, { startIntakeServer }] = await Promise.all([
         import("../../intake/tokens.js"),
         import("../../definition/load.js"),
         import("../../intake/server.js"),
-        import("../../store/open.js"),
       ]);
       const config = runtimeConfig();
       const tokens = TokenTable.fromEnv();
       const definitions = await loadDefinitionsDir(config.datasetsDir);
-      const store = openStore(config.storeUrl);
+      // A file:// store does not load the AWS SDK.
+      const store = config.storeUrl.startsWith("file://")
+        ? (await import("../../store/open-file.js")).openFileStore(config.storeUrl)
+        : (await import("../../store/open.js")).openStore(config.storeUrl);
       let client: Promise<Client> | undefined;
       const temporal = () => {
         client ??= connectClient(config.temporal).catch((err: unknown) => {

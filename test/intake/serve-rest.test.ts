@@ -1,0 +1,44 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { CLICKS_YAML, tempDir, TOKEN_SPEC } from "./bed";
+
+const ROOT = join(__dirname, "..", "..");
+const dirs: Array<() => void> = [];
+afterAll(() => dirs.forEach((c) => c()));
+
+describe("tidemark serve at rest (compiled CLI, file:// store)", () => {
+  it("loads neither the Temporal client, the AWS SDK, parquet-wasm nor DuckDB before a compaction or payment needs them", { timeout: 60_000 }, async () => {
+    const t = tempDir("serve-rest");
+    dirs.push(t.cleanup);
+    const datasets = join(t.dir, "datasets");
+    mkdirSync(datasets);
+    writeFileSync(join(datasets, "clicks.yaml"), CLICKS_YAML);
+    const loaded = join(t.dir, "loaded.txt");
+    const proc = spawn(process.execPath, ["--require", join(ROOT, "test", "support", "loaded-modules.cjs"), join(ROOT, "bin", "tidemark.js"), "serve", "--host", "127.0.0.1", "--port", "0"], {
+      env: {
+        ...process.env, TIDEMARK_STORE: pathToFileURL(join(t.dir, "store")).href, TIDEMARK_DATASETS: datasets, TIDEMARK_INGEST_TOKENS: TOKEN_SPEC,
+        TEMPORAL_ADDRESS: "127.0.0.1:1", TIDEMARK_TEST_LOADED_MODULES: loaded,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+    let out = "";
+    await new Promise<void>((resolve, reject) => {
+      proc.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+        if (out.includes("serving on")) resolve();
+      });
+      proc.once("exit", (code) => reject(new Error(`serve exited (${code}) before listening: ${out}`)));
+    });
+    proc.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    const files = readFileSync(loaded, "utf8").split("\n").filter(Boolean);
+    expect(files.some((f) => f.endsWith(join("dist", "src", "intake", "server.js")))).toBe(true);
+    const packages = new Set(files.flatMap((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1] ?? []));
+    expect(packages.has("fastify")).toBe(true);
+    for (const heavy of ["@temporalio/client", "@aws-sdk/client-s3", "parquet-wasm", "@duckdb/node-api"]) expect(packages.has(heavy), heavy).toBe(false);
+  });
+});
