@@ -111,6 +111,8 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
 
   const bound = (id: string) => definitions.get(id)!.source.push!.max_backlog_bytes ?? limits.maxBacklogBytes;
   await backlog.start(pushIds, limits.backlogRefreshMs, () => pushIds.some((id) => backlog.get(id).bytes >= bound(id)));
+  // Loading the Temporal client blocks the event loop for about a second: done before listening, so the first compaction request stalls no record.
+  if (trigger && pushIds.length > 0) await import("@temporalio/client");
   const ticker = trigger ? setInterval(pokeAll, 500) : null;
   ticker?.unref();
   await app.listen({ host, port });

@@ -10,14 +10,17 @@ const dirs: Array<() => void> = [];
 afterAll(() => dirs.forEach((c) => c()));
 
 describe("tidemark serve at rest (compiled CLI, file:// store)", () => {
-  it("loads neither the Temporal client, the AWS SDK, parquet-wasm nor DuckDB before a compaction or payment needs them", { timeout: 60_000 }, async () => {
+  it.each([
+    { args: ["--no-compact"], temporal: false },
+    { args: [], temporal: true },
+  ])("with $args loads neither the AWS SDK, parquet-wasm nor DuckDB, and the Temporal client only when it compacts (before listening)", { timeout: 60_000 }, async ({ args, temporal }) => {
     const t = tempDir("serve-rest");
     dirs.push(t.cleanup);
     const datasets = join(t.dir, "datasets");
     mkdirSync(datasets);
     writeFileSync(join(datasets, "clicks.yaml"), CLICKS_YAML);
     const loaded = join(t.dir, "loaded.txt");
-    const proc = spawn(process.execPath, ["--require", join(ROOT, "test", "support", "loaded-modules.cjs"), join(ROOT, "bin", "tidemark.js"), "serve", "--host", "127.0.0.1", "--port", "0"], {
+    const proc = spawn(process.execPath, ["--require", join(ROOT, "test", "support", "loaded-modules.cjs"), join(ROOT, "bin", "tidemark.js"), "serve", "--host", "127.0.0.1", "--port", "0", ...args], {
       env: {
         ...process.env, TIDEMARK_STORE: pathToFileURL(join(t.dir, "store")).href, TIDEMARK_DATASETS: datasets, TIDEMARK_INGEST_TOKENS: TOKEN_SPEC,
         TEMPORAL_ADDRESS: "127.0.0.1:1", TIDEMARK_TEST_LOADED_MODULES: loaded,
@@ -39,6 +42,7 @@ describe("tidemark serve at rest (compiled CLI, file:// store)", () => {
     expect(files.some((f) => f.endsWith(join("dist", "src", "intake", "server.js")))).toBe(true);
     const packages = new Set(files.flatMap((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1] ?? []));
     expect(packages.has("fastify")).toBe(true);
-    for (const heavy of ["@temporalio/client", "@aws-sdk/client-s3", "parquet-wasm", "@duckdb/node-api"]) expect(packages.has(heavy), heavy).toBe(false);
+    for (const heavy of ["@aws-sdk/client-s3", "parquet-wasm", "@duckdb/node-api"]) expect(packages.has(heavy), heavy).toBe(false);
+    expect(packages.has("@temporalio/client")).toBe(temporal);
   });
 });
