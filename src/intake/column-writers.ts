@@ -12,7 +12,7 @@ import { type DateTimeParts, compileDatePattern, parseIsoDate, parseIsoTimestamp
 import { parseDecimal, parseDouble, parseInteger } from "../normalize/numbers.js";
 import { inPartitionRange } from "../normalize/partition-range.js";
 import { encodeScratch, nativeText } from "../normalize/sinks.js";
-import { isoDate, isoMicros, microsFormatter } from "./encode.js";
+import { isoDate, isoMicros } from "./encode.js";
 
 /** Growable output bytes of one validation. */
 export class OutBytes {
@@ -39,6 +39,36 @@ export class OutBytes {
     this.pos = p;
   }
 
+  /** Appends a safe integer in decimal, as String() writes it. */
+  integer(v: number): void {
+    this.room(17);
+    const buf = this.buf;
+    if (v < 0) {
+      buf[this.pos++] = 45;
+      v = -v;
+    }
+    if (v < 10) {
+      buf[this.pos++] = 48 + v;
+      return;
+    }
+    let n = 0;
+    for (let x = v; x >= 1; x = Math.floor(x / 10)) n++;
+    let p = this.pos + n;
+    this.pos = p;
+    for (let x = v; x >= 1; x = Math.floor(x / 10)) buf[--p] = 48 + (x % 10);
+  }
+
+  /** Appends `v` (0 ≤ v < 10^width) zero-padded to `width` digits. */
+  padded(v: number, width: number): void {
+    this.room(width);
+    const buf = this.buf;
+    for (let p = this.pos + width - 1; p >= this.pos; p--) {
+      buf[p] = 48 + (v % 10);
+      v = Math.floor(v / 10);
+    }
+    this.pos += width;
+  }
+
   /** Appends any string as UTF-8. */
   text(s: string): void {
     this.room(s.length * 3);
@@ -51,7 +81,7 @@ export class OutBytes {
     this.room(n);
     const buf = this.buf;
     let p = this.pos;
-    if (n < 64) for (let i = s; i < e; i++) buf[p++] = src[i];
+    if (n < 512) for (let i = s; i < e; i++) buf[p++] = src[i];
     else {
       buf.set(src.subarray(s, e), p);
       p += n;
@@ -186,12 +216,13 @@ function intWriter(c: Common, dec: number): ColumnWriter {
     (out, buf, s, e) => {
       const v = parseInteger(buf, s, e, dec);
       if (v === undefined || v === "range") return false;
-      out.ascii(String(v));
+      if (typeof v === "number") out.integer(v);
+      else out.ascii(String(v));
       return true;
     },
     (out, v) => {
       if (!Number.isSafeInteger(v)) return false;
-      out.ascii(String(v));
+      out.integer(v);
       return true;
     },
     refuse,
@@ -249,7 +280,29 @@ function temporalWriter(c: Common, def: ColumnDefinition, partition: boolean): C
   const compiled = def.format !== undefined ? compileDatePattern(def.format) : undefined;
   const pattern = typeof compiled === "string" ? undefined : compiled;
   const parts: DateTimeParts = { days: 0, micros: 0 };
-  const micros = microsFormatter();
+  let lastSecond = Number.NaN;
+  let secondText = Buffer.alloc(0);
+  /** `"<UTC ISO second>.<µs>Z"`, as encode.ts writes a timestamp of `n` µs (a safe integer). */
+  const micros = (out: OutBytes, n: number): void => {
+    let second = Math.floor(n / 1_000_000);
+    let fraction = n - second * 1_000_000;
+    if (fraction < 0) {
+      second -= 1;
+      fraction += 1_000_000;
+    } else if (fraction >= 1_000_000) {
+      second += 1;
+      fraction -= 1_000_000;
+    }
+    if (second !== lastSecond) {
+      lastSecond = second;
+      secondText = Buffer.from(`"${new Date(second * 1000).toISOString().slice(0, 19)}.`, "latin1");
+    }
+    out.bytes(secondText, 0, secondText.length);
+    out.padded(fraction, 6);
+    out.room(2);
+    out.buf[out.pos++] = 90;
+    out.buf[out.pos++] = 34;
+  };
   let lastDay = Number.NaN;
   let lastDayText = "";
   const cast: BytesCast = (out, buf, s, e) => {
@@ -265,7 +318,8 @@ function temporalWriter(c: Common, def: ColumnDefinition, partition: boolean): C
       return true;
     }
     const us = parts.days * DAY_US + parts.micros;
-    out.ascii(Number.isSafeInteger(us) ? `"${micros(us)}"` : `"${isoMicros(BigInt(parts.days) * BigInt(DAY_US) + BigInt(parts.micros))}"`);
+    if (Number.isSafeInteger(us)) micros(out, us);
+    else out.ascii(`"${isoMicros(BigInt(parts.days) * BigInt(DAY_US) + BigInt(parts.micros))}"`);
     return true;
   };
   return castWriter(

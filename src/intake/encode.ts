@@ -34,15 +34,15 @@ type Cell = (i: number) => string;
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/**
- * A formatter of microsecond counts (safe integers) as UTC ISO text with microseconds, without
- * quotes; the seconds part is formatted once per distinct second, so a formatter is used by one
- * caller at a time.
- */
-export function microsFormatter(): (micros: number) => string {
+/** Timestamps as JSON strings; the seconds part is formatted once per distinct second. */
+function timestampCell(values: BigInt64Array, valid: (i: number) => boolean): Cell {
   let lastSecond = Number.NaN;
   let prefix = "";
-  return (n) => {
+  return (i) => {
+    if (!valid(i)) return "null";
+    const v = values[i];
+    if (v > SAFE || v < -SAFE) return `"${isoMicros(v)}"`;
+    const n = Number(v);
     let second = Math.floor(n / 1_000_000);
     let fraction = n - second * 1_000_000;
     if (fraction < 0) {
@@ -56,18 +56,7 @@ export function microsFormatter(): (micros: number) => string {
       lastSecond = second;
       prefix = new Date(second * 1000).toISOString().slice(0, 19);
     }
-    return `${prefix}.${pad(fraction, 6)}Z`;
-  };
-}
-
-/** Timestamps as JSON strings; beyond 2^53 µs through {@link isoMicros}. */
-function timestampCell(values: BigInt64Array, valid: (i: number) => boolean): Cell {
-  const format = microsFormatter();
-  return (i) => {
-    if (!valid(i)) return "null";
-    const v = values[i];
-    if (v > SAFE || v < -SAFE) return `"${isoMicros(v)}"`;
-    return `"${format(Number(v))}"`;
+    return `"${prefix}.${pad(fraction, 6)}Z"`;
   };
 }
 

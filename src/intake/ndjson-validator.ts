@@ -58,25 +58,32 @@ function numberEnd(buf: Buffer, i: number, end: number): number {
 
 const isHex = (b: number): boolean => (b >= 48 && b <= 57) || (b >= 65 && b <= 70) || (b >= 97 && b <= 102);
 
-/** Position of the closing quote of the JSON string whose content starts at `i` (negated minus one when it has escapes), or null when the string is not valid JSON. */
-function stringEnd(buf: Buffer, i: number, end: number): { close: number; escaped: boolean } | null {
+/**
+ * Position of the closing quote of the JSON string whose content starts at `i`, as `close` when the
+ * string has no escapes and `-close - 2` when it has; -1 when it is not a valid JSON string.
+ */
+function stringEnd(buf: Buffer, i: number, end: number): number {
   let escaped = false;
   while (i < end) {
     const b = buf[i];
-    if (b === 34) return { close: i, escaped };
-    if (b < 32) return null;
+    if (b > 92 || (b > 34 && b < 92)) {
+      i++;
+      continue;
+    }
+    if (b === 34) return escaped ? -i - 2 : i;
+    if (b < 32) return -1;
     if (b === 92) {
       escaped = true;
+      if (i + 1 >= end) return -1;
       const x = buf[i + 1];
-      if (i + 1 >= end) return null;
       if (x === 117) {
-        if (i + 5 >= end || !isHex(buf[i + 2]) || !isHex(buf[i + 3]) || !isHex(buf[i + 4]) || !isHex(buf[i + 5])) return null;
+        if (i + 5 >= end || !isHex(buf[i + 2]) || !isHex(buf[i + 3]) || !isHex(buf[i + 4]) || !isHex(buf[i + 5])) return -1;
         i += 6;
       } else if (x === 34 || x === 92 || x === 47 || x === 98 || x === 102 || x === 110 || x === 114 || x === 116) i += 2;
-      else return null;
+      else return -1;
     } else i++;
   }
-  return null;
+  return -1;
 }
 
 function literal(buf: Buffer, i: number, end: number, word: string): boolean {
@@ -196,10 +203,10 @@ export class NdjsonValidator {
     for (;;) {
       if (buf[i] !== 34) return Line.Refuse;
       const key = stringEnd(buf, i + 1, last);
-      if (key === null) return Line.Refuse;
-      if (key.escaped) return Line.Parse;
-      const k = this.keyIndex(buf, i + 1, key.close);
-      i = key.close + 1;
+      if (key === -1) return Line.Refuse;
+      if (key < 0) return Line.Parse;
+      const k = this.keyIndex(buf, i + 1, key);
+      i = key + 1;
       while (i < last && ws(buf[i])) i++;
       if (buf[i] !== 58) return Line.Refuse;
       i++;
@@ -211,11 +218,11 @@ export class NdjsonValidator {
       let ve: number;
       if (c === 34) {
         const v = stringEnd(buf, i + 1, last);
-        if (v === null) return Line.Refuse;
-        kind = v.escaped ? Kind.Escaped : Kind.Raw;
+        if (v === -1) return Line.Refuse;
+        kind = v < 0 ? Kind.Escaped : Kind.Raw;
         vs = i + 1;
-        ve = v.close;
-        i = v.close + 1;
+        ve = v < 0 ? -v - 2 : v;
+        i = ve + 1;
       } else if (c === 45 || (c >= 48 && c <= 57)) {
         ve = numberEnd(buf, i, last);
         if (ve < 0) return Line.Refuse;
