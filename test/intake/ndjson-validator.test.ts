@@ -166,6 +166,87 @@ describe("compiled NDJSON validation against the normalizer, body by body", () =
   });
 });
 
+/** A small deterministic generator (mulberry32), so the generated bodies are the same on every run. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const MIXED = parseDefinition(
+  `id: mixed
+source: { push: {}, options: { null_values: ["", "-"] } }
+schema:
+  columns:
+    - { name: id, type: string }
+    - { name: at, type: timestamp }
+    - { name: n, type: int }
+    - { name: x, type: double }
+    - { name: d, type: decimal }
+    - { name: ok, type: bool }
+    - { name: day, type: date }
+    - { name: s, type: string, trim: false }
+  key: [id]
+  partition_by: at
+`,
+  "mixed.yaml",
+);
+
+describe("compiled NDJSON validation against the normalizer, generated bodies", () => {
+  it("gives the normalizer's answer for 600 generated bodies of mixed good and bad values", async () => {
+    const next = random(20261130);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
+    const texts = ["a", " b ", "", "-", "é😀", 'q"\\', "\t", "12", "1,5", "1e2", "true", "no", "2024-02-29", "2024-01-02T03:04:05.5+01:00", "2024-01-02 03:04", "x".repeat(40)];
+    const numbers = ["0", "-0", "7", "-12", "1.25", "1e3", "2.5E-3", "12345678901234567", "1e400"];
+    const value = (): string => {
+      const r = next();
+      if (r < 0.45) return JSON.stringify(pick(texts));
+      if (r < 0.7) return pick(numbers);
+      if (r < 0.8) return pick(["true", "false", "null"]);
+      if (r < 0.85) return pick(['{"k":[1,"v"]}', "[]"]);
+      return JSON.stringify(pick(texts)).replace(/[a-z]/, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+    };
+    const good: Record<string, () => string> = {
+      id: () => JSON.stringify(`r${Math.floor(next() * 1e6)}`),
+      at: () => pick(['"2026-01-01T00:00:00Z"', '"2026-03-04T05:06:07.123456-02:00"', '" 2026-01-01 10:00 "']),
+      n: () => pick(["1", '"2"', "-3", '" 4 "']),
+      x: () => pick(["1.5", '"2,5e1"', "null", '"NaN"']),
+      d: () => pick(["0.10", '"1,000.5"', "null", "12"]),
+      ok: () => pick(["true", '"Y"', "0", "null"]),
+      day: () => pick(['"2026-01-31"', "null", '"-"']),
+      s: () => pick(['" pad "', "null", "3", '"é"']),
+    };
+    let compiled = 0;
+    let refused = 0;
+    for (let b = 0; b < 600; b++) {
+      const lines: string[] = [];
+      const records = 1 + Math.floor(next() * 4);
+      for (let r = 0; r < records; r++) {
+        const fields = Object.keys(good)
+          .filter(() => next() > 0.05)
+          .map((k) => `${pick(["", " "])}"${k}"${pick(["", " "])}:${pick(["", " "])}${next() < 0.1 ? value() : good[k]()}`);
+        if (next() < 0.2) fields.push(`"extra":${value()}`);
+        if (next() < 0.05) fields.push(`"n":${value()}`);
+        lines.push(`${pick(["", " ", "\t"])}{${fields.join(",")}}${pick(["", " ", "\r"])}`);
+        if (next() < 0.1) lines.push(pick(["", " ", "\r"]));
+      }
+      const body = Buffer.from(lines.join("\n") + pick(["", "\n"]));
+      const got = await route(new NdjsonValidator(MIXED, limits), MIXED, body);
+      const want = await normalizer(MIXED, body);
+      expect(got.outcome, body.toString()).toEqual(want);
+      expect(got.compiled, body.toString()).toBe("ok" in want);
+      if (got.compiled) compiled++;
+      else refused++;
+    }
+    expect(compiled).toBeGreaterThan(60);
+    expect(refused).toBeGreaterThan(60);
+  });
+});
+
 function EVENTS_WITH(field: string): string {
   return `id: proto
 source: { push: {} }
