@@ -11,84 +11,9 @@ import { type NullTokens, isToken, nullTokens, trimText } from "../normalize/cas
 import { type DateTimeParts, compileDatePattern, parseIsoDate, parseIsoTimestamp, parseWithPattern } from "../normalize/datetime.js";
 import { parseDecimal, parseDouble, parseInteger } from "../normalize/numbers.js";
 import { inPartitionRange } from "../normalize/partition-range.js";
-import { encodeScratch, nativeText } from "../normalize/sinks.js";
+import { BOOL_FALSE, BOOL_TRUE, encodeScratch, nativeText } from "../normalize/sinks.js";
 import { isoDate, isoMicros } from "./encode.js";
-
-/** Growable output bytes of one validation. */
-export class OutBytes {
-  buf: Buffer;
-  pos = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-
-  /** Makes room for `n` more bytes. */
-  room(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  /** Appends a string known to be ASCII. */
-  ascii(s: string): void {
-    this.room(s.length);
-    const buf = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
-    this.pos = p;
-  }
-
-  /** Appends a safe integer in decimal, as String() writes it. */
-  integer(v: number): void {
-    this.room(17);
-    const buf = this.buf;
-    if (v < 0) {
-      buf[this.pos++] = 45;
-      v = -v;
-    }
-    if (v < 10) {
-      buf[this.pos++] = 48 + v;
-      return;
-    }
-    let n = 0;
-    for (let x = v; x >= 1; x = Math.floor(x / 10)) n++;
-    let p = this.pos + n;
-    this.pos = p;
-    for (let x = v; x >= 1; x = Math.floor(x / 10)) buf[--p] = 48 + (x % 10);
-  }
-
-  /** Appends `v` (0 ≤ v < 10^width) zero-padded to `width` digits. */
-  padded(v: number, width: number): void {
-    this.room(width);
-    const buf = this.buf;
-    for (let p = this.pos + width - 1; p >= this.pos; p--) {
-      buf[p] = 48 + (v % 10);
-      v = Math.floor(v / 10);
-    }
-    this.pos += width;
-  }
-
-  /** Appends any string as UTF-8. */
-  text(s: string): void {
-    this.room(s.length * 3);
-    this.pos += this.buf.write(s, this.pos, "utf8");
-  }
-
-  /** Appends `src[s, e)`. */
-  bytes(src: Uint8Array, s: number, e: number): void {
-    const n = e - s;
-    this.room(n);
-    const buf = this.buf;
-    let p = this.pos;
-    if (n < 512) for (let i = s; i < e; i++) buf[p++] = src[i];
-    else {
-      buf.set(src.subarray(s, e), p);
-      p += n;
-    }
-    this.pos = p;
-  }
-}
+import { OutBytes } from "./out-bytes.js";
 
 /** Writes one column's value of a record; every method returns false for a value the normalizer refuses. */
 export interface ColumnWriter {
@@ -247,12 +172,9 @@ function decimalWriter(c: Common, dec: number): ColumnWriter {
   );
 }
 
-const TRUE = ["true", "t", "yes", "y", "1"];
-const FALSE = ["false", "f", "no", "n", "0"];
-
 function boolWriter(c: Common, def: ColumnDefinition): ColumnWriter {
-  const truthy = new Set((def.true_values ?? TRUE).map((t) => t.toLowerCase()));
-  const falsy = new Set((def.false_values ?? FALSE).map((t) => t.toLowerCase()));
+  const truthy = new Set((def.true_values ?? BOOL_TRUE).map((t) => t.toLowerCase()));
+  const falsy = new Set((def.false_values ?? BOOL_FALSE).map((t) => t.toLowerCase()));
   const put = (out: OutBytes, v: boolean): boolean => {
     out.ascii(v ? "true" : "false");
     return true;

@@ -9,7 +9,8 @@
  */
 import { isUtf8 } from "node:buffer";
 import type { DatasetDefinition } from "../definition/schema.js";
-import { type ColumnWriter, OutBytes, columnWriters } from "./column-writers.js";
+import { type ColumnWriter, columnWriters } from "./column-writers.js";
+import { OutBytes } from "./out-bytes.js";
 import type { RecordLimits, ValidatedRecords } from "./records.js";
 
 const enum Kind {
