@@ -8,7 +8,7 @@ import type { GroupCommitter } from "./group.js";
 import type { IntakeMetrics } from "./metrics.js";
 import type { IntakeLimits } from "./options.js";
 import type { RateLimiter } from "./rate.js";
-import { CoalescingValidator } from "./coalesce.js";
+import { NdjsonValidator } from "./ndjson-validator.js";
 import { type BodyFormat, inflateBody, validateRecords } from "./records.js";
 import { type Grant, type TokenTable, allowsDataset } from "./tokens.js";
 
@@ -100,12 +100,15 @@ function encoding(req: FastifyRequest): "gzip" | "identity" {
 /** Registers the records route in its own context (its body parsers keep the raw bytes). */
 export function registerRecordsRoute(app: FastifyInstance, deps: RecordsRouteDeps): void {
   const budget = new BodyBudget(deps.limits.maxServerBytes, deps.limits.maxRequests);
-  const validators = new Map<string, CoalescingValidator>();
-  const validate = (def: DatasetDefinition, body: Buffer, format: BodyFormat) => {
-    if (format === "json") return validateRecords(def, body, format, deps.limits);
-    let v = validators.get(def.id);
-    if (!v) validators.set(def.id, (v = new CoalescingValidator(def, deps.limits)));
-    return v.validate(body);
+  const validators = new Map<string, NdjsonValidator>();
+  const validate = async (def: DatasetDefinition, body: Buffer, format: BodyFormat) => {
+    if (format === "ndjson") {
+      let v = validators.get(def.id);
+      if (!v) validators.set(def.id, (v = new NdjsonValidator(def, deps.limits)));
+      const fast = v.validate(body);
+      if (fast) return fast;
+    }
+    return validateRecords(def, body, format, deps.limits);
   };
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();

@@ -4,7 +4,6 @@
  * normalized NDJSON lines of a fragment.
  */
 import { gunzip } from "node:zlib";
-import type { Table } from "apache-arrow";
 import { promisify } from "node:util";
 import type { DatasetDefinition } from "../definition/schema.js";
 import { SourceFormatError } from "../formats/errors.js";
@@ -32,8 +31,6 @@ export interface ValidatedRecords {
   readonly count: number;
   /** The normalized records as NDJSON, one line per record, each ending in "\n". */
   readonly ndjson: Buffer;
-  /** The normalized records as an Arrow table (one chunk per column); absent for a request validated together with others. */
-  readonly table?: Table;
 }
 
 async function* once(body: Buffer): AsyncGenerator<Uint8Array> {
@@ -73,13 +70,6 @@ function ndjsonLines(body: Buffer, maxRecordBytes: number): Int32Array {
     p = nl + 1;
   }
   return Int32Array.from(index);
-}
-
-/** Records (non-blank lines) of an NDJSON body; throws like validation for a line over the record limit. */
-export function countNdjsonRecords(body: Buffer, maxRecordBytes: number): number {
-  let n = 0;
-  for (const i of ndjsonLines(body, maxRecordBytes)) if (i >= 0) n++;
-  return n;
 }
 
 function badRecord(err: BadRowsError, format: BodyFormat, lines: Int32Array | null): BadRecordError {
@@ -123,7 +113,7 @@ export async function validateRecords(def: DatasetDefinition, body: Buffer, form
   const count = result.table.numRows;
   if (count === 0) throw new IntakeRequestError(400, "The body holds no records; send at least one JSON object.");
   const ndjson = encodeRows(result.table);
-  return { count, ndjson: checkEncoded(ndjson, limits.maxRecordBytes), table: result.table };
+  return { count, ndjson: checkEncoded(ndjson, limits.maxRecordBytes) };
 }
 
 function checkEncoded(ndjson: Buffer, maxRecordBytes: number): Buffer {

@@ -270,8 +270,10 @@ export class DecimalSink extends Sink {
   }
 }
 
-const TRUE = ["true", "t", "yes", "y", "1"];
-const FALSE = ["false", "f", "no", "n", "0"];
+/** Default `true_values` of a bool column. */
+export const BOOL_TRUE: readonly string[] = ["true", "t", "yes", "y", "1"];
+/** Default `false_values` of a bool column. */
+export const BOOL_FALSE: readonly string[] = ["false", "f", "no", "n", "0"];
 
 /** Booleans from configurable true/false tokens (case-insensitive). */
 export class BoolSink extends Sink {
@@ -281,8 +283,8 @@ export class BoolSink extends Sink {
 
   constructor(def: ColumnDefinition) {
     super(def);
-    this.truthy = new Set((def.true_values ?? TRUE).map((t) => t.toLowerCase()));
-    this.falsy = new Set((def.false_values ?? FALSE).map((t) => t.toLowerCase()));
+    this.truthy = new Set((def.true_values ?? BOOL_TRUE).map((t) => t.toLowerCase()));
+    this.falsy = new Set((def.false_values ?? BOOL_FALSE).map((t) => t.toLowerCase()));
   }
 
   bytesAt(at: number, buf: Uint8Array, s: number, e: number): string | null {
