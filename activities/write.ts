@@ -92,20 +92,12 @@ async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phas
         const delta = await stagedDelta(workspace, layout, scratch);
         const events = await stageEventMonths(task, workspace, { layout, dataset, version, definition, baseMonths, delta }, pending);
         const projections = await stageProjectionMonths(task, workspace, { layout, dataset, version, definition, delta }, pending);
-        const outs = new Map<Item, string>();
-        const ahead = runAhead(task, pending, async (item) => {
-          const phase = item.kind === "events" ? events : projections;
-          const key = phase.output(item);
-          if (key === null) return null;
-          const out = await workspace.output(layout.key(key));
-          outs.set(item, out);
-          return phase.sql(item, out);
-        });
+        const out = (item: Item) => (item.kind === "events" ? workspace.path(`events-${item.month}.parquet`) : workspace.path(`month-${item.projection}-${parseMonthLabel(item.entry.month)}.parquet`));
+        const ahead = runAhead(task, pending, (item) => (item.kind === "events" ? events.sql(item, out(item)) : projections.sql(item, out(item))));
         try {
           const { results } = await resumable(items, (i) => i.key, IO_CONCURRENCY, async (item): Promise<EventFile | MonthDone> => {
             await ahead.ready(item);
-            const out = outs.get(item) ?? null;
-            const done = item.kind === "events" ? await events.publish(item, out) : await projections.publish(item, out);
+            const done = item.kind === "events" ? await events.publish(item, out(item)) : await projections.publish(item, out(item));
             note(currentDetails());
             return done;
           });
@@ -131,11 +123,10 @@ async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phas
   }
 }
 
-/** What staging gives the pipeline for one phase: the object an item's statement writes (none: no statement), the statement, and how the item is published. */
+/** What staging gives the pipeline for one phase: the statement writing an item's file, and how the item is published. */
 interface StagedPhase<R> {
-  output(item: Item): string | null;
-  sql(item: Item, out: string): string;
-  publish(item: Item, out: string | null): Promise<R>;
+  sql(item: Item, out: string): string | null;
+  publish(item: Item, out: string): Promise<R>;
 }
 
 interface StageContext {
@@ -162,14 +153,12 @@ async function stageEventMonths(task: EngineTask, workspace: Workspace, ctx: Sta
   }
   const files = new Map((staged?.files ?? []).map((f) => [f.month, f]));
   return {
-    output: (item) => (item.kind === "events" && (files.get(item.month)?.rows ?? 0) > 0 ? layout.eventPart(version, item.month, 0) : null),
-    sql: (item, out) => staged!.copy((item as Extract<Item, { kind: "events" }>).month, out),
+    sql: (item, out) => (item.kind === "events" && (files.get(item.month)?.rows ?? 0) > 0 ? staged!.copy(item.month, out) : null),
     publish: async (item, out) => {
       const month = (item as Extract<Item, { kind: "events" }>).month;
       const f = files.get(month)!;
       const path = layout.eventPart(version, month, 0);
-      if (out === null) throw new Error(`The delta staged no events for ${item.key} although the month is touched; rerun the ingest.`);
-      const bytes = await workspace.publishOnce(out, layout.key(path));
+      const bytes = await workspace.uploadOnce(out, layout.key(path));
       return { path, month: item.key, rows: f.rows, bytes, inserted: f.inserted, updated: f.updated, deleted: f.deleted };
     },
   };
@@ -209,18 +198,14 @@ async function stageProjectionMonths(task: EngineTask, workspace: Workspace, ctx
     }
   }
   return {
-    output: (item) => (item.kind === "projection" && item.entry.touched && (rows.get(item.key) ?? 0) > 0 ? parts.get(item.key)!.path : null),
-    sql: (item, out) => {
-      const { entry, projection } = item as Extract<Item, { kind: "projection" }>;
-      return copies.get(projection)!.copy(parseMonthLabel(entry.month)!, out);
-    },
+    sql: (item, out) => (item.kind === "projection" && item.entry.touched && (rows.get(item.key) ?? 0) > 0 ? copies.get(item.projection)!.copy(parseMonthLabel(item.entry.month)!, out) : null),
     publish: async (item, out) => {
       const { entry } = item as Extract<Item, { kind: "projection" }>;
       const p = parts.get(item.key)!;
       const written: ProjectionFile[] = [];
       for (const { from, to } of p.copies) written.push({ path: to, rows: from.rows, bytes: await workspace.uploadOnce(await localOf(from.path), layout.key(to)) });
       const n = rows.get(item.key) ?? 0;
-      if (out !== null) written.push({ path: p.path, rows: n, bytes: await workspace.publishOnce(out, layout.key(p.path)) });
+      if (entry.touched && n > 0) written.push({ path: p.path, rows: n, bytes: await workspace.uploadOnce(out, layout.key(p.path)) });
       return { written, carried: p.carried.map((f) => entry.base.indexOf(f)) };
     },
   };

@@ -23,8 +23,6 @@ async function sha256Of(stream: AsyncIterable<unknown>): Promise<string> {
  */
 export class Workspace {
   private downloads = 0;
-  /** Temporary files of {@link Workspace.output} in a `file://` store, not yet published. */
-  private readonly temps = new Set<string>();
 
   private constructor(
     private readonly store: ObjectStore,
@@ -72,49 +70,11 @@ export class Workspace {
     } catch (err) {
       if (!(err instanceof AlreadyExistsError)) throw err;
     }
-    await this.sameBytes(path, key, size);
-    return size;
-  }
-
-  /** Throws {@link ConflictingObjectError} unless the object `key` holds exactly the local file's bytes. */
-  private async sameBytes(path: string, key: string, size: number): Promise<void> {
     const existing = await this.store.head(key);
     if (existing.size !== size) throw new ConflictingObjectError(key);
     const { stream } = await this.store.getStream(key);
     if ((await sha256Of(stream)) !== (await sha256Of(createReadStream(path)))) throw new ConflictingObjectError(key);
-  }
-
-  /**
-   * A local path for the engine to write the object `key` into, published by
-   * {@link Workspace.publishOnce}: on a `file://` store a hidden temporary file next to `key` (so
-   * publishing links it, without copying its bytes), else a file in the workspace.
-   */
-  async output(key: string): Promise<string> {
-    if (!(this.store instanceof FsObjectStore)) return this.path(`out-${++this.downloads}.bin`);
-    const tmp = await this.store.tempFor(key);
-    this.temps.add(tmp);
-    return tmp;
-  }
-
-  /**
-   * Publishes a file of {@link Workspace.output} create-only to `key` and returns its size, as
-   * {@link Workspace.uploadOnce} (a retry that finds the same bytes there succeeds).
-   */
-  async publishOnce(path: string, key: string): Promise<number> {
-    if (!(this.store instanceof FsObjectStore) || !this.temps.has(path)) return this.uploadOnce(path, key);
-    const store = this.store;
-    try {
-      const { size } = await store.publishTemp(path, key);
-      this.temps.delete(path);
-      return size;
-    } catch (err) {
-      if (!(err instanceof AlreadyExistsError)) throw err;
-      const { size } = await stat(path);
-      await this.sameBytes(path, key, size);
-      this.temps.delete(path);
-      await store.discardTemp(path);
-      return size;
-    }
+    return size;
   }
 
   /** Uploads `path` to `key`, replacing what is there (a run's private scratch); returns its size. */
@@ -130,11 +90,8 @@ export class Workspace {
     else await this.store.putStream(key, createReadStream(path), mode);
   }
 
-  /** Deletes the workspace directory and the temporary files of {@link Workspace.output} never published. */
+  /** Deletes the workspace directory. */
   async close(): Promise<void> {
-    const store = this.store;
-    if (store instanceof FsObjectStore) await Promise.all([...this.temps].map((t) => store.discardTemp(t).catch(() => undefined)));
-    this.temps.clear();
     await rm(this.dir, { recursive: true, force: true });
   }
 }

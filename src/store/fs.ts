@@ -1,6 +1,6 @@
 import { promises as fsp, type BigIntStats, type Dirent } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import {
@@ -115,53 +115,6 @@ export class FsObjectStore implements ObjectStore {
     const partial = segments.pop() ?? "";
     const base = segments.length > 0 ? segments.join("/") + "/" : "";
     yield* this.walk(join(this.root, ...segments), base, partial, Math.max(1, options.pageSize ?? 1000));
-  }
-
-  /**
-   * A path for a new hidden temporary file next to `key` (its directory created durably when
-   * missing), for a writer outside the store (the engine) to create and fill; publish it with
-   * {@link FsObjectStore.publishTemp}, or delete it with {@link FsObjectStore.discardTemp}. One left
-   * by a crash is what any unfinished write leaves: listings hide it, `sweepAbandonedWrites` removes it.
-   */
-  async tempFor(key: string): Promise<string> {
-    const path = this.pathOf(key);
-    const dir = dirname(path);
-    return this.guard(key, "write", async () => {
-      await this.ensureDir(key, dir);
-      return tempPath(dir);
-    });
-  }
-
-  /**
-   * Publishes a filled temporary file of {@link FsObjectStore.tempFor} create-only as `key`: the file
-   * is fsynced, linked to `key`, unlinked and the directory fsynced, so the object is durable when
-   * this resolves. Throws {@link AlreadyExistsError} when `key` exists, leaving the temporary file
-   * (compare it, then discard it).
-   */
-  async publishTemp(tmp: string, key: string): Promise<PutResult> {
-    const path = this.pathOf(key);
-    const dir = dirname(path);
-    if (dirname(tmp) !== dir || !isInternalName(basename(tmp))) throw new InvalidKeyError(key, `${tmp} is not a temporary file of the filesystem backend next to key "${key}".`);
-    return this.guard(key, "write", async () => {
-      const fh = await fsp.open(tmp, "r+");
-      try {
-        await setMtime(fh, nowMicros());
-        await fh.sync();
-        await this.link(key, tmp, path);
-        await fsp.unlink(tmp);
-        await fsyncDir(dir);
-        const st = await fh.stat({ bigint: true });
-        return { etag: etagOf(st), size: Number(st.size) };
-      } finally {
-        await fh.close().catch(() => undefined);
-      }
-    });
-  }
-
-  /** Deletes a temporary file of {@link FsObjectStore.tempFor} (none there: nothing to do). */
-  async discardTemp(tmp: string): Promise<void> {
-    if (!isInternalName(basename(tmp))) throw new Error(`${tmp} is not a temporary file of the filesystem backend.`);
-    await fsp.unlink(tmp).catch((e: unknown) => (errCode(e) === "ENOENT" ? undefined : Promise.reject(e)));
   }
 
   /** Temporary files of writes whose process died before publishing them (listings hide them), under a `dir/` prefix. */
