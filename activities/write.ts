@@ -91,13 +91,21 @@ async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phas
       return EngineTask.run(engine, ENGINE_LANES, async (task) => {
         const delta = await stagedDelta(workspace, layout, scratch);
         const events = await stageEventMonths(task, workspace, { layout, dataset, version, definition, baseMonths, delta }, pending);
-        const projections = await stageProjectionMonths(task, workspace, { layout, dataset, version, definition, delta }, pending);
+        const pendingEvents = pending.filter((i) => i.kind === "events");
+        // The projections are staged once every event file is written and the events table dropped, so the two never hold memory together.
+        let staging: Promise<StagedPhase<MonthDone>> | undefined;
+        const projections = () =>
+          (staging ??= Promise.resolve().then(async () => {
+            await Promise.all(pendingEvents.map((i) => ahead.ready(i)));
+            await events.drop?.();
+            return stageProjectionMonths(task, workspace, { layout, dataset, version, definition, delta }, pending);
+          }));
         const out = (item: Item) => (item.kind === "events" ? workspace.path(`events-${item.month}.parquet`) : workspace.path(`month-${item.projection}-${parseMonthLabel(item.entry.month)}.parquet`));
-        const ahead = runAhead(task, pending, (item) => (item.kind === "events" ? events.sql(item, out(item)) : projections.sql(item, out(item))));
+        const ahead = runAhead(task, pending, async (item) => (item.kind === "events" ? events.sql(item, out(item)) : (await projections()).sql(item, out(item))));
         try {
           const { results } = await resumable(items, (i) => i.key, IO_CONCURRENCY, async (item): Promise<EventFile | MonthDone> => {
             await ahead.ready(item);
-            const done = item.kind === "events" ? await events.publish(item, out(item)) : await projections.publish(item, out(item));
+            const done = item.kind === "events" ? await events.publish(item, out(item)) : await (await projections()).publish(item, out(item));
             note(currentDetails());
             return done;
           });
@@ -127,6 +135,8 @@ async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phas
 interface StagedPhase<R> {
   sql(item: Item, out: string): string | null;
   publish(item: Item, out: string): Promise<R>;
+  /** Drops the phase's staged tables once its statements all ran (the events, before the projections are staged). */
+  drop?(): Promise<void>;
 }
 
 interface StageContext {
@@ -153,6 +163,7 @@ async function stageEventMonths(task: EngineTask, workspace: Workspace, ctx: Sta
   }
   const files = new Map((staged?.files ?? []).map((f) => [f.month, f]));
   return {
+    drop: async () => staged?.drop(),
     sql: (item, out) => (item.kind === "events" && (files.get(item.month)?.rows ?? 0) > 0 ? staged!.copy(item.month, out) : null),
     publish: async (item, out) => {
       const month = (item as Extract<Item, { kind: "events" }>).month;

@@ -47,6 +47,8 @@ export interface StagedMonths {
   files: MonthFile[];
   /** The `COPY` statement writing `month`'s file to the local path `out` (only for a month with rows). */
   copy: (month: number, out: string) => string;
+  /** Drops the staged table (every `copy` ran). */
+  drop: () => Promise<void>;
 }
 
 async function staged(task: EngineTask, months: number[], table: string, select: string, order: string): Promise<StagedMonths> {
@@ -54,6 +56,7 @@ async function staged(task: EngineTask, months: number[], table: string, select:
   return {
     files: months.map((m) => found.get(m) ?? { month: m, rows: 0, inserted: 0, updated: 0, deleted: 0 }),
     copy: (m, out) => `COPY (SELECT ${select} FROM ${table} WHERE _month = ${Math.trunc(m)} ORDER BY ${order}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    drop: () => task.exec(`DROP TABLE IF EXISTS ${table}`),
   };
 }
 
@@ -109,6 +112,7 @@ export async function stageProjections(task: EngineTask, run: StageRun, tag = ""
     kept = ` UNION ALL SELECT ${columnList(definition, "p.")}, p._month, 'insert' AS _op FROM (SELECT *, ${keyHashSql(definition)} AS _kh, ${monthSql(definition)} AS _month FROM ${list(run.baseFiles)}) p ANTI JOIN ${gone} g ON g.h = p._kh`;
   }
   await task.exec(`CREATE TABLE ${state} AS SELECT * FROM (${changes}${kept}) ORDER BY _month, ${keyList(definition)}`);
+  if (run.baseFiles.length > 0) await task.exec(`DROP TABLE ${task.table(`gone${tag}`)}`);
   return staged(task, run.months, state, columnList(definition), keyList(definition));
 }
 

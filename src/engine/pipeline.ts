@@ -26,28 +26,23 @@ function slot(): Slot {
 }
 
 /**
- * Starts the statements of `items` (`sql` gives none for an item that needs none) on every
- * connection of `task`, in item order, without waiting for their consumer: the consumer (e.g. the
- * uploads of the files they write) awaits {@link Ahead.ready} per item, so engine work and I/O
- * overlap. After a failure no new statement starts and every pending item rejects with it.
+ * Starts the statements of `items` (`sql` gives none for an item that needs none; it may first do
+ * engine work of its own, e.g. stage a table) on every connection of `task`, in item order, without
+ * waiting for their consumer: the consumer (e.g. the uploads of the files they write) awaits
+ * {@link Ahead.ready} per item, so engine work and I/O overlap. After a failure no new statement
+ * starts and every pending item rejects with it.
  */
-export function runAhead<I>(task: EngineTask, items: readonly I[], sql: (item: I) => string | null): Ahead<I> {
-  const slots = new Map<I, Slot>();
-  const work: { item: I; statement: string }[] = [];
-  for (const item of items) {
-    const statement = sql(item);
-    if (statement === null) continue;
-    slots.set(item, slot());
-    work.push({ item, statement });
-  }
+export function runAhead<I>(task: EngineTask, items: readonly I[], sql: (item: I) => Promise<string | null>): Ahead<I> {
+  const slots = new Map(items.map((item) => [item, slot()]));
   let stopped = false;
   let failure: { err: unknown } | undefined;
   const done = task
-    .each(work, async ({ item, statement }, run) => {
+    .each(items, async (item, run) => {
       const s = slots.get(item)!;
       if (stopped || failure) return s.reject(failure?.err ?? new Error("The engine pipeline stopped before this statement ran."));
       try {
-        await run(statement);
+        const statement = await sql(item);
+        if (statement !== null) await run(statement);
         s.resolve();
       } catch (err) {
         failure ??= { err };

@@ -18,7 +18,7 @@ describe("runAhead", () => {
     const items = [1, 2, 3, 4, 5, 6];
     const seen = await EngineTask.run(engine, 2, async (task) => {
       await task.exec(`CREATE TABLE ${task.table("log")} (i INTEGER)`);
-      const ahead = runAhead(task, items, (i) => (i % 3 === 0 ? null : `INSERT INTO ${task.table("log")} VALUES (${i})`));
+      const ahead = runAhead(task, items, async (i) => (i % 3 === 0 ? null : `INSERT INTO ${task.table("log")} VALUES (${i})`));
       const found: number[][] = [];
       for (const i of items) {
         await ahead.ready(i);
@@ -35,7 +35,7 @@ describe("runAhead", () => {
     const outcome = await EngineTask.run(engine, 1, async (task) => {
       const log = task.table("log");
       await task.exec(`CREATE TABLE ${log} (item VARCHAR)`);
-      const ahead = runAhead(task, items, (item) => (item === "bad" ? "SELECT * FROM no_such_table" : `INSERT INTO ${log} VALUES ('${item}')`));
+      const ahead = runAhead(task, items, async (item) => (item === "bad" ? "SELECT * FROM no_such_table" : `INSERT INTO ${log} VALUES ('${item}')`));
       const settled = await Promise.allSettled(items.map((i) => ahead.ready(i)));
       await ahead.stop();
       const ran = (await task.rows<{ item: string }>(`SELECT item FROM ${log}`)).map((r) => r.item);
