@@ -1,8 +1,11 @@
 import type { BaseVersion } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
-import { buildEvents, buildProjections, dirtyMonths, filesHoldingChangedKeys } from "../src/engine/months";
+import { type Engine, sharedEngine } from "../src/engine/connection";
+import { dirtyMonths, filesHoldingChangedKeys, stageEvents, stageProjections, type StagedMonths } from "../src/engine/months";
+import { runAhead } from "../src/engine/pipeline";
+import { EngineTask } from "../src/engine/task";
 import { sqlString } from "../src/engine/sql";
-import type { Workspace } from "../src/engine/workspace";
+import { Workspace } from "../src/engine/workspace";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import { monthEntry, monthFiles, type MonthFile } from "../src/manifest/month-files";
 import type { EventFile, ProjectionFile } from "../src/manifest/schema";
@@ -10,8 +13,8 @@ import { needsKeyRead, parentEntries, planMonthParts, planProjectionMonths, type
 import { DEFAULT_MAX_PARTS } from "../src/manifest/optimize";
 import { readManifest } from "./base";
 import type { ActivityDeps } from "./deps";
-import { ENGINE_LANES, withEngine } from "./engine";
-import { finishedItems, resumable } from "./heartbeat";
+import { ENGINE_LANES } from "./engine";
+import { currentDetails, finishedItems, resumable, withKeepAlive } from "./heartbeat";
 import { IO_CONCURRENCY, mapLimited, SCRATCH } from "./io";
 import type { TouchedProjections } from "./publish";
 
@@ -32,127 +35,207 @@ async function stagedDelta(workspace: Workspace, layout: DatasetLayout, scratch:
   return { changes: await workspace.local(layout.key(scratch + SCRATCH.changes)), removals: await workspace.local(layout.key(scratch + SCRATCH.removals)) };
 }
 
-/** Step 4: one event file per touched month: inserts and updates from the delta, deletes with their last known values (DuckDB). */
-export function writeEventsActivities(deps: ActivityDeps) {
-  const { store } = deps;
-  return {
-    async writeEvents({ dataset, version, definition, base, months, scratch: run }: MonthsInput): Promise<EventFile[]> {
-      const layout = new DatasetLayout(dataset);
-      const scratch = layout.runs(run ?? version);
-      const parent = base ? await readManifest(store, dataset, base.manifest) : null;
-      const baseMonths = parentEntries(parent?.projections ?? null, definition.projections[0].name);
-      const finished = finishedItems<EventFile>();
-      const wanted = months.filter((m) => !Object.hasOwn(finished, m)).map((m) => parseMonthLabel(m)!);
-      return withEngine(
-        deps,
-        ENGINE_LANES,
-        async (task, workspace) => {
-          const { changes, removals } = await stagedDelta(workspace, layout, scratch);
-          const todo = new Set(wanted);
-          const leaving = (await task.rows<{ m: number }>(`SELECT DISTINCT month AS m FROM read_parquet(${sqlString(removals)})`)).filter((r) => todo.has(Number(r.m)));
-          const missing = leaving.map((r) => monthLabel(Number(r.m))).filter((label) => !baseMonths[label]);
-          if (missing.length > 0) throw new Error(`The base projection of ${missing[0]} is missing although keys leave it; run "tidemark verify ${dataset} --repair".`);
-          const leavingFiles = leaving.flatMap((r) => monthFiles(baseMonths[monthLabel(Number(r.m))]));
-          const baseFiles = await mapLimited(leavingFiles, IO_CONCURRENCY, (f) => workspace.local(layout.key(f.path)));
-          const out = (m: number) => workspace.path(`events-${m}.parquet`);
-          const files = await buildEvents(task, { definition, version, changes, removals, baseFiles, months: wanted, out });
-          return { files, out };
-        },
-        async ({ files, out }, workspace) => {
-          const built = new Map(files.map((f) => [monthLabel(f.month), f]));
-          const { results } = await resumable(months, (label) => label, IO_CONCURRENCY, async (label): Promise<EventFile> => {
-            const f = built.get(label)!;
-            const path = layout.eventPart(version, f.month, 0);
-            const bytes = await workspace.uploadOnce(out(f.month), layout.key(path));
-            return { path, month: label, rows: f.rows, bytes, inserted: f.inserted, updated: f.updated, deleted: f.deleted };
-          });
-          return results;
-        },
-      );
-    },
-  };
-}
-
-/** What a resumed consolidate needs of a finished month: the files it wrote and the indices of the base files it carried. */
+/** What a resumed write needs of a finished projection month: the files it wrote and the indices of the base files it carried. */
 interface MonthDone {
   written: ProjectionFile[];
   carried: number[];
 }
+
+/** One file-writing item of a version: an event month (keyed by its label) or a projection month (`parts:<projection>/<month>`). */
+type Item = { kind: "events"; key: string; month: number } | { kind: "projection"; key: string; entry: ProjectionMonthPlan; projection: number };
+
+const projectionKey = (e: Pick<ProjectionMonthPlan, "projection" | "month">) => `parts:${e.projection}/${e.month}`;
 
 /** Sizes of carried files whose `/1` entry lacks them. */
 async function withBytes(store: ActivityDeps["store"], layout: DatasetLayout, files: MonthFile[]): Promise<ProjectionFile[]> {
   return mapLimited(files, IO_CONCURRENCY, async (f) => ({ path: f.path, rows: f.rows, bytes: f.bytes ?? (await store.head(layout.key(f.path))).size }));
 }
 
+/** Which phases of a version {@link writeVersion} writes. */
+interface Phases {
+  events: boolean;
+  projections: boolean;
+}
+
 /**
- * Step 5: the new state of every touched month (SPEC §2, format `/2`): the parts holding a key this
- * version changes or removes are rewritten, with the month's inserts and updates, into one new file
- * (sorted by key); the other parts are carried forward, so a pure append writes only its new rows. A
- * projection new in the definition also gets every untouched live month (a copy of another
- * projection's files). Resumes per projection month from the heartbeat details.
+ * Writes the event files and/or the projection months of a version (SPEC §2, format `/2`). The
+ * engine stages only the months an earlier attempt did not finish (heartbeat details), then writes
+ * their files on its connections while the files already written are uploaded create-only, each
+ * item heartbeated as finished once it is durable in the store; `progress` counts both phases.
+ * Event months: inserts and updates from the delta, deletes with their last known values. Projection
+ * months: the parts holding a key this version changes or removes are rewritten, with the month's
+ * inserts and updates, into one new file (sorted by key); the other parts are carried forward, so a
+ * pure append writes only its new rows. A projection new in the definition also gets every untouched
+ * live month (a copy of another projection's files).
  */
-export function consolidateActivities(deps: ActivityDeps) {
+async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phases): Promise<Written> {
   const { store } = deps;
+  const { dataset, version, definition, base, months } = input;
+  const layout = new DatasetLayout(dataset);
+  const scratch = layout.runs(input.scratch ?? version);
+  const parent = base ? await readManifest(store, dataset, base.manifest) : null;
+  const names = definition.projections.map((p) => p.name);
+  const baseMonths = parentEntries(parent?.projections ?? null, names[0]);
+  const plan = phases.projections ? planProjectionMonths(names, parent?.projections ?? null, months) : [];
+  const items: Item[] = [
+    ...(phases.events ? months.map((label): Item => ({ kind: "events", key: label, month: parseMonthLabel(label)! })) : []),
+    ...plan.map((entry): Item => ({ kind: "projection", key: projectionKey(entry), entry, projection: names.indexOf(entry.projection) })),
+  ];
+  const finished = finishedItems<unknown>();
+  const pending = items.filter((i) => !Object.hasOwn(finished, i.key));
+  const engine: Engine = await (deps.engine ?? sharedEngine)();
+  const workspace = await Workspace.open(store, engine.settings.tempDirectory);
+  try {
+    const results = await withKeepAlive(async (_signal, note) => {
+      note(currentDetails());
+      return EngineTask.run(engine, ENGINE_LANES, async (task) => {
+        const delta = await stagedDelta(workspace, layout, scratch);
+        const events = await stageEventMonths(task, workspace, { layout, dataset, version, definition, baseMonths, delta }, pending);
+        const pendingEvents = pending.filter((i) => i.kind === "events");
+        // The projections are staged once every event file is written and the events table dropped, so the two never hold memory together.
+        let staging: Promise<StagedPhase<MonthDone>> | undefined;
+        const projections = () =>
+          (staging ??= Promise.resolve().then(async () => {
+            await Promise.all(pendingEvents.map((i) => ahead.ready(i)));
+            await events.drop?.();
+            return stageProjectionMonths(task, workspace, { layout, dataset, version, definition, delta }, pending);
+          }));
+        const out = (item: Item) => (item.kind === "events" ? workspace.path(`events-${item.month}.parquet`) : workspace.path(`month-${item.projection}-${parseMonthLabel(item.entry.month)}.parquet`));
+        const ahead = runAhead(task, pending, async (item) => (item.kind === "events" ? events.sql(item, out(item)) : (await projections()).sql(item, out(item))));
+        try {
+          const { results } = await resumable(items, (i) => i.key, IO_CONCURRENCY, async (item): Promise<EventFile | MonthDone> => {
+            await ahead.ready(item);
+            const done = item.kind === "events" ? await events.publish(item, out(item)) : await (await projections()).publish(item, out(item));
+            note(currentDetails());
+            return done;
+          });
+          return results;
+        } finally {
+          await ahead.stop();
+        }
+      });
+    });
+    const eventFiles = items.flatMap((item, i) => (item.kind === "events" ? [results[i] as EventFile] : []));
+    const touched: TouchedProjections = {};
+    if (phases.projections) for (const name of names) touched[name] = {};
+    await mapLimited([...items.entries()], IO_CONCURRENCY, async ([i, item]) => {
+      if (item.kind !== "projection") return;
+      const done = results[i] as MonthDone;
+      const carried = await withBytes(store, layout, done.carried.map((k) => item.entry.base[k]));
+      touched[item.entry.projection][item.entry.month] = monthEntry([...carried, ...done.written]);
+    });
+    for (const name of Object.keys(touched)) touched[name] = Object.fromEntries(Object.entries(touched[name]).sort(([a], [b]) => a.localeCompare(b)));
+    return { events: eventFiles, projections: touched };
+  } finally {
+    await workspace.close();
+  }
+}
+
+/** What staging gives the pipeline for one phase: the statement writing an item's file, and how the item is published. */
+interface StagedPhase<R> {
+  sql(item: Item, out: string): string | null;
+  publish(item: Item, out: string): Promise<R>;
+  /** Drops the phase's staged tables once its statements all ran (the events, before the projections are staged). */
+  drop?(): Promise<void>;
+}
+
+interface StageContext {
+  layout: DatasetLayout;
+  dataset: string;
+  version: string;
+  definition: DatasetDefinition;
+  delta: { changes: string; removals: string };
+}
+
+/** Stages the pending event months (none: nothing staged). */
+async function stageEventMonths(task: EngineTask, workspace: Workspace, ctx: StageContext & { baseMonths: ReturnType<typeof parentEntries> }, pending: Item[]): Promise<StagedPhase<EventFile>> {
+  const { layout, dataset, version, definition, baseMonths, delta } = ctx;
+  const wanted = pending.flatMap((i) => (i.kind === "events" ? [i.month] : []));
+  let staged: StagedMonths | null = null;
+  if (wanted.length > 0) {
+    const todo = new Set(wanted);
+    const leaving = (await task.rows<{ m: number }>(`SELECT DISTINCT month AS m FROM read_parquet(${sqlString(delta.removals)})`)).filter((r) => todo.has(Number(r.m)));
+    const missing = leaving.map((r) => monthLabel(Number(r.m))).filter((label) => !baseMonths[label]);
+    if (missing.length > 0) throw new Error(`The base projection of ${missing[0]} is missing although keys leave it; run "tidemark verify ${dataset} --repair".`);
+    const leavingFiles = leaving.flatMap((r) => monthFiles(baseMonths[monthLabel(Number(r.m))]));
+    const baseFiles = await mapLimited(leavingFiles, IO_CONCURRENCY, (f) => workspace.local(layout.key(f.path)));
+    staged = await stageEvents(task, { definition, version, changes: delta.changes, removals: delta.removals, baseFiles, months: wanted });
+  }
+  const files = new Map((staged?.files ?? []).map((f) => [f.month, f]));
   return {
-    async consolidate({ dataset, version, definition, base, months, scratch: run }: MonthsInput): Promise<TouchedProjections> {
-      const layout = new DatasetLayout(dataset);
-      const parent = base ? await readManifest(store, dataset, base.manifest) : null;
-      const scratch = layout.runs(run ?? version);
-      const plan = planProjectionMonths(definition.projections.map((p) => p.name), parent?.projections ?? null, months);
-      const keyOf = (e: Pick<ProjectionMonthPlan, "projection" | "month">) => `parts:${e.projection}/${e.month}`;
-      const finished = finishedItems<MonthDone>();
-      const pending = plan.filter((e) => !Object.hasOwn(finished, keyOf(e)));
-      return withEngine(
-        deps,
-        ENGINE_LANES,
-        async (task, workspace) => {
-          const { changes, removals } = await stagedDelta(workspace, layout, scratch);
-          const dirty = new Set((await dirtyMonths(task, changes, removals)).map(monthLabel));
-          const locals = new Map<string, string>();
-          const localOf = async (path: string) => {
-            if (!locals.has(path)) locals.set(path, await workspace.local(layout.key(path)));
-            return locals.get(path)!;
-          };
-          const look = pending.filter((e) => needsKeyRead(e, dirty)).flatMap((e) => e.base.map((f) => f.path));
-          const lookLocal = await mapLimited([...new Set(look)], IO_CONCURRENCY, async (p) => [p, await localOf(p)] as const);
-          const holding = await filesHoldingChangedKeys(task, definition, changes, removals, lookLocal.map(([, l]) => l));
-          const hit = new Set(lookLocal.filter(([, l]) => holding.has(l)).map(([p]) => p));
-          const parts = new Map(pending.map((e) => [keyOf(e), planMonthParts(e, (p) => hit.has(p), dataset, version, definition.max_parts ?? DEFAULT_MAX_PARTS)]));
-          const rows = new Map<string, number>();
-          const outs = new Map<string, string>();
-          for (const [i, projection] of definition.projections.map((p) => p.name).entries()) {
-            const entries = pending.filter((e) => e.projection === projection && e.touched);
-            if (entries.length === 0) continue;
-            const baseFiles = await mapLimited(entries.flatMap((e) => parts.get(keyOf(e))!.rewritten), IO_CONCURRENCY, (f) => localOf(f.path));
-            const out = (m: number) => workspace.path(`month-${i}-${m}.parquet`);
-            const built = await buildProjections(task, { definition, version, changes, removals, baseFiles, months: entries.map((e) => parseMonthLabel(e.month)!), out }, `_${i}`);
-            for (const f of built) {
-              const key = keyOf({ projection, month: monthLabel(f.month) });
-              rows.set(key, f.rows);
-              outs.set(key, out(f.month));
-            }
-          }
-          return { parts, rows, outs };
-        },
-        async ({ parts, rows, outs }, workspace) => {
-          const { results } = await resumable(plan, keyOf, IO_CONCURRENCY, async (entry): Promise<MonthDone> => {
-            const p = parts.get(keyOf(entry))!;
-            const written: ProjectionFile[] = [];
-            for (const { from, to } of p.copies) written.push({ path: to, rows: from.rows, bytes: await workspace.uploadOnce(await workspace.local(layout.key(from.path)), layout.key(to)) });
-            const n = rows.get(keyOf(entry)) ?? 0;
-            if (entry.touched && n > 0) written.push({ path: p.path, rows: n, bytes: await workspace.uploadOnce(outs.get(keyOf(entry))!, layout.key(p.path)) });
-            return { written, carried: p.carried.map((f) => entry.base.indexOf(f)) };
-          });
-          const touched: TouchedProjections = {};
-          for (const p of definition.projections) touched[p.name] = {};
-          await mapLimited([...plan.entries()], IO_CONCURRENCY, async ([i, entry]) => {
-            const carried = await withBytes(store, layout, results[i].carried.map((k) => entry.base[k]));
-            touched[entry.projection][entry.month] = monthEntry([...carried, ...results[i].written]);
-          });
-          for (const p of definition.projections) touched[p.name] = Object.fromEntries(Object.entries(touched[p.name]).sort(([a], [b]) => a.localeCompare(b)));
-          return touched;
-        },
+    drop: async () => staged?.drop(),
+    sql: (item, out) => (item.kind === "events" && (files.get(item.month)?.rows ?? 0) > 0 ? staged!.copy(item.month, out) : null),
+    publish: async (item, out) => {
+      const month = (item as Extract<Item, { kind: "events" }>).month;
+      const f = files.get(month)!;
+      const path = layout.eventPart(version, month, 0);
+      const bytes = await workspace.uploadOnce(out, layout.key(path));
+      return { path, month: item.key, rows: f.rows, bytes, inserted: f.inserted, updated: f.updated, deleted: f.deleted };
+    },
+  };
+}
+
+/** Stages the pending projection months: which base parts each rewrites, copies or carries, and the new state of the touched ones. */
+async function stageProjectionMonths(task: EngineTask, workspace: Workspace, ctx: StageContext, pending: Item[]): Promise<StagedPhase<MonthDone>> {
+  const { layout, dataset, version, definition, delta } = ctx;
+  const entries = pending.flatMap((i) => (i.kind === "projection" ? [i] : []));
+  const parts = new Map<string, ReturnType<typeof planMonthParts>>();
+  const rows = new Map<string, number>();
+  const copies = new Map<number, StagedMonths>();
+  const locals = new Map<string, Promise<string>>();
+  const localOf = (path: string) => {
+    if (!locals.has(path)) locals.set(path, workspace.local(layout.key(path)));
+    return locals.get(path)!;
+  };
+  if (entries.length > 0) {
+    const dirty = new Set((await dirtyMonths(task, delta.changes, delta.removals)).map(monthLabel));
+    const look = entries.filter((i) => needsKeyRead(i.entry, dirty)).flatMap((i) => i.entry.base.map((f) => f.path));
+    const lookLocal = await mapLimited([...new Set(look)], IO_CONCURRENCY, async (p) => [p, await localOf(p)] as const);
+    const holding = await filesHoldingChangedKeys(task, definition, delta.changes, delta.removals, lookLocal.map(([, l]) => l));
+    const hit = new Set(lookLocal.filter(([, l]) => holding.has(l)).map(([p]) => p));
+    for (const i of entries) parts.set(i.key, planMonthParts(i.entry, (p) => hit.has(p), dataset, version, definition.max_parts ?? DEFAULT_MAX_PARTS));
+    for (const [index, projection] of definition.projections.map((p) => p.name).entries()) {
+      const touched = entries.filter((i) => i.entry.projection === projection && i.entry.touched);
+      if (touched.length === 0) continue;
+      const baseFiles = await mapLimited(
+        touched.flatMap((i) => parts.get(i.key)!.rewritten),
+        IO_CONCURRENCY,
+        (f) => localOf(f.path),
       );
+      const months = touched.map((i) => parseMonthLabel(i.entry.month)!);
+      const staged = await stageProjections(task, { definition, version, changes: delta.changes, removals: delta.removals, baseFiles, months }, `_${index}`);
+      copies.set(index, staged);
+      for (const f of staged.files) rows.set(projectionKey({ projection, month: monthLabel(f.month) }), f.rows);
+    }
+  }
+  return {
+    sql: (item, out) => (item.kind === "projection" && item.entry.touched && (rows.get(item.key) ?? 0) > 0 ? copies.get(item.projection)!.copy(parseMonthLabel(item.entry.month)!, out) : null),
+    publish: async (item, out) => {
+      const { entry } = item as Extract<Item, { kind: "projection" }>;
+      const p = parts.get(item.key)!;
+      const written: ProjectionFile[] = [];
+      for (const { from, to } of p.copies) written.push({ path: to, rows: from.rows, bytes: await workspace.uploadOnce(await localOf(from.path), layout.key(to)) });
+      const n = rows.get(item.key) ?? 0;
+      if (entry.touched && n > 0) written.push({ path: p.path, rows: n, bytes: await workspace.uploadOnce(out, layout.key(p.path)) });
+      return { written, carried: p.carried.map((f) => entry.base.indexOf(f)) };
+    },
+  };
+}
+
+/** Step 4 alone: one event file per touched month (see {@link writeVersion}). */
+export function writeEventsActivities(deps: ActivityDeps) {
+  return {
+    async writeEvents(input: MonthsInput): Promise<EventFile[]> {
+      return (await writeVersion(deps, input, { events: true, projections: false })).events;
+    },
+  };
+}
+
+/** Step 5 alone: the new state of every touched projection month (see {@link writeVersion}). */
+export function consolidateActivities(deps: ActivityDeps) {
+  return {
+    async consolidate(input: MonthsInput): Promise<TouchedProjections> {
+      return (await writeVersion(deps, input, { events: false, projections: true })).projections;
     },
   };
 }
@@ -164,8 +247,8 @@ export interface Written {
 }
 
 /**
- * Steps 4–5 (events, then projections) as one activity. Both resume from the heartbeat details: a
- * retry skips every event month and projection month an earlier attempt finished.
+ * Steps 4–5 (events, then projections) as one activity, one pipeline: a retry skips every event
+ * month and projection month an earlier attempt finished, and stages only the rest.
  */
 export function writeActivities(deps: ActivityDeps) {
   const { writeEvents } = writeEventsActivities(deps);
@@ -174,9 +257,7 @@ export function writeActivities(deps: ActivityDeps) {
     writeEvents,
     consolidate,
     async write(input: MonthsInput): Promise<Written> {
-      const events = await writeEvents(input);
-      const projections = await consolidate(input);
-      return { events, projections };
+      return writeVersion(deps, input, { events: true, projections: true });
     },
   };
 }

@@ -29,10 +29,16 @@ interface Recovery {
   killedAtProgress: string;
   /** The killed step's duration in the undisturbed run. */
   fullStepMs: number;
-  /** Redone work: the retried attempt's duration / the step's full duration. */
-  redoneFraction: number;
-  /** Redone work as a share of the run (upper bound): the retried attempt's duration / the undisturbed run's. */
+  /** The retried attempt's duration / the step's full duration (redone plus remaining work). */
+  rerunFraction: number;
+  /** The step's work left at the kill, estimated as its full duration × the share of items not yet finished (`1 − k/n`). */
+  remainingStepMs: number;
+  /** Work done twice: the retried attempt's duration beyond the step's remaining work (≥ 0). */
+  redoneMs: number;
+  /** Redone work as a share of the run: {@link Recovery.redoneMs} / the undisturbed run's duration. */
   redoneOfRun: number;
+  /** The retried attempt's duration / the undisturbed run's (the upper bound this bench reported before: it counts the remaining work as redone). */
+  rerunOfRun: number;
   /** Heartbeat timeouts in the recovered run's history (the kill shows as one: a check of P7's counter). */
   heartbeatTimeouts: number;
   /** Activities that had already been retried before the kill (the run was disturbed by something else). */
@@ -102,6 +108,9 @@ async function recoverOnce(stack: BenchStack, dataset: string, v1: string, store
     const remainingMs = Math.round(reference.closedAt - (ref?.startedAt ?? reference.closedAt));
     const fullStepMs = Math.round(ref ? ref.completedAt - ref.startedAt : 0);
     const rerunMs = Math.round(retried ? retried.completedAt - retried.startedAt : 0);
+    const [k, n] = progress.split("/").map(Number);
+    const remainingStepMs = Math.round(fullStepMs * (n > 0 ? 1 - k / n : 1));
+    const redoneMs = Math.max(0, rerunMs - remainingStepMs);
     return {
       killedStep: retried ? `${name} (attempt ${retried.attempt})` : step,
       recoveryMs,
@@ -112,8 +121,11 @@ async function recoverOnce(stack: BenchStack, dataset: string, v1: string, store
       rerunMs,
       killedAtProgress: progress,
       fullStepMs,
-      redoneFraction: fullStepMs > 0 ? Math.round((rerunMs / fullStepMs) * 1000) / 1000 : 0,
-      redoneOfRun: Math.round((rerunMs / referenceMs) * 1000) / 1000,
+      rerunFraction: fullStepMs > 0 ? Math.round((rerunMs / fullStepMs) * 1000) / 1000 : 0,
+      remainingStepMs,
+      redoneMs,
+      redoneOfRun: Math.round((redoneMs / referenceMs) * 1000) / 1000,
+      rerunOfRun: Math.round((rerunMs / referenceMs) * 1000) / 1000,
       earlierRetries,
       heartbeatTimeouts: timing.heartbeatTimeouts,
     };
@@ -124,8 +136,9 @@ async function recoverOnce(stack: BenchStack, dataset: string, v1: string, store
 
 /**
  * P6: P1 on a child worker, SIGKILLed once a resumable activity has heartbeated 80% of its items
- * done (`progress: "k/n"`); a new worker process finishes the run, resuming from the heartbeat details. Redone work =
- * the retried attempt's duration / the same step's duration in an undisturbed run. Overhead = (new worker spawn → result) − the same
+ * done (`progress: "k/n"`); a new worker process finishes the run, resuming from the heartbeat details. Redone work = work
+ * done twice: the retried attempt's duration minus the step's work left at the kill (the step's
+ * duration in an undisturbed run × the share of its items not finished), over the undisturbed run. Overhead = (new worker spawn → result) − the same
  * remaining work in an undisturbed run (from its history). Goal: ≤ heartbeat timeout + 2 s.
  */
 export async function runRecovery(stack: BenchStack, v1: string, runs: number): Promise<ScenarioResult> {
@@ -137,7 +150,7 @@ export async function runRecovery(stack: BenchStack, v1: string, runs: number): 
   const all: Recovery[] = [];
   for (let i = 1; i <= runs; i++) {
     const r = await recoverOnce(stack, `recovery_${i}`, v1, storeUrl, reference.timing, reference.ms);
-    say(`P6 run ${i}: killed in ${r.killedStep} at ${r.killedAtProgress || "?"}; recovery ${r.recoveryMs} ms − remaining ${r.remainingMs} = overhead ${r.overheadMs} ms (worker start ${r.workerStartMs}, retry wait ${r.retryWaitMs}, rerun ${r.rerunMs} of ${r.fullStepMs} = ${r.redoneFraction} of the step, ${r.redoneOfRun} of the run); heartbeat timeouts in its history ${r.heartbeatTimeouts}`);
+    say(`P6 run ${i}: killed in ${r.killedStep} at ${r.killedAtProgress || "?"}; recovery ${r.recoveryMs} ms − remaining ${r.remainingMs} = overhead ${r.overheadMs} ms (worker start ${r.workerStartMs}, retry wait ${r.retryWaitMs}, rerun ${r.rerunMs} of ${r.fullStepMs} = ${r.rerunFraction} of the step; remaining at the kill ${r.remainingStepMs}, redone ${r.redoneMs} = ${r.redoneOfRun} of the run); heartbeat timeouts in its history ${r.heartbeatTimeouts}`);
     all.push(r);
   }
   const ms = median(all.map((r) => r.overheadMs));
@@ -159,8 +172,11 @@ export async function runRecovery(stack: BenchStack, v1: string, runs: number): 
       rerunMs: pick("rerunMs"),
       killedAtProgress: all.map((r) => r.killedAtProgress),
       fullStepMs: pick("fullStepMs"),
-      redoneFraction: pick("redoneFraction"),
+      rerunFraction: pick("rerunFraction"),
+      remainingStepMs: pick("remainingStepMs"),
+      redoneMs: pick("redoneMs"),
       redoneOfRun: pick("redoneOfRun"),
+      rerunOfRun: pick("rerunOfRun"),
       heartbeatTimeouts: all.map((r) => r.heartbeatTimeouts),
       referenceRunMs: reference.ms,
     },

@@ -41,18 +41,43 @@ async function counts(task: EngineTask, table: string): Promise<Map<number, Mont
   return new Map(rows.map((r) => [Number(r.m), { month: Number(r.m), rows: Number(r.n), inserted: Number(r.i), updated: Number(r.u), deleted: Number(r.d) }]));
 }
 
-async function writeMonths(task: EngineTask, run: MonthsRun, table: string, select: string, order: string): Promise<MonthFile[]> {
-  const found = await counts(task, table);
-  const wanted = run.months.filter((m) => found.has(m));
-  await task.each(wanted, (m, exec) => exec(`COPY (SELECT ${select} FROM ${table} WHERE _month = ${m} ORDER BY ${order}) TO ${sqlString(run.out(m))} (FORMAT parquet, COMPRESSION zstd)`));
-  return run.months.map((m) => found.get(m) ?? { month: m, rows: 0, inserted: 0, updated: 0, deleted: 0 });
+/** Months staged in a task table: each month's counts, and the statement writing one month's file. */
+export interface StagedMonths {
+  /** Every month asked for, in order; a month without rows has `rows: 0` and gets no file. */
+  files: MonthFile[];
+  /** The `COPY` statement writing `month`'s file to the local path `out` (only for a month with rows). */
+  copy: (month: number, out: string) => string;
+  /** Drops the staged table (every `copy` ran). */
+  drop: () => Promise<void>;
 }
 
+async function staged(task: EngineTask, months: number[], table: string, select: string, order: string): Promise<StagedMonths> {
+  const found = await counts(task, table);
+  return {
+    files: months.map((m) => found.get(m) ?? { month: m, rows: 0, inserted: 0, updated: 0, deleted: 0 }),
+    copy: (m, out) => `COPY (SELECT ${select} FROM ${table} WHERE _month = ${Math.trunc(m)} ORDER BY ${order}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    drop: () => task.exec(`DROP TABLE IF EXISTS ${table}`),
+  };
+}
+
+/** Writes every staged month with rows to `run.out(month)`, one statement per connection at a time. */
+async function writeAll(task: EngineTask, run: MonthsRun, months: StagedMonths): Promise<MonthFile[]> {
+  await task.each(
+    months.files.filter((f) => f.rows > 0),
+    (f, exec) => exec(months.copy(f.month, run.out(f.month))),
+  );
+  return months.files;
+}
+
+/** Input of {@link stageEvents} and {@link stageProjections}: {@link MonthsRun} without the output paths. */
+export type StageRun = Omit<MonthsRun, "out">;
+
 /**
- * One event file per month (SPEC §2): the month's inserts and updates in source order, then the
- * rows of the keys leaving it (snapshot deletes, moves) with their last values, `_op` `delete`.
+ * Stages the events of `run.months` (SPEC §2): each month's inserts and updates in source order,
+ * then the rows of the keys leaving it (snapshot deletes, moves) with their last values, `_op`
+ * `delete`. Files are written by the returned `copy` statements.
  */
-export async function buildEvents(task: EngineTask, run: MonthsRun): Promise<MonthFile[]> {
+export async function stageEvents(task: EngineTask, run: StageRun): Promise<StagedMonths> {
   const { definition } = run;
   const events = task.table("events");
   const changes = `SELECT ${columnList(definition)}, _op, _key_hash, _month, 0 AS _part, _row AS _ord FROM read_parquet(${sqlString(run.changes)}) WHERE ${inMonths("_month", run.months)}`;
@@ -63,26 +88,37 @@ export async function buildEvents(task: EngineTask, run: MonthsRun): Promise<Mon
           FROM (SELECT *, ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN read_parquet(${sqlString(run.removals)}) r ON r.key_hash = p._kh WHERE ${inMonths("r.month", run.months)}`;
   await task.exec(`CREATE TABLE ${events} AS SELECT * FROM (${changes}${deletes}) ORDER BY _month, _part, _ord, ${keyList(definition)}`);
   const select = `${columnList(definition)}, _op, _key_hash, ${sqlString(run.version)} AS _version`;
-  return writeMonths(task, run, events, select, `_part, _ord, ${keyList(definition)}`);
+  return staged(task, run.months, events, select, `_part, _ord, ${keyList(definition)}`);
+}
+
+/** One event file per month, written to `run.out(month)` (see {@link stageEvents}). */
+export async function buildEvents(task: EngineTask, run: MonthsRun): Promise<MonthFile[]> {
+  return writeAll(task, run, await stageEvents(task, run));
 }
 
 /**
- * The new state of each month (copy-on-write): the base month without the keys this run changed or
- * removed, plus the run's inserts and updates of the month, sorted by key. A month left empty has
- * `rows: 0` and no file.
+ * Stages the new state of each month (copy-on-write): the base month without the keys this run
+ * changed or removed, plus the run's inserts and updates of the month, sorted by key. A month left
+ * empty has `rows: 0` and no file. `tag` keeps the tables of several projections apart.
  */
-export async function buildProjections(task: EngineTask, run: MonthsRun, tag = ""): Promise<MonthFile[]> {
+export async function stageProjections(task: EngineTask, run: StageRun, tag = ""): Promise<StagedMonths> {
   const { definition } = run;
-  const gone = task.table(`gone${tag}`);
   const state = task.table(`state${tag}`);
-  await task.exec(`CREATE TABLE ${gone} AS SELECT _key_hash AS h FROM read_parquet(${sqlString(run.changes)}) UNION ALL SELECT key_hash AS h FROM read_parquet(${sqlString(run.removals)})`);
   const changes = `SELECT ${columnList(definition)}, _month, 'insert' AS _op FROM read_parquet(${sqlString(run.changes)}) WHERE ${inMonths("_month", run.months)}`;
-  const kept =
-    run.baseFiles.length === 0
-      ? ""
-      : ` UNION ALL SELECT ${columnList(definition, "p.")}, p._month, 'insert' AS _op FROM (SELECT *, ${keyHashSql(definition)} AS _kh, ${monthSql(definition)} AS _month FROM ${list(run.baseFiles)}) p ANTI JOIN ${gone} g ON g.h = p._kh`;
+  let kept = "";
+  if (run.baseFiles.length > 0) {
+    const gone = task.table(`gone${tag}`);
+    await task.exec(`CREATE TABLE ${gone} AS SELECT _key_hash AS h FROM read_parquet(${sqlString(run.changes)}) UNION ALL SELECT key_hash AS h FROM read_parquet(${sqlString(run.removals)})`);
+    kept = ` UNION ALL SELECT ${columnList(definition, "p.")}, p._month, 'insert' AS _op FROM (SELECT *, ${keyHashSql(definition)} AS _kh, ${monthSql(definition)} AS _month FROM ${list(run.baseFiles)}) p ANTI JOIN ${gone} g ON g.h = p._kh`;
+  }
   await task.exec(`CREATE TABLE ${state} AS SELECT * FROM (${changes}${kept}) ORDER BY _month, ${keyList(definition)}`);
-  return writeMonths(task, run, state, columnList(definition), keyList(definition));
+  if (run.baseFiles.length > 0) await task.exec(`DROP TABLE ${task.table(`gone${tag}`)}`);
+  return staged(task, run.months, state, columnList(definition), keyList(definition));
+}
+
+/** The new state of each month, one file per month with rows, written to `run.out(month)` (see {@link stageProjections}). */
+export async function buildProjections(task: EngineTask, run: MonthsRun, tag = ""): Promise<MonthFile[]> {
+  return writeAll(task, run, await stageProjections(task, run, tag));
 }
 
 /** Months (yyyymm) where the run updates or removes a key, so a part of the month may hold it (inserts alone need no look). */

@@ -30,14 +30,49 @@ export async function setMtime(fh: FileHandle, micros: bigint): Promise<void> {
   await fh.utimes(seconds, seconds);
 }
 
-/** Flushes a directory's entries to disk. */
-export async function fsyncDir(dir: string): Promise<void> {
+async function syncDirOnce(dir: string): Promise<void> {
   const fh = await fsp.open(dir, "r");
   try {
     await fh.sync();
   } finally {
     await fh.close();
   }
+}
+
+/** Per directory: the fsync running now, and the one queued to start after it (shared by every caller that arrives meanwhile). */
+const dirSyncs = new Map<string, { running: Promise<void>; queued?: Promise<void> }>();
+
+/**
+ * Flushes a directory's entries to disk: every entry changed before the call is durable when it
+ * resolves. Calls on the same directory are grouped (group commit): a call joins the fsync queued to
+ * start after the running one, never the running one itself (it may have started before the
+ * caller's change), so concurrent writers into one directory (sibling month directories of one
+ * parent) share one fsync instead of one each.
+ */
+export function fsyncDir(dir: string): Promise<void> {
+  const state = dirSyncs.get(dir);
+  if (!state) {
+    const running = syncDirOnce(dir).finally(() => advance(dir));
+    dirSyncs.set(dir, { running });
+    return running;
+  }
+  state.queued ??= state.running.then(
+    () => syncDirOnce(dir),
+    () => syncDirOnce(dir),
+  );
+  return state.queued;
+}
+
+/** The running fsync of `dir` ended: its queued one (already chained to start) becomes the running one. */
+function advance(dir: string): void {
+  const state = dirSyncs.get(dir)!;
+  if (!state.queued) {
+    dirSyncs.delete(dir);
+    return;
+  }
+  const running = state.queued.finally(() => advance(dir));
+  running.catch(() => undefined);
+  dirSyncs.set(dir, { running });
 }
 
 /** Stat of a regular file, or null when there is none at `path`. */

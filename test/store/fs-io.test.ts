@@ -1,0 +1,58 @@
+import { promises as fsp, mkdtempSync } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { fsyncDir } from "../../src/store/fs-io";
+
+/** Every directory fsync the test saw: when it started and ended, on one shared counter of events. */
+function recordSyncs(dir: string) {
+  let clock = 0;
+  const syncs: { start: number; end: number }[] = [];
+  const open = fsp.open.bind(fsp);
+  vi.spyOn(fsp, "open").mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
+    const fh: FileHandle = await open(...args);
+    if (args[0] === dir) {
+      const sync = fh.sync.bind(fh);
+      fh.sync = async () => {
+        const entry = { start: ++clock, end: Infinity };
+        syncs.push(entry);
+        await sync();
+        entry.end = ++clock;
+      };
+    }
+    return fh;
+  });
+  return { syncs, tick: () => ++clock };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("fsyncDir", () => {
+  it("groups concurrent calls on one directory, and every call waits for an fsync that started after it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tm-fsyncdir-"));
+    const { syncs, tick } = recordSyncs(dir);
+    const calls: { at: number; resolved: number }[] = [];
+    const call = async () => {
+      const entry = { at: tick(), resolved: Infinity };
+      calls.push(entry);
+      await fsyncDir(dir);
+      entry.resolved = tick();
+    };
+    await Promise.all(Array.from({ length: 20 }, call));
+    await call();
+    expect(calls).toHaveLength(21);
+    // The first of the 20 starts one fsync, the other 19 share the next; the last call, alone, gets its own.
+    expect(syncs).toHaveLength(3);
+    for (const c of calls) expect(syncs.some((s) => s.start > c.at && s.end < c.resolved)).toBe(true);
+  });
+
+  it("a failed fsync rejects its callers and the next call starts a new one", async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), "tm-fsyncdir-")), "gone");
+    await expect(fsyncDir(missing)).rejects.toMatchObject({ code: "ENOENT" });
+    await fsp.mkdir(missing);
+    await expect(fsyncDir(missing)).resolves.toBeUndefined();
+  });
+});
