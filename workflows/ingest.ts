@@ -77,6 +77,14 @@ export const ENGINE_STEPS_PATCH = "tidemark-engine-steps";
  */
 export const PUSH_HANDOVER_PATCH = "tidemark-push-handover";
 
+/**
+ * Patch id of the quick unchanged check: before `prepare`, a local activity (`sourceUnchanged`)
+ * confirms an unchanged source cheaply (a 304 to the recorded ETag, or a same-size file with the
+ * recorded hash), and the run ends "unchanged" in its first workflow task. Histories without its
+ * marker replay without it.
+ */
+export const QUICK_UNCHANGED_PATCH = "tidemark-quick-unchanged";
+
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
 
 const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
@@ -87,6 +95,7 @@ const long = proxyActivities<IngestActivities>({
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 const local = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "1m", retry });
+const localOnce = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "30s", retry: { maximumAttempts: 1 } });
 type QuickStep = "resolveDefinition" | "readBase" | "checkPublished" | "describeHolder";
 const { outcomes } = proxySinks<OutcomeSinks>();
 
@@ -180,11 +189,23 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
     const projectionsChanged = (b: BaseVersion | null) => commitRules && b?.projections !== undefined && projectionsDiffer(definition.projections, b.projections);
     if (commitRules) requireSameSchema(dataset, definition, base);
 
-    saga.add("deleteRunScratch", () => quick.deleteRunScratch.executeWithOptions({ summary: `undo: delete run scratch of ${runVersion}` }, [{ dataset, version: runVersion }]));
     const unchangedIf = input.dryRun || projectionsChanged(base) || push ? undefined : base?.sourceSha256;
     const result = (status: IngestResult["status"], counts: ChangeCounts, months: string[], attempts: number): IngestResult => ({
       dataset, status, version, parentVersion: base?.version ?? parentAtStart, counts, months, attempts, workflowId: info.workflowId, runId: info.runId,
     });
+    if (unchangedIf !== undefined && base && patched(QUICK_UNCHANGED_PATCH)) {
+      const same = await localOnce.sourceUnchanged
+        .executeWithOptions({ summary: `is ${displayUri(uri)} unchanged?` }, [{ dataset, version: runVersion, uri, unchangedIf, baseManifest: base.manifest }])
+        .catch((err: unknown) => {
+          if (isCancellation(err)) throw err;
+          return null;
+        });
+      if (same) {
+        progress.message = "source unchanged";
+        return await finish(result("unchanged", { ...ZERO, unchanged: base.rowsTotal, rowsTotal: base.rowsTotal }, [], 0));
+      }
+    }
+    saga.add("deleteRunScratch", () => quick.deleteRunScratch.executeWithOptions({ summary: `undo: delete run scratch of ${runVersion}` }, [{ dataset, version: runVersion }]));
     const planNext = (attempt: number) => {
       if (!commitRules) return;
       const next = planVersion({ runVersion, runId: info.runId, parent: base?.version ?? null, attempt, now: new Date() });
