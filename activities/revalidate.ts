@@ -16,6 +16,9 @@ import type { ActivityDeps } from "./deps";
 /** Largest local file `sourceUnchanged` hashes; a bigger one is left to `prepare` (a regular, heartbeating activity). */
 export const QUICK_HASH_MAX_BYTES = 256 * 1024 * 1024;
 
+/** How long the quick check waits for an `https://` origin's answer before leaving the source to `prepare`. */
+export const QUICK_ANSWER_MS = 10_000;
+
 /** Input of `sourceUnchanged`. */
 export interface SourceUnchangedInput {
   dataset: string;
@@ -65,7 +68,7 @@ async function quickCheck(deps: ActivityDeps, { dataset, version, uri, unchanged
   }
   const etag = revalidationEtag(uri, resolved, recorded, unchangedIf);
   if (etag === null) return null;
-  const opened = await openSourceIfChanged(resolved, etag, { ...deps.sources, policy });
+  const opened = await openSourceIfChanged(resolved, etag, { ...deps.sources, policy, httpTimeoutMs: QUICK_ANSWER_MS });
   if (opened !== null) {
     opened.stream.destroy();
     return null;
