@@ -78,10 +78,10 @@ export const ENGINE_STEPS_PATCH = "tidemark-engine-steps";
 export const PUSH_HANDOVER_PATCH = "tidemark-push-handover";
 
 /**
- * Patch id of the quick unchanged check: before `prepare`, a local activity (`sourceUnchanged`)
- * confirms an unchanged source cheaply (a 304 to the recorded ETag, or a same-size file with the
- * recorded hash), and the run ends "unchanged" in its first workflow task. Histories without its
- * marker replay without it.
+ * Patch id of the quick first workflow task: the definition and the pointer are read by two local
+ * activities at once, and before `prepare` a third (`sourceUnchanged`) confirms an unchanged source
+ * cheaply (a 304 to the recorded ETag, or a same-size file with the recorded hash), so the run ends
+ * "unchanged" in its first workflow task. Histories without its marker replay without both.
  */
 export const QUICK_UNCHANGED_PATCH = "tidemark-quick-unchanged";
 
@@ -179,11 +179,15 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
   let published = false;
   let parentVersion: string | null = null;
   try {
-    const definition = await quickStep("resolveDefinition", `definition of ${dataset}`, [{ dataset, definition: input.definition }]);
+    const quickFirst = patched(QUICK_UNCHANGED_PATCH);
+    const readDefinition = () => quickStep("resolveDefinition", `definition of ${dataset}`, [{ dataset, definition: input.definition }]);
+    const readFirstBase = () => quickStep("readBase", `read the current pointer of ${dataset}`, [{ dataset }]);
+    const both = quickFirst ? Promise.all([readDefinition(), readFirstBase()]) : undefined;
+    const definition = both ? (await both)[0] : await readDefinition();
     const uri = input.source ?? definition.source.uri;
     const push = uri === `push:${dataset}`;
     compaction.push = push && !input.dryRun;
-    let base = await quickStep("readBase", `read the current pointer of ${dataset}`, [{ dataset }]);
+    let base = both ? (await both)[1] : await readFirstBase();
     const parentAtStart = base?.version ?? null;
     parentVersion = parentAtStart;
     const projectionsChanged = (b: BaseVersion | null) => commitRules && b?.projections !== undefined && projectionsDiffer(definition.projections, b.projections);
@@ -193,7 +197,7 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
     const result = (status: IngestResult["status"], counts: ChangeCounts, months: string[], attempts: number): IngestResult => ({
       dataset, status, version, parentVersion: base?.version ?? parentAtStart, counts, months, attempts, workflowId: info.workflowId, runId: info.runId,
     });
-    if (unchangedIf !== undefined && base && patched(QUICK_UNCHANGED_PATCH)) {
+    if (unchangedIf !== undefined && base && quickFirst) {
       const same = await localOnce.sourceUnchanged
         .executeWithOptions({ summary: `is ${displayUri(uri)} unchanged?` }, [{ dataset, version: runVersion, uri, unchangedIf, baseManifest: base.manifest }])
         .catch((err: unknown) => {
