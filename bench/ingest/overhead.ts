@@ -44,7 +44,7 @@ interface Phase {
  * The goal is judged on runs started {@link P5_IDLE_MS} after the previous one ended (a 10-row
  * ingest as a user or a schedule starts it); the same number of back-to-back runs is reported beside
  * them, because on this stack continuous back-to-back runs make every task dispatch (…Scheduled →
- * …Started in the history) wait ~25–40 ms after a few runs, whatever the workflow does.
+ * …Started in the history) wait ~20–40 ms after a few runs, whatever the workflow does.
  */
 export async function runOverhead(stack: BenchStack, runs: number): Promise<ScenarioResult> {
   const a = join(stack.dir, "tiny-a.csv");
