@@ -6,6 +6,7 @@ import { readModelDefinition, readModelOf } from "../src/ledger/read-models";
 import { parsePointer, parseVersionManifest, type Pointer, type VersionManifest } from "../src/manifest/schema";
 import { ingestWorkflowId } from "../src/one-writer";
 import { systemResolver } from "../src/sources/address";
+import type { RecordedSource } from "../src/sources/validator";
 import { checkWebhooks } from "../src/sources/webhooks";
 import type { ObjectStore } from "../src/store/types";
 import type { ActivityDeps } from "./deps";
@@ -27,6 +28,15 @@ export async function readManifest(store: ObjectStore, dataset: string, path: st
   const layout = new DatasetLayout(dataset);
   const res = await store.get(layout.key(path));
   return parseVersionManifest(res.body, `${dataset}/${path}`);
+}
+
+/** The source the base version's manifest records; null when it cannot be read (the run then hashes the source). */
+export async function recordedSource(deps: { store: ObjectStore }, dataset: string, manifest: string): Promise<RecordedSource | null> {
+  try {
+    return (await readManifest(deps.store, dataset, manifest)).source;
+  } catch {
+    return null;
+  }
 }
 
 /** Activities that read what a run plans from. */

@@ -11,6 +11,7 @@ import { outcomeActivities } from "./outcome";
 import { paymentActivities } from "./payments";
 import { publishActivities } from "./publish";
 import { repairActivities } from "./repair";
+import { revalidateActivities } from "./revalidate";
 import { verifyActivities } from "./verify";
 import { writeActivities } from "./write";
 
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
   return instrumentActivities({
     ...baseActivities(deps),
     ...prepareActivities(deps),
+    ...revalidateActivities(deps),
     ...writeActivities(deps),
     ...publishActivities(deps),
     ...notifyActivities(deps),

@@ -1,6 +1,4 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
 import { Transform } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { BaseVersion, ChangeCounts, FetchedSource } from "../src/contracts";
@@ -23,27 +21,15 @@ import { encodeParquet } from "../src/parquet/codec";
 import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
 import { ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
 import { openSource, openSourceIfChanged, redactUri } from "../src/sources/open";
-import { type RecordedSource, revalidationEtag } from "../src/sources/validator";
+import { revalidationEtag } from "../src/sources/validator";
+import { hashFile } from "../src/sources/hash-file";
 import { isPushUri } from "../src/intake/inbox-source";
 import { stageInbox } from "../src/intake/inbox-stage";
-import { readManifest } from "./base";
+import { readManifest, recordedSource } from "./base";
 import type { ActivityDeps } from "./deps";
 import { withEngine } from "./engine";
 import { activityContext, heartbeater, withKeepAlive } from "./heartbeat";
 import { IO_CONCURRENCY, mapLimited, SCRATCH } from "./io";
-
-/** sha256 and size of a local file, read once without copying it. */
-async function hashFile(path: string, maxBytes: number, signal?: AbortSignal): Promise<{ sha256: string; bytes: number } | null> {
-  if ((await stat(path)).size > maxBytes) return null;
-  const hash = createHash("sha256");
-  let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-    if (bytes > maxBytes) return null;
-  }
-  return { sha256: hash.digest("hex"), bytes };
-}
 
 /** Input of `fetchSource`. */
 export interface FetchSourceInput {
@@ -109,15 +95,6 @@ export function fetchSourceActivities(deps: ActivityDeps) {
         return { key, uri: redactUri(uri), bytes, sha256: hash.digest("hex"), etag: opened.etag };
       }),
   };
-}
-
-/** The source the base version's manifest records; null when it cannot be read (the run then hashes the source). */
-async function recordedSource(deps: ActivityDeps, dataset: string, manifest: string): Promise<RecordedSource | null> {
-  try {
-    return (await readManifest(deps.store, dataset, manifest)).source;
-  } catch {
-    return null;
-  }
 }
 
 /** Result of `normalize`. */

@@ -77,6 +77,14 @@ export const ENGINE_STEPS_PATCH = "tidemark-engine-steps";
  */
 export const PUSH_HANDOVER_PATCH = "tidemark-push-handover";
 
+/**
+ * Patch id of the quick first workflow task: the definition and the pointer are read by two local
+ * activities at once, and before `prepare` a third (`sourceUnchanged`) confirms an unchanged source
+ * cheaply (a 304 to the recorded ETag, or a same-size file with the recorded hash), so the run ends
+ * "unchanged" in its first workflow task. Histories without its marker replay without both.
+ */
+export const QUICK_UNCHANGED_PATCH = "tidemark-quick-unchanged";
+
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
 
 const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
@@ -87,6 +95,7 @@ const long = proxyActivities<IngestActivities>({
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 const local = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "1m", retry });
+const localOnce = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "30s", retry: { maximumAttempts: 1 } });
 type QuickStep = "resolveDefinition" | "readBase" | "checkPublished" | "describeHolder";
 const { outcomes } = proxySinks<OutcomeSinks>();
 
@@ -170,21 +179,37 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
   let published = false;
   let parentVersion: string | null = null;
   try {
-    const definition = await quickStep("resolveDefinition", `definition of ${dataset}`, [{ dataset, definition: input.definition }]);
+    const quickFirst = patched(QUICK_UNCHANGED_PATCH);
+    const readDefinition = () => quickStep("resolveDefinition", `definition of ${dataset}`, [{ dataset, definition: input.definition }]);
+    const readFirstBase = () => quickStep("readBase", `read the current pointer of ${dataset}`, [{ dataset }]);
+    const both = quickFirst ? Promise.all([readDefinition(), readFirstBase()]) : undefined;
+    const definition = both ? (await both)[0] : await readDefinition();
     const uri = input.source ?? definition.source.uri;
     const push = uri === `push:${dataset}`;
     compaction.push = push && !input.dryRun;
-    let base = await quickStep("readBase", `read the current pointer of ${dataset}`, [{ dataset }]);
+    let base = both ? (await both)[1] : await readFirstBase();
     const parentAtStart = base?.version ?? null;
     parentVersion = parentAtStart;
     const projectionsChanged = (b: BaseVersion | null) => commitRules && b?.projections !== undefined && projectionsDiffer(definition.projections, b.projections);
     if (commitRules) requireSameSchema(dataset, definition, base);
 
-    saga.add("deleteRunScratch", () => quick.deleteRunScratch.executeWithOptions({ summary: `undo: delete run scratch of ${runVersion}` }, [{ dataset, version: runVersion }]));
     const unchangedIf = input.dryRun || projectionsChanged(base) || push ? undefined : base?.sourceSha256;
     const result = (status: IngestResult["status"], counts: ChangeCounts, months: string[], attempts: number): IngestResult => ({
       dataset, status, version, parentVersion: base?.version ?? parentAtStart, counts, months, attempts, workflowId: info.workflowId, runId: info.runId,
     });
+    if (unchangedIf !== undefined && base && quickFirst) {
+      const same = await localOnce.sourceUnchanged
+        .executeWithOptions({ summary: `is ${displayUri(uri)} unchanged?` }, [{ dataset, version: runVersion, uri, unchangedIf, baseManifest: base.manifest }])
+        .catch((err: unknown) => {
+          if (isCancellation(err)) throw err;
+          return null;
+        });
+      if (same) {
+        progress.message = "source unchanged";
+        return await finish(result("unchanged", { ...ZERO, unchanged: base.rowsTotal, rowsTotal: base.rowsTotal }, [], 0));
+      }
+    }
+    saga.add("deleteRunScratch", () => quick.deleteRunScratch.executeWithOptions({ summary: `undo: delete run scratch of ${runVersion}` }, [{ dataset, version: runVersion }]));
     const planNext = (attempt: number) => {
       if (!commitRules) return;
       const next = planVersion({ runVersion, runId: info.runId, parent: base?.version ?? null, attempt, now: new Date() });

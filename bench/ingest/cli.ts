@@ -14,7 +14,7 @@ export interface CliRun {
   ms: number;
   /** WorkflowExecutionStarted → Completed, from the history. */
   workflowMs: number;
-  /** `tidemark --help` spawn → exit: Node start plus loading the CLI's modules, no Temporal connection. */
+  /** `tidemark ingest --help` spawn → exit: Node start plus loading the modules `tidemark ingest` loads, no Temporal connection. */
   bootMs: number;
   status: string;
 }
@@ -33,7 +33,7 @@ async function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: nu
 /** `tidemark ingest <dataset> --source <uri> --wait --json` against the bench's server, timed spawn → exit. */
 export async function cliIngest(stack: BenchStack, dataset: string, uri: string): Promise<CliRun> {
   const env = { ...process.env, TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_NAMESPACE: stack.server.namespace, TIDEMARK_TASK_QUEUE: stack.server.taskQueue, TIDEMARK_DATASETS: stack.datasetsDir };
-  const boot = await runNode([BIN, "--help"], env);
+  const boot = await runNode([BIN, "ingest", "--help"], env);
   const { ms, code, out, err } = await runNode([BIN, "ingest", dataset, "--source", uri, "--wait", "--json"], env);
   if (code !== 0) throw new Error(`tidemark ingest ${dataset} --source ${uri} exited ${code}: ${err}${out}`);
   const result = JSON.parse(out) as IngestResult;

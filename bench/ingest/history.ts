@@ -1,3 +1,4 @@
+import { temporal } from "@temporalio/proto";
 import type { WorkflowHandle } from "@temporalio/client";
 
 type Timestamp = { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined;
@@ -37,6 +38,8 @@ export interface RunTiming {
    * timed out on one. A lower bound: a retry event keeps only the failure just before it.
    */
   heartbeatTimeouts: number;
+  /** Every event as `[ms after WorkflowExecutionStarted, event type]`, in history order. */
+  events: [number, string][];
 }
 
 type Failure = { timeoutFailureInfo?: { timeoutType?: unknown } | null; cause?: Failure | null } | null | undefined;
@@ -50,6 +53,12 @@ function heartbeatTimeout(f: Failure): boolean {
   return false;
 }
 
+/** `EVENT_TYPE_ACTIVITY_TASK_STARTED` (or its enum number) as `ActivityTaskStarted`. */
+function eventName(type: unknown): string {
+  const name = typeof type === "number" ? (temporal.api.enums.v1.EventType[type] ?? String(type)) : String(type);
+  return name.replace(/^EVENT_TYPE_/, "").toLowerCase().replace(/(^|_)([a-z])/g, (_, _u: string, c: string) => c.toUpperCase());
+}
+
 /** Reads a run's history into {@link RunTiming}. */
 export async function runTiming(handle: WorkflowHandle): Promise<RunTiming> {
   const history = await handle.fetchHistory();
@@ -61,10 +70,12 @@ export async function runTiming(handle: WorkflowHandle): Promise<RunTiming> {
   let heartbeatTimeouts = 0;
   let startedAt = 0;
   let closedAt = 0;
+  const timeline: [number, string][] = [];
   for (const e of history.events ?? []) {
     const id = Number(e.eventId);
     const at = millis(e.eventTime);
     if (e.workflowExecutionStartedEventAttributes) startedAt = at;
+    timeline.push([Math.round(at - startedAt), eventName(e.eventType)]);
     if (e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes) closedAt = at;
     if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? "?", at });
     const st = e.activityTaskStartedEventAttributes;
@@ -88,7 +99,7 @@ export async function runTiming(handle: WorkflowHandle): Promise<RunTiming> {
   const activities: Record<string, number> = {};
   for (const s of spans) activities[s.name] = Math.round((activities[s.name] ?? 0) + s.completedAt - s.startedAt);
   const activityMs = Object.values(activities).reduce((a, b) => a + b, 0);
-  return { workflowMs: Math.round(closedAt - startedAt), startedAt, closedAt, spans, activities, activityMs, retried, extraAttempts, heartbeatTimeouts };
+  return { workflowMs: Math.round(closedAt - startedAt), startedAt, closedAt, spans, activities, activityMs, retried, extraAttempts, heartbeatTimeouts, events: timeline };
 }
 
 /** Milliseconds each activity type spent from ActivityTaskStarted to ActivityTaskCompleted, summed per type. */

@@ -18,7 +18,7 @@ import { pathToFileURL } from "node:url";
 import { writeSources } from "./data.js";
 import { deltarsVersions, ensureVenv } from "./deltars.js";
 import { runInitialLoad } from "./initial.js";
-import { runLoad, type LoadSources, type P3Uris } from "./load.js";
+import { runLoad, type LoadSources, type OriginAnswers, type P3Origins } from "./load.js";
 import { startBenchMinio, type BenchMinio } from "./minio.js";
 import { parseOptions, type BenchOptions } from "./options.js";
 import { runOverhead } from "./overhead.js";
@@ -57,7 +57,7 @@ function tree(allowDirty: boolean): string {
 interface SourceServers {
   https: HttpsSource;
   minio: BenchMinio;
-  uris: P3Uris;
+  origins: P3Origins;
   /** Worker environment: S3 endpoint, the allow-list covering the three sources, the loopback CA. */
   workerExtra: Record<string, string>;
   stop(): Promise<void>;
@@ -66,8 +66,20 @@ interface SourceServers {
 /** The running source servers, stopped on SIGINT/SIGTERM too. */
 let liveServers: SourceServers | undefined;
 
+/** Counts what an origin answered: requests, 304s and body bytes. */
+function tally(entries: readonly { status: number; bytes: number }[]): OriginAnswers {
+  return { requests: entries.length, notModified: entries.filter((e) => e.status === 304).length, bytes: entries.reduce((n, e) => n + e.bytes, 0) };
+}
+
+/** MinIO's audit entries after `since`, once the first has arrived (at most 5 s later). */
+async function auditedAfter(minio: BenchMinio, since: number): Promise<OriginAnswers> {
+  const until = Date.now() + 5000;
+  while (minio.sourceRequests().length <= since && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  return tally(minio.sourceRequests().slice(since).map((e) => ({ status: e.statusCode, bytes: e.statusCode === 200 ? e.tx : 0 })));
+}
+
 async function startSourceServers(dir: string, src: LoadSources): Promise<SourceServers> {
-  const https = await startHttpsSource(dir, [src.v2]);
+  const https = await startHttpsSource(dir, [src.v1, src.v2]);
   let minio: BenchMinio;
   try {
     minio = await startBenchMinio(dir);
@@ -87,10 +99,15 @@ async function startSourceServers(dir: string, src: LoadSources): Promise<Source
   liveServers = {
     https,
     minio,
-    uris: { file: `file://${src.v2}`, https: https.url(src.v2), s3 },
+    origins: {
+      uris: { file: `file://${src.v2}`, https: https.url(src.v1), s3 },
+      mark: (scheme) => (scheme === "https" ? https.log().length : minio.sourceRequests().length),
+      answered: async (scheme, since) => (scheme === "https" ? tally(https.log().slice(since)) : auditedAfter(minio, since)),
+    },
     workerExtra: { ...minio.s3Env, TIDEMARK_SOURCE_ALLOW: allow, NODE_EXTRA_CA_CERTS: https.caPath },
     stop: async () => {
-      say(`loopback HTTPS source answered ${https.requests()} requests`);
+      const log = https.log();
+      say(`loopback HTTPS source answered ${log.length} requests: ${log.filter((r) => r.status === 304).length} × 304 (all conditional), ${log.filter((r) => r.status === 200).length} × 200 (${log.filter((r) => r.conditional && r.status === 200).length} of them conditional)`);
       liveServers = undefined;
       await https.stop();
       await minio.stop();
@@ -130,16 +147,16 @@ async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | 
         deltaTable: (i: number, v: string) => join(stack.dir, "deltars", `${v}_${i}`),
         dropDeltaTables: (i: number) => ["partitioned", "update-all", "changed-only", "changes"].forEach((v) => rmSync(join(stack.dir, "deltars", `${v}_${i}`), { recursive: true, force: true })),
       };
-      const uris = servers.uris;
-      await attempt(["P1", "P2", "P3"].filter((id) => has(id)), () => runLoad(stack, src, o.runs, fileTarget, uris), (r) => has(r.id.split("-")[0]));
+      const origins = servers.origins;
+      await attempt(["P1", "P2", "P3"].filter((id) => has(id)), () => runLoad(stack, src, o.runs, fileTarget, origins), (r) => has(r.id.split("-")[0]));
     }
     if (has("P5")) await attempt(["P5"], async () => [await runOverhead(stack, o.p5Runs)]);
     // The long, memory-hungry P4 and P7 go last in a full run; in quick mode P4 shares the file-store worker.
     if (has("P4") && o.quick) await p4();
     if (src && has("P6")) await attempt(["P6"], async () => [await runRecovery(stack, src.v1, o.quick ? 1 : o.runs)]);
     if (src && servers && has("MINIO")) {
-      const { minio, uris, workerExtra } = servers;
-      await attempt(["MINIO"], () => runLoad(stack, src, o.runs, { ...minio.target, workerExtra }, uris));
+      const { minio, origins, workerExtra } = servers;
+      await attempt(["MINIO"], () => runLoad(stack, src, o.runs, { ...minio.target, workerExtra }, origins));
     }
   } finally {
     await servers?.stop();

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { createReadStream, mkdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -14,7 +15,25 @@ export interface HttpsSource {
   url(path: string): string;
   /** Requests answered so far (proof the sources were read through it). */
   requests(): number;
+  /** Every request answered so far, in order (its index in this log is its sequence number). */
+  log(): readonly ServedRequest[];
   stop(): Promise<void>;
+}
+
+/** One request the loopback HTTPS server answered. */
+export interface ServedRequest {
+  method: string;
+  path: string;
+  status: number;
+  /** The request carried `If-None-Match`. */
+  conditional: boolean;
+  /** Body bytes sent. */
+  bytes: number;
+}
+
+/** A strong ETag of a file's content: its sha256, quoted. */
+function strongEtag(path: string): string {
+  return `"${createHash("sha256").update(readFileSync(path)).digest("hex")}"`;
 }
 
 /** A self-signed certificate for IP 127.0.0.1 made with `openssl` (fails loudly without it). */
@@ -28,21 +47,36 @@ function selfSigned(dir: string): { key: Buffer; cert: Buffer; certPath: string 
   return { key: readFileSync(keyPath), cert: readFileSync(certPath), certPath };
 }
 
-/** Serves `files` (by base name, GET/HEAD, with Content-Length) over HTTPS on 127.0.0.1, an ephemeral port. */
+/**
+ * Serves `files` (by base name, GET/HEAD, with Content-Length and a strong ETag; `If-None-Match` with
+ * that ETag is answered 304) over HTTPS on 127.0.0.1, an ephemeral port. Every request is logged.
+ */
 export async function startHttpsSource(dir: string, files: string[]): Promise<HttpsSource> {
   const { key, cert, certPath } = selfSigned(join(dir, "tls"));
-  const served = new Map(files.map((f) => [`/${basename(f)}`, f]));
-  let requests = 0;
+  const served = new Map(files.map((f) => [`/${basename(f)}`, { path: f, etag: strongEtag(f) }]));
+  const log: ServedRequest[] = [];
   const server: Server = createServer({ key, cert }, (req, res) => {
-    requests++;
-    const path = served.get(req.url ?? "");
-    if (!path || (req.method !== "GET" && req.method !== "HEAD")) {
+    const entry: ServedRequest = { method: req.method ?? "?", path: req.url ?? "", status: 404, conditional: req.headers["if-none-match"] !== undefined, bytes: 0 };
+    log.push(entry);
+    const file = served.get(req.url ?? "");
+    if (!file || (req.method !== "GET" && req.method !== "HEAD")) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { "content-type": "text/csv", "content-length": statSync(path).size });
+    const tags = (req.headers["if-none-match"] ?? "").split(",").map((t) => t.trim());
+    if (tags.includes(file.etag) || tags.includes("*")) {
+      entry.status = 304;
+      res.writeHead(304, { etag: file.etag }).end();
+      return;
+    }
+    entry.status = 200;
+    const size = statSync(file.path).size;
+    res.writeHead(200, { "content-type": "text/csv", "content-length": size, etag: file.etag });
     if (req.method === "HEAD") res.end();
-    else createReadStream(path).pipe(res);
+    else {
+      entry.bytes = size;
+      createReadStream(file.path).pipe(res);
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -53,7 +87,8 @@ export async function startHttpsSource(dir: string, files: string[]): Promise<Ht
     prefix,
     caPath: certPath,
     url: (path) => `${prefix}${basename(path)}`,
-    requests: () => requests,
+    requests: () => log.length,
+    log: () => log,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

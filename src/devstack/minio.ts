@@ -12,6 +12,8 @@ export interface MinioOptions {
   /** Buckets created once the server is up. */
   buckets?: string[];
   startTimeoutMs?: number;
+  /** More environment for the MinIO process (e.g. `MINIO_AUDIT_WEBHOOK_*`). */
+  env?: Record<string, string>;
 }
 
 /** A running MinIO server on loopback. */
@@ -43,6 +45,7 @@ export async function startMinio(options: MinioOptions): Promise<MinioServer> {
         MINIO_BROWSER: "off",
         MINIO_UPDATE: "off",
         MINIO_CALLHOME_ENABLE: "off",
+        ...options.env,
       },
     },
   );

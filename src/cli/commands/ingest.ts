@@ -45,26 +45,29 @@ async function resolveTarget(target: string): Promise<{ dataset: string; definit
   return { dataset: target };
 }
 
-/** Waits for an ingest run, showing its `progress` on stderr unless `json`. */
+/** How often a waiting CLI asks the run for its `progress`; a run that ends sooner is never queried. */
+const PROGRESS_EVERY_MS = 500;
+
+/** Waits for an ingest run, showing its `progress` on stderr (rewritten in place on a TTY unless `json`). */
 export async function follow(handle: WorkflowHandle, json: boolean): Promise<IngestResult> {
   const line = new ProgressLine(!json && process.stderr.isTTY);
   let done = false;
   let wake = () => {};
   const poll = (async () => {
     while (!done) {
-      try {
-        line.update(await handle.query<IngestProgress>("progress"));
-      } catch {
-        /* the run may not have started its first task yet */
-      }
-      if (done) break;
       await new Promise<void>((r) => {
-        const timer = setTimeout(r, 500);
+        const timer = setTimeout(r, PROGRESS_EVERY_MS);
         wake = () => {
           clearTimeout(timer);
           r();
         };
       });
+      if (done) break;
+      try {
+        line.update(await handle.query<IngestProgress>("progress"));
+      } catch {
+        /* the run may not have started its first task yet */
+      }
     }
   })();
   try {
