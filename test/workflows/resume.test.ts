@@ -28,13 +28,13 @@ describe("writeEvents resumes from its heartbeat after a failure mid-way", { tim
   let attempt = 1;
   const recordedAtLeast = 12;
   let recordedAtFailure = new Set<string>();
-  /** Waits until the server holds a heartbeat of writeEvents listing at least `n` finished months; returns them. */
+  /** Waits until the server holds a heartbeat of write listing at least `n` finished event months (keys `YYYY-MM`; projection months are keyed `parts:…`); returns them. */
   const serverRecordedProgress = async (n: number): Promise<Set<string>> => {
     for (let i = 0; i < 300; i++) {
       const desc = await client.workflow.getHandle(ingestWorkflowId(dataset)).describe();
       for (const a of desc.raw.pendingActivities ?? []) {
         const data = a.heartbeatDetails?.payloads?.[0]?.data;
-        const done = data ? Object.keys((JSON.parse(Buffer.from(data).toString()) as { done?: object }).done ?? {}) : [];
+        const done = data ? Object.keys((JSON.parse(Buffer.from(data).toString()) as { done?: object }).done ?? {}).filter((k) => /^\d{4}-\d{2}$/.test(k)) : [];
         if (done.length >= n) return new Set(done);
       }
       await new Promise((r) => setTimeout(r, 50));
