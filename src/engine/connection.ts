@@ -1,7 +1,36 @@
-import { mkdir } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { engineSettingsFromEnv, type EngineSettings } from "./settings";
+
+/** Whether process `pid` is running (EPERM: it is, under another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * A spill directory of this engine alone, `<temp>/spill/<pid>-<id>`: DuckDB names its spill files
+ * the same in every database, so two engines (workers on one host, tests) sharing a directory
+ * overwrite each other's spilled blocks. Directories of processes no longer running are removed.
+ */
+async function ownSpillDirectory(tempDirectory: string): Promise<string> {
+  const root = join(tempDirectory, "spill");
+  await mkdir(root, { recursive: true });
+  for (const name of await readdir(root)) {
+    const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await rm(join(root, name), { recursive: true, force: true });
+  }
+  const dir = join(root, `${process.pid}-${randomUUID().slice(0, 8)}`);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
 
 /**
  * The worker's DuckDB engine: one in-memory database per process, a connection per task. Queries
@@ -12,12 +41,13 @@ export class Engine {
     private readonly instance: DuckDBInstance,
     /** The settings the engine was opened with. */
     readonly settings: EngineSettings,
+    /** The engine's own spill directory (removed by {@link Engine.close}). */
+    readonly spillDirectory: string,
   ) {}
 
-  /** Opens an engine with `settings` (spill directory created). */
+  /** Opens an engine with `settings` (its own spill directory created). */
   static async open(settings: EngineSettings = engineSettingsFromEnv()): Promise<Engine> {
-    const spill = join(settings.tempDirectory, "spill");
-    await mkdir(spill, { recursive: true });
+    const spill = await ownSpillDirectory(settings.tempDirectory);
     const instance = await DuckDBInstance.create(":memory:", {
       memory_limit: settings.memoryLimit,
       threads: String(settings.threads),
@@ -27,7 +57,7 @@ export class Engine {
       autoinstall_known_extensions: "false",
       autoload_known_extensions: "false",
     });
-    return new Engine(instance, settings);
+    return new Engine(instance, settings, spill);
   }
 
   /** A new connection (UTC time zone); the caller closes it. */
@@ -52,9 +82,10 @@ export class Engine {
     return this.with(async (c) => (await c.runAndReadAll(sql)).getRowObjectsJS() as T[]);
   }
 
-  /** Closes the database. */
+  /** Closes the database and removes its spill directory. */
   close(): void {
     this.instance.closeSync();
+    rmSync(this.spillDirectory, { recursive: true, force: true });
   }
 }
 
@@ -65,5 +96,3 @@ export function sharedEngine(): Promise<Engine> {
   shared ??= Engine.open();
   return shared;
 }
-
-

@@ -24,9 +24,15 @@ export function loadSourceSql(definition: DatasetDefinition, normalized: string,
   return `CREATE TABLE ${t.src} AS SELECT ${columnList(definition)}, ${keyHashSql(definition)} AS _key_hash, ${rowHashSql(definition)} AS _row_hash, ${monthSql(definition)} AS _month, file_row_number AS _row FROM read_parquet(${sqlString(normalized)}, file_row_number = true)`;
 }
 
-/** Keys carried by more than one source row: the earliest-repeated first, with its first two rows and its count. */
+/**
+ * Keys carried by more than one source row: the earliest-repeated first, with its first two rows and
+ * its count. The repeated keys are found with a plain count per key first, so the rows of each key
+ * are only listed for those (a list per key of a large source does not fit in memory).
+ */
 export function duplicatesSql(t: DeltaTables): string {
-  return `SELECT _key_hash AS key_hash, count(*)::BIGINT AS n, list(_row ORDER BY _row)[1:2] AS pair, count(*) OVER ()::BIGINT AS keys FROM ${t.src} GROUP BY _key_hash HAVING count(*) > 1 ORDER BY pair[2] LIMIT 1`;
+  const repeated = `SELECT _key_hash AS h FROM ${t.src} GROUP BY _key_hash HAVING count(*) > 1`;
+  return `SELECT s._key_hash AS key_hash, count(*)::BIGINT AS n, list(s._row ORDER BY s._row)[1:2] AS pair, count(*) OVER ()::BIGINT AS keys
+    FROM ${t.src} s SEMI JOIN (${repeated}) d ON d.h = s._key_hash GROUP BY s._key_hash ORDER BY pair[2] LIMIT 1`;
 }
 
 /** The live rows: all of them, or (`last_wins`) the last row of each key. */
