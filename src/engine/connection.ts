@@ -39,7 +39,7 @@ async function ownSpillDirectory(tempDirectory: string): Promise<string> {
  * freed memory of one step stayed resident into the next, so the worker's RSS ran far past
  * `memory_limit` (bench P7 at a 1 GB limit: 1.9 GB while loading the source table; 1.2 GB with these).
  */
-const ALLOCATOR_FLUSH = { allocator_flush_threshold: "8MB", allocator_bulk_deallocation_flush_threshold: "32MB" };
+const ALLOCATOR_FLUSH = { allocator_flush_threshold: "8MiB", allocator_bulk_deallocation_flush_threshold: "32MiB" };
 
 /**
  * The worker's DuckDB engine: one in-memory database per process, a connection per task. Queries

@@ -28,13 +28,18 @@ async function spill(engine: Engine, rows: number): Promise<{ files: string[]; s
   });
 }
 
-describe("Engine spill directory", () => {
+describe("Engine.open", () => {
   it("gives every engine on one temp directory its own spill directory, and both spill into their own at once", async () => {
     const [a, b] = [await open(), await open()];
     expect(a.spillDirectory).not.toBe(b.spillDirectory);
     for (const e of [a, b]) expect(dirname(e.spillDirectory)).toBe(join(temp, "spill"));
     const [temporaryA] = await a.rows<{ v: string }>("SELECT current_setting('temp_directory') AS v");
     expect(temporaryA.v).toBe(a.spillDirectory);
+    const flush = await a.rows<{ name: string; value: string }>("SELECT name, value FROM duckdb_settings() WHERE name LIKE 'allocator_%flush_threshold' ORDER BY name");
+    expect(flush).toEqual([
+      { name: "allocator_bulk_deallocation_flush_threshold", value: "32.0 MiB" },
+      { name: "allocator_flush_threshold", value: "8.0 MiB" },
+    ]);
     const rows = 2_000_000;
     let expected = 0;
     for (let i = 0; i < rows; i++) expected += i + 65 + (i % 26);
