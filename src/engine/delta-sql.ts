@@ -67,11 +67,25 @@ export function removalsSql(t: DeltaTables, snapshot: boolean): string {
   return `SELECT b.key_hash, b.month FROM ${t.base} b ANTI JOIN ${t.live} l ON l._key_hash = b.key_hash UNION ALL ${moves}`;
 }
 
-/** The next index, sorted by key hash: the live rows, plus (upsert, append) the base keys the source does not carry. */
-export function nextIndexSql(t: DeltaTables, snapshot: boolean): string {
+/** The rows of the next index, unsorted: the live rows, plus (upsert, append) the base keys the source does not carry. */
+export function nextIndexRowsSql(t: DeltaTables, snapshot: boolean): string {
   const live = `SELECT _key_hash AS key_hash, _row_hash AS row_hash, _month AS month FROM ${t.live}`;
   const kept = snapshot ? "" : ` UNION ALL SELECT b.key_hash, b.row_hash, b.month FROM ${t.base} b ANTI JOIN ${t.live} l ON l._key_hash = b.key_hash`;
-  return `SELECT * FROM (${live}${kept}) ORDER BY key_hash`;
+  return `${live}${kept}`;
+}
+
+/**
+ * The next index sorted by key hash, from its rows staged at `rows` by {@link nextIndexRowsSql}.
+ * The sort runs last, on its own: at 10M keys it needs most of a 1 GB memory limit and does not
+ * spill far enough while the delta's tables hold memory.
+ */
+export function sortedIndexSql(rows: string): string {
+  return `SELECT key_hash, row_hash, month FROM read_parquet(${sqlString(rows)}) ORDER BY key_hash`;
+}
+
+/** `COPY (query) TO path` as uncompressed Parquet: a file the run reads back once and deletes. */
+export function stageSql(query: string, path: string): string {
+  return `COPY (${query}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION uncompressed)`;
 }
 
 /** The changed rows (inserts and updates) with `_op`, `_key_hash`, `_month`, `_row`, by month then source order. */
