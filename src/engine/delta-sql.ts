@@ -48,9 +48,13 @@ export function baseSql(definition: DatasetDefinition, base: BaseSource, t: Delt
   return `CREATE TABLE ${t.base} AS SELECT ${keyHashSql(definition)} AS key_hash, ${rowHashSql(definition)} AS row_hash, ${monthSql(definition)} AS month FROM ${parquetList(base.files)}`;
 }
 
-/** Each live row against its base entry: `insert` (new key), `update` (other row hash or month) or NULL (unchanged). */
-export function classifySql(t: DeltaTables): string {
-  return `CREATE TABLE ${t.classified} AS SELECT l.*, b.month AS _base_month,
+/**
+ * Each live row against its base entry: `insert` (new key), `update` (other row hash or month) or
+ * NULL (unchanged). A table, so the join runs once; a view when there is no base (`materialize`
+ * false), where it would only copy every source row a second time.
+ */
+export function classifySql(t: DeltaTables, materialize = true): string {
+  return `CREATE ${materialize ? "TABLE" : "VIEW"} ${t.classified} AS SELECT l.*, b.month AS _base_month,
     CASE WHEN b.key_hash IS NULL THEN 'insert' WHEN b.row_hash = l._row_hash AND b.month = l._month THEN NULL ELSE 'update' END AS _op
     FROM ${t.live} l LEFT JOIN ${t.base} b ON b.key_hash = l._key_hash`;
 }

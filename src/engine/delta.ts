@@ -77,7 +77,8 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   }
   await task.exec(liveSql(t, lastWins));
   await task.exec(baseSql(definition, run.base, t));
-  await task.exec(classifySql(t));
+  const hasBase = run.base.kind !== "none" && run.base.files.length > 0;
+  await task.exec(classifySql(t, hasBase));
   if (definition.mode === "append") {
     const [conflict] = await task.rows<{ _row: number; n: number }>(appendConflictSql(t));
     if (conflict) {
@@ -105,8 +106,8 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   try {
     await task.exec(stageSql(nextIndexRowsSql(t, snapshot), staged));
     const kind = (table: boolean) => (table ? "TABLE" : "VIEW");
-    const baseTable = run.base.kind === "projection" && run.base.files.length > 0;
-    await task.exec(`DROP ${kind(baseTable)} ${t.base}; DROP TABLE ${removals}; DROP TABLE ${t.classified}; DROP ${kind(lastWins)} ${t.live}; DROP TABLE ${t.src}`);
+    const baseTable = run.base.kind === "projection" && hasBase;
+    await task.exec(`DROP ${kind(baseTable)} ${t.base}; DROP TABLE ${removals}; DROP ${kind(hasBase)} ${t.classified}; DROP ${kind(lastWins)} ${t.live}; DROP TABLE ${t.src}`);
     await task.exec(copySql(sortedIndexSql(staged), run.out.index));
   } finally {
     await rm(staged, { force: true });

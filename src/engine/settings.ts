@@ -16,7 +16,7 @@ export interface EngineSettings {
  * Default `memory_limit`, from a worker budget of 1.5 GB of RSS: an idle `tidemark worker` (Node,
  * the Temporal worker, DuckDB loaded) holds about 280 MB, and DuckDB's RSS runs up to about 300 MB
  * past its limit (memory outside the buffer pool, freed memory not yet returned). Measured: the
- * bench's 10M-key P4 peaks at 1.47–1.5 GB, its 10M-row P7 at 1.86 GB (not yet within the budget);
+ * bench's 10M-key P4 peaks at 1.47–1.5 GB, its 10M-row P7 at 1.76 GB (not yet within the budget);
  * 768MB is too little for P4's projections (out of memory).
  */
 export const DEFAULT_ENGINE_MEMORY = "1GB";
