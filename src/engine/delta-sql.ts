@@ -24,9 +24,15 @@ export function loadSourceSql(definition: DatasetDefinition, normalized: string,
   return `CREATE TABLE ${t.src} AS SELECT ${columnList(definition)}, ${keyHashSql(definition)} AS _key_hash, ${rowHashSql(definition)} AS _row_hash, ${monthSql(definition)} AS _month, file_row_number AS _row FROM read_parquet(${sqlString(normalized)}, file_row_number = true)`;
 }
 
-/** Keys carried by more than one source row: the earliest-repeated first, with its first two rows and its count. */
+/**
+ * Keys carried by more than one source row: the earliest-repeated first, with its first two rows and
+ * its count. The repeated keys are found with a plain count per key first, so the rows of each key
+ * are only listed for those (a list per key of a large source does not fit in memory).
+ */
 export function duplicatesSql(t: DeltaTables): string {
-  return `SELECT _key_hash AS key_hash, count(*)::BIGINT AS n, list(_row ORDER BY _row)[1:2] AS pair, count(*) OVER ()::BIGINT AS keys FROM ${t.src} GROUP BY _key_hash HAVING count(*) > 1 ORDER BY pair[2] LIMIT 1`;
+  const repeated = `SELECT _key_hash AS h FROM ${t.src} GROUP BY _key_hash HAVING count(*) > 1`;
+  return `SELECT s._key_hash AS key_hash, count(*)::BIGINT AS n, list(s._row ORDER BY s._row)[1:2] AS pair, count(*) OVER ()::BIGINT AS keys
+    FROM ${t.src} s SEMI JOIN (${repeated}) d ON d.h = s._key_hash GROUP BY s._key_hash ORDER BY pair[2] LIMIT 1`;
 }
 
 /** The live rows: all of them, or (`last_wins`) the last row of each key. */
@@ -42,9 +48,13 @@ export function baseSql(definition: DatasetDefinition, base: BaseSource, t: Delt
   return `CREATE TABLE ${t.base} AS SELECT ${keyHashSql(definition)} AS key_hash, ${rowHashSql(definition)} AS row_hash, ${monthSql(definition)} AS month FROM ${parquetList(base.files)}`;
 }
 
-/** Each live row against its base entry: `insert` (new key), `update` (other row hash or month) or NULL (unchanged). */
-export function classifySql(t: DeltaTables): string {
-  return `CREATE TABLE ${t.classified} AS SELECT l.*, b.month AS _base_month,
+/**
+ * Each live row against its base entry: `insert` (new key), `update` (other row hash or month) or
+ * NULL (unchanged). A table, so the join runs once; a view when there is no base (`materialize`
+ * false), where it would only copy every source row a second time.
+ */
+export function classifySql(t: DeltaTables, materialize = true): string {
+  return `CREATE ${materialize ? "TABLE" : "VIEW"} ${t.classified} AS SELECT l.*, b.month AS _base_month,
     CASE WHEN b.key_hash IS NULL THEN 'insert' WHEN b.row_hash = l._row_hash AND b.month = l._month THEN NULL ELSE 'update' END AS _op
     FROM ${t.live} l LEFT JOIN ${t.base} b ON b.key_hash = l._key_hash`;
 }
@@ -61,11 +71,25 @@ export function removalsSql(t: DeltaTables, snapshot: boolean): string {
   return `SELECT b.key_hash, b.month FROM ${t.base} b ANTI JOIN ${t.live} l ON l._key_hash = b.key_hash UNION ALL ${moves}`;
 }
 
-/** The next index, sorted by key hash: the live rows, plus (upsert, append) the base keys the source does not carry. */
-export function nextIndexSql(t: DeltaTables, snapshot: boolean): string {
+/** The rows of the next index, unsorted: the live rows, plus (upsert, append) the base keys the source does not carry. */
+export function nextIndexRowsSql(t: DeltaTables, snapshot: boolean): string {
   const live = `SELECT _key_hash AS key_hash, _row_hash AS row_hash, _month AS month FROM ${t.live}`;
   const kept = snapshot ? "" : ` UNION ALL SELECT b.key_hash, b.row_hash, b.month FROM ${t.base} b ANTI JOIN ${t.live} l ON l._key_hash = b.key_hash`;
-  return `SELECT * FROM (${live}${kept}) ORDER BY key_hash`;
+  return `${live}${kept}`;
+}
+
+/**
+ * The next index sorted by key hash, from its rows staged at `rows` by {@link nextIndexRowsSql}.
+ * The sort runs last, on its own: at 10M keys it needs most of a 1 GB memory limit and does not
+ * spill far enough while the delta's tables hold memory.
+ */
+export function sortedIndexSql(rows: string): string {
+  return `SELECT key_hash, row_hash, month FROM read_parquet(${sqlString(rows)}) ORDER BY key_hash`;
+}
+
+/** `COPY (query) TO path` as uncompressed Parquet: a file the run reads back once and deletes. */
+export function stageSql(query: string, path: string): string {
+  return `COPY (${query}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION uncompressed)`;
 }
 
 /** The changed rows (inserts and updates) with `_op`, `_key_hash`, `_month`, `_row`, by month then source order. */

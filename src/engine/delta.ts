@@ -1,11 +1,12 @@
+import { rm } from "node:fs/promises";
 import type { DatasetDefinition } from "../definition";
 import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "./errors";
 import { columnList } from "./hash-sql";
 import {
-  appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, duplicatesSql, liveSql, loadSourceSql, nextIndexSql, removalsSql,
+  appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, duplicatesSql, liveSql, loadSourceSql, nextIndexRowsSql, removalsSql, sortedIndexSql, stageSql,
   type BaseSource, type DeltaTables,
 } from "./delta-sql";
-import { SCRATCH_PARQUET } from "./sql";
+import { SCRATCH_PARQUET, sqlString } from "./sql";
 import type { EngineTask } from "./task";
 
 /** Input of {@link runDelta}: local paths only. */
@@ -76,7 +77,8 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   }
   await task.exec(liveSql(t, lastWins));
   await task.exec(baseSql(definition, run.base, t));
-  await task.exec(classifySql(t));
+  const hasBase = run.base.kind !== "none" && run.base.files.length > 0;
+  await task.exec(classifySql(t, hasBase));
   if (definition.mode === "append") {
     const [conflict] = await task.rows<{ _row: number; n: number }>(appendConflictSql(t));
     if (conflict) {
@@ -93,15 +95,24 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   const snapshot = definition.mode === "snapshot";
   const removals = task.table("removals");
   await task.exec(`CREATE TABLE ${removals} AS ${removalsSql(t, snapshot)}`);
-  await task.exec(copySql(nextIndexSql(t, snapshot), run.out.index));
   await task.exec(copySql(changesSql(definition, t), run.out.changes, SCRATCH_PARQUET));
   await task.exec(copySql(`SELECT key_hash, month FROM ${removals} ORDER BY month, key_hash`, run.out.removals, SCRATCH_PARQUET));
   const [counts] = await task.rows<{ inserted: number; updated: number; unchanged: number }>(countsSql(t));
   const [{ deleted }] = await task.rows<{ deleted: number }>(`SELECT count(*)::BIGINT AS deleted FROM ${removals} r ANTI JOIN ${t.live} l ON l._key_hash = r.key_hash`);
-  const [{ total }] = await task.rows<{ total: number }>(`SELECT count(*)::BIGINT AS total FROM read_parquet('${run.out.index.replaceAll("'", "''")}')`);
   const months = await task.rows<{ m: number }>(
     `SELECT DISTINCT m FROM (SELECT _month AS m FROM ${t.classified} WHERE _op IS NOT NULL UNION ALL SELECT month AS m FROM ${removals}) ORDER BY m`,
   );
+  const staged = `${run.out.index}.rows.parquet`;
+  try {
+    await task.exec(stageSql(nextIndexRowsSql(t, snapshot), staged));
+    const kind = (table: boolean) => (table ? "TABLE" : "VIEW");
+    const baseTable = run.base.kind === "projection" && hasBase;
+    await task.exec(`DROP ${kind(baseTable)} ${t.base}; DROP TABLE ${removals}; DROP ${kind(hasBase)} ${t.classified}; DROP ${kind(lastWins)} ${t.live}; DROP TABLE ${t.src}`);
+    await task.exec(copySql(sortedIndexSql(staged), run.out.index));
+  } finally {
+    await rm(staged, { force: true });
+  }
+  const [{ total }] = await task.rows<{ total: number }>(`SELECT count(*)::BIGINT AS total FROM read_parquet(${sqlString(run.out.index)})`);
   return {
     inserted: Number(counts.inserted), updated: Number(counts.updated), unchanged: Number(counts.unchanged), deleted: Number(deleted),
     rowsTotal: Number(total), months: months.map((r) => Number(r.m)),
