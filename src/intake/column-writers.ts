@@ -12,7 +12,7 @@ import { type DateTimeParts, compileDatePattern, parseIsoDate, parseIsoTimestamp
 import { parseDecimal, parseDouble, parseInteger } from "../normalize/numbers.js";
 import { inPartitionRange } from "../normalize/partition-range.js";
 import { BOOL_FALSE, BOOL_TRUE, encodeScratch, nativeText } from "../normalize/sinks.js";
-import { isoDate, isoMicros } from "./encode.js";
+import { isoDate, isoMicros, microsSecond } from "./encode.js";
 import { OutBytes } from "./out-bytes.js";
 
 /** Writes one column's value of a record; every method returns false for a value the normalizer refuses. */
@@ -206,15 +206,8 @@ function temporalWriter(c: Common, def: ColumnDefinition, partition: boolean): C
   let secondText = Buffer.alloc(0);
   /** `"<UTC ISO second>.<µs>Z"`, as encode.ts writes a timestamp of `n` µs (a safe integer). */
   const micros = (out: OutBytes, n: number): void => {
-    let second = Math.floor(n / 1_000_000);
-    let fraction = n - second * 1_000_000;
-    if (fraction < 0) {
-      second -= 1;
-      fraction += 1_000_000;
-    } else if (fraction >= 1_000_000) {
-      second += 1;
-      fraction -= 1_000_000;
-    }
+    const second = microsSecond(n);
+    const fraction = n - second * 1_000_000;
     if (second !== lastSecond) {
       lastSecond = second;
       secondText = Buffer.from(`"${new Date(second * 1000).toISOString().slice(0, 19)}.`, "latin1");

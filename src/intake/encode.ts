@@ -30,6 +30,13 @@ export function isoMicros(micros: bigint): string {
   return `${base}.${pad(rest % 1_000_000n, 6)}Z`;
 }
 
+/** The whole second (floor) of a safe-integer count of µs since the epoch, so `n - second * 1e6` is 0–999,999. */
+export function microsSecond(n: number): number {
+  const second = Math.floor(n / 1_000_000);
+  const fraction = n - second * 1_000_000;
+  return fraction < 0 ? second - 1 : fraction >= 1_000_000 ? second + 1 : second;
+}
+
 type Cell = (i: number) => string;
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -43,15 +50,8 @@ function timestampCell(values: BigInt64Array, valid: (i: number) => boolean): Ce
     const v = values[i];
     if (v > SAFE || v < -SAFE) return `"${isoMicros(v)}"`;
     const n = Number(v);
-    let second = Math.floor(n / 1_000_000);
-    let fraction = n - second * 1_000_000;
-    if (fraction < 0) {
-      second -= 1;
-      fraction += 1_000_000;
-    } else if (fraction >= 1_000_000) {
-      second += 1;
-      fraction -= 1_000_000;
-    }
+    const second = microsSecond(n);
+    const fraction = n - second * 1_000_000;
     if (second !== lastSecond) {
       lastSecond = second;
       prefix = new Date(second * 1000).toISOString().slice(0, 19);

@@ -9,6 +9,7 @@ import { DatasetLayout } from "../../src/layout";
 import { serializeJson } from "../../src/manifest/schema";
 import { FsObjectStore } from "../../src/store/fs";
 import { startHttpServer } from "../support/http";
+import { recordedSourceManifest, type RecordedSourceFields } from "../support/recorded-manifest";
 import { testSourcePolicy } from "../support/source-allow";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -16,22 +17,7 @@ const dataset = "rates";
 const layout = new DatasetLayout(dataset);
 const baseVersion = "20250101T000000000Z-00000001";
 
-function manifest(source: { uri: string; bytes: number; sha256: string; etag: string | null }) {
-  return {
-    format: "tidemark.version/1",
-    dataset_id: dataset,
-    version: baseVersion,
-    parent_version: null,
-    created_at: "2025-01-01T00:00:00.000Z",
-    run: { workflow_id: `tidemark/ingest/${dataset}`, run_id: "run-1" },
-    source,
-    schema: { columns: [{ name: "series_id", type: "string" }, { name: "obs_date", type: "date" }, { name: "value", type: "double" }], key: ["series_id", "obs_date"], partition_by: "obs_date" },
-    events: [],
-    index: [],
-    projections: { latest: {} },
-    totals: { rows_total: 1, inserted: 1, updated: 0, deleted: 0 },
-  };
-}
+const manifest = (source: RecordedSourceFields) => recordedSourceManifest(dataset, baseVersion, source);
 
 describe("sourceUnchanged: the quick check before prepare", () => {
   const dir = mkdtempSync(join(tmpdir(), "tm-revalidate-"));

@@ -10,6 +10,7 @@ import { parseDefinition } from "../../src/definition";
 import { Engine } from "../../src/engine/connection";
 import { FsObjectStore } from "../../src/store/fs";
 import type { ObjectStore } from "../../src/store/types";
+import { seriesDefinitionYaml } from "../support/definitions";
 
 const dir = mkdtempSync(join(tmpdir(), "tm-write-resume-"));
 let engine: Engine;
@@ -20,21 +21,7 @@ afterAll(() => engine?.close());
 
 const MONTHS = 12;
 const source = join(dir, "source.csv");
-const definition = parseDefinition(
-  [
-    "id: wr",
-    `source: { uri: "file://${source}", format: csv }`,
-    "mode: snapshot",
-    "schema:",
-    "  columns:",
-    "    - { name: series_id, type: string }",
-    "    - { name: obs_date, type: date }",
-    "    - { name: value, type: double }",
-    "  key: [series_id, obs_date]",
-    "  partition_by: obs_date",
-  ].join("\n"),
-  "wr.yaml",
-);
+const definition = parseDefinition(seriesDefinitionYaml({ id: "wr", uri: `file://${source}`, mode: "snapshot" }), "wr.yaml");
 
 /** Keys of every object written through `store` (create-only puts), in order. */
 function recording(store: ObjectStore, keys: string[]): ObjectStore {
