@@ -68,9 +68,15 @@ async function killWorkers(deadline: number): Promise<KillRecord[]> {
     })()]);
     if (exit === null) {
       const desc = await handle.describe().catch((err: unknown) => ({ error: String(err) }));
-      const state = "error" in desc ? desc : { runId: desc.runId, status: desc.status.name, pending: desc.raw.pendingActivities?.map((a) => ({ type: a.activityType?.name, attempt: a.attempt, state: a.state, failure: a.lastFailure?.message })) };
+      const state = "error" in desc ? desc : {
+        runId: desc.runId,
+        status: desc.status.name,
+        pending: desc.raw.pendingActivities?.map((a) => ({ type: a.activityType?.name, attempt: a.attempt, state: a.state, failure: a.lastFailure?.message })),
+        workflowTask: desc.raw.pendingWorkflowTask ? { state: desc.raw.pendingWorkflowTask.state, attempt: desc.raw.pendingWorkflowTask.attempt } : null,
+      };
       console.log(`[push-crash] kill plan ${JSON.stringify(plan)} pending at the deadline; inbox ${await inboxSize().catch(() => -1)} fragments; ingest ${JSON.stringify(state)}`);
-      await worker.stop();
+      console.log(`[push-crash] last events of the ingest run: ${await lastEvents(handle).catch((err: unknown) => String(err))}`);
+      console.log(`[push-crash] the waiting worker's output ends: ${(await worker.stop()).stderr}`);
       throw new Error(`the worker kill ${JSON.stringify(plan)} did not fire in time (${records.length} of ${WORKER_KILLS.length} landed)`);
     }
     if (exit.signal !== "SIGKILL") throw new Error(`a crash worker ended on its own (${exit.signal ?? `code ${exit.code}`}): ${exit.stderr}`);
@@ -82,6 +88,18 @@ async function killWorkers(deadline: number): Promise<KillRecord[]> {
   }
   await bed.workers.next(null);
   return records;
+}
+
+/** The last 15 events of the ingest run's history, one line each (type, id, time, any failure or local activity marker). */
+async function lastEvents(handle: WorkflowHandle): Promise<string> {
+  const history = await handle.fetchHistory();
+  const Types = temporal.api.enums.v1.EventType;
+  return (history.events ?? []).slice(-15).map((e) => {
+    const failure = e.workflowTaskFailedEventAttributes?.failure?.message ?? e.activityTaskFailedEventAttributes?.failure?.message ?? e.activityTaskTimedOutEventAttributes?.failure?.message;
+    const marker = e.markerRecordedEventAttributes?.markerName;
+    const when = e.eventTime?.seconds ? new Date(Number(e.eventTime.seconds) * 1000).toISOString() : "";
+    return `${e.eventId} ${Types[e.eventType ?? 0]} ${when}${failure ? ` (${failure})` : ""}${marker ? ` (${marker})` : ""}`;
+  }).join("; ");
 }
 
 async function current(): Promise<VersionManifest> {
