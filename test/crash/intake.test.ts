@@ -83,7 +83,8 @@ async function killWorkers(deadline: number): Promise<KillRecord[]> {
     records.push(lastWords(exit));
     dead.push(worker.pid);
     if (records.length === WORKER_KILLS.length) killsDone = true;
-    console.log(`[push-crash] worker kill ${records.length} at ${new Date().toISOString()}: ${records.at(-1)!.where}`);
+    const retargeted = exit.stderr.split("\n").filter((line) => line.includes("the plan targets the next write"));
+    console.log(`[push-crash] worker kill ${records.length} at ${new Date().toISOString()}: ${records.at(-1)!.where}${retargeted.length > 0 ? ` (after: ${retargeted.join("; ")})` : ""}`);
     await failAttemptsOf(handle, dead).catch(() => 0);
   }
   await bed.workers.next(null);

@@ -6,6 +6,8 @@
  * when the parent sends {type:"run", plan}. The plan says where the process SIGKILLs itself:
  *   {kind:"point", point:"writeEvents:end"}              at an activity fault point
  *   {kind:"write", step:"consolidate", n:2, phase:"done"} at a phase of the 2nd store write of an activity
+ *                                                        (a targeted write that fails, e.g. while the store
+ *                                                        is down, passes the target to the next one started)
  *   {kind:"mid-write", step:"consolidate", n:2}          inside the 2nd store write of an activity, once the
  *                                                        store has started it (see midWrite below)
  *   {kind:"timer", ms:1500}                              that long after its first activity started
@@ -102,6 +104,11 @@ function onWrite({ seq, op, key, phase, bytes }) {
     nthInStep.set(seq, writesByStep.get(step));
   }
   if (nthInStep.get(seq) !== plan.n) return;
+  if (phase === "failed") {
+    writesByStep.set(step, plan.n - 1);
+    writeSync(2, `crash-worker ${process.pid}: ${step} write ${plan.n} (${op} ${key}) failed; the plan targets the next write of ${step} instead\n`);
+    return;
+  }
   if (plan.kind === "write") {
     if (phase === plan.phase) die(`in ${step} at write ${plan.n} (${op} ${key}, ${phase})`);
     return;
