@@ -91,7 +91,7 @@ class Batcher {
   }
 }
 
-/** Reads NDJSON (one JSON object per line; blank lines skipped). Rows are line numbers. */
+/** Reads NDJSON (one JSON object per line; lines of only spaces, tabs and carriage returns are blank and skipped). Rows are line numbers. */
 export async function* readNdjson(chunks: AsyncIterable<Uint8Array>, label: string, batchRows = 65536, limits: ReadLimits = {}): AsyncGenerator<RawBatch> {
   const batcher = new Batcher(batchRows, limits, label);
   const maxLine = Math.min(64 * 1024 * 1024, limits.rowBytes ?? Infinity);
@@ -109,7 +109,7 @@ export async function* readNdjson(chunks: AsyncIterable<Uint8Array>, label: stri
       let e = nl;
       if (e > p && buf[e - 1] === 13) e--;
       let s = p;
-      while (s < e && (buf[s] === 32 || buf[s] === 9)) s++;
+      while (s < e && (buf[s] === 32 || buf[s] === 9 || buf[s] === 13)) s++;
       if (s < e) {
         if (!isUtf8(buf.subarray(s, e))) throw new SourceFormatError(`${label} line ${line}: the line is not valid UTF-8; JSON must be UTF-8 encoded.`, line);
         batcher.add(line, buf.toString("utf8", s, e), "line");

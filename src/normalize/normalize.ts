@@ -134,6 +134,8 @@ async function normalizeInput(req: NormalizeInput): Promise<NormalizeResult> {
 
   const badRows: BadRow[] = [];
   let badRowCount = 0;
+  /** Rows the reader could not read as records (not JSON, not an object): a column missing from every record may be in them. */
+  let unreadable = 0;
   let rowsRead = 0;
   let plan: { names: readonly string[]; plan: UnpivotPlan } | undefined;
   let mapping: Mapping | undefined;
@@ -161,6 +163,7 @@ async function normalizeInput(req: NormalizeInput): Promise<NormalizeResult> {
       found.push({ index, col, value, reason });
     };
     for (const p of batch.problems) mark(p.index, -1, null, p.reason);
+    unreadable += batch.problems.length;
     for (let j = 0; j < columns.length; j++) {
       const i = mapping.index[j];
       const col: RawColumn = i >= 0 ? batch.column(i) : new ValueColumn(new Array(n).fill(null));
@@ -187,6 +190,7 @@ async function normalizeInput(req: NormalizeInput): Promise<NormalizeResult> {
     req.onProgress?.(rowsRead);
   }
 
+  if (unreadable > 0 && def.on_bad_rows === "fail") throw new BadRowsError(label, badRows, badRowCount);
   if (mapping !== undefined && rowsRead > 0) {
     const missing = columns.findIndex((c, j) => mapping!.index[j] < 0 && !seen.has(c.from));
     if (missing >= 0) throw new MissingColumnError(label, columns[missing].from, [...seen], `schema.columns[${missing}]`);

@@ -34,6 +34,8 @@ interface Case {
 
 const cases: Case[] = [
   { what: "a malformed NDJSON line", body: `${JSON.stringify(ok())}\n{"id": "y",\n`, headers: H(), status: 400, message: /^Record 1 \(line 2\): the row is not valid JSON/, details: { index: 1, field: null } },
+  { what: "a malformed line after a line of carriage returns (a blank line)", body: `${JSON.stringify(ok())}\n\r\r\n{"id": "y",\n`, headers: H(), status: 400, message: /^Record 1 \(line 3\): the row is not valid JSON/, details: { index: 1, field: null } },
+  { what: "a body whose only record is malformed JSON", body: `\r{"id": "y",\r\n`, headers: H(), status: 400, message: /^Record 0 \(line 1\): the row is not valid JSON/, details: { index: 0, field: null } },
   { what: "a wrong type", body: ndjson([ok(), ok({ id: "y", n: "twelve" })]), headers: H(), status: 400, message: /^Record 1 \(line 2\): field "n" is "twelve", which is not/, details: { index: 1, field: "n" } },
   { what: "a missing key in one record", body: ndjson([ok(), { at: "2026-01-01T00:00:00Z", n: 1, price: "1", ok: true, note: "" }]), headers: H(), status: 400, message: /^Record 1 \(line 2\): field "id" is empty, which is not allowed in a key column/, details: { index: 1, field: "id" } },
   { what: "a null key", body: ndjson([ok({ id: null })]), headers: H(), status: 400, message: /^Record 0 \(line 1\): field "id" is empty, which is not allowed in a key column/, details: { index: 0, field: "id" } },
