@@ -85,6 +85,15 @@ export const PUSH_HANDOVER_PATCH = "tidemark-push-handover";
  */
 export const QUICK_UNCHANGED_PATCH = "tidemark-quick-unchanged";
 
+/**
+ * Patch id of the no-change compaction's deletion: the fragments of a compaction whose records
+ * changed nothing are in no manifest, so the run deletes them with an activity retried until the
+ * store takes it, and ends only then. Before it, a deletion given up after 3 attempts (store down)
+ * left them unrecorded, and a version from another source published next could be reverted by their
+ * second application.
+ */
+export const NO_CHANGE_CONSUME_PATCH = "tidemark-no-change-consume";
+
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
 
 const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
@@ -112,6 +121,7 @@ function quickStep<K extends QuickStep>(name: K, summary: string, args: Paramete
 }
 const localCleanup = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { ...retry, maximumAttempts: 3 } });
 const cleanup = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { ...retry, maximumAttempts: 3 } });
+const untilDone = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s" } });
 const notifier = proxyActivities<IngestActivities>({
   startToCloseTimeout: "1m",
   retry: { ...retry, maximumAttempts: 8 },
@@ -271,7 +281,10 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
       const changed = delta.counts.inserted + delta.counts.updated + delta.counts.deleted > 0 || projectionsChanged(base);
       if (input.dryRun || !changed) {
         await saga.compensate();
-        if (push && !input.dryRun) await consumeFragments(dataset, source.fragments ?? [], "changed nothing");
+        if (push && !input.dryRun) {
+          if (patched(NO_CHANGE_CONSUME_PATCH)) await deleteUnrecorded(dataset, source.fragments ?? []);
+          else await consumeFragments(dataset, source.fragments ?? [], "changed nothing");
+        }
         return await finish({ ...result(input.dryRun ? "dry-run" : "no-changes", delta.counts, delta.months, attempt), quarantined: normalized.quarantined });
       }
       const changes = formatChanges(delta.counts);
@@ -411,6 +424,17 @@ async function consumeFragments(dataset: string, fragments: string[], why: strin
     log.warn("consumed inbox fragments could not be deleted; the next compaction deletes them", { dataset, fragments: fragments.length, error: String(err) });
     outcomes.cleanupLeft(dataset, "deleteConsumedFragments");
   }
+}
+
+/**
+ * Deletes the fragments of a compaction that changed nothing (see {@link NO_CHANGE_CONSUME_PATCH}):
+ * not cancellable, retried until the store takes it, so no later version can see them applied again.
+ */
+async function deleteUnrecorded(dataset: string, fragments: string[]): Promise<void> {
+  if (fragments.length === 0) return;
+  await CancellationScope.nonCancellable(() =>
+    untilDone.deleteConsumedFragments.executeWithOptions({ summary: `delete ${fragments.length} inbox fragment(s) that changed nothing` }, [{ dataset, fragments }]),
+  );
 }
 
 async function recordFailure(dataset: string, memo: IngestMemo): Promise<void> {

@@ -17,7 +17,18 @@ const DATASET = "clicks_gc";
 const YAML = CLICKS_YAML.replace("id: clicks", `id: ${DATASET}`);
 const ROOT = `datasets/${DATASET}/`;
 const RECORDS = `/v1/datasets/${DATASET}/records`;
-let store: FsObjectStore;
+/** The worker's store: refuses the next `inboxDeleteFailures` deletions of inbox fragments, as a store that is down would. */
+class RefusingStore extends FsObjectStore {
+  inboxDeleteFailures = 0;
+  override async delete(key: string): Promise<void> {
+    if (this.inboxDeleteFailures > 0 && key.startsWith(`${ROOT}inbox/`)) {
+      this.inboxDeleteFailures--;
+      throw new Error(`injected: the store refused to delete ${key}`);
+    }
+    return super.delete(key);
+  }
+}
+let store: RefusingStore;
 let worker: RunningWorker;
 let client: Client;
 let bed: IntakeBed;
@@ -26,7 +37,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tidemark-compaction-gc-"));
-  store = new FsObjectStore(join(dir, "store"));
+  store = new RefusingStore(join(dir, "store"));
   const datasetsDir = join(dir, "datasets");
   mkdirSync(datasetsDir);
   writeFileSync(join(datasetsDir, `${DATASET}.yaml`), YAML);
@@ -63,6 +74,18 @@ describe("compaction started directly, and gc of an inbox [file store, real dev 
     expect(await inbox()).toHaveLength(1);
     expect(await compact()).toMatchObject({ status: "no-changes", counts: { unchanged: 2, rowsTotal: 2 } });
     expect(await inbox()).toEqual([]);
+  });
+
+  it("a compaction that changed nothing deletes its fragment even when the store refuses the first 3 deletions, and ends only once it is gone", async () => {
+    const again = await bed.post(RECORDS, ndjson([click("a", 1)]), ndjsonHeaders(TOKENS.all));
+    expect(again.status).toBe(202);
+    store.inboxDeleteFailures = 3;
+    const handle = await client.workflow.start("ingestDataset", { workflowId: ingestWorkflowId(DATASET), taskQueue, args: [{ dataset: DATASET }] });
+    expect(await handle.result()).toMatchObject({ status: "no-changes" });
+    expect(store.inboxDeleteFailures).toBe(0);
+    expect(await inbox()).toEqual([]);
+    const attempts = ((await handle.fetchHistory()).events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
+    expect(attempts.at(-1)).toBe(4);
   });
 
   it("a version from another source (ingest --source) between compactions does not make a consumed fragment left behind apply again", async () => {
