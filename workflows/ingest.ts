@@ -1,8 +1,6 @@
 import {
-  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
-  CancelledFailure,
   ChildWorkflowFailure,
   ParentClosePolicy,
   ChildWorkflowCancellationType,
@@ -14,9 +12,6 @@ import {
   isCancellation,
   log,
   patched,
-  proxyActivities,
-  proxyLocalActivities,
-  proxySinks,
   setCurrentDetails,
   setHandler,
   upsertMemo,
@@ -24,19 +19,20 @@ import {
   workflowInfo,
 } from "@temporalio/workflow";
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
-import type { IngestActivities } from "../activities";
 import type { DeltaSummary, NormalizeSummary } from "../activities/prepare";
 import type { Written } from "../activities/write";
-import type { OutcomeSinks, RunOutcome } from "../src/outcome-sinks";
-import type { DatasetDefinition } from "../src/definition";
 import type { BaseVersion, ChangeCounts, FetchedSource, IngestInput, IngestProgress, IngestResult, IngestStep } from "../src/contracts";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { DATASET_ID_RE } from "../src/retry";
 import { DatasetLayout } from "../src/layout";
-import { displayUri, formatBytes, formatChanges, formatCount, ingestMemo, outcomeLine, type IngestMemo } from "../src/run-summary";
+import { displayUri, formatBytes, formatChanges, formatCount, ingestMemo, outcomeLine } from "../src/run-summary";
 import { makeVersionId, planVersion } from "../src/version-id";
-import { projectionsDiffer, schemaChanges, schemaConflictMessage } from "../src/definition/compat";
+import { projectionsDiffer } from "../src/definition/compat";
 import { Saga } from "./saga";
+import { COMMIT_OUTCOME_PATCH, ENGINE_STEPS_PATCH, NO_CHANGE_CONSUME_PATCH, PUSH_HANDOVER_PATCH, QUICK_UNCHANGED_PATCH, RUN_OUTCOME_PATCH } from "./ingest-patches";
+import { commit, consumeFragments, countOutcome, deleteUnrecorded, localOnce, long, notify, quick, quickStep, recordFailure, removeScratch, requireSameSchema, ZERO } from "./ingest-steps";
+
+export * from "./ingest-patches";
 
 /** The `progress` query of an ingest run. */
 export const progressQuery = defineQuery<IngestProgress>("progress");
@@ -46,88 +42,6 @@ export const compactSignal = defineSignal("compact");
 
 /** Publish attempts before a run gives up re-planning against outside writers. */
 export const MAX_PUBLISH_ATTEMPTS = 5;
-
-/**
- * Patch id of the commands added after the first recorded histories: the run's memo and the
- * `recordRunOutcome` activity. Histories without its marker replay without them.
- */
-export const RUN_OUTCOME_PATCH = "tidemark-run-memo-and-outcome";
-
-/**
- * Patch id of the commit-outcome rules: a re-plan publishes under a new version id, the schema and
- * projections of the definition are checked against the base, a failed publish call is decided from
- * the store, and cleanup after the commit never fails a published run.
- */
-export const COMMIT_OUTCOME_PATCH = "tidemark-commit-outcome";
-
-/**
- * Patch id of the engine's steps: fetch, normalize and delta run as one activity (`prepare`), events
- * and projections as another (`write`), so the data crosses an activity boundary once. The quick
- * reads (definition, pointer, the commit check, the holder's name) and the scratch cleanup after the
- * commit run as local activities, without a round trip through the server each; outcome counters go
- * through the `outcomes` sink instead of an activity; a run with no webhooks skips notify.
- * Compensations stay ordinary activities, so `tidemark cancel` reads them from the history. Histories
- * without its marker replay as they were recorded.
- */
-export const ENGINE_STEPS_PATCH = "tidemark-engine-steps";
-
-/**
- * Patch id of the push hand-over: a run refused because its push dataset's compaction is running
- * reads the definition and, for a push dataset, signals that compaction instead of failing.
- */
-export const PUSH_HANDOVER_PATCH = "tidemark-push-handover";
-
-/**
- * Patch id of the quick first workflow task: the definition and the pointer are read by two local
- * activities at once, and before `prepare` a third (`sourceUnchanged`) confirms an unchanged source
- * cheaply (a 304 to the recorded ETag, or a same-size file with the recorded hash), so the run ends
- * "unchanged" in its first workflow task. Histories without its marker replay without both.
- */
-export const QUICK_UNCHANGED_PATCH = "tidemark-quick-unchanged";
-
-/**
- * Patch id of the no-change compaction's deletion: the fragments of a compaction whose records
- * changed nothing are in no manifest, so the run deletes them with an activity retried until the
- * store takes it, and ends only then. Before it, a deletion given up after 3 attempts (store down)
- * left them unrecorded, and a version from another source published next could be reverted by their
- * second application.
- */
-export const NO_CHANGE_CONSUME_PATCH = "tidemark-no-change-consume";
-
-const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
-
-const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
-const long = proxyActivities<IngestActivities>({
-  startToCloseTimeout: "2h",
-  heartbeatTimeout: "15s",
-  retry,
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-});
-const local = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "1m", retry });
-const localOnce = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "30s", retry: { maximumAttempts: 1 } });
-type QuickStep = "resolveDefinition" | "readBase" | "checkPublished" | "describeHolder";
-const { outcomes } = proxySinks<OutcomeSinks>();
-
-/** Counts a run's outcome: through the `outcomes` sink on patched runs, else with the activity the history recorded. */
-async function countOutcome(dataset: string, outcome: Exclude<RunOutcome, "published">): Promise<void> {
-  if (patched(ENGINE_STEPS_PATCH)) outcomes.run(dataset, outcome);
-  else await quick.recordRunOutcome.executeWithOptions({ summary: `count the ${outcome} outcome` }, [{ dataset, outcome }]);
-}
-
-/** A quick step, run locally on patched runs (see {@link ENGINE_STEPS_PATCH}). */
-function quickStep<K extends QuickStep>(name: K, summary: string, args: Parameters<IngestActivities[K]>): ReturnType<IngestActivities[K]> {
-  const fn = (patched(ENGINE_STEPS_PATCH) ? local[name] : quick[name]) as unknown as { executeWithOptions(o: { summary: string }, a: unknown[]): ReturnType<IngestActivities[K]> };
-  return fn.executeWithOptions({ summary }, args as unknown[]);
-}
-const localCleanup = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { ...retry, maximumAttempts: 3 } });
-const cleanup = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { ...retry, maximumAttempts: 3 } });
-const untilDone = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s" } });
-const notifier = proxyActivities<IngestActivities>({
-  startToCloseTimeout: "1m",
-  retry: { ...retry, maximumAttempts: 8 },
-});
-
-const ZERO: ChangeCounts = { inserted: 0, updated: 0, deleted: 0, unchanged: 0, rowsTotal: 0 };
 
 /**
  * Ingests one dataset: fetch → normalize → delta → events → consolidate → CAS publish → notify.
@@ -357,103 +271,6 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
     step("failed", cancelled ? "cancelled" : `failed: ${err instanceof Error ? err.message : String(err)}`);
     if (reportOutcome) await recordFailure(dataset, { status: cancelled ? "cancelled" : "failed", version, parentVersion, counts: progress.counts ?? ZERO, rowsTotal: progress.counts?.rowsTotal ?? 0 });
     throw err;
-  }
-}
-
-/** Fails the run when the definition changes the published schema (SPEC §6: a typed, permanent error). */
-function requireSameSchema(dataset: string, definition: DatasetDefinition, base: BaseVersion | null): void {
-  if (!base?.schema) return;
-  const changes = schemaChanges(definition.schema, base.schema);
-  if (changes.length > 0) throw ApplicationFailure.nonRetryable(schemaConflictMessage(dataset, base.version, changes), "SchemaConflictError");
-}
-
-type PublishInput = Parameters<IngestActivities["publish"]>[0];
-type PublishOutcome = Awaited<ReturnType<IngestActivities["publish"]>>;
-
-/**
- * The commit point: publish runs to completion even when the run is being cancelled (SPEC §3); a
- * cancel requested before it started stops the run instead (its compensations run). A
- * publish call that failed is decided from the store: its CAS may have been applied before the
- * failure, and then the version is published (possibly with other versions on top).
- */
-async function commit(commitRules: boolean, summary: string, input: PublishInput, base: string | null): Promise<PublishOutcome> {
-  if (commitRules && CancellationScope.current().consideredCancelled) {
-    throw new CancelledFailure(`the run was cancelled before its commit; ${input.version} is not published`);
-  }
-  return CancellationScope.nonCancellable(async () => {
-    try {
-      return await quick.publish.executeWithOptions({ summary }, [input]);
-    } catch (err) {
-      if (!commitRules) throw err;
-      const { dataset, version } = input;
-      const landed = await quickStep("checkPublished", `did ${version} land despite the failed publish?`, [{ dataset, version, base }]).catch(() => false);
-      if (!landed) throw err;
-      log.warn("the publish call failed but its CAS was applied; the version is published", { dataset, version, error: String(err) });
-      return { status: "published" } as const;
-    }
-  });
-}
-
-/** Cleanup after the commit: retried a few times, then left to gc; it never fails a published run. */
-async function removeScratch(commitRules: boolean, dataset: string, version: string, runVersion: string): Promise<void> {
-  const summary = `delete run scratch of ${runVersion}`;
-  if (!commitRules) {
-    await quick.deleteRunScratch.executeWithOptions({ summary }, [{ dataset, version }]);
-    return;
-  }
-  try {
-    const remover = patched(ENGINE_STEPS_PATCH) ? localCleanup : cleanup;
-    await remover.deleteRunScratch.executeWithOptions({ summary }, [{ dataset, version: runVersion }]);
-  } catch (err) {
-    log.warn("run scratch could not be deleted; gc will remove it", { dataset, version, scratch: runVersion, error: String(err) });
-    if (patched(ENGINE_STEPS_PATCH)) outcomes.cleanupLeft(dataset, "deleteRunScratch");
-    else await cleanup.recordCleanupLeft.executeWithOptions({ summary: `count scratch of ${runVersion} left to gc` }, [{ dataset, version, step: "deleteRunScratch" }]).catch(() => undefined);
-  }
-}
-
-/**
- * Deletes the inbox fragments a compaction applied: they are in the published version (or changed
- * nothing). Never fails the run: a fragment left behind is listed in the version's manifest, so the
- * next compaction deletes it instead of applying it again.
- */
-async function consumeFragments(dataset: string, fragments: string[], why: string): Promise<void> {
-  if (fragments.length === 0) return;
-  try {
-    await localCleanup.deleteConsumedFragments.executeWithOptions({ summary: `delete ${fragments.length} inbox fragment(s) that ${why}` }, [{ dataset, fragments }]);
-  } catch (err) {
-    log.warn("consumed inbox fragments could not be deleted; the next compaction deletes them", { dataset, fragments: fragments.length, error: String(err) });
-    outcomes.cleanupLeft(dataset, "deleteConsumedFragments");
-  }
-}
-
-/**
- * Deletes the fragments of a compaction that changed nothing (see {@link NO_CHANGE_CONSUME_PATCH}):
- * not cancellable, retried until the store takes it, so no later version can see them applied again.
- */
-async function deleteUnrecorded(dataset: string, fragments: string[]): Promise<void> {
-  if (fragments.length === 0) return;
-  await CancellationScope.nonCancellable(() =>
-    untilDone.deleteConsumedFragments.executeWithOptions({ summary: `delete ${fragments.length} inbox fragment(s) that changed nothing` }, [{ dataset, fragments }]),
-  );
-}
-
-async function recordFailure(dataset: string, memo: IngestMemo): Promise<void> {
-  const { inserted, updated, deleted, unchanged } = memo.counts;
-  await CancellationScope.nonCancellable(async () => {
-    upsertMemo({ ...memo, counts: { inserted, updated, deleted, unchanged } });
-    try {
-      await countOutcome(dataset, memo.status as "failed" | "cancelled");
-    } catch (err) {
-      log.warn("could not count the run's outcome", { dataset, outcome: memo.status, error: String(err) });
-    }
-  });
-}
-
-async function notify(dataset: string, version: string, parentVersion: string | null, counts: ChangeCounts, definition: DatasetDefinition): Promise<void> {
-  try {
-    await notifier.notify.executeWithOptions({ summary: `POST ${formatChanges(counts)} of ${version} to ${definition.notify.length} webhook(s)` }, [{ dataset, version, parentVersion, counts, definition }]);
-  } catch (err) {
-    log.error("notification failed after its retry budget; the version stays published", { dataset, version, error: String(err) });
   }
 }
 
