@@ -10,7 +10,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { benchSetup, killAll, startServe } from "./procs.js";
+import { inboxSize } from "./drain.js";
+import { BENCH_DATASET, benchSetup, killAll, startServe } from "./procs.js";
 import { measure, type Shape } from "./scenarios.js";
 
 function flag(name: string, fallback: string): string {
@@ -27,15 +28,18 @@ async function main(): Promise<void> {
     b: { clients: 64, batch: 1, seconds, records: 50_000_000 },
   };
   const dir = mkdtempSync(join(tmpdir(), "tidemark-bench-cpu-"));
-  const serve = startServe(benchSetup(dir), ["--no-compact", "--rate", "1000000", "--burst", "1000000", ...flag("serve-flags", "").split(" ").filter(Boolean)]);
+  const setup = benchSetup(dir);
+  const serve = startServe(setup, ["--no-compact", "--rate", "1000000", "--burst", "1000000", ...flag("serve-flags", "").split(" ").filter(Boolean)]);
   try {
     const target = { name: "serve" as const, proc: serve, url: await serve.url };
     for (const key of wanted) {
       await measure(target, { ...shapes[key], seconds: 2 }, dir, []);
       for (let i = 0; i < runs; i++) {
+        const before = (await inboxSize(setup.storeDir, BENCH_DATASET)).fragments;
         const r = await measure(target, shapes[key], dir, []);
+        const fragments = (await inboxSize(setup.storeDir, BENCH_DATASET)).fragments - before;
         process.stdout.write(
-          `${key} run ${i + 1}: ${Math.round(r.serverCpuUsPerRequest)} µs/request (${Math.round(r.serverCpuUsPerRequest / shapes[key].batch)} µs/record), ${Math.round(r.requestsPerS)} req/s, ${Math.round(r.recordsPerS)} records/s, ${r.serverCores.toFixed(2)} cores, p99 ${r.p99Ms.toFixed(1)} ms, load ${loadavg()[0].toFixed(2)}\n`,
+          `${key} run ${i + 1}: ${Math.round(r.serverCpuUsPerRequest)} µs/request (${Math.round(r.serverCpuUsPerRequest / shapes[key].batch)} µs/record), ${Math.round(r.requestsPerS)} req/s, ${Math.round(r.recordsPerS)} records/s, ${r.serverCores.toFixed(2)} cores, ${(r.requestsPerS * r.seconds / Math.max(1, fragments)).toFixed(1)} requests/fragment, p99 ${r.p99Ms.toFixed(1)} ms, load ${loadavg()[0].toFixed(2)}\n`,
         );
       }
     }

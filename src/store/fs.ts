@@ -222,10 +222,16 @@ export class FsObjectStore implements ObjectStore {
    * The steps of a create after its link, as two concurrent chains of round trips to libuv's thread
    * pool: the directory fsync that makes the new name durable, and the removal of the temporary
    * name (whose own durability does not matter: a leftover is swept) followed by the stat of the
-   * etag (after the unlink, which changes the file's ctime).
+   * etag (after the unlink, which changes the file's ctime) and the close.
    */
   private async afterLink(fh: FileHandle, tmp: string, dir: string): Promise<PutResult> {
-    const [st] = await Promise.all([fsp.unlink(tmp).then(() => fh.stat({ bigint: true })), fsyncDir(dir)]);
+    const statThenClose = async () => {
+      await fsp.unlink(tmp);
+      const st = await fh.stat({ bigint: true });
+      await fh.close();
+      return st;
+    };
+    const [st] = await Promise.all([statThenClose(), fsyncDir(dir)]);
     return { etag: etagOf(st), size: Number(st.size) };
   }
 
