@@ -123,6 +123,12 @@ async function main(): Promise<void> {
     const a = await sideBySide(targets, shapes.a, runs, drainSeconds, logDir, logs);
     say(`b. 64 clients × 1 record/request`);
     const b = await sideBySide(targets, shapes.b, runs, drainSeconds, logDir, logs);
+    say(`b at nice 10. the same with the worker's threads at nice 10 (a separate row; the default is above)`);
+    let bNice: SideBySide | null = null;
+    if (stack.worker.renice(10)) {
+      bNice = await sideBySide(targets, shapes.b, runs, drainSeconds, logDir, logs);
+      if (!stack.worker.renice(0)) say("  the worker's nice value could not be set back to 0; later scenarios run with it at 10");
+    } else say("  skipped: the worker's nice value could not be set");
     say(`d. offered 10,000 records/s (64 clients, 10 records/request, open loop)`);
     const d = await sideBySide(targets, shapes.d, runs, drainSeconds, logDir, logs);
     say(`e. capacity probe (128 clients × 100 records/request), then 3× for ${overSeconds} s`);
@@ -141,7 +147,7 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     const report: IntakeReport = {
       commit: measured, date: new Date().toISOString(), quick, runs, seconds, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "?",
-      memGb: Math.round(totalmem() / 2 ** 30), loadAverage: load, serveFlags, shapes, a: a.runs, b: b.runs, d: d.runs, drains: { a: a.drain, b: b.drain, d: d.drain, e: eDrain }, drainSeconds, probe, capacity, overload: e, overloadSeconds: overSeconds, check, serveExit, workerPeakRssMb,
+      memGb: Math.round(totalmem() / 2 ** 30), loadAverage: load, serveFlags, shapes, a: a.runs, b: b.runs, bNice: bNice?.runs ?? null, d: d.runs, drains: { a: a.drain, b: b.drain, bNice: bNice?.drain ?? null, d: d.drain, e: eDrain }, drainSeconds, probe, capacity, overload: e, overloadSeconds: overSeconds, check, serveExit, workerPeakRssMb,
     };
     mkdirSync(dirname(outPath), { recursive: true });
     writeFileSync(outPath, JSON.stringify(report, null, 2) + "\n");

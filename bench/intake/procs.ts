@@ -5,7 +5,8 @@
  * reset with `/proc/<pid>/clear_refs` 5.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { setPriority } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { startEmbeddedStack } from "../../src/devstack/embedded.js";
@@ -60,6 +61,16 @@ export class ServerProcess {
   resetPeak(): boolean {
     try {
       writeFileSync(`/proc/${this.proc.pid}/clear_refs`, "5");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Sets the nice value of every thread of the process (Linux nice is per thread); false where refused. */
+  renice(nice: number): boolean {
+    try {
+      for (const tid of readdirSync(`/proc/${this.proc.pid}/task`)) setPriority(Number(tid), nice);
       return true;
     } catch {
       return false;
