@@ -5,7 +5,8 @@
  * reset with `/proc/<pid>/clear_refs` 5.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { setPriority } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { startEmbeddedStack } from "../../src/devstack/embedded.js";
@@ -60,6 +61,16 @@ export class ServerProcess {
   resetPeak(): boolean {
     try {
       writeFileSync(`/proc/${this.proc.pid}/clear_refs`, "5");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Sets the nice value of every thread of the process (Linux nice is per thread); false where refused. */
+  renice(nice: number): boolean {
+    try {
+      for (const tid of readdirSync(`/proc/${this.proc.pid}/task`)) setPriority(Number(tid), nice);
       return true;
     } catch {
       return false;
@@ -130,13 +141,14 @@ export function benchSetup(dir: string, definition?: { id: string; yaml: string 
 
 /**
  * {@link benchSetup} under `dir`, plus a Temporal dev server (embedded, no in-process worker) and
- * one `tidemark worker` child process compacting on it.
+ * one `tidemark worker` child process compacting on it (Node flags from `BENCH_WORKER_NODE_FLAGS`).
  */
 export async function startStack(dir: string): Promise<BenchStack> {
   const setup = benchSetup(dir);
   const stack = await startEmbeddedStack({ port: "any", uiPort: false, storeUrl: setup.env.TIDEMARK_STORE!, datasetsDir: setup.env.TIDEMARK_DATASETS!, worker: false });
   const env = { ...setup.env, TEMPORAL_ADDRESS: stack.address, TEMPORAL_NAMESPACE: stack.namespace, TIDEMARK_TASK_QUEUE: stack.taskQueue };
-  const worker = new ServerProcess("worker", spawn(process.execPath, [BIN, "worker"], { env, stdio: ["ignore", "pipe", "pipe"] }), /(worker polling) task queue/);
+  const workerFlags = (process.env.BENCH_WORKER_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const worker = new ServerProcess("worker", spawn(process.execPath, [...workerFlags, BIN, "worker"], { env, stdio: ["ignore", "pipe", "pipe"] }), /(worker polling) task queue/);
   try {
     await worker.url;
   } catch (err) {

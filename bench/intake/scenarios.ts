@@ -4,16 +4,19 @@
  * (responses by status and serve's backlog, second by second).
  */
 import { join } from "node:path";
+import { inboxSize } from "./drain.js";
 import { type LoadResult, quantile, runLoad } from "./load.js";
-import { BENCH_TOKEN, type ServerProcess } from "./procs.js";
+import { BENCH_DATASET, BENCH_TOKEN, type ServerProcess } from "./procs.js";
 
 /** A server under test. */
 export interface Target {
   readonly name: "serve" | "floor";
   readonly proc: ServerProcess;
   readonly url: string;
-  /** The worker compacting for this server (serve only), whose CPU is reported beside the server's. */
+  /** The worker compacting serve's inbox, whose CPU is reported beside the server's (during floor runs too: it is their background). */
   readonly worker?: ServerProcess;
+  /** Serve's `file://` store directory, whose inbox backlog is read at the start of every run (floor runs too). */
+  readonly storeDir?: string;
 }
 
 /** One measured load run. */
@@ -28,6 +31,10 @@ export interface RunFigures {
   readonly serverCores: number;
   /** CPU cores the compacting worker used on average during the run; null without one. */
   readonly workerCores: number | null;
+  /** CPU time of the server per answered request, in µs (user + system, from /proc). */
+  readonly serverCpuUsPerRequest: number;
+  /** Serve's inbox backlog (MiB) when the run started; null without a store. */
+  readonly backlogStartMib: number | null;
   readonly seconds: number;
 }
 
@@ -48,6 +55,7 @@ let runCounter = 0;
 export async function measure(t: Target, shape: Shape, logDir: string, logs: string[]): Promise<RunFigures & { raw: LoadResult }> {
   const logPath = t.name === "serve" ? join(logDir, `acks-${++runCounter}.ndjson`) : undefined;
   if (logPath) logs.push(logPath);
+  const backlogStartMib = t.storeDir ? (await inboxSize(t.storeDir, BENCH_DATASET)).mib : null;
   const cpu0 = t.proc.cpuSeconds();
   const workerCpu0 = t.worker?.cpuSeconds();
   const r = await runLoad({
@@ -55,6 +63,8 @@ export async function measure(t: Target, shape: Shape, logDir: string, logs: str
     ratePerSecond: shape.rate, dropRefused: shape.dropRefused, logPath, keepIds: false,
   });
   const s = r.elapsedMs / 1000;
+  const cpu = t.proc.cpuSeconds() - cpu0;
+  const answered = Object.entries(r.statuses).filter(([k]) => k !== "error").reduce((a, [, n]) => a + n, 0);
   return {
     recordsPerS: r.acknowledgedCount / s,
     requestsPerS: r.latenciesMs.length / s,
@@ -62,8 +72,10 @@ export async function measure(t: Target, shape: Shape, logDir: string, logs: str
     p99Ms: quantile(r.latenciesMs, 0.99),
     acknowledged: r.acknowledgedCount,
     statuses: r.statuses,
-    serverCores: (t.proc.cpuSeconds() - cpu0) / s,
+    serverCores: cpu / s,
     workerCores: t.worker && workerCpu0 !== undefined ? (t.worker.cpuSeconds() - workerCpu0) / s : null,
+    serverCpuUsPerRequest: answered ? (cpu * 1e6) / answered : 0,
+    backlogStartMib,
     seconds: s,
     raw: r,
   };

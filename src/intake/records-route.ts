@@ -23,6 +23,9 @@ export interface RecordsRouteDeps {
   readonly committer: (datasetId: string) => GroupCommitter;
 }
 
+/** Content type of the 202 body, which is written as a string (the same JSON Fastify would serialize). */
+const JSON_TYPE = "application/json; charset=utf-8";
+
 type RecordsRequest = FastifyRequest<{ Params: { id: string } }> & { dataset?: DatasetDefinition };
 
 /** Requests and bytes of request bodies the server holds; a request reserves its share before its body is read. */
@@ -116,15 +119,22 @@ export function registerRecordsRoute(app: FastifyInstance, deps: RecordsRouteDep
     scope.post<{ Params: { id: string } }>(
       "/v1/datasets/:id/records",
       {
-        onRequest: async (req, reply) => {
-          admit(deps, req as RecordsRequest);
-          const reserved = budget.reserve(bodyShare(req, deps.limits, encoding(req) === "gzip"));
+        onRequest: (req, reply, done) => {
+          let reserved: number;
+          try {
+            admit(deps, req as RecordsRequest);
+            reserved = budget.reserve(bodyShare(req, deps.limits, encoding(req) === "gzip"));
+          } catch (err) {
+            done(err as Error);
+            return;
+          }
           let held = true;
           const release = () => {
             if (held) budget.release(reserved);
             held = false;
           };
           reply.raw.once("finish", release).once("close", release);
+          done();
         },
       },
       async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
@@ -135,7 +145,7 @@ export function registerRecordsRoute(app: FastifyInstance, deps: RecordsRouteDep
         const records = await validate(def, body, bodyFormat(req));
         const committed = await deps.committer(def.id).submit(records.ndjson, records.count);
         deps.metrics.recordsAccepted.inc({ dataset: def.id }, records.count);
-        return reply.code(202).send({ accepted: records.count, fragment: committed.fragment });
+        return reply.code(202).type(JSON_TYPE).send(`{"accepted":${records.count},"fragment":${JSON.stringify(committed.fragment)}}`);
       },
     );
   });

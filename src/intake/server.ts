@@ -85,8 +85,9 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
   };
 
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: limits.maxBodyBytes, forceCloseConnections: "idle", return503OnClosing: true });
-  app.addHook("onResponse", async (req, reply) => {
+  app.addHook("onResponse", (req, reply, done) => {
     metrics.latency.observe({ route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
   installErrorHandlers(app, metrics, limits.maxBodyBytes, paymentErrorStatus);
   registerRecordsRoute(app, { definitions, tokens: opts.tokens, rate: new RateLimiter(limits.ratePerSecond, limits.rateBurst), limits, metrics, backlog, committer });

@@ -2,8 +2,10 @@
  * Ingest tokens (SPEC §11): `TIDEMARK_INGEST_TOKENS` holds `token@ds1|ds2,token2@*`, or names a
  * file (a value starting with "/", "./" or "file:") holding the same entries separated by commas
  * or line breaks ("#" starts a comment). A token's scope lists dataset ids; `*` grants every
- * dataset and the payments API, `payments` grants the payments API. Tokens are compared in
- * constant time and never appear in messages.
+ * dataset and the payments API, `payments` grants the payments API. A presented token is hashed
+ * and compared in constant time with every entry; an `Authorization` value already found valid is
+ * remembered (at most {@link TokenTable.MAX_REMEMBERED} of them) so a client's later requests skip
+ * the hashing. Tokens never appear in messages.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -15,7 +17,7 @@ export class IngestTokensError extends TidemarkError {}
 
 interface Entry {
   readonly digest: Buffer;
-  readonly scope: ReadonlySet<string>;
+  readonly grant: Grant;
 }
 
 /** What a presented token may do. */
@@ -39,6 +41,10 @@ function readSpec(value: string): { text: string; origin: string } {
 
 /** The configured tokens. */
 export class TokenTable {
+  /** Most `Authorization` values remembered as valid; when full, the memory starts over. */
+  static readonly MAX_REMEMBERED = 1024;
+  private readonly remembered = new Map<string, Grant>();
+
   private constructor(private readonly entries: readonly Entry[]) {}
 
   /** Parses a token specification (the variable's value or a file it names); throws {@link IngestTokensError}. */
@@ -52,7 +58,7 @@ export class TokenTable {
       if (token.length < 8 || /\s/.test(token) || scope.length === 0) {
         throw new IngestTokensError(`Entry ${i + 1} of ${origin} is not "token@dataset1|dataset2" or "token@*" with a token of at least 8 characters and no spaces; fix it.`);
       }
-      return { digest: digest(token), scope: new Set(scope) };
+      return { digest: digest(token), grant: { label: `token-${i + 1}`, scope: new Set(scope) } };
     });
     return new TokenTable(entries);
   }
@@ -68,15 +74,22 @@ export class TokenTable {
     return this.entries.length;
   }
 
-  /** The grant of an `Authorization` header value (`Bearer <token>`), or null; every entry is compared, in constant time each. */
+  /** The grant of an `Authorization` header value (`Bearer <token>`), or null; a value not remembered as valid is hashed and compared with every entry, in constant time each. */
   check(authorization: string | undefined): Grant | null {
-    const m = /^Bearer +(\S+) *$/i.exec(authorization ?? "");
+    if (authorization === undefined) return null;
+    const known = this.remembered.get(authorization);
+    if (known) return known;
+    const m = /^Bearer +(\S+) *$/i.exec(authorization);
     if (!m) return null;
     const presented = digest(m[1]);
     let hit: Grant | null = null;
-    this.entries.forEach((e, i) => {
-      if (timingSafeEqual(e.digest, presented) && hit === null) hit = { label: `token-${i + 1}`, scope: e.scope };
-    });
+    for (const e of this.entries) {
+      if (timingSafeEqual(e.digest, presented) && hit === null) hit = e.grant;
+    }
+    if (hit) {
+      if (this.remembered.size >= TokenTable.MAX_REMEMBERED) this.remembered.clear();
+      this.remembered.set(authorization, hit);
+    }
     return hit;
   }
 }

@@ -190,6 +190,8 @@ export class FsObjectStore implements ObjectStore {
         await fh.sync();
         if (mode.kind === "create") {
           await this.link(key, tmp, path);
+          published = true;
+          return await this.afterLink(fh, tmp, dir);
         } else {
           await withLock(
             path + LOCK_SUFFIX,
@@ -206,7 +208,6 @@ export class FsObjectStore implements ObjectStore {
           );
         }
         published = true;
-        if (mode.kind === "create") await fsp.unlink(tmp);
         await fsyncDir(dir);
         const st = await fh.stat({ bigint: true });
         return { etag: etagOf(st), size: Number(st.size) };
@@ -215,6 +216,23 @@ export class FsObjectStore implements ObjectStore {
         if (!published) await fsp.unlink(tmp).catch(() => undefined);
       }
     });
+  }
+
+  /**
+   * The steps of a create after its link, as two concurrent chains of round trips to libuv's thread
+   * pool: the directory fsync that makes the new name durable, and the removal of the temporary
+   * name (whose own durability does not matter: a leftover is swept) followed by the stat of the
+   * etag (after the unlink, which changes the file's ctime) and the close.
+   */
+  private async afterLink(fh: FileHandle, tmp: string, dir: string): Promise<PutResult> {
+    const statThenClose = async () => {
+      await fsp.unlink(tmp);
+      const st = await fh.stat({ bigint: true });
+      await fh.close();
+      return st;
+    };
+    const [st] = await Promise.all([statThenClose(), fsyncDir(dir)]);
+    return { etag: etagOf(st), size: Number(st.size) };
   }
 
   /** Opens a new temporary file in `dir`, creating `dir` (durably) only when it is missing. */

@@ -26,6 +26,19 @@ describe("ingest tokens", () => {
     expect(table.check(undefined)).toBeNull();
   });
 
+  it("answers a remembered Authorization value as the first time, also after the memory of them starts over", () => {
+    const table = TokenTable.parse("alpha-token@ds1,beta-token-1@ds2");
+    const first = table.check("Bearer alpha-token")!;
+    expect(table.check("Bearer alpha-token")).toEqual(first);
+    expect(table.check("Bearer alpha-tokem")).toBeNull();
+    expect(table.check("Bearer alpha-tokem")).toBeNull();
+    const headers = Array.from({ length: TokenTable.MAX_REMEMBERED + 10 }, (_, i) => `Bearer${" ".repeat(i + 1)}beta-token-1`);
+    for (const h of headers) expect(allowsDataset(table.check(h)!, "ds2")).toBe(true);
+    for (const h of headers) expect(table.check(h)!.label).toBe("token-2");
+    expect(table.check("Bearer alpha-token")).toEqual(first);
+    expect(table.check("Bearer alpha-token ")!.label).toBe("token-1");
+  });
+
   it("reads a file named by the variable, with comments and one entry per line", () => {
     const path = join(t.dir, "tokens");
     writeFileSync(path, "# ingest tokens\nfile-token-1@ds1\n\nfile-token-2@*  # ops\n");

@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -47,6 +47,17 @@ describe("FsObjectStore specifics", () => {
     await expect(store.put(".tmp-looks-internal", "x")).rejects.toBeInstanceOf(InvalidKeyError);
     await expect(store.put("k.tidemark-lock", "x")).rejects.toBeInstanceOf(InvalidKeyError);
     expect(existsSync(join(scratch, "jail"))).toBe(false);
+  });
+
+  it("leaves only the created files in their directory, each with the etag its put returned, after concurrent creates", async () => {
+    const root = join(scratch, "creates");
+    const store = new FsObjectStore(root);
+    const keys = Array.from({ length: 40 }, (_, i) => `inbox/f-${String(i).padStart(2, "0")}`);
+    const puts = await Promise.all(keys.map((k) => store.put(k, `body of ${k}\n`, { kind: "create" })));
+    expect(readdirSync(join(root, "inbox")).sort()).toEqual(keys.map((k) => k.slice("inbox/".length)));
+    const listed = await collect(store.list("inbox/"));
+    expect(listed.map((o) => o.etag)).toEqual(puts.map((p) => p.etag));
+    expect(listed.map((o) => o.size)).toEqual(keys.map((k) => `body of ${k}\n`.length));
   });
 
   it("hides temporary and lock files from listings", async () => {
