@@ -14,6 +14,7 @@ import { count, overLimit } from "../../formats/limits.js";
 import { type BadRow, BadRowsError, MAX_BAD_ROWS } from "../../normalize/errors.js";
 import { SCRATCH_PARQUET, sqlIdent, sqlString } from "../sql.js";
 import { duckdbType } from "./columns-sql.js";
+import { trace } from "../trace.js";
 import { csvSource, lineStats } from "./csv-facts.js";
 import { planNormalize, resolveColumns, unsupportedDefinition } from "./plan.js";
 
@@ -29,8 +30,6 @@ export interface EngineNormalizeInput {
   readonly fileLabel: string;
   /** The worker's size limits. */
   readonly limits?: ReadLimits;
-  /** Write rows in source order, as the JS path does (default true); false lets DuckDB read and write in parallel. */
-  readonly sourceOrder?: boolean;
   /** Told why the engine returns null (the caller falls back to the JS path). */
   readonly onFallback?: (reason: string) => void;
 }
@@ -130,11 +129,14 @@ export async function normalizeWithEngine(connection: DuckDBConnection, req: Eng
     await writeThenRename(connection, emptyTable(def, tmp), tmp, req.outPath);
     return { rows: 0, rowsRead: 0, badRows: [], badRowCount: 0 };
   }
-  const plan = planNormalize(def, req.sourcePath, tmp, source.facts, { fileLabel: label, sourceOrder: req.sourceOrder });
+  const plan = planNormalize(def, req.sourcePath, tmp, source.facts, { fileLabel: label });
   if ("unsupported" in plan) return fallback(plan.unsupported);
   const run = async (sql: string) => {
     try {
-      return (await connection.runAndReadAll(sql)).getRows();
+      trace("norm>", sql);
+      const r = (await connection.runAndReadAll(sql)).getRows();
+      trace("norm<", sql);
+      return r;
     } catch (err) {
       if (rejectedSource(err)) return null;
       throw new EngineNormalizeError(label, err);
