@@ -14,7 +14,6 @@ import { count, overLimit } from "../../formats/limits.js";
 import { type BadRow, BadRowsError, MAX_BAD_ROWS } from "../../normalize/errors.js";
 import { SCRATCH_PARQUET, sqlIdent, sqlString } from "../sql.js";
 import { duckdbType } from "./columns-sql.js";
-import { trace } from "../trace.js";
 import { csvSource, lineStats } from "./csv-facts.js";
 import { planNormalize, resolveColumns, unsupportedDefinition } from "./plan.js";
 
@@ -133,10 +132,7 @@ export async function normalizeWithEngine(connection: DuckDBConnection, req: Eng
   if ("unsupported" in plan) return fallback(plan.unsupported);
   const run = async (sql: string) => {
     try {
-      trace("norm>", sql);
-      const r = (await connection.runAndReadAll(sql)).getRows();
-      trace("norm<", sql);
-      return r;
+      return (await connection.runAndReadAll(sql)).getRows();
     } catch (err) {
       if (rejectedSource(err)) return null;
       throw new EngineNormalizeError(label, err);
