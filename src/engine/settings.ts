@@ -14,10 +14,11 @@ export interface EngineSettings {
 
 /**
  * Default `memory_limit`, from a worker budget of 1.5 GB of RSS: an idle `tidemark worker` (Node,
- * the Temporal worker, DuckDB loaded) holds about 280 MB, and DuckDB's RSS runs up to about 300 MB
- * past its limit (memory outside the buffer pool, freed memory not yet returned). Measured: the
- * bench's 10M-key P4 peaks at 1.47–1.5 GB, its 10M-row P7 at 1.76 GB (not yet within the budget);
- * 768MB is too little for P4's projections (out of memory).
+ * the Temporal worker, DuckDB loaded) holds about 280 MB, and while DuckDB sorts or stages 10M rows
+ * the worker's RSS runs 300–500 MB past its limit (memory one query freed is kept by the allocator
+ * and not reused by the next). Measured (bench, load average ~9): P4 peaks at 1.40–1.46 GB, P7 at
+ * 1.62–1.70 GB (not yet within the budget). 768MB runs P4's projections out of memory and lowers
+ * the 10M-row peaks by only ~50 MB (P4's base build: 1.57 GB against 1.61–1.65 GB).
  */
 export const DEFAULT_ENGINE_MEMORY = "1GB";
 
