@@ -15,10 +15,11 @@ export interface EngineSettings {
 /**
  * Default `memory_limit`, from a worker budget of 1.5 GB of RSS: an idle `tidemark worker` (Node,
  * the Temporal worker, DuckDB loaded) holds about 280 MB, and while DuckDB sorts or stages 10M rows
- * the worker's RSS runs 300–500 MB past its limit (memory one query freed is kept by the allocator
- * and not reused by the next). Measured (bench, load average ~9): P4 peaks at 1.40–1.46 GB, P7 at
- * 1.62–1.70 GB (not yet within the budget). 768MB runs P4's projections out of memory and lowers
- * the 10M-row peaks by only ~50 MB (P4's base build: 1.57 GB against 1.61–1.65 GB).
+ * the worker's RSS runs 300–600 MB past its limit (allocations outside the buffer pool, and memory a
+ * finished query freed that the allocator has not returned). Measured (bench, warm-ups included,
+ * load average 2–9): P4 peaks at 1.40–1.61 GB, P7 at 1.56–1.70 GB, P4's 10M-row base build (an
+ * initial load) at up to 1.81 GB: not yet within the budget. At 768MB P4's projections run out of
+ * memory, and its base build still peaked at 1.57 GB.
  */
 export const DEFAULT_ENGINE_MEMORY = "1GB";
 
