@@ -14,10 +14,12 @@ export interface EngineSettings {
 
 /**
  * Default `memory_limit`, from a worker budget of 1.5 GB of RSS: an idle `tidemark worker` (Node,
- * the Temporal worker, DuckDB loaded) holds about 280 MB, and DuckDB's RSS runs up to about 300 MB
- * past its limit (memory outside the buffer pool, freed memory not yet returned). Measured: the
- * bench's 10M-key P4 peaks at 1.47–1.5 GB, its 10M-row P7 at 1.76 GB (not yet within the budget);
- * 768MB is too little for P4's projections (out of memory).
+ * the Temporal worker, DuckDB loaded) holds about 280 MB, and while DuckDB sorts or stages 10M rows
+ * the worker's RSS runs 300–600 MB past its limit (allocations outside the buffer pool, and memory a
+ * finished query freed that the allocator has not returned). Measured (bench, warm-ups included,
+ * load average 2–9): P4 peaks at 1.40–1.61 GB, P7 at 1.56–1.70 GB, P4's 10M-row base build (an
+ * initial load) at up to 1.81 GB: not yet within the budget. At 768MB P4's projections run out of
+ * memory, and its base build still peaked at 1.57 GB.
  */
 export const DEFAULT_ENGINE_MEMORY = "1GB";
 

@@ -29,8 +29,6 @@ export interface EngineNormalizeInput {
   readonly fileLabel: string;
   /** The worker's size limits. */
   readonly limits?: ReadLimits;
-  /** Write rows in source order, as the JS path does (default true); false lets DuckDB read and write in parallel. */
-  readonly sourceOrder?: boolean;
   /** Told why the engine returns null (the caller falls back to the JS path). */
   readonly onFallback?: (reason: string) => void;
 }
@@ -130,7 +128,7 @@ export async function normalizeWithEngine(connection: DuckDBConnection, req: Eng
     await writeThenRename(connection, emptyTable(def, tmp), tmp, req.outPath);
     return { rows: 0, rowsRead: 0, badRows: [], badRowCount: 0 };
   }
-  const plan = planNormalize(def, req.sourcePath, tmp, source.facts, { fileLabel: label, sourceOrder: req.sourceOrder });
+  const plan = planNormalize(def, req.sourcePath, tmp, source.facts, { fileLabel: label });
   if ("unsupported" in plan) return fallback(plan.unsupported);
   const run = async (sql: string) => {
     try {

@@ -305,4 +305,23 @@ describe("normalizeWithEngine output", () => {
     expect((err as Error).message).toBe("Normalizing s.csv on the DuckDB engine failed with IO Error; retry, or report it with the source and definition.");
     expect(readdirSync(dir)).toEqual(["s.csv"]);
   });
+
+  it("writes a source of several row groups in source order without sorting it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tidemark-norm-order-"));
+    const source = join(dir, "s.csv");
+    const rows = 400_000;
+    const lines = ["id,d,v"];
+    for (let i = 0; i < rows; i++) lines.push(`r${String(i).padStart(7, "0")},20${10 + (i % 15)}-0${1 + (i % 9)}-01,${(i * 7919) % 1000}`);
+    writeFileSync(source, `${lines.join("\n")}\n`);
+    const outPath = join(dir, "out.parquet");
+    const done = await engine.with((c) => normalizeWithEngine(c, { definition: base(), sourcePath: source, outPath, fileLabel: "s.csv" }));
+    expect(done?.rows).toBe(rows);
+    const [check] = await engine.rows<{ n: bigint; groups: bigint; misplaced: bigint }>(
+      `SELECT count(*) AS n, (SELECT count(DISTINCT row_group_id) FROM parquet_metadata('${outPath}')) AS groups,
+         count(*) FILTER (WHERE id <> 'r' || lpad(file_row_number::VARCHAR, 7, '0')) AS misplaced FROM read_parquet('${outPath}', file_row_number = true)`,
+    );
+    expect(Number(check.n)).toBe(rows);
+    expect(Number(check.groups)).toBeGreaterThan(1);
+    expect(Number(check.misplaced)).toBe(0);
+  });
 });

@@ -79,7 +79,7 @@ export async function readBack(path: string): Promise<{ rows: string[][]; schema
 }
 
 /** Runs the JS normalizer (+ the Parquet codec) and the engine on the same bytes. */
-export async function differential(engine: Engine, def: DatasetDefinition, bytes: string | Buffer, options: { limits?: ReadLimits; name?: string; sourceOrder?: boolean } = {}): Promise<Differential> {
+export async function differential(engine: Engine, def: DatasetDefinition, bytes: string | Buffer, options: { limits?: ReadLimits; name?: string } = {}): Promise<Differential> {
   const dir = mkdtempSync(join(tmpdir(), "tidemark-norm-"));
   const source = join(dir, options.name ?? "s.csv");
   writeFileSync(source, bytes);
@@ -97,7 +97,7 @@ export async function differential(engine: Engine, def: DatasetDefinition, bytes
   let result: Outcome | null;
   try {
     const out = join(dir, "engine.parquet");
-    const r = await engine.with((c) => normalizeWithEngine(c, { definition: def, sourcePath: source, outPath: out, fileLabel, limits: options.limits, sourceOrder: options.sourceOrder, onFallback: (why) => (reason = why) }));
+    const r = await engine.with((c) => normalizeWithEngine(c, { definition: def, sourcePath: source, outPath: out, fileLabel, limits: options.limits, onFallback: (why) => (reason = why) }));
     result = r === null ? null : { rowsRead: r.rowsRead, badRows: r.badRows, badRowCount: r.badRowCount, ...(await readBack(out)) };
   } catch (err) {
     result = errorOf(err);

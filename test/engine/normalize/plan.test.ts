@@ -10,14 +10,14 @@ const COLUMNS = `
 const facts: CsvFacts = { names: ["d", "code", "v", "extra"], skip: 1, maxLineSize: 1000 };
 const options = { fileLabel: "s.csv" };
 
-function plan(def = definition({ columns: COLUMNS }), f: CsvFacts = facts, sourceOrder?: boolean): NormalizePlan {
-  const p = planNormalize(def, "/data/it's.csv", "/out/o.parquet", f, { ...options, sourceOrder });
+function plan(def = definition({ columns: COLUMNS }), f: CsvFacts = facts): NormalizePlan {
+  const p = planNormalize(def, "/data/it's.csv", "/out/o.parquet", f, options);
   if ("unsupported" in p) throw new Error(p.unsupported);
   return p;
 }
 
 describe("planNormalize", () => {
-  it("reads every field as text with the definition's dialect, after the skipped records, one thread numbering the records", () => {
+  it("reads every field as text with the definition's dialect, after the skipped records, in parallel, and writes without sorting", () => {
     const p = plan(definition({ columns: COLUMNS, options: `{ delimiter: ";", quote: "'" }` }));
     expect(p.copy).toContain("read_csv('/data/it''s.csv', header = false, auto_detect = false, columns = {'c0': 'VARCHAR', 'c1': 'VARCHAR', 'c2': 'VARCHAR', 'c3': 'VARCHAR'}");
     expect(p.copy).toContain("delim = ';', quote = '''', escape = ''''");
@@ -25,18 +25,11 @@ describe("planNormalize", () => {
     expect(p.copy).toContain("strict_mode = true");
     expect(p.copy).toContain("compression = 'none'");
     expect(p.copy).toContain("max_line_size = 1000");
-    expect(p.copy).toContain("parallel = false");
-    expect(p.copy).toContain("(SELECT row_number() OVER () AS __ord, ");
-    expect(p.copy).toMatch(/ ORDER BY __ord\) TO '\/out\/o.parquet' \(FORMAT parquet, COMPRESSION lz4_raw\)$/);
-    expect(p.count).toMatch(/^SELECT count\(\*\) FROM read_csv\('\/data\/it''s.csv', .*parallel = true\)$/);
-  });
-
-  it("reads in parallel and writes in any order when source order is not asked for", () => {
-    const p = plan(undefined, undefined, false);
     expect(p.copy).toContain("parallel = true");
     expect(p.copy).toContain("(SELECT 0 AS __ord, ");
+    expect(p.copy).toMatch(/ WHERE NOT bad\) TO '\/out\/o.parquet' \(FORMAT parquet, COMPRESSION lz4_raw\)$/);
     expect(p.copy).not.toContain("ORDER BY");
-    expect(p.badRows).toContain("row_number() OVER ()");
+    expect(p.count).toMatch(/^SELECT count\(\*\) FROM read_csv\('\/data\/it''s.csv', .*parallel = true\)$/);
   });
 
   it("maps each output column to its source field by header name, renames it and trims blanks", () => {
@@ -45,7 +38,7 @@ describe("planNormalize", () => {
     expect(p.copy).toContain("THEN trim(coalesce(c0, '\u0001'), ' \t') ELSE coalesce(c0, '\u0001') END AS t1");
     expect(p.copy).toContain("THEN trim(coalesce(c2, '\u0001'), ' \t') ELSE coalesce(c2, '\u0001') END AS t2");
     expect(p.copy).not.toContain("coalesce(c3");
-    expect(p.copy).toMatch(/^COPY \(SELECT v0 AS "id", v1 AS "d", v2 AS "v" FROM \(SELECT __ord, v0, v1, v2, \(n0 OR v0 IS NULL\) OR \(n1 OR v1 IS NULL OR NOT \(\(v1 - DATE '1970-01-01'\) BETWEEN -354285 AND 2932896\)\) OR \(NOT n2 AND v2 IS NULL\) AS bad FROM .*\) WHERE NOT bad ORDER BY __ord\) TO/);
+    expect(p.copy).toMatch(/^COPY \(SELECT v0 AS "id", v1 AS "d", v2 AS "v" FROM \(SELECT __ord, v0, v1, v2, \(n0 OR v0 IS NULL\) OR \(n1 OR v1 IS NULL OR NOT \(\(v1 - DATE '1970-01-01'\) BETWEEN -354285 AND 2932896\)\) OR \(NOT n2 AND v2 IS NULL\) AS bad FROM .*\) WHERE NOT bad\) TO/);
   });
 
   it("casts to the types the JS path writes, with its null tokens and reasons", () => {
