@@ -13,7 +13,7 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { checkAcks } from "./check.js";
 import { drainInbox, type DrainFigures } from "./drain.js";
-import { BENCH_DATASET, killAll, startFloorProcess, startServe, startStack } from "./procs.js";
+import { BENCH_DATASET, runBench, startFloorProcess, startServe, startStack } from "./procs.js";
 import { renderMarkdown, type IntakeReport } from "./report.js";
 import { measure, overload, type RunFigures, type Shape, type Target } from "./scenarios.js";
 
@@ -163,15 +163,4 @@ async function main(): Promise<void> {
   }
 }
 
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.once(sig, () => {
-    killAll();
-    process.exit(130);
-  });
-}
-
-main().catch((err: unknown) => {
-  killAll();
-  say(`bench:intake failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-});
+runBench("bench:intake", main, say);

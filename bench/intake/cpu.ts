@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { inboxSize } from "./drain.js";
-import { BENCH_DATASET, benchSetup, killAll, startServe } from "./procs.js";
+import { BENCH_DATASET, benchSetup, runBench, startServe } from "./procs.js";
 import { measure, type Shape } from "./scenarios.js";
 
 function flag(name: string, fallback: string): string {
@@ -49,15 +49,4 @@ async function main(): Promise<void> {
   }
 }
 
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.once(sig, () => {
-    killAll();
-    process.exit(130);
-  });
-}
-
-main().catch((err: unknown) => {
-  killAll();
-  process.stderr.write(`bench cpu failed: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+runBench("bench cpu", main);

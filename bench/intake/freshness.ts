@@ -18,7 +18,7 @@ import { DEFAULT_COMPACTION } from "../../src/intake/compaction-plan.js";
 import { parsePointer, parseVersionManifest } from "../../src/manifest/schema.js";
 import { FsObjectStore } from "../../src/store/fs.js";
 import { quantile, runLoad } from "./load.js";
-import { BENCH_DATASET as DATASET, BENCH_TOKEN, killAll, startServe, startStack } from "./procs.js";
+import { BENCH_DATASET as DATASET, BENCH_TOKEN, runBench, startServe, startStack } from "./procs.js";
 
 const ROOT = existsSync(join(__dirname, "..", "..", "bin", "tidemark.js")) ? join(__dirname, "..", "..") : join(__dirname, "..", "..", "..");
 
@@ -136,12 +136,4 @@ Versions published: ${versions}. Peak RSS: serve ${peak.serve} MB, worker ${peak
   rmSync(dir, { recursive: true, force: true });
 }
 
-process.on("SIGINT", () => {
-  killAll();
-  process.exit(130);
-});
-main().catch((err: unknown) => {
-  console.error(err);
-  killAll();
-  process.exit(1);
-});
+runBench("bench:freshness", main);

@@ -21,6 +21,24 @@ export function killAll(): void {
   for (const p of live) p.kill("SIGKILL");
 }
 
+/**
+ * Runs a bench's `main`: SIGINT/SIGTERM and a failure SIGKILL every child process first; a failure
+ * is reported through `report` with `name` and sets exit code 1.
+ */
+export function runBench(name: string, main: () => Promise<void>, report: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): void {
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+  main().catch((err: unknown) => {
+    killAll();
+    report(`${name} failed: ${(err as Error).stack ?? String(err)}`);
+    process.exitCode = 1;
+  });
+}
+
 function statusKb(pid: number, field: "VmHWM" | "VmRSS"): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) : 0;
