@@ -13,6 +13,7 @@ import { count, overLimit } from "../src/formats/limits";
 import { DatasetLayout, monthLabel } from "../src/layout";
 import { openLedgerSource } from "../src/ledger/read-model-source";
 import { isLedgerUri } from "../src/ledger/source-uri";
+import { indexLayers, nextIndexEntries, type IndexEntry } from "../src/manifest/index-plan";
 import { parentMonths } from "../src/manifest/projection-plan";
 import type { VersionManifest } from "../src/manifest/schema";
 import { normalizeSource } from "../src/normalize";
@@ -157,29 +158,33 @@ export interface DeltaSummary {
   counts: ChangeCounts;
   /** Months to write events for and consolidate, as YYYY-MM, ascending. */
   months: string[];
-  index: { path: string; rows: number; bytes: number; hashing: string }[];
+  /** The version's index: its complete index, or the parent's base and layers with its delta layer (SPEC §2). */
+  index: IndexEntry[];
 }
 
 /**
- * Where the base index comes from: the parent's index files when the engine's hashing wrote them,
- * else (a store written before it) the parent's first projection, whose rows are rehashed.
+ * Where the base index comes from: the parent's index files (base files, then delta layers) when the
+ * engine's hashing wrote them, else (a store written before it) the parent's first projection, whose
+ * rows are rehashed.
  */
 async function baseSource(parent: VersionManifest | null, definition: DatasetDefinition, workspace: Workspace, layout: DatasetLayout): Promise<BaseSource> {
   if (!parent) return { kind: "none" };
   const local = (paths: string[]) => mapLimited(paths, IO_CONCURRENCY, (p) => workspace.local(layout.key(p)));
-  if (parent.index.length > 0 && parent.index.every((f) => f.hashing === HASHING)) return { kind: "index", files: await local(parent.index.map((f) => f.path)) };
+  if (parent.index.length > 0 && parent.index.every((f) => f.hashing === HASHING)) {
+    const { base, deltas } = indexLayers(parent.index);
+    return { kind: "index", files: await local(base.map((f) => f.path)), deltas: await local(deltas.map((f) => f.path)) };
+  }
   const months = parentMonths(parent.projections, definition.projections[0].name);
   return { kind: "projection", files: await local(Object.values(months).map((f) => f.path)) };
 }
 
-/** Step 3: the normalized source against the base index → staged index, changes and removals (DuckDB). */
+/** Step 3: the normalized source against the base index → the version's index file, changes and removals (DuckDB). */
 export function computeDeltaActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
     async computeDelta({ dataset, version, definition, base, scratch: run }: { dataset: string; version: string; definition: DatasetDefinition; base: BaseVersion | null; scratch?: string }): Promise<DeltaSummary> {
       const layout = new DatasetLayout(dataset);
       const scratch = layout.runs(run ?? version);
-      const indexPath = layout.index(version);
       const parent = base ? await readManifest(store, dataset, base.manifest) : null;
       return withEngine(
         deps,
@@ -195,14 +200,19 @@ export function computeDeltaActivities(deps: ActivityDeps) {
           return { outcome, out };
         },
         async ({ outcome, out }, workspace) => {
-          const bytes = await workspace.uploadOnce(out.index, layout.key(indexPath));
+          const { write, rows } = outcome.index;
+          let written: DeltaSummary["index"][number] | null = null;
+          if (write.kind !== "carry") {
+            const path = write.kind === "full" ? layout.index(version) : layout.indexDelta(version);
+            written = { path, rows, bytes: await workspace.uploadOnce(out.index, layout.key(path)), hashing: HASHING };
+          }
           await workspace.uploadScratch(out.changes, layout.key(scratch + SCRATCH.changes));
           await workspace.uploadScratch(out.removals, layout.key(scratch + SCRATCH.removals));
           const { inserted, updated, deleted, unchanged, rowsTotal } = outcome;
           return {
             counts: { inserted, updated, deleted, unchanged, rowsTotal },
             months: outcome.months.map(monthLabel),
-            index: [{ path: indexPath, rows: rowsTotal, bytes, hashing: HASHING }],
+            index: nextIndexEntries(parent?.index ?? [], write, written),
           };
         },
       );

@@ -5,6 +5,7 @@ import { asV2, monthFiles } from "../src/manifest/month-files";
 import { VERSION_FORMAT, type EventFile, type ProjectionMonthV2, type VersionManifest } from "../src/manifest/schema";
 import { writeOnce } from "../src/store/write-once";
 import { readManifest } from "./base";
+import type { IndexEntry } from "../src/manifest/index-plan";
 import { commitVersion, isPublished, type PublishOutcome } from "./commit";
 import type { ActivityDeps } from "./deps";
 import { missingSizes } from "./sizes";
@@ -22,7 +23,7 @@ export interface PublishInput {
   base: BaseVersion | null;
   source: FetchedSource;
   events: EventFile[];
-  index: { path: string; rows: number; bytes?: number; hashing?: string }[];
+  index: IndexEntry[];
   projections: TouchedProjections;
   counts: ChangeCounts;
   run: { workflow_id: string; run_id: string };
@@ -75,7 +76,8 @@ function recordPublished({ metrics }: ActivityDeps, input: PublishInput, parent:
   metrics.rows.inc({ dataset, op: "delete" }, input.counts.deleted);
   const parentFiles = new Set(Object.values(parent?.projections ?? {}).flatMap((months) => Object.values(months).flatMap((m) => monthFiles(m).map((f) => f.path))));
   const projectionFiles = Object.values(input.projections).flatMap((months) => Object.values(months).flatMap((m) => m?.files ?? [])).filter((f) => !parentFiles.has(f.path));
-  const files = [...input.events, ...input.index, ...projectionFiles];
+  const ownIndex = input.index.filter((f) => f.path.startsWith(`index/${input.version}/`));
+  const files = [...input.events, ...ownIndex, ...projectionFiles];
   metrics.bytesWritten.inc({ dataset }, files.reduce((sum, f) => sum + (f.bytes ?? 0), 0));
 }
 

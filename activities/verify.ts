@@ -4,6 +4,7 @@ import { compareProjections, foldEvents, keysInTwoMonths, liveByMonth, type Even
 import type { Workspace } from "../src/engine/workspace";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import type { Finding } from "../src/maintenance";
+import { indexLayers, type IndexEntry, type IndexLayers } from "../src/manifest/index-plan";
 import { monthFiles } from "../src/manifest/month-files";
 import { parquetMetadata } from "../src/parquet";
 import type { ObjectStore } from "../src/store/types";
@@ -145,22 +146,33 @@ export async function checkDatasetWith(deps: ActivityDeps, dataset: string): Pro
         if (problem) findings.push({ check: "projection", object, problem });
       }
       const foldable = chain.complete && [...complete.values()].every(Boolean);
-      const indexFiles: string[] = [];
-      for (const file of current.index) {
-        const local = await reader.file("index", file.path, file);
-        if (local) indexFiles.push(local);
+      let layers: IndexLayers;
+      try {
+        layers = indexLayers(current.index);
+      } catch (err) {
+        findings.push({ check: "index", object: layout.versionManifest(current.version), problem: (err as Error).message });
+        return;
       }
-      if (!foldable || indexFiles.length !== current.index.length) return;
-      const index = await checkIndexAgainstFold(task, indexFiles);
-      if (index.malformed) {
-        findings.push({ check: "index", object: current.index[0].path, problem: `The index file is malformed (${index.malformed}).` });
+      const locals = async (files: IndexEntry[]) => {
+        const found: string[] = [];
+        for (const file of files) {
+          const local = await reader.file("index", file.path, file);
+          if (local) found.push(local);
+        }
+        return found;
+      };
+      const index = { files: await locals(layers.base), deltas: await locals(layers.deltas) };
+      if (!foldable || index.files.length + index.deltas.length !== current.index.length) return;
+      const checked = await checkIndexAgainstFold(task, index);
+      if (checked.malformed) {
+        findings.push({ check: "index", object: current.index[0].path, problem: `The index file is malformed (${checked.malformed}).` });
         return;
       }
       const object = current.index[0]?.path ?? `index/${current.version}/`;
-      const problem = differences("The index", { missing: index.expected - index.matched - index.wrong, extra: index.extra, wrong: index.wrong, duplicates: index.duplicates });
+      const problem = differences("The index", { missing: checked.expected - checked.matched - checked.wrong, extra: checked.extra, wrong: checked.wrong, duplicates: checked.duplicates });
       if (problem) findings.push({ check: "index", object, problem });
-      if (current.totals.rows_total !== index.expected) {
-        findings.push({ check: "totals", object: layout.versionManifest(current.version), problem: `The manifest records ${current.totals.rows_total} live rows but the events leave ${index.expected}.` });
+      if (current.totals.rows_total !== checked.expected) {
+        findings.push({ check: "totals", object: layout.versionManifest(current.version), problem: `The manifest records ${current.totals.rows_total} live rows but the events leave ${checked.expected}.` });
       }
     },
     async () => undefined,

@@ -102,6 +102,10 @@ export class DatasetLayout {
   index(version: string, shard?: number): string {
     return shard === undefined ? `index/${version}/keys.parquet` : `index/${version}/keys-${String(shard).padStart(2, "0")}.parquet`;
   }
+  /** The delta layer of the key index a version writes instead of a complete index (SPEC §2). */
+  indexDelta(version: string): string {
+    return `index/${version}/delta.parquet`;
+  }
   projection(name: string, month: number, version: string): string {
     return `projections/${name}/${monthDir(month)}/${version}.parquet`;
   }

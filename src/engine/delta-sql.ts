@@ -14,10 +14,31 @@ export interface DeltaTables {
   classified: string;
 }
 
-/** Where the base index comes from: index files of the engine's hashing, or (older stores) the base projection's files. */
-export type BaseSource = { kind: "none" } | { kind: "index"; files: string[] } | { kind: "projection"; files: string[] };
+/**
+ * Where the base index comes from: index files of the engine's hashing (the base files, then the
+ * delta layers oldest first, SPEC §2), or (older stores) the base projection's files.
+ */
+export type BaseSource = { kind: "none" } | { kind: "index"; files: string[]; deltas?: string[] } | { kind: "projection"; files: string[] };
 
 const parquetList = (files: string[]) => `read_parquet(${sqlStringList(files)})`;
+
+/** Whether the base index has delta layers over its base files. */
+export function isLayered(base: BaseSource): base is { kind: "index"; files: string[]; deltas: string[] } {
+  return base.kind === "index" && (base.deltas?.length ?? 0) > 0;
+}
+
+/** Index files as rows `key_hash, row_hash, month, layer` (0 for the base files, then 1, 2, … per layer). */
+export function layeredRowsSql(files: string[], deltas: string[], firstLayer = 1): string {
+  const cols = "key_hash::BLOB AS key_hash, row_hash::BLOB AS row_hash, month::INTEGER AS month";
+  const parts = files.length > 0 ? [`SELECT ${cols}, 0 AS layer FROM ${parquetList(files)}`] : [];
+  deltas.forEach((d, i) => parts.push(`SELECT ${cols}, ${i + firstLayer} AS layer FROM read_parquet(${sqlString(d)})`));
+  return parts.join(" UNION ALL ");
+}
+
+/** Each key's entry in the last layer that holds it. */
+export function resolvedSql(layered: string): string {
+  return `SELECT key_hash, arg_max(row_hash, layer) AS row_hash, arg_max(month, layer) AS month FROM (${layered}) GROUP BY key_hash`;
+}
 
 /** Loads the normalized source with its hashes, month and 0-based row number. */
 export function loadSourceSql(definition: DatasetDefinition, normalized: string, t: DeltaTables): string {
@@ -41,9 +62,10 @@ export function liveSql(t: DeltaTables, lastWins: boolean): string {
   return `CREATE TABLE ${t.live} AS SELECT * FROM ${t.src} QUALIFY row_number() OVER (PARTITION BY _key_hash ORDER BY _row DESC) = 1`;
 }
 
-/** The base index as a view (empty when there is no base). */
+/** The base index as a view (empty when there is no base; each key resolved over the layers when it has delta layers). */
 export function baseSql(definition: DatasetDefinition, base: BaseSource, t: DeltaTables): string {
   if (base.kind === "none" || base.files.length === 0) return `CREATE VIEW ${t.base} AS SELECT NULL::BLOB AS key_hash, NULL::BLOB AS row_hash, NULL::INTEGER AS month WHERE false`;
+  if (isLayered(base)) return `CREATE VIEW ${t.base} AS ${resolvedSql(layeredRowsSql(base.files, base.deltas))}`;
   if (base.kind === "index") return `CREATE VIEW ${t.base} AS SELECT key_hash::BLOB AS key_hash, row_hash::BLOB AS row_hash, month::INTEGER AS month FROM ${parquetList(base.files)}`;
   return `CREATE TABLE ${t.base} AS SELECT ${keyHashSql(definition)} AS key_hash, ${rowHashSql(definition)} AS row_hash, ${monthSql(definition)} AS month FROM ${parquetList(base.files)}`;
 }
@@ -51,12 +73,17 @@ export function baseSql(definition: DatasetDefinition, base: BaseSource, t: Delt
 /**
  * Each live row against its base entry: `insert` (new key), `update` (other row hash or month) or
  * NULL (unchanged). A table, so the join runs once; a view when there is no base (`materialize`
- * false), where it would only copy every source row a second time.
+ * false), where it would only copy every source row a second time. With delta layers (`layers`, from
+ * {@link layeredRowsSql}) the entries of the source's keys are picked from every layer first and
+ * resolved to the last, so the base files are only scanned, never regrouped.
  */
-export function classifySql(t: DeltaTables, materialize = true): string {
+export function classifySql(t: DeltaTables, materialize = true, layers?: string): string {
+  const base = layers
+    ? `(SELECT b.key_hash, arg_max(b.row_hash, b.layer) AS row_hash, arg_max(b.month, b.layer) AS month FROM (${layers}) b SEMI JOIN ${t.live} s ON s._key_hash = b.key_hash GROUP BY b.key_hash)`
+    : t.base;
   return `CREATE ${materialize ? "TABLE" : "VIEW"} ${t.classified} AS SELECT l.*, b.month AS _base_month,
     CASE WHEN b.key_hash IS NULL THEN 'insert' WHEN b.row_hash = l._row_hash AND b.month = l._month THEN NULL ELSE 'update' END AS _op
-    FROM ${t.live} l LEFT JOIN ${t.base} b ON b.key_hash = l._key_hash`;
+    FROM ${t.live} l LEFT JOIN ${base} b ON b.key_hash = l._key_hash`;
 }
 
 /** Append mode: the first source row whose key exists already, and how many do. */
@@ -76,6 +103,17 @@ export function nextIndexRowsSql(t: DeltaTables, snapshot: boolean): string {
   const live = `SELECT _key_hash AS key_hash, _row_hash AS row_hash, _month AS month FROM ${t.live}`;
   const kept = snapshot ? "" : ` UNION ALL SELECT b.key_hash, b.row_hash, b.month FROM ${t.base} b ANTI JOIN ${t.live} l ON l._key_hash = b.key_hash`;
   return `${live}${kept}`;
+}
+
+/**
+ * A delta layer (SPEC §2), sorted by key hash: the changed keys' entries, plus the entries of the
+ * parent's layers it absorbs (`merged`, from {@link layeredRowsSql}) for keys this version leaves alone.
+ */
+export function deltaLayerSql(t: DeltaTables, merged: string | null): string {
+  const changed = `SELECT _key_hash AS key_hash, _row_hash AS row_hash, _month AS month FROM ${t.classified} WHERE _op IS NOT NULL`;
+  if (!merged) return `${changed} ORDER BY key_hash`;
+  const kept = `SELECT m.key_hash, m.row_hash, m.month FROM (${resolvedSql(merged)}) m ANTI JOIN (${changed}) c ON c.key_hash = m.key_hash`;
+  return `SELECT * FROM (${changed} UNION ALL ${kept}) ORDER BY key_hash`;
 }
 
 /**

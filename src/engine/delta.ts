@@ -2,11 +2,12 @@ import { rm } from "node:fs/promises";
 import type { DatasetDefinition } from "../definition";
 import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "./errors";
 import { columnList } from "./hash-sql";
+import { planIndexWrite, type IndexWrite } from "../manifest/index-plan";
 import {
-  appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, duplicatesSql, liveSql, loadSourceSql, nextIndexRowsSql, removalsSql, sortedIndexSql, stageSql,
-  type BaseSource, type DeltaTables,
+  appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, deltaLayerSql, duplicatesSql, isLayered, layeredRowsSql, liveSql, loadSourceSql, nextIndexRowsSql,
+  removalsSql, sortedIndexSql, stageSql, type BaseSource, type DeltaTables,
 } from "./delta-sql";
-import { SCRATCH_PARQUET, sqlString } from "./sql";
+import { SCRATCH_PARQUET, sqlStringList } from "./sql";
 import type { EngineTask } from "./task";
 
 /** Input of {@link runDelta}: local paths only. */
@@ -18,7 +19,7 @@ export interface DeltaRun {
   base: BaseSource;
   /** Live rows of the base version (for the empty-snapshot guard). */
   baseRows: number;
-  /** Output files: the next index, the changed rows, the keys leaving a month. */
+  /** Output files: the index file this version writes (see {@link DeltaOutcome.index}), the changed rows, the keys leaving a month. */
   out: { index: string; changes: string; removals: string };
 }
 
@@ -28,8 +29,10 @@ export interface DeltaOutcome {
   updated: number;
   deleted: number;
   unchanged: number;
-  /** Rows of the next index. */
+  /** Live keys after this version. */
   rowsTotal: number;
+  /** What was written to `out.index` (nothing for `carry`) and its rows. */
+  index: { write: IndexWrite; rows: number };
   /** Months (yyyymm) with changes or removals, ascending. */
   months: number[];
 }
@@ -78,7 +81,8 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   await task.exec(liveSql(t, lastWins));
   await task.exec(baseSql(definition, run.base, t));
   const hasBase = run.base.kind !== "none" && run.base.files.length > 0;
-  await task.exec(classifySql(t, hasBase));
+  const layers = isLayered(run.base) ? run.base.deltas : [];
+  await task.exec(classifySql(t, hasBase, isLayered(run.base) ? layeredRowsSql(run.base.files, run.base.deltas) : undefined));
   if (definition.mode === "append") {
     const [conflict] = await task.rows<{ _row: number; n: number }>(appendConflictSql(t));
     if (conflict) {
@@ -102,6 +106,16 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   const months = await task.rows<{ m: number }>(
     `SELECT DISTINCT m FROM (SELECT _month AS m FROM ${t.classified} WHERE _op IS NOT NULL UNION ALL SELECT month AS m FROM ${removals}) ORDER BY m`,
   );
+  const write = planIndexWrite({
+    mode: definition.mode, layered: run.base.kind === "index" && hasBase, baseRows: run.base.kind === "index" ? await rowsOf(task, run.base.files) : 0,
+    deltaRows: await Promise.all(layers.map((d) => rowsOf(task, [d]))), changed: Number(counts.inserted) + Number(counts.updated), deleted: Number(deleted),
+  });
+  const counted = { inserted: Number(counts.inserted), updated: Number(counts.updated), unchanged: Number(counts.unchanged), deleted: Number(deleted), months: months.map((r) => Number(r.m)) };
+  if (write.kind !== "full") {
+    if (write.kind === "delta") await task.exec(copySql(deltaLayerSql(t, write.merge > 0 ? layeredRowsSql([], layers.slice(layers.length - write.merge)) : null), run.out.index));
+    const rows = write.kind === "delta" ? await rowsOf(task, [run.out.index]) : 0;
+    return { ...counted, rowsTotal: run.baseRows + counted.inserted, index: { write, rows } };
+  }
   const staged = `${run.out.index}.rows.parquet`;
   try {
     await task.exec(stageSql(nextIndexRowsSql(t, snapshot), staged));
@@ -112,9 +126,13 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   } finally {
     await rm(staged, { force: true });
   }
-  const [{ total }] = await task.rows<{ total: number }>(`SELECT count(*)::BIGINT AS total FROM read_parquet(${sqlString(run.out.index)})`);
-  return {
-    inserted: Number(counts.inserted), updated: Number(counts.updated), unchanged: Number(counts.unchanged), deleted: Number(deleted),
-    rowsTotal: Number(total), months: months.map((r) => Number(r.m)),
-  };
+  const total = await rowsOf(task, [run.out.index]);
+  return { ...counted, rowsTotal: total, index: { write, rows: total } };
+}
+
+/** Rows of Parquet files (from their footers). */
+async function rowsOf(task: EngineTask, files: string[]): Promise<number> {
+  if (files.length === 0) return 0;
+  const [{ n }] = await task.rows<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlStringList(files)})`);
+  return Number(n);
 }

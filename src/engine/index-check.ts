@@ -39,14 +39,14 @@ export async function schemaOfFiles(task: EngineTask, files: string[], schema: {
 export type IndexCheck = IndexComparison & { malformed?: string };
 
 /**
- * Compares index files with the fold made by `foldEvents` (task table `live`): a key live in two
- * months counts once, in its first month.
+ * Compares index files (base files and delta layers, oldest first) with the fold made by `foldEvents`
+ * (task table `live`): a key live in two months counts once, in its first month.
  */
-export async function checkIndexAgainstFold(task: EngineTask, indexFiles: string[]): Promise<IndexCheck> {
+export async function checkIndexAgainstFold(task: EngineTask, index: { files: string[]; deltas: string[] }): Promise<IndexCheck> {
   const t: IndexCheckTables = { expected: task.table("expected"), actual: task.table("actual") };
   await task.exec(`CREATE TABLE ${t.expected} AS SELECT DISTINCT ON (k) k, r, m FROM ${task.table("live")} ORDER BY k, m`);
   try {
-    await task.exec(actualIndexSql(indexFiles, t));
+    await task.exec(actualIndexSql(index, t));
   } catch (err) {
     const message = (err as Error).message.split("\n")[0].replace(/\.$/, "");
     return { expected: 0, matched: 0, wrong: 0, extra: 0, duplicates: 0, malformed: `it lacks the columns key_hash, row_hash and month, or their types: ${message}` };

@@ -73,7 +73,8 @@ export const VersionManifestSchema = z.object({
     partition_by: z.union([z.string(), z.object({ column: z.string(), granularity: z.enum(GRANULARITIES) })]),
   }),
   events: z.array(EventFileSchema),
-  index: z.array(z.object({ path: z.string(), rows: count, bytes: count.optional(), hashing: z.string().optional() })),
+  /** Base files, then delta layers oldest first (`layer: "delta"`; a key's entry is in the last file holding it, SPEC §2). */
+  index: z.array(z.object({ path: z.string(), rows: count, bytes: count.optional(), hashing: z.string().optional(), layer: z.enum(["base", "delta"]).optional() })),
   projections: z.record(z.string(), z.record(z.string(), ProjectionMonthSchema)),
   totals: TotalsSchema,
   /** Bad rows dropped under `on_bad_rows: quarantine` (Tidemark addition). */

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDefinition } from "../../src/definition";
 import { Engine } from "../../src/engine/connection";
 import { runDelta } from "../../src/engine/delta";
+import { layeredRowsSql, resolvedSql, type BaseSource } from "../../src/engine/delta-sql";
 import { buildEvents, buildProjections } from "../../src/engine/months";
 import { EngineTask } from "../../src/engine/task";
 import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "../../src/engine/errors";
@@ -33,11 +34,10 @@ async function parquet(rows: [string, string, number | null][]): Promise<string>
   return path;
 }
 
-async function delta(def: ReturnType<typeof definition>, normalized: string, baseIndex: string | null, baseRows = 0) {
+async function delta(def: ReturnType<typeof definition>, normalized: string, baseIndex: string | BaseSource | null, baseRows = 0) {
   const out = { index: join(dir, `i${++files}.parquet`), changes: join(dir, `c${files}.parquet`), removals: join(dir, `r${files}.parquet`) };
-  const outcome = await EngineTask.run(engine, 1, (task) =>
-    runDelta(task, { dataset: "t", definition: def, normalized, base: baseIndex ? { kind: "index", files: [baseIndex] } : { kind: "none" }, baseRows, out }),
-  );
+  const base: BaseSource = typeof baseIndex === "string" ? { kind: "index", files: [baseIndex] } : baseIndex ?? { kind: "none" };
+  const outcome = await EngineTask.run(engine, 1, (task) => runDelta(task, { dataset: "t", definition: def, normalized, base, baseRows, out }));
   return { outcome, out };
 }
 
@@ -49,9 +49,9 @@ describe("runDelta", () => {
   it("classifies inserts, updates, unchanged rows, snapshot deletes and a key moving to another month", async () => {
     const def = definition("snapshot");
     const v1 = await delta(def, await parquet([["a", "2025-01-01", 1], ["b", "2025-01-15", 2], ["c", "2025-02-01", 3]]), null);
-    expect(v1.outcome).toEqual({ inserted: 3, updated: 0, deleted: 0, unchanged: 0, rowsTotal: 3, months: [202501, 202502] });
+    expect(v1.outcome).toEqual({ inserted: 3, updated: 0, deleted: 0, unchanged: 0, rowsTotal: 3, months: [202501, 202502], index: { write: { kind: "full" }, rows: 3 } });
     const v2 = await delta(def, await parquet([["a", "2025-01-01", 1], ["b", "2025-03-15", 2], ["d", "2025-02-10", null]]), v1.out.index, 3);
-    expect(v2.outcome).toEqual({ inserted: 1, updated: 1, deleted: 1, unchanged: 1, rowsTotal: 3, months: [202501, 202502, 202503] });
+    expect(v2.outcome).toEqual({ inserted: 1, updated: 1, deleted: 1, unchanged: 1, rowsTotal: 3, months: [202501, 202502, 202503], index: { write: { kind: "full" }, rows: 3 } });
     expect(await rowsOf(v2.out.changes, "id")).toEqual([
       { id: "b", d: expect.any(Object), v: 2, _op: "update", _month: 202503 },
       { id: "d", d: expect.any(Object), v: null, _op: "insert", _month: 202502 },
@@ -63,7 +63,7 @@ describe("runDelta", () => {
     const def = definition("upsert");
     const v1 = await delta(def, await parquet([["a", "2025-01-01", 1], ["b", "2025-01-02", 2]]), null);
     const v2 = await delta(def, await parquet([["b", "2025-01-02", 5]]), v1.out.index, 2);
-    expect(v2.outcome).toMatchObject({ inserted: 0, updated: 1, deleted: 0, rowsTotal: 2 });
+    expect(v2.outcome).toMatchObject({ inserted: 0, updated: 1, deleted: 0, rowsTotal: 2, index: { write: { kind: "delta", merge: 0 }, rows: 1 } });
   });
 
   it("refuses a duplicate key naming it and its 1-based rows; last_wins keeps the last row", async () => {
@@ -80,6 +80,62 @@ describe("runDelta", () => {
     const v1 = await delta(definition("append"), await parquet([["a", "2025-01-01", 1]]), null);
     await expect(delta(definition("append"), await parquet([["z", "2025-01-01", 1], ["a", "2025-01-01", 1]]), v1.out.index, 1)).rejects.toBeInstanceOf(AppendKeyExistsError);
     await expect(delta(definition("snapshot"), await parquet([]), v1.out.index, 1)).rejects.toBeInstanceOf(SourceEmptyError);
+  });
+});
+
+describe("runDelta on a layered index (SPEC §2)", () => {
+  type Row = [string, string, number];
+  /** The index a first version of exactly `rows` writes: what the layers must resolve to. */
+  async function expectedIndex(state: Map<string, Row>): Promise<Record<string, unknown>[]> {
+    const full = await delta(definition("upsert"), await parquet([...state.values()]), null);
+    return engine.rows(`SELECT key_hash, row_hash, month FROM read_parquet('${full.out.index}') ORDER BY key_hash`);
+  }
+  const resolve = (base: string[], deltas: string[]) => engine.rows(`SELECT * FROM (${resolvedSql(layeredRowsSql(base, deltas))}) ORDER BY key_hash`);
+
+  it("writes the changed keys as layers, resolves each key to its last layer, merges layers and rewrites the index when they grow", async () => {
+    const def = definition("upsert");
+    const state = new Map<string, Row>();
+    const apply = (rows: Row[]) => rows.forEach((r) => state.set(r[0], r));
+    const initial: Row[] = Array.from({ length: 1000 }, (_, i) => [`k${i}`, `2025-${String((i % 12) + 1).padStart(2, "0")}-01`, i]);
+    apply(initial);
+    const v1 = await delta(def, await parquet(initial), null);
+    const base = [v1.out.index];
+    const deltas: string[] = [];
+
+    const r2: Row[] = [...Array.from({ length: 10 }, (_, i): Row => [`k${i}`, "2025-01-01", -i - 1]), ...Array.from({ length: 5 }, (_, i): Row => [`n${i}`, "2025-02-01", i])];
+    const v2 = await delta(def, await parquet(r2), { kind: "index", files: base, deltas }, 1000);
+    apply(r2);
+    expect(v2.outcome).toMatchObject({ inserted: 5, updated: 10, rowsTotal: 1005, index: { write: { kind: "delta", merge: 0 }, rows: 15 } });
+    deltas.push(v2.out.index);
+
+    const r3: Row[] = [["k0", "2025-03-01", 100], ["k500", "2025-01-01", 500.5]];
+    const v3 = await delta(def, await parquet(r3), { kind: "index", files: base, deltas }, 1005);
+    apply(r3);
+    expect(v3.outcome).toMatchObject({ updated: 2, index: { write: { kind: "delta", merge: 0 }, rows: 2 } });
+    deltas.push(v3.out.index);
+
+    const r4: Row[] = [state.get("k0")!, state.get("k500")!, ...Array.from({ length: 10 }, (_, i): Row => [`k${100 + i}`, "2025-05-01", 7])];
+    const v4 = await delta(def, await parquet(r4), { kind: "index", files: base, deltas }, 1005);
+    apply(r4);
+    expect(v4.outcome).toMatchObject({ unchanged: 2, updated: 10, rowsTotal: 1005, index: { write: { kind: "delta", merge: 2 }, rows: 10 + 15 + 1 } });
+    deltas.splice(0, 2, v4.out.index);
+    expect(await resolve(base, deltas)).toEqual(await expectedIndex(state));
+
+    const r5: Row[] = Array.from({ length: 600 }, (_, i): Row => [`m${i}`, "2025-06-01", i]);
+    const v5 = await delta(def, await parquet(r5), { kind: "index", files: base, deltas }, 1005);
+    apply(r5);
+    expect(v5.outcome).toMatchObject({ inserted: 600, rowsTotal: 1605, index: { write: { kind: "full" }, rows: 1605 } });
+    expect(await engine.rows(`SELECT key_hash, row_hash, month FROM read_parquet('${v5.out.index}') ORDER BY key_hash`)).toEqual(await expectedIndex(state));
+  });
+
+  it("carries the index when nothing changed, and a snapshot over layers writes a complete index", async () => {
+    const rows: Row[] = Array.from({ length: 100 }, (_, i) => [`k${i}`, "2025-01-01", i]);
+    const v1 = await delta(definition("upsert"), await parquet(rows), null);
+    const v2 = await delta(definition("upsert"), await parquet([["k1", "2025-01-01", 9]]), v1.out.index, 100);
+    const same = await delta(definition("upsert"), await parquet([["k1", "2025-01-01", 9]]), { kind: "index", files: [v1.out.index], deltas: [v2.out.index] }, 100);
+    expect(same.outcome).toMatchObject({ unchanged: 1, rowsTotal: 100, index: { write: { kind: "carry" }, rows: 0 } });
+    const snap = await delta(definition("snapshot"), await parquet([["k1", "2025-01-01", 9], ["k2", "2025-01-01", 2]]), { kind: "index", files: [v1.out.index], deltas: [v2.out.index] }, 100);
+    expect(snap.outcome).toMatchObject({ unchanged: 2, deleted: 98, rowsTotal: 2, index: { write: { kind: "full" }, rows: 2 } });
   });
 });
 

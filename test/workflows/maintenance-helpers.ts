@@ -30,10 +30,10 @@ export interface MaintenanceBed {
   close(): Promise<void>;
 }
 
-/** Sets up a {@link MaintenanceBed}; `faults` is passed to the worker. */
-export async function maintenanceBed(label: string, faults?: (point: string) => void | Promise<void>): Promise<MaintenanceBed> {
+/** Sets up a {@link MaintenanceBed} (a snapshot dataset unless `mode` says otherwise); `faults` is passed to the worker. */
+export async function maintenanceBed(label: string, faults?: (point: string) => void | Promise<void>, mode: "snapshot" | "upsert" = "snapshot"): Promise<MaintenanceBed> {
   const dataset = `${label}_${Date.now().toString(36)}`;
-  const ws = workspace(dataset, "snapshot");
+  const ws = workspace(dataset, mode);
   const store = new FsObjectStore(mkdtempSync(join(tmpdir(), "tidemark-store-")));
   const taskQueue = uniqueTaskQueue(label);
   const client = await testClient();
