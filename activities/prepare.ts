@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Transform } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import type { BaseVersion, ChangeCounts, FetchedSource } from "../src/contracts";
 import { expandEnvReferences } from "../src/config/env-refs";
 import type { DatasetDefinition } from "../src/definition";
@@ -8,6 +9,7 @@ import { runDelta } from "../src/engine/delta";
 import type { BaseSource } from "../src/engine/delta-sql";
 import { HASHING } from "../src/engine/hash-sql";
 import { normalizeFragments, normalizeWithEngine } from "../src/engine/normalize";
+import { ObjectCache, objectCacheBytesFromEnv } from "../src/engine/object-cache";
 import type { Workspace } from "../src/engine/workspace";
 import { count, overLimit } from "../src/formats/limits";
 import { DatasetLayout, monthLabel } from "../src/layout";
@@ -16,6 +18,7 @@ import { isLedgerUri } from "../src/ledger/source-uri";
 import { indexLayers, nextIndexEntries, type IndexEntry } from "../src/manifest/index-plan";
 import { parentMonths } from "../src/manifest/projection-plan";
 import type { VersionManifest } from "../src/manifest/schema";
+import type { ObjectStore } from "../src/store/types";
 import { normalizeSource } from "../src/normalize";
 import { type BadRow, describeBadRow } from "../src/normalize/errors";
 import { encodeParquet } from "../src/parquet/codec";
@@ -167,15 +170,17 @@ export interface DeltaSummary {
  * engine's hashing wrote them, else (a store written before it) the parent's first projection, whose
  * rows are rehashed.
  */
-async function baseSource(parent: VersionManifest | null, definition: DatasetDefinition, workspace: Workspace, layout: DatasetLayout): Promise<BaseSource> {
+async function baseSource(parent: VersionManifest | null, definition: DatasetDefinition, workspace: Workspace, layout: DatasetLayout, store: ObjectStore): Promise<BaseSource> {
   if (!parent) return { kind: "none" };
-  const local = (paths: string[]) => mapLimited(paths, IO_CONCURRENCY, (p) => workspace.local(layout.key(p)));
   if (parent.index.length > 0 && parent.index.every((f) => f.hashing === HASHING)) {
+    const cache = new ObjectCache(store, join(dirname(dirname(workspace.dir)), "cache"), objectCacheBytesFromEnv());
+    let n = 0;
+    const cached = (paths: string[]) => mapLimited(paths, IO_CONCURRENCY, (p) => cache.local(layout.key(p), workspace.path(`index-${++n}.parquet`)));
     const { base, deltas } = indexLayers(parent.index);
-    return { kind: "index", files: await local(base.map((f) => f.path)), deltas: await local(deltas.map((f) => f.path)) };
+    return { kind: "index", files: await cached(base.map((f) => f.path)), deltas: await cached(deltas.map((f) => f.path)) };
   }
   const months = parentMonths(parent.projections, definition.projections[0].name);
-  return { kind: "projection", files: await local(Object.values(months).map((f) => f.path)) };
+  return { kind: "projection", files: await mapLimited(Object.values(months), IO_CONCURRENCY, (f) => workspace.local(layout.key(f.path))) };
 }
 
 /** Step 3: the normalized source against the base index → the version's index file, changes and removals (DuckDB). */
@@ -194,7 +199,7 @@ export function computeDeltaActivities(deps: ActivityDeps) {
           const outcome = await runDelta(task, {
             dataset, definition, out,
             normalized: await workspace.local(layout.key(scratch + SCRATCH.normalized)),
-            base: await baseSource(parent, definition, workspace, layout),
+            base: await baseSource(parent, definition, workspace, layout, store),
             baseRows: base?.rowsTotal ?? 0,
           });
           return { outcome, out };
