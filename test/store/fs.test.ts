@@ -18,7 +18,7 @@ describeStoreConformance(`fs ${scratch}`, () => new FsObjectStore(join(scratch, 
 /** Transpiles the fs store modules (no type check) so plain `node` children can require them. */
 function transpileFsStore(outDir: string): string {
   const repo = resolve(__dirname, "../..");
-  for (const file of ["src/errors.ts", "src/store/keys.ts", "src/store/fs-io.ts", "src/store/fs-lock.ts", "src/store/fs.ts"]) {
+  for (const file of ["src/errors.ts", "src/store/keys.ts", "src/store/fs-io.ts", "src/store/fs-lock.ts", "src/store/fs-create-thread.ts", "src/store/fs-create.ts", "src/store/fs.ts"]) {
     const source = readFileSync(join(repo, file), "utf8");
     const { outputText } = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
@@ -58,6 +58,22 @@ describe("FsObjectStore specifics", () => {
     const listed = await collect(store.list("inbox/"));
     expect(listed.map((o) => o.etag)).toEqual(puts.map((p) => p.etag));
     expect(listed.map((o) => o.size)).toEqual(keys.map((k) => `body of ${k}\n`.length));
+  });
+
+  it("creates from a view into a larger buffer and from a SharedArrayBuffer exactly the viewed bytes, leaving no temporary file", async () => {
+    const root = join(scratch, "views");
+    const store = new FsObjectStore(root);
+    const big = Buffer.from("0123456789abcdefghij");
+    const shared = Buffer.from(new SharedArrayBuffer(12));
+    shared.write("shared-bytes");
+    await store.put("v/pooled", Buffer.from("small pooled buffer"), { kind: "create" });
+    await store.put("v/view", big.subarray(5, 12), { kind: "create" });
+    await store.put("v/shared", shared.subarray(0, 6), { kind: "create" });
+    expect(readFileSync(join(root, "v", "pooled"), "utf8")).toBe("small pooled buffer");
+    expect(readFileSync(join(root, "v", "view"), "utf8")).toBe("56789ab");
+    expect(readFileSync(join(root, "v", "shared"), "utf8")).toBe("shared");
+    expect(big.toString()).toBe("0123456789abcdefghij");
+    expect(readdirSync(join(root, "v")).sort()).toEqual(["pooled", "shared", "view"]);
   });
 
   it("hides temporary and lock files from listings", async () => {
