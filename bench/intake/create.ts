@@ -2,7 +2,7 @@
  * CPU per create-only fragment write of the `file://` store, the two ways FsObjectStore makes one:
  * `put` (one job of a writer thread doing the syscalls synchronously, fs-create.ts) and `putStream`
  * (the promise path: one libuv round trip per syscall), both fsyncing the file before its link and
- * the directory after it. The body is in a SharedArrayBuffer, as serve's group commit passes it. Rounds alternate the two ways (2 writes in flight, as serve's default
+ * the directory after it. Rounds alternate the two ways (2 writes in flight, as serve's default
  * `--max-writes`); process CPU (user + system, every thread) per write, medians over the rounds.
  *
  * node dist/bench/intake/create.js [--rounds 6] [--writes 300] [--sizes 2400,60000]
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   try {
     const store = new FsObjectStore(dir);
     for (const size of flag("sizes", "2400,60000").split(",").map(Number)) {
-      const body = Buffer.from(new SharedArrayBuffer(size)).fill(0x61);
+      const body = Buffer.alloc(size, 0x61);
       const cpu: Record<Way, number[]> = { put: [], putStream: [] };
       await round(store, "put", body, 20, `warm-${size}`);
       await round(store, "putStream", body, 20, `warm-s-${size}`);

@@ -51,14 +51,6 @@ interface Group {
   immediate?: NodeJS.Immediate;
 }
 
-/** The parts in one buffer backed by a SharedArrayBuffer, which the file store's writer thread reads without a copy. */
-function sharedConcat(parts: readonly Buffer[], bytes: number): Buffer {
-  const body = Buffer.from(new SharedArrayBuffer(bytes));
-  let at = 0;
-  for (const p of parts) at += p.copy(body, at);
-  return body;
-}
-
 const emptyGroup = (): Group => ({ parts: [], bytes: 0, records: 0, waiters: [], due: false });
 
 /** Batches one dataset's requests into fragments. */
@@ -146,7 +138,7 @@ export class GroupCommitter {
 
   private async write(g: Group): Promise<void> {
     const o = this.options;
-    const body = sharedConcat(g.parts, g.bytes);
+    const body = Buffer.concat(g.parts, g.bytes);
     try {
       let id = o.ids.next();
       try {

@@ -3,8 +3,8 @@
  * small pool of `worker_threads` threads that make the write's syscalls synchronously
  * (fs-create-thread.ts), instead of one libuv round trip and promise per syscall on the main
  * thread. The steps, and so durability, are those of the promise path: the file is fsynced before
- * its link, the directory after it. Bytes in a SharedArrayBuffer reach the thread without a copy
- * (like the promise path, the write reads the caller's memory); others are copied once.
+ * its link, the directory after it. The bytes reach the thread as a copy of their buffer (of the
+ * viewed bytes only, when the buffer is much larger than the view).
  */
 import { Worker } from "node:worker_threads";
 import { StoreUnavailableError } from "../errors.js";
@@ -47,12 +47,8 @@ class WriterThread {
   run(job: CreateJob, p: Pending): void {
     this.pending = { id: job.id, job: p };
     this.worker.ref();
-    if (job.bytes.buffer instanceof SharedArrayBuffer) this.worker.postMessage(job);
-    else {
-      const own = new Uint8Array(job.bytes.byteLength);
-      own.set(job.bytes);
-      this.worker.postMessage({ ...job, bytes: own }, [own.buffer]);
-    }
+    const b = job.bytes;
+    this.worker.postMessage(b.buffer.byteLength <= 2 * b.byteLength + 8192 ? job : { ...job, bytes: new Uint8Array(b) });
   }
 
   private settle(o: CreateOutcome): void {
