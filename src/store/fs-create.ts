@@ -11,7 +11,6 @@ import { StoreUnavailableError } from "../errors.js";
 import type { EtagStat } from "./fs-io.js";
 import { type CreateJob, type CreateOutcome, type CreateStage, createThreadMain } from "./fs-create-thread.js";
 
-
 /** A failed create: the errno code and the step it failed at. */
 export class CreateFailure extends Error {
   constructor(

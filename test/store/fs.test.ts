@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
-import { InvalidKeyError, StoreUnavailableError } from "../../src/errors";
+import { AlreadyExistsError, InvalidKeyError, StoreUnavailableError } from "../../src/errors";
 import { FsObjectStore } from "../../src/store/fs";
 import { collect } from "./conformance-helpers";
 import { describeStoreConformance } from "./conformance";
@@ -60,7 +60,7 @@ describe("FsObjectStore specifics", () => {
     expect(listed.map((o) => o.size)).toEqual(keys.map((k) => `body of ${k}\n`.length));
   });
 
-  it("creates from a view into a larger buffer and from a SharedArrayBuffer exactly the viewed bytes, leaving no temporary file", async () => {
+  it("creates from a view into a larger buffer and from a SharedArrayBuffer exactly the viewed bytes, leaving no temporary file, also when the name is taken", async () => {
     const root = join(scratch, "views");
     const store = new FsObjectStore(root);
     const big = Buffer.from("0123456789abcdefghij");
@@ -73,6 +73,8 @@ describe("FsObjectStore specifics", () => {
     expect(readFileSync(join(root, "v", "view"), "utf8")).toBe("56789ab");
     expect(readFileSync(join(root, "v", "shared"), "utf8")).toBe("shared");
     expect(big.toString()).toBe("0123456789abcdefghij");
+    await expect(store.put("v/view", Buffer.from("other"), { kind: "create" })).rejects.toBeInstanceOf(AlreadyExistsError);
+    expect(readFileSync(join(root, "v", "view"), "utf8")).toBe("56789ab");
     expect(readdirSync(join(root, "v")).sort()).toEqual(["pooled", "shared", "view"]);
   });
 
