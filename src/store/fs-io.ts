@@ -8,11 +8,8 @@ export function errCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/** The stat fields an etag is made of. */
-export type EtagStat = Pick<BigIntStats, "ino" | "size" | "mtimeNs" | "ctimeNs">;
-
 /** Etag of a file: a short hash of `(ino, size, mtimeNs, ctimeNs)`. */
-export function etagOf(st: EtagStat): string {
+export function etagOf(st: BigIntStats): string {
   const id = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
   return createHash("sha256").update(id).digest("hex").slice(0, 16);
 }

@@ -13,7 +13,6 @@ import {
   StoreUnavailableError,
   TidemarkError,
 } from "../errors.js";
-import { CreateFailure, FsCreateWriters } from "./fs-create.js";
 import { errCode, etagOf, fsyncDir, infoOf, nowMicros, setMtime, statOrNull, writeAll } from "./fs-io.js";
 import { isInternalName, LOCK_SUFFIX, TEMP_PREFIX, tempPath, withLock } from "./fs-lock.js";
 import { assertValidKey, assertValidPrefix, compareKeys } from "./keys.js";
@@ -26,9 +25,6 @@ export interface FsObjectStoreOptions {
 }
 
 type Op = "read" | "write";
-
-/** The writer threads of every store's create-only puts of whole buffers in this process. */
-const createWriters = new FsCreateWriters(4);
 
 /**
  * {@link ObjectStore} on a local directory: keys are files under `root`. Writes go to a
@@ -87,7 +83,6 @@ export class FsObjectStore implements ObjectStore {
 
   async put(key: string, body: Uint8Array | string, mode: WriteMode = { kind: "overwrite" }): Promise<PutResult> {
     const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
-    if (mode.kind === "create") return this.create(key, bytes);
     return this.write(key, mode, async (fh) => {
       await writeAll(fh, bytes);
     });
@@ -224,32 +219,6 @@ export class FsObjectStore implements ObjectStore {
   }
 
   /**
-   * A create-only put of a whole buffer: the steps of {@link write} for a create (temporary file
-   * written, timed, fsynced, linked, unlinked, stat, closed; directory fsynced) as one job of a
-   * writer thread (fs-create.ts); a missing directory is created here and the job run again.
-   */
-  private async create(key: string, bytes: Uint8Array): Promise<PutResult> {
-    const path = this.pathOf(key);
-    const dir = dirname(path);
-    return this.guard(key, "write", async () => {
-      for (let first = true; ; first = false) {
-        try {
-          const st = await createWriters.create(dir, tempPath(dir), path, bytes, nowMicros());
-          return { etag: etagOf(st), size: Number(st.size) };
-        } catch (e) {
-          if (!(e instanceof CreateFailure)) throw e;
-          if (first && e.stage === "open" && (e.code === "ENOENT" || e.code === "ENOTDIR")) {
-            await this.ensureDir(key, dir);
-            continue;
-          }
-          if (e.stage === "link" && e.code === "EEXIST") await this.linkConflict(key, path);
-          throw e;
-        }
-      }
-    });
-  }
-
-  /**
    * The steps of a create after its link, as two concurrent chains of round trips to libuv's thread
    * pool: the directory fsync that makes the new name durable, and the removal of the temporary
    * name (whose own durability does not matter: a leftover is swept) followed by the stat of the
@@ -282,15 +251,10 @@ export class FsObjectStore implements ObjectStore {
       await fsp.link(tmp, path);
     } catch (e) {
       if (errCode(e) !== "EEXIST") throw e;
-      await this.linkConflict(key, path);
+      const st = await fsp.lstat(path).catch(() => null);
+      if (st?.isDirectory()) throw new InvalidKeyError(key, `Object key "${key}" names a directory holding other objects on the filesystem backend.`);
+      throw new AlreadyExistsError(key);
     }
-  }
-
-  /** Throws the error of a create whose link found `path` taken: a directory of other keys, or the object. */
-  private async linkConflict(key: string, path: string): Promise<never> {
-    const st = await fsp.lstat(path).catch(() => null);
-    if (st?.isDirectory()) throw new InvalidKeyError(key, `Object key "${key}" names a directory holding other objects on the filesystem backend.`);
-    throw new AlreadyExistsError(key);
   }
 
   /** Creates `dir` and fsyncs the parents of every directory it had to create. */
