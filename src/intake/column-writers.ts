@@ -204,19 +204,30 @@ function temporalWriter(c: Common, def: ColumnDefinition, partition: boolean): C
   const parts: DateTimeParts = { days: 0, micros: 0 };
   let lastSecond = Number.NaN;
   let secondText = Buffer.alloc(0);
-  /** `"<UTC ISO second>.<µs>Z"`, as encode.ts writes a timestamp of `n` µs (a safe integer). */
+  let lastMicros = Number.NaN;
+  const lastText = Buffer.alloc(64);
+  let lastLength = 0;
+  /** `"<UTC ISO second>.<µs>Z"`, as encode.ts writes a timestamp of `n` µs (a safe integer); the text of the last one is kept. */
   const micros = (out: OutBytes, n: number): void => {
+    if (n === lastMicros) {
+      out.bytes(lastText, 0, lastLength);
+      return;
+    }
     const second = microsSecond(n);
     const fraction = n - second * 1_000_000;
     if (second !== lastSecond) {
       lastSecond = second;
       secondText = Buffer.from(`"${new Date(second * 1000).toISOString().slice(0, 19)}.`, "latin1");
     }
+    const from = out.pos;
     out.bytes(secondText, 0, secondText.length);
     out.padded(fraction, 6);
     out.room(2);
     out.buf[out.pos++] = 90;
     out.buf[out.pos++] = 34;
+    lastLength = out.pos - from;
+    lastMicros = lastLength <= lastText.length ? n : Number.NaN;
+    out.buf.copy(lastText, 0, from, from + Math.min(lastLength, lastText.length));
   };
   let lastDay = Number.NaN;
   let lastDayText = "";

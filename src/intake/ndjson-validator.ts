@@ -5,7 +5,8 @@
  * objects for flat records (a line with nested values is parsed with JSON.parse). It accepts
  * exactly the bodies the normalizer (records.ts `validateRecords`) accepts and writes the same
  * bytes; for anything else it returns null and the caller asks the normalizer, whose error the
- * client gets.
+ * client gets. The lines of successive bodies are written one after another into a shared slab and
+ * returned as views of it (no copy per request).
  */
 import { isUtf8 } from "node:buffer";
 import type { DatasetDefinition } from "../definition/schema.js";
@@ -110,7 +111,9 @@ function numberAt(buf: Buffer, s: number, e: number): number {
   return Number(buf.toString("latin1", s, e));
 }
 
-let scratch = new OutBytes(64 * 1024);
+/** Size of an output slab: validations write their lines one after another into it and return views of it. */
+const SLAB_BYTES = 256 * 1024;
+let slab = new OutBytes(SLAB_BYTES);
 
 /** Validates NDJSON bodies of one push dataset (see the module comment). */
 export class NdjsonValidator {
@@ -152,8 +155,9 @@ export class NdjsonValidator {
   /** The validated records of an NDJSON body (decompressed), or null when the normalizer must decide. */
   validate(body: Buffer): ValidatedRecords | null {
     if (!this.usable || !isUtf8(body)) return null;
-    const out = scratch;
-    out.pos = 0;
+    if (slab.buf.length - slab.pos < SLAB_BYTES / 4) slab = new OutBytes(SLAB_BYTES);
+    const out = slab;
+    const from = out.pos;
     this.seen.fill(0);
     const max = this.limits.maxRecordBytes;
     let count = 0;
@@ -168,16 +172,21 @@ export class NdjsonValidator {
       p = nl + 1;
       if (s === e) continue;
       const lineStart = out.pos;
-      if (!this.record(body, s, e, out, max)) return null;
-      if (out.pos - 1 - lineStart > max) return null;
+      if (!this.record(body, s, e, out, max) || out.pos - 1 - lineStart > max) return this.refuse(out, from);
       count++;
     }
-    if (count === 0) return null;
-    for (let k = 0; k < this.seen.length; k++) if (!this.seen[k]) return null;
-    const ndjson = Buffer.allocUnsafe(out.pos);
-    out.buf.copy(ndjson, 0, 0, out.pos);
-    if (out.buf.length > 1 << 22) scratch = new OutBytes(64 * 1024);
+    if (count === 0) return this.refuse(out, from);
+    for (let k = 0; k < this.seen.length; k++) if (!this.seen[k]) return this.refuse(out, from);
+    const ndjson = out.buf.subarray(from, out.pos);
+    if (out.buf.length > 1 << 22) slab = new OutBytes(SLAB_BYTES);
     return { count, ndjson };
+  }
+
+  /** Gives the slab back what a body the normalizer must decide wrote into it. */
+  private refuse(out: OutBytes, from: number): null {
+    out.pos = from;
+    if (out.buf.length > 1 << 22) slab = new OutBytes(SLAB_BYTES);
+    return null;
   }
 
   /** Reads the line `body[s, e)` (not blank) and writes its normalized record; false when the normalizer must decide. */

@@ -157,6 +157,26 @@ describe("compiled NDJSON validation against the normalizer, body by body", () =
     expect(fast?.ndjson.equals(want.ndjson)).toBe(true);
   });
 
+  it("keeps each accepted body's lines intact while later bodies, accepted, refused and repeating or changing timestamps, are validated", async () => {
+    const v = new NdjsonValidator(EVENTS, limits);
+    const bodies = Array.from({ length: 400 }, (_, i) => {
+      const at = `2026-01-01T00:00:0${i % 3}.${i % 2 ? "5" : "25"}Z`;
+      const lines = Array.from({ length: 1 + (i % 5) }, (_, k) => `{"id":"b${i}-${k}","at":"${k % 2 ? "2026-01-02T00:00:00Z" : at}","seq":${k},"body":"${"x".repeat(k * 20)}"}`);
+      if (i % 7 === 0) lines.push(`{"id":"b${i}-bad","at":"not a time","seq":1,"body":"y"}`);
+      return Buffer.from(lines.join("\n"));
+    });
+    const kept: { ndjson: Buffer; copy: Buffer; body: Buffer }[] = [];
+    for (const body of bodies) {
+      const fast = v.validate(body);
+      if (fast) kept.push({ ndjson: fast.ndjson, copy: Buffer.from(fast.ndjson), body });
+    }
+    expect(kept.length).toBe(bodies.filter((_, i) => i % 7 !== 0).length);
+    for (const k of kept) {
+      expect(k.ndjson.equals(k.copy)).toBe(true);
+      expect(k.ndjson.toString()).toBe((await validateRecords(EVENTS, k.body, "ndjson", limits)).ndjson.toString());
+    }
+  });
+
   it("leaves a definition whose field is named like an Object.prototype member to the normalizer", async () => {
     const def = parseDefinition(EVENTS_WITH("constructor"), "proto.yaml");
     const v = new NdjsonValidator(def, limits);

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
-import { InvalidKeyError, StoreUnavailableError } from "../../src/errors";
+import { AlreadyExistsError, InvalidKeyError, StoreUnavailableError } from "../../src/errors";
 import { FsObjectStore } from "../../src/store/fs";
 import { collect } from "./conformance-helpers";
 import { describeStoreConformance } from "./conformance";
@@ -58,6 +58,24 @@ describe("FsObjectStore specifics", () => {
     const listed = await collect(store.list("inbox/"));
     expect(listed.map((o) => o.etag)).toEqual(puts.map((p) => p.etag));
     expect(listed.map((o) => o.size)).toEqual(keys.map((k) => `body of ${k}\n`.length));
+  });
+
+  it("creates from a view into a larger buffer and from a SharedArrayBuffer exactly the viewed bytes, leaving no temporary file, also when the name is taken", async () => {
+    const root = join(scratch, "views");
+    const store = new FsObjectStore(root);
+    const big = Buffer.from("0123456789abcdefghij");
+    const shared = Buffer.from(new SharedArrayBuffer(12));
+    shared.write("shared-bytes");
+    await store.put("v/pooled", Buffer.from("small pooled buffer"), { kind: "create" });
+    await store.put("v/view", big.subarray(5, 12), { kind: "create" });
+    await store.put("v/shared", shared.subarray(0, 6), { kind: "create" });
+    expect(readFileSync(join(root, "v", "pooled"), "utf8")).toBe("small pooled buffer");
+    expect(readFileSync(join(root, "v", "view"), "utf8")).toBe("56789ab");
+    expect(readFileSync(join(root, "v", "shared"), "utf8")).toBe("shared");
+    expect(big.toString()).toBe("0123456789abcdefghij");
+    await expect(store.put("v/view", Buffer.from("other"), { kind: "create" })).rejects.toBeInstanceOf(AlreadyExistsError);
+    expect(readFileSync(join(root, "v", "view"), "utf8")).toBe("56789ab");
+    expect(readdirSync(join(root, "v")).sort()).toEqual(["pooled", "shared", "view"]);
   });
 
   it("hides temporary and lock files from listings", async () => {
