@@ -1,8 +1,9 @@
 import type { BaseVersion } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { type Engine, sharedEngine } from "../src/engine/connection";
-import { dirtyMonths, filesHoldingChangedKeys, stageEvents, stageProjections, type StagedMonths } from "../src/engine/months";
-import { runAhead } from "../src/engine/pipeline";
+import { batchesOf, STAGE_ROWS, stagedInTurn } from "../src/engine/batches";
+import { dirtyMonths, filesHoldingChangedKeys, rowsPerMonth, stageEvents, stageProjections, type StagedMonths } from "../src/engine/months";
+import { type Ahead, runAhead } from "../src/engine/pipeline";
 import { EngineTask } from "../src/engine/task";
 import { sqlString } from "../src/engine/sql";
 import { Workspace } from "../src/engine/workspace";
@@ -90,22 +91,22 @@ async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phas
       note(currentDetails());
       return EngineTask.run(engine, ENGINE_LANES, async (task) => {
         const delta = await stagedDelta(workspace, layout, scratch);
-        const events = await stageEventMonths(task, workspace, { layout, dataset, version, definition, baseMonths, delta }, pending);
-        const pendingEvents = pending.filter((i) => i.kind === "events");
-        // The projections are staged once every event file is written and the events table dropped, so the two never hold memory together.
-        let staging: Promise<StagedPhase<MonthDone>> | undefined;
-        const projections = () =>
-          (staging ??= Promise.resolve().then(async () => {
-            await Promise.all(pendingEvents.map((i) => ahead.ready(i)));
-            await events.drop?.();
-            return stageProjectionMonths(task, workspace, { layout, dataset, version, definition, delta }, pending);
-          }));
+        const monthRows = await rowsPerMonth(task, delta.changes, delta.removals);
+        const weight = (i: Item) => (i.kind === "events" ? (monthRows.get(i.month) ?? 0) : (monthRows.get(parseMonthLabel(i.entry.month)!) ?? 0) + i.entry.base.reduce((n, f) => n + f.rows, 0));
+        const batches = [...batchesOf(pending.filter((i) => i.kind === "events"), weight, STAGE_ROWS), ...batchesOf(pending.filter((i) => i.kind === "projection"), weight, STAGE_ROWS)];
+        const ctx: StageContext = { layout, dataset, version, definition, delta, dirty: once(async () => new Set((await dirtyMonths(task, delta.changes, delta.removals)).map(monthLabel))) };
+        // One batch of months is staged at a time, once the statements of the batch before it all ran and its tables were dropped.
+        const phaseOf: (item: Item) => Promise<StagedPhase<EventFile | MonthDone>> = stagedInTurn(
+          batches,
+          (batch): Promise<StagedPhase<EventFile | MonthDone>> => (batch[0].kind === "events" ? stageEventMonths(task, workspace, { ...ctx, baseMonths }, batch) : stageProjectionMonths(task, workspace, ctx, batch)),
+          (item: Item): Promise<void> => ahead.ready(item),
+        );
         const out = (item: Item) => (item.kind === "events" ? workspace.path(`events-${item.month}.parquet`) : workspace.path(`month-${item.projection}-${parseMonthLabel(item.entry.month)}.parquet`));
-        const ahead = runAhead(task, pending, async (item) => (item.kind === "events" ? events.sql(item, out(item)) : (await projections()).sql(item, out(item))));
+        const ahead: Ahead<Item> = runAhead(task, pending, async (item) => (await phaseOf(item)).sql(item, out(item)));
         try {
           const { results } = await resumable(items, (i) => i.key, IO_CONCURRENCY, async (item): Promise<EventFile | MonthDone> => {
             await ahead.ready(item);
-            const done = item.kind === "events" ? await events.publish(item, out(item)) : await (await projections()).publish(item, out(item));
+            const done = await (await phaseOf(item)).publish(item, out(item));
             note(currentDetails());
             return done;
           });
@@ -131,11 +132,11 @@ async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phas
   }
 }
 
-/** What staging gives the pipeline for one phase: the statement writing an item's file, and how the item is published. */
+/** What staging gives the pipeline for one batch: the statement writing an item's file, and how the item is published. */
 interface StagedPhase<R> {
   sql(item: Item, out: string): string | null;
   publish(item: Item, out: string): Promise<R>;
-  /** Drops the phase's staged tables once its statements all ran (the events, before the projections are staged). */
+  /** Drops the batch's staged tables once its statements all ran (before the next batch is staged). */
   drop?(): Promise<void>;
 }
 
@@ -145,9 +146,17 @@ interface StageContext {
   version: string;
   definition: DatasetDefinition;
   delta: { changes: string; removals: string };
+  /** Months (YYYY-MM) where the run updates or removes a key (computed once for every batch). */
+  dirty: () => Promise<Set<string>>;
 }
 
-/** Stages the pending event months (none: nothing staged). */
+/** `fn` called once, on first use; later calls share its promise. */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
+}
+
+/** Stages a batch of pending event months (none: nothing staged). */
 async function stageEventMonths(task: EngineTask, workspace: Workspace, ctx: StageContext & { baseMonths: ReturnType<typeof parentEntries> }, pending: Item[]): Promise<StagedPhase<EventFile>> {
   const { layout, dataset, version, definition, baseMonths, delta } = ctx;
   const wanted = pending.flatMap((i) => (i.kind === "events" ? [i.month] : []));
@@ -175,7 +184,7 @@ async function stageEventMonths(task: EngineTask, workspace: Workspace, ctx: Sta
   };
 }
 
-/** Stages the pending projection months: which base parts each rewrites, copies or carries, and the new state of the touched ones. */
+/** Stages a batch of pending projection months: which base parts each rewrites, copies or carries, and the new state of the touched ones. */
 async function stageProjectionMonths(task: EngineTask, workspace: Workspace, ctx: StageContext, pending: Item[]): Promise<StagedPhase<MonthDone>> {
   const { layout, dataset, version, definition, delta } = ctx;
   const entries = pending.flatMap((i) => (i.kind === "projection" ? [i] : []));
@@ -188,7 +197,7 @@ async function stageProjectionMonths(task: EngineTask, workspace: Workspace, ctx
     return locals.get(path)!;
   };
   if (entries.length > 0) {
-    const dirty = new Set((await dirtyMonths(task, delta.changes, delta.removals)).map(monthLabel));
+    const dirty = await ctx.dirty();
     const look = entries.filter((i) => needsKeyRead(i.entry, dirty)).flatMap((i) => i.entry.base.map((f) => f.path));
     const lookLocal = await mapLimited([...new Set(look)], IO_CONCURRENCY, async (p) => [p, await localOf(p)] as const);
     const holding = await filesHoldingChangedKeys(task, definition, delta.changes, delta.removals, lookLocal.map(([, l]) => l));
@@ -209,6 +218,9 @@ async function stageProjectionMonths(task: EngineTask, workspace: Workspace, ctx
     }
   }
   return {
+    drop: async () => {
+      for (const staged of copies.values()) await staged.drop();
+    },
     sql: (item, out) => (item.kind === "projection" && item.entry.touched && (rows.get(item.key) ?? 0) > 0 ? copies.get(item.projection)!.copy(parseMonthLabel(item.entry.month)!, out) : null),
     publish: async (item, out) => {
       const { entry } = item as Extract<Item, { kind: "projection" }>;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,6 +17,21 @@ export interface WorkerEnv {
 }
 
 const BIN = join(__dirname, "..", "..", "..", "bin", "tidemark.js");
+
+/**
+ * Extra environment of every child worker from `BENCH_WORKER_ENV` (`NAME=value` pairs separated by
+ * spaces, e.g. `MALLOC_ARENA_MAX=2 TIDEMARK_ENGINE_MEMORY=900MB`), so a trial changes the worker's
+ * environment without changing the bench process's own.
+ */
+export function benchWorkerEnv(raw = process.env.BENCH_WORKER_ENV ?? ""): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of raw.split(/\s+/).filter(Boolean)) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new Error(`BENCH_WORKER_ENV: ${JSON.stringify(pair)} is not NAME=value; separate pairs with spaces.`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
 const live = new Set<ChildWorker>();
 
 /** SIGKILLs every child worker still running (on SIGINT/SIGTERM of the bench). */
@@ -42,7 +57,8 @@ export class ChildWorker {
   private tail: string[] = [];
 
   constructor(env: WorkerEnv) {
-    this.proc = spawn(process.execPath, [BIN, "worker", "--log-format", "text"], {
+    const nodeFlags = (process.env.BENCH_WORKER_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+    this.proc = spawn(process.execPath, [...nodeFlags, BIN, "worker", "--log-format", "text"], {
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: env.temporalAddress,
@@ -53,11 +69,17 @@ export class ChildWorker {
         TIDEMARK_LOG_LEVEL: "WARN",
         TIDEMARK_SOURCE_ALLOW: process.env.TIDEMARK_SOURCE_ALLOW ?? `${pathToFileURL(realpathSync(tmpdir())).href}/,s3://`,
         ...env.extra,
+        ...benchWorkerEnv(),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
     live.add(this);
-    this.proc.once("exit", () => live.delete(this));
+    const trace = process.env.BENCH_RSS_TRACE;
+    const sampler = trace ? setInterval(() => this.traceRss(trace), 100) : undefined;
+    this.proc.once("exit", () => {
+      live.delete(this);
+      clearInterval(sampler);
+    });
     const keep = (chunk: Buffer) => {
       this.tail.push(chunk.toString());
       if (this.tail.length > 40) this.tail.shift();
@@ -84,6 +106,15 @@ export class ChildWorker {
   /** Current RSS in MB. */
   rssMb(): number {
     return Math.round(statusKb(this.proc.pid ?? 0, "VmRSS") / 1024);
+  }
+
+  /** Appends `<epoch ms> <pid> <VmRSS MB>` to `file` (`BENCH_RSS_TRACE`: a worker's RSS every 100 ms, to attribute its peak). */
+  private traceRss(file: string): void {
+    try {
+      appendFileSync(file, `${Date.now()} ${this.proc.pid} ${this.rssMb()}\n`);
+    } catch {
+      // the process just exited
+    }
   }
 
   /** Resets VmHWM to the current RSS (Linux `clear_refs` 5); false where the kernel refuses. */

@@ -29,9 +29,11 @@ export interface MonthsRun {
 
 const list = (files: string[]) => `read_parquet(${sqlStringList(files)})`;
 
-/** `column IN (months)`, or false for no months. */
+/** `column IN (months)`, or false for no months; with the range of the months too, so a reader skips the row groups outside it. */
 function inMonths(column: string, months: number[]): string {
-  return months.length === 0 ? "false" : `${column} IN (${months.map((m) => Math.trunc(m)).join(", ")})`;
+  if (months.length === 0) return "false";
+  const ms = months.map((m) => Math.trunc(m));
+  return `(${column} BETWEEN ${Math.min(...ms)} AND ${Math.max(...ms)} AND ${column} IN (${ms.join(", ")}))`;
 }
 
 async function counts(task: EngineTask, table: string): Promise<Map<number, MonthFile>> {
@@ -122,6 +124,14 @@ export async function stageProjections(task: EngineTask, run: StageRun, tag = ""
 /** The new state of each month, one file per month with rows, written to `run.out(month)` (see {@link stageProjections}). */
 export async function buildProjections(task: EngineTask, run: MonthsRun, tag = ""): Promise<MonthFile[]> {
   return writeAll(task, run, await stageProjections(task, run, tag));
+}
+
+/** Rows of the run's changes and removals in each month (yyyymm): what staging a month costs. */
+export async function rowsPerMonth(task: EngineTask, changes: string, removals: string): Promise<Map<number, number>> {
+  const rows = await task.rows<{ m: number; n: number }>(
+    `SELECT m, count(*)::BIGINT AS n FROM (SELECT _month AS m FROM read_parquet(${sqlString(changes)}) UNION ALL SELECT month AS m FROM read_parquet(${sqlString(removals)})) GROUP BY m`,
+  );
+  return new Map(rows.map((r) => [Number(r.m), Number(r.n)]));
 }
 
 /** Months (yyyymm) where the run updates or removes a key, so a part of the month may hold it (inserts alone need no look). */

@@ -14,14 +14,15 @@ export interface EngineSettings {
 
 /**
  * Default `memory_limit`, from a worker budget of 1.5 GB of RSS: an idle `tidemark worker` (Node,
- * the Temporal worker, DuckDB loaded) holds about 280 MB, and while DuckDB sorts or stages 10M rows
- * the worker's RSS runs 300–600 MB past its limit (allocations outside the buffer pool, and memory a
- * finished query freed that the allocator has not returned). Measured (bench, warm-ups included,
- * load average 2–9): P4 peaks at 1.40–1.61 GB, P7 at 1.56–1.70 GB, P4's 10M-row base build (an
- * initial load) at up to 1.81 GB: not yet within the budget. At 768MB P4's projections run out of
- * memory, and its base build still peaked at 1.57 GB.
+ * the Temporal worker, DuckDB loaded) holds about 280 MB, and while DuckDB sorts 10M rows (the
+ * delta's index) the worker's RSS runs 150–300 MB past its limit (allocations outside the buffer
+ * pool, and memory a finished query freed that the allocator has not returned yet). Measured (bench
+ * trials with the write step staging ~1M-row batches, warm-ups included, load average 7–10): at
+ * 768MB P7 (10M-row initial load) peaks at 1.26–1.33 GB, P4 (1M-row upsert against 10M keys) at
+ * 1.20–1.29 GB and its 10M-row base build at 1.35 GB; at 1GB P7 peaked at 1.40 GB, P4 at 1.41–1.44 GB
+ * and its base build at 1.65 GB, all in the delta's sort of the next index.
  */
-export const DEFAULT_ENGINE_MEMORY = "1GB";
+export const DEFAULT_ENGINE_MEMORY = "768MB";
 
 /** An engine setting in the worker's environment is malformed (retried: fixing the worker's environment fixes the run). */
 export class EngineSettingsError extends TidemarkError {
@@ -31,7 +32,7 @@ export class EngineSettingsError extends TidemarkError {
 const SIZE_RE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
 /**
- * Engine settings from `TIDEMARK_ENGINE_MEMORY` (default `1GB`), `TIDEMARK_ENGINE_THREADS`
+ * Engine settings from `TIDEMARK_ENGINE_MEMORY` (default `768MB`), `TIDEMARK_ENGINE_THREADS`
  * (default: the machine's cores) and `TIDEMARK_ENGINE_TEMP` (default: a `tidemark-engine`
  * directory under the OS temp directory).
  */

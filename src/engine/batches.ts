@@ -1,0 +1,66 @@
+/**
+ * Rows the engine stages at once when it writes one file per month: a version's months are staged
+ * in consecutive batches of about this many rows, each dropped before the next is staged, so the
+ * engine's memory does not grow with the size of the version (a 10M-row initial load staged whole
+ * filled DuckDB's memory limit, and the worker's RSS ran ~0.5 GB past it).
+ */
+export const STAGE_ROWS = 1_000_000;
+
+/**
+ * Splits `items` into consecutive batches, in order, each holding items whose `rows` add up to at
+ * most `maxRows`; an item above `maxRows` alone makes a batch of its own. No batch is empty.
+ */
+export function batchesOf<T>(items: readonly T[], rows: (item: T) => number, maxRows: number): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let sum = 0;
+  for (const item of items) {
+    const n = Math.max(0, rows(item));
+    if (current.length > 0 && sum + n > maxRows) {
+      batches.push(current);
+      current = [];
+      sum = 0;
+    }
+    current.push(item);
+    sum += n;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** What {@link stagedInTurn} stages for one batch: the tables it dropped once every statement of the batch ran. */
+export interface Dropping {
+  drop?(): Promise<void>;
+}
+
+/**
+ * Stages `batches` one at a time, on demand: `phaseOf(item)` resolves to the staging of the item's
+ * batch, which starts once every item of the batch before it is `ready` (its statement ran) and that
+ * batch's staging is dropped. The last batch is left to the caller (e.g. dropped with the task).
+ */
+export function stagedInTurn<I, P extends Dropping>(batches: readonly I[][], stage: (batch: I[]) => Promise<P>, ready: (item: I) => Promise<void>): (item: I) => Promise<P> {
+  const batchOf = new Map<I, number>();
+  for (const [b, batch] of batches.entries()) for (const item of batch) batchOf.set(item, b);
+  const staged = new Map<number, Promise<P>>();
+  const at = (b: number): Promise<P> => {
+    let p = staged.get(b);
+    if (!p) {
+      p = (async () => {
+        if (b > 0) {
+          const previous = await at(b - 1);
+          await Promise.all(batches[b - 1].map(ready));
+          await previous.drop?.();
+        }
+        return stage(batches[b]);
+      })();
+      p.catch(() => undefined);
+      staged.set(b, p);
+    }
+    return p;
+  };
+  return (item) => {
+    const b = batchOf.get(item);
+    if (b === undefined) return Promise.reject(new Error("This item is in no batch of the staging."));
+    return at(b);
+  };
+}
