@@ -20,7 +20,7 @@ import { deltarsVersions, ensureVenv } from "./deltars.js";
 import { runInitialLoad } from "./initial.js";
 import { runLoad, type LoadSources, type OriginAnswers, type P3Origins } from "./load.js";
 import { startBenchMinio, type BenchMinio } from "./minio.js";
-import { parseOptions, type BenchOptions } from "./options.js";
+import { parseOptions, USAGE, type BenchOptions } from "./options.js";
 import { runOverhead } from "./overhead.js";
 import { runRecovery } from "./recovery.js";
 import { writeReport, type Conditions } from "./report.js";
@@ -167,6 +167,10 @@ async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | 
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--help")) {
+    console.log(USAGE);
+    return;
+  }
   const o = parseOptions(process.argv.slice(2));
   const measured = tree(o.dirty);
   const started = Date.now();

@@ -54,8 +54,43 @@ function num(argv: string[], name: string, fallback: number): number {
   return n;
 }
 
+const FLAGS = ["quick", "keep", "dirty", "help"];
+const VALUES = ["only", "series", "months", "daily", "runs", "p4-base", "p4-source", "p4-parts", "p5-runs", "p7-series", "p7-months", "stall-series", "out"];
+
+/** Usage of `npm run bench` (printed by `--help`). */
+export const USAGE = `npm run bench -- [options]
+  --quick                 everything small, in a few minutes (results default to bench/results/quick.json)
+  --only LIST             scenarios, comma-separated: ${SCENARIOS.join(",")} (default ${DEFAULT_SCENARIOS.join(",")})
+  --runs N                measured runs per scenario after a warm-up (default ${FULL.runs})
+  --series N --months N   P1/P2/P3/P6/MinIO source: monthly series × months (default ${FULL.series} × ${FULL.months})
+  --daily N               daily series added to that source (default ${FULL.daily})
+  --p4-base N --p4-source N --p4-parts N   P4 sizes (default ${FULL.p4Base} keys, ${FULL.p4Source}-row upserts, ${FULL.p4Parts} part)
+  --p5-runs N             P5 runs (default ${FULL.p5Runs})
+  --p7-series N --p7-months N   P7 initial load (default ${FULL.p7Series} × ${FULL.p7Months})
+  --stall-series N        STALL source series (default ${FULL.stallSeries})
+  --out FILE.json         results file (default bench/results/latest.json); the .md beside it
+  --keep                  keep the temp dir
+  --dirty                 allow uncommitted changes (a trial; the results say so)
+Env BENCH_WORKER_ENV / BENCH_WORKER_NODE_FLAGS pass settings to the bench's worker; BENCH_RSS_TRACE records its RSS.`;
+
+/** An option `npm run bench` does not know: the argument that is wrong, or null when all are known. */
+export function unknownOption(argv: string[]): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith("--") ? argv[i].slice(2) : null;
+    if (name !== null && FLAGS.includes(name)) continue;
+    if (name !== null && VALUES.includes(name) && i + 1 < argv.length) {
+      i++;
+      continue;
+    }
+    return argv[i];
+  }
+  return null;
+}
+
 /** Parses `npm run bench -- [--quick] [--only P1,P2] [--series N] [--months N] [--daily N] [--runs N] …`. */
 export function parseOptions(argv: string[]): BenchOptions {
+  const unknown = unknownOption(argv);
+  if (unknown !== null) throw new Error(`Unknown or incomplete bench option "${unknown}"; run "npm run bench -- --help" for the options.`);
   const quick = argv.includes("--quick");
   const d = quick ? QUICK : FULL;
   const onlyRaw = value(argv, "only");
