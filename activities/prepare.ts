@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Transform } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { BaseVersion, ChangeCounts, FetchedSource } from "../src/contracts";
 import { expandEnvReferences } from "../src/config/env-refs";
 import type { DatasetDefinition } from "../src/definition";
@@ -173,7 +173,7 @@ export interface DeltaSummary {
 async function baseSource(parent: VersionManifest | null, definition: DatasetDefinition, workspace: Workspace, layout: DatasetLayout, store: ObjectStore): Promise<BaseSource> {
   if (!parent) return { kind: "none" };
   if (parent.index.length > 0 && parent.index.every((f) => f.hashing === HASHING)) {
-    const cache = new ObjectCache(store, join(dirname(dirname(workspace.dir)), "cache"), objectCacheBytesFromEnv());
+    const cache = new ObjectCache(store, join(workspace.tempDirectory, "cache"), objectCacheBytesFromEnv());
     let n = 0;
     const cached = (paths: string[]) => mapLimited(paths, IO_CONCURRENCY, (p) => cache.local(layout.key(p), workspace.path(`index-${++n}.parquet`)));
     const { base, deltas } = indexLayers(parent.index);

@@ -27,11 +27,13 @@ export function isLayered(base: BaseSource): base is { kind: "index"; files: str
   return base.kind === "index" && (base.deltas?.length ?? 0) > 0;
 }
 
+/** The columns of an index file, typed as the engine compares them. */
+const INDEX_COLUMNS = "key_hash::BLOB AS key_hash, row_hash::BLOB AS row_hash, month::INTEGER AS month";
+
 /** Index files as rows `key_hash, row_hash, month, layer` (0 for the base files, then 1, 2, … per layer). */
-export function layeredRowsSql(files: string[], deltas: string[], firstLayer = 1): string {
-  const cols = "key_hash::BLOB AS key_hash, row_hash::BLOB AS row_hash, month::INTEGER AS month";
-  const parts = files.length > 0 ? [`SELECT ${cols}, 0 AS layer FROM ${parquetList(files)}`] : [];
-  deltas.forEach((d, i) => parts.push(`SELECT ${cols}, ${i + firstLayer} AS layer FROM read_parquet(${sqlString(d)})`));
+export function layeredRowsSql(files: string[], deltas: string[]): string {
+  const parts = files.length > 0 ? [`SELECT ${INDEX_COLUMNS}, 0 AS layer FROM ${parquetList(files)}`] : [];
+  deltas.forEach((d, i) => parts.push(`SELECT ${INDEX_COLUMNS}, ${i + 1} AS layer FROM read_parquet(${sqlString(d)})`));
   return parts.join(" UNION ALL ");
 }
 
@@ -66,7 +68,7 @@ export function liveSql(t: DeltaTables, lastWins: boolean): string {
 export function baseSql(definition: DatasetDefinition, base: BaseSource, t: DeltaTables): string {
   if (base.kind === "none" || base.files.length === 0) return `CREATE VIEW ${t.base} AS SELECT NULL::BLOB AS key_hash, NULL::BLOB AS row_hash, NULL::INTEGER AS month WHERE false`;
   if (isLayered(base)) return `CREATE VIEW ${t.base} AS ${resolvedSql(layeredRowsSql(base.files, base.deltas))}`;
-  if (base.kind === "index") return `CREATE VIEW ${t.base} AS SELECT key_hash::BLOB AS key_hash, row_hash::BLOB AS row_hash, month::INTEGER AS month FROM ${parquetList(base.files)}`;
+  if (base.kind === "index") return `CREATE VIEW ${t.base} AS SELECT ${INDEX_COLUMNS} FROM ${parquetList(base.files)}`;
   return `CREATE TABLE ${t.base} AS SELECT ${keyHashSql(definition)} AS key_hash, ${rowHashSql(definition)} AS row_hash, ${monthSql(definition)} AS month FROM ${parquetList(base.files)}`;
 }
 

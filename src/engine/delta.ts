@@ -81,8 +81,9 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   await task.exec(liveSql(t, lastWins));
   await task.exec(baseSql(definition, run.base, t));
   const hasBase = run.base.kind !== "none" && run.base.files.length > 0;
-  const layers = isLayered(run.base) ? run.base.deltas : [];
-  await task.exec(classifySql(t, hasBase, isLayered(run.base) ? layeredRowsSql(run.base.files, run.base.deltas) : undefined));
+  const layered = isLayered(run.base) ? run.base : null;
+  const layers = layered?.deltas ?? [];
+  await task.exec(classifySql(t, hasBase, layered ? layeredRowsSql(layered.files, layers) : undefined));
   if (definition.mode === "append") {
     const [conflict] = await task.rows<{ _row: number; n: number }>(appendConflictSql(t));
     if (conflict) {

@@ -26,6 +26,8 @@ export class Workspace {
 
   private constructor(
     private readonly store: ObjectStore,
+    /** The engine's temp directory the workspace lives in (shared by every task of the worker). */
+    readonly tempDirectory: string,
     /** The workspace's own directory. */
     readonly dir: string,
   ) {}
@@ -34,7 +36,7 @@ export class Workspace {
   static async open(store: ObjectStore, tempDirectory: string): Promise<Workspace> {
     const dir = join(tempDirectory, "work", randomUUID());
     await mkdir(dir, { recursive: true });
-    return new Workspace(store, dir);
+    return new Workspace(store, tempDirectory, dir);
   }
 
   /** A path for a file the engine writes, inside the workspace. */
