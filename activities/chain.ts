@@ -1,7 +1,7 @@
 import { DatasetLayout } from "../src/layout";
 import type { Finding } from "../src/maintenance";
 import { NotFoundError } from "../src/errors";
-import { type Pointer, type VersionManifest } from "../src/manifest/schema";
+import { eventFileMonths, type Pointer, type VersionManifest } from "../src/manifest/schema";
 import type { ObjectStore } from "../src/store/types";
 import { readManifest, readPointer } from "./base";
 
@@ -82,13 +82,31 @@ export async function walkChain(store: ObjectStore, dataset: string): Promise<Ch
   return chain;
 }
 
-/** Event files of a month, oldest version first. */
-export function eventsByMonth(manifestsNewestFirst: VersionManifest[]): Map<string, { path: string; rows: number; bytes: number; version: string }[]> {
-  const months = new Map<string, { path: string; rows: number; bytes: number; version: string }[]>();
-  for (const manifest of [...manifestsNewestFirst].reverse()) {
-    for (const e of manifest.events) {
-      if (!months.has(e.month)) months.set(e.month, []);
-      months.get(e.month)!.push({ path: e.path, rows: e.rows, bytes: e.bytes, version: manifest.version });
+/** An event file of the chain: the partitions its manifest entry lists and the version that wrote it. */
+export interface ChainEventFile {
+  path: string;
+  rows: number;
+  bytes: number;
+  version: string;
+  months: string[];
+  /** A version's single event file (format `/2`): each row's partition comes from its partition column, not from the entry. */
+  single: boolean;
+}
+
+/** The event files of a chain, oldest version first. */
+export function chainEventFiles(manifestsNewestFirst: VersionManifest[]): ChainEventFile[] {
+  return [...manifestsNewestFirst].reverse().flatMap((manifest) =>
+    manifest.events.map((e) => ({ path: e.path, rows: e.rows, bytes: e.bytes, version: manifest.version, months: eventFileMonths(e), single: "months" in e })),
+  );
+}
+
+/** The chain's event files by partition label, labels ascending, oldest version first (a version's single file under each partition it holds). */
+export function eventsByMonth(files: ChainEventFile[]): Map<string, ChainEventFile[]> {
+  const months = new Map<string, ChainEventFile[]>();
+  for (const file of files) {
+    for (const month of file.months) {
+      if (!months.has(month)) months.set(month, []);
+      months.get(month)!.push(file);
     }
   }
   return new Map([...months.entries()].sort(([a], [b]) => a.localeCompare(b)));

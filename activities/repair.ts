@@ -7,7 +7,7 @@ import { derivedManifest } from "../src/manifest/derived-manifest";
 import type { ProjectionMonthV2, VersionManifest } from "../src/manifest/schema";
 import { writtenBy } from "../src/manifest/projection-plan";
 import { readManifest } from "./base";
-import { eventsByMonth, walkChain } from "./chain";
+import { chainEventFiles, walkChain } from "./chain";
 import type { ActivityDeps } from "./deps";
 import { ENGINE_LANES, withEngine } from "./engine";
 import { IO_CONCURRENCY, mapLimited } from "./io";
@@ -53,16 +53,16 @@ export function repairActivities(deps: ActivityDeps) {
       }
       const current = chain.manifests[0];
       const names = Object.keys(current.projections).length ? Object.keys(current.projections) : ["latest"];
-      const byMonth = eventsByMonth(chain.manifests);
+      const eventFiles = chainEventFiles(chain.manifests);
       return withEngine(
         deps,
         ENGINE_LANES,
         async (task, workspace) => {
           const events: EventInput[] = [];
-          for (const [label, files] of byMonth) {
-            const month = parseMonthLabel(label);
-            if (month === undefined) throw new RepairImpossibleError(`Event file ${files[0].path} records partition ${label}, which is not YYYY, YYYY-MM or YYYY-MM-DD.`);
-            for (const f of files) events.push({ path: await workspace.local(layout.key(f.path)), month, version: f.version });
+          for (const f of eventFiles) {
+            const label = f.months.find((m) => parseMonthLabel(m) === undefined);
+            if (label !== undefined) throw new RepairImpossibleError(`Event file ${f.path} records partition ${label}, which is not YYYY, YYYY-MM or YYYY-MM-DD.`);
+            events.push({ path: await workspace.local(layout.key(f.path)), month: f.single ? null : parseMonthLabel(f.months[0])!, version: f.version });
           }
           const definition = await foldEvents(task, current.schema, events);
           const out = { index: workspace.path("index.parquet"), month: (m: number) => workspace.path(`month-${m}.parquet`) };

@@ -8,7 +8,7 @@ import { indexLayers, type IndexEntry, type IndexLayers } from "../src/manifest/
 import { monthFiles } from "../src/manifest/month-files";
 import { parquetMetadata } from "../src/parquet";
 import type { ObjectStore } from "../src/store/types";
-import { eventsByMonth, walkChain } from "./chain";
+import { chainEventFiles, eventsByMonth, walkChain, type ChainEventFile } from "./chain";
 import type { ActivityDeps } from "./deps";
 import { withEngine } from "./engine";
 
@@ -90,20 +90,18 @@ export async function checkDatasetWith(deps: ActivityDeps, dataset: string): Pro
     1,
     async (task, workspace) => {
       const reader = new CheckedReader(store, layout, findings, workspace);
-      const byMonth = eventsByMonth(chain.manifests);
+      const eventFiles = chainEventFiles(chain.manifests);
+      const byMonth = eventsByMonth(eventFiles);
       const labels = [...new Set([...byMonth.keys(), ...Object.values(current.projections).flatMap((m) => Object.keys(m))])].sort();
       const events: EventInput[] = [];
-      const complete = new Map<string, boolean>();
-      for (const label of labels) {
-        const files = byMonth.get(label) ?? [];
-        let read = 0;
-        for (const file of files) {
-          const local = await reader.file("events", file.path, file);
-          if (local) events.push({ path: local, month: parseMonthLabel(label) ?? 0, version: file.version });
-          if (local) read++;
-        }
-        complete.set(label, chain.complete && parseMonthLabel(label) !== undefined && read === files.length);
+      const read = new Set<ChainEventFile>();
+      for (const file of eventFiles) {
+        const local = await reader.file("events", file.path, file);
+        if (!local) continue;
+        events.push({ path: local, month: file.single ? null : (parseMonthLabel(file.months[0]) ?? 0), version: file.version });
+        read.add(file);
       }
+      const complete = new Map(labels.map((label) => [label, chain.complete && parseMonthLabel(label) !== undefined && (byMonth.get(label) ?? []).every((f) => read.has(f))]));
       const definition = await foldEvents(task, current.schema, events);
       const live = await liveByMonth(task);
       for (const { month, key } of await keysInTwoMonths(task, MAX_FINDINGS)) {

@@ -2,10 +2,10 @@ import type { BaseVersion } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { type Engine, sharedEngine } from "../src/engine/connection";
 import { batchesOf, STAGE_ROWS, stagedInTurn } from "../src/engine/batches";
-import { dirtyMonths, filesHoldingChangedKeys, rowsPerMonth, stageEvents, stageProjections, type StagedMonths } from "../src/engine/months";
+import { dirtyMonths, eventsFileCounts, eventsFileSql, filesHoldingChangedKeys, rowsPerMonth, stageProjections, type StagedMonths } from "../src/engine/months";
 import { type Ahead, runAhead } from "../src/engine/pipeline";
 import { EngineTask } from "../src/engine/task";
-import { sqlString } from "../src/engine/sql";
+import { PUBLISHED_PARQUET, sqlString } from "../src/engine/sql";
 import { Workspace } from "../src/engine/workspace";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import { monthEntry, monthFiles, type MonthFile } from "../src/manifest/month-files";
@@ -42,8 +42,8 @@ interface MonthDone {
   carried: number[];
 }
 
-/** One file-writing item of a version: an event month (keyed by its label) or a projection month (`parts:<projection>/<month>`). */
-type Item = { kind: "events"; key: string; month: number } | { kind: "projection"; key: string; entry: ProjectionMonthPlan; projection: number };
+/** One file-writing item of a version: its event file (keyed `events`) or a projection month (`parts:<projection>/<month>`). */
+type Item = { kind: "events"; key: string } | { kind: "projection"; key: string; entry: ProjectionMonthPlan; projection: number };
 
 const projectionKey = (e: Pick<ProjectionMonthPlan, "projection" | "month">) => `parts:${e.projection}/${e.month}`;
 
@@ -79,7 +79,7 @@ async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phas
   const baseMonths = parentEntries(parent?.projections ?? null, names[0]);
   const plan = phases.projections ? planProjectionMonths(names, parent?.projections ?? null, months) : [];
   const items: Item[] = [
-    ...(phases.events ? months.map((label): Item => ({ kind: "events", key: label, month: parseMonthLabel(label)! })) : []),
+    ...(phases.events && months.length > 0 ? [{ kind: "events", key: "events" } satisfies Item] : []),
     ...plan.map((entry): Item => ({ kind: "projection", key: projectionKey(entry), entry, projection: names.indexOf(entry.projection) })),
   ];
   const finished = finishedItems<unknown>();
@@ -92,19 +92,19 @@ async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phas
       return EngineTask.run(engine, ENGINE_LANES, async (task) => {
         const delta = await stagedDelta(workspace, layout, scratch);
         const monthRows = await rowsPerMonth(task, delta.changes, delta.removals);
-        const weight = (i: Item) => (i.kind === "events" ? (monthRows.get(i.month) ?? 0) : (monthRows.get(parseMonthLabel(i.entry.month)!) ?? 0) + i.entry.base.reduce((n, f) => n + f.rows, 0));
+        const weight = (i: Item) => (i.kind === "events" ? 0 : (monthRows.get(parseMonthLabel(i.entry.month)!) ?? 0) + i.entry.base.reduce((n, f) => n + f.rows, 0));
         const batches = [...batchesOf(pending.filter((i) => i.kind === "events"), weight, STAGE_ROWS), ...batchesOf(pending.filter((i) => i.kind === "projection"), weight, STAGE_ROWS)];
         const ctx: StageContext = { layout, dataset, version, definition, delta, dirty: once(async () => new Set((await dirtyMonths(task, delta.changes, delta.removals)).map(monthLabel))) };
         // One batch of months is staged at a time, once the statements of the batch before it all ran and its tables were dropped.
-        const phaseOf: (item: Item) => Promise<StagedPhase<EventFile | MonthDone>> = stagedInTurn(
+        const phaseOf: (item: Item) => Promise<StagedPhase<EventFile | null | MonthDone>> = stagedInTurn(
           batches,
-          (batch): Promise<StagedPhase<EventFile | MonthDone>> => (batch[0].kind === "events" ? stageEventMonths(task, workspace, { ...ctx, baseMonths }, batch) : stageProjectionMonths(task, workspace, ctx, batch)),
+          (batch): Promise<StagedPhase<EventFile | null | MonthDone>> => (batch[0].kind === "events" ? stageEventsFile(task, workspace, { ...ctx, baseMonths }) : stageProjectionMonths(task, workspace, ctx, batch)),
           (item: Item): Promise<void> => ahead.ready(item),
         );
-        const out = (item: Item) => (item.kind === "events" ? workspace.path(`events-${item.month}.parquet`) : workspace.path(`month-${item.projection}-${parseMonthLabel(item.entry.month)}.parquet`));
+        const out = (item: Item) => (item.kind === "events" ? workspace.path("events.parquet") : workspace.path(`month-${item.projection}-${parseMonthLabel(item.entry.month)}.parquet`));
         const ahead: Ahead<Item> = runAhead(task, pending, async (item) => (await phaseOf(item)).sql(item, out(item)));
         try {
-          const { results } = await resumable(items, (i) => i.key, IO_CONCURRENCY, async (item): Promise<EventFile | MonthDone> => {
+          const { results } = await resumable(items, (i) => i.key, IO_CONCURRENCY, async (item): Promise<EventFile | null | MonthDone> => {
             await ahead.ready(item);
             const done = await (await phaseOf(item)).publish(item, out(item));
             note(currentDetails());
@@ -116,7 +116,7 @@ async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phas
         }
       });
     });
-    const eventFiles = items.flatMap((item, i) => (item.kind === "events" ? [results[i] as EventFile] : []));
+    const eventFiles = items.flatMap((item, i) => (item.kind === "events" && results[i] ? [results[i] as EventFile] : []));
     const touched: TouchedProjections = {};
     if (phases.projections) for (const name of names) touched[name] = {};
     await mapLimited([...items.entries()], IO_CONCURRENCY, async ([i, item]) => {
@@ -156,30 +156,28 @@ function once<T>(fn: () => Promise<T>): () => Promise<T> {
   return () => (p ??= fn());
 }
 
-/** Stages a batch of pending event months (none: nothing staged). */
-async function stageEventMonths(task: EngineTask, workspace: Workspace, ctx: StageContext & { baseMonths: ReturnType<typeof parentEntries> }, pending: Item[]): Promise<StagedPhase<EventFile>> {
+/**
+ * Stages the version's single event file (SPEC §2, format `/2`): fetches the base files of the months
+ * keys leave (their deletes carry the last values) and counts what the file holds; nothing when the
+ * version has no events.
+ */
+async function stageEventsFile(task: EngineTask, workspace: Workspace, ctx: StageContext & { baseMonths: ReturnType<typeof parentEntries> }): Promise<StagedPhase<EventFile | null>> {
   const { layout, dataset, version, definition, baseMonths, delta } = ctx;
-  const wanted = pending.flatMap((i) => (i.kind === "events" ? [i.month] : []));
-  let staged: StagedMonths | null = null;
-  if (wanted.length > 0) {
-    const todo = new Set(wanted);
-    const leaving = (await task.rows<{ m: number }>(`SELECT DISTINCT month AS m FROM read_parquet(${sqlString(delta.removals)})`)).filter((r) => todo.has(Number(r.m)));
-    const missing = leaving.map((r) => monthLabel(Number(r.m))).filter((label) => !baseMonths[label]);
-    if (missing.length > 0) throw new Error(`The base projection of ${missing[0]} is missing although keys leave it; run "tidemark verify ${dataset} --repair".`);
-    const leavingFiles = leaving.flatMap((r) => monthFiles(baseMonths[monthLabel(Number(r.m))]));
-    const baseFiles = await mapLimited(leavingFiles, IO_CONCURRENCY, (f) => workspace.local(layout.key(f.path)));
-    staged = await stageEvents(task, { definition, version, changes: delta.changes, removals: delta.removals, baseFiles, months: wanted });
-  }
-  const files = new Map((staged?.files ?? []).map((f) => [f.month, f]));
+  const leaving = await task.rows<{ m: number }>(`SELECT DISTINCT month AS m FROM read_parquet(${sqlString(delta.removals)}) ORDER BY m`);
+  const missing = leaving.map((r) => monthLabel(Number(r.m))).filter((label) => !baseMonths[label]);
+  if (missing.length > 0) throw new Error(`The base projection of ${missing[0]} is missing although keys leave it; run "tidemark verify ${dataset} --repair".`);
+  const leavingFiles = leaving.flatMap((r) => monthFiles(baseMonths[monthLabel(Number(r.m))]));
+  const baseFiles = await mapLimited(leavingFiles, IO_CONCURRENCY, (f) => workspace.local(layout.key(f.path)));
+  const run = { definition, version, changes: delta.changes, removals: delta.removals, baseFiles };
+  const counts = await eventsFileCounts(task, run);
   return {
-    drop: async () => staged?.drop(),
-    sql: (item, out) => (item.kind === "events" && (files.get(item.month)?.rows ?? 0) > 0 ? staged!.copy(item.month, out) : null),
-    publish: async (item, out) => {
-      const month = (item as Extract<Item, { kind: "events" }>).month;
-      const f = files.get(month)!;
-      const path = layout.eventPart(version, month, 0);
+    sql: (_item, out) => (counts.rows > 0 ? `COPY (${eventsFileSql(run)}) TO ${sqlString(out)} (${PUBLISHED_PARQUET})` : null),
+    publish: async (_item, out) => {
+      if (counts.rows === 0) return null;
+      const path = layout.eventsFile(version);
       const bytes = await workspace.uploadOnce(out, layout.key(path));
-      return { path, month: item.key, rows: f.rows, bytes, inserted: f.inserted, updated: f.updated, deleted: f.deleted };
+      const { months, ...rows } = counts;
+      return { path, months: months.map(monthLabel), ...rows, bytes };
     },
   };
 }
@@ -234,7 +232,7 @@ async function stageProjectionMonths(task: EngineTask, workspace: Workspace, ctx
   };
 }
 
-/** Step 4 alone: one event file per touched month (see {@link writeVersion}). */
+/** Step 4 alone: the version's event file (see {@link writeVersion}). */
 export function writeEventsActivities(deps: ActivityDeps) {
   return {
     async writeEvents(input: MonthsInput): Promise<EventFile[]> {

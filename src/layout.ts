@@ -96,6 +96,11 @@ export class DatasetLayout {
   quarantine(version: string): string {
     return `events/${version}/quarantine.ndjson`;
   }
+  /** The single event file of a version, sorted by partition (format `/2`, SPEC §2). */
+  eventsFile(version: string): string {
+    return `events/${version}/data/part-00000.parquet`;
+  }
+  /** The event file of one partition, as releases before the single file wrote them (still read). */
   eventPart(version: string, month: number, part: number): string {
     return `events/${version}/data/${monthDir(month)}/part-${String(part).padStart(5, "0")}.parquet`;
   }

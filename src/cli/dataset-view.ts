@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { NotFoundError, TidemarkError } from "../errors";
 import { DatasetLayout, parseMonthLabel } from "../layout";
 import { monthFiles } from "../manifest/month-files";
-import type { Pointer, VersionManifest } from "../manifest/schema";
+import { eventFileMonths, type Pointer, type VersionManifest } from "../manifest/schema";
 import type { ObjectStore } from "../store/types";
 import { isVersionId } from "../version-id";
 import { UsageError } from "./output";
@@ -87,6 +87,7 @@ export async function* versionChain(store: ObjectStore, dataset: string): AsyncG
 /** One file of a version, with the URI a query engine opens it by. */
 export interface VersionFile {
   kind: "projection" | "events";
+  /** The file's partition, or `first..last` for a version's single event file holding several. */
   month: string;
   path: string;
   uri: string;
@@ -137,10 +138,12 @@ export function projectionFiles(store: ObjectStore, view: VersionView, projectio
 /** Event files written by a version (its change events only), oldest month first. */
 export function eventFiles(store: ObjectStore, view: VersionView, month?: string): VersionFile[] {
   const layout = new DatasetLayout(view.dataset);
+  const spanned = (labels: string[]) => (labels.length === 1 ? labels[0] : `${labels[0]}..${labels[labels.length - 1]}`);
   return view.manifest.events
-    .filter((e) => inMonth(e.month, month))
-    .sort((a, b) => (a.month === b.month ? a.path.localeCompare(b.path) : a.month.localeCompare(b.month)))
-    .map((e) => ({ kind: "events", month: e.month, path: e.path, uri: objectUri(store, layout.key(e.path)), rows: e.rows, bytes: e.bytes }));
+    .map((e) => ({ e, months: eventFileMonths(e) }))
+    .filter(({ months }) => months.some((m) => inMonth(m, month)))
+    .sort((a, b) => (a.months[0] === b.months[0] ? a.e.path.localeCompare(b.e.path) : a.months[0].localeCompare(b.months[0])))
+    .map(({ e, months }) => ({ kind: "events", month: spanned(months), path: e.path, uri: objectUri(store, layout.key(e.path)), rows: e.rows, bytes: e.bytes }));
 }
 
 function shellDoubleQuoted(text: string): string {

@@ -1,7 +1,7 @@
 import type { DatasetDefinition } from "../definition";
 import type { PartitionBy } from "../definition/partition";
 import { schemaOfFiles } from "./index-check";
-import { columnList, keyHashSql, keyList, rowHashSql } from "./hash-sql";
+import { columnList, keyHashSql, keyList, monthSql, rowHashSql } from "./hash-sql";
 import { sqlString, sqlStringList } from "./sql";
 import type { EngineTask } from "./task";
 
@@ -12,10 +12,10 @@ export interface FoldSchema {
   partition_by: PartitionBy;
 }
 
-/** An event file of the chain, local, with the month and version its manifest records. */
+/** An event file of the chain, local, with the version and the partition its manifest records (null: a version's single file, whose rows carry their partition). */
 export interface EventInput {
   path: string;
-  month: number;
+  month: number | null;
   version: string;
 }
 
@@ -40,7 +40,8 @@ export interface MonthDifferences {
 const values = (rows: string[]) => (rows.length === 0 ? "" : `VALUES ${rows.join(", ")}`);
 
 /**
- * Loads the events of a chain and folds them per month (SPEC §5): per month and key, the last event
+ * Loads the events of a chain and folds them per month (SPEC §5; a row's month is its file's, or, in
+ * a version's single event file, its partition column's): per month and key, the last event
  * by version, where within a version an insert or update wins over the delete of a key moving
  * between months; a key is live in a month when that event is not a delete. Hashes are recomputed
  * from the rows (any hashing the files were written under folds alike). Creates the task tables
@@ -54,9 +55,9 @@ export async function foldEvents(task: EngineTask, schema: FoldSchema, events: E
   }
   const files = task.table("event_files");
   await task.exec(`CREATE TABLE ${files} (path VARCHAR, m INTEGER, v VARCHAR)`);
-  await task.exec(`INSERT INTO ${files} ${values(events.map((e) => `(${sqlString(e.path)}, ${e.month}, ${sqlString(e.version)})`))}`);
+  await task.exec(`INSERT INTO ${files} ${values(events.map((e) => `(${sqlString(e.path)}, ${e.month ?? "NULL"}, ${sqlString(e.version)})`))}`);
   const definition = await schemaOfFiles(task, events.map((e) => e.path), schema);
-  const source = `SELECT ${columnList(definition, "e.")}, ${keyHashSql(definition, "e.")} AS k, ${rowHashSql(definition, "e.")} AS r, f.m AS m, f.v AS v, e._op AS _op
+  const source = `SELECT ${columnList(definition, "e.")}, ${keyHashSql(definition, "e.")} AS k, ${rowHashSql(definition, "e.")} AS r, coalesce(f.m, ${monthSql(definition, "e.")}) AS m, f.v AS v, e._op AS _op
     FROM read_parquet(${sqlStringList(events.map((e) => e.path))}, union_by_name = true, filename = true) e JOIN ${files} f ON f.path = e.filename`;
   await task.exec(`CREATE TABLE ${live} AS SELECT * EXCLUDE (v, _op) FROM (${source}) QUALIFY row_number() OVER (PARTITION BY m, k ORDER BY v DESC, (_op <> 'delete') DESC) = 1 AND _op <> 'delete'`);
   return definition;

@@ -1,6 +1,6 @@
 import type { DatasetDefinition } from "../definition";
 import { columnList, keyHashSql, keyList, monthSql } from "./hash-sql";
-import { sqlString, sqlStringList } from "./sql";
+import { PUBLISHED_PARQUET, sqlString, sqlStringList } from "./sql";
 import type { EngineTask } from "./task";
 
 /** Rows and op counts of one month's file. */
@@ -12,7 +12,7 @@ export interface MonthFile {
   deleted: number;
 }
 
-/** Input of {@link buildEvents} and {@link buildProjections}: local paths only. */
+/** Input of {@link buildProjections}: local paths only. */
 export interface MonthsRun {
   definition: DatasetDefinition;
   version: string;
@@ -71,34 +71,65 @@ async function writeAll(task: EngineTask, run: MonthsRun, months: StagedMonths):
   return months.files;
 }
 
-/** Input of {@link stageEvents} and {@link stageProjections}: {@link MonthsRun} without the output paths. */
+/** Input of {@link stageProjections}: {@link MonthsRun} without the output paths. */
 export type StageRun = Omit<MonthsRun, "out">;
 
+/** Input of {@link eventsFileSql}: local paths only. */
+export interface EventsRun {
+  definition: DatasetDefinition;
+  version: string;
+  /** The run's changed rows (by month, then source row) and removals (written by `runDelta`). */
+  changes: string;
+  removals: string;
+  /** Base projection files of the months keys leave (any order). */
+  baseFiles: string[];
+}
+
 /**
- * Stages the events of `run.months` (SPEC §2): each month's inserts and updates in source order,
- * then the rows of the keys leaving it (snapshot deletes, moves) with their last values, `_op`
- * `delete`. Files are written by the returned `copy` statements. Without deletes the staged table
- * is not sorted: the changes file is already in month and source order, which the copy keeps (an
- * initial load of 10M rows sorted them all again only to get the same order).
+ * The rows of a version's single event file (SPEC §2, format `/2`), sorted by partition: each
+ * partition's inserts and updates in source order, then the rows of the keys leaving it (snapshot
+ * deletes, moves) with their last values, `_op` `delete`. Without deletes the changes file is
+ * streamed as it is (already by partition, then source row), so nothing is sorted or staged.
  */
-export async function stageEvents(task: EngineTask, run: StageRun): Promise<StagedMonths> {
+export function eventsFileSql(run: EventsRun): string {
   const { definition } = run;
-  const events = task.table("events");
-  const changes = `SELECT ${columnList(definition)}, _op, _key_hash, _month, 0 AS _part, _row AS _ord FROM read_parquet(${sqlString(run.changes)}) WHERE ${inMonths("_month", run.months)}`;
+  const select = `${columnList(definition)}, _op, _key_hash, ${sqlString(run.version)} AS _version`;
+  if (run.baseFiles.length === 0) return `SELECT ${select} FROM read_parquet(${sqlString(run.changes)})`;
+  const changes = `SELECT ${columnList(definition)}, _op, _key_hash, _month, 0 AS _part, _row AS _ord FROM read_parquet(${sqlString(run.changes)})`;
+  const deletes = `SELECT ${columnList(definition, "p.")}, 'delete' AS _op, r.key_hash AS _key_hash, r.month AS _month, 1 AS _part, 0 AS _ord
+    FROM (SELECT *, ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN read_parquet(${sqlString(run.removals)}) r ON r.key_hash = p._kh`;
+  return `SELECT ${select} FROM (${changes} UNION ALL ${deletes}) ORDER BY _month, _part, _ord, ${keyList(definition)}`;
+}
+
+/** What a version's event file holds: its partitions (ascending) and its rows by `_op`. */
+export interface EventsFileCounts {
+  months: number[];
+  rows: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+}
+
+/** The partitions and op counts of the event file of `run` (from its inputs, before it is written: the same rows {@link eventsFileSql} selects). */
+export async function eventsFileCounts(task: EngineTask, run: EventsRun): Promise<EventsFileCounts> {
+  const { definition } = run;
+  const changes = `SELECT _month AS m, count(*) AS n, count(*) FILTER (WHERE _op = 'insert') AS i, count(*) FILTER (WHERE _op = 'update') AS u, 0 AS d FROM read_parquet(${sqlString(run.changes)}) GROUP BY _month`;
   const deletes =
     run.baseFiles.length === 0
       ? ""
-      : ` UNION ALL SELECT ${columnList(definition, "p.")}, 'delete' AS _op, r.key_hash AS _key_hash, r.month AS _month, 1 AS _part, 0 AS _ord
-          FROM (SELECT *, ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN read_parquet(${sqlString(run.removals)}) r ON r.key_hash = p._kh WHERE ${inMonths("r.month", run.months)}`;
-  const order = deletes === "" ? "" : ` ORDER BY _month, _part, _ord, ${keyList(definition)}`;
-  await task.exec(`CREATE TABLE ${events} AS SELECT * FROM (${changes}${deletes})${order}`);
-  const select = `${columnList(definition)}, _op, _key_hash, ${sqlString(run.version)} AS _version`;
-  return staged(task, run.months, events, select, `_part, _ord, ${keyList(definition)}`);
+      : ` UNION ALL SELECT r.month AS m, count(*) AS n, 0 AS i, 0 AS u, count(*) AS d FROM (SELECT ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN read_parquet(${sqlString(run.removals)}) r ON r.key_hash = p._kh GROUP BY r.month`;
+  const rows = await task.rows<{ m: number; n: number; i: number; u: number; d: number }>(
+    `SELECT m, sum(n)::BIGINT AS n, sum(i)::BIGINT AS i, sum(u)::BIGINT AS u, sum(d)::BIGINT AS d FROM (${changes}${deletes}) GROUP BY m HAVING sum(n) > 0 ORDER BY m`,
+  );
+  const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((n, r) => n + Number(f(r)), 0);
+  return { months: rows.map((r) => Number(r.m)), rows: sum((r) => r.n), inserted: sum((r) => r.i), updated: sum((r) => r.u), deleted: sum((r) => r.d) };
 }
 
-/** One event file per month, written to `run.out(month)` (see {@link stageEvents}). */
-export async function buildEvents(task: EngineTask, run: MonthsRun): Promise<MonthFile[]> {
-  return writeAll(task, run, await stageEvents(task, run));
+/** Writes the event file of `run` to `out` (see {@link eventsFileSql}); returns what it holds. */
+export async function writeEventsFile(task: EngineTask, run: EventsRun, out: string): Promise<EventsFileCounts> {
+  const counts = await eventsFileCounts(task, run);
+  if (counts.rows > 0) await task.exec(`COPY (${eventsFileSql(run)}) TO ${sqlString(out)} (${PUBLISHED_PARQUET})`);
+  return counts;
 }
 
 /**

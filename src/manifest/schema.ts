@@ -19,17 +19,27 @@ export const PointerSchema = z.object({
 });
 export type Pointer = z.infer<typeof PointerSchema>;
 
-/** One event file of a version. */
-export const EventFileSchema = z.object({
-  path: z.string(),
-  month: z.string(),
-  rows: count,
-  bytes: count,
-  inserted: count,
-  updated: count,
-  deleted: count,
-});
+const eventCounts = { path: z.string(), rows: count, bytes: count, inserted: count, updated: count, deleted: count };
+
+/** The event file of one partition (`events/<v>/data/year=…/part-00000.parquet`; every release before the single file). */
+export const MonthEventFileSchema = z.object({ ...eventCounts, month: z.string() });
+export type MonthEventFile = z.infer<typeof MonthEventFileSchema>;
+
+/**
+ * A version's single event file (format `/2`, SPEC §2: `events/<v>/data/part-00000.parquet`): every
+ * partition's events, sorted by partition, with the partitions it holds listed in `months`.
+ */
+export const VersionEventFileSchema = z.object({ ...eventCounts, months: z.array(z.string()).min(1) });
+export type VersionEventFile = z.infer<typeof VersionEventFileSchema>;
+
+/** One event file of a version: of one partition, or (format `/2`) of all of them. */
+export const EventFileSchema = z.union([MonthEventFileSchema, VersionEventFileSchema]);
 export type EventFile = z.infer<typeof EventFileSchema>;
+
+/** The partitions (labels) an event file holds. */
+export function eventFileMonths(file: EventFile): string[] {
+  return "months" in file ? file.months : [file.month];
+}
 
 /** One file of a projection month (format `/2`). */
 export const ProjectionFileSchema = z.object({ path: z.string(), rows: count, bytes: count });

@@ -6,7 +6,7 @@ import { parseDefinition } from "../../src/definition";
 import { Engine } from "../../src/engine/connection";
 import { runDelta } from "../../src/engine/delta";
 import { layeredRowsSql, resolvedSql, type BaseSource } from "../../src/engine/delta-sql";
-import { buildEvents, buildProjections } from "../../src/engine/months";
+import { buildProjections, writeEventsFile } from "../../src/engine/months";
 import { EngineTask } from "../../src/engine/task";
 import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "../../src/engine/errors";
 
@@ -139,26 +139,40 @@ describe("runDelta on a layered index (SPEC §2)", () => {
   });
 });
 
-describe("buildEvents and buildProjections", () => {
-  it("write one sorted file per month: events with deletes carrying their last values, state without the leaving keys", async () => {
+describe("writeEventsFile and buildProjections", () => {
+  it("write one event file sorted by month (deletes carry their last values, after their month's changes) and one state file per month without the leaving keys", async () => {
     const def = definition("snapshot");
     const base = await parquet([["a", "2025-01-01", 1], ["b", "2025-01-15", 2], ["c", "2025-02-01", 3]]);
     const v1 = await delta(def, base, null);
-    const v2 = await delta(def, await parquet([["c", "2025-02-01", 3], ["a", "2025-01-01", 9]]), v1.out.index, 3);
-    const run = (kind: string) => ({
-      definition: def, version: "v2", changes: v2.out.changes, removals: v2.out.removals, baseFiles: [base], months: v2.outcome.months,
-      out: (m: number) => join(dir, `${kind}-${files}-${m}.parquet`),
-    });
-    const events = run("ev");
-    const written = await EngineTask.run(engine, 2, (task) => buildEvents(task, events));
-    expect(written).toEqual([{ month: 202501, rows: 2, inserted: 0, updated: 1, deleted: 1 }]);
-    expect((await engine.rows(`SELECT id, v, _op, _version FROM read_parquet('${events.out(202501)}')`))).toEqual([
-      { id: "a", v: 9, _op: "update", _version: "v2" },
-      { id: "b", v: 2, _op: "delete", _version: "v2" },
+    const v2 = await delta(def, await parquet([["c", "2025-03-01", 3], ["a", "2025-01-01", 9]]), v1.out.index, 3);
+    expect(v2.outcome.months).toEqual([202501, 202502, 202503]);
+    const out = join(dir, `ev-${files}.parquet`);
+    const run = { definition: def, version: "v2", changes: v2.out.changes, removals: v2.out.removals, baseFiles: [base] };
+    expect(await EngineTask.run(engine, 2, (task) => writeEventsFile(task, run, out))).toEqual({ months: [202501, 202502, 202503], rows: 4, inserted: 0, updated: 2, deleted: 2 });
+    expect(await engine.rows(`SELECT id, strftime(d, '%Y-%m-%d') AS d, v, _op, _version FROM read_parquet('${out}')`)).toEqual([
+      { id: "a", d: "2025-01-01", v: 9, _op: "update", _version: "v2" },
+      { id: "b", d: "2025-01-15", v: 2, _op: "delete", _version: "v2" },
+      { id: "c", d: "2025-02-01", v: 3, _op: "delete", _version: "v2" },
+      { id: "c", d: "2025-03-01", v: 3, _op: "update", _version: "v2" },
     ]);
-    const state = run("st");
-    expect(await EngineTask.run(engine, 2, (task) => buildProjections(task, state))).toEqual([{ month: 202501, rows: 1, inserted: 1, updated: 0, deleted: 0 }]);
+    const state = { definition: def, version: "v2", changes: v2.out.changes, removals: v2.out.removals, baseFiles: [base], months: v2.outcome.months, out: (m: number) => join(dir, `st-${files}-${m}.parquet`) };
+    expect(await EngineTask.run(engine, 2, (task) => buildProjections(task, state))).toEqual([
+      { month: 202501, rows: 1, inserted: 1, updated: 0, deleted: 0 },
+      { month: 202502, rows: 0, inserted: 0, updated: 0, deleted: 0 },
+      { month: 202503, rows: 1, inserted: 1, updated: 0, deleted: 0 },
+    ]);
     expect(await engine.rows(`SELECT id, v FROM read_parquet('${state.out(202501)}')`)).toEqual([{ id: "a", v: 9 }]);
+  });
+
+  it("writes no event file for a version without events", async () => {
+    const def = definition("upsert");
+    const v1 = await delta(def, await parquet([["a", "2025-01-01", 1]]), null);
+    const v2 = await delta(def, await parquet([["a", "2025-01-01", 1]]), v1.out.index, 1);
+    const out = join(dir, `none-${files}.parquet`);
+    const run = { definition: def, version: "v2", changes: v2.out.changes, removals: v2.out.removals, baseFiles: [] };
+    expect(await EngineTask.run(engine, 1, (task) => writeEventsFile(task, run, out))).toEqual({ months: [], rows: 0, inserted: 0, updated: 0, deleted: 0 });
+    const { existsSync } = await import("node:fs");
+    expect(existsSync(out)).toBe(false);
   });
 
   it("writes byte-identical files when run again (create-only retries find the same bytes)", async () => {
@@ -168,8 +182,12 @@ describe("buildEvents and buildProjections", () => {
     const outs: string[][] = [];
     for (let attempt = 0; attempt < 2; attempt++) {
       const run = { definition: def, version: "v1", changes: v1.out.changes, removals: v1.out.removals, baseFiles: [], months: v1.outcome.months, out: (m: number) => join(dir, `det-${attempt}-${m}.parquet`) };
-      await EngineTask.run(engine, 2, (task) => buildProjections(task, run));
-      outs.push(v1.outcome.months.map((m) => run.out(m)));
+      const events = join(dir, `det-${attempt}-events.parquet`);
+      await EngineTask.run(engine, 2, async (task) => {
+        await buildProjections(task, run);
+        await writeEventsFile(task, run, events);
+      });
+      outs.push([...v1.outcome.months.map((m) => run.out(m)), events]);
     }
     const { readFileSync } = await import("node:fs");
     for (let i = 0; i < outs[0].length; i++) expect(readFileSync(outs[0][i]).equals(readFileSync(outs[1][i]))).toBe(true);

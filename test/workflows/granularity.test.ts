@@ -180,9 +180,9 @@ describe.each(backends)("partition granularity day and year, ingest → revision
     expect(result.months).toEqual(days);
     const manifest = await current(ticks);
     expect(manifest.schema.partition_by).toEqual({ column: "at", granularity: "day" });
-    expect(manifest.events.map((e) => e.month).sort()).toEqual(days);
+    expect(manifest.events).toMatchObject([{ path: `events/${result.version}/data/part-00000.parquet`, months: days, rows: V1.length, inserted: V1.length }]);
     const root = `datasets/${ticks}/`;
-    expect(await list(`${root}events/${result.version}/data/`)).toEqual(days.map((d) => `${dirOfDay(d)}/part-00000.parquet`));
+    expect(await list(`${root}events/${result.version}/data/`)).toEqual(["part-00000.parquet"]);
     expect(await list(`${root}projections/`)).toEqual(days.map((d) => `latest/${dirOfDay(d)}/${result.version}.parquet`));
     const files = await ticksByFile(ticks);
     expect(files.map((f) => f.label)).toEqual(days);
@@ -203,7 +203,8 @@ describe.each(backends)("partition granularity day and year, ingest → revision
     const manifest = await current(ticks);
     expect(Object.keys(manifest.projections.latest)).toEqual(["2025-01-01", "2025-01-31", "2025-02-01", "2025-03-01"]);
     expect(monthFiles(manifest.projections.latest["2025-01-31"])).toEqual(monthFiles(before.projections.latest["2025-01-31"]));
-    expect(await list(`datasets/${ticks}/events/${result.version}/data/`)).toEqual(touched.map((d) => `${dirOfDay(d)}/part-00000.parquet`));
+    expect(manifest.events).toMatchObject([{ months: touched }]);
+    expect(await list(`datasets/${ticks}/events/${result.version}/data/`)).toEqual(["part-00000.parquet"]);
     const files = await ticksByFile(ticks);
     for (const f of files) expect(sortTicks(f.rows)).toEqual(sortTicks(v2.filter((t) => dayOf(t.at) === f.label)));
     expect(sortTicks(files.flatMap((f) => f.rows))).toEqual(sortTicks(v2));
@@ -217,7 +218,8 @@ describe.each(backends)("partition granularity day and year, ingest → revision
     expect(first).toMatchObject({ status: "published", counts: { inserted: 32, rowsTotal: 32 } });
     expect(first.months).toEqual(["2023", "2024", "2025"]);
     expect(await list(`datasets/${annual}/projections/`)).toEqual(["2023", "2024", "2025"].map((y) => `latest/year=${y}/${first.version}.parquet`));
-    expect(await list(`datasets/${annual}/events/${first.version}/data/`)).toEqual(["2023", "2024", "2025"].map((y) => `year=${y}/part-00000.parquet`));
+    expect(await list(`datasets/${annual}/events/${first.version}/data/`)).toEqual(["part-00000.parquet"]);
+    expect((await current(annual)).events).toMatchObject([{ months: ["2023", "2024", "2025"], rows: 32 }]);
 
     const expected = new Map<string, SeriesRow>(v1.map((r) => [keyOf(r), r]));
     const v2 = v1.map((r) => (r.series_id === "A" && r.obs_date.startsWith("2025") ? { ...r, value: -1 } : r));
@@ -270,7 +272,7 @@ describe.each(backends)("partition granularity day and year, ingest → revision
     expect(wholeYear.code).toBe(0);
     const listing = JSON.parse(wholeYear.stdout) as { files: { month: string }[]; events: { month: string }[] };
     expect([...new Set(listing.files.map((f) => f.month))]).toEqual([...new Set(V2.map((t) => dayOf(t.at)))].sort());
-    expect(listing.events.map((f) => f.month)).toEqual(["2025-01-01", "2025-02-01", "2025-03-01"]);
+    expect(listing.events.map((f) => f.month)).toEqual(["2024-12-31..2025-03-01"]);
 
     const lost = monthFiles(manifest.projections.latest["2025-02-01"])[0].path;
     await backend.store.delete(`datasets/${ticks}/${lost}`);
