@@ -58,9 +58,14 @@ export function duplicatesSql(t: DeltaTables): string {
     FROM ${t.src} s SEMI JOIN (${repeated}) d ON d.h = s._key_hash GROUP BY s._key_hash ORDER BY pair[2] LIMIT 1`;
 }
 
-/** The live rows: all of them, or (`last_wins`) the last row of each key. */
-export function liveSql(t: DeltaTables, lastWins: boolean): string {
-  if (!lastWins) return `CREATE VIEW ${t.live} AS SELECT * FROM ${t.src}`;
+/** One key carried by more than one source row, if any (`last_wins` dedupes only a source that has one: a plain count per key costs a fraction of the dedupe). */
+export function repeatedKeySql(t: DeltaTables): string {
+  return `SELECT _key_hash FROM ${t.src} GROUP BY _key_hash HAVING count(*) > 1 LIMIT 1`;
+}
+
+/** The live rows: all of them, or (`dedupe`, `last_wins` with a repeated key) the last row of each key. */
+export function liveSql(t: DeltaTables, dedupe: boolean): string {
+  if (!dedupe) return `CREATE VIEW ${t.live} AS SELECT * FROM ${t.src}`;
   return `CREATE TABLE ${t.live} AS SELECT * FROM ${t.src} QUALIFY row_number() OVER (PARTITION BY _key_hash ORDER BY _row DESC) = 1`;
 }
 

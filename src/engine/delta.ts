@@ -5,10 +5,18 @@ import { columnList } from "./hash-sql";
 import { planIndexWrite, type IndexWrite } from "../manifest/index-plan";
 import {
   appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, deltaLayerSql, duplicatesSql, isLayered, layeredRowsSql, liveSql, loadSourceSql, nextIndexRowsSql,
-  removalsSql, sortedIndexSql, stageSql, type BaseSource, type DeltaTables,
+  removalsSql, repeatedKeySql, sortedIndexSql, stageSql, type BaseSource, type DeltaTables,
 } from "./delta-sql";
 import { SCRATCH_PARQUET, sqlStringList } from "./sql";
 import type { EngineTask } from "./task";
+
+/**
+ * Up to this many keys a complete index is sorted straight from the delta's tables; above it its rows
+ * are staged to a file first and sorted once those tables are dropped (at 10M keys the sort needs most
+ * of a 1 GB memory limit and does not spill far enough while they hold memory). Staging cost a 1M-key
+ * initial load about 70 ms and a push compaction rewriting a 3M-key index 0.4–1.4 s.
+ */
+export const SORT_IN_PLACE_ROWS = 4_000_000;
 
 /** Input of {@link runDelta}: local paths only. */
 export interface DeltaRun {
@@ -19,6 +27,8 @@ export interface DeltaRun {
   base: BaseSource;
   /** Live rows of the base version (for the empty-snapshot guard). */
   baseRows: number;
+  /** Keys up to which a complete index is sorted without staging (default {@link SORT_IN_PLACE_ROWS}). */
+  sortInPlaceRows?: number;
   /** Output files: the index file this version writes (see {@link DeltaOutcome.index}), the changed rows, the keys leaving a month. */
   out: { index: string; changes: string; removals: string };
 }
@@ -78,7 +88,8 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
       throw new DuplicateKeyError(key, pair, Number(dup.n), others, message);
     }
   }
-  await task.exec(liveSql(t, lastWins));
+  const dedupe = lastWins && (await task.rows(repeatedKeySql(t))).length > 0;
+  await task.exec(liveSql(t, dedupe));
   await task.exec(baseSql(definition, run.base, t));
   const hasBase = run.base.kind !== "none" && run.base.files.length > 0;
   const layered = isLayered(run.base) ? run.base : null;
@@ -117,12 +128,17 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
     const rows = write.kind === "delta" ? await rowsOf(task, [run.out.index]) : 0;
     return { ...counted, rowsTotal: run.baseRows + counted.inserted, index: { write, rows } };
   }
+  if ((snapshot ? sourceRows : run.baseRows + counted.inserted) <= (run.sortInPlaceRows ?? SORT_IN_PLACE_ROWS)) {
+    await task.exec(copySql(`SELECT * FROM (${nextIndexRowsSql(t, snapshot)}) ORDER BY key_hash`, run.out.index));
+    const total = await rowsOf(task, [run.out.index]);
+    return { ...counted, rowsTotal: total, index: { write, rows: total } };
+  }
   const staged = `${run.out.index}.rows.parquet`;
   try {
     await task.exec(stageSql(nextIndexRowsSql(t, snapshot), staged));
     const kind = (table: boolean) => (table ? "TABLE" : "VIEW");
     const baseTable = run.base.kind === "projection" && hasBase;
-    await task.exec(`DROP ${kind(baseTable)} ${t.base}; DROP TABLE ${removals}; DROP ${kind(hasBase)} ${t.classified}; DROP ${kind(lastWins)} ${t.live}; DROP TABLE ${t.src}`);
+    await task.exec(`DROP ${kind(baseTable)} ${t.base}; DROP TABLE ${removals}; DROP ${kind(hasBase)} ${t.classified}; DROP ${kind(dedupe)} ${t.live}; DROP TABLE ${t.src}`);
     await task.exec(copySql(sortedIndexSql(staged), run.out.index));
   } finally {
     await rm(staged, { force: true });

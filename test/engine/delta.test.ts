@@ -34,10 +34,10 @@ async function parquet(rows: [string, string, number | null][]): Promise<string>
   return path;
 }
 
-async function delta(def: ReturnType<typeof definition>, normalized: string, baseIndex: string | BaseSource | null, baseRows = 0) {
+async function delta(def: ReturnType<typeof definition>, normalized: string, baseIndex: string | BaseSource | null, baseRows = 0, sortInPlaceRows?: number) {
   const out = { index: join(dir, `i${++files}.parquet`), changes: join(dir, `c${files}.parquet`), removals: join(dir, `r${files}.parquet`) };
   const base: BaseSource = typeof baseIndex === "string" ? { kind: "index", files: [baseIndex] } : baseIndex ?? { kind: "none" };
-  const outcome = await EngineTask.run(engine, 1, (task) => runDelta(task, { dataset: "t", definition: def, normalized, base, baseRows, out }));
+  const outcome = await EngineTask.run(engine, 1, (task) => runDelta(task, { dataset: "t", definition: def, normalized, base, baseRows, out, sortInPlaceRows }));
   return { outcome, out };
 }
 
@@ -57,6 +57,19 @@ describe("runDelta", () => {
       { id: "d", d: expect.any(Object), v: null, _op: "insert", _month: 202502 },
     ]);
     expect(await engine.rows(`SELECT month FROM read_parquet('${v2.out.removals}') ORDER BY month`)).toEqual([{ month: 202501 }, { month: 202502 }]);
+  });
+
+  it("writes the same complete index whether it sorts in place or stages its rows first (above SORT_IN_PLACE_ROWS)", async () => {
+    const def = definition("snapshot");
+    const rows: [string, string, number][] = Array.from({ length: 3000 }, (_, i) => [`k${i}`, `2025-${String((i % 12) + 1).padStart(2, "0")}-01`, i]);
+    const v1 = await delta(def, await parquet(rows), null);
+    const next = await parquet([...rows.slice(100), ["new", "2025-05-05", 1]]);
+    const inPlace = await delta(def, next, v1.out.index, rows.length);
+    const staged = await delta(def, next, v1.out.index, rows.length, 0);
+    expect(staged.outcome).toEqual(inPlace.outcome);
+    expect(inPlace.outcome).toMatchObject({ inserted: 1, deleted: 100, rowsTotal: 2901, index: { write: { kind: "full" }, rows: 2901 } });
+    const { readFileSync } = await import("node:fs");
+    expect(readFileSync(staged.out.index).equals(readFileSync(inPlace.out.index))).toBe(true);
   });
 
   it("upsert keeps base keys the source does not carry", async () => {
