@@ -117,7 +117,7 @@ async function startSourceServers(dir: string, src: LoadSources): Promise<Source
 }
 
 /** Runs the selected scenarios in order; a failing one is recorded (with its error) and the rest still run. */
-async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | undefined, done: (r: ScenarioResult[]) => void): Promise<void> {
+async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | undefined, p6Source: { path: string; rows: number } | undefined, done: (r: ScenarioResult[]) => void): Promise<void> {
   const has = (...ids: string[]) => ids.some((id) => o.only.has(id as never));
   const attempt = async (ids: string[], fn: () => Promise<ScenarioResult[]>, keep = (_: ScenarioResult) => true) => {
     try {
@@ -153,7 +153,7 @@ async function scenarios(o: BenchOptions, stack: BenchStack, src: LoadSources | 
     if (has("P5")) await attempt(["P5"], async () => [await runOverhead(stack, o.p5Runs)]);
     // The long, memory-hungry P4 and P7 go last in a full run; in quick mode P4 shares the file-store worker.
     if (has("P4") && o.quick) await p4();
-    if (src && has("P6")) await attempt(["P6"], async () => [await runRecovery(stack, src.v1, o.quick ? 1 : o.runs)]);
+    if (p6Source && has("P6")) await attempt(["P6"], async () => [await runRecovery(stack, p6Source.path, p6Source.rows, o.quick ? 1 : o.runs)]);
     if (src && servers && has("MINIO")) {
       const { minio, origins, workerExtra } = servers;
       await attempt(["MINIO"], () => runLoad(stack, src, o.runs, { ...minio.target, workerExtra }, origins));
@@ -178,6 +178,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tidemark-bench-"));
   say(`working in ${dir}; scenarios ${[...o.only].join(",")}`);
   let src: LoadSources | undefined;
+  let p6Source: { path: string; rows: number } | undefined;
   const conditions: Conditions = {
     date: new Date().toISOString(),
     node: process.version,
@@ -187,13 +188,19 @@ async function main(): Promise<void> {
     baselines: "",
     args: process.argv.slice(2).join(" "),
     tree: measured,
-    sizes: { series: o.series, months: o.months, daily: o.daily, runs: o.runs, p4Base: o.p4Base, p4Source: o.p4Source, p4Parts: o.p4Parts, p5Runs: o.p5Runs, p7Series: o.p7Series, p7Months: o.p7Months, stallSeries: o.stallSeries },
+    sizes: { series: o.series, months: o.months, daily: o.daily, runs: o.runs, p4Base: o.p4Base, p4Source: o.p4Source, p4Parts: o.p4Parts, p5Runs: o.p5Runs, p6Series: o.p6Series, p7Series: o.p7Series, p7Months: o.p7Months, stallSeries: o.stallSeries },
   };
-  if (["P1", "P2", "P3", "P6", "MINIO"].some((id) => o.only.has(id as never))) {
+  if (["P1", "P2", "P3", "MINIO"].some((id) => o.only.has(id as never))) {
     src = { v1: join(dir, "v1.csv"), v2: join(dir, "v2.csv"), changes: join(dir, "changes.csv") };
     const rows = writeSources({ series: o.series, months: o.months, daily: o.daily }, src.v1, src.v2, src.changes);
     conditions.source = { ...rows, csvMB: Math.round(statSync(src.v1).size / 1e5) / 10 };
     say(`sources: v1 ${rows.v1Rows} rows (${conditions.source.csvMB} MB), v2 ${rows.v2Rows}, changes ${rows.changedRows}`);
+  }
+  if (o.only.has("P6")) {
+    const path = join(dir, "p6.csv");
+    const rows = writeSources({ series: o.p6Series, months: o.months, daily: 0 }, path, join(dir, "p6-v2.csv"), join(dir, "p6-changes.csv")).v1Rows;
+    p6Source = { path, rows };
+    say(`P6 source: ${rows} rows`);
   }
   if (["P1", "P2", "P3", "P4", "P7", "MINIO"].some((id) => o.only.has(id as never))) {
     ensureVenv();
@@ -213,7 +220,7 @@ async function main(): Promise<void> {
   process.once("SIGTERM", interrupted);
   try {
     let sampled = 0;
-    await scenarios(o, stack, src, (rs) => {
+    await scenarios(o, stack, src, p6Source, (rs) => {
       const during = load.samples.slice(sampled);
       sampled = load.samples.length;
       for (const r of rs) {

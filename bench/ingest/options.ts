@@ -13,7 +13,7 @@ export type Scenario = (typeof SCENARIOS)[number];
 export interface BenchOptions {
   only: Set<Scenario>;
   quick: boolean;
-  /** Monthly series and months of the P1/P2/P3/P6/MinIO source (default 2,000 × 500 = 1M rows). */
+  /** Monthly series and months of the P1/P2/P3/MinIO source (default 2,000 × 500 = 1M rows). */
   series: number;
   months: number;
   /** Daily series added to the source (each with one row per day over the last 12 months of the range). */
@@ -27,6 +27,8 @@ export interface BenchOptions {
   p4Parts: number;
   /** P5: measured runs of the 10-row dataset. */
   p5Runs: number;
+  /** P6: monthly series of its initial load (× `months`; default 4,000 × 500 = 2M rows, so the write step lasts long enough for heartbeats past 80 % to be seen before it ends). */
+  p6Series: number;
   out: string;
   keep: boolean;
   /** P7: monthly series and months of its initial load (default 20,000 × 500 = 10M rows). */
@@ -38,8 +40,8 @@ export interface BenchOptions {
   dirty: boolean;
 }
 
-const QUICK = { series: 200, months: 50, daily: 5, runs: 1, p4Base: 50_000, p4Source: 5_000, p4Parts: 1, p5Runs: 5, stallSeries: 100, p7Series: 200, p7Months: 50 };
-const FULL = { series: 2000, months: 500, daily: 0, runs: 3, p4Base: 10_000_000, p4Source: 1_000_000, p4Parts: 1, p5Runs: 20, stallSeries: 10_000, p7Series: 20_000, p7Months: 500 };
+const QUICK = { series: 200, months: 50, daily: 5, runs: 1, p4Base: 50_000, p4Source: 5_000, p4Parts: 1, p5Runs: 5, p6Series: 200, stallSeries: 100, p7Series: 200, p7Months: 50 };
+const FULL = { series: 2000, months: 500, daily: 0, runs: 3, p4Base: 10_000_000, p4Source: 1_000_000, p4Parts: 1, p5Runs: 20, p6Series: 4000, stallSeries: 10_000, p7Series: 20_000, p7Months: 500 };
 
 function value(argv: string[], name: string): string | undefined {
   const at = argv.indexOf(`--${name}`);
@@ -55,17 +57,18 @@ function num(argv: string[], name: string, fallback: number): number {
 }
 
 const FLAGS = ["quick", "keep", "dirty", "help"];
-const VALUES = ["only", "series", "months", "daily", "runs", "p4-base", "p4-source", "p4-parts", "p5-runs", "p7-series", "p7-months", "stall-series", "out"];
+const VALUES = ["only", "series", "months", "daily", "runs", "p4-base", "p4-source", "p4-parts", "p5-runs", "p6-series", "p7-series", "p7-months", "stall-series", "out"];
 
 /** Usage of `npm run bench` (printed by `--help`). */
 export const USAGE = `npm run bench -- [options]
   --quick                 everything small, in a few minutes (results default to bench/results/quick.json)
   --only LIST             scenarios, comma-separated: ${SCENARIOS.join(",")} (default ${DEFAULT_SCENARIOS.join(",")})
   --runs N                measured runs per scenario after a warm-up (default ${FULL.runs})
-  --series N --months N   P1/P2/P3/P6/MinIO source: monthly series × months (default ${FULL.series} × ${FULL.months})
+  --series N --months N   P1/P2/P3/MinIO source: monthly series × months (default ${FULL.series} × ${FULL.months})
   --daily N               daily series added to that source (default ${FULL.daily})
   --p4-base N --p4-source N --p4-parts N   P4 sizes (default ${FULL.p4Base} keys, ${FULL.p4Source}-row upserts, ${FULL.p4Parts} part)
   --p5-runs N             P5 runs (default ${FULL.p5Runs})
+  --p6-series N           P6 initial load: monthly series × --months (default ${FULL.p6Series})
   --p7-series N --p7-months N   P7 initial load (default ${FULL.p7Series} × ${FULL.p7Months})
   --stall-series N        STALL source series (default ${FULL.stallSeries})
   --out FILE.json         results file (default bench/results/latest.json); the .md beside it
@@ -111,6 +114,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     p4Source: num(argv, "p4-source", d.p4Source),
     p4Parts: Math.max(1, num(argv, "p4-parts", d.p4Parts)),
     p5Runs: Math.max(1, num(argv, "p5-runs", d.p5Runs)),
+    p6Series: Math.max(1, num(argv, "p6-series", d.p6Series)),
     p7Series: Math.max(1, num(argv, "p7-series", d.p7Series)),
     p7Months: Math.max(1, num(argv, "p7-months", d.p7Months)),
     stallSeries: Math.max(1, num(argv, "stall-series", d.stallSeries)),

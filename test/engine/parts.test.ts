@@ -30,9 +30,9 @@ async function parquet(rows: [string, string, number][], extra = ""): Promise<st
   return path;
 }
 
-async function delta(normalized: string, baseIndex: string | null) {
+async function delta(normalized: string, baseIndex: string | null, definition = def) {
   const out = { index: join(dir, `i${++n}.parquet`), changes: join(dir, `c${n}.parquet`), removals: join(dir, `r${n}.parquet`) };
-  await EngineTask.run(engine, 1, (task) => runDelta(task, { dataset: "t", definition: def, normalized, base: baseIndex ? { kind: "index", files: [baseIndex] } : { kind: "none" }, baseRows: 0, out }));
+  await EngineTask.run(engine, 1, (task) => runDelta(task, { dataset: "t", definition, normalized, base: baseIndex ? { kind: "index", files: [baseIndex] } : { kind: "none" }, baseRows: 2, out }));
   return out;
 }
 
@@ -58,6 +58,21 @@ describe("finding the parts that hold changed keys", () => {
     await EngineTask.run(engine, 1, async (task) => {
       expect(await dirtyMonths(task, v2.changes, v2.removals)).toEqual([202501, 202504]);
       expect(await filesHoldingChangedKeys(task, def, v2.changes, v2.removals, [partA, partB])).toEqual(new Set([partA]));
+    });
+  });
+});
+
+describe("finding the parts that hold removed keys", () => {
+  it("a key a snapshot drops (only its hash is known) makes its month dirty and its part is found", async () => {
+    const snapshot = { ...def, mode: "snapshot" as const };
+    const v1 = await delta(await parquet([["a", "2025-01-01", 1], ["b", "2025-01-02", 2]]), null, snapshot);
+    const partA = await parquet([["a", "2025-01-01", 1]]);
+    const partB = await parquet([["b", "2025-01-02", 2]]);
+    const v2 = await delta(await parquet([["a", "2025-01-01", 1]]), v1.index, snapshot);
+    await EngineTask.run(engine, 1, async (task) => {
+      expect(await task.rows(`SELECT count(*)::INTEGER AS n FROM read_parquet('${v2.changes}')`)).toEqual([{ n: 0 }]);
+      expect(await dirtyMonths(task, v2.changes, v2.removals)).toEqual([202501]);
+      expect(await filesHoldingChangedKeys(task, snapshot, v2.changes, v2.removals, [partA, partB])).toEqual(new Set([partB]));
     });
   });
 });
