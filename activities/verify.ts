@@ -1,6 +1,6 @@
 import { NotFoundError } from "../src/errors";
 import { checkIndexAgainstFold } from "../src/engine/index-check";
-import { compareProjections, foldEvents, keysInTwoMonths, liveByMonth, type EventInput, type ProjectionInput } from "../src/engine/fold";
+import { compareProjections, foldEvents, keysInTwoMonths, liveByMonth, partitionsOf, type EventInput, type ProjectionInput } from "../src/engine/fold";
 import type { Workspace } from "../src/engine/workspace";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import type { Finding } from "../src/maintenance";
@@ -94,15 +94,21 @@ export async function checkDatasetWith(deps: ActivityDeps, dataset: string): Pro
       const byMonth = eventsByMonth(eventFiles);
       const labels = [...new Set([...byMonth.keys(), ...Object.values(current.projections).flatMap((m) => Object.keys(m))])].sort();
       const events: EventInput[] = [];
-      const read = new Set<ChainEventFile>();
+      const read = new Map<ChainEventFile, string>();
       for (const file of eventFiles) {
         const local = await reader.file("events", file.path, file);
         if (!local) continue;
         events.push({ path: local, month: file.single ? null : (parseMonthLabel(file.months[0]) ?? 0), version: file.version });
-        read.add(file);
+        read.set(file, local);
       }
       const complete = new Map(labels.map((label) => [label, chain.complete && parseMonthLabel(label) !== undefined && (byMonth.get(label) ?? []).every((f) => read.has(f))]));
       const definition = await foldEvents(task, current.schema, events);
+      for (const [file, local] of read) {
+        if (!file.single) continue;
+        const held = (await partitionsOf(task, definition, local)).map(monthLabel);
+        const problem = partitionsProblem(file.months, held);
+        if (problem) findings.push({ check: "events", object: file.path, problem });
+      }
       const live = await liveByMonth(task);
       for (const { month, key } of await keysInTwoMonths(task, MAX_FINDINGS)) {
         const label = monthLabel(month);
@@ -180,6 +186,16 @@ export async function checkDatasetWith(deps: ActivityDeps, dataset: string): Pro
     findings.splice(MAX_FINDINGS - 1, findings.length, { check: findings[MAX_FINDINGS - 1].check, object: "(more)", problem: `${more} further findings were left out.` });
   }
   return { version: current.version, findings };
+}
+
+/** How the partitions a version's event file holds differ from those its manifest entry lists, or null. */
+export function partitionsProblem(listed: string[], held: string[]): string | null {
+  const unlisted = held.filter((m) => !listed.includes(m));
+  const empty = listed.filter((m) => !held.includes(m));
+  if (unlisted.length === 0 && empty.length === 0) return null;
+  const some = (ms: string[]) => `${ms.slice(0, 3).join(", ")}${ms.length > 3 ? ` and ${ms.length - 3} more` : ""}`;
+  const parts = [unlisted.length > 0 ? `holds rows of ${some(unlisted)}, which its manifest entry does not list` : "", empty.length > 0 ? `holds no row of ${some(empty)}, which its manifest entry lists` : ""].filter(Boolean);
+  return `The event file ${parts.join(" and ")}; the events are inconsistent — restore them from a backup.`;
 }
 
 /** The checks of `verifyDataset`; they return findings (small), never rows. */

@@ -63,6 +63,12 @@ export async function foldEvents(task: EngineTask, schema: FoldSchema, events: E
   return definition;
 }
 
+/** The partitions (numbers, ascending) the rows of an event file fall in, from their partition column. */
+export async function partitionsOf(task: EngineTask, definition: DatasetDefinition, path: string): Promise<number[]> {
+  const rows = await task.rows<{ m: number }>(`SELECT DISTINCT ${monthSql(definition)} AS m FROM read_parquet(${sqlString(path)}) ORDER BY m`);
+  return rows.map((r) => Number(r.m));
+}
+
 /** Live keys per month of the fold. */
 export async function liveByMonth(task: EngineTask): Promise<Map<number, number>> {
   const rows = await task.rows<{ m: number; n: number }>(`SELECT m, count(*)::BIGINT AS n FROM ${task.table("live")} GROUP BY m`);

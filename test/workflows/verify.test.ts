@@ -155,6 +155,25 @@ describe("verifyDataset on the real dev server [file store]", () => {
     }
   });
 
+  it("reports an event file whose rows fall in partitions its manifest entry does not list", async () => {
+    const m = await bed.current();
+    const [events] = m.events;
+    if (!("months" in events)) throw new Error("expected a version's single event file");
+    const path = `events/${m.version}/manifest.json`;
+    const [dropped, ...kept] = events.months;
+    const restore = await bed.replace(path, serializeJson({ ...m, events: [{ ...events, months: [...kept, "1999-01"] }] }));
+    try {
+      const result = await bed.verify(false);
+      expect(result.findings).toContainEqual({
+        check: "events",
+        object: events.path,
+        problem: `The event file holds rows of ${dropped}, which its manifest entry does not list and holds no row of 1999-01, which its manifest entry lists; the events are inconsistent — restore them from a backup.`,
+      });
+    } finally {
+      await restore();
+    }
+  });
+
   it("a repair that fails before its CAS runs its compensations: nothing of it remains", async () => {
     const m = await bed.current();
     const restore = await bed.replace(monthFiles(m.projections.latest["2024-05"])[0].path, null);
