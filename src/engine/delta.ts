@@ -130,18 +130,17 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   }
   if ((snapshot ? sourceRows : run.baseRows + counted.inserted) <= (run.sortInPlaceRows ?? SORT_IN_PLACE_ROWS)) {
     await task.exec(copySql(`SELECT * FROM (${nextIndexRowsSql(t, snapshot)}) ORDER BY key_hash`, run.out.index));
-    const total = await rowsOf(task, [run.out.index]);
-    return { ...counted, rowsTotal: total, index: { write, rows: total } };
-  }
-  const staged = `${run.out.index}.rows.parquet`;
-  try {
-    await task.exec(stageSql(nextIndexRowsSql(t, snapshot), staged));
-    const kind = (table: boolean) => (table ? "TABLE" : "VIEW");
-    const baseTable = run.base.kind === "projection" && hasBase;
-    await task.exec(`DROP ${kind(baseTable)} ${t.base}; DROP TABLE ${removals}; DROP ${kind(hasBase)} ${t.classified}; DROP ${kind(dedupe)} ${t.live}; DROP TABLE ${t.src}`);
-    await task.exec(copySql(sortedIndexSql(staged), run.out.index));
-  } finally {
-    await rm(staged, { force: true });
+  } else {
+    const staged = `${run.out.index}.rows.parquet`;
+    try {
+      await task.exec(stageSql(nextIndexRowsSql(t, snapshot), staged));
+      const kind = (table: boolean) => (table ? "TABLE" : "VIEW");
+      const baseTable = run.base.kind === "projection" && hasBase;
+      await task.exec(`DROP ${kind(baseTable)} ${t.base}; DROP TABLE ${removals}; DROP ${kind(hasBase)} ${t.classified}; DROP ${kind(dedupe)} ${t.live}; DROP TABLE ${t.src}`);
+      await task.exec(copySql(sortedIndexSql(staged), run.out.index));
+    } finally {
+      await rm(staged, { force: true });
+    }
   }
   const total = await rowsOf(task, [run.out.index]);
   return { ...counted, rowsTotal: total, index: { write, rows: total } };

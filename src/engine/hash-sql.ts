@@ -88,3 +88,8 @@ export function columnList(definition: DatasetDefinition, alias = ""): string {
 export function keyList(definition: DatasetDefinition, alias = ""): string {
   return definition.schema.key.map((k) => `${alias}${sqlIdent(k)}`).join(", ");
 }
+
+/** `left.k = right.k AND …` over the key columns (aliases without the dot). */
+export function keysEqualSql(definition: DatasetDefinition, left: string, right: string): string {
+  return definition.schema.key.map((k) => `${left}.${sqlIdent(k)} = ${right}.${sqlIdent(k)}`).join(" AND ");
+}

@@ -1,6 +1,6 @@
 import type { DatasetDefinition } from "../definition";
-import { columnList, keyHashSql, keyList, monthSql } from "./hash-sql";
-import { PUBLISHED_PARQUET, sqlIdent, sqlString, sqlStringList } from "./sql";
+import { columnList, keyHashSql, keyList, keysEqualSql, monthSql } from "./hash-sql";
+import { PUBLISHED_PARQUET, sqlString, sqlStringList } from "./sql";
 import type { EngineTask } from "./task";
 
 /** Rows and op counts of one month's file. */
@@ -96,9 +96,15 @@ export function eventsFileSql(run: EventsRun): string {
   const select = `${columnList(definition)}, _op, _key_hash, ${sqlString(run.version)} AS _version`;
   if (run.baseFiles.length === 0) return `SELECT ${select} FROM read_parquet(${sqlString(run.changes)})`;
   const changes = `SELECT ${columnList(definition)}, _op, _key_hash, _month, 0 AS _part, _row AS _ord FROM read_parquet(${sqlString(run.changes)})`;
-  const deletes = `SELECT ${columnList(definition, "p.")}, 'delete' AS _op, r.key_hash AS _key_hash, r.month AS _month, 1 AS _part, 0 AS _ord
-    FROM (SELECT *, ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN read_parquet(${sqlString(run.removals)}) r ON r.key_hash = p._kh`;
+  const deletes = `SELECT ${columnList(definition)}, 'delete' AS _op, _key_hash, _month, 1 AS _part, 0 AS _ord FROM (${leavingRowsSql(run)})`;
   return `SELECT ${select} FROM (${changes} UNION ALL ${deletes}) ORDER BY _month, _part, _ord, ${keyList(definition)}`;
+}
+
+/** The base rows of the keys leaving a month (snapshot deletes, moves), with the key's hash and the month it leaves: the deletes of the event file. */
+function leavingRowsSql(run: EventsRun): string {
+  const { definition } = run;
+  return `SELECT ${columnList(definition, "p.")}, r.key_hash AS _key_hash, r.month AS _month
+    FROM (SELECT *, ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN read_parquet(${sqlString(run.removals)}) r ON r.key_hash = p._kh`;
 }
 
 /** What a version's event file holds: its partitions (ascending) and its rows by `_op`. */
@@ -112,12 +118,11 @@ export interface EventsFileCounts {
 
 /** The partitions and op counts of the event file of `run` (from its inputs, before it is written: the same rows {@link eventsFileSql} selects). */
 export async function eventsFileCounts(task: EngineTask, run: EventsRun): Promise<EventsFileCounts> {
-  const { definition } = run;
   const changes = `SELECT _month AS m, count(*) AS n, count(*) FILTER (WHERE _op = 'insert') AS i, count(*) FILTER (WHERE _op = 'update') AS u, 0 AS d FROM read_parquet(${sqlString(run.changes)}) GROUP BY _month`;
   const deletes =
     run.baseFiles.length === 0
       ? ""
-      : ` UNION ALL SELECT r.month AS m, count(*) AS n, 0 AS i, 0 AS u, count(*) AS d FROM (SELECT ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN read_parquet(${sqlString(run.removals)}) r ON r.key_hash = p._kh GROUP BY r.month`;
+      : ` UNION ALL SELECT _month AS m, count(*) AS n, 0 AS i, 0 AS u, count(*) AS d FROM (${leavingRowsSql(run)}) GROUP BY _month`;
   const rows = await task.rows<{ m: number; n: number; i: number; u: number; d: number }>(
     `SELECT m, sum(n)::BIGINT AS n, sum(i)::BIGINT AS i, sum(u)::BIGINT AS u, sum(d)::BIGINT AS d FROM (${changes}${deletes}) GROUP BY m HAVING sum(n) > 0 ORDER BY m`,
   );
@@ -164,8 +169,7 @@ async function hasRows(task: EngineTask, path: string): Promise<boolean> {
  * 10M-key dataset two MD5 passes over the 10M rows it rewrites.
  */
 async function withoutChangedKeys(task: EngineTask, definition: DatasetDefinition, base: string, changes: string, removals: string): Promise<string> {
-  const on = definition.schema.key.map((k) => `c.${sqlIdent(k)} = b.${sqlIdent(k)}`).join(" AND ");
-  const kept = `SELECT b.* FROM (${base}) b ANTI JOIN (SELECT ${keyList(definition)} FROM read_parquet(${sqlString(changes)})) c ON ${on}`;
+  const kept = `SELECT b.* FROM (${base}) b ANTI JOIN (SELECT ${keyList(definition)} FROM read_parquet(${sqlString(changes)})) c ON ${keysEqualSql(definition, "c", "b")}`;
   if (!(await hasRows(task, removals))) return kept;
   return `SELECT r.* FROM (${kept}) r ANTI JOIN read_parquet(${sqlString(removals)}) g ON g.key_hash = ${keyHashSql(definition, "r.")}`;
 }
@@ -198,8 +202,7 @@ export async function dirtyMonths(task: EngineTask, changes: string, removals: s
 export async function filesHoldingChangedKeys(task: EngineTask, definition: DatasetDefinition, changes: string, removals: string, files: string[]): Promise<Set<string>> {
   if (files.length === 0) return new Set();
   const keysOf = `SELECT ${keyList(definition)}, filename FROM read_parquet(${sqlStringList(files)}, filename = true, union_by_name = true)`;
-  const on = definition.schema.key.map((k) => `c.${sqlIdent(k)} = p.${sqlIdent(k)}`).join(" AND ");
-  const changed = `SELECT p.filename AS f FROM (${keysOf}) p SEMI JOIN (SELECT ${keyList(definition)} FROM read_parquet(${sqlString(changes)})) c ON ${on}`;
+  const changed = `SELECT p.filename AS f FROM (${keysOf}) p SEMI JOIN (SELECT ${keyList(definition)} FROM read_parquet(${sqlString(changes)})) c ON ${keysEqualSql(definition, "c", "p")}`;
   const removed = (await hasRows(task, removals))
     ? ` UNION ALL SELECT p.filename AS f FROM (${keysOf}) p SEMI JOIN read_parquet(${sqlString(removals)}) g ON g.key_hash = ${keyHashSql(definition, "p.")}`
     : "";
