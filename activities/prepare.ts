@@ -1,5 +1,8 @@
 import { createHash } from "node:crypto";
-import { Transform } from "node:stream";
+import { createWriteStream } from "node:fs";
+import { rm, writeFile } from "node:fs/promises";
+import { type Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import type { BaseVersion, ChangeCounts, FetchedSource } from "../src/contracts";
@@ -10,6 +13,7 @@ import type { BaseSource } from "../src/engine/delta-sql";
 import { HASHING } from "../src/engine/hash-sql";
 import { normalizeFragments, normalizeWithEngine } from "../src/engine/normalize";
 import { ObjectCache, objectCacheBytesFromEnv } from "../src/engine/object-cache";
+import type { EngineTask } from "../src/engine/task";
 import type { Workspace } from "../src/engine/workspace";
 import { count, overLimit } from "../src/formats/limits";
 import { DatasetLayout, monthLabel } from "../src/layout";
@@ -23,7 +27,7 @@ import { normalizeSource } from "../src/normalize";
 import { type BadRow, describeBadRow } from "../src/normalize/errors";
 import { encodeParquet } from "../src/parquet/codec";
 import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
-import { ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
+import { type IngestLimits, ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
 import { openSource, openSourceIfChanged, redactUri } from "../src/sources/open";
 import { revalidationEtag } from "../src/sources/validator";
 import { hashFile } from "../src/sources/hash-file";
@@ -50,53 +54,66 @@ export interface FetchSourceInput {
   baseManifest?: string;
 }
 
-/** Step 1: streams the source (or a ledger read model, materialized from the store) to `runs/<version>/source`, computing its sha256 on the way. */
+/** Where a fetch puts the source's bytes: the run's `source` object, or a file in the worker's workspace. */
+type SourceSink = (stream: Readable) => Promise<unknown>;
+
+/**
+ * Streams the source (or a push dataset's inbox, or a ledger read model) into `sink`, computing its
+ * sha256 on the way; a `file://` source whose hash is `unchangedIf` and a remote one whose origin
+ * confirms the recorded ETag are not copied at all.
+ */
+async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sink: SourceSink, signal: AbortSignal | undefined, note: (details: unknown) => void): Promise<Omit<FetchedSource, "key">> {
+  const { dataset, uri, unchangedIf, baseManifest } = input;
+  const sources = { ...deps.sources, policy: deps.sources?.policy ?? sourcePolicyFromEnv(deps.env ?? process.env, { datasetsDir: deps.datasetsDir, storeUrl: deps.store.url }) };
+  const maxBytes = ingestLimitsFromEnv(deps.env ?? process.env).sourceBytes;
+  const resolved = expandEnvReferences(uri, deps.env ?? process.env, { required: true, where: `Source ${redactUri(uri)} of ${dataset}` });
+  if (unchangedIf && resolved.startsWith("file://")) {
+    const path = await checkFileSource(redactUri(resolved), fileURLToPath(resolved), sources.policy);
+    const local = await hashFile(path, maxBytes, signal).catch(() => null);
+    if (local?.sha256 === unchangedIf) return { uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };
+  }
+  if (isPushUri(resolved)) return stageInbox(deps.store, dataset, resolved, baseManifest, sink, signal, (n) => activityContext()?.log.info("deleted fragments the base version consumed", { dataset, fragments: n }));
+  const recorded = unchangedIf && baseManifest && /^(https?|s3):/.test(resolved) ? await recordedSource(deps, dataset, baseManifest) : null;
+  const etag = revalidationEtag(uri, resolved, recorded, unchangedIf);
+  const opening = { ...sources, signal, attempt: activityContext()?.info.attempt };
+  const opened = isLedgerUri(resolved) ? await openLedgerSource(deps.store, resolved, signal) : etag !== null ? await openSourceIfChanged(resolved, etag, opening) : await openSource(resolved, opening);
+  if (opened === null && recorded) return { uri: redactUri(uri), bytes: recorded.bytes, sha256: recorded.sha256, etag };
+  if (opened === null) throw new Error(`Source ${redactUri(uri)} answered "not modified" to a request without a recorded version`);
+  const tooBig = (what: string) => overLimit(`Source ${redactUri(uri)}`, what, LIMIT_VARS.sourceBytes);
+  if (opened.size !== null && opened.size > maxBytes) {
+    opened.stream.destroy();
+    throw tooBig(`is ${count(opened.size)} bytes (at most ${count(maxBytes)})`);
+  }
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) return done(tooBig(`is more than ${count(maxBytes)} bytes`));
+      hash.update(chunk);
+      note({ bytes });
+      done(null, chunk);
+    },
+  });
+  opened.stream.on("error", (err) => meter.destroy(err));
+  meter.on("error", () => opened.stream.destroy());
+  signal?.addEventListener("abort", () => opened.stream.destroy(new Error("fetch cancelled")), { once: true });
+  await sink(opened.stream.pipe(meter));
+  return { uri: redactUri(uri), bytes, sha256: hash.digest("hex"), etag: opened.etag };
+}
+
+/** A source fetched by the separate `fetchSource` activity: staged at `key`, `runs/<version>/source`. */
+export type StagedSource = FetchedSource & { key: string };
+
+/** Step 1 as its own activity (runs recorded before `prepare`): streams the source to `runs/<version>/source`, computing its sha256 on the way. */
 export function fetchSourceActivities(deps: ActivityDeps) {
   return {
-    fetchSource: ({ dataset, version, uri, unchangedIf, baseManifest }: FetchSourceInput): Promise<FetchedSource> =>
+    fetchSource: (input: FetchSourceInput): Promise<StagedSource> =>
       withKeepAlive(async (signal, note) => {
-        const layout = new DatasetLayout(dataset);
-        const key = layout.key(`${layout.runs(version)}source`);
-        const sources = { ...deps.sources, policy: deps.sources?.policy ?? sourcePolicyFromEnv(deps.env ?? process.env, { datasetsDir: deps.datasetsDir, storeUrl: deps.store.url }) };
-        const maxBytes = ingestLimitsFromEnv(deps.env ?? process.env).sourceBytes;
-        const resolved = expandEnvReferences(uri, deps.env ?? process.env, { required: true, where: `Source ${redactUri(uri)} of ${dataset}` });
-        if (unchangedIf && resolved.startsWith("file://")) {
-          const path = await checkFileSource(redactUri(resolved), fileURLToPath(resolved), sources.policy);
-          const local = await hashFile(path, maxBytes, signal).catch(() => null);
-          if (local?.sha256 === unchangedIf) return { key, uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };
-        }
-        if (isPushUri(resolved)) return stageInbox(deps.store, dataset, key, resolved, baseManifest, signal, (n) => activityContext()?.log.info("deleted fragments the base version consumed", { dataset, fragments: n }));
-        const recorded = unchangedIf && baseManifest && /^(https?|s3):/.test(resolved) ? await recordedSource(deps, dataset, baseManifest) : null;
-        const etag = revalidationEtag(uri, resolved, recorded, unchangedIf);
-        const opening = { ...sources, signal, attempt: activityContext()?.info.attempt };
-        const opened = isLedgerUri(resolved)
-          ? await openLedgerSource(deps.store, resolved, signal)
-          : etag !== null
-            ? await openSourceIfChanged(resolved, etag, opening)
-            : await openSource(resolved, opening);
-        if (opened === null && recorded) return { key, uri: redactUri(uri), bytes: recorded.bytes, sha256: recorded.sha256, etag };
-        if (opened === null) throw new Error(`Source ${redactUri(uri)} answered "not modified" to a request without a recorded version`);
-        const tooBig = (what: string) => overLimit(`Source ${redactUri(uri)}`, what, LIMIT_VARS.sourceBytes);
-        if (opened.size !== null && opened.size > maxBytes) {
-          opened.stream.destroy();
-          throw tooBig(`is ${count(opened.size)} bytes (at most ${count(maxBytes)})`);
-        }
-        const hash = createHash("sha256");
-        let bytes = 0;
-        const meter = new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            bytes += chunk.length;
-            if (bytes > maxBytes) return done(tooBig(`is more than ${count(maxBytes)} bytes`));
-            hash.update(chunk);
-            note({ bytes });
-            done(null, chunk);
-          },
-        });
-        opened.stream.on("error", (err) => meter.destroy(err));
-        meter.on("error", () => opened.stream.destroy());
-        signal?.addEventListener("abort", () => opened.stream.destroy(new Error("fetch cancelled")), { once: true });
-        await deps.store.putStream(key, opened.stream.pipe(meter), { kind: "overwrite" });
-        return { key, uri: redactUri(uri), bytes, sha256: hash.digest("hex"), etag: opened.etag };
+        const layout = new DatasetLayout(input.dataset);
+        const key = layout.key(`${layout.runs(input.version)}source`);
+        const fetched = await fetchInto(deps, input, (stream) => deps.store.putStream(key, stream, { kind: "overwrite" }), signal, note);
+        return { ...fetched, key };
       }),
   };
 }
@@ -110,43 +127,61 @@ export interface NormalizeSummary {
   engine?: "duckdb" | "js";
 }
 
+/** What {@link normalizeLocal} read: rows kept, bad rows, and which reader it used. */
+interface NormalizedLocally {
+  rows: number;
+  badRows: BadRow[];
+  badRowCount: number | undefined;
+  engine: "duckdb" | "js";
+}
+
 /**
- * Step 2: parses, casts and validates the staged source into `runs/<version>/normalized.parquet`.
- * DuckDB reads the CSV sources it can read exactly as Tidemark's own reader does (same rows, types,
- * bad rows and errors; bounded memory, spilling); every other source goes through Tidemark's reader.
+ * Parses, casts and validates the source at `sourcePath` into the Parquet file `outPath`. DuckDB
+ * reads push fragments and the CSV sources it can read exactly as Tidemark's own reader does (same
+ * rows, types, bad rows and errors; bounded memory, spilling); every other source goes through
+ * Tidemark's reader.
  */
+async function normalizeLocal(task: EngineTask, dataset: string, definition: DatasetDefinition, source: Omit<FetchedSource, "key">, sourcePath: string, outPath: string, limits: IngestLimits): Promise<NormalizedLocally> {
+  if (source.fragments) return { rows: await normalizeFragments(task.connection, definition, sourcePath, outPath), badRows: [], badRowCount: 0, engine: "duckdb" };
+  const fileLabel = source.uri.split("/").pop() || source.uri;
+  const onFallback = (reason: string) => activityContext()?.log.info("normalizing with Tidemark's reader", { dataset, reason });
+  const done = await normalizeWithEngine(task.connection, { definition, sourcePath, outPath, fileLabel, limits, onFallback });
+  if (done) return { rows: done.rows, badRows: done.badRows, badRowCount: done.badRowCount, engine: "duckdb" };
+  const beat = heartbeater();
+  const result = await normalizeSource({ definition, input: sourcePath, fileLabel, sizeHint: source.bytes, limits, onProgress: (n: number) => beat({ rows: n }) });
+  await writeFile(outPath, encodeParquet(result.table, { dictionary: "sampled" }));
+  return { rows: result.table.numRows, badRows: result.badRows, badRowCount: result.badRowCount, engine: "js" };
+}
+
+/** Step 2 as its own activity (runs recorded before `prepare`): the staged source into `runs/<version>/normalized.parquet`. */
 export function normalizeActivities(deps: ActivityDeps) {
-  const { store } = deps;
   return {
     async normalize({ dataset, version, definition, source }: { dataset: string; version: string; definition: DatasetDefinition; source: FetchedSource }): Promise<NormalizeSummary> {
       const layout = new DatasetLayout(dataset);
-      const fileLabel = source.uri.split("/").pop() || source.uri;
+      if (source.key === undefined) throw new Error(`normalize needs the source staged by fetchSource; ${source.uri} was not staged in the store.`);
+      const staged = source.key;
       const limits = ingestLimitsFromEnv(deps.env ?? process.env);
-      const target = layout.key(layout.runs(version) + SCRATCH.normalized);
       const { rows, badRows, badRowCount, engine } = await withEngine(
         deps,
         1,
         async (task, workspace) => {
-          const sourcePath = await workspace.local(source.key);
           const outPath = workspace.path("normalized.parquet");
-          if (source.fragments) return { rows: await normalizeFragments(task.connection, definition, sourcePath, outPath), badRows: [], badRowCount: 0, engine: "duckdb" as const, outPath };
-          const onFallback = (reason: string) => activityContext()?.log.info("normalizing with Tidemark's reader", { dataset, reason });
-          const done = await normalizeWithEngine(task.connection, { definition, sourcePath, outPath, fileLabel, limits, onFallback });
-          if (done) return { rows: done.rows, badRows: done.badRows, badRowCount: done.badRowCount, engine: "duckdb" as const, outPath };
-          const beat = heartbeater();
-          const result = await normalizeSource({ definition, input: sourcePath, fileLabel, sizeHint: source.bytes, limits, onProgress: (n: number) => beat({ rows: n }) });
-          await store.put(target, encodeParquet(result.table, { dictionary: "sampled" }), { kind: "overwrite" });
-          return { rows: result.table.numRows, badRows: result.badRows, badRowCount: result.badRowCount, engine: "js" as const, outPath: null };
+          return { ...(await normalizeLocal(task, dataset, definition, source, await workspace.local(staged), outPath, limits)), outPath };
         },
         async (r, workspace) => {
-          if (r.outPath) await workspace.uploadScratch(r.outPath, target);
+          await workspace.uploadScratch(r.outPath, layout.key(layout.runs(version) + SCRATCH.normalized));
           return r;
         },
       );
-      if (badRows.length === 0) return { rows, engine };
-      return { rows, engine, quarantined: await writeQuarantine(deps, layout, version, badRows, badRowCount) };
+      return summarize(deps, layout, version, { rows, badRows, badRowCount, engine });
     },
   };
+}
+
+/** The summary of a normalize, writing the quarantine report of its bad rows (when there are any) under the run's scratch. */
+async function summarize(deps: ActivityDeps, layout: DatasetLayout, version: string, r: NormalizedLocally): Promise<NormalizeSummary> {
+  if (r.badRows.length === 0) return { rows: r.rows, engine: r.engine };
+  return { rows: r.rows, engine: r.engine, quarantined: await writeQuarantine(deps, layout, version, r.badRows, r.badRowCount) };
 }
 
 async function writeQuarantine(deps: ActivityDeps, layout: DatasetLayout, version: string, badRows: BadRow[], badRowCount: number | undefined): Promise<{ rows: number; report: string }> {
@@ -183,7 +218,39 @@ async function baseSource(parent: VersionManifest | null, definition: DatasetDef
   return { kind: "projection", files: await mapLimited(Object.values(months), IO_CONCURRENCY, (f) => workspace.local(layout.key(f.path))) };
 }
 
-/** Step 3: the normalized source against the base index → the version's index file, changes and removals (DuckDB). */
+/** The delta's local output files. */
+interface DeltaFiles {
+  index: string;
+  changes: string;
+  removals: string;
+}
+
+/** The normalized rows at `normalized` against the parent's index (DuckDB): the version's index file, changes and removals, in the workspace. */
+async function deltaLocal(deps: ActivityDeps, task: EngineTask, workspace: Workspace, args: { dataset: string; definition: DatasetDefinition; base: BaseVersion | null; parent: VersionManifest | null; normalized: string }) {
+  const layout = new DatasetLayout(args.dataset);
+  const out: DeltaFiles = { index: workspace.path("index.parquet"), changes: workspace.path("changes.parquet"), removals: workspace.path("removals.parquet") };
+  const outcome = await runDelta(task, {
+    dataset: args.dataset, definition: args.definition, out, normalized: args.normalized,
+    base: await baseSource(args.parent, args.definition, workspace, layout, deps.store),
+    baseRows: args.base?.rowsTotal ?? 0,
+  });
+  return { outcome, out };
+}
+
+/** Uploads a delta's files (the index create-only under the version, changes and removals to the run's scratch for `write`) and summarizes it. */
+async function uploadDelta(workspace: Workspace, layout: DatasetLayout, version: string, scratch: string, parent: VersionManifest | null, { outcome, out }: Awaited<ReturnType<typeof deltaLocal>>): Promise<DeltaSummary> {
+  const { write, rows } = outcome.index;
+  let written: DeltaSummary["index"][number] | null = null;
+  if (write.kind !== "carry") {
+    const path = write.kind === "full" ? layout.index(version) : layout.indexDelta(version);
+    written = { path, rows, bytes: await workspace.uploadOnce(out.index, layout.key(path)), hashing: HASHING };
+  }
+  await Promise.all([workspace.uploadScratch(out.changes, layout.key(scratch + SCRATCH.changes)), workspace.uploadScratch(out.removals, layout.key(scratch + SCRATCH.removals))]);
+  const { inserted, updated, deleted, unchanged, rowsTotal } = outcome;
+  return { counts: { inserted, updated, deleted, unchanged, rowsTotal }, months: outcome.months.map(monthLabel), index: nextIndexEntries(parent?.index ?? [], write, written) };
+}
+
+/** Step 3 as its own activity (runs recorded before `prepare`): `runs/<scratch>/normalized.parquet` against the base index → the version's index file, changes and removals. */
 export function computeDeltaActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
@@ -194,32 +261,8 @@ export function computeDeltaActivities(deps: ActivityDeps) {
       return withEngine(
         deps,
         1,
-        async (task, workspace) => {
-          const out = { index: workspace.path("index.parquet"), changes: workspace.path("changes.parquet"), removals: workspace.path("removals.parquet") };
-          const outcome = await runDelta(task, {
-            dataset, definition, out,
-            normalized: await workspace.local(layout.key(scratch + SCRATCH.normalized)),
-            base: await baseSource(parent, definition, workspace, layout, store),
-            baseRows: base?.rowsTotal ?? 0,
-          });
-          return { outcome, out };
-        },
-        async ({ outcome, out }, workspace) => {
-          const { write, rows } = outcome.index;
-          let written: DeltaSummary["index"][number] | null = null;
-          if (write.kind !== "carry") {
-            const path = write.kind === "full" ? layout.index(version) : layout.indexDelta(version);
-            written = { path, rows, bytes: await workspace.uploadOnce(out.index, layout.key(path)), hashing: HASHING };
-          }
-          await workspace.uploadScratch(out.changes, layout.key(scratch + SCRATCH.changes));
-          await workspace.uploadScratch(out.removals, layout.key(scratch + SCRATCH.removals));
-          const { inserted, updated, deleted, unchanged, rowsTotal } = outcome;
-          return {
-            counts: { inserted, updated, deleted, unchanged, rowsTotal },
-            months: outcome.months.map(monthLabel),
-            index: nextIndexEntries(parent?.index ?? [], write, written),
-          };
-        },
+        async (task, workspace) => deltaLocal(deps, task, workspace, { dataset, definition, base, parent, normalized: await workspace.local(layout.key(scratch + SCRATCH.normalized)) }),
+        (delta, workspace) => uploadDelta(workspace, layout, version, scratch, parent, delta),
       );
     },
   };
@@ -245,26 +288,42 @@ export type PrepareResult =
   | { status: "planned"; source: FetchedSource; normalized: NormalizeSummary; delta: DeltaSummary };
 
 /**
- * Steps 1–3 (fetch, normalize, delta) as one activity: the data stays on the worker that fetched it
- * between the three (SPEC §3 "no rows in payloads"; one hand-off to `write` through the run's
- * scratch). A retry starts again from the fetch.
+ * Steps 1–3 (fetch, normalize, delta) as one activity: the source and its normalized rows stay in
+ * the worker's workspace (never staged in the store: a retry starts again from the fetch), and only
+ * the delta's files are handed to `write` through the run's scratch (SPEC §3 "no rows in payloads").
  */
 export function prepareActivities(deps: ActivityDeps) {
-  const { fetchSource } = fetchSourceActivities(deps);
-  const { normalize } = normalizeActivities(deps);
-  const { computeDelta } = computeDeltaActivities(deps);
+  const { store } = deps;
   return {
-    fetchSource,
-    normalize,
-    computeDelta,
+    ...fetchSourceActivities(deps),
+    ...normalizeActivities(deps),
+    ...computeDeltaActivities(deps),
     async prepare(input: PrepareInput): Promise<PrepareResult> {
       const { dataset, version, scratch, definition, base } = input;
-      const source = await fetchSource({ dataset, version: scratch, uri: input.uri, unchangedIf: input.unchangedIf, baseManifest: base?.manifest });
-      if (input.unchangedIf !== undefined && source.sha256 === input.unchangedIf) return { status: "unchanged", source };
-      if (source.fragments?.length === 0) return { status: "unchanged", source };
-      const normalized = await normalize({ dataset, version: scratch, definition, source });
-      const delta = await computeDelta({ dataset, version, definition, base, scratch });
-      return { status: "planned", source, normalized, delta };
+      const layout = new DatasetLayout(dataset);
+      const limits = ingestLimitsFromEnv(deps.env ?? process.env);
+      const fetchInput = { dataset, version: scratch, uri: input.uri, unchangedIf: input.unchangedIf, baseManifest: base?.manifest };
+      const done = await withEngine(
+        deps,
+        1,
+        async (task, workspace) => {
+          const sourcePath = workspace.path("source");
+          const source = await withKeepAlive((signal, note) => fetchInto(deps, fetchInput, (stream) => pipeline(stream, createWriteStream(sourcePath)), signal, note));
+          if ((input.unchangedIf !== undefined && source.sha256 === input.unchangedIf) || source.fragments?.length === 0) return { source, planned: null };
+          const normalized = workspace.path("normalized.parquet");
+          const rows = await normalizeLocal(task, dataset, definition, source, sourcePath, normalized, limits);
+          await rm(sourcePath, { force: true });
+          const parent = base ? await readManifest(store, dataset, base.manifest) : null;
+          return { source, planned: { rows, parent, delta: await deltaLocal(deps, task, workspace, { dataset, definition, base, parent, normalized }) } };
+        },
+        async ({ source, planned }, workspace) => {
+          if (!planned) return { source, planned: null };
+          const delta = await uploadDelta(workspace, layout, version, layout.runs(scratch), planned.parent, planned.delta);
+          return { source, planned: { delta, normalized: await summarize(deps, layout, scratch, planned.rows) } };
+        },
+      );
+      if (!done.planned) return { status: "unchanged", source: done.source };
+      return { status: "planned", source: done.source, normalized: done.planned.normalized, delta: done.planned.delta };
     },
   };
 }

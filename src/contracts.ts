@@ -79,9 +79,10 @@ export interface BaseVersion {
   projections?: string[];
 }
 
-/** A fetched source staged under `runs/<version>/`. */
+/** A fetched source: what it is, and (separate `fetchSource` activity only) its copy staged under `runs/<version>/`. */
 export interface FetchedSource {
-  key: string;
+  /** The run's staged copy in the store; absent when `prepare` fetched it into the worker's workspace (or found it unchanged). */
+  key?: string;
   uri: string;
   bytes: number;
   sha256: string;

@@ -7,7 +7,7 @@ import { AlreadyExistsError, ConflictingObjectError } from "../errors";
 import { FsObjectStore } from "../store/fs";
 import type { ObjectStore, WriteMode } from "../store/types";
 
-/** Files above this size are streamed to the store; smaller ones go in one request. */
+/** Files above this size (or above the store's multipart threshold, when lower) are streamed to the store; smaller ones go in one request. */
 const STREAM_ABOVE = 8 * 1024 * 1024;
 
 async function sha256Of(stream: AsyncIterable<unknown>): Promise<string> {
@@ -88,7 +88,7 @@ export class Workspace {
 
   /** One request for a small file (read whole), a streamed upload for a large one. */
   private async send(path: string, size: number, key: string, mode: WriteMode): Promise<void> {
-    if (size <= STREAM_ABOVE) await this.store.put(key, await readFile(path), mode);
+    if (size <= Math.min(STREAM_ABOVE, this.store.multipartThreshold ?? STREAM_ABOVE)) await this.store.put(key, await readFile(path), mode);
     else await this.store.putStream(key, createReadStream(path), mode);
   }
 

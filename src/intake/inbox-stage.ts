@@ -1,6 +1,6 @@
 /** Staging a push dataset's inbox as a compaction's source (SPEC §11), for the `prepare` activity. */
 import { createHash } from "node:crypto";
-import { Transform } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import type { FetchedSource } from "../contracts.js";
 import { DatasetLayout } from "../layout.js";
 import { parseVersionManifest } from "../manifest/schema.js";
@@ -28,12 +28,21 @@ export async function lastCompactionFragments(store: ObjectStore, dataset: strin
 }
 
 /**
- * A compaction's source: the inbox fragments the last compaction did not consume, staged at `key`
- * as one NDJSON object in fragment order, with its sha256 and the fragment list. Fragments the last
- * compaction consumed and a crash left behind are deleted first (`onLeftovers` hears how many);
- * they are never applied again.
+ * A compaction's source: the inbox fragments the last compaction did not consume, concatenated in
+ * fragment order into one NDJSON stream handed to `write` (a local file of the worker, or the run's
+ * `source` object), with its sha256 and the fragment list. Fragments the last compaction consumed
+ * and a crash left behind are deleted first (`onLeftovers` hears how many); they are never applied
+ * again.
  */
-export async function stageInbox(store: ObjectStore, dataset: string, key: string, uri: string, baseManifest: string | undefined, signal: AbortSignal | undefined, onLeftovers?: (n: number) => void): Promise<FetchedSource> {
+export async function stageInbox(
+  store: ObjectStore,
+  dataset: string,
+  uri: string,
+  baseManifest: string | undefined,
+  write: (stream: Readable) => Promise<unknown>,
+  signal: AbortSignal | undefined,
+  onLeftovers?: (n: number) => void,
+): Promise<Omit<FetchedSource, "key">> {
   if (uri !== `push:${dataset}`) throw new UnsupportedSourceError(`Source ${uri.slice(0, 200)} is another dataset's inbox; a push dataset compacts only its own inbox (push:${dataset}).`);
   const consumed = baseManifest ? await lastCompactionFragments(store, dataset, baseManifest) : [];
   const opened = await openInboxSource(store, dataset, consumed, signal);
@@ -51,6 +60,6 @@ export async function stageInbox(store: ObjectStore, dataset: string, key: strin
     },
   });
   opened.stream.on("error", (err) => meter.destroy(err));
-  await store.putStream(key, opened.stream.pipe(meter), { kind: "overwrite" });
-  return { key, uri, bytes, sha256: hash.digest("hex"), etag: null, fragments: opened.plan.take.map((e) => e.id) };
+  await write(opened.stream.pipe(meter));
+  return { uri, bytes, sha256: hash.digest("hex"), etag: null, fragments: opened.plan.take.map((e) => e.id) };
 }

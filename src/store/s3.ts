@@ -94,7 +94,7 @@ export class S3ObjectStore implements ObjectStore {
   /** Normalized prefix: "" or ending with "/". */
   readonly prefix: string;
   private readonly client: S3Client;
-  private readonly multipartThreshold: number;
+  readonly multipartThreshold: number;
   private readonly partSize: number;
   private readonly maxConcurrentParts: number;
   private readonly conflictRetries: number;

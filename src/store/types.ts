@@ -46,6 +46,8 @@ export interface ListOptions {
 export interface ObjectStore {
   /** Human-readable location, e.g. `file:///data` or `s3://bucket/prefix`. Never contains credentials. */
   readonly url: string;
+  /** Bodies above this many bytes are sent in parts (S3 multipart); absent when the store has no such threshold. */
+  readonly multipartThreshold?: number;
   get(key: string): Promise<GetResult>;
   getStream(key: string): Promise<GetStreamResult>;
   head(key: string): Promise<ObjectInfo>;

@@ -14,7 +14,7 @@ const MULTIPART_THRESHOLD = 32 * 1024;
 /** File sources are read in 1 MiB chunks; a kill while the store asks for the second needs a source above that. */
 const SOURCE_CHUNK = 1 << 20;
 
-/** ~1.2 MB of CSV: the fetched source is copied to run scratch with a multipart upload on S3. */
+/** ~1.2 MB of CSV: its index and projection files are above the workers' multipart threshold, so they are uploaded in parts on S3. */
 const rows = monthlySeries(
   Array.from({ length: 4200 }, (_, i) => `M${String(i).padStart(4, "0")}`),
   "2024-01",
@@ -73,9 +73,9 @@ describe.each(["fs", "s3"] as const)("SIGKILL of the worker process inside a sto
       expect(found.temp).toBe(plans.length - 1);
       expect(leftBefore).toBeGreaterThanOrEqual(found.temp);
     } else {
-      expect(found.upload).toBe(1);
-      expect(found.applied).toBe(plans.length - 2);
-      expect(leftBefore).toBe(found.upload);
+      expect(found.upload).toBeGreaterThanOrEqual(1);
+      expect(found.upload + found.applied).toBe(plans.length - 1);
+      expect(leftBefore).toBeGreaterThanOrEqual(found.upload);
     }
     const swept = await bed.gc();
     expect(swept.abandoned.files).toBe(leftBefore);

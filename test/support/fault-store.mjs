@@ -24,6 +24,9 @@ export function faultStore(store, hook) {
     get url() {
       return store.url;
     },
+    get multipartThreshold() {
+      return store.multipartThreshold;
+    },
     get: (key) => store.get(key),
     getStream: (key) => store.getStream(key),
     head: (key) => store.head(key),

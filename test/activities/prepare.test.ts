@@ -1,0 +1,68 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { prepareActivities } from "../../activities/prepare";
+import { parseDefinition } from "../../src/definition";
+import { Engine } from "../../src/engine/connection";
+import { FsObjectStore } from "../../src/store/fs";
+import { seriesDefinitionYaml } from "../support/definitions";
+
+const dir = mkdtempSync(join(tmpdir(), "tm-prepare-"));
+let engine: Engine;
+beforeAll(async () => {
+  engine = await Engine.open({ memoryLimit: "1GB", threads: 2, tempDirectory: join(dir, "tmp") });
+});
+afterAll(() => engine?.close());
+
+const PUSH_YAML = `id: pushed
+source: { push: {} }
+schema:
+  columns:
+    - { name: id, type: string }
+    - { name: at, type: timestamp }
+    - { name: n, type: int }
+  key: [id]
+  partition_by: at
+`;
+
+/** Every object key under `prefix`, relative to it, sorted. */
+async function keysUnder(store: FsObjectStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of store.list(prefix)) keys.push(o.key.slice(prefix.length));
+  return keys.sort();
+}
+
+describe("prepare keeps the source and its normalized rows in the worker's workspace", () => {
+  it("a file source: the run's scratch in the store holds only the delta's changes and removals, and the index is under the version", async () => {
+    const source = join(dir, "series.csv");
+    writeFileSync(source, "series_id,obs_date,value\nA,2024-01-01,1\nA,2024-02-01,2\nB,2024-01-01,3\n");
+    const definition = parseDefinition(seriesDefinitionYaml({ id: "pf", uri: `file://${source}`, mode: "upsert" }), "pf.yaml");
+    const store = new FsObjectStore(join(dir, "store-file"));
+    const version = "0000000000001aaaaaaaaaaaa";
+    const prepared = await prepareActivities({ store, datasetsDir: dir, engine: async () => engine }).prepare({ dataset: "pf", version, scratch: version, uri: `file://${source}`, definition, base: null });
+    expect(prepared.status).toBe("planned");
+    if (prepared.status !== "planned") return;
+    expect(prepared.delta.counts.inserted).toBe(3);
+    expect(prepared.source.key).toBeUndefined();
+    expect(await keysUnder(store, `datasets/pf/runs/${version}/`)).toEqual(["changes.parquet", "removals.parquet"]);
+    expect(await keysUnder(store, `datasets/pf/index/`)).toEqual([`${version}/keys.parquet`]);
+  });
+
+  it("a push dataset: the inbox fragments are read where they are; the run's scratch holds only changes and removals, and the fragments stay until publish", async () => {
+    const definition = parseDefinition(PUSH_YAML, "pushed.yaml");
+    const store = new FsObjectStore(join(dir, "store-push"));
+    const fragments = ["20261130T120000000Z-000000-0123456789ab", "20261130T120000001Z-000000-0123456789ab"];
+    await store.put(`datasets/pushed/inbox/${fragments[0]}`, '{"id":"a","at":"2024-01-01T00:00:00.000000Z","n":1}\n{"id":"b","at":"2024-02-01T00:00:00.000000Z","n":2}\n', { kind: "create" });
+    await store.put(`datasets/pushed/inbox/${fragments[1]}`, '{"id":"a","at":"2024-01-01T00:00:00.000000Z","n":3}\n', { kind: "create" });
+    const version = "0000000000001bbbbbbbbbbbb";
+    const prepared = await prepareActivities({ store, datasetsDir: dir, engine: async () => engine }).prepare({ dataset: "pushed", version, scratch: version, uri: "push:pushed", definition, base: null });
+    expect(prepared.status).toBe("planned");
+    if (prepared.status !== "planned") return;
+    expect(prepared.source.fragments).toEqual(fragments);
+    expect(prepared.normalized.rows).toBe(3);
+    expect(prepared.delta.counts.inserted).toBe(2);
+    expect(await keysUnder(store, `datasets/pushed/runs/${version}/`)).toEqual(["changes.parquet", "removals.parquet"]);
+    expect(await keysUnder(store, "datasets/pushed/inbox/")).toEqual(fragments);
+  });
+});
