@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
@@ -11,7 +11,7 @@ import type { DatasetDefinition } from "../src/definition";
 import { runDelta } from "../src/engine/delta";
 import type { BaseSource } from "../src/engine/delta-sql";
 import { HASHING } from "../src/engine/hash-sql";
-import { normalizeFragments, normalizeWithEngine } from "../src/engine/normalize";
+import { type NormalizedSource, normalizeToParquet } from "../src/engine/normalize/source";
 import { ObjectCache, objectCacheBytesFromEnv } from "../src/engine/object-cache";
 import type { EngineTask } from "../src/engine/task";
 import type { Workspace } from "../src/engine/workspace";
@@ -23,9 +23,7 @@ import { indexLayers, nextIndexEntries, type IndexEntry } from "../src/manifest/
 import { parentMonths } from "../src/manifest/projection-plan";
 import type { VersionManifest } from "../src/manifest/schema";
 import type { ObjectStore } from "../src/store/types";
-import { normalizeSource } from "../src/normalize";
 import { type BadRow, describeBadRow } from "../src/normalize/errors";
-import { encodeParquet } from "../src/parquet/codec";
 import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
 import { type IngestLimits, ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
 import { openSource, openSourceIfChanged, redactUri } from "../src/sources/open";
@@ -127,30 +125,11 @@ export interface NormalizeSummary {
   engine?: "duckdb" | "js";
 }
 
-/** What {@link normalizeLocal} read: rows kept, bad rows, and which reader it used. */
-interface NormalizedLocally {
-  rows: number;
-  badRows: BadRow[];
-  badRowCount: number | undefined;
-  engine: "duckdb" | "js";
-}
-
-/**
- * Parses, casts and validates the source at `sourcePath` into the Parquet file `outPath`. DuckDB
- * reads push fragments and the CSV sources it can read exactly as Tidemark's own reader does (same
- * rows, types, bad rows and errors; bounded memory, spilling); every other source goes through
- * Tidemark's reader.
- */
-async function normalizeLocal(task: EngineTask, dataset: string, definition: DatasetDefinition, source: Omit<FetchedSource, "key">, sourcePath: string, outPath: string, limits: IngestLimits): Promise<NormalizedLocally> {
-  if (source.fragments) return { rows: await normalizeFragments(task.connection, definition, sourcePath, outPath), badRows: [], badRowCount: 0, engine: "duckdb" };
-  const fileLabel = source.uri.split("/").pop() || source.uri;
-  const onFallback = (reason: string) => activityContext()?.log.info("normalizing with Tidemark's reader", { dataset, reason });
-  const done = await normalizeWithEngine(task.connection, { definition, sourcePath, outPath, fileLabel, limits, onFallback });
-  if (done) return { rows: done.rows, badRows: done.badRows, badRowCount: done.badRowCount, engine: "duckdb" };
+/** {@link normalizeToParquet} in an activity: its fallback logged, its progress heartbeated. */
+function normalizeLocal(task: EngineTask, dataset: string, definition: DatasetDefinition, source: Omit<FetchedSource, "key">, sourcePath: string, outPath: string, limits: IngestLimits): Promise<NormalizedSource> {
   const beat = heartbeater();
-  const result = await normalizeSource({ definition, input: sourcePath, fileLabel, sizeHint: source.bytes, limits, onProgress: (n: number) => beat({ rows: n }) });
-  await writeFile(outPath, encodeParquet(result.table, { dictionary: "sampled" }));
-  return { rows: result.table.numRows, badRows: result.badRows, badRowCount: result.badRowCount, engine: "js" };
+  const onFallback = (reason: string) => activityContext()?.log.info("normalizing with Tidemark's reader", { dataset, reason });
+  return normalizeToParquet(task.connection, { definition, source, sourcePath, outPath, limits, onFallback, onProgress: (n) => beat({ rows: n }) });
 }
 
 /** Step 2 as its own activity (runs recorded before `prepare`): the staged source into `runs/<version>/normalized.parquet`. */
@@ -179,7 +158,7 @@ export function normalizeActivities(deps: ActivityDeps) {
 }
 
 /** The summary of a normalize, writing the quarantine report of its bad rows (when there are any) under the run's scratch. */
-async function summarize(deps: ActivityDeps, layout: DatasetLayout, version: string, r: NormalizedLocally): Promise<NormalizeSummary> {
+async function summarize(deps: ActivityDeps, layout: DatasetLayout, version: string, r: NormalizedSource): Promise<NormalizeSummary> {
   if (r.badRows.length === 0) return { rows: r.rows, engine: r.engine };
   return { rows: r.rows, engine: r.engine, quarantined: await writeQuarantine(deps, layout, version, r.badRows, r.badRowCount) };
 }

@@ -5,7 +5,7 @@
  * reset with `/proc/<pid>/clear_refs` 5.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { setPriority } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -159,7 +159,8 @@ export function benchSetup(dir: string, definition?: { id: string; yaml: string 
 
 /**
  * {@link benchSetup} under `dir`, plus a Temporal dev server (embedded, no in-process worker) and
- * one `tidemark worker` child process compacting on it (Node flags from `BENCH_WORKER_NODE_FLAGS`).
+ * one `tidemark worker` child process compacting on it (Node flags from `BENCH_WORKER_NODE_FLAGS`;
+ * its stdout and stderr also appended to the file `BENCH_WORKER_LOG` names, when set).
  */
 export async function startStack(dir: string): Promise<BenchStack> {
   const setup = benchSetup(dir);
@@ -167,6 +168,8 @@ export async function startStack(dir: string): Promise<BenchStack> {
   const env = { ...setup.env, TEMPORAL_ADDRESS: stack.address, TEMPORAL_NAMESPACE: stack.namespace, TIDEMARK_TASK_QUEUE: stack.taskQueue };
   const workerFlags = (process.env.BENCH_WORKER_NODE_FLAGS ?? "").split(" ").filter(Boolean);
   const worker = new ServerProcess("worker", spawn(process.execPath, [...workerFlags, BIN, "worker"], { env, stdio: ["ignore", "pipe", "pipe"] }), /(worker polling) task queue/);
+  const log = process.env.BENCH_WORKER_LOG;
+  if (log) for (const out of [worker.proc.stdout, worker.proc.stderr]) out?.on("data", (chunk: Buffer) => appendFileSync(log, chunk));
   try {
     await worker.url;
   } catch (err) {
