@@ -285,15 +285,16 @@ export function prepareActivities(deps: ActivityDeps) {
       const done = await withEngine(
         deps,
         1,
-        async (task, workspace) => {
+        async (_task, workspace, inTask) => {
           const sourcePath = workspace.path("source");
           const source = await withKeepAlive((signal, note) => fetchInto(deps, fetchInput, (stream) => pipeline(stream, createWriteStream(sourcePath)), signal, note));
           if ((input.unchangedIf !== undefined && source.sha256 === input.unchangedIf) || source.fragments?.length === 0) return { source, planned: null };
           const normalized = workspace.path("normalized.parquet");
-          const rows = await normalizeLocal(task, dataset, definition, source, sourcePath, normalized, limits);
+          const rows = await inTask((task) => normalizeLocal(task, dataset, definition, source, sourcePath, normalized, limits));
           await rm(sourcePath, { force: true });
           const parent = base ? await readManifest(store, dataset, base.manifest) : null;
-          return { source, planned: { rows, parent, delta: await deltaLocal(deps, task, workspace, { dataset, definition, base, parent, normalized }) } };
+          const delta = await inTask((task) => deltaLocal(deps, task, workspace, { dataset, definition, base, parent, normalized }));
+          return { source, planned: { rows, parent, delta } };
         },
         async ({ source, planned }, workspace) => {
           if (!planned) return { source, planned: null };
