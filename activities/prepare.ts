@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { rm } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
@@ -24,7 +24,8 @@ import { parentMonths } from "../src/manifest/projection-plan";
 import type { VersionManifest } from "../src/manifest/schema";
 import type { ObjectStore } from "../src/store/types";
 import { type BadRow, describeBadRow } from "../src/normalize/errors";
-import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
+import { checkFileSource, type SourcePolicy, sourcePolicyFromEnv } from "../src/sources/allow";
+import { fileValidator } from "../src/sources/file-validator";
 import { type IngestLimits, ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
 import { openSource, openSourceIfChanged, redactUri } from "../src/sources/open";
 import { revalidationEtag } from "../src/sources/validator";
@@ -74,6 +75,7 @@ async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sink: Sour
   const recorded = unchangedIf && baseManifest && /^(https?|s3):/.test(resolved) ? await recordedSource(deps, dataset, baseManifest) : null;
   const etag = revalidationEtag(uri, resolved, recorded, unchangedIf);
   const opening = { ...sources, signal, attempt: activityContext()?.info.attempt };
+  const validator = resolved.startsWith("file://") ? await localValidator(resolved, sources.policy) : null;
   const opened = isLedgerUri(resolved) ? await openLedgerSource(deps.store, resolved, signal) : etag !== null ? await openSourceIfChanged(resolved, etag, opening) : await openSource(resolved, opening);
   if (opened === null && recorded) return { uri: redactUri(uri), bytes: recorded.bytes, sha256: recorded.sha256, etag };
   if (opened === null) throw new Error(`Source ${redactUri(uri)} answered "not modified" to a request without a recorded version`);
@@ -97,7 +99,18 @@ async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sink: Sour
   meter.on("error", () => opened.stream.destroy());
   signal?.addEventListener("abort", () => opened.stream.destroy(new Error("fetch cancelled")), { once: true });
   await sink(opened.stream.pipe(meter));
-  return { uri: redactUri(uri), bytes, sha256: hash.digest("hex"), etag: opened.etag };
+  return { uri: redactUri(uri), bytes, sha256: hash.digest("hex"), etag: validator ?? opened.etag };
+}
+
+/** The validator of a local source, stat'ed before it is read (recorded as its etag, so the quick check can confirm it unchanged without hashing); null when it cannot be stat'ed (the open then says why). */
+async function localValidator(resolved: string, policy: SourcePolicy): Promise<string | null> {
+  try {
+    const path = await checkFileSource(redactUri(resolved), fileURLToPath(resolved), policy);
+    const before = Date.now();
+    return fileValidator(await stat(path, { bigint: true }), before);
+  } catch {
+    return null;
+  }
 }
 
 /** A source fetched by the separate `fetchSource` activity: staged at `key`, `runs/<version>/source`. */

@@ -6,6 +6,7 @@ import { isPushUri } from "../src/intake/inbox-source";
 import { DatasetLayout } from "../src/layout";
 import { isLedgerUri } from "../src/ledger/source-uri";
 import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
+import { isFileValidator, unchangedSince } from "../src/sources/file-validator";
 import { hashFile } from "../src/sources/hash-file";
 import { ingestLimitsFromEnv } from "../src/sources/limits";
 import { openSourceIfChanged, redactUri } from "../src/sources/open";
@@ -36,8 +37,9 @@ export function revalidateActivities(deps: ActivityDeps) {
   return {
     /**
      * Whether the source is certainly the current version's, checked cheaply enough to run as a local
-     * activity: a `file://` source of the recorded size (at most {@link QUICK_HASH_MAX_BYTES}) with the
-     * recorded sha256, or an `https://`/`s3://` source whose origin answers 304 to the recorded strong
+     * activity: a `file://` source whose stat matches the validator recorded when it was read (see
+     * {@link unchangedSince}; no read at all), or else of the recorded size (at most
+     * {@link QUICK_HASH_MAX_BYTES}) with the recorded sha256, or an `https://`/`s3://` source whose origin answers 304 to the recorded strong
      * ETag (see {@link revalidationEtag}). Returns the source as recorded, or null for every other case
      * and on any error: `prepare` then fetches the source and reports what is wrong with it.
      */
@@ -62,7 +64,9 @@ async function quickCheck(deps: ActivityDeps, { dataset, version, uri, unchanged
   const key = layout.key(`${layout.runs(version)}source`);
   if (resolved.startsWith("file://")) {
     const path = await checkFileSource(redactUri(resolved), fileURLToPath(resolved), policy);
-    if ((await stat(path)).size !== recorded.bytes) return null;
+    const st = await stat(path, { bigint: true });
+    if (isFileValidator(recorded.etag) && unchangedSince(recorded.etag, st)) return { key, uri: redactUri(uri), bytes: recorded.bytes, sha256: recorded.sha256, etag: recorded.etag };
+    if (Number(st.size) !== recorded.bytes) return null;
     const local = await hashFile(path, Math.min(QUICK_HASH_MAX_BYTES, ingestLimitsFromEnv(env).sourceBytes));
     return local?.sha256 === unchangedIf ? { key, uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null } : null;
   }

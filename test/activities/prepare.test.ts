@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prepareActivities } from "../../activities/prepare";
 import { parseDefinition } from "../../src/definition";
 import { Engine } from "../../src/engine/connection";
+import { RACY_MS, unchangedSince } from "../../src/sources/file-validator";
 import { FsObjectStore } from "../../src/store/fs";
 import { seriesDefinitionYaml } from "../support/definitions";
 
@@ -34,7 +35,7 @@ async function keysUnder(store: FsObjectStore, prefix: string): Promise<string[]
 }
 
 describe("prepare keeps the source and its normalized rows in the worker's workspace", () => {
-  it("a file source: the run's scratch in the store holds only the delta's changes and removals, and the index is under the version", async () => {
+  it("a file source: its stat is recorded as its validator; the run's scratch in the store holds only the delta's changes and removals, and the index is under the version", async () => {
     const source = join(dir, "series.csv");
     writeFileSync(source, "series_id,obs_date,value\nA,2024-01-01,1\nA,2024-02-01,2\nB,2024-01-01,3\n");
     const definition = parseDefinition(seriesDefinitionYaml({ id: "pf", uri: `file://${source}`, mode: "upsert" }), "pf.yaml");
@@ -45,6 +46,7 @@ describe("prepare keeps the source and its normalized rows in the worker's works
     if (prepared.status !== "planned") return;
     expect(prepared.delta.counts.inserted).toBe(3);
     expect(prepared.source.key).toBeUndefined();
+    expect(unchangedSince(prepared.source.etag!.replace(/@\d+$/, `@${Date.now() + RACY_MS + 1000}`), statSync(source, { bigint: true }))).toBe(true);
     expect(await keysUnder(store, `datasets/pf/runs/${version}/`)).toEqual(["changes.parquet", "removals.parquet"]);
     expect(await keysUnder(store, `datasets/pf/index/`)).toEqual([`${version}/keys.parquet`]);
   });

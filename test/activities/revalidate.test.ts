@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { revalidateActivities } from "../../activities/revalidate";
 import { DatasetLayout } from "../../src/layout";
+import { fileValidator, RACY_MS } from "../../src/sources/file-validator";
 import { serializeJson } from "../../src/manifest/schema";
 import { FsObjectStore } from "../../src/store/fs";
 import { startHttpServer } from "../support/http";
@@ -86,6 +87,21 @@ describe("sourceUnchanged: the quick check before prepare", () => {
     expect(await check(fileUri, baseManifest)).toBeNull();
     writeFileSync(path, `${body}B,2025-01-01,2\n`);
     expect(await check(fileUri, baseManifest)).toBeNull();
+  });
+
+  it("confirms a file from its recorded stat alone (no read: the recorded hash is taken as is), and hashes it again once it was touched", async () => {
+    const path = join(dir, "stat.csv");
+    const fileUri = pathToFileURL(path).href;
+    writeFileSync(path, body);
+    const recordedLater = Number(statSync(path).ctimeMs) + RACY_MS + 1000;
+    const validator = fileValidator(statSync(path, { bigint: true }), recordedLater);
+    const other = body.replace("1\n", "9\n");
+    const baseManifest = await record({ uri: fileUri, etag: validator, body: other });
+    expect(await check(fileUri, baseManifest, sha(other))).toMatchObject({ sha256: sha(other), bytes: other.length, etag: validator });
+    writeFileSync(path, other);
+    expect(await check(fileUri, baseManifest, sha(other))).toMatchObject({ sha256: sha(other), etag: null });
+    writeFileSync(path, body.replace("1\n", "8\n"));
+    expect(await check(fileUri, baseManifest, sha(other))).toBeNull();
   });
 
   it("answers null (leaving the error to prepare) for a source outside the allow-list or a missing file", async () => {
