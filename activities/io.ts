@@ -5,6 +5,8 @@ export const SCRATCH = {
   changes: "changes.parquet",
   removals: "removals.parquet",
   quarantine: "quarantine.ndjson",
+  /** A push compaction's planned fragments, recorded before they are read (see `stageInbox`). */
+  fragments: "fragments.json",
 } as const;
 
 /** Object writes (and reads) kept in flight at once, so per-object store latency (fsync, HTTP) overlaps encoding. */

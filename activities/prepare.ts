@@ -71,7 +71,13 @@ async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sink: Sour
     const local = await hashFile(path, maxBytes, signal).catch(() => null);
     if (local?.sha256 === unchangedIf) return { uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };
   }
-  if (isPushUri(resolved)) return stageInbox(deps.store, dataset, resolved, baseManifest, sink, signal, (n) => activityContext()?.log.info("deleted fragments the base version consumed", { dataset, fragments: n }));
+  if (isPushUri(resolved)) {
+    const layout = new DatasetLayout(dataset);
+    return stageInbox(deps.store, dataset, resolved, baseManifest, sink, signal, {
+      planKey: layout.key(layout.runs(input.version) + SCRATCH.fragments),
+      onLeftovers: (n) => activityContext()?.log.info("deleted fragments the base version consumed", { dataset, fragments: n }),
+    });
+  }
   const recorded = unchangedIf && baseManifest && /^(https?|s3):/.test(resolved) ? await recordedSource(deps, dataset, baseManifest) : null;
   const etag = revalidationEtag(uri, resolved, recorded, unchangedIf);
   const opening = { ...sources, signal, attempt: activityContext()?.info.attempt };

@@ -45,3 +45,11 @@ export const QUICK_UNCHANGED_PATCH = "tidemark-quick-unchanged";
  * second application.
  */
 export const NO_CHANGE_CONSUME_PATCH = "tidemark-no-change-consume";
+
+/**
+ * Patch id of the re-plan through `prepare`: after a lost CAS, a run of the engine's steps fetches
+ * and normalizes its source again with `prepare` on the new base (the normalized rows stay in the
+ * worker's workspace, not in the run's scratch; a push compaction takes the fragments it recorded).
+ * Histories without its marker re-plan with `computeDelta` over `runs/<v>/normalized.parquet`.
+ */
+export const REPLAN_PREPARE_PATCH = "tidemark-replan-prepare";

@@ -29,7 +29,7 @@ import { displayUri, formatBytes, formatChanges, formatCount, ingestMemo, outcom
 import { makeVersionId, planVersion } from "../src/version-id";
 import { projectionsDiffer } from "../src/definition/compat";
 import { Saga } from "./saga";
-import { COMMIT_OUTCOME_PATCH, ENGINE_STEPS_PATCH, NO_CHANGE_CONSUME_PATCH, PUSH_HANDOVER_PATCH, QUICK_UNCHANGED_PATCH, RUN_OUTCOME_PATCH } from "./ingest-patches";
+import { COMMIT_OUTCOME_PATCH, ENGINE_STEPS_PATCH, NO_CHANGE_CONSUME_PATCH, PUSH_HANDOVER_PATCH, QUICK_UNCHANGED_PATCH, REPLAN_PREPARE_PATCH, RUN_OUTCOME_PATCH } from "./ingest-patches";
 import { commit, consumeFragments, countOutcome, deleteUnrecorded, localOnce, long, notify, quick, quickStep, recordFailure, removeScratch, requireSameSchema, ZERO } from "./ingest-steps";
 
 export * from "./ingest-patches";
@@ -186,9 +186,19 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
       let delta: DeltaSummary;
       if (reuse) delta = reuse;
       else {
-        const deltaSummary = step("computeDelta", `delta of ${formatCount(normalized.rows)} rows of ${dataset} against ${planBase ?? "an empty dataset"}${again}`);
         saga.add("deleteIndex", () => quick.deleteIndex.executeWithOptions({ summary: `undo: delete index of ${plan.version}` }, [{ dataset, version: plan.version, base: planBase }]));
-        delta = await long.computeDelta.executeWithOptions({ summary: deltaSummary }, [plan]);
+        if (engineSteps && patched(REPLAN_PREPARE_PATCH)) {
+          const summary = step("prepare", `fetch ${displayUri(uri)} → normalize → delta against ${planBase ?? "an empty dataset"}${again}`);
+          const out = await long.prepare.executeWithOptions({ summary }, [{ dataset, version: plan.version, scratch: runVersion, uri, definition, base }]);
+          if (out.status !== "planned") throw ApplicationFailure.nonRetryable(`The re-plan of ${dataset} found no source to apply; start the ingest again.`, "ReplanWithoutSource");
+          source = out.source;
+          normalized = out.normalized;
+          progress.rows = normalized.rows;
+          delta = out.delta;
+        } else {
+          const deltaSummary = step("computeDelta", `delta of ${formatCount(normalized.rows)} rows of ${dataset} against ${planBase ?? "an empty dataset"}${again}`);
+          delta = await long.computeDelta.executeWithOptions({ summary: deltaSummary }, [plan]);
+        }
       }
       progress.counts = delta.counts;
       parentVersion = planBase ?? parentAtStart;

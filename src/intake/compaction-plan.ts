@@ -2,6 +2,7 @@
  * What a compaction of a push dataset's inbox takes (SPEC §11), and when the server asks for one.
  * Pure: the inbox listing and the base version's consumed fragments in, decisions out.
  */
+import { TidemarkError } from "../errors.js";
 import type { DatasetDefinition } from "../definition/schema.js";
 import { isFragmentId } from "./fragment-id.js";
 
@@ -49,6 +50,25 @@ export function planCompaction(listing: readonly InboxEntry[], consumed: readonl
     bytes += e.bytes;
   }
   return { take, leftovers, deferred: fresh.length - take.length };
+}
+
+/** A fragment the run's recorded plan names is no longer in the inbox. */
+export class PlannedFragmentMissingError extends TidemarkError {}
+
+/**
+ * The plan of a compaction retried after an earlier attempt recorded its fragments (`recorded`):
+ * exactly those fragments, so every attempt of one run computes the same version from the same
+ * records. A recorded fragment can only be gone when something outside the run deleted it.
+ */
+export function replanCompaction(listing: readonly InboxEntry[], consumed: readonly string[], recorded: readonly string[]): CompactionPlan {
+  const all = planCompaction(listing, consumed, { maxFragments: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER });
+  const byId = new Map(all.take.map((e) => [e.id, e]));
+  const take = recorded.map((id) => {
+    const e = byId.get(id);
+    if (!e) throw new PlannedFragmentMissingError(`Fragment ${id}, planned by an earlier attempt of this compaction, is no longer in the inbox; run "tidemark verify" on the dataset and start the compaction again.`);
+    return e;
+  });
+  return { take, leftovers: all.leftovers, deferred: all.take.length - take.length };
 }
 
 /** When a push dataset's inbox is compacted (SPEC §11): by backlog size and by its oldest fragment's age. */

@@ -2,7 +2,7 @@
 import { Readable } from "node:stream";
 import { DatasetLayout } from "../layout.js";
 import type { ObjectStore } from "../store/types.js";
-import { type CompactionBounds, type CompactionPlan, COMPACTION_BOUNDS, type InboxEntry, planCompaction } from "./compaction-plan.js";
+import { type CompactionBounds, type CompactionPlan, COMPACTION_BOUNDS, type InboxEntry, planCompaction, replanCompaction } from "./compaction-plan.js";
 
 /** Fragments fetched ahead of the one being streamed. */
 const READ_AHEAD = 8;
@@ -41,11 +41,13 @@ async function* concatenated(store: ObjectStore, layout: DatasetLayout, ids: str
 
 /**
  * Opens the inbox of `dataset` for a compaction: plans which fragments it applies (never one that
- * `consumed`, the base version's `source.fragments`, lists) and streams them as one NDJSON body.
+ * `consumed`, the base version's `source.fragments`, lists; exactly `recorded` when an earlier
+ * attempt of the run recorded its plan) and streams them as one NDJSON body.
  */
-export async function openInboxSource(store: ObjectStore, dataset: string, consumed: readonly string[], signal?: AbortSignal, bounds: CompactionBounds = COMPACTION_BOUNDS): Promise<OpenedInbox> {
+export async function openInboxSource(store: ObjectStore, dataset: string, consumed: readonly string[], signal?: AbortSignal, bounds: CompactionBounds = COMPACTION_BOUNDS, recorded?: readonly string[]): Promise<OpenedInbox> {
   const layout = new DatasetLayout(dataset);
-  const plan = planCompaction(await listInbox(store, dataset), consumed, bounds);
+  const listing = await listInbox(store, dataset);
+  const plan = recorded ? replanCompaction(listing, consumed, recorded) : planCompaction(listing, consumed, bounds);
   const ids = plan.take.map((e) => e.id);
   const size = plan.take.reduce((n, e) => n + e.bytes, 0);
   return { stream: Readable.from(concatenated(store, layout, ids, signal)), etag: null, size, plan };

@@ -6,6 +6,8 @@ import { DatasetLayout } from "../layout.js";
 import { parseVersionManifest } from "../manifest/schema.js";
 import { UnsupportedSourceError } from "../sources/errors.js";
 import type { ObjectStore } from "../store/types.js";
+import { AlreadyExistsError, NotFoundError } from "../errors.js";
+import { COMPACTION_BOUNDS } from "./compaction-plan.js";
 import { deleteFragments, openInboxSource } from "./inbox-source.js";
 
 /** Versions walked back from the base to find the last compaction (past optimize, repair or file-source versions). */
@@ -27,6 +29,34 @@ export async function lastCompactionFragments(store: ObjectStore, dataset: strin
   return [];
 }
 
+/** Options of {@link stageInbox}. */
+export interface StageOptions {
+  /**
+   * Where the run records the fragments it applies (create-only, before reading them): a retry of the
+   * run, or an attempt racing it, finds the record and applies exactly those, so every attempt
+   * computes the same version from the same records, whatever arrived in the inbox since.
+   */
+  planKey?: string;
+  /** Hears how many fragments the last compaction consumed and left behind were deleted. */
+  onLeftovers?: (n: number) => void;
+}
+
+/** The fragments an earlier attempt of the run recorded at `key`, or undefined when none did. */
+async function readFragmentPlan(store: ObjectStore, key: string): Promise<string[] | undefined> {
+  let body: Uint8Array;
+  try {
+    body = (await store.get(key)).body;
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+  const parsed = JSON.parse(Buffer.from(body).toString("utf8")) as { fragments?: unknown };
+  if (!Array.isArray(parsed.fragments) || !parsed.fragments.every((f): f is string => typeof f === "string")) {
+    throw new Error(`The compaction plan ${key} is not a list of fragment ids; delete it and start the compaction again.`);
+  }
+  return parsed.fragments;
+}
+
 /**
  * A compaction's source: the inbox fragments the last compaction did not consume, concatenated in
  * fragment order into one NDJSON stream handed to `write` (a local file of the worker, or the run's
@@ -41,11 +71,22 @@ export async function stageInbox(
   baseManifest: string | undefined,
   write: (stream: Readable) => Promise<unknown>,
   signal: AbortSignal | undefined,
-  onLeftovers?: (n: number) => void,
+  options: StageOptions = {},
 ): Promise<Omit<FetchedSource, "key">> {
   if (uri !== `push:${dataset}`) throw new UnsupportedSourceError(`Source ${uri.slice(0, 200)} is another dataset's inbox; a push dataset compacts only its own inbox (push:${dataset}).`);
   const consumed = baseManifest ? await lastCompactionFragments(store, dataset, baseManifest) : [];
-  const opened = await openInboxSource(store, dataset, consumed, signal);
+  const { planKey, onLeftovers } = options;
+  const recorded = planKey ? await readFragmentPlan(store, planKey) : undefined;
+  let opened = await openInboxSource(store, dataset, consumed, signal, COMPACTION_BOUNDS, recorded);
+  if (planKey && !recorded && opened.plan.take.length > 0) {
+    try {
+      await store.put(planKey, JSON.stringify({ fragments: opened.plan.take.map((e) => e.id) }), { kind: "create" });
+    } catch (err) {
+      if (!(err instanceof AlreadyExistsError)) throw err;
+      opened.stream.destroy();
+      opened = await openInboxSource(store, dataset, consumed, signal, COMPACTION_BOUNDS, await readFragmentPlan(store, planKey));
+    }
+  }
   if (opened.plan.leftovers.length > 0) {
     await deleteFragments(store, dataset, opened.plan.leftovers);
     onLeftovers?.(opened.plan.leftovers.length);

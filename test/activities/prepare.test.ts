@@ -64,7 +64,27 @@ describe("prepare keeps the source and its normalized rows in the worker's works
     expect(prepared.source.fragments).toEqual(fragments);
     expect(prepared.normalized.rows).toBe(3);
     expect(prepared.delta.counts.inserted).toBe(2);
-    expect(await keysUnder(store, `datasets/pushed/runs/${version}/`)).toEqual(["changes.parquet", "removals.parquet"]);
+    expect(await keysUnder(store, `datasets/pushed/runs/${version}/`)).toEqual(["changes.parquet", "fragments.json", "removals.parquet"]);
     expect(await keysUnder(store, "datasets/pushed/inbox/")).toEqual(fragments);
+  });
+
+  it("a retry of a push compaction applies exactly the fragments its first attempt recorded, though more arrived: same version, same index bytes", async () => {
+    const definition = parseDefinition(PUSH_YAML, "pushed.yaml");
+    const store = new FsObjectStore(join(dir, "store-retry"));
+    const first = "20261130T120000000Z-000000-0123456789ab";
+    await store.put(`datasets/pushed/inbox/${first}`, '{"id":"a","at":"2024-01-01T00:00:00.000000Z","n":1}\n', { kind: "create" });
+    const version = "0000000000001cccccccccccc";
+    const prepare = () => prepareActivities({ store, datasetsDir: dir, engine: async () => engine }).prepare({ dataset: "pushed", version, scratch: version, uri: "push:pushed", definition, base: null });
+    const attempt1 = await prepare();
+    const later = "20261130T120000005Z-000000-0123456789ab";
+    await store.put(`datasets/pushed/inbox/${later}`, '{"id":"b","at":"2024-02-01T00:00:00.000000Z","n":2}\n', { kind: "create" });
+    const attempt2 = await prepare();
+    expect(attempt2).toEqual(attempt1);
+    if (attempt2.status !== "planned") throw new Error(attempt2.status);
+    expect(attempt2.source.fragments).toEqual([first]);
+    expect(attempt2.delta.counts.inserted).toBe(1);
+    // Without the recorded plan the retry takes the new fragment too and cannot write the version's index.
+    await store.delete(`datasets/pushed/runs/${version}/fragments.json`);
+    await expect(prepare()).rejects.toThrow(/already exists with different content/);
   });
 });

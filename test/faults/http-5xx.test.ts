@@ -104,10 +104,11 @@ describe("S3 5xx and throttling during real ingests", { timeout: 240_000 }, () =
         { name: "part-503", match: isUploadPart, fault: "unavailable", when: "before", timesPerKey: 1 },
         { name: "read-slowdown", match: (r) => r.method === "GET" || r.method === "HEAD", fault: "slowDown", when: "before", fraction: 0.05 },
       ],
-      monthlySeries(series(80), "2022-01", 48, (s, m) => (s === "S007" ? m + 0.5 : m + s.charCodeAt(3) / 10)),
+      // Every row revised: the event file and the index are above the 64 KiB multipart threshold.
+      monthlySeries(series(80), "2022-01", 48, (s, m) => m + 0.5 + s.charCodeAt(3) / 10),
     );
-    expect(proxy.injected["complete-applied-then-500"]).toBe(1);
-    expect(proxy.injected["part-503"]).toBe(1);
+    expect(proxy.injected["complete-applied-then-500"]).toBeGreaterThanOrEqual(1);
+    expect(proxy.injected["part-503"]).toBeGreaterThanOrEqual(1);
     expect(proxy.injected["read-slowdown"]).toBeGreaterThan(0);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseDefinition } from "../../src/definition";
-import { compactionDue, compactionPolicy, DEFAULT_COMPACTION, parseInterval, planCompaction } from "../../src/intake/compaction-plan";
+import { compactionDue, compactionPolicy, DEFAULT_COMPACTION, parseInterval, planCompaction, PlannedFragmentMissingError, replanCompaction } from "../../src/intake/compaction-plan";
 
 const id = (ms: number, n = 0) => `20261130T0400${String(Math.floor(ms / 1000)).padStart(2, "0")}${String(ms % 1000).padStart(3, "0")}Z-${String(n).padStart(6, "0")}-abcdefabcdef`;
 
@@ -55,5 +55,18 @@ describe("push definition rules", () => {
     expect(() => parseDefinition(yaml("mode: append\n"), "p.yaml")).toThrow(/mode must be upsert for a push dataset/);
     expect(() => parseDefinition(yaml("duplicates: error\n"), "p.yaml")).toThrow(/duplicates must be last_wins for a push dataset/);
     expect(() => parseDefinition(yaml("").replace("push: {}", 'push: { compact_interval: "soon" }'), "p.yaml")).toThrow(/compact_interval must be a duration like "500ms", "5s" or "2m" \(got "soon"\)/);
+  });
+});
+
+describe("replanCompaction", () => {
+  const a = { id: id(1), bytes: 10 };
+  const b = { id: id(2), bytes: 20 };
+  const c = { id: id(3), bytes: 30 };
+  it("takes exactly the recorded fragments, whatever arrived since, and still lists consumed ones as leftovers", () => {
+    expect(replanCompaction([a, b, c], [a.id], [b.id])).toEqual({ take: [b], leftovers: [a.id], deferred: 1 });
+  });
+  it("refuses a recorded fragment that is gone or consumed, naming it", () => {
+    expect(() => replanCompaction([a, c], [], [b.id])).toThrow(PlannedFragmentMissingError);
+    expect(() => replanCompaction([a, b], [b.id], [b.id])).toThrow(new RegExp(`Fragment ${b.id}, planned by an earlier attempt`));
   });
 });
