@@ -52,8 +52,11 @@ export function planCompaction(listing: readonly InboxEntry[], consumed: readonl
   return { take, leftovers, deferred: fresh.length - take.length };
 }
 
+/** A compaction's recorded plan cannot be followed. */
+export class CompactionPlanError extends TidemarkError {}
+
 /** A fragment the run's recorded plan names is no longer in the inbox. */
-export class PlannedFragmentMissingError extends TidemarkError {}
+export class PlannedFragmentMissingError extends CompactionPlanError {}
 
 /**
  * The plan of a compaction retried after an earlier attempt recorded its fragments (`recorded`):

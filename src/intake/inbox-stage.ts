@@ -7,7 +7,7 @@ import { parseVersionManifest } from "../manifest/schema.js";
 import { UnsupportedSourceError } from "../sources/errors.js";
 import type { ObjectStore } from "../store/types.js";
 import { AlreadyExistsError, NotFoundError } from "../errors.js";
-import { COMPACTION_BOUNDS } from "./compaction-plan.js";
+import { COMPACTION_BOUNDS, CompactionPlanError } from "./compaction-plan.js";
 import { deleteFragments, openInboxSource } from "./inbox-source.js";
 
 /** Versions walked back from the base to find the last compaction (past optimize, repair or file-source versions). */
@@ -52,7 +52,7 @@ async function readFragmentPlan(store: ObjectStore, key: string): Promise<string
   }
   const parsed = JSON.parse(Buffer.from(body).toString("utf8")) as { fragments?: unknown };
   if (!Array.isArray(parsed.fragments) || !parsed.fragments.every((f): f is string => typeof f === "string")) {
-    throw new Error(`The compaction plan ${key} is not a list of fragment ids; delete it and start the compaction again.`);
+    throw new CompactionPlanError(`The compaction plan ${key} is not a list of fragment ids; delete it and start the compaction again.`);
   }
   return parsed.fragments;
 }
