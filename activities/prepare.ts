@@ -24,7 +24,7 @@ import { parentMonths } from "../src/manifest/projection-plan";
 import type { VersionManifest } from "../src/manifest/schema";
 import type { ObjectStore } from "../src/store/types";
 import { type BadRow, describeBadRow } from "../src/normalize/errors";
-import { checkFileSource, type SourcePolicy, sourcePolicyFromEnv } from "../src/sources/allow";
+import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
 import { fileValidator } from "../src/sources/file-validator";
 import { type IngestLimits, ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
 import { openSource, openSourceIfChanged, redactUri } from "../src/sources/open";
@@ -66,9 +66,9 @@ async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sink: Sour
   const sources = { ...deps.sources, policy: deps.sources?.policy ?? sourcePolicyFromEnv(deps.env ?? process.env, { datasetsDir: deps.datasetsDir, storeUrl: deps.store.url }) };
   const maxBytes = ingestLimitsFromEnv(deps.env ?? process.env).sourceBytes;
   const resolved = expandEnvReferences(uri, deps.env ?? process.env, { required: true, where: `Source ${redactUri(uri)} of ${dataset}` });
-  if (unchangedIf && resolved.startsWith("file://")) {
-    const path = await checkFileSource(redactUri(resolved), fileURLToPath(resolved), sources.policy);
-    const local = await hashFile(path, maxBytes, signal).catch(() => null);
+  const localPath = resolved.startsWith("file://") ? await checkFileSource(redactUri(resolved), fileURLToPath(resolved), sources.policy) : null;
+  if (unchangedIf && localPath) {
+    const local = await hashFile(localPath, maxBytes, signal).catch(() => null);
     if (local?.sha256 === unchangedIf) return { uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };
   }
   if (isPushUri(resolved)) {
@@ -81,7 +81,7 @@ async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sink: Sour
   const recorded = unchangedIf && baseManifest && /^(https?|s3):/.test(resolved) ? await recordedSource(deps, dataset, baseManifest) : null;
   const etag = revalidationEtag(uri, resolved, recorded, unchangedIf);
   const opening = { ...sources, signal, attempt: activityContext()?.info.attempt };
-  const validator = resolved.startsWith("file://") ? await localValidator(resolved, sources.policy) : null;
+  const validator = localPath ? await localValidator(localPath) : null;
   const opened = isLedgerUri(resolved) ? await openLedgerSource(deps.store, resolved, signal) : etag !== null ? await openSourceIfChanged(resolved, etag, opening) : await openSource(resolved, opening);
   if (opened === null && recorded) return { uri: redactUri(uri), bytes: recorded.bytes, sha256: recorded.sha256, etag };
   if (opened === null) throw new Error(`Source ${redactUri(uri)} answered "not modified" to a request without a recorded version`);
@@ -109,14 +109,9 @@ async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sink: Sour
 }
 
 /** The validator of a local source, stat'ed before it is read (recorded as its etag, so the quick check can confirm it unchanged without hashing); null when it cannot be stat'ed (the open then says why). */
-async function localValidator(resolved: string, policy: SourcePolicy): Promise<string | null> {
-  try {
-    const path = await checkFileSource(redactUri(resolved), fileURLToPath(resolved), policy);
-    const before = Date.now();
-    return fileValidator(await stat(path, { bigint: true }), before);
-  } catch {
-    return null;
-  }
+async function localValidator(path: string): Promise<string | null> {
+  const before = Date.now();
+  return stat(path, { bigint: true }).then((st) => fileValidator(st, before), () => null);
 }
 
 /** A source fetched by the separate `fetchSource` activity: staged at `key`, `runs/<version>/source`. */

@@ -7,7 +7,7 @@ import { parseDefinition } from "../../src/definition";
 import { Engine } from "../../src/engine/connection";
 import { RACY_MS, unchangedSince } from "../../src/sources/file-validator";
 import { FsObjectStore } from "../../src/store/fs";
-import { seriesDefinitionYaml } from "../support/definitions";
+import { pushDefinitionYaml, seriesDefinitionYaml } from "../support/definitions";
 
 const dir = mkdtempSync(join(tmpdir(), "tm-prepare-"));
 let engine: Engine;
@@ -16,16 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => engine?.close());
 
-const PUSH_YAML = `id: pushed
-source: { push: {} }
-schema:
-  columns:
-    - { name: id, type: string }
-    - { name: at, type: timestamp }
-    - { name: n, type: int }
-  key: [id]
-  partition_by: at
-`;
+const PUSH_YAML = pushDefinitionYaml("pushed");
 
 /** Every object key under `prefix`, relative to it, sorted. */
 async function keysUnder(store: FsObjectStore, prefix: string): Promise<string[]> {

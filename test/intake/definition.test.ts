@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { DefinitionError, parseDefinition, validateDefinitionObject } from "../../src/definition";
+import { pushDefinitionYaml } from "../support/definitions";
 
-const PUSH = `id: clicks
-source: { push: {} }
-schema:
-  columns:
-    - { name: id, type: string }
-    - { name: at, type: timestamp }
-    - { name: n, type: int }
-  key: [id]
-  partition_by: at
-`;
+const PUSH = pushDefinitionYaml("clicks");
 
 function problems(text: string): string[] {
   try {

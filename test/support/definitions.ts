@@ -15,3 +15,19 @@ export function seriesDefinitionYaml(options: { id: string; uri: string; mode: "
     "",
   ].join("\n");
 }
+
+/** A minimal push dataset (SPEC §11): records keyed by `id`, partitioned by their `at` timestamp. */
+export function pushDefinitionYaml(id: string): string {
+  return [
+    `id: ${id}`,
+    "source: { push: {} }",
+    "schema:",
+    "  columns:",
+    "    - { name: id, type: string }",
+    "    - { name: at, type: timestamp }",
+    "    - { name: n, type: int }",
+    "  key: [id]",
+    "  partition_by: at",
+    "",
+  ].join("\n");
+}
