@@ -15,14 +15,16 @@ export interface EngineSettings {
 /**
  * Default `memory_limit`, from a worker budget of 1.5 GB of RSS: an idle `tidemark worker` (Node,
  * the Temporal worker, DuckDB loaded) holds about 280 MB, and while DuckDB sorts 10M rows (the
- * delta's index) the worker's RSS runs 150–300 MB past its limit (allocations outside the buffer
- * pool, and memory a finished query freed that the allocator has not returned yet). Measured (bench
- * trials with the write step staging ~1M-row batches, warm-ups included, load average 7–10): at
- * 768MB P7 (10M-row initial load) peaks at 1.26–1.33 GB, P4 (1M-row upsert against 10M keys) at
- * 1.20–1.29 GB and its 10M-row base build at 1.35 GB; at 1GB P7 peaked at 1.40 GB, P4 at 1.41–1.44 GB
- * and its base build at 1.65 GB, all in the delta's sort of the next index.
+ * changes of a first version, the delta's index) the worker's RSS runs 300–800 MB past its limit
+ * (allocations outside the buffer pool, and memory a finished query freed that the allocator has not
+ * returned yet), and that overshoot varies from run to run. Measured (bench trials of 3 runs after a
+ * warm-up, load average about 2): P7 (10M-row initial load) peaked at 1.22–1.60 GB at 768MB,
+ * 1.19–1.31 GB at 640MB and 1.06–1.18 GB at 512MB, in 27–31 s at each limit; P4 (1M-row upsert
+ * against 10M keys) took 7.5–7.8 s and peaked under 1 GB at 640MB and 512MB alike, its 10M-row base
+ * build at 1.32 and 1.18 GB. A smaller limit made no step slower at these sizes: beyond it DuckDB
+ * spills to `tempDirectory`.
  */
-export const DEFAULT_ENGINE_MEMORY = "768MB";
+export const DEFAULT_ENGINE_MEMORY = "512MB";
 
 /** An engine setting in the worker's environment is malformed (retried: fixing the worker's environment fixes the run). */
 export class EngineSettingsError extends TidemarkError {
@@ -32,7 +34,7 @@ export class EngineSettingsError extends TidemarkError {
 const SIZE_RE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
 /**
- * Engine settings from `TIDEMARK_ENGINE_MEMORY` (default `768MB`), `TIDEMARK_ENGINE_THREADS`
+ * Engine settings from `TIDEMARK_ENGINE_MEMORY` (default `512MB`), `TIDEMARK_ENGINE_THREADS`
  * (default: the machine's cores) and `TIDEMARK_ENGINE_TEMP` (default: a `tidemark-engine`
  * directory under the OS temp directory).
  */

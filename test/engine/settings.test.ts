@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { EngineSettingsError, engineSettingsFromEnv } from "../../src/engine/settings";
 
 describe("engineSettingsFromEnv", () => {
-  it("defaults to a 768MB memory limit, every core and a directory under the OS temp directory", () => {
+  it("defaults to a 512MB memory limit, every core and a directory under the OS temp directory", () => {
     const s = engineSettingsFromEnv({});
-    expect(s.memoryLimit).toBe("768MB");
+    expect(s.memoryLimit).toBe("512MB");
     expect(s.threads).toBeGreaterThanOrEqual(1);
     expect(s.tempDirectory).toBe(join(tmpdir(), "tidemark-engine"));
   });
