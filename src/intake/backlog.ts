@@ -36,12 +36,15 @@ export async function measureBacklog(store: ObjectStore, datasetId: string): Pro
  * server wrote since. Other servers' and compaction's changes appear at the next refresh. Periodic
  * refreshes ({@link start}) never overlap, and a listing that took `d` ms is followed by a pause of
  * at least `DUTY_PAUSE` × `d`, so a large inbox costs the process at most a small share of its time;
- * except while a dataset is over its bound (its requests are refused anyway), when compaction's
- * progress should end the refusals as soon as it is seen.
+ * except while a dataset is over its bound (its requests are refused anyway): then listings run at
+ * most {@link BacklogTracker.OVER_BOUND_MS} apart, so the refusals end within about a second of a
+ * compaction deleting what it consumed.
  */
 export class BacklogTracker {
   /** Pause after a periodic refresh, as a multiple of how long it took. */
   static readonly DUTY_PAUSE = 10;
+  /** Longest pause between listings while a dataset is over its bound, in ms. */
+  static readonly OVER_BOUND_MS = 1000;
   private readonly state = new Map<string, Backlog>();
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -51,8 +54,8 @@ export class BacklogTracker {
 
   /**
    * Refreshes `datasetIds` now and then repeatedly until {@link stop}: `everyMs` apart, or
-   * `DUTY_PAUSE` × the last listing's duration when longer, unless `overBound()` says a dataset is
-   * over its backlog bound.
+   * `DUTY_PAUSE` × the last listing's duration when longer; while `overBound()` says a dataset is
+   * over its backlog bound, `everyMs` or `OVER_BOUND_MS` apart, whichever is shorter.
    */
   async start(datasetIds: readonly string[], everyMs: number, overBound: () => boolean = () => false): Promise<void> {
     this.stopped = false;
@@ -60,7 +63,7 @@ export class BacklogTracker {
       const t0 = performance.now();
       await this.refresh(datasetIds);
       if (this.stopped) return;
-      const pause = overBound() ? everyMs : Math.max(everyMs, BacklogTracker.DUTY_PAUSE * (performance.now() - t0));
+      const pause = overBound() ? Math.min(everyMs, BacklogTracker.OVER_BOUND_MS) : Math.max(everyMs, BacklogTracker.DUTY_PAUSE * (performance.now() - t0));
       this.timer = setTimeout(() => void cycle(), pause);
       this.timer.unref();
     };

@@ -2,13 +2,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { DatasetDefinition } from "../definition/schema.js";
 import { isValidDatasetId } from "../definition/id.js";
-import type { BacklogTracker } from "./backlog.js";
+import { BacklogTracker } from "./backlog.js";
 import { IntakeRequestError } from "./errors.js";
 import type { GroupCommitter } from "./group.js";
 import type { IntakeMetrics } from "./metrics.js";
 import type { IntakeLimits } from "./options.js";
 import type { RateLimiter } from "./rate.js";
 import { NdjsonValidator } from "./ndjson-validator.js";
+
+/** Retry-After of a request refused for the backlog: the server sees compaction's progress within this time (it lists the inbox that often while over the bound). */
+const BACKLOG_RETRY_AFTER_S = Math.ceil(BacklogTracker.OVER_BOUND_MS / 1000);
 import { type BodyFormat, inflateBody, validateRecords } from "./records.js";
 import { type Grant, type TokenTable, allowsDataset } from "./tokens.js";
 
@@ -83,7 +86,7 @@ function admit(deps: RecordsRouteDeps, req: RecordsRequest): void {
   const bound = def.source.push.max_backlog_bytes ?? deps.limits.maxBacklogBytes;
   const backlog = deps.backlog.get(id);
   if (backlog.bytes >= bound) {
-    throw new IntakeRequestError(429, `Dataset "${id}" has ${backlog.bytes} bytes of records waiting for compaction, over its bound of ${bound}; retry later.`, {}, { "retry-after": "5" });
+    throw new IntakeRequestError(429, `Dataset "${id}" has ${backlog.bytes} bytes of records waiting for compaction, over its bound of ${bound}; retry later.`, {}, { "retry-after": String(BACKLOG_RETRY_AFTER_S) });
   }
   req.dataset = def;
 }

@@ -63,6 +63,21 @@ describe("BacklogTracker", () => {
     tracker.stop();
   });
 
+  it("while a dataset is over its bound, lists again within a second even when its interval is longer", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const { store, listings } = slowStore("file:///store", 1000);
+    const tracker = new BacklogTracker(store);
+    const started = tracker.start(["events"], 5000, () => tracker.get("events").bytes >= 100);
+    await vi.advanceTimersByTimeAsync(1000);
+    await started;
+    expect(listings).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(listings).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(listings).toHaveLength(2);
+    tracker.stop();
+  });
+
   it("lists a file:// inbox in small pages and leaves other stores their own page size", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
     const file = slowStore("file:///store", 0);
