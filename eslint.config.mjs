@@ -1,7 +1,13 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import tseslint from "typescript-eslint";
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+/** The activity modules (those exporting a `…Activities(deps)` factory): each imports no other; helpers live in other activities/ modules or in src/. */
+const activityModules = readdirSync(new URL("./activities/", import.meta.url))
+  .filter((f) => f.endsWith(".ts") && f !== "index.ts" && /^export function \w+Activities\(/m.test(readFileSync(new URL(`./activities/${f}`, import.meta.url), "utf8")))
+  .map((f) => f.slice(0, -3));
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "bench/.venv/**", "coverage/**", "test/artifacts/**"] },
@@ -42,6 +48,18 @@ export default tseslint.config(
       "no-restricted-properties": [
         "error",
         { object: "Math", property: "random", message: "Use uuid4() or a deterministic helper from @temporalio/workflow." },
+      ],
+    },
+  },
+  {
+    files: ["activities/**/*.ts"],
+    ignores: ["activities/index.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          paths: activityModules.map((m) => ({ name: `./${m}`, allowTypeImports: true, message: "No activity module imports another: move the shared code to a helper module (activities/ or src/); only activities/index.ts composes them." })),
+        },
       ],
     },
   },

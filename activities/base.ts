@@ -1,43 +1,11 @@
 import type { BaseVersion } from "../src/contracts";
 import { DefinitionError, findDefinition, validateDefinitionObject, type DatasetDefinition } from "../src/definition";
-import { NotFoundError } from "../src/errors";
-import { DatasetLayout } from "../src/layout";
 import { readModelDefinition, readModelOf } from "../src/ledger/read-models";
-import { parsePointer, parseVersionManifest, type Pointer, type VersionManifest } from "../src/manifest/schema";
 import { ingestWorkflowId } from "../src/one-writer";
 import { systemResolver } from "../src/sources/address";
-import type { RecordedSource } from "../src/sources/validator";
 import { checkWebhooks } from "../src/sources/webhooks";
-import type { ObjectStore } from "../src/store/types";
 import type { ActivityDeps } from "./deps";
-
-/** The pointer with its etag, or null when the dataset has never been published. */
-export async function readPointer(store: ObjectStore, dataset: string): Promise<{ pointer: Pointer; etag: string } | null> {
-  const layout = new DatasetLayout(dataset);
-  try {
-    const res = await store.get(layout.key(layout.pointer()));
-    return { pointer: parsePointer(res.body, `${dataset}/current/manifest.json`), etag: res.etag };
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }
-}
-
-/** Reads a version manifest by its path relative to the dataset root. */
-export async function readManifest(store: ObjectStore, dataset: string, path: string): Promise<VersionManifest> {
-  const layout = new DatasetLayout(dataset);
-  const res = await store.get(layout.key(path));
-  return parseVersionManifest(res.body, `${dataset}/${path}`);
-}
-
-/** The source the base version's manifest records; null when it cannot be read (the run then hashes the source). */
-export async function recordedSource(deps: { store: ObjectStore }, dataset: string, manifest: string): Promise<RecordedSource | null> {
-  try {
-    return (await readManifest(deps.store, dataset, manifest)).source;
-  } catch {
-    return null;
-  }
-}
+import { readManifest, readPointer } from "../src/manifest/read";
 
 /** Activities that read what a run plans from. */
 export function baseActivities(deps: ActivityDeps) {

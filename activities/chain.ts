@@ -3,7 +3,7 @@ import type { Finding } from "../src/maintenance";
 import { NotFoundError } from "../src/errors";
 import { eventFileMonths, type Pointer, type VersionManifest } from "../src/manifest/schema";
 import type { ObjectStore } from "../src/store/types";
-import { readManifest, readPointer } from "./base";
+import { readManifest, readPointer } from "../src/manifest/read";
 
 /** The version chain from the pointer back to the root, with what is wrong with it. */
 export interface Chain {

@@ -3,7 +3,7 @@ import { DatasetLayout } from "../src/layout";
 import { serializeJson, type Pointer, type VersionManifest } from "../src/manifest/schema";
 import type { ObjectStore } from "../src/store/types";
 import { writeOnce } from "../src/store/write-once";
-import { readManifest, readPointer } from "./base";
+import { readManifest, readPointer } from "../src/manifest/read";
 
 /** Outcome of a commit: published (now or by an earlier attempt), or lost to another writer. */
 export type PublishOutcome = { status: "published" } | { status: "conflict"; currentVersion: string | null };

@@ -1,7 +1,7 @@
 import type { DatasetDefinition } from "../src/definition";
 import { DatasetLayout, parseMonthLabel } from "../src/layout";
 import type { ObjectStore } from "../src/store/types";
-import { readManifest } from "./base";
+import { readManifest } from "../src/manifest/read";
 import { isPublished } from "./commit";
 import type { ActivityDeps } from "./deps";
 import { planProjectionMonths, writtenBy } from "../src/manifest/projection-plan";

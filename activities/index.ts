@@ -12,6 +12,7 @@ import { paymentActivities } from "./payments";
 import { publishActivities } from "./publish";
 import { repairActivities } from "./repair";
 import { revalidateActivities } from "./revalidate";
+import { stepActivities } from "./steps";
 import { verifyActivities } from "./verify";
 import { writeActivities } from "./write";
 
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
   return instrumentActivities({
     ...baseActivities(deps),
     ...prepareActivities(deps),
+    ...stepActivities(deps),
     ...revalidateActivities(deps),
     ...writeActivities(deps),
     ...publishActivities(deps),

@@ -7,7 +7,7 @@ import type { MergedMonths } from "../src/manifest/optimize";
 import { optimizeManifest } from "../src/manifest/optimize-manifest";
 import { monthsToOptimize, writtenBy } from "../src/manifest/projection-plan";
 import type { ProjectionFile } from "../src/manifest/schema";
-import { readManifest } from "./base";
+import { readManifest } from "../src/manifest/read";
 import { commitVersion, isPublished, type PublishOutcome } from "./commit";
 import type { ActivityDeps } from "./deps";
 import { ENGINE_LANES, withEngine } from "./engine";

@@ -4,7 +4,7 @@ import { DatasetLayout } from "../src/layout";
 import { asV2, monthFiles } from "../src/manifest/month-files";
 import { VERSION_FORMAT, type EventFile, type ProjectionMonthV2, type VersionManifest } from "../src/manifest/schema";
 import { writeOnce } from "../src/store/write-once";
-import { readManifest } from "./base";
+import { readManifest } from "../src/manifest/read";
 import type { IndexEntry } from "../src/manifest/index-plan";
 import { commitVersion, isPublished, type PublishOutcome } from "./commit";
 import type { ActivityDeps } from "./deps";

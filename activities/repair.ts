@@ -6,7 +6,7 @@ import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import { derivedManifest } from "../src/manifest/derived-manifest";
 import type { ProjectionMonthV2, VersionManifest } from "../src/manifest/schema";
 import { writtenBy } from "../src/manifest/projection-plan";
-import { readManifest } from "./base";
+import { readManifest } from "../src/manifest/read";
 import { chainEventFiles, walkChain } from "./chain";
 import type { ActivityDeps } from "./deps";
 import { ENGINE_LANES, withEngine } from "./engine";

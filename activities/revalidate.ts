@@ -11,7 +11,7 @@ import { hashFile } from "../src/sources/hash-file";
 import { ingestLimitsFromEnv } from "../src/sources/limits";
 import { openSourceIfChanged, redactUri } from "../src/sources/open";
 import { revalidationEtag } from "../src/sources/validator";
-import { recordedSource } from "./base";
+import { recordedSource } from "../src/manifest/read";
 import type { ActivityDeps } from "./deps";
 
 /** Largest local file `sourceUnchanged` hashes; a bigger one is left to `prepare` (a regular, heartbeating activity). */

@@ -12,7 +12,7 @@ import { monthEntry, monthFiles, type MonthFile } from "../src/manifest/month-fi
 import type { EventFile, ProjectionFile } from "../src/manifest/schema";
 import { needsKeyRead, parentEntries, planMonthParts, planProjectionMonths, type ProjectionMonthPlan } from "../src/manifest/projection-plan";
 import { DEFAULT_MAX_PARTS } from "../src/manifest/optimize";
-import { readManifest } from "./base";
+import { readManifest } from "../src/manifest/read";
 import type { ActivityDeps } from "./deps";
 import { ENGINE_LANES } from "./engine";
 import { currentDetails, finishedItems, resumable, withKeepAlive } from "./heartbeat";

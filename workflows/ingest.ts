@@ -19,7 +19,7 @@ import {
   workflowInfo,
 } from "@temporalio/workflow";
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
-import type { DeltaSummary, NormalizeSummary } from "../activities/prepare";
+import type { DeltaSummary, NormalizeSummary } from "../activities/delta-files";
 import type { Written } from "../activities/write";
 import type { BaseVersion, ChangeCounts, FetchedSource, IngestInput, IngestProgress, IngestResult, IngestStep } from "../src/contracts";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";

@@ -7,8 +7,8 @@ import type { ObjectStore } from "../store/types";
 import { isVersionId } from "../version-id";
 import { UsageError } from "./output";
 
-/** The store reads of activities/base, loaded when a command first reads the store (it pulls in definition parsing). */
-const activitiesBase = () => import("../../activities/base.js");
+/** The store reads of manifests, loaded when a command first reads the store. */
+const manifestReads = () => import("../manifest/read.js");
 
 /** The dataset has no published version. */
 export class NotPublishedError extends TidemarkError {}
@@ -29,7 +29,7 @@ export interface VersionView {
 
 /** The pointer of `dataset`, or a clear error when it was never published. */
 export async function requirePointer(store: ObjectStore, dataset: string): Promise<Pointer> {
-  const current = await (await activitiesBase()).readPointer(store, dataset);
+  const current = await (await manifestReads()).readPointer(store, dataset);
   if (!current) {
     throw new NotPublishedError(`Dataset ${dataset} has no published version in ${store.url}; ingest it with "tidemark ingest ${dataset}" or check TIDEMARK_STORE.`);
   }
@@ -48,11 +48,11 @@ export function checkVersionArg(version: string): string {
 export async function loadVersion(store: ObjectStore, dataset: string, version?: string): Promise<VersionView> {
   const pointer = await requirePointer(store, dataset);
   if (version === undefined || version === pointer.current_version) {
-    return { dataset, manifest: await (await activitiesBase()).readManifest(store, dataset, pointer.manifest), pointer, isCurrent: true };
+    return { dataset, manifest: await (await manifestReads()).readManifest(store, dataset, pointer.manifest), pointer, isCurrent: true };
   }
   const layout = new DatasetLayout(dataset);
   try {
-    return { dataset, manifest: await (await activitiesBase()).readManifest(store, dataset, layout.versionManifest(checkVersionArg(version))), pointer, isCurrent: false };
+    return { dataset, manifest: await (await manifestReads()).readManifest(store, dataset, layout.versionManifest(checkVersionArg(version))), pointer, isCurrent: false };
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
     throw new VersionNotFoundError(`Dataset ${dataset} has no version ${version}; list its versions with "tidemark versions ${dataset}".`);
@@ -69,7 +69,7 @@ export async function* versionChain(store: ObjectStore, dataset: string): AsyncG
   while (path) {
     let manifest: VersionManifest;
     try {
-      manifest = await (await activitiesBase()).readManifest(store, dataset, path);
+      manifest = await (await manifestReads()).readManifest(store, dataset, path);
     } catch (err) {
       if (!(err instanceof NotFoundError) || child === null) throw err;
       throw new BrokenChainError(`The version chain of ${dataset} is broken: ${child} names parent ${path} which does not exist; run "tidemark verify ${dataset}".`);

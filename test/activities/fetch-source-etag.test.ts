@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchSourceActivities } from "../../activities/prepare";
+import { fetchSourceActivities } from "../../activities/steps";
 import { NotFoundError } from "../../src/errors";
 import { DatasetLayout } from "../../src/layout";
 import { serializeJson } from "../../src/manifest/schema";

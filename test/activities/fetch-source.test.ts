@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { fetchSourceActivities } from "../../activities/prepare";
+import { fetchSourceActivities } from "../../activities/steps";
 import { NotFoundError } from "../../src/errors";
 import { FsObjectStore } from "../../src/store/fs";
 

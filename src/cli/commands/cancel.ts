@@ -15,8 +15,8 @@ import { parsePositiveInt } from "../options";
 import { say, sayJson } from "../output";
 import { describeResult, VERSION_KEY } from "../runs";
 
-/** The store reads of activities/base, loaded when a command first reads the store (it pulls in definition parsing). */
-const activitiesBase = () => import("../../../activities/base.js");
+/** The store reads of manifests, loaded when a command first reads the store. */
+const manifestReads = () => import("../../manifest/read.js");
 
 /** `cancel` found no running ingest. */
 export class NothingRunningError extends TidemarkError {}
@@ -99,7 +99,7 @@ async function storeFacts(ctx: CliContext, dataset: string, version: string | nu
   if (!version) return { current: undefined, remaining: null };
   try {
     const store = await ctx.store();
-    const current = (await (await activitiesBase()).readPointer(store, dataset))?.pointer.current_version ?? null;
+    const current = (await (await manifestReads()).readPointer(store, dataset))?.pointer.current_version ?? null;
     return { current, remaining: current === version ? null : await leftovers(store, dataset, version) };
   } catch {
     return { current: undefined, remaining: null };

@@ -12,8 +12,8 @@ import { recentRuns, runningIngest, type RunSummary } from "../runs";
 import { describeSchedule, type ScheduleView } from "./schedule";
 import { monthFiles } from "../../manifest/month-files";
 
-/** The store reads of activities/base, loaded when a command first reads the store (it pulls in definition parsing). */
-const activitiesBase = () => import("../../../activities/base.js");
+/** The store reads of manifests, loaded when a command first reads the store. */
+const manifestReads = () => import("../../manifest/read.js");
 
 /** Nothing is known about a dataset: never published, never run, not scheduled. */
 export class UnknownDatasetError extends TidemarkError {}
@@ -51,10 +51,10 @@ export async function datasetStatus(ctx: CliContext, dataset: string, runsLimit 
   const store = await ctx.store();
   const { uiUrl, temporal } = ctx.config;
   const link = (workflowId: string, runId: string) => runUrl(uiUrl, temporal.namespace, workflowId, runId);
-  const pointerRead = await (await activitiesBase()).readPointer(store, dataset);
+  const pointerRead = await (await manifestReads()).readPointer(store, dataset);
   const client = await ctx.temporal();
   const [manifest, running, runs, schedule, backlog] = await Promise.all([
-    pointerRead ? (await activitiesBase()).readManifest(store, dataset, pointerRead.pointer.manifest) : null,
+    pointerRead ? (await manifestReads()).readManifest(store, dataset, pointerRead.pointer.manifest) : null,
     runningIngest(client, dataset),
     recentRuns(client, dataset, runsLimit),
     describeSchedule(client, dataset),
