@@ -12,6 +12,11 @@ import { startWorker } from "./worker.js";
  * worker: whichever activity reports it, so the bench does not depend on the engine's step names.
  */
 const KILL_AT_FRACTION = 0.8;
+/** Runs of a P6 measurement tried before giving up when the kill never lands past {@link KILL_AT_FRACTION}. */
+const KILL_TRIES = 3;
+
+/** The run finished before any activity heartbeated past the kill point: a missed measurement, not a failed recovery. */
+class KillMissedError extends Error {}
 const HEARTBEAT_TIMEOUT_MS = 15_000;
 
 interface Recovery {
@@ -90,7 +95,7 @@ async function killDuring(stack: BenchStack, dataset: string, v1: string, storeU
   }
   await victim.stop("SIGKILL");
   if (!killed) {
-    throw new Error(`P6: the run reached "${step}" before any activity heartbeated ${KILL_AT_FRACTION * 100} % of its items, so no kill landed where P6 measures; use a larger source (--series/--months).`);
+    throw new KillMissedError(`P6: the run reached "${step}" before any activity heartbeated ${KILL_AT_FRACTION * 100} % of its items, so no kill landed where P6 measures; use a larger source (--series/--months).`);
   }
   return { step, progress, handle };
 }
@@ -155,8 +160,18 @@ export async function runRecovery(stack: BenchStack, v1: string, rows: number, r
   say(`P6: undisturbed reference run ${reference.ms} ms`);
   await stopSharedWorker(stack);
   const all: Recovery[] = [];
+  let missedKills = 0;
   for (let i = 1; i <= runs; i++) {
-    const r = await recoverOnce(stack, `recovery_${i}`, v1, storeUrl, reference.timing, reference.ms);
+    let r: Recovery | null = null;
+    for (let t = 1; r === null; t++) {
+      try {
+        r = await recoverOnce(stack, t === 1 ? `recovery_${i}` : `recovery_${i}_try${t}`, v1, storeUrl, reference.timing, reference.ms);
+      } catch (err) {
+        if (!(err instanceof KillMissedError) || t >= KILL_TRIES) throw err;
+        missedKills++;
+        say(`P6 run ${i}: ${err.message} Trying again (${t + 1} of ${KILL_TRIES}).`);
+      }
+    }
     say(`P6 run ${i}: killed in ${r.killedStep} at ${r.killedAtProgress || "?"}; recovery ${r.recoveryMs} ms − remaining ${r.remainingMs} = overhead ${r.overheadMs} ms (worker start ${r.workerStartMs}, retry wait ${r.retryWaitMs}, rerun ${r.rerunMs} of ${r.fullStepMs} = ${r.rerunFraction} of the step; remaining at the kill ${r.remainingStepMs}, redone ${r.redoneMs} = ${r.redoneOfRun} of the run); heartbeat timeouts in its history ${r.heartbeatTimeouts}`);
     all.push(r);
   }
@@ -186,6 +201,7 @@ export async function runRecovery(stack: BenchStack, v1: string, rows: number, r
       rerunOfRun: pick("rerunOfRun"),
       heartbeatTimeouts: all.map((r) => r.heartbeatTimeouts),
       referenceRunMs: reference.ms,
+      missedKills,
     },
   };
 }
