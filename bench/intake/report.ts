@@ -107,8 +107,24 @@ export function renderMarkdown(r: IntakeReport): string {
     `Overload responses per second: ${perSecond(o.overloadStatuses)}.`,
     `Recovery phase (16 clients × 100 records/request, closed loop, from the moment the offered load stopped), records/s per second: ${o.recoveryRates.map(int).join(", ")}; responses per second: ${perSecond(o.recoveryStatuses)}.`,
     `Serve's backlog (its /metrics: MiB / fragments) every second from the start of the overload: ${o.backlog.map((b) => `${b.s.toFixed(0)} s ${b.mb ?? "?"}/${b.fragments ?? "?"}`).join(", ")}.`,
+    `Compactions serve requested from Temporal during that time (its counter, from the first sample): ${requestsText(o.backlog)}.`,
     `Read-back: ${int(c.published)} rows in the current projection (${c.versions} versions consumed ${int(c.consumedFragments)} fragments) + ${int(c.inInbox)} records in ${int(c.fragments)} unconsumed inbox fragments; serve exited ${r.serveExit} on SIGTERM.${c.examples.length ? ` Examples: ${c.examples.join("; ")}` : ""}`,
     "",
   );
   return lines.join("\n");
+}
+
+/** The compaction requests serve sent and failed between the first and last backlog samples, and the longest stretch without a sent one. */
+function requestsText(samples: ReadonlyArray<{ s: number; requests: { sent: number; failed: number } | null }>): string {
+  const seen = samples.filter((b) => b.requests !== null);
+  if (seen.length < 2) return "not sampled";
+  const first = seen[0].requests!;
+  const last = seen[seen.length - 1].requests!;
+  let longest = 0;
+  let since = seen[0].s;
+  for (let i = 1; i < seen.length; i++) {
+    if (seen[i].requests!.sent > seen[i - 1].requests!.sent) since = seen[i].s;
+    longest = Math.max(longest, seen[i].s - since);
+  }
+  return `${last.sent - first.sent} sent, ${last.failed - first.failed} failed; longest stretch without a sent request ${longest.toFixed(0)} s`;
 }

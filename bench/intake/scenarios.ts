@@ -117,6 +117,8 @@ export interface BacklogSample {
   readonly s: number;
   readonly mb: number | null;
   readonly fragments: number | null;
+  /** Compactions serve had requested from Temporal by then (its counter since it started), by outcome; null when /metrics did not answer. */
+  readonly requests: { readonly sent: number; readonly failed: number } | null;
 }
 
 function gauge(text: string, name: string): number | null {
@@ -124,7 +126,14 @@ function gauge(text: string, name: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** Samples serve's `/metrics` backlog gauges every second until `stop` is called. */
+/** Sum of a counter's samples whose labels include `outcome="<outcome>"`. */
+function outcomeTotal(text: string, name: string, outcome: string): number {
+  let total = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, "gm"))) if (m[1].includes(`outcome="${outcome}"`)) total += Number(m[2]);
+  return total;
+}
+
+/** Samples serve's `/metrics` backlog gauges and compaction requests every second until `stop` is called. */
 function sampleBacklog(url: string): { stop: () => Promise<BacklogSample[]> } {
   const samples: BacklogSample[] = [];
   const t0 = performance.now();
@@ -136,9 +145,10 @@ function sampleBacklog(url: string): { stop: () => Promise<BacklogSample[]> } {
         const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) });
         const text = await res.text();
         const bytes = gauge(text, "tidemark_intake_backlog_bytes");
-        samples.push({ s, mb: bytes === null ? null : Math.round(bytes / 104857.6) / 10, fragments: gauge(text, "tidemark_intake_backlog_fragments") });
+        const requests = { sent: outcomeTotal(text, "tidemark_intake_compaction_requests_total", "sent"), failed: outcomeTotal(text, "tidemark_intake_compaction_requests_total", "failed") };
+        samples.push({ s, mb: bytes === null ? null : Math.round(bytes / 104857.6) / 10, fragments: gauge(text, "tidemark_intake_backlog_fragments"), requests });
       } catch {
-        samples.push({ s, mb: null, fragments: null });
+        samples.push({ s, mb: null, fragments: null, requests: null });
       }
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - ((performance.now() - t0) % 1000))));
     }
