@@ -20,6 +20,17 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** A tracker (fake timers, 1-s listings of a 100-byte inbox) started with `everyMs` and a bound of 100 bytes, after its first listing. */
+async function startedOverBound(everyMs: number) {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+  const { store, listings } = slowStore("file:///store", 1000);
+  const tracker = new BacklogTracker(store);
+  const started = tracker.start(["events"], everyMs, () => tracker.get("events").bytes >= 100);
+  await vi.advanceTimersByTimeAsync(1000);
+  await started;
+  return { tracker, listings };
+}
+
 describe("BacklogTracker", () => {
   it("joins a listing already under way instead of starting another", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
@@ -52,24 +63,14 @@ describe("BacklogTracker", () => {
   });
 
   it("while a dataset is over its bound, lists again after the plain interval", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
-    const { store, listings } = slowStore("file:///store", 1000);
-    const tracker = new BacklogTracker(store);
-    const started = tracker.start(["events"], 500, () => tracker.get("events").bytes >= 100);
-    await vi.advanceTimersByTimeAsync(1000);
-    await started;
+    const { tracker, listings } = await startedOverBound(500);
     await vi.advanceTimersByTimeAsync(500);
     expect(listings).toHaveLength(2);
     tracker.stop();
   });
 
   it("while a dataset is over its bound, lists again within a second even when its interval is longer", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
-    const { store, listings } = slowStore("file:///store", 1000);
-    const tracker = new BacklogTracker(store);
-    const started = tracker.start(["events"], 5000, () => tracker.get("events").bytes >= 100);
-    await vi.advanceTimersByTimeAsync(1000);
-    await started;
+    const { tracker, listings } = await startedOverBound(5000);
     expect(listings).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(999);
     expect(listings).toHaveLength(1);
