@@ -1,7 +1,12 @@
 import { createHash } from "node:crypto";
-import { promises as fsp, type BigIntStats } from "node:fs";
+import fs, { promises as fsp, type BigIntStats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import type { ObjectInfo } from "./types.js";
+
+/** fsync of an open file descriptor on libuv's thread pool. */
+export function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
 
 /** The errno code of a Node.js filesystem error. */
 export function errCode(e: unknown): string | undefined {
@@ -30,12 +35,13 @@ export async function setMtime(fh: FileHandle, micros: bigint): Promise<void> {
   await fh.utimes(seconds, seconds);
 }
 
+/** One fsync of a directory; its open and close are synchronous (µs), only the fsync leaves the event loop. */
 async function syncDirOnce(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, "r");
+  const fd = fs.openSync(dir, "r");
   try {
-    await fh.sync();
+    await fsyncFd(fd);
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }
 

@@ -13,6 +13,7 @@ import {
   StoreUnavailableError,
   TidemarkError,
 } from "../errors.js";
+import { createFromBytes } from "./fs-create.js";
 import { errCode, etagOf, fsyncDir, infoOf, nowMicros, setMtime, statOrNull, writeAll } from "./fs-io.js";
 import { isInternalName, LOCK_SUFFIX, TEMP_PREFIX, tempPath, withLock } from "./fs-lock.js";
 import { assertValidKey, assertValidPrefix, compareKeys } from "./keys.js";
@@ -83,6 +84,13 @@ export class FsObjectStore implements ObjectStore {
 
   async put(key: string, body: Uint8Array | string, mode: WriteMode = { kind: "overwrite" }): Promise<PutResult> {
     const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+    if (mode.kind === "create") {
+      const path = this.pathOf(key);
+      const dir = dirname(path);
+      return this.guard(key, "write", () =>
+        createFromBytes(tempPath(dir), path, dir, bytes, { ensureDir: () => this.ensureDir(key, dir), taken: (st) => this.takenError(key, st?.isDirectory() ?? false) }),
+      );
+    }
     return this.write(key, mode, async (fh) => {
       await writeAll(fh, bytes);
     });
@@ -252,9 +260,13 @@ export class FsObjectStore implements ObjectStore {
     } catch (e) {
       if (errCode(e) !== "EEXIST") throw e;
       const st = await fsp.lstat(path).catch(() => null);
-      if (st?.isDirectory()) throw new InvalidKeyError(key, `Object key "${key}" names a directory holding other objects on the filesystem backend.`);
-      throw new AlreadyExistsError(key);
+      throw this.takenError(key, st?.isDirectory() ?? false);
     }
+  }
+
+  private takenError(key: string, isDirectory: boolean): Error {
+    if (isDirectory) return new InvalidKeyError(key, `Object key "${key}" names a directory holding other objects on the filesystem backend.`);
+    return new AlreadyExistsError(key);
   }
 
   /** Creates `dir` and fsyncs the parents of every directory it had to create. */

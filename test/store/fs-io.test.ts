@@ -1,5 +1,4 @@
-import { promises as fsp, mkdtempSync } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
+import fs, { promises as fsp, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -9,19 +8,22 @@ import { fsyncDir } from "../../src/store/fs-io";
 function recordSyncs(dir: string) {
   let clock = 0;
   const syncs: { start: number; end: number }[] = [];
-  const open = fsp.open.bind(fsp);
-  vi.spyOn(fsp, "open").mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
-    const fh: FileHandle = await open(...args);
-    if (args[0] === dir) {
-      const sync = fh.sync.bind(fh);
-      fh.sync = async () => {
-        const entry = { start: ++clock, end: Infinity };
-        syncs.push(entry);
-        await sync();
-        entry.end = ++clock;
-      };
-    }
-    return fh;
+  const dirFds = new Set<number>();
+  const openSync = fs.openSync.bind(fs);
+  vi.spyOn(fs, "openSync").mockImplementation((...args: Parameters<typeof fs.openSync>) => {
+    const fd = openSync(...args);
+    if (args[0] === dir) dirFds.add(fd);
+    return fd;
+  });
+  const fsync = fs.fsync.bind(fs);
+  vi.spyOn(fs, "fsync").mockImplementation((fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
+    if (!dirFds.has(fd)) return fsync(fd, callback);
+    const entry = { start: ++clock, end: Infinity };
+    syncs.push(entry);
+    fsync(fd, (err) => {
+      entry.end = ++clock;
+      callback(err);
+    });
   });
   return { syncs, tick: () => ++clock };
 }
