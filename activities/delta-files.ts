@@ -4,7 +4,7 @@ import type { BaseVersion, ChangeCounts, FetchedSource } from "../src/contracts"
 import type { DatasetDefinition } from "../src/definition";
 import { runDelta } from "../src/engine/delta";
 import type { BaseSource } from "../src/engine/delta-sql";
-import { HASHING } from "../src/engine/hash-sql";
+import { HASHING, hashesAlike } from "../src/engine/hash-sql";
 import { type NormalizedSource, normalizeToParquet } from "../src/engine/normalize/source";
 import { ObjectCache, objectCacheBytesFromEnv } from "../src/engine/object-cache";
 import type { EngineTask } from "../src/engine/task";
@@ -61,12 +61,12 @@ export interface DeltaSummary {
 
 /**
  * Where the base index comes from: the parent's index files (base files, then delta layers) when the
- * engine's hashing wrote them, else (a store written before it) the parent's first projection, whose
+ * engine's hashing (or one that hashes this dataset's rows alike) wrote them, else (a store written before it) the parent's first projection, whose
  * rows are rehashed.
  */
 async function baseSource(parent: VersionManifest | null, definition: DatasetDefinition, workspace: Workspace, layout: DatasetLayout, store: ObjectStore): Promise<BaseSource> {
   if (!parent) return { kind: "none" };
-  if (parent.index.length > 0 && parent.index.every((f) => f.hashing === HASHING)) {
+  if (parent.index.length > 0 && parent.index.every((f) => hashesAlike(f.hashing, definition))) {
     const cache = new ObjectCache(store, join(workspace.tempDirectory, "cache"), objectCacheBytesFromEnv());
     let n = 0;
     const cached = (paths: string[]) => mapLimited(paths, IO_CONCURRENCY, (p) => cache.local(layout.key(p), workspace.path(`index-${++n}.parquet`)));

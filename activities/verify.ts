@@ -1,4 +1,5 @@
 import { NotFoundError } from "../src/errors";
+import { schemeOfIndex } from "../src/engine/hash-sql";
 import { checkIndexAgainstFold } from "../src/engine/index-check";
 import { compareProjections, foldEvents, keysInTwoMonths, liveByMonth, partitionsOf, type EventInput, type ProjectionInput } from "../src/engine/fold";
 import type { Workspace } from "../src/engine/workspace";
@@ -102,7 +103,8 @@ export async function checkDatasetWith(deps: ActivityDeps, dataset: string): Pro
         read.set(file, local);
       }
       const complete = new Map(labels.map((label) => [label, chain.complete && parseMonthLabel(label) !== undefined && (byMonth.get(label) ?? []).every((f) => read.has(f))]));
-      const definition = await foldEvents(task, current.schema, events);
+      const scheme = schemeOfIndex(current.index);
+      const definition = await foldEvents(task, current.schema, events, scheme);
       for (const [file, local] of read) {
         if (!file.single) continue;
         const held = (await partitionsOf(task, definition, local)).map(monthLabel);
@@ -143,7 +145,7 @@ export async function checkDatasetWith(deps: ActivityDeps, dataset: string): Pro
           where.set(`${name}/${month}`, object);
         }
       }
-      const compared = await compareProjections(task, definition, projectionFiles);
+      const compared = await compareProjections(task, definition, projectionFiles, scheme);
       for (const [id, object] of where) {
         const [name, month] = [id.slice(0, id.lastIndexOf("/")), Number(id.slice(id.lastIndexOf("/") + 1))];
         const problem = differences(`Month ${monthLabel(month)} of projection ${name}`, compared.get(id)!);

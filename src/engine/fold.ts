@@ -1,7 +1,7 @@
 import type { DatasetDefinition } from "../definition";
 import type { PartitionBy } from "../definition/partition";
 import { schemaOfFiles } from "./index-check";
-import { columnList, keyHashSql, keyList, monthSql, rowHashSql } from "./hash-sql";
+import { columnList, HASHING, type HashScheme, keyHashSql, keyList, monthSql, rowHashSql } from "./hash-sql";
 import { sqlString, sqlStringList } from "./sql";
 import type { EngineTask } from "./task";
 
@@ -44,10 +44,11 @@ const values = (rows: string[]) => (rows.length === 0 ? "" : `VALUES ${rows.join
  * a version's single event file, its partition column's): per month and key, the last event
  * by version, where within a version an insert or update wins over the delete of a key moving
  * between months; a key is live in a month when that event is not a delete. Hashes are recomputed
- * from the rows (any hashing the files were written under folds alike). Creates the task tables
- * `events` and `live` (the dataset's columns, `k`, `r`, `m`); returns the hashing view of the schema.
+ * from the rows under `scheme` (any hashing the files were written under folds alike). Creates the
+ * task tables `events` and `live` (the dataset's columns, `k`, `r`, `m`); returns the hashing view
+ * of the schema.
  */
-export async function foldEvents(task: EngineTask, schema: FoldSchema, events: EventInput[]): Promise<DatasetDefinition> {
+export async function foldEvents(task: EngineTask, schema: FoldSchema, events: EventInput[], scheme: HashScheme = HASHING): Promise<DatasetDefinition> {
   const live = task.table("live");
   if (events.length === 0) {
     await task.exec(`CREATE TABLE ${live} AS SELECT NULL::BLOB AS k, NULL::BLOB AS r, NULL::INTEGER AS m WHERE false`);
@@ -57,7 +58,7 @@ export async function foldEvents(task: EngineTask, schema: FoldSchema, events: E
   await task.exec(`CREATE TABLE ${files} (path VARCHAR, m INTEGER, v VARCHAR)`);
   await task.exec(`INSERT INTO ${files} ${values(events.map((e) => `(${sqlString(e.path)}, ${e.month ?? "NULL"}, ${sqlString(e.version)})`))}`);
   const definition = await schemaOfFiles(task, events.map((e) => e.path), schema);
-  const source = `SELECT ${columnList(definition, "e.")}, ${keyHashSql(definition, "e.")} AS k, ${rowHashSql(definition, "e.")} AS r, coalesce(f.m, ${monthSql(definition, "e.")}) AS m, f.v AS v, e._op AS _op
+  const source = `SELECT ${columnList(definition, "e.")}, ${keyHashSql(definition, "e.", scheme)} AS k, ${rowHashSql(definition, "e.", scheme)} AS r, coalesce(f.m, ${monthSql(definition, "e.")}) AS m, f.v AS v, e._op AS _op
     FROM read_parquet(${sqlStringList(events.map((e) => e.path))}, union_by_name = true, filename = true) e JOIN ${files} f ON f.path = e.filename`;
   await task.exec(`CREATE TABLE ${live} AS SELECT * EXCLUDE (v, _op) FROM (${source}) QUALIFY row_number() OVER (PARTITION BY m, k ORDER BY v DESC, (_op <> 'delete') DESC) = 1 AND _op <> 'delete'`);
   return definition;
@@ -86,9 +87,10 @@ export async function keysInTwoMonths(task: EngineTask, limit: number): Promise<
 /**
  * Compares projection months (the union of each month's files) with the fold, per month: keys of
  * the month missing, keys not live in it, keys with another row hash, keys twice in the month, keys
- * in more than one file of the month, keys also in an earlier month of the same projection.
+ * in more than one file of the month, keys also in an earlier month of the same projection. Hashes
+ * are computed under `scheme`, the fold's.
  */
-export async function compareProjections(task: EngineTask, definition: DatasetDefinition, files: ProjectionInput[]): Promise<Map<string, MonthDifferences>> {
+export async function compareProjections(task: EngineTask, definition: DatasetDefinition, files: ProjectionInput[], scheme: HashScheme = HASHING): Promise<Map<string, MonthDifferences>> {
   const out = new Map<string, MonthDifferences>();
   if (files.length === 0) return out;
   const map = task.table("projection_files");
@@ -97,7 +99,7 @@ export async function compareProjections(task: EngineTask, definition: DatasetDe
   await task.exec(`CREATE TABLE ${map} (path VARCHAR, name VARCHAR, m INTEGER)`);
   await task.exec(`INSERT INTO ${map} ${values(files.map((f) => `(${sqlString(f.path)}, ${sqlString(f.name)}, ${f.month})`))}`);
   await task.exec(
-    `CREATE TABLE ${rows} AS SELECT f.name, f.m, f.path, ${keyHashSql(definition, "p.")} AS k, ${rowHashSql(definition, "p.")} AS r
+    `CREATE TABLE ${rows} AS SELECT f.name, f.m, f.path, ${keyHashSql(definition, "p.", scheme)} AS k, ${rowHashSql(definition, "p.", scheme)} AS r
      FROM read_parquet(${sqlStringList(files.map((f) => f.path))}, union_by_name = true, filename = true) p JOIN ${map} f ON f.path = p.filename`,
   );
   const stats = await task.rows<{ name: string; m: number; total: number; distinct_keys: number; matched: number; wrong: number; extra: number; elsewhere: number; expected: number; split: number }>(`

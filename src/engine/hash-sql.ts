@@ -3,10 +3,26 @@ import { partitionColumn, partitionGranularity } from "../definition/partition";
 import { sqlIdent } from "./sql";
 
 /** Hashing scheme of indexes and `_key_hash` written by the engine (docs/hashing.md). */
-export const HASHING = "tidemark.hash/2";
+export const HASHING = "tidemark.hash/3";
+
+/** The scheme before it: the same text, except that a null bool was encoded `B0`, like false (docs/hashing.md). */
+export const HASHING_V2 = "tidemark.hash/2";
+
+/** A hashing scheme the engine computes. */
+export type HashScheme = typeof HASHING | typeof HASHING_V2;
+
+/** True when index files written under `hashing` hash the rows of `definition` exactly as {@link HASHING} does (hash/2 differs only for bool columns). */
+export function hashesAlike(hashing: string | undefined, definition: Pick<DatasetDefinition, "schema">): boolean {
+  return hashing === HASHING || (hashing === HASHING_V2 && !definition.schema.columns.some((c) => c.type === "bool"));
+}
+
+/** The scheme to recompute hashes under when checking index files (entries with their `hashing`): hash/2 when any was written under it. */
+export function schemeOfIndex(entries: readonly { hashing?: string }[]): HashScheme {
+  return entries.some((e) => e.hashing === HASHING_V2) ? HASHING_V2 : HASHING;
+}
 
 /** The canonical text field of one value of `column` (docs/hashing.md), never NULL. */
-export function fieldSql(column: Pick<ColumnDefinition, "name" | "type" | "decimal">, alias = ""): string {
+export function fieldSql(column: Pick<ColumnDefinition, "name" | "type" | "decimal">, alias = "", scheme: HashScheme = HASHING): string {
   const x = `${alias}${sqlIdent(column.name)}`;
   const typed = (() => {
     switch (column.type) {
@@ -17,7 +33,7 @@ export function fieldSql(column: Pick<ColumnDefinition, "name" | "type" | "decim
       case "decimal":
         return column.decimal === "double" ? floatField(x) : stringField(x);
       case "bool":
-        return `CASE WHEN ${x} THEN 'B1' ELSE 'B0' END`;
+        return scheme === HASHING_V2 ? `CASE WHEN ${x} THEN 'B1' ELSE 'B0' END` : `CASE WHEN ${x} THEN 'B1' WHEN NOT ${x} THEN 'B0' END`;
       case "date":
         return `'D' || (${x} - DATE '1970-01-01')::VARCHAR`;
       case "timestamp":
@@ -38,9 +54,9 @@ function floatField(x: string): string {
 }
 
 /** A 16-byte BLOB: MD5 of the fields of `columns` joined by `|` (the empty input when there are none). */
-export function hashSql(columns: readonly Pick<ColumnDefinition, "name" | "type" | "decimal">[], alias = ""): string {
+export function hashSql(columns: readonly Pick<ColumnDefinition, "name" | "type" | "decimal">[], alias = "", scheme: HashScheme = HASHING): string {
   if (columns.length === 0) return `unhex(md5(''))`;
-  return `unhex(md5(${columns.map((c) => fieldSql(c, alias)).join(` || '|' || `)}))`;
+  return `unhex(md5(${columns.map((c) => fieldSql(c, alias, scheme)).join(` || '|' || `)}))`;
 }
 
 /** Columns of the key hash, in `schema.key` order. */
@@ -54,13 +70,13 @@ export function valueColumns(definition: DatasetDefinition): ColumnDefinition[] 
 }
 
 /** The key hash of a row of the dataset's columns. */
-export function keyHashSql(definition: DatasetDefinition, alias = ""): string {
-  return hashSql(keyColumns(definition), alias);
+export function keyHashSql(definition: DatasetDefinition, alias = "", scheme: HashScheme = HASHING): string {
+  return hashSql(keyColumns(definition), alias, scheme);
 }
 
 /** The row hash of a row of the dataset's columns. */
-export function rowHashSql(definition: DatasetDefinition, alias = ""): string {
-  return hashSql(valueColumns(definition), alias);
+export function rowHashSql(definition: DatasetDefinition, alias = "", scheme: HashScheme = HASHING): string {
+  return hashSql(valueColumns(definition), alias, scheme);
 }
 
 /**

@@ -94,7 +94,7 @@ describe("a store written by the release before the engine [file store, real dev
 
     const after = await current();
     expect(after.parent_version).toBe(OLD_VERSIONS[1]);
-    expect(after.index.every((f) => f.hashing === "tidemark.hash/2")).toBe(true);
+    expect(after.index.every((f) => f.hashing === "tidemark.hash/3")).toBe(true);
     expect(after.format).toBe("tidemark.version/2");
     const carried = before.projections.latest["2025-02"] as { path: string; rows: number; bytes: number };
     expect(after.projections.latest["2025-02"]).toEqual({ rows: carried.rows, files: [{ path: carried.path, rows: carried.rows, bytes: carried.bytes }] });

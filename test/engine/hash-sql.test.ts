@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/connection";
 import type { DatasetDefinition } from "../../src/definition";
-import { hashSql, monthSql } from "../../src/engine/hash-sql";
+import { HASHING, HASHING_V2, hashesAlike, hashSql, monthSql, schemeOfIndex } from "../../src/engine/hash-sql";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -15,7 +15,7 @@ afterAll(() => engine?.close());
 const md5 = (text: string) => createHash("md5").update(text, "utf8").digest("hex");
 
 /** docs/hashing.md, recomputed here from the text of the document, not from the product's code. */
-describe("hashSql (tidemark.hash/2)", () => {
+describe("hashSql (tidemark.hash/3)", () => {
   it("is MD5 of the '|'-joined canonical fields of each type", async () => {
     const columns = [
       { name: "s", type: "string" as const }, { name: "i", type: "int" as const }, { name: "f", type: "double" as const }, { name: "b", type: "bool" as const },
@@ -34,9 +34,35 @@ describe("hashSql (tidemark.hash/2)", () => {
     expect(row.h).toBe("8fe4428bd0c60a68de1414c90dfc934d");
   });
 
+  it("encodes a null bool as N, unlike false; under tidemark.hash/2 (legacy) a null bool was B0", async () => {
+    const columns = [{ name: "b", type: "bool" as const }, { name: "c", type: "bool" as const }];
+    const sql = (scheme: typeof HASHING | typeof HASHING_V2) => `SELECT lower(hex(${hashSql(columns, "", scheme)})) AS h FROM (SELECT NULL::BOOLEAN AS b, false AS c)`;
+    const [now] = await engine.rows<{ h: string }>(sql(HASHING));
+    const [legacy] = await engine.rows<{ h: string }>(sql(HASHING_V2));
+    expect(now.h).toBe(md5("N|B0"));
+    expect(legacy.h).toBe(md5("B0|B0"));
+  });
+
   it("hashes no columns as MD5 of the empty input", async () => {
     const [row] = await engine.rows<{ h: string }>(`SELECT hex(${hashSql([])}) AS h`);
     expect(row.h.toLowerCase()).toBe(md5(""));
+  });
+});
+
+describe("hashesAlike and schemeOfIndex", () => {
+  const withTypes = (...types: string[]) => ({ schema: { columns: types.map((type, i) => ({ name: `c${i}`, type })) } }) as unknown as DatasetDefinition;
+
+  it("takes a hash/2 index as the engine's own only for a dataset without bool columns", () => {
+    expect(hashesAlike("tidemark.hash/3", withTypes("string", "bool"))).toBe(true);
+    expect(hashesAlike("tidemark.hash/2", withTypes("string", "int", "date"))).toBe(true);
+    expect(hashesAlike("tidemark.hash/2", withTypes("string", "bool"))).toBe(false);
+    expect(hashesAlike(undefined, withTypes("string"))).toBe(false);
+  });
+
+  it("checks an index under hash/2 when any of its files was written under it", () => {
+    expect(schemeOfIndex([{ hashing: "tidemark.hash/3" }, { hashing: "tidemark.hash/3" }])).toBe("tidemark.hash/3");
+    expect(schemeOfIndex([{ hashing: "tidemark.hash/2" }, { hashing: "tidemark.hash/3" }])).toBe("tidemark.hash/2");
+    expect(schemeOfIndex([])).toBe("tidemark.hash/3");
   });
 });
 
