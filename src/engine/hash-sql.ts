@@ -24,39 +24,44 @@ export function schemeOfIndex(entries: readonly { hashing?: string }[]): HashSch
 /** The canonical text field of one value of `column` (docs/hashing.md), never NULL. */
 export function fieldSql(column: Pick<ColumnDefinition, "name" | "type" | "decimal">, alias = "", scheme: HashScheme = HASHING): string {
   const x = `${alias}${sqlIdent(column.name)}`;
+  if (column.type === "bool" && scheme === HASHING_V2) return `CASE WHEN ${x} THEN 'B1' ELSE 'B0' END`;
   const typed = (() => {
     switch (column.type) {
       case "int":
-        return `'I' || ${x}::VARCHAR`;
+        return `concat('I', ${x})`;
       case "double":
         return floatField(x);
       case "decimal":
         return column.decimal === "double" ? floatField(x) : stringField(x);
       case "bool":
-        return scheme === HASHING_V2 ? `CASE WHEN ${x} THEN 'B1' ELSE 'B0' END` : `CASE WHEN ${x} THEN 'B1' WHEN NOT ${x} THEN 'B0' END`;
+        return `CASE WHEN ${x} THEN 'B1' ELSE 'B0' END`;
       case "date":
-        return `'D' || (${x} - DATE '1970-01-01')::VARCHAR`;
+        return `concat('D', ${x} - DATE '1970-01-01')`;
       case "timestamp":
-        return `'T' || epoch_us(${x})::VARCHAR`;
+        return `concat('T', epoch_us(${x}))`;
       default:
         return stringField(x);
     }
   })();
-  return `coalesce(${typed}, 'N')`;
+  return `CASE WHEN ${x} IS NULL THEN 'N' ELSE ${typed} END`;
 }
 
 function stringField(x: string): string {
-  return `'S' || strlen(${x})::VARCHAR || ':' || ${x}`;
+  return `concat('S', strlen(${x}), ':', ${x})`;
 }
 
 function floatField(x: string): string {
-  return `'F' || CASE WHEN ${x} = 0 THEN '0' ELSE ${x}::VARCHAR END`;
+  return `CASE WHEN ${x} = 0 THEN 'F0' ELSE concat('F', ${x}) END`;
 }
 
-/** A 16-byte BLOB: MD5 of the fields of `columns` joined by `|` (the empty input when there are none). */
+/**
+ * A 16-byte BLOB: MD5 of the fields of `columns` joined by `|` (the empty input when there are
+ * none), built by one `concat` (one pass, against a chain of `||` that copies every prefix).
+ */
 export function hashSql(columns: readonly Pick<ColumnDefinition, "name" | "type" | "decimal">[], alias = "", scheme: HashScheme = HASHING): string {
   if (columns.length === 0) return `unhex(md5(''))`;
-  return `unhex(md5(${columns.map((c) => fieldSql(c, alias, scheme)).join(` || '|' || `)}))`;
+  const fields = columns.map((c) => fieldSql(c, alias, scheme));
+  return `unhex(md5(${fields.length === 1 ? fields[0] : `concat(${fields.join(", '|', ")})`}))`;
 }
 
 /** Columns of the key hash, in `schema.key` order. */
