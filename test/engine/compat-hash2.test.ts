@@ -1,16 +1,13 @@
-import { cpSync, mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Client } from "@temporalio/client";
 import type { IngestResult } from "../../src/contracts";
 import type { VerifyResult } from "../../src/maintenance";
-import { parsePointer, parseVersionManifest } from "../../src/manifest/schema";
 import { monthFiles } from "../../src/manifest/month-files";
 import { ingestWorkflowId } from "../../src/one-writer";
-import { FsObjectStore } from "../../src/store/fs";
 import { openDuck, rows as duckRows } from "../support/duck";
-import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
+import { openFixtureStore, type FixtureStore } from "./fixture-store";
 
 /**
  * The fixture store test/fixtures/stores/hash2-bool was written by commit ec16abb (`tidemark dev` and
@@ -40,48 +37,23 @@ const V1: Row[] = [
 
 const csv = (rows: Row[]) => `id,day,flag,note\n${rows.map((r) => `${r.id},${r.day},${r.flag ?? ""},${r.note}`).join("\n")}\n`;
 
-let worker: RunningWorker;
-let client: Client;
-let store: FsObjectStore;
-let taskQueue: string;
-let sourcePath: string;
+let fx: FixtureStore;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "tidemark-compat-hash2-"));
-  cpSync(join(__dirname, "..", "fixtures", "stores", "hash2-bool"), join(dir, "store"), { recursive: true });
-  store = new FsObjectStore(join(dir, "store"));
-  const datasetsDir = join(dir, "datasets");
-  mkdirSync(datasetsDir);
-  sourcePath = join(datasetsDir, "flags.csv");
-  writeFileSync(
-    join(datasetsDir, `${DATASET}.yaml`),
-    [
-      `id: ${DATASET}`, "source:", `  uri: file://${sourcePath}`, "  format: csv", "schema:", "  columns:",
-      "    - { name: id, type: string }", "    - { name: day, type: date }", "    - { name: flag, type: bool }", "    - { name: note, type: string }",
-      "  key: [id, day]", "  partition_by: day", "mode: snapshot", "",
-    ].join("\n"),
-  );
-  taskQueue = uniqueTaskQueue("compat-hash2");
-  client = await testClient();
-  worker = await startTestWorker({ store, datasetsDir, taskQueue, client });
+  fx = await openFixtureStore("hash2-bool", DATASET, [
+    "schema:", "  columns:",
+    "    - { name: id, type: string }", "    - { name: day, type: date }", "    - { name: flag, type: bool }", "    - { name: note, type: string }",
+    "  key: [id, day]", "  partition_by: day", "mode: snapshot",
+  ]);
 });
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
-
-async function current() {
-  const root = `datasets/${DATASET}/`;
-  const pointer = parsePointer((await store.get(`${root}current/manifest.json`)).body);
-  return parseVersionManifest((await store.get(root + pointer.manifest)).body);
-}
+afterAll(() => fx?.stop());
 
 /** The current version's rows, read by DuckDB from the projection files its manifest names. */
 async function readRows(): Promise<Row[]> {
-  const manifest = await current();
+  const manifest = await fx.current();
   const dir = mkdtempSync(join(tmpdir(), "tidemark-read-"));
   const files = Object.values(manifest.projections.latest).flatMap(monthFiles).map((f, i) => ({ f, local: join(dir, `m${i}.parquet`) }));
-  for (const { f, local } of files) writeFileSync(local, (await store.get(`datasets/${DATASET}/${f.path}`)).body);
+  for (const { f, local } of files) writeFileSync(local, (await fx.store.get(`datasets/${DATASET}/${f.path}`)).body);
   const duck = await openDuck();
   try {
     const out = await duckRows(duck.conn, `SELECT id, strftime(day, '%Y-%m-%d') AS day, flag, note FROM read_parquet([${files.map(({ local }) => `'${local}'`).join(",")}]) ORDER BY id, day`);
@@ -91,23 +63,23 @@ async function readRows(): Promise<Row[]> {
   }
 }
 
-const verify = async (suffix: string) => (await client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${DATASET}-${suffix}`, taskQueue, args: [{ dataset: DATASET }] })) as VerifyResult;
+const verify = async (suffix: string) => (await fx.client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${DATASET}-${suffix}`, taskQueue: fx.taskQueue, args: [{ dataset: DATASET }] })) as VerifyResult;
 
 describe("a store whose index is tidemark.hash/2, with a bool column [file store, real dev server]", () => {
   it("verifies clean as written, then a flag changed between false and null is published as an update, and verify is clean", async () => {
-    const before = await current();
+    const before = await fx.current();
     expect(before.version).toBe(OLD_VERSION);
     expect(before.index.map((f) => f.hashing)).toEqual(["tidemark.hash/2"]);
     expect((await verify("before")).findings).toEqual([]);
 
     const v2 = V1.map((r) => (r.id === "a" && r.day === "2025-02-01" ? { ...r, flag: null } : r.id === "b" && r.day === "2025-01-01" ? { ...r, flag: false } : r));
-    writeFileSync(sourcePath, csv(v2));
-    const result = (await client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(DATASET), taskQueue, args: [{ dataset: DATASET }] })) as IngestResult;
+    writeFileSync(fx.sourcePath, csv(v2));
+    const result = (await fx.client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(DATASET), taskQueue: fx.taskQueue, args: [{ dataset: DATASET }] })) as IngestResult;
     expect(result.status).toBe("published");
     expect(result.parentVersion).toBe(OLD_VERSION);
     expect(result.counts).toMatchObject({ inserted: 0, updated: 2, deleted: 0, unchanged: 4, rowsTotal: v2.length });
 
-    const after = await current();
+    const after = await fx.current();
     expect(after.index.map((f) => f.hashing)).toEqual(["tidemark.hash/3"]);
     expect(await readRows()).toEqual(v2);
     const checked = await verify("after");

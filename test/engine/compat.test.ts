@@ -1,15 +1,10 @@
-import { cpSync, mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Client } from "@temporalio/client";
 import type { IngestResult } from "../../src/contracts";
 import type { VerifyResult } from "../../src/maintenance";
-import { parsePointer, parseVersionManifest } from "../../src/manifest/schema";
 import { ingestWorkflowId } from "../../src/one-writer";
-import { FsObjectStore } from "../../src/store/fs";
-import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
 import { readProjectionRows } from "../workflows/read-back";
+import { openFixtureStore, type FixtureStore } from "./fixture-store";
 
 /**
  * The fixture store test/fixtures/stores/legacy-v1 was written by the release before the DuckDB
@@ -39,45 +34,20 @@ function fixtureV2(): Row[] {
 
 const csv = (rows: Row[]) => `series_id,obs_date,value,status\n${rows.map((r) => `${r.series_id},${r.obs_date},${r.value ?? ""},A`).join("\n")}\n`;
 
-let worker: RunningWorker;
-let client: Client;
-let store: FsObjectStore;
-let taskQueue: string;
-let sourcePath: string;
+let fx: FixtureStore;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "tidemark-compat-"));
-  cpSync(join(__dirname, "..", "fixtures", "stores", "legacy-v1"), join(dir, "store"), { recursive: true });
-  store = new FsObjectStore(join(dir, "store"));
-  const datasetsDir = join(dir, "datasets");
-  mkdirSync(datasetsDir);
-  sourcePath = join(dir, "series.csv");
-  writeFileSync(
-    join(datasetsDir, `${DATASET}.yaml`),
-    [
-      `id: ${DATASET}`, "source:", `  uri: file://${sourcePath}`, "  format: csv", "schema:", "  columns:",
-      "    - { name: series_id, type: string }", "    - { name: obs_date, type: date }", "    - { name: value, type: double }", "    - { name: status, type: string }",
-      "  key: [series_id, obs_date]", "  partition_by: obs_date", "mode: snapshot", "",
-    ].join("\n"),
-  );
-  taskQueue = uniqueTaskQueue("compat");
-  client = await testClient();
-  worker = await startTestWorker({ store, datasetsDir, taskQueue, client });
+  fx = await openFixtureStore("legacy-v1", DATASET, [
+    "schema:", "  columns:",
+    "    - { name: series_id, type: string }", "    - { name: obs_date, type: date }", "    - { name: value, type: double }", "    - { name: status, type: string }",
+    "  key: [series_id, obs_date]", "  partition_by: obs_date", "mode: snapshot",
+  ]);
 });
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
-
-async function current() {
-  const root = `datasets/${DATASET}/`;
-  const pointer = parsePointer((await store.get(`${root}current/manifest.json`)).body);
-  return parseVersionManifest((await store.get(root + pointer.manifest)).body);
-}
+afterAll(() => fx?.stop());
 
 describe("a store written by the release before the engine [file store, real dev server]", () => {
   it("is read and extended: a new version on top of it publishes exactly the new source, and verify is clean", async () => {
-    const before = await current();
+    const before = await fx.current();
     expect(before.version).toBe(OLD_VERSIONS[1]);
     expect(before.index.every((f) => f.hashing === undefined)).toBe(true);
     expect(before.format).toBe("tidemark.version/1");
@@ -85,23 +55,23 @@ describe("a store written by the release before the engine [file store, real dev
     const v2 = fixtureV2();
     const v3 = v2.map((r) => (r.series_id === "A" && r.obs_date === "2025-05-01" ? { ...r, value: 7.5 } : r)).filter((r) => !(r.series_id === "B" && r.obs_date === "2025-01-01"));
     v3.push({ series_id: "D", obs_date: "2025-06-01", value: 1.25 });
-    writeFileSync(sourcePath, csv(v3));
+    writeFileSync(fx.sourcePath, csv(v3));
 
-    const result = (await client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(DATASET), taskQueue, args: [{ dataset: DATASET }] })) as IngestResult;
+    const result = (await fx.client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(DATASET), taskQueue: fx.taskQueue, args: [{ dataset: DATASET }] })) as IngestResult;
     expect(result.status).toBe("published");
     expect(result.parentVersion).toBe(OLD_VERSIONS[1]);
     expect(result.counts).toMatchObject({ inserted: 1, updated: 1, deleted: 1, rowsTotal: v3.length });
 
-    const after = await current();
+    const after = await fx.current();
     expect(after.parent_version).toBe(OLD_VERSIONS[1]);
     expect(after.index.every((f) => f.hashing === "tidemark.hash/3")).toBe(true);
     expect(after.format).toBe("tidemark.version/2");
     const carried = before.projections.latest["2025-02"] as { path: string; rows: number; bytes: number };
     expect(after.projections.latest["2025-02"]).toEqual({ rows: carried.rows, files: [{ path: carried.path, rows: carried.rows, bytes: carried.bytes }] });
     const sorted = [...v3].sort((a, b) => `${a.series_id}|${a.obs_date}`.localeCompare(`${b.series_id}|${b.obs_date}`));
-    expect(await readProjectionRows(store, DATASET)).toEqual(sorted);
+    expect(await readProjectionRows(fx.store, DATASET)).toEqual(sorted);
 
-    const verify = (await client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${DATASET}-compat`, taskQueue, args: [{ dataset: DATASET }] })) as VerifyResult;
+    const verify = (await fx.client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${DATASET}-compat`, taskQueue: fx.taskQueue, args: [{ dataset: DATASET }] })) as VerifyResult;
     expect(verify.findings).toEqual([]);
     expect(verify.version).toBe(after.version);
   });
