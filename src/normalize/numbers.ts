@@ -132,9 +132,8 @@ function special(buf: Uint8Array, s: number, e: number): number | undefined {
 export function parseDouble(buf: Uint8Array, s: number, e: number, dec: number): number | undefined {
   const r = scanNumber(buf, s, e, dec, true);
   if (r === null) return special(buf, s, e);
-  let v: number;
-  if (r.sig <= 15 && r.exp10 >= -22 && r.exp10 <= 22) v = r.exp10 >= 0 ? r.mant * POW10[r.exp10] : r.mant / POW10[-r.exp10];
-  else v = Number(cleanText(buf, s, e, dec));
+  if (r.sig > 15 || r.exp10 < -22 || r.exp10 > 22) return Number(cleanText(buf, s, e, dec));
+  const v = r.exp10 >= 0 ? r.mant * POW10[r.exp10] : r.mant / POW10[-r.exp10];
   return r.neg ? -v : v;
 }
 

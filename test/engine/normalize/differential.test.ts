@@ -63,6 +63,7 @@ const SAME: Case[] = [
     bytes: 'id,d,v\n"a,b",2025-01-01,1\n"say ""hi""",2025-01-02,2\n"two\nlines",2025-01-03,3\nx"y"z,2025-01-04,4\n"",2025-01-05,5\n"""",2025-01-06,"6"\n" padded ",2025-01-07,7\n',
     shows: "bad rows",
   },
+  { name: "negative doubles beyond 15 significant digits or a ±22 exponent", def: base(), bytes: "id,d,v\nA,2025-01-01,-1.2345678901234567\nB,2025-01-02,-1e30\nC,2025-01-03,-1e-320\nD,2025-01-04,-12345678901234567890\n", shows: "rows" },
   { name: "a UTF-8 BOM, no final newline and multibyte text", def: base(), bytes: "\ufeffid,d,v\nÅsa ✓,2025-01-01,1\nß,2025-01-02,2", shows: "rows" },
   {
     name: "no header, skip_rows and numbered columns",
