@@ -12,7 +12,7 @@ import { type DateTimeParts, compileDatePattern, parseIsoDate, parseIsoTimestamp
 import { parseDecimal, parseDouble, parseInteger } from "../normalize/numbers.js";
 import { inPartitionRange } from "../normalize/partition-range.js";
 import { BOOL_FALSE, BOOL_TRUE, encodeScratch, nativeText } from "../normalize/sinks.js";
-import { isoDate, isoMicros, microsSecond } from "./encode.js";
+import { doubleJson, isoDate, isoMicros, microsSecond } from "./encode.js";
 import { OutBytes } from "./out-bytes.js";
 
 /** Writes one column's value of a record; every method returns false for a value the normalizer refuses. */
@@ -121,7 +121,7 @@ const refuse = (): boolean => false;
 
 function doubleWriter(c: Common, dec: number): ColumnWriter {
   const put = (out: OutBytes, v: number): boolean => {
-    out.ascii(JSON.stringify(v));
+    out.ascii(doubleJson(v));
     return true;
   };
   return castWriter(

@@ -60,6 +60,15 @@ function timestampCell(values: BigInt64Array, valid: (i: number) => boolean): Ce
   };
 }
 
+/**
+ * A double as fragment JSON: a number, or for NaN and ±Infinity, which JSON lacks, the string
+ * (`"NaN"`, `"Infinity"`, `"-Infinity"`) DuckDB's JSON reader casts back to that DOUBLE.
+ */
+export function doubleJson(v: number): string {
+  if (Number.isFinite(v)) return JSON.stringify(v);
+  return Number.isNaN(v) ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"';
+}
+
 /** Utf8 values as JSON strings, decoded straight from the column's bytes. */
 function utf8Cell(data: { values: Uint8Array; valueOffsets: Int32Array }, valid: (i: number) => boolean): Cell {
   const bytes = Buffer.from(data.values.buffer, data.values.byteOffset, data.values.byteLength);
@@ -78,7 +87,7 @@ function cellWriter(table: Table, j: number): Cell {
     case Type.Int:
       return (i) => (valid(i) ? String(values[i]) : "null");
     case Type.Float:
-      return (i) => (valid(i) ? JSON.stringify(values[i]) : "null");
+      return (i) => (valid(i) ? doubleJson(values[i] as number) : "null");
     case Type.Bool:
       return (i) => (valid(i) ? String(vector.get(i)) : "null");
     case Type.Date:

@@ -43,21 +43,29 @@ const RECORDS = [
   { id: "text: \"quotes\", \\ back\u00f1, \u{1f600} and \n a line break", at: "1999-12-31T23:59:59.999999Z", day: "2000-02-29", n: "-9007199254740993", v: 5e-324, price: "123456789012345678901234567890.5", approx: "1e3", ok: "yes" },
 ];
 
+/** Doubles JSON cannot hold (NaN, ±Infinity, spelled out or overflowing), as raw NDJSON lines: not nulls on either path. */
+const NON_FINITE = [
+  '{"id":"spelled","at":"2026-11-29T10:00:00Z","v":"NaN","approx":"-inf","ok":true}',
+  '{"id":"overflow","at":"2026-11-29T10:00:00Z","v":1e400,"approx":-1e400,"ok":false}',
+];
+
 describe("normalize of a compaction's fragments (DuckDB) against Tidemark's reader of the same records", () => {
   it("writes the same rows and Parquet types as the JS normalizer does for the pushed body", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tidemark-fragments-"));
-    const body = Buffer.from(RECORDS.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const body = Buffer.from([...RECORDS.map((r) => JSON.stringify(r)), ...NON_FINITE].join("\n") + "\n");
     writeFileSync(join(dir, "body.ndjson"), body);
     const js = await normalizeSource({ definition: DEF, input: join(dir, "body.ndjson"), fileLabel: "body" });
     await writeFile(join(dir, "js.parquet"), encodeParquet(js.table));
     const fragment = await validateRecords(DEF, body, "ndjson", { maxBodyBytes: 1 << 20, maxRecordBytes: 1 << 20 });
     writeFileSync(join(dir, "source"), Buffer.concat([fragment.ndjson, fragment.ndjson.subarray(0, fragment.ndjson.indexOf(10) + 1)]));
     const rows = await engine.with((c) => normalizeFragments(c, DEF, join(dir, "source"), join(dir, "engine.parquet")));
-    expect(rows).toBe(RECORDS.length + 1);
+    expect(rows).toBe(RECORDS.length + NON_FINITE.length + 1);
     const want = await readBack(join(dir, "js.parquet"));
     const got = await readBack(join(dir, "engine.parquet"));
     expect(got.schema).toEqual(want.schema);
     expect(got.rows).toEqual([...want.rows, want.rows[0]]);
+    const nonFinite = got.rows.filter((r) => r[0] === "spelled" || r[0] === "overflow").map((r) => [r[4], r[6]]);
+    expect(nonFinite).toEqual([["NaN", "-inf"], ["inf", "-inf"]]);
   });
 
   it("reads the columns by name with the dataset's types, in file order", () => {
