@@ -7,6 +7,7 @@ import { parseInterval } from "../intake/compaction-plan.js";
 import { isValidDatasetId } from "./id.js";
 import { describeValue } from "./issues.js";
 import { partitionColumn } from "./partition.js";
+import { RESERVED_COLUMN_NAMES } from "./reserved.js";
 import { type DatasetDefinition, type SourceFormat, type SourceOptions, definitionSchema } from "./schema.js";
 
 type Parsed = z.output<typeof definitionSchema>;
@@ -115,6 +116,7 @@ export function checkSemantics(d: Parsed, raw: Record<string, unknown>): Dataset
     const prev = names.get(c.name);
     if (prev !== undefined) bad(`${p}.name`, `repeats schema.columns[${prev}].name ${describeValue(c.name)}; column names must be unique`);
     else names.set(c.name, i);
+    if (RESERVED_COLUMN_NAMES.has(c.name)) bad(`${p}.name`, `${describeValue(c.name)} is a name Tidemark's engine uses for its own columns; rename the column and keep reading the source field with from: ${describeValue(c.name)}`);
     if (c.format !== undefined) {
       if (c.type !== "date" && c.type !== "timestamp") bad(`${p}.format`, `applies only to date and timestamp columns, not ${c.type}`);
       else {

@@ -45,22 +45,22 @@ const values = (rows: string[]) => (rows.length === 0 ? "" : `VALUES ${rows.join
  * by version, where within a version an insert or update wins over the delete of a key moving
  * between months; a key is live in a month when that event is not a delete. Hashes are recomputed
  * from the rows under `scheme` (any hashing the files were written under folds alike). Creates the
- * task tables `events` and `live` (the dataset's columns, `k`, `r`, `m`); returns the hashing view
+ * task tables `events` and `live` (the dataset's columns, `_k`, `_r`, `_m`); returns the hashing view
  * of the schema.
  */
 export async function foldEvents(task: EngineTask, schema: FoldSchema, events: EventInput[], scheme: HashScheme = HASHING): Promise<DatasetDefinition> {
   const live = task.table("live");
   if (events.length === 0) {
-    await task.exec(`CREATE TABLE ${live} AS SELECT NULL::BLOB AS k, NULL::BLOB AS r, NULL::INTEGER AS m WHERE false`);
+    await task.exec(`CREATE TABLE ${live} AS SELECT NULL::BLOB AS _k, NULL::BLOB AS _r, NULL::INTEGER AS _m WHERE false`);
     return { schema } as unknown as DatasetDefinition;
   }
   const files = task.table("event_files");
   await task.exec(`CREATE TABLE ${files} (path VARCHAR, m INTEGER, v VARCHAR)`);
   await task.exec(`INSERT INTO ${files} ${values(events.map((e) => `(${sqlString(e.path)}, ${e.month ?? "NULL"}, ${sqlString(e.version)})`))}`);
   const definition = await schemaOfFiles(task, events.map((e) => e.path), schema);
-  const source = `SELECT ${columnList(definition, "e.")}, ${keyHashSql(definition, "e.", scheme)} AS k, ${rowHashSql(definition, "e.", scheme)} AS r, coalesce(f.m, ${monthSql(definition, "e.")}) AS m, f.v AS v, e._op AS _op
-    FROM read_parquet(${sqlStringList(events.map((e) => e.path))}, union_by_name = true, filename = true) e JOIN ${files} f ON f.path = e.filename`;
-  await task.exec(`CREATE TABLE ${live} AS SELECT * EXCLUDE (v, _op) FROM (${source}) QUALIFY row_number() OVER (PARTITION BY m, k ORDER BY v DESC, (_op <> 'delete') DESC) = 1 AND _op <> 'delete'`);
+  const source = `SELECT ${columnList(definition, "e.")}, ${keyHashSql(definition, "e.", scheme)} AS _k, ${rowHashSql(definition, "e.", scheme)} AS _r, coalesce(f.m, ${monthSql(definition, "e.")}) AS _m, f.v AS _v, e._op AS _op
+    FROM read_parquet(${sqlStringList(events.map((e) => e.path))}, union_by_name = true, filename = '_file') e JOIN ${files} f ON f.path = e._file`;
+  await task.exec(`CREATE TABLE ${live} AS SELECT * EXCLUDE (_v, _op) FROM (${source}) QUALIFY row_number() OVER (PARTITION BY _m, _k ORDER BY _v DESC, (_op <> 'delete') DESC) = 1 AND _op <> 'delete'`);
   return definition;
 }
 
@@ -72,14 +72,14 @@ export async function partitionsOf(task: EngineTask, definition: DatasetDefiniti
 
 /** Live keys per month of the fold. */
 export async function liveByMonth(task: EngineTask): Promise<Map<number, number>> {
-  const rows = await task.rows<{ m: number; n: number }>(`SELECT m, count(*)::BIGINT AS n FROM ${task.table("live")} GROUP BY m`);
+  const rows = await task.rows<{ m: number; n: number }>(`SELECT _m AS m, count(*)::BIGINT AS n FROM ${task.table("live")} GROUP BY _m`);
   return new Map(rows.map((r) => [Number(r.m), Number(r.n)]));
 }
 
 /** Keys the fold leaves live in more than one month: each later month with the key's hex. */
 export async function keysInTwoMonths(task: EngineTask, limit: number): Promise<{ month: number; key: string }[]> {
   const rows = await task.rows<{ m: number; key: string }>(
-    `SELECT m, lower(hex(k)) AS key FROM ${task.table("live")} QUALIFY row_number() OVER (PARTITION BY k ORDER BY m) > 1 ORDER BY m, key LIMIT ${limit}`,
+    `SELECT _m AS m, lower(hex(_k)) AS key FROM ${task.table("live")} QUALIFY row_number() OVER (PARTITION BY _k ORDER BY _m) > 1 ORDER BY m, key LIMIT ${limit}`,
   );
   return rows.map((r) => ({ month: Number(r.m), key: r.key }));
 }
@@ -100,7 +100,7 @@ export async function compareProjections(task: EngineTask, definition: DatasetDe
   await task.exec(`INSERT INTO ${map} ${values(files.map((f) => `(${sqlString(f.path)}, ${sqlString(f.name)}, ${f.month})`))}`);
   await task.exec(
     `CREATE TABLE ${rows} AS SELECT f.name, f.m, f.path, ${keyHashSql(definition, "p.", scheme)} AS k, ${rowHashSql(definition, "p.", scheme)} AS r
-     FROM read_parquet(${sqlStringList(files.map((f) => f.path))}, union_by_name = true, filename = true) p JOIN ${map} f ON f.path = p.filename`,
+     FROM read_parquet(${sqlStringList(files.map((f) => f.path))}, union_by_name = true, filename = '_file') p JOIN ${map} f ON f.path = p._file`,
   );
   const stats = await task.rows<{ name: string; m: number; total: number; distinct_keys: number; matched: number; wrong: number; extra: number; elsewhere: number; expected: number; split: number }>(`
     WITH d AS (SELECT DISTINCT ON (name, m, k) name, m, k, r FROM ${rows}),
@@ -108,11 +108,11 @@ export async function compareProjections(task: EngineTask, definition: DatasetDe
     SELECT f.name, f.m,
       (SELECT count(*) FROM ${rows} x WHERE x.name = f.name AND x.m = f.m)::BIGINT AS total,
       (SELECT count(*) FROM d WHERE d.name = f.name AND d.m = f.m)::BIGINT AS distinct_keys,
-      (SELECT count(*) FROM d JOIN ${live} l ON l.k = d.k AND l.m = d.m WHERE d.name = f.name AND d.m = f.m AND l.r = d.r)::BIGINT AS matched,
-      (SELECT count(*) FROM d JOIN ${live} l ON l.k = d.k AND l.m = d.m WHERE d.name = f.name AND d.m = f.m AND l.r <> d.r)::BIGINT AS wrong,
-      (SELECT count(*) FROM d WHERE d.name = f.name AND d.m = f.m AND NOT EXISTS (SELECT 1 FROM ${live} l WHERE l.k = d.k AND l.m = d.m))::BIGINT AS extra,
+      (SELECT count(*) FROM d JOIN ${live} l ON l._k = d.k AND l._m = d.m WHERE d.name = f.name AND d.m = f.m AND l._r = d.r)::BIGINT AS matched,
+      (SELECT count(*) FROM d JOIN ${live} l ON l._k = d.k AND l._m = d.m WHERE d.name = f.name AND d.m = f.m AND l._r <> d.r)::BIGINT AS wrong,
+      (SELECT count(*) FROM d WHERE d.name = f.name AND d.m = f.m AND NOT EXISTS (SELECT 1 FROM ${live} l WHERE l._k = d.k AND l._m = d.m))::BIGINT AS extra,
       (SELECT count(*) FROM d JOIN first_month fm ON fm.name = d.name AND fm.k = d.k WHERE d.name = f.name AND d.m = f.m AND fm.m0 < d.m)::BIGINT AS elsewhere,
-      (SELECT count(*) FROM ${live} l WHERE l.m = f.m)::BIGINT AS expected,
+      (SELECT count(*) FROM ${live} l WHERE l._m = f.m)::BIGINT AS expected,
       (SELECT count(*) FROM (SELECT k FROM ${rows} x WHERE x.name = f.name AND x.m = f.m GROUP BY k HAVING count(DISTINCT x.path) > 1))::BIGINT AS split
     FROM (SELECT DISTINCT name, m FROM ${map}) f`);
   for (const s of stats) {
@@ -134,10 +134,10 @@ export async function compareProjections(task: EngineTask, definition: DatasetDe
 export async function writeFold(task: EngineTask, definition: DatasetDefinition, out: { index: string; month: (m: number) => string }): Promise<{ months: Map<number, number>; rows: number }> {
   const live = task.table("live");
   const state = task.table("state");
-  await task.exec(`CREATE TABLE ${state} AS SELECT * FROM (SELECT DISTINCT ON (k) * FROM ${live} ORDER BY k, m) ORDER BY m, ${keyList(definition)}`);
-  await task.exec(`COPY (SELECT k AS key_hash, r AS row_hash, m AS month FROM ${state} ORDER BY k) TO ${sqlString(out.index)} (FORMAT parquet, COMPRESSION zstd)`);
-  const months = await task.rows<{ m: number; n: number }>(`SELECT m, count(*)::BIGINT AS n FROM ${state} GROUP BY m ORDER BY m`);
-  await task.each(months, (row, run) => run(`COPY (SELECT ${columnList(definition)} FROM ${state} WHERE m = ${row.m} ORDER BY ${keyList(definition)}) TO ${sqlString(out.month(Number(row.m)))} (FORMAT parquet, COMPRESSION zstd)`));
+  await task.exec(`CREATE TABLE ${state} AS SELECT * FROM (SELECT DISTINCT ON (_k) * FROM ${live} ORDER BY _k, _m) ORDER BY _m, ${keyList(definition)}`);
+  await task.exec(`COPY (SELECT _k AS key_hash, _r AS row_hash, _m AS month FROM ${state} ORDER BY _k) TO ${sqlString(out.index)} (FORMAT parquet, COMPRESSION zstd)`);
+  const months = await task.rows<{ m: number; n: number }>(`SELECT _m AS m, count(*)::BIGINT AS n FROM ${state} GROUP BY _m ORDER BY m`);
+  await task.each(months, (row, run) => run(`COPY (SELECT ${columnList(definition)} FROM ${state} WHERE _m = ${row.m} ORDER BY ${keyList(definition)}) TO ${sqlString(out.month(Number(row.m)))} (FORMAT parquet, COMPRESSION zstd)`));
   const byMonth = new Map(months.map((r) => [Number(r.m), Number(r.n)]));
   return { months: byMonth, rows: [...byMonth.values()].reduce((a, b) => a + b, 0) };
 }

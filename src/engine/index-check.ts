@@ -44,7 +44,7 @@ export type IndexCheck = IndexComparison & { malformed?: string };
  */
 export async function checkIndexAgainstFold(task: EngineTask, index: { files: string[]; deltas: string[] }): Promise<IndexCheck> {
   const t: IndexCheckTables = { expected: task.table("expected"), actual: task.table("actual") };
-  await task.exec(`CREATE TABLE ${t.expected} AS SELECT DISTINCT ON (k) k, r, m FROM ${task.table("live")} ORDER BY k, m`);
+  await task.exec(`CREATE TABLE ${t.expected} AS SELECT DISTINCT ON (_k) _k AS k, _r AS r, _m AS m FROM ${task.table("live")} ORDER BY _k, _m`);
   try {
     await task.exec(actualIndexSql(index, t));
   } catch (err) {

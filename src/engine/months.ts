@@ -201,10 +201,10 @@ export async function dirtyMonths(task: EngineTask, changes: string, removals: s
  */
 export async function filesHoldingChangedKeys(task: EngineTask, definition: DatasetDefinition, changes: string, removals: string, files: string[]): Promise<Set<string>> {
   if (files.length === 0) return new Set();
-  const keysOf = `SELECT ${keyList(definition)}, filename FROM read_parquet(${sqlStringList(files)}, filename = true, union_by_name = true)`;
-  const changed = `SELECT p.filename AS f FROM (${keysOf}) p SEMI JOIN (SELECT ${keyList(definition)} FROM read_parquet(${sqlString(changes)})) c ON ${keysEqualSql(definition, "c", "p")}`;
+  const keysOf = `SELECT ${keyList(definition)}, _file FROM read_parquet(${sqlStringList(files)}, filename = '_file', union_by_name = true)`;
+  const changed = `SELECT p._file AS f FROM (${keysOf}) p SEMI JOIN (SELECT ${keyList(definition)} FROM read_parquet(${sqlString(changes)})) c ON ${keysEqualSql(definition, "c", "p")}`;
   const removed = (await hasRows(task, removals))
-    ? ` UNION ALL SELECT p.filename AS f FROM (${keysOf}) p SEMI JOIN read_parquet(${sqlString(removals)}) g ON g.key_hash = ${keyHashSql(definition, "p.")}`
+    ? ` UNION ALL SELECT p._file AS f FROM (${keysOf}) p SEMI JOIN read_parquet(${sqlString(removals)}) g ON g.key_hash = ${keyHashSql(definition, "p.")}`
     : "";
   const rows = await task.rows<{ f: string }>(`SELECT DISTINCT f FROM (${changed}${removed})`);
   return new Set(rows.map((r) => String(r.f)));

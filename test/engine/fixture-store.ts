@@ -19,19 +19,20 @@ export interface FixtureStore {
 }
 
 /**
- * Copies test/fixtures/stores/<fixture> to a temporary directory and starts a worker on it, with one
+ * Copies test/fixtures/stores/<fixture> (null: an empty store) to a temporary directory and starts a worker on it, with one
  * dataset definition: `id` and a `file://` CSV source are filled in, `rest` (YAML lines from
  * `schema:` on) is the fixture's.
  */
-export async function openFixtureStore(fixture: string, dataset: string, rest: string[]): Promise<FixtureStore> {
-  const dir = mkdtempSync(join(tmpdir(), `tidemark-${fixture}-`));
-  cpSync(join(__dirname, "..", "fixtures", "stores", fixture), join(dir, "store"), { recursive: true });
+export async function openFixtureStore(fixture: string | null, dataset: string, rest: string[]): Promise<FixtureStore> {
+  const dir = mkdtempSync(join(tmpdir(), `tidemark-${fixture ?? "empty"}-`));
+  if (fixture) cpSync(join(__dirname, "..", "fixtures", "stores", fixture), join(dir, "store"), { recursive: true });
+  else mkdirSync(join(dir, "store"));
   const store = new FsObjectStore(join(dir, "store"));
   const datasetsDir = join(dir, "datasets");
   mkdirSync(datasetsDir);
   const sourcePath = join(dir, "source.csv");
   writeFileSync(join(datasetsDir, `${dataset}.yaml`), [`id: ${dataset}`, "source:", `  uri: file://${sourcePath}`, "  format: csv", ...rest, ""].join("\n"));
-  const taskQueue = uniqueTaskQueue(fixture);
+  const taskQueue = uniqueTaskQueue(fixture ?? dataset);
   const client = await testClient();
   const worker: RunningWorker = await startTestWorker({ store, datasetsDir, taskQueue, client });
   return {
