@@ -5,7 +5,7 @@ import { sqlIdent } from "./sql";
 /** Hashing scheme of indexes and `_key_hash` written by the engine (docs/hashing.md). */
 export const HASHING = "tidemark.hash/3";
 
-/** The scheme before it: the same text, except that a null bool was encoded `B0`, like false (docs/hashing.md). */
+/** The scheme before it: the same text, except that a null bool was encoded `B0`, like false, and a NaN with the sign bit `F-nan` (docs/hashing.md). */
 export const HASHING_V2 = "tidemark.hash/2";
 
 /** A hashing scheme the engine computes. */
@@ -30,9 +30,9 @@ export function fieldSql(column: Pick<ColumnDefinition, "name" | "type" | "decim
       case "int":
         return `concat('I', ${x})`;
       case "double":
-        return floatField(x);
+        return floatField(x, scheme);
       case "decimal":
-        return column.decimal === "double" ? floatField(x) : stringField(x);
+        return column.decimal === "double" ? floatField(x, scheme) : stringField(x);
       case "bool":
         return `CASE WHEN ${x} THEN 'B1' ELSE 'B0' END`;
       case "date":
@@ -50,8 +50,10 @@ function stringField(x: string): string {
   return `concat('S', strlen(${x}), ':', ${x})`;
 }
 
-function floatField(x: string): string {
-  return `CASE WHEN ${x} = 0 THEN 'F0' ELSE concat('F', ${x}) END`;
+/** `F0` for both zeros; under hash/3 `Fnan` for every NaN (DuckDB spells one with the sign bit `-nan`, which hash/2 kept). */
+function floatField(x: string, scheme: HashScheme): string {
+  const nan = scheme === HASHING_V2 ? "" : `WHEN isnan(${x}) THEN 'Fnan' `;
+  return `CASE ${nan}WHEN ${x} = 0 THEN 'F0' ELSE concat('F', ${x}) END`;
 }
 
 /**

@@ -11,7 +11,7 @@ export interface FixtureStore {
   readonly store: FsObjectStore;
   readonly client: Client;
   readonly taskQueue: string;
-  /** The CSV file the dataset's definition reads (write it before an ingest). */
+  /** The file (CSV unless asked for Parquet) the dataset's definition reads (write it before an ingest). */
   readonly sourcePath: string;
   /** The dataset's current version manifest. */
   current(): Promise<VersionManifest>;
@@ -20,18 +20,18 @@ export interface FixtureStore {
 
 /**
  * Copies test/fixtures/stores/<fixture> (null: an empty store) to a temporary directory and starts a worker on it, with one
- * dataset definition: `id` and a `file://` CSV source are filled in, `rest` (YAML lines from
+ * dataset definition: `id` and a `file://` source (CSV unless `format` says otherwise) are filled in, `rest` (YAML lines from
  * `schema:` on) is the fixture's.
  */
-export async function openFixtureStore(fixture: string | null, dataset: string, rest: string[]): Promise<FixtureStore> {
+export async function openFixtureStore(fixture: string | null, dataset: string, rest: string[], format: "csv" | "parquet" = "csv"): Promise<FixtureStore> {
   const dir = mkdtempSync(join(tmpdir(), `tidemark-${fixture ?? "empty"}-`));
   if (fixture) cpSync(join(__dirname, "..", "fixtures", "stores", fixture), join(dir, "store"), { recursive: true });
   else mkdirSync(join(dir, "store"));
   const store = new FsObjectStore(join(dir, "store"));
   const datasetsDir = join(dir, "datasets");
   mkdirSync(datasetsDir);
-  const sourcePath = join(dir, "source.csv");
-  writeFileSync(join(datasetsDir, `${dataset}.yaml`), [`id: ${dataset}`, "source:", `  uri: file://${sourcePath}`, "  format: csv", ...rest, ""].join("\n"));
+  const sourcePath = join(dir, `source.${format}`);
+  writeFileSync(join(datasetsDir, `${dataset}.yaml`), [`id: ${dataset}`, "source:", `  uri: file://${sourcePath}`, `  format: ${format}`, ...rest, ""].join("\n"));
   const taskQueue = uniqueTaskQueue(fixture ?? dataset);
   const client = await testClient();
   const worker: RunningWorker = await startTestWorker({ store, datasetsDir, taskQueue, client });

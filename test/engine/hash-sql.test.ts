@@ -43,6 +43,15 @@ describe("hashSql (tidemark.hash/3)", () => {
     expect(legacy.h).toBe(md5("B0|B0"));
   });
 
+  it("encodes every NaN as Fnan, also one with the sign bit (DuckDB's -nan), which tidemark.hash/2 kept as F-nan", async () => {
+    const columns = [{ name: "a", type: "double" as const }, { name: "b", type: "decimal" as const, decimal: "double" as const }];
+    const sql = (scheme: typeof HASHING | typeof HASHING_V2) => `SELECT lower(hex(${hashSql(columns, "", scheme)})) AS h FROM (SELECT -('nan'::DOUBLE) AS a, 'nan'::DOUBLE AS b)`;
+    const [now] = await engine.rows<{ h: string }>(sql(HASHING));
+    const [legacy] = await engine.rows<{ h: string }>(sql(HASHING_V2));
+    expect(now.h).toBe(md5("Fnan|Fnan"));
+    expect(legacy.h).toBe(md5("F-nan|Fnan"));
+  });
+
   it("hashes no columns as MD5 of the empty input", async () => {
     const [row] = await engine.rows<{ h: string }>(`SELECT hex(${hashSql([])}) AS h`);
     expect(row.h.toLowerCase()).toBe(md5(""));
