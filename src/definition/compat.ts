@@ -6,16 +6,16 @@
  */
 import { type PartitionBy, partitionColumn, partitionGranularity } from "./partition";
 
-/** The schema part of a version manifest (SPEC §2). */
+/** The schema part of a version manifest (SPEC §2); a decimal column records how it is kept (`decimal`) in versions written since this field exists. */
 export interface PublishedSchema {
-  columns: { name: string; type: string }[];
+  columns: { name: string; type: string; decimal?: string }[];
   key: string[];
   partition_by: PartitionBy;
 }
 
 /** The definition fields the check compares. */
 export interface DefinedSchema {
-  columns: { name: string; type: string }[];
+  columns: { name: string; type: string; decimal?: string }[];
   key: string[];
   partition_by: PartitionBy;
 }
@@ -30,13 +30,16 @@ export function schemaChanges(defined: DefinedSchema, published: PublishedSchema
   if (column !== was) changes.push(`changes partition_by from "${was}" to "${column}"`);
   const [granularity, wasGranularity] = [partitionGranularity(defined.partition_by), partitionGranularity(published.partition_by)];
   if (granularity !== wasGranularity) changes.push(`changes the partition granularity from ${wasGranularity} to ${granularity}`);
-  const before = new Map(published.columns.map((c) => [c.name, c.type]));
-  const after = new Map(defined.columns.map((c) => [c.name, c.type]));
-  for (const [name, type] of after) {
-    const was = before.get(name);
-    if (was === undefined) changes.push(`adds column "${name}"`);
-    else if (was !== type) changes.push(`changes the type of "${name}" from ${was} to ${type}`);
+  const before = new Map(published.columns.map((c) => [c.name, c]));
+  for (const c of defined.columns) {
+    const was = before.get(c.name);
+    if (was === undefined) changes.push(`adds column "${c.name}"`);
+    else if (was.type !== c.type) changes.push(`changes the type of "${c.name}" from ${was.type} to ${c.type}`);
+    else if (c.type === "decimal" && was.decimal !== undefined && c.decimal !== undefined && was.decimal !== c.decimal) {
+      changes.push(`changes how decimal "${c.name}" is kept from ${was.decimal} to ${c.decimal}`);
+    }
   }
+  const after = new Set(defined.columns.map((c) => c.name));
   for (const name of before.keys()) if (!after.has(name)) changes.push(`removes column "${name}"`);
   return changes;
 }

@@ -77,7 +77,7 @@ export const VersionManifestSchema = z.object({
   /** `fragments`: the inbox fragments a push compaction consumed (SPEC §11; Tidemark addition to /1). */
   source: z.object({ uri: z.string(), bytes: count, sha256: z.string(), etag: z.string().nullable(), fragments: z.array(z.string()).optional() }),
   schema: z.object({
-    columns: z.array(z.object({ name: z.string(), type: z.string() })),
+    columns: z.array(z.object({ name: z.string(), type: z.string(), decimal: z.string().optional() })),
     key: z.array(z.string()),
     /** The column (partitioned by month), or `{ column, granularity }` (SPEC §2). */
     partition_by: z.union([z.string(), z.object({ column: z.string(), granularity: z.enum(GRANULARITIES) })]),

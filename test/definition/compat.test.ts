@@ -27,6 +27,13 @@ describe("schemaChanges", () => {
     expect(schemaChanges({ ...published, partition_by: "other" }, published)).toEqual(['changes partition_by from "obs_date" to "other"']);
   });
 
+  it("names a change of how a decimal column is kept, when the published version records it", () => {
+    const withDecimal = (decimal?: string) => ({ ...published, columns: [...published.columns, { name: "price", type: "decimal", ...(decimal ? { decimal } : {}) }] });
+    expect(schemaChanges(withDecimal("double"), withDecimal("string"))).toEqual(['changes how decimal "price" is kept from string to double']);
+    expect(schemaChanges(withDecimal("string"), withDecimal("string"))).toEqual([]);
+    expect(schemaChanges(withDecimal("double"), withDecimal())).toEqual([]);
+  });
+
   it("names a change of the partition granularity, the column name alone being month", () => {
     expect(schemaChanges({ ...published, partition_by: { column: "obs_date", granularity: "month" } }, published)).toEqual([]);
     expect(schemaChanges({ ...published, partition_by: { column: "obs_date", granularity: "day" } }, published)).toEqual(["changes the partition granularity from month to day"]);
