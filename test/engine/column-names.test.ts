@@ -1,12 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestResult } from "../../src/contracts";
 import type { VerifyResult } from "../../src/maintenance";
-import { monthFiles } from "../../src/manifest/month-files";
 import { ingestWorkflowId } from "../../src/one-writer";
-import { openDuck, rows as duckRows } from "../support/duck";
 import { openFixtureStore, type FixtureStore } from "./fixture-store";
 
 /**
@@ -39,17 +35,8 @@ beforeAll(async () => {
 afterAll(() => fx?.stop());
 
 async function readRows(): Promise<Row[]> {
-  const manifest = await fx.current();
-  const dir = mkdtempSync(join(tmpdir(), "tidemark-read-"));
-  const files = Object.values(manifest.projections.latest).flatMap(monthFiles).map((f, i) => ({ f, local: join(dir, `m${i}.parquet`) }));
-  for (const { f, local } of files) writeFileSync(local, (await fx.store.get(`datasets/${DATASET}/${f.path}`)).body);
-  const duck = await openDuck();
-  try {
-    const out = await duckRows(duck.conn, `SELECT filename, strftime(day, '%Y-%m-%d') AS day, k, r, m, v FROM read_parquet([${files.map(({ local }) => `'${local}'`).join(",")}]) ORDER BY filename`);
-    return out.map((x) => ({ filename: String(x.filename), day: String(x.day), k: Number(x.k), r: String(x.r), m: Number(x.m), v: String(x.v) }));
-  } finally {
-    duck.close();
-  }
+  const out = await fx.readRows("filename, strftime(day, '%Y-%m-%d') AS day, k, r, m, v FROM rows ORDER BY filename");
+  return out.map((x) => ({ filename: String(x.filename), day: String(x.day), k: Number(x.k), r: String(x.r), m: Number(x.m), v: String(x.v) }));
 }
 
 const ingest = async (rows: Row[]) => {

@@ -1,12 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestResult } from "../../src/contracts";
 import type { VerifyResult } from "../../src/maintenance";
-import { monthFiles } from "../../src/manifest/month-files";
 import { ingestWorkflowId } from "../../src/one-writer";
-import { openDuck, rows as duckRows } from "../support/duck";
 import { openFixtureStore, type FixtureStore } from "./fixture-store";
 
 /**
@@ -48,19 +44,10 @@ beforeAll(async () => {
 });
 afterAll(() => fx?.stop());
 
-/** The current version's rows, read by DuckDB from the projection files its manifest names. */
+/** The current version's rows, read back by DuckDB. */
 async function readRows(): Promise<Row[]> {
-  const manifest = await fx.current();
-  const dir = mkdtempSync(join(tmpdir(), "tidemark-read-"));
-  const files = Object.values(manifest.projections.latest).flatMap(monthFiles).map((f, i) => ({ f, local: join(dir, `m${i}.parquet`) }));
-  for (const { f, local } of files) writeFileSync(local, (await fx.store.get(`datasets/${DATASET}/${f.path}`)).body);
-  const duck = await openDuck();
-  try {
-    const out = await duckRows(duck.conn, `SELECT id, strftime(day, '%Y-%m-%d') AS day, flag, note FROM read_parquet([${files.map(({ local }) => `'${local}'`).join(",")}]) ORDER BY id, day`);
-    return out.map((r) => ({ id: String(r.id), day: String(r.day), flag: r.flag === null ? null : Boolean(r.flag), note: String(r.note) }));
-  } finally {
-    duck.close();
-  }
+  const out = await fx.readRows("id, strftime(day, '%Y-%m-%d') AS day, flag, note FROM rows ORDER BY id, day");
+  return out.map((r) => ({ id: String(r.id), day: String(r.day), flag: r.flag === null ? null : Boolean(r.flag), note: String(r.note) }));
 }
 
 const verify = async (suffix: string) => (await fx.client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${DATASET}-${suffix}`, taskQueue: fx.taskQueue, args: [{ dataset: DATASET }] })) as VerifyResult;

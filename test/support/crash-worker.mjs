@@ -19,7 +19,7 @@
  * where it died, the activity running, the store writes in flight, and what the kill should have
  * left in the store.
  */
-import { promises as fsp, writeSync } from "node:fs";
+import fs, { promises as fsp, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { faultStore } from "./fault-store.mjs";
@@ -87,7 +87,7 @@ async function onFaultPoint(point) {
  * - putStream above the S3 multipart threshold: when the store asks for more body after it took
  *   `multipartThreshold` bytes (the multipart upload is created, not completed);
  * - putStream on fs: when the store asks for the second chunk (the first is in the hidden temp file);
- * - put on fs: when the store fsyncs the hidden temp file it wrote the object into (before the rename);
+ * - put on fs: when the store fsyncs the hidden temp file it wrote the object into (before the link or rename);
  * - put on S3: once MinIO answered the PutObject, before the store returns (applied, never acknowledged);
  * - delete: as it starts.
  */
@@ -123,7 +123,24 @@ function onWrite({ seq, op, key, phase, bytes }) {
   if (phase === "done" && op !== "delete") die(`after ${step} write ${plan.n} (${op} ${key}) finished: the mid-write kill never fired`, { kind: "missed" });
 }
 
-/** fs: the temp file of the targeted put is fsynced — it holds the whole object and is not yet renamed. */
+/** fs, a put of a buffer (src/store/fs-create.ts): its temp file is opened synchronously and fsynced by descriptor; the kill lands at that fsync, before the link. */
+const openSync = fs.openSync;
+const tempFds = new Map();
+fs.openSync = (path, ...rest) => {
+  const fd = openSync(path, ...rest);
+  const t = target;
+  if (config.store.kind === "fs" && t && basename(String(path)).startsWith(".tmp-") && dirname(String(path)) === dirname(join(config.store.dir, t.key))) tempFds.set(fd, { t, path: String(path) });
+  return fd;
+};
+const fsyncFd = fs.fsync;
+fs.fsync = (fd, ...rest) => {
+  const hit = tempFds.get(fd);
+  tempFds.delete(fd);
+  if (hit && target === hit.t) die(`${hit.t.at} with its temp file written, before the link`, { kind: "temp", dir: dirname(hit.path), path: hit.path });
+  return fsyncFd(fd, ...rest);
+};
+
+/** fs, a streamed put: the temp file of the targeted put is fsynced — it holds the whole object and is not yet renamed. */
 const openFile = fsp.open;
 fsp.open = async (path, ...rest) => {
   const fh = await openFile(path, ...rest);
