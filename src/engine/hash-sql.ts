@@ -11,7 +11,11 @@ export const HASHING_V2 = "tidemark.hash/2";
 /** A hashing scheme the engine computes. */
 export type HashScheme = typeof HASHING | typeof HASHING_V2;
 
-/** True when index files written under `hashing` hash the rows of `definition` exactly as {@link HASHING} does (hash/2 differs only for bool columns). */
+/**
+ * True when the engine may use index files written under `hashing` as its own for `definition`:
+ * hash/3 itself, or hash/2 for a dataset without bool columns (the one difference left, a NaN with
+ * the sign bit, only makes a row holding one look updated once).
+ */
 export function hashesAlike(hashing: string | undefined, definition: Pick<DatasetDefinition, "schema">): boolean {
   return hashing === HASHING || (hashing === HASHING_V2 && !definition.schema.columns.some((c) => c.type === "bool"));
 }
