@@ -60,9 +60,10 @@ export interface DeltaSummary {
 }
 
 /**
- * Where the base index comes from: the parent's index files (base files, then delta layers) when the
- * engine's hashing (or one that hashes this dataset's rows alike) wrote them, else (a store written before it) the parent's first projection, whose
- * rows are rehashed.
+ * Where the base index comes from: the parent's index files (base files, then delta layers) when
+ * they hash this dataset's rows as the engine does ({@link hashesAlike}), else (a store written
+ * before the engine, or a hash/2 index of a dataset with bool columns) the parent's first
+ * projection, whose rows are rehashed.
  */
 async function baseSource(parent: VersionManifest | null, definition: DatasetDefinition, workspace: Workspace, layout: DatasetLayout, store: ObjectStore): Promise<BaseSource> {
   if (!parent) return { kind: "none" };

@@ -58,7 +58,7 @@ export function buildManifest(input: PublishInput, parent: VersionManifest | nul
     created_at: input.createdAt,
     run: input.run,
     source: { uri: input.source.uri, bytes: input.source.bytes, sha256: input.source.sha256, etag: input.source.etag, ...(input.source.fragments ? { fragments: input.source.fragments } : {}) },
-    schema: { columns: d.schema.columns.map((c) => ({ name: c.name, type: c.type, ...(c.type === "decimal" ? { decimal: c.decimal } : {}) })), key: [...d.schema.key], partition_by: d.schema.partition_by },
+    schema: { columns: d.schema.columns.map((c) => ({ name: c.name, type: c.type, decimal: c.decimal })), key: [...d.schema.key], partition_by: d.schema.partition_by },
     events: input.events,
     index: input.index,
     projections,
