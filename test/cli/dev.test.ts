@@ -45,7 +45,7 @@ describe("tidemark dev", () => {
     expect(banner).toContain(`Temporal       127.0.0.1:${port} (namespace default, history in .tidemark/temporal.db)`);
     expect(banner).toContain(`store          ${pathToFileURL(join(work.dir, "data")).href}`);
     expect(banner).toContain(`task queue     ${taskQueue} (worker running here)`);
-    expect(banner).toContain(`ingest with    TEMPORAL_ADDRESS=127.0.0.1:${port} npx tidemark ingest`);
+    expect(banner).toContain(`ingest with    TEMPORAL_ADDRESS=127.0.0.1:${port} TIDEMARK_UI_URL=http://127.0.0.1:${uiPort} npx tidemark ingest`);
     expect(existsSync(join(work.dir, ".tidemark", "temporal.db"))).toBe(true);
 
     const result = await withClient(`127.0.0.1:${port}`, (client) =>

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { envHint } from "../../src/cli/commands/dev";
 import { duckdbCommand, objectUri, type VersionFile } from "../../src/cli/dataset-view";
 import { durationMs, formatDuration } from "../../src/cli/options";
 import { csvField, textTable } from "../../src/cli/render";
@@ -59,5 +60,15 @@ describe("text output", () => {
 
   it("aligns table columns, numbers to the right", () => {
     expect(textTable(["NAME", "ROWS"], [["a", 5], ["longer", 12345]])).toBe("NAME      ROWS\na            5\nlonger  12,345");
+  });
+});
+
+describe("the dev banner's environment hint", () => {
+  const assumed = { address: "127.0.0.1:7233", uiUrl: "http://127.0.0.1:8233" };
+  it("names only what an ingest from the same shell would get wrong", () => {
+    expect(envHint({ address: "127.0.0.1:7233", uiUrl: "http://127.0.0.1:8233" }, assumed)).toBe("");
+    expect(envHint({ address: "127.0.0.1:7300", uiUrl: "http://127.0.0.1:8233" }, assumed)).toBe("TEMPORAL_ADDRESS=127.0.0.1:7300 ");
+    expect(envHint({ address: "127.0.0.1:7233", uiUrl: "http://127.0.0.1:8300" }, assumed)).toBe("TIDEMARK_UI_URL=http://127.0.0.1:8300 ");
+    expect(envHint({ address: "127.0.0.1:7233" }, assumed)).toBe("");
   });
 });

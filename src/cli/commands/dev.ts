@@ -20,8 +20,15 @@ interface DevOptions {
   metricsPort?: number;
 }
 
-function portHint(address: string): string {
-  return address === "127.0.0.1:7233" ? "" : `TEMPORAL_ADDRESS=${address} `;
+/**
+ * The environment a `tidemark ingest` run from this shell needs to reach this server and print links
+ * to its UI: the variables whose value differs from what that run would assume without them.
+ */
+export function envHint(stack: { address: string; uiUrl?: string }, assumed: { address: string; uiUrl: string }): string {
+  const vars: string[] = [];
+  if (stack.address !== assumed.address) vars.push(`TEMPORAL_ADDRESS=${stack.address}`);
+  if (stack.uiUrl !== undefined && stack.uiUrl !== assumed.uiUrl) vars.push(`TIDEMARK_UI_URL=${stack.uiUrl}`);
+  return vars.map((v) => `${v} `).join("");
 }
 
 /** `tidemark dev [--port 7233] [--ui-port 8233] [--no-worker]`: Temporal dev server with persistent history plus a worker, until Ctrl-C. */
@@ -59,7 +66,7 @@ export function registerDev(program: Command): void {
           sdkMetricsPort: observability.sdkMetricsPort,
           log: (line) => process.stderr.write(`${line}\n`),
         });
-        const env = portHint(stack.address);
+        const env = envHint(stack, { address: config.temporal.address, uiUrl: config.uiUrl });
         say(`Temporal UI    ${stack.uiUrl}`);
         say(`Temporal       ${stack.address} (namespace ${stack.namespace}, history in ${relative(process.cwd(), resolve(stateDir, "temporal.db"))})`);
         say(`store          ${config.storeUrl}`);
