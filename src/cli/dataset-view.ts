@@ -44,19 +44,23 @@ export function checkVersionArg(version: string): string {
   return version;
 }
 
-/** Reads the manifest of `version`, or of the current version when omitted. */
+/**
+ * Reads the manifest of `version`, or of the current version when omitted. A version is found only on
+ * the chain from the pointer: a manifest a run wrote but never published (its CAS lost, or the run
+ * terminated before it) is refused with {@link VersionNotFoundError}, never read as a version.
+ */
 export async function loadVersion(store: ObjectStore, dataset: string, version?: string): Promise<VersionView> {
   const pointer = await requirePointer(store, dataset);
   if (version === undefined || version === pointer.current_version) {
     return { dataset, manifest: await (await manifestReads()).readManifest(store, dataset, pointer.manifest), pointer, isCurrent: true };
   }
-  const layout = new DatasetLayout(dataset);
-  try {
-    return { dataset, manifest: await (await manifestReads()).readManifest(store, dataset, layout.versionManifest(checkVersionArg(version))), pointer, isCurrent: false };
-  } catch (err) {
-    if (!(err instanceof NotFoundError)) throw err;
-    throw new VersionNotFoundError(`Dataset ${dataset} has no version ${version}; list its versions with "tidemark versions ${dataset}".`);
+  checkVersionArg(version);
+  for await (const manifest of versionChain(store, dataset)) {
+    if (manifest.version === version) return { dataset, manifest, pointer, isCurrent: false };
   }
+  throw new VersionNotFoundError(
+    `Version ${version} is not a published version of ${dataset}: no version on its chain from ${pointer.current_version} has that id (a run that never published may have left its manifest until gc removes it); list its versions with "tidemark versions ${dataset}".`,
+  );
 }
 
 /** Walks the version chain from the current version through `parent_version`, newest first. */
