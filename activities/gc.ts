@@ -64,13 +64,16 @@ export function gcActivities(deps: ActivityDeps) {
   return {
     /**
      * Deletes (unless `dryRun`) every object under the dataset that no reachable version references and
-     * that is older than `olderThan`; refuses while an ingest of the dataset runs.
+     * that was older than `olderThan` when the sweep started; refuses while an ingest of the dataset
+     * runs. The age is taken before that check, so whatever an ingest starting after it writes
+     * (unreferenced until its CAS, which may come after the chain was walked) is young.
      */
     async sweepGarbage({ dataset, olderThan, dryRun }: GcInput): Promise<GcResult> {
       const olderThanMs = parseAge(olderThan);
       if (olderThanMs === undefined) {
         throw new InvalidGcAgeError(`The age ${JSON.stringify(olderThan)} is not a duration; pass milliseconds or a duration such as "30m", "1h" or "7d".`);
       }
+      const cutoff = Date.now() - olderThanMs;
       await refuseWhileIngesting(deps, dataset);
       const layout = new DatasetLayout(dataset);
       const beat = heartbeater();
@@ -82,7 +85,6 @@ export function gcActivities(deps: ActivityDeps) {
           }
         }
       }
-      const cutoff = Date.now() - olderThanMs;
       const result: GcResult = {
         dataset, dryRun: Boolean(dryRun), olderThanMs, scanned: 0, referenced: 0, young: 0, deleted: 0, bytes: 0, keys: [], truncated: false, abandoned: { files: 0, bytes: 0 },
       };

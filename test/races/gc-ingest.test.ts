@@ -1,0 +1,102 @@
+import type { Client } from "@temporalio/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { IngestResult } from "../../src/contracts";
+import type { GcResult, VerifyResult } from "../../src/maintenance";
+import { ingestWorkflowId } from "../../src/one-writer";
+import { FsObjectStore } from "../../src/store/fs";
+import type { ObjectStore } from "../../src/store/types";
+import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
+import { monthlySeries, workspace } from "../workflows/ingest-fixtures";
+
+/** A promise the test resolves: `open()` lets a waiter through, `reached` tells that one is waiting. */
+function latch(): { reached: Promise<void>; arrive(): void; opened: Promise<void>; open(): void } {
+  let arrive!: () => void;
+  let open!: () => void;
+  return { reached: new Promise<void>((r) => (arrive = r)), arrive: () => arrive(), opened: new Promise<void>((r) => (open = r)), open: () => open() };
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * gc checks that no ingest runs, then walks the chain and lists the dataset; an ingest that starts
+ * after the check writes objects while gc walks. Those objects are unreferenced until its CAS, and
+ * must be young to gc whatever `olderThan` is, since they were written after gc started.
+ */
+describe("gc racing an ingest that starts after gc checked for one", { timeout: 180_000 }, () => {
+  const dataset = `gcrace_${Date.now().toString(36)}`;
+  const ws = workspace(dataset, "upsert");
+  const base = new FsObjectStore(`${ws.dir}/store`);
+  const pointerKey = `datasets/${dataset}/current/manifest.json`;
+  /** Armed: the next read of the pointer (gc's chain walk) waits here. */
+  let gcWalk: ReturnType<typeof latch> | undefined;
+  /** Armed: the next publish waits here after its manifest, before its CAS. */
+  let cas: ReturnType<typeof latch> | undefined;
+  const store: ObjectStore = new Proxy(base, {
+    get(target, prop, receiver) {
+      if (prop === "get") {
+        return async (key: string) => {
+          const held = key === pointerKey ? gcWalk : undefined;
+          if (held) {
+            gcWalk = undefined;
+            held.arrive();
+            await held.opened;
+          }
+          return target.get(key);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const taskQueue = uniqueTaskQueue("gc-race");
+  let client: Client;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    client = await testClient();
+    worker = await startTestWorker({
+      store, datasetsDir: ws.datasetsDir, taskQueue, client,
+      faults: async (point) => {
+        const held = point === "publish:before-cas" ? cas : undefined;
+        if (!held) return;
+        cas = undefined;
+        held.arrive();
+        await held.opened;
+      },
+    });
+    ws.writeSource(monthlySeries(["A", "B"], "2024-01", 3, (_s, m) => m));
+    const first = (await client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(dataset), taskQueue, args: [{ dataset }] })) as IngestResult;
+    expect(first.status).toBe("published");
+  });
+
+  afterAll(async () => {
+    gcWalk?.open();
+    cas?.open();
+    await worker?.stop();
+    await client?.connection.close();
+  });
+
+  it("deletes none of the objects the ingest wrote meanwhile, and the version it publishes stays whole", async () => {
+    gcWalk = latch();
+    const walk = gcWalk;
+    const gc = client.workflow.execute("collectGarbage", { workflowId: `tidemark/gc/${dataset}`, taskQueue, args: [{ dataset, olderThan: 0 }] }) as Promise<GcResult>;
+    await walk.reached;
+
+    ws.writeSource(monthlySeries(["A", "B"], "2024-01", 3, (_s, m) => m + 10));
+    cas = latch();
+    const atCas = cas;
+    const ingest = client.workflow.execute("ingestDataset", { workflowId: ingestWorkflowId(dataset), taskQueue, args: [{ dataset }] }) as Promise<IngestResult>;
+    await atCas.reached;
+    await pause(50);
+
+    walk.open();
+    const swept = await gc;
+    atCas.open();
+    const second = await ingest;
+    expect(second.status).toBe("published");
+    expect(swept.keys.filter((k) => k.includes(second.version))).toEqual([]);
+    expect(swept.young, "gc listed the ingest's unpublished objects (the runs interleaved)").toBeGreaterThanOrEqual(6);
+    const verified = (await client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${dataset}`, taskQueue, args: [{ dataset }] })) as VerifyResult;
+    expect(verified.findings).toEqual([]);
+  });
+});
