@@ -1,7 +1,7 @@
 import { TidemarkError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
 import { projectionPaths } from "../src/manifest/month-files";
-import { GC_KEYS_CAP, parseAge, type GcInput, type GcResult } from "../src/maintenance";
+import { GC_KEYS_CAP, parseAge, verifyWorkflowId, type GcInput, type GcResult } from "../src/maintenance";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { walkChain } from "./chain";
 import type { ActivityDeps } from "./deps";
@@ -9,6 +9,9 @@ import { heartbeater } from "./heartbeat";
 
 /** gc refused because an ingest of the dataset is running. */
 export class IngestRunningError extends TidemarkError {}
+
+/** gc refused because a verify of the dataset, which may publish a repair, is running. */
+export class VerifyRunningError extends TidemarkError {}
 
 /** gc refused because it cannot tell what is referenced (broken chain, missing pointer). */
 export class GcUnsafeError extends TidemarkError {}
@@ -44,17 +47,32 @@ function pendingFragment(path: string, inbox: string, consumed: Set<string>): bo
   return path.startsWith(inbox) && !consumed.has(path);
 }
 
-async function refuseWhileIngesting(deps: ActivityDeps, dataset: string): Promise<void> {
-  if (!deps.temporalClient) return;
+/** The run of `workflowId` while it is running, else null. */
+async function runningHolder(deps: ActivityDeps, workflowId: string): Promise<{ workflowId: string; runId: string } | null> {
   let desc;
   try {
-    desc = await deps.temporalClient().workflow.getHandle(ingestWorkflowId(dataset)).describe();
+    desc = await deps.temporalClient!().workflow.getHandle(workflowId).describe();
   } catch (err) {
-    if ((err as Error).name === "WorkflowNotFoundError") return;
+    if ((err as Error).name === "WorkflowNotFoundError") return null;
     throw err;
   }
-  if (desc.status.name === "RUNNING") {
-    throw new IngestRunningError(`gc refuses to run now: ${busyMessage(dataset, { workflowId: desc.workflowId, runId: desc.runId })}`);
+  return desc.status.name === "RUNNING" ? { workflowId: desc.workflowId, runId: desc.runId } : null;
+}
+
+/**
+ * Refuses while a run that may still publish objects gc would see as unreferenced holds the
+ * dataset: its ingest (or optimize) under the one-writer id, or its verify, whose repair writes a
+ * new version outside that id.
+ */
+async function refuseWhileWriting(deps: ActivityDeps, dataset: string): Promise<void> {
+  if (!deps.temporalClient) return;
+  const ingest = await runningHolder(deps, ingestWorkflowId(dataset));
+  if (ingest) throw new IngestRunningError(`gc refuses to run now: ${busyMessage(dataset, ingest)}`);
+  const verify = await runningHolder(deps, verifyWorkflowId(dataset));
+  if (verify) {
+    throw new VerifyRunningError(
+      `gc refuses to run now: dataset ${dataset} is being verified by workflow ${verify.workflowId} run ${verify.runId}, whose repair may publish files gc would take for garbage; wait for it with "temporal workflow describe --workflow-id ${verify.workflowId}", then run gc again.`,
+    );
   }
 }
 
@@ -64,9 +82,9 @@ export function gcActivities(deps: ActivityDeps) {
   return {
     /**
      * Deletes (unless `dryRun`) every object under the dataset that no reachable version references and
-     * that was older than `olderThan` when the sweep started; refuses while an ingest of the dataset
-     * runs. The age is taken before that check, so whatever an ingest starting after it writes
-     * (unreferenced until its CAS, which may come after the chain was walked) is young.
+     * that was older than `olderThan` when the sweep started; refuses while an ingest or a verify of
+     * the dataset runs. The age is taken before that check, so whatever a run starting after it
+     * writes (unreferenced until its CAS, which may come after the chain was walked) is young.
      */
     async sweepGarbage({ dataset, olderThan, dryRun }: GcInput): Promise<GcResult> {
       const olderThanMs = parseAge(olderThan);
@@ -74,7 +92,7 @@ export function gcActivities(deps: ActivityDeps) {
         throw new InvalidGcAgeError(`The age ${JSON.stringify(olderThan)} is not a duration; pass milliseconds or a duration such as "30m", "1h" or "7d".`);
       }
       const cutoff = Date.now() - olderThanMs;
-      await refuseWhileIngesting(deps, dataset);
+      await refuseWhileWriting(deps, dataset);
       const layout = new DatasetLayout(dataset);
       const beat = heartbeater();
       const { refs, consumed } = await referencedKeys(deps, dataset);
