@@ -4,7 +4,9 @@ import type { IngestResult } from "../../src/contracts";
 import type { GcResult, VerifyResult } from "../../src/maintenance";
 import { ingestWorkflowId } from "../../src/one-writer";
 import { FsObjectStore } from "../../src/store/fs";
+import { S3ObjectStore } from "../../src/store/s3";
 import type { ObjectStore } from "../../src/store/types";
+import { makeS3Client, services } from "../support/services";
 import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
 import { monthlySeries, workspace } from "../workflows/ingest-fixtures";
 
@@ -17,15 +19,27 @@ function latch(): { reached: Promise<void>; arrive(): void; opened: Promise<void
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const backends: { name: string; make: (dir: string) => { store: ObjectStore; close(): void } }[] = [
+  { name: "file", make: (dir) => ({ store: new FsObjectStore(`${dir}/store`), close() {} }) },
+  {
+    name: "s3",
+    make: () => {
+      const client = makeS3Client();
+      return { store: new S3ObjectStore({ client, bucket: services().s3.bucket, prefix: `gc-race-${Date.now()}` }), close: () => client.destroy() };
+    },
+  },
+];
+
 /**
  * gc checks that no ingest runs, then walks the chain and lists the dataset; an ingest that starts
  * after the check writes objects while gc walks. Those objects are unreferenced until its CAS, and
  * must be young to gc whatever `olderThan` is, since they were written after gc started.
  */
-describe("gc racing an ingest that starts after gc checked for one", { timeout: 180_000 }, () => {
+describe.each(backends)("gc racing an ingest that starts after gc checked for one [$name store]", { timeout: 180_000 }, ({ make }) => {
   const dataset = `gcrace_${Date.now().toString(36)}`;
   const ws = workspace(dataset, "upsert");
-  const base = new FsObjectStore(`${ws.dir}/store`);
+  const backend = make(ws.dir);
+  const base = backend.store;
   const pointerKey = `datasets/${dataset}/current/manifest.json`;
   /** Armed: the next read of the pointer (gc's chain walk) waits here. */
   let gcWalk: ReturnType<typeof latch> | undefined;
@@ -74,6 +88,7 @@ describe("gc racing an ingest that starts after gc checked for one", { timeout: 
     cas?.open();
     await worker?.stop();
     await client?.connection.close();
+    backend.close();
   });
 
   it("deletes none of the objects the ingest wrote meanwhile, and the version it publishes stays whole", async () => {
