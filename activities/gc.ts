@@ -5,7 +5,7 @@ import { GC_KEYS_CAP, parseAge, verifyWorkflowId, type GcInput, type GcResult } 
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { walkChain } from "./chain";
 import type { ActivityDeps } from "./deps";
-import { heartbeater } from "./heartbeat";
+import { withKeepAlive } from "./heartbeat";
 
 /** gc refused because an ingest of the dataset is running. */
 export class IngestRunningError extends TidemarkError {}
@@ -76,9 +76,53 @@ async function refuseWhileWriting(deps: ActivityDeps, dataset: string): Promise<
   }
 }
 
+/**
+ * The sweep after the checks: walks the chain, lists the dataset and deletes what is unreferenced and
+ * older than `cutoff`, heartbeating throughout (a chain of thousands of versions on S3 takes longer
+ * to walk than the heartbeat timeout).
+ */
+async function sweep(deps: ActivityDeps, { dataset, olderThanMs, cutoff, dryRun }: { dataset: string; olderThanMs: number; cutoff: number; dryRun: boolean }, note: (details: unknown) => void): Promise<GcResult> {
+  const { store } = deps;
+  const layout = new DatasetLayout(dataset);
+  const { refs, consumed } = await referencedKeys(deps, dataset);
+  if (refs.size === 1) {
+    for await (const o of store.list(layout.key("events/"))) {
+      if (o.key.endsWith("/manifest.json")) {
+        throw new GcUnsafeError(`gc refuses to run on ${dataset}: it has version manifests (e.g. ${layout.relative(o.key)}) but no pointer; restore current/manifest.json or run "tidemark verify ${dataset}".`);
+      }
+    }
+  }
+  const result: GcResult = {
+    dataset, dryRun, olderThanMs, scanned: 0, referenced: 0, young: 0, deleted: 0, bytes: 0, keys: [], truncated: false, abandoned: { files: 0, bytes: 0 },
+  };
+  const doomed: string[] = [];
+  for await (const o of store.list(layout.root)) {
+    result.scanned++;
+    const path = layout.relative(o.key);
+    if (refs.has(path) || pendingFragment(path, layout.inbox(), consumed)) result.referenced++;
+    else if (o.lastModified.getTime() > cutoff) result.young++;
+    else {
+      doomed.push(o.key);
+      result.deleted++;
+      result.bytes += o.size;
+      if (result.keys.length < GC_KEYS_CAP) result.keys.push(path);
+      else result.truncated = true;
+    }
+    note({ scanned: result.scanned });
+  }
+  if (!dryRun) {
+    for (const [i, key] of doomed.entries()) {
+      await store.delete(key);
+      note({ deleted: i + 1 });
+    }
+  }
+  const abandoned = (await store.sweepAbandonedWrites?.(layout.root, new Date(cutoff), dryRun)) ?? [];
+  result.abandoned = { files: abandoned.length, bytes: abandoned.reduce((n, a) => n + a.size, 0) };
+  return result;
+}
+
 /** The sweep of `collectGarbage`. */
 export function gcActivities(deps: ActivityDeps) {
-  const { store } = deps;
   return {
     /**
      * Deletes (unless `dryRun`) every object under the dataset that no reachable version references and
@@ -93,43 +137,7 @@ export function gcActivities(deps: ActivityDeps) {
       }
       const cutoff = Date.now() - olderThanMs;
       await refuseWhileWriting(deps, dataset);
-      const layout = new DatasetLayout(dataset);
-      const beat = heartbeater();
-      const { refs, consumed } = await referencedKeys(deps, dataset);
-      if (refs.size === 1) {
-        for await (const o of store.list(layout.key("events/"))) {
-          if (o.key.endsWith("/manifest.json")) {
-            throw new GcUnsafeError(`gc refuses to run on ${dataset}: it has version manifests (e.g. ${layout.relative(o.key)}) but no pointer; restore current/manifest.json or run "tidemark verify ${dataset}".`);
-          }
-        }
-      }
-      const result: GcResult = {
-        dataset, dryRun: Boolean(dryRun), olderThanMs, scanned: 0, referenced: 0, young: 0, deleted: 0, bytes: 0, keys: [], truncated: false, abandoned: { files: 0, bytes: 0 },
-      };
-      const doomed: string[] = [];
-      for await (const o of store.list(layout.root)) {
-        result.scanned++;
-        const path = layout.relative(o.key);
-        if (refs.has(path) || pendingFragment(path, layout.inbox(), consumed)) result.referenced++;
-        else if (o.lastModified.getTime() > cutoff) result.young++;
-        else {
-          doomed.push(o.key);
-          result.deleted++;
-          result.bytes += o.size;
-          if (result.keys.length < GC_KEYS_CAP) result.keys.push(path);
-          else result.truncated = true;
-        }
-        beat({ scanned: result.scanned });
-      }
-      if (!dryRun) {
-        for (const [i, key] of doomed.entries()) {
-          await store.delete(key);
-          beat({ deleted: i + 1 });
-        }
-      }
-      const abandoned = (await store.sweepAbandonedWrites?.(layout.root, new Date(cutoff), Boolean(dryRun))) ?? [];
-      result.abandoned = { files: abandoned.length, bytes: abandoned.reduce((n, a) => n + a.size, 0) };
-      return result;
+      return withKeepAlive((_signal, note) => sweep(deps, { dataset, olderThanMs, cutoff, dryRun: Boolean(dryRun) }, note));
     },
   };
 }

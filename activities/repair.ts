@@ -10,6 +10,7 @@ import { readManifest } from "../src/manifest/read";
 import { chainEventFiles, walkChain } from "./chain";
 import type { ActivityDeps } from "./deps";
 import { ENGINE_LANES, withEngine } from "./engine";
+import { withKeepAlive } from "./heartbeat";
 import { IO_CONCURRENCY, mapLimited } from "./io";
 import { commitVersion, isPublished, type PublishOutcome } from "./commit";
 
@@ -47,7 +48,7 @@ export function repairActivities(deps: ActivityDeps) {
     /** Folds every month of the events (on the engine) into new projection files and a new index under `version`. */
     async rebuildDerived({ dataset, version }: { dataset: string; version: string }): Promise<Rebuilt> {
       const layout = new DatasetLayout(dataset);
-      const chain = await walkChain(store, dataset);
+      const chain = await withKeepAlive(() => walkChain(store, dataset));
       if (!chain.complete) {
         throw new RepairImpossibleError(`The version chain of ${dataset} is broken (${chain.findings[0]?.problem ?? "unknown"}), so the index and projections cannot be rebuilt from the events.`);
       }

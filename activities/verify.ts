@@ -12,6 +12,7 @@ import type { ObjectStore } from "../src/store/types";
 import { chainEventFiles, eventsByMonth, walkChain, type ChainEventFile } from "./chain";
 import type { ActivityDeps } from "./deps";
 import { withEngine } from "./engine";
+import { withKeepAlive } from "./heartbeat";
 
 /** Most findings one verify reports; the last one says how many more there were. */
 export const MAX_FINDINGS = 500;
@@ -74,7 +75,7 @@ function differences(what: string, d: Differences): string | null {
 export async function checkDatasetWith(deps: ActivityDeps, dataset: string): Promise<{ version: string | null; findings: Finding[] }> {
   const { store } = deps;
   const layout = new DatasetLayout(dataset);
-  const chain = await walkChain(store, dataset);
+  const chain = await withKeepAlive(() => walkChain(store, dataset));
   const findings = chain.findings;
   const current = chain.manifests[0];
   if (!current) return { version: chain.pointer?.current_version ?? null, findings };
