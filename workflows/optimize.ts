@@ -1,7 +1,6 @@
 import {
   ActivityCancellationType,
   ApplicationFailure,
-  CancellationScope,
   ChildWorkflowCancellationType,
   ChildWorkflowFailure,
   defineQuery,
@@ -21,6 +20,7 @@ import type { IngestProgress, IngestStep } from "../src/contracts";
 import { DEFAULT_MAX_PARTS, type OptimizeInput, type OptimizeResult } from "../src/manifest/optimize";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { makeVersionId, planVersion } from "../src/version-id";
+import { maintenanceCommit } from "./maintenance-commit";
 import { Saga } from "./saga";
 import { requireDatasetId } from "./verify";
 
@@ -86,10 +86,10 @@ export async function optimizeDataset(input: OptimizeInput): Promise<OptimizeRes
       }
       step("publish", `publishing ${months.length} merged months`);
       saga.add("deleteVersionManifest", () => quick.deleteVersionManifest.executeWithOptions({ summary: `undo: delete manifest of ${version}` }, [{ dataset, version, base: planned.version }]));
-      const outcome = await CancellationScope.nonCancellable(() =>
-        quick.publishOptimized.executeWithOptions({ summary: `publish ${version}: ${months.length} months merged from ${partsBefore} parts` }, [
-          { dataset, version, base: planned, merged, run: { workflow_id: info.workflowId, run_id: info.runId }, createdAt: new Date().toISOString() },
-        ]),
+      const publishInput = { dataset, version, base: planned, merged, run: { workflow_id: info.workflowId, run_id: info.runId }, createdAt: new Date().toISOString() };
+      const outcome = await maintenanceCommit(
+        () => quick.publishOptimized.executeWithOptions({ summary: `publish ${version}: ${months.length} months merged from ${partsBefore} parts` }, [publishInput]),
+        { dataset, version, base: planned.version },
       );
       if (outcome.status === "published") {
         saga.clear();

@@ -1,8 +1,9 @@
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, isCancellation, log, proxyActivities, workflowInfo } from "@temporalio/workflow";
+import { ActivityCancellationType, ApplicationFailure, isCancellation, log, proxyActivities, workflowInfo } from "@temporalio/workflow";
 import type { IngestActivities } from "../activities";
 import { allDerivable, type RepairOutcome, type VerifyInput, type VerifyResult } from "../src/maintenance";
 import { DATASET_ID_RE } from "../src/retry";
 import { makeVersionId, planVersion } from "../src/version-id";
+import { maintenanceCommit } from "./maintenance-commit";
 import { Saga } from "./saga";
 
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
@@ -44,10 +45,10 @@ export async function verifyDataset(input: VerifyInput): Promise<VerifyResult> {
     saga.add("deleteRepairObjects", () => quick.deleteRepairObjects.executeWithOptions({ summary: `undo: delete repair objects of ${version}` }, [{ dataset, version, base: base.version }]));
     const rebuilt = await long.rebuildDerived.executeWithOptions({ summary: `rebuild the index and projections of ${dataset} from its events as ${version}` }, [{ dataset, version }]);
     saga.add("deleteVersionManifest", () => quick.deleteVersionManifest.executeWithOptions({ summary: `undo: delete manifest of ${version}` }, [{ dataset, version, base: base.version }]));
-    const outcome = await CancellationScope.nonCancellable(() =>
-      quick.publishRepair.executeWithOptions({ summary: `publish repair ${version} over ${base.version}` }, [
-        { dataset, version, base, rebuilt, run: { workflow_id: info.workflowId, run_id: info.runId }, createdAt: new Date().toISOString() },
-      ]),
+    const publishInput = { dataset, version, base, rebuilt, run: { workflow_id: info.workflowId, run_id: info.runId }, createdAt: new Date().toISOString() };
+    const outcome = await maintenanceCommit(
+      () => quick.publishRepair.executeWithOptions({ summary: `publish repair ${version} over ${base.version}` }, [publishInput]),
+      { dataset, version, base: base.version },
     );
     if (outcome.status === "conflict") {
       await saga.compensate();
