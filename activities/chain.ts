@@ -1,6 +1,6 @@
 import { DatasetLayout } from "../src/layout";
 import type { Finding } from "../src/maintenance";
-import { NotFoundError } from "../src/errors";
+import { NotFoundError, StoreAccessDeniedError, StoreConfigError, StoreUnavailableError } from "../src/errors";
 import { eventFileMonths, type Pointer, type VersionManifest } from "../src/manifest/schema";
 import type { ObjectStore } from "../src/store/types";
 import { readManifest, readPointer } from "../src/manifest/read";
@@ -16,11 +16,19 @@ export interface Chain {
   findings: Finding[];
 }
 
+/**
+ * A failure of the store itself (unavailable, access denied, misconfigured): it says nothing about the
+ * object, so the walk raises it (the activity retries or reports it) instead of reporting a damaged chain.
+ */
+function storeFailure(err: unknown): boolean {
+  return err instanceof StoreUnavailableError || err instanceof StoreAccessDeniedError || err instanceof StoreConfigError;
+}
+
 function describe(err: unknown): string {
   return (err as Error).message.replace(/\.$/, "");
 }
 
-/** Walks pointer → manifest → parent manifests; never throws for a broken or malformed chain, reports it. */
+/** Walks pointer → manifest → parent manifests; never throws for a broken or malformed chain, reports it (a failing store is raised). */
 export async function walkChain(store: ObjectStore, dataset: string): Promise<Chain> {
   const layout = new DatasetLayout(dataset);
   const chain: Chain = { pointer: null, etag: null, manifests: [], complete: false, findings: [] };
@@ -29,6 +37,7 @@ export async function walkChain(store: ObjectStore, dataset: string): Promise<Ch
   try {
     current = await readPointer(store, dataset);
   } catch (err) {
+    if (storeFailure(err)) throw err;
     found({ check: "pointer", object: layout.pointer(), problem: `The pointer is unreadable (${describe(err)}).` });
     return chain;
   }
@@ -56,6 +65,7 @@ export async function walkChain(store: ObjectStore, dataset: string): Promise<Ch
     try {
       manifest = await readManifest(store, dataset, path);
     } catch (err) {
+      if (storeFailure(err)) throw err;
       const check = child === null ? "manifest" : "chain";
       const whose = child === null ? "the current version" : `version ${version}, parent of ${child},`;
       const problem = err instanceof NotFoundError ? `The manifest of ${whose} is missing, so the version chain is broken; restore it from a backup (events cannot be derived).` : `The manifest of ${whose} is unreadable (${describe(err)}).`;
