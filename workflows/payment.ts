@@ -1,9 +1,9 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
   defineQuery,
   defineUpdate,
-  isCancellation,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -45,6 +45,8 @@ const MAX_VERIFY_PAUSE_MS = 30_000;
  * definitive gateway failure refunds the wallet (→ `failed`). An in-doubt charge is verified by
  * looking it up — and re-sent with the same parameters only when the gateway has never seen it — until
  * `verify_window`; then `requires_review` until the `resolve` update says whether it was charged.
+ * Once started a payment always settles: a cancel request refunds it when it arrives before the charge
+ * is sent, and is otherwise ignored (a charge may have happened; verification and review decide).
  */
 export async function payment(input: PaymentInput): Promise<PaymentState> {
   let request;
@@ -91,70 +93,72 @@ export async function payment(input: PaymentInput): Promise<PaymentState> {
     return state;
   };
 
-  let deducted;
-  try {
-    deducted = await ledgerSteps.deductWallet.executeWithOptions({ summary: `deduct ${what} from wallet ${request.wallet} for payment ${request.payment_id}` }, [op]);
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    return finish("failed", `nothing was deducted: ${rootMessage(err)}`);
-  }
-  if (deducted.status === "insufficient_funds") return finish("declined", `insufficient funds: wallet ${request.wallet} holds ${deducted.balance} ${request.currency}`);
-
-  const saga = new Saga();
-  saga.add("refundWallet", () => ledgerSteps.refundWallet.executeWithOptions({ summary: `undo: refund ${what} to wallet ${request.wallet} for payment ${request.payment_id}` }, [op]));
-  const fail = async (reason: string): Promise<PaymentState> => {
-    state.step = "refund";
-    await saga.compensate();
-    return finish("failed", reason);
-  };
-  const complete = (chargeId: string | undefined, reason?: string): PaymentState => {
-    saga.clear();
-    if (chargeId) state.charge_id = chargeId;
-    return finish("completed", reason);
-  };
-
-  state.step = "charge";
-  const charged = await charge(op, `charge ${what} at the gateway, idempotency key ${request.payment_id}`);
-  if (charged.outcome === "succeeded") return complete(charged.chargeId);
-  if (charged.outcome === "declined") return fail(`the gateway declined the charge: ${charged.reason}`);
-
-  state.step = "verify";
-  state.reason = `charge in doubt: ${charged.reason}`;
-  const deadline = Date.now() + request.verify_window_ms;
-  for (let round = 0; ; round++) {
-    const found = await lookup(op, `verify the in-doubt charge of payment ${request.payment_id} (round ${round + 1})`);
-    if (found.outcome === "succeeded") return complete(found.chargeId, "verified at the gateway after an in-doubt charge");
-    if (found.outcome === "failed") return fail(`the gateway reports the charge failed (${found.reason})`);
-    if (found.outcome === "refunded") return fail("the gateway reports the charge refunded");
-    if (found.outcome === "not_found") {
-      const again = await charge(op, `re-send the charge the gateway never received, same key ${request.payment_id} and parameters`);
-      if (again.outcome === "succeeded") return complete(again.chargeId);
-      if (again.outcome === "declined") return fail(`the gateway declined the charge: ${again.reason}`);
-      state.reason = `charge in doubt: ${again.reason}`;
-    } else {
-      state.reason = `charge in doubt: ${found.reason}`;
+  const root = CancellationScope.current();
+  return CancellationScope.nonCancellable(async () => {
+    let deducted;
+    try {
+      deducted = await ledgerSteps.deductWallet.executeWithOptions({ summary: `deduct ${what} from wallet ${request.wallet} for payment ${request.payment_id}` }, [op]);
+    } catch (err) {
+      return finish("failed", `nothing was deducted: ${rootMessage(err)}`);
     }
-    const left = deadline - Date.now();
-    if (left <= 0) break;
-    await sleep(Math.min(left, 1000 * 2 ** Math.min(round, 5), MAX_VERIFY_PAUSE_MS));
-  }
+    if (deducted.status === "insufficient_funds") return finish("declined", `insufficient funds: wallet ${request.wallet} holds ${deducted.balance} ${request.currency}`);
 
-  state.step = "review";
-  setStatus("requires_review", `still unknown after ${request.verify_window_ms} ms: ${state.reason}; run "tidemark payments resolve ${request.payment_id} --charged|--not-charged"`);
-  await condition(() => resolution !== undefined);
-  if (resolution!.charged) {
-    state.resolution = "charged";
-    return complete(undefined, "resolved by review: charged");
-  }
-  state.resolution = "not_charged";
-  return fail("resolved by review: not charged");
+    const saga = new Saga();
+    saga.add("refundWallet", () => ledgerSteps.refundWallet.executeWithOptions({ summary: `undo: refund ${what} to wallet ${request.wallet} for payment ${request.payment_id}` }, [op]));
+    const fail = async (reason: string): Promise<PaymentState> => {
+      state.step = "refund";
+      await saga.compensate();
+      return finish("failed", reason);
+    };
+    const complete = (chargeId: string | undefined, reason?: string): PaymentState => {
+      saga.clear();
+      if (chargeId) state.charge_id = chargeId;
+      return finish("completed", reason);
+    };
+
+    if (root.consideredCancelled) return fail("cancelled before the charge was sent; the deduction was refunded");
+    state.step = "charge";
+    const charged = await charge(op, `charge ${what} at the gateway, idempotency key ${request.payment_id}`);
+    if (charged.outcome === "succeeded") return complete(charged.chargeId);
+    if (charged.outcome === "declined") return fail(`the gateway declined the charge: ${charged.reason}`);
+
+    state.step = "verify";
+    state.reason = `charge in doubt: ${charged.reason}`;
+    const deadline = Date.now() + request.verify_window_ms;
+    for (let round = 0; ; round++) {
+      const found = await lookup(op, `verify the in-doubt charge of payment ${request.payment_id} (round ${round + 1})`);
+      if (found.outcome === "succeeded") return complete(found.chargeId, "verified at the gateway after an in-doubt charge");
+      if (found.outcome === "failed") return fail(`the gateway reports the charge failed (${found.reason})`);
+      if (found.outcome === "refunded") return fail("the gateway reports the charge refunded");
+      if (found.outcome === "not_found") {
+        const again = await charge(op, `re-send the charge the gateway never received, same key ${request.payment_id} and parameters`);
+        if (again.outcome === "succeeded") return complete(again.chargeId);
+        if (again.outcome === "declined") return fail(`the gateway declined the charge: ${again.reason}`);
+        state.reason = `charge in doubt: ${again.reason}`;
+      } else {
+        state.reason = `charge in doubt: ${found.reason}`;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await sleep(Math.min(left, 1000 * 2 ** Math.min(round, 5), MAX_VERIFY_PAUSE_MS));
+    }
+
+    state.step = "review";
+    setStatus("requires_review", `still unknown after ${request.verify_window_ms} ms: ${state.reason}; run "tidemark payments resolve ${request.payment_id} --charged|--not-charged"`);
+    await condition(() => resolution !== undefined);
+    if (resolution!.charged) {
+      state.resolution = "charged";
+      return complete(undefined, "resolved by review: charged");
+    }
+    state.resolution = "not_charged";
+    return fail("resolved by review: not charged");
+  });
 }
 
 async function charge(op: WalletOp, summary: string): Promise<ChargeOutcome> {
   try {
     return await gatewaySteps.chargeGateway.executeWithOptions({ summary }, [op]);
   } catch (err) {
-    if (isCancellation(err)) throw err;
     return { outcome: "in_doubt", reason: rootMessage(err) };
   }
 }
@@ -163,7 +167,6 @@ async function lookup(op: WalletOp, summary: string): Promise<LookupOutcome> {
   try {
     return await gatewaySteps.verifyCharge.executeWithOptions({ summary }, [op]);
   } catch (err) {
-    if (isCancellation(err)) throw err;
     return { outcome: "unknown", reason: rootMessage(err) };
   }
 }

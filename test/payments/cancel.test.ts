@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPayment } from "../../src/ledger/payment-client";
+import { paymentWorkflowId, validatePayment, verifyLedgerWorkflowId } from "../../src/ledger/payment";
+import { paymentResult, startPaymentBed, waitForStatus, type PaymentBed } from "./bed";
+
+let bed: PaymentBed;
+let holdDeduct: Promise<void> | undefined;
+const reached: string[] = [];
+beforeAll(async () => {
+  bed = await startPaymentBed("paycancel", async (point) => {
+    if (point !== "deductWallet:end" || !holdDeduct) return;
+    reached.push(point);
+    await holdDeduct;
+  });
+});
+afterAll(() => bed?.stop());
+
+async function start(paymentId: string, wallet: string, amount: number, verifyWindow?: string) {
+  await startPayment(bed.client, bed.store, bed.taskQueue, validatePayment({ payment_id: paymentId, wallet, amount, currency: "EUR", ledger: bed.ledgerName, verify_window: verifyWindow }));
+}
+
+async function wallet(name: string, balance: number): Promise<void> {
+  await bed.ledger.createWallet(name, "EUR");
+  await bed.ledger.credit(name, `${name}-seed`, balance, "EUR");
+}
+
+const chargesOf = (key: string) => bed.sim.charges().filter((c) => c.idempotency_key === key);
+
+describe("a cancel request never strands a payment's money", () => {
+  it("cancelled while its charge is in doubt: keeps verifying and settles, charged once", async () => {
+    await wallet("doubt", 1000);
+    const id = bed.id("doubt");
+    const outagesBefore = bed.sim.stats().faults.outage;
+    bed.sim.setFaults({ outage: true });
+    try {
+      await start(id, "doubt", 100, "1h");
+      await waitForStatus(bed, id, (s) => s.step === "verify");
+      await bed.client.workflow.getHandle(paymentWorkflowId(id)).cancel();
+    } finally {
+      bed.sim.setFaults({ outage: false });
+    }
+    expect(bed.sim.stats().faults.outage).toBeGreaterThan(outagesBefore);
+    expect(await paymentResult(bed, id)).toMatchObject({ status: "completed" });
+    expect(chargesOf(id).map((c) => `${c.status} ${c.amount}`)).toEqual(["succeeded 100"]);
+    expect(await bed.ledger.show("doubt")).toMatchObject({ balance: 900 });
+  });
+
+  it("cancelled before its charge is sent: refunded, never charged", async () => {
+    await wallet("early", 1000);
+    const id = bed.id("early");
+    let release!: () => void;
+    holdDeduct = new Promise((r) => (release = r));
+    try {
+      await start(id, "early", 300);
+      const until = Date.now() + 30_000;
+      while (reached.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(reached).toEqual(["deductWallet:end"]);
+      await bed.client.workflow.getHandle(paymentWorkflowId(id)).cancel();
+    } finally {
+      holdDeduct = undefined;
+      release();
+    }
+    expect(await paymentResult(bed, id)).toMatchObject({ status: "failed", reason: "cancelled before the charge was sent; the deduction was refunded" });
+    expect(chargesOf(id)).toEqual([]);
+    const ops = (await bed.ledger.readRecord("early")).events.map((e) => e.op_id);
+    expect(ops).toEqual(["create", "early-seed:credit", `${id}:deduct`, `${id}:refund`]);
+    expect(await bed.ledger.show("early")).toMatchObject({ balance: 1000 });
+    const verified = await bed.client.workflow.execute("verifyLedger", { workflowId: verifyLedgerWorkflowId(bed.ledgerName), taskQueue: bed.taskQueue, args: [{ ledger: bed.ledgerName }] });
+    expect(verified).toMatchObject({ findings: [], chargesChecked: true });
+  });
+});
