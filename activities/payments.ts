@@ -1,6 +1,6 @@
 import { gatewayFromEnv } from "../src/gateway/from-env";
 import type { ChargeOutcome, Gateway, LookupOutcome } from "../src/gateway/types";
-import { checkLedger, type GatewayCharge, type LedgerVerifyResult } from "../src/ledger/invariants";
+import { chargesOfLedger, checkLedger, type GatewayCharge, type LedgerVerifyResult } from "../src/ledger/invariants";
 import { LedgerStore } from "../src/ledger/store";
 import type { StuckPayment } from "../src/ledger/payment";
 import { TidemarkError } from "../src/errors";
@@ -52,7 +52,7 @@ export function paymentActivities(deps: ActivityDeps) {
 
     /** Charges the gateway with the payment id as idempotency key; in doubt when the answer is unknown. */
     async chargeGateway(op: WalletOp): Promise<ChargeOutcome> {
-      return withKeepAlive(() => gw().charge({ paymentId: op.payment_id, amount: op.amount, currency: op.currency }));
+      return withKeepAlive(() => gw().charge({ paymentId: op.payment_id, amount: op.amount, currency: op.currency, ledger: op.ledger }));
     },
 
     /** Asks the gateway what became of the payment, never charging; an amount or currency other than the payment's is unknown. */
@@ -104,7 +104,7 @@ export function paymentActivities(deps: ActivityDeps) {
       let charges: GatewayCharge[] | null = null;
       try {
         const list = gw().listCharges;
-        charges = list ? await list() : null;
+        charges = list ? chargesOfLedger(await list(), ledger) : null;
       } catch {
         charges = null;
       }

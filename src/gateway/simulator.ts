@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { mergeFaults, noFaults, pickFault, type ChargeFault, type SimulatorFaults } from "./faults.js";
-import type { GatewayCharge } from "./types.js";
+import { LEDGER_METADATA, type GatewayCharge } from "./types.js";
 
 /** A PaymentIntent as the simulator keeps it. */
 interface Intent {
@@ -216,7 +216,10 @@ export async function startGatewaySimulator(options: { port?: number; faults?: P
     return { ...rest, latest_charge };
   };
   const listCharges = (): GatewayCharge[] =>
-    [...intents.values()].map((i) => ({ id: i.id, idempotency_key: i.idempotency_key ?? "", amount: i.amount, currency: i.currency, status: i.charge_status }));
+    [...intents.values()].map((i) => ({
+      id: i.id, idempotency_key: i.idempotency_key ?? "", amount: i.amount, currency: i.currency, status: i.charge_status,
+      ...(i.metadata[LEDGER_METADATA] === undefined ? {} : { ledger: i.metadata[LEDGER_METADATA] }),
+    }));
 
   const server: Server = createServer((req, res) => {
     route(req, res).catch((err: Error) => {

@@ -1,5 +1,5 @@
 import Stripe from "stripe";
-import type { ChargeOutcome, ChargeRequest, Gateway, GatewayCharge, LookupOutcome } from "./types.js";
+import { LEDGER_METADATA, type ChargeOutcome, type ChargeRequest, type Gateway, type GatewayCharge, type LookupOutcome } from "./types.js";
 
 /** Metadata key that ties a PaymentIntent to its Tidemark payment. */
 export const PAYMENT_ID_METADATA = "tidemark_payment_id";
@@ -41,7 +41,7 @@ export class StripeGateway implements Gateway {
     this.description = options.description;
   }
 
-  async charge({ paymentId, amount, currency }: ChargeRequest): Promise<ChargeOutcome> {
+  async charge({ paymentId, amount, currency, ledger }: ChargeRequest): Promise<ChargeOutcome> {
     try {
       const intent = await this.stripe.paymentIntents.create(
         {
@@ -50,7 +50,7 @@ export class StripeGateway implements Gateway {
           confirm: true,
           payment_method: this.options.paymentMethod ?? "pm_card_visa",
           automatic_payment_methods: { enabled: true, allow_redirects: "never" },
-          metadata: { [PAYMENT_ID_METADATA]: paymentId },
+          metadata: { [PAYMENT_ID_METADATA]: paymentId, ...(ledger === undefined ? {} : { [LEDGER_METADATA]: ledger }) },
         },
         { idempotencyKey: paymentId },
       );

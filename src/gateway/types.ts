@@ -2,6 +2,9 @@ import type { GatewayCharge } from "../ledger/invariants.js";
 
 export type { GatewayCharge } from "../ledger/invariants.js";
 
+/** Metadata key naming the ledger of the payment a charge (a PaymentIntent) is for. */
+export const LEDGER_METADATA = "tidemark_ledger";
+
 /** A charge to make, keyed by the payment id (the gateway idempotency key). */
 export interface ChargeRequest {
   paymentId: string;
@@ -9,6 +12,8 @@ export interface ChargeRequest {
   amount: number;
   /** Upper-case ISO code. */
   currency: string;
+  /** The ledger whose payment this is, recorded with the charge so a ledger's verify can tell its charges from other ledgers'. */
+  ledger?: string;
 }
 
 /**

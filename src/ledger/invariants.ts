@@ -20,6 +20,13 @@ export interface GatewayCharge {
   amount: number;
   currency: string;
   status: "succeeded" | "failed" | "refunded";
+  /** The ledger of the payment charged, when the charge records it (charges made by Tidemark do). */
+  ledger?: string;
+}
+
+/** The charges that may belong to `ledger`: those recording it, and those recording no ledger at all. */
+export function chargesOfLedger(charges: GatewayCharge[], ledger: string): GatewayCharge[] {
+  return charges.filter((c) => c.ledger === undefined || c.ledger === ledger);
 }
 
 /** One discrepancy: which check, which object, what is wrong. */

@@ -47,7 +47,7 @@ describe("payment workflow on the dev server and the gateway simulator", () => {
     expect(await start({ payment_id: id, wallet: "happy", amount: 1250, currency: "EUR" })).toMatchObject({ started: true });
     const final = await paymentResult(bed, id);
     expect(final).toMatchObject({ status: "completed", amount: 1250, wallet: "happy" });
-    expect(chargesOf(id)).toEqual([{ id: final.charge_id, idempotency_key: id, amount: 1250, currency: "eur", status: "succeeded" }]);
+    expect(chargesOf(id)).toEqual([{ id: final.charge_id, idempotency_key: id, amount: 1250, currency: "eur", status: "succeeded", ledger: bed.ledgerName }]);
     expect(await bed.ledger.show("happy")).toMatchObject({ balance: 8750 });
     const again = await start({ payment_id: id, wallet: "happy", amount: 1250, currency: "EUR" });
     expect(again).toEqual({ payment_id: id, workflow_id: `tidemark/payment/${id}`, status: "completed", started: false });
@@ -104,7 +104,7 @@ describe("payment workflow on the dev server and the gateway simulator", () => {
     const final = await paymentResult(bed, id);
     expect(final).toMatchObject({ status: "completed", reason: "verified at the gateway after an in-doubt charge" });
     expect(bed.sim.stats().faults.timeout_after_charge).toBe(before + 1);
-    expect(chargesOf(id)).toEqual([{ id: final.charge_id, idempotency_key: id, amount: 700, currency: "eur", status: "succeeded" }]);
+    expect(chargesOf(id)).toEqual([{ id: final.charge_id, idempotency_key: id, amount: 700, currency: "eur", status: "succeeded", ledger: bed.ledgerName }]);
     expect(await bed.ledger.show("hang")).toMatchObject({ balance: 300 });
   });
 
