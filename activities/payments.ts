@@ -21,8 +21,11 @@ export interface WalletOp {
   currency: string;
 }
 
-/** Outcome of {@link paymentActivities} `deductWallet`. */
-export type DeductOutcome = { status: "deducted"; balance: number; seq: number } | { status: "insufficient_funds"; balance: number };
+/** Outcome of {@link paymentActivities} `deductWallet`; `already_refunded`: an earlier run of the payment deducted and refunded it. */
+export type DeductOutcome =
+  | { status: "deducted"; balance: number; seq: number }
+  | { status: "insufficient_funds"; balance: number }
+  | { status: "already_refunded"; balance: number; seq: number };
 
 
 /** Ledger and gateway activities of the payment saga and of `verifyLedger`. */
@@ -37,10 +40,11 @@ export function paymentActivities(deps: ActivityDeps) {
   const gw = () => (gateway ??= gatewayFromEnv(deps.env ?? process.env));
 
   return {
-    /** Deducts the payment from the wallet once (a retry finds its event), or reports insufficient funds. */
+    /** Deducts the payment from the wallet once (a retry finds its event), or reports insufficient funds or a deduction refunded before. */
     async deductWallet(op: WalletOp): Promise<DeductOutcome> {
       const r = await withKeepAlive(() => ledgerOf(op.ledger).deduct(op.wallet, op.payment_id, op.amount, op.currency));
-      return r.status === "applied" ? { status: "deducted", balance: r.balance, seq: r.event.seq } : r;
+      if (r.status === "insufficient_funds") return r;
+      return { status: r.status === "applied" ? "deducted" : "already_refunded", balance: r.balance, seq: r.event.seq };
     },
 
     /** Gives the payment's deduction back once: the compensation of `deductWallet`. */

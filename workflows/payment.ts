@@ -102,6 +102,9 @@ export async function payment(input: PaymentInput): Promise<PaymentState> {
       return finish("failed", `nothing was deducted: ${rootMessage(err)}`);
     }
     if (deducted.status === "insufficient_funds") return finish("declined", `insufficient funds: wallet ${request.wallet} holds ${deducted.balance} ${request.currency}`);
+    if (deducted.status === "already_refunded") {
+      return finish("failed", `payment ${request.payment_id} was deducted and refunded by an earlier run (wallet ${request.wallet}, event ${deducted.seq}), so it is not charged again; use a new payment id`);
+    }
 
     const saga = new Saga();
     saga.add("refundWallet", () => ledgerSteps.refundWallet.executeWithOptions({ summary: `undo: refund ${what} to wallet ${request.wallet} for payment ${request.payment_id}` }, [op]));

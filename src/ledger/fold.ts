@@ -1,5 +1,5 @@
 import { CurrencyMismatchError, LedgerCorruptError, OpConflictError, PaymentInputError } from "./errors.js";
-import { deductOpId, sameOperation, type LedgerEvent, type PendingEvent, type WalletDeducted } from "./events.js";
+import { deductOpId, refundOpId, sameOperation, type LedgerEvent, type PendingEvent, type WalletDeducted } from "./events.js";
 
 /** A wallet as its events fold to. */
 export interface WalletState {
@@ -84,17 +84,20 @@ export function foldOrThrow(wallet: string, state: WalletState | null, events: L
 export type Decision =
   | { kind: "append"; event: PendingEvent }
   | { kind: "duplicate"; event: LedgerEvent }
+  | { kind: "refunded"; event: LedgerEvent }
   | { kind: "insufficient"; balance: number };
 
 /**
  * Decides an operation against the current state: the event to append, the event that already
- * applied it (a retry), or insufficient funds for a deduction. Throws for a currency mismatch, an op
+ * applied it (a retry), a deduction already applied and given back (its payment ended refunded), or
+ * insufficient funds for a deduction. Throws for a currency mismatch, an op
  * id reused with other parameters and a refund without its deduction.
  */
 export function decide(state: WalletState, op: PendingEvent): Decision {
   const existing = state.ops.get(op.op_id);
   if (existing) {
     if (!sameOperation(existing, op)) throw new OpConflictError(state.wallet, op.op_id);
+    if (op.type === "WalletDeducted" && state.ops.has(refundOpId(op.payment_id))) return { kind: "refunded", event: existing };
     return { kind: "duplicate", event: existing };
   }
   if (op.type === "WalletCreated") throw new OpConflictError(state.wallet, op.op_id);

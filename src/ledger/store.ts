@@ -9,10 +9,14 @@ import { LedgerLayout } from "./layout.js";
 /** Format tag of `head.json`. */
 export const HEAD_FORMAT = "tidemark.wallet-head/1";
 
-/** Outcome of appending an operation: applied (now, or by an earlier attempt), or refused for lack of funds. */
+/**
+ * Outcome of appending an operation: applied (now, or by an earlier attempt), refused for lack of
+ * funds, or — for a deduction — applied and refunded before (its payment already ended refunded).
+ */
 export type AppendResult =
   | { status: "applied"; event: LedgerEvent; balance: number; replayed: boolean }
-  | { status: "insufficient_funds"; balance: number };
+  | { status: "insufficient_funds"; balance: number }
+  | { status: "already_refunded"; event: LedgerEvent; balance: number };
 
 /** A wallet as a reader sees it: the head rolled forward to the last event. */
 export interface WalletView {
@@ -83,7 +87,7 @@ export class LedgerStore {
     return this.append(wallet, { type: "WalletCredited", op_id: creditOpId(opId), amount, currency });
   }
 
-  /** Deducts a payment's amount, or reports insufficient funds; a retry finds its event. */
+  /** Deducts a payment's amount, or reports insufficient funds; a retry finds its event, or that the deduction was already refunded. */
   deduct(wallet: string, paymentId: string, amount: number, currency: string): Promise<AppendResult> {
     return this.append(wallet, { type: "WalletDeducted", op_id: deductOpId(paymentId), payment_id: paymentId, amount, currency });
   }
@@ -135,6 +139,7 @@ export class LedgerStore {
       if (!state) throw new WalletNotFoundError(this.ledger, wallet);
       const decision = decide(state, op);
       if (decision.kind === "insufficient") return { status: "insufficient_funds", balance: decision.balance };
+      if (decision.kind === "refunded") return { status: "already_refunded", event: decision.event, balance: state.balance };
       if (decision.kind === "duplicate") {
         await this.advanceHead(state);
         return { status: "applied", event: decision.event, balance: state.balance, replayed: true };

@@ -58,6 +58,10 @@ describe("decide", () => {
     expect(() => decide(state, { type: "WalletRefunded", op_id: "p1:refund", payment_id: "p1", amount: 199, currency: "EUR" })).toThrow(PaymentInputError);
     expect(decide(state, { type: "WalletRefunded", op_id: "p1:refund", payment_id: "p1", amount: 200, currency: "EUR" }).kind).toBe("append");
   });
+  it("tells a deduction asked again after its refund apart from a retry", () => {
+    const refunded = foldEvents(new Log().credit(500).deduct("p1", 200).refund("p1", 200).events).state!;
+    expect(decide(refunded, { type: "WalletDeducted", op_id: "p1:deduct", payment_id: "p1", amount: 200, currency: "EUR" })).toMatchObject({ kind: "refunded", event: { seq: 3 } });
+  });
 });
 
 describe("events and inputs", () => {

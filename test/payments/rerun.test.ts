@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPayment } from "../../src/ledger/payment-client";
+import { paymentWorkflowId, validatePayment, verifyLedgerWorkflowId } from "../../src/ledger/payment";
+import type { LedgerVerifyResult } from "../../src/ledger/invariants";
+import { paymentResult, startPaymentBed, waitForStatus, type PaymentBed } from "./bed";
+
+let bed: PaymentBed;
+beforeAll(async () => {
+  bed = await startPaymentBed("payrerun");
+});
+afterAll(() => bed?.stop());
+
+/** Deletes a closed payment's workflow execution, as the namespace's retention eventually does, and waits until Temporal no longer knows it. */
+async function forget(paymentId: string): Promise<void> {
+  const workflowId = paymentWorkflowId(paymentId);
+  await bed.client.workflowService.deleteWorkflowExecution({ namespace: bed.client.options.namespace, workflowExecution: { workflowId } });
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    const gone = await bed.client.workflow.getHandle(workflowId).describe().then(() => false, () => true);
+    if (gone) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`workflow ${workflowId} was not deleted`);
+}
+
+const chargesOf = (key: string) => bed.sim.charges().filter((c) => c.idempotency_key === key);
+
+describe("a payment id started again after its workflow is gone (retention)", () => {
+  it("a payment already refunded is not charged by the new run", async () => {
+    await bed.ledger.createWallet("w", "EUR");
+    await bed.ledger.credit("w", "seed", 1000, "EUR");
+    const id = bed.id("again");
+    const request = validatePayment({ payment_id: id, wallet: "w", amount: 400, currency: "EUR", ledger: bed.ledgerName, verify_window: "1s" });
+    const outagesBefore = bed.sim.stats().faults.outage;
+    bed.sim.setFaults({ outage: true });
+    try {
+      await startPayment(bed.client, bed.store, bed.taskQueue, request);
+      await waitForStatus(bed, id, "requires_review");
+    } finally {
+      bed.sim.setFaults({ outage: false });
+    }
+    expect(bed.sim.stats().faults.outage).toBeGreaterThan(outagesBefore);
+    await bed.client.workflow.getHandle(paymentWorkflowId(id)).executeUpdate("resolve", { args: [{ charged: false }] });
+    expect(await paymentResult(bed, id)).toMatchObject({ status: "failed", resolution: "not_charged" });
+    expect(await bed.ledger.show("w")).toMatchObject({ balance: 1000 });
+    await forget(id);
+
+    expect(await startPayment(bed.client, bed.store, bed.taskQueue, request)).toMatchObject({ started: true });
+    const final = await paymentResult(bed, id);
+    expect(chargesOf(id)).toEqual([]);
+    expect(final).toMatchObject({ status: "failed", reason: expect.stringMatching(/^payment \S+ was deducted and refunded by an earlier run \(wallet w, event 3\), so it is not charged again; use a new payment id$/) });
+    expect(await bed.ledger.show("w")).toMatchObject({ balance: 1000, seq: 4 });
+    const verified: LedgerVerifyResult = await bed.client.workflow.execute("verifyLedger", { workflowId: verifyLedgerWorkflowId(bed.ledgerName), taskQueue: bed.taskQueue, args: [{ ledger: bed.ledgerName }] });
+    expect(verified.findings).toEqual([]);
+  });
+});
