@@ -2,7 +2,7 @@ import { gatewayFromEnv } from "../src/gateway/from-env";
 import type { ChargeOutcome, Gateway, LookupOutcome } from "../src/gateway/types";
 import { chargesOfLedger, checkLedger, type GatewayCharge, type LedgerVerifyResult } from "../src/ledger/invariants";
 import { LedgerStore } from "../src/ledger/store";
-import type { StuckPayment } from "../src/ledger/payment";
+import { stuckPaymentsQuery, type StuckPayment } from "../src/ledger/payment";
 import { TidemarkError } from "../src/errors";
 import { activityContext, withKeepAlive } from "./heartbeat";
 import type { ActivityDeps } from "./deps";
@@ -69,7 +69,7 @@ export function paymentActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Lists payment workflows still running after `stuckAfterMs` (Temporal visibility), logs one line
+     * Lists payments not settled after `stuckAfterMs` (Temporal visibility, {@link stuckPaymentsQuery}), logs one line
      * per payment and posts the list to `webhookUrl` when set and the list is not empty.
      */
     async reportStuckPayments({ stuckAfterMs, webhookUrl }: { stuckAfterMs: number; webhookUrl?: string }): Promise<StuckPayment[]> {
@@ -77,8 +77,7 @@ export function paymentActivities(deps: ActivityDeps) {
       const now = Date.now();
       const cutoff = new Date(now - stuckAfterMs).toISOString();
       const stuck: StuckPayment[] = [];
-      const query = `WorkflowType = 'payment' AND ExecutionStatus = 'Running' AND StartTime < '${cutoff}'`;
-      for await (const info of deps.temporalClient().workflow.list({ query })) {
+      for await (const info of deps.temporalClient().workflow.list({ query: stuckPaymentsQuery(cutoff) })) {
         const memo = (info.memo ?? {}) as { payment_id?: string; status?: StuckPayment["status"] };
         const paymentId = memo.payment_id ?? info.workflowId.replace(/^tidemark\/payment\//, "");
         stuck.push({ payment_id: paymentId, status: memo.status ?? "pending", started_at: info.startTime.toISOString(), age_ms: now - info.startTime.getTime() });

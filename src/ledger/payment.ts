@@ -104,6 +104,17 @@ export interface StuckPaymentsInput {
   webhook_url?: string;
 }
 
+const STATUSES_NOT_TERMINAL: readonly PaymentStatus[] = ["pending", "requires_review"];
+
+/**
+ * Visibility query of the payments stuck since before `cutoff` (ISO-8601): started before it and
+ * still running, or closed (terminated, timed out) while their status was not yet a terminal one.
+ */
+export function stuckPaymentsQuery(cutoff: string): string {
+  const open = STATUSES_NOT_TERMINAL.map((s) => `'${s}'`).join(", ");
+  return `WorkflowType = 'payment' AND StartTime < '${cutoff}' AND (ExecutionStatus = 'Running' OR TidemarkPaymentStatus IN (${open}))`;
+}
+
 /** Workflow id of the stuck-payment detection. */
 export const STUCK_PAYMENTS_WORKFLOW_ID = "tidemark/stuck-payments";
 

@@ -60,6 +60,19 @@ describe("detectStuckPayments", () => {
     expect((await metrics.paymentsStuck.get()).values[0].value).toBeGreaterThanOrEqual(1);
   });
 
+  it("still reports a payment whose workflow was terminated before it settled (its deduction stranded)", async () => {
+    await waitForStatus(bed, stuckId, (s) => s.step === "verify");
+    await bed.client.workflow.getHandle(paymentWorkflowId(stuckId)).terminate("test: an operator terminates the payment");
+    expect((await bed.client.workflow.getHandle(paymentWorkflowId(stuckId)).describe()).status.name).toBe("TERMINATED");
+    expect(await bed.ledger.show("w")).toMatchObject({ balance: 980 });
+    const until = Date.now() + 30_000;
+    let mine: StuckPayment[] = [];
+    do {
+      mine = (await detect({ stuck_after: "1s" })).filter((p) => p.payment_id === stuckId || p.payment_id === doneId);
+    } while (mine.length === 0 && Date.now() < until && (await new Promise((r) => setTimeout(r, 250)), true));
+    expect(mine).toEqual([{ payment_id: stuckId, status: "pending", started_at: expect.any(String), age_ms: expect.any(Number) }]);
+  });
+
   it("refuses a webhook URL that is not http(s)", async () => {
     const failure = await detect({ webhook_url: "ftp://127.0.0.1/x" }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
