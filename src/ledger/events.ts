@@ -62,6 +62,26 @@ export function refundOpId(paymentId: string): string {
   return `${paymentId}:refund`;
 }
 
+/**
+ * What is wrong with an event's op id for its type, or null: a creation's is {@link CREATE_OP}, a
+ * credit's ends in ":credit", a deduction's and a refund's are its payment id + ":deduct" / ":refund"
+ * (so a payment is deducted and refunded at most once each).
+ */
+export function opIdProblem(event: LedgerEvent): string | null {
+  const wrong = (rule: string) => `event ${event.seq} has op id ${event.op_id}; ${rule}`;
+  switch (event.type) {
+    case "WalletCreated":
+      return event.op_id === CREATE_OP ? null : wrong(`a WalletCreated has op id ${CREATE_OP}`);
+    case "WalletCredited":
+      return event.op_id.endsWith(":credit") ? null : wrong('a WalletCredited has an op id ending in ":credit"');
+    case "WalletDeducted":
+    case "WalletRefunded": {
+      const expected = event.type === "WalletDeducted" ? deductOpId(event.payment_id) : refundOpId(event.payment_id);
+      return event.op_id === expected ? null : wrong(`a ${event.type} of payment ${event.payment_id} has op id ${expected}`);
+    }
+  }
+}
+
 /** Whether two events apply the same operation with the same parameters (ignoring seq and time). */
 export function sameOperation(a: PendingEvent | LedgerEvent, b: PendingEvent | LedgerEvent): boolean {
   const key = (e: PendingEvent | LedgerEvent) =>

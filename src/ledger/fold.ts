@@ -1,5 +1,5 @@
 import { CurrencyMismatchError, LedgerCorruptError, OpConflictError, PaymentInputError } from "./errors.js";
-import { deductOpId, refundOpId, sameOperation, type LedgerEvent, type PendingEvent, type WalletDeducted } from "./events.js";
+import { deductOpId, opIdProblem, refundOpId, sameOperation, type LedgerEvent, type PendingEvent, type WalletDeducted } from "./events.js";
 
 /** A wallet as its events fold to. */
 export interface WalletState {
@@ -17,12 +17,14 @@ export interface WalletState {
 
 /**
  * Folds one event onto the state (null before the first); returns the problem instead when the
- * event breaks a rule: seq not next, first event not WalletCreated, currency, op applied twice,
- * refund without its deduction, balance below zero.
+ * event breaks a rule: seq not next, first event not WalletCreated, op id not its type's, currency,
+ * op applied twice, refund without its deduction, balance below zero.
  */
 export function applyEvent(state: WalletState | null, event: LedgerEvent): WalletState | string {
   const expected = (state?.seq ?? 0) + 1;
   if (event.seq !== expected) return `event ${event.seq} follows seq ${expected - 1} (expected ${expected})`;
+  const badOpId = opIdProblem(event);
+  if (badOpId) return badOpId;
   if (state === null) {
     if (event.type !== "WalletCreated") return `event 1 is ${event.type}, not WalletCreated`;
     return { wallet: event.wallet, currency: event.currency, seq: 1, balance: 0, credited: 0, deducted: 0, refunded: 0, ops: new Map([[event.op_id, event]]) };

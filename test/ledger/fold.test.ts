@@ -27,6 +27,12 @@ describe("foldEvents", () => {
     expect(foldEvents(new Log().credit(100, "x").credit(100, "x").events).problems).toEqual(["event 3 applies op x:credit a second time"]);
   });
 
+  it("reports an op id that is not its type's, so a payment cannot be refunded twice under another op id", () => {
+    const { events } = new Log().credit(100).deduct("p1", 40).refund("p1", 40);
+    expect(foldEvents([...events, { ...events[3], seq: 5, op_id: "p1:refund-2" }]).problems).toEqual(["event 5 has op id p1:refund-2; a WalletRefunded of payment p1 has op id p1:refund"]);
+    expect(foldEvents([...events, { ...events[1], seq: 5, op_id: "p2:deduct" }]).problems).toEqual(['event 5 has op id p2:deduct; a WalletCredited has an op id ending in ":credit"']);
+  });
+
   it("reports a refund without its deduction and a currency change", () => {
     const log = new Log().credit(100).refund("p9", 5);
     log.events.push({ ...log.events[1], seq: 4, op_id: "usd:credit", currency: "USD" });
