@@ -38,6 +38,9 @@ export const resolveUpdate = defineUpdate<PaymentState, [ResolveInput]>("resolve
 
 /** Longest pause between two verifications of an in-doubt charge. */
 const MAX_VERIFY_PAUSE_MS = 30_000;
+/** First pause before a refund the ledger refused (e.g. a broken log) is tried again; it doubles up to {@link MAX_REFUND_PAUSE_MS}. */
+const REFUND_RETRY_MS = 5_000;
+const MAX_REFUND_PAUSE_MS = 10 * 60_000;
 
 /**
  * One payment (SPEC §12), workflow id `tidemark/payment/<payment_id>`: deduct the wallet (insufficient
@@ -45,6 +48,7 @@ const MAX_VERIFY_PAUSE_MS = 30_000;
  * definitive gateway failure refunds the wallet (→ `failed`). An in-doubt charge is verified by
  * looking it up — and re-sent with the same parameters only when the gateway has never seen it — until
  * `verify_window`; then `requires_review` until the `resolve` update says whether it was charged.
+ * A refund the ledger refuses keeps the payment pending and is retried until it applies.
  * Once started a payment always settles: a cancel request refunds it when it arrives before the charge
  * is sent, and is otherwise ignored (a charge may have happened; verification and review decide).
  */
@@ -107,10 +111,16 @@ export async function payment(input: PaymentInput): Promise<PaymentState> {
     }
 
     const saga = new Saga();
-    saga.add("refundWallet", () => ledgerSteps.refundWallet.executeWithOptions({ summary: `undo: refund ${what} to wallet ${request.wallet} for payment ${request.payment_id}` }, [op]));
+    const refund = () => ledgerSteps.refundWallet.executeWithOptions({ summary: `undo: refund ${what} to wallet ${request.wallet} for payment ${request.payment_id}` }, [op]);
+    saga.add("refundWallet", refund);
     const fail = async (reason: string): Promise<PaymentState> => {
       state.step = "refund";
-      await saga.compensate();
+      for (let round = 0; !(await saga.compensate()).includes("refundWallet"); round++) {
+        const pause = Math.min(REFUND_RETRY_MS * 2 ** Math.min(round, 10), MAX_REFUND_PAUSE_MS);
+        setStatus("pending", `the refund of ${what} to wallet ${request.wallet} failed; repair the wallet's log ("tidemark ledger verify"): it is tried again in ${pause / 1000} s`);
+        await sleep(pause);
+        saga.add("refundWallet", refund);
+      }
       return finish("failed", reason);
     };
     const complete = (chargeId: string | undefined, reason?: string): PaymentState => {
