@@ -30,7 +30,7 @@ describe("two ledgers paying through one gateway", () => {
     for (const [i, name] of ledgers.entries()) {
       expect(await verify(name)).toMatchObject({ findings: [], chargesChecked: true, totals: [{ currency: "EUR", credits: 1000, charged: 100 + i, open: 0, balances: 900 - i }] });
     }
-    expect(bed.sim.charges().filter((c) => ids.includes(c.idempotency_key)).map((c) => `${c.idempotency_key} ${c.ledger} ${c.status}`)).toEqual(
+    expect(bed.sim.charges().filter((c) => ids.includes(c.idempotency_key)).map((c) => `${c.idempotency_key} ${c.ledger} ${c.status}`).sort()).toEqual(
       ledgers.map((l, i) => `${ids[i]} ${l} succeeded`),
     );
 
