@@ -116,10 +116,14 @@ export class LedgerStore {
     return view;
   }
 
-  /** Every event and the head of a wallet, read fresh (for verify). */
+  /**
+   * Every event and the head of a wallet, read fresh (for verify). The head is read first: it only
+   * ever names events already written, so the events read after it hold them all and a head ahead
+   * of its events is a real discrepancy, never a write that landed between the two reads.
+   */
   async readRecord(wallet: string): Promise<WalletRecord> {
-    const events = await this.readAllEvents(wallet);
     const head = await this.readHead(wallet);
+    const events = await this.readAllEvents(wallet);
     return { wallet, events, head: head?.head ?? null };
   }
 
