@@ -4,6 +4,7 @@ import {
   condition,
   defineQuery,
   defineUpdate,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -41,6 +42,8 @@ const MAX_VERIFY_PAUSE_MS = 30_000;
 /** First pause before a refund the ledger refused (e.g. a broken log) is tried again; it doubles up to {@link MAX_REFUND_PAUSE_MS}. */
 const REFUND_RETRY_MS = 5_000;
 const MAX_REFUND_PAUSE_MS = 10 * 60_000;
+/** Patch id of retrying a refused refund: histories recorded before it end `failed` after the refund failed, as they did. */
+export const REFUND_RETRY_PATCH = "tidemark-payment-refund-retry";
 
 /**
  * One payment (SPEC §12), workflow id `tidemark/payment/<payment_id>`: deduct the wallet (insufficient
@@ -115,7 +118,7 @@ export async function payment(input: PaymentInput): Promise<PaymentState> {
     saga.add("refundWallet", refund);
     const fail = async (reason: string): Promise<PaymentState> => {
       state.step = "refund";
-      for (let round = 0; !(await saga.compensate()).includes("refundWallet"); round++) {
+      for (let round = 0; !(await saga.compensate()).includes("refundWallet") && patched(REFUND_RETRY_PATCH); round++) {
         const pause = Math.min(REFUND_RETRY_MS * 2 ** Math.min(round, 10), MAX_REFUND_PAUSE_MS);
         setStatus("pending", `the refund of ${what} to wallet ${request.wallet} failed; repair the wallet's log ("tidemark ledger verify"): it is tried again in ${pause / 1000} s`);
         await sleep(pause);
