@@ -12,7 +12,7 @@ import { type DateTimeParts, compileDatePattern, parseIsoDate, parseIsoTimestamp
 import { parseDecimal, parseDouble, parseInteger } from "../normalize/numbers.js";
 import { inPartitionRange } from "../normalize/partition-range.js";
 import { BOOL_FALSE, BOOL_TRUE, encodeScratch, nativeText } from "../normalize/sinks.js";
-import { doubleJson, isoDate, isoMicros, microsSecond } from "./encode.js";
+import { doubleJson, isoDate, isoMicros, isoSecond, microsSecond } from "./encode.js";
 import { OutBytes } from "./out-bytes.js";
 
 /** Writes one column's value of a record; every method returns false for a value the normalizer refuses. */
@@ -217,7 +217,7 @@ function temporalWriter(c: Common, def: ColumnDefinition, partition: boolean): C
     const fraction = n - second * 1_000_000;
     if (second !== lastSecond) {
       lastSecond = second;
-      secondText = Buffer.from(`"${new Date(second * 1000).toISOString().slice(0, 19)}.`, "latin1");
+      secondText = Buffer.from(`"${isoSecond(second * 1000)}.`, "latin1");
     }
     const from = out.pos;
     out.bytes(secondText, 0, secondText.length);

@@ -2,7 +2,8 @@
  * Normalized records as NDJSON (the fragment format, README "Push intake"): one JSON object per line,
  * keys in schema order; string and decimal-as-string columns as strings, int as JSON integers
  * (exact, 64-bit), double as numbers, bool as true/false, date as "YYYY-MM-DD", timestamp as
- * UTC ISO 8601 with microseconds ("2024-01-02T03:04:05.123456Z"), null for null.
+ * UTC ISO 8601 with microseconds ("2024-01-02T03:04:05.123456Z"; year 10000, reached through an offset, as
+ * "10000-01-01T…"), null for null.
  */
 import { type Table, Type } from "apache-arrow";
 
@@ -17,6 +18,17 @@ export function isoDate(days: number): string {
   return new Date(days * 86_400_000).toISOString().slice(0, 10);
 }
 
+/**
+ * `YYYY-MM-DDTHH:mm:ss` (UTC) of an instant in milliseconds. A timestamp whose offset carries it past
+ * 9999-12-31 keeps its year's digits (`10000-01-01T01:00:00`, which DuckDB reads), where
+ * `toISOString` writes the expanded `+010000-01-01T01:00:00.000Z`.
+ */
+export function isoSecond(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  if (iso[0] !== "+") return iso.slice(0, 19);
+  return iso.slice(1, iso.indexOf("T") + 9).replace(/^0+(?=[0-9]{4,}-)/, "");
+}
+
 /** UTC ISO timestamp with microseconds of a microsecond count since the epoch. */
 export function isoMicros(micros: bigint): string {
   let day = micros / MICROS_PER_DAY;
@@ -26,7 +38,7 @@ export function isoMicros(micros: bigint): string {
     day -= 1n;
   }
   const ms = Number(rest / 1000n);
-  const base = new Date(Number(day) * 86_400_000 + ms).toISOString().slice(0, 19);
+  const base = isoSecond(Number(day) * 86_400_000 + ms);
   return `${base}.${pad(rest % 1_000_000n, 6)}Z`;
 }
 
@@ -54,7 +66,7 @@ function timestampCell(values: BigInt64Array, valid: (i: number) => boolean): Ce
     const fraction = n - second * 1_000_000;
     if (second !== lastSecond) {
       lastSecond = second;
-      prefix = new Date(second * 1000).toISOString().slice(0, 19);
+      prefix = isoSecond(second * 1000);
     }
     return `"${prefix}.${pad(fraction, 6)}Z"`;
   };

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDefinition } from "../../../src/definition";
 import type { Engine } from "../../../src/engine/connection";
 import { fragmentsCopySql, normalizeFragments } from "../../../src/engine/normalize";
+import { NdjsonValidator } from "../../../src/intake/ndjson-validator";
 import { validateRecords } from "../../../src/intake/records";
 import { normalizeSource } from "../../../src/normalize";
 import { encodeParquet } from "../../../src/parquet/codec";
@@ -73,5 +74,48 @@ describe("normalize of a compaction's fragments (DuckDB) against Tidemark's read
     expect(sql).toContain(`columns = {'id': 'VARCHAR', 'at': 'TIMESTAMPTZ', 'day': 'DATE', 'n': 'BIGINT', 'v': 'DOUBLE', 'price': 'VARCHAR', 'approx': 'DOUBLE', 'ok': 'BOOLEAN'}`);
     expect(sql).toMatch(/^COPY \(SELECT "id", "at", "day", "n", "v", "price", "approx", "ok" FROM read_json\('\/s\/source'/);
     expect(sql).not.toMatch(/ORDER BY/);
+  });
+});
+
+describe("timestamps whose UTC instant leaves the years 0001–9999 through their offset", () => {
+  const def = parseDefinition(
+    `id: pushed
+source: { push: {} }
+schema:
+  columns:
+    - { name: id, type: string }
+    - { name: day, type: date }
+    - { name: until, type: timestamp }
+  key: [id]
+  partition_by: day
+`,
+    "pushed.yaml",
+  );
+  const body = Buffer.from(
+    [
+      { id: "past 9999", day: "2026-11-29", until: "9999-12-31T23:00:00-02:00" },
+      { id: "last microsecond", day: "2026-11-29", until: "9999-12-31T23:59:59.999999-00:01" },
+      { id: "before 0001", day: "2026-11-29", until: "0001-01-01T00:30:00+01:00" },
+      { id: "plain", day: "2026-11-29", until: "2026-11-29T10:00:00.5Z" },
+    ]
+      .map((r) => JSON.stringify(r))
+      .join("\n") + "\n",
+  );
+
+  it("are written to fragments that compaction reads back as the file-source reader reads them (both validators)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tidemark-fragments-"));
+    writeFileSync(join(dir, "body.ndjson"), body);
+    const js = await normalizeSource({ definition: def, input: join(dir, "body.ndjson"), fileLabel: "body" });
+    await writeFile(join(dir, "js.parquet"), encodeParquet(js.table));
+    const want = await readBack(join(dir, "js.parquet"));
+    expect(want.rows.map((r) => r[2])).toEqual(["253402304400000000", "253402300859999999", "-62135598600000000", "1795946400500000"]);
+    const limits = { maxBodyBytes: 1 << 20, maxRecordBytes: 1 << 20 };
+    const compiled = new NdjsonValidator(def, limits).validate(body);
+    expect(compiled).not.toBeNull();
+    for (const fragment of [compiled!.ndjson, (await validateRecords(def, body, "ndjson", limits)).ndjson]) {
+      writeFileSync(join(dir, "source"), fragment);
+      await engine.with((c) => normalizeFragments(c, def, join(dir, "source"), join(dir, "engine.parquet")));
+      expect((await readBack(join(dir, "engine.parquet"))).rows).toEqual(want.rows);
+    }
   });
 });
