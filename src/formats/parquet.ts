@@ -3,19 +3,41 @@
  * batches (only the requested columns) and exposes native values: numbers,
  * bigints (Int64), strings, booleans and Dates (date and timestamp columns).
  */
-import { type RecordBatch, type Schema, Type, type Vector } from "apache-arrow";
+import { DataType, type RecordBatch, type Schema, type Timestamp, TimeUnit, Type, type Vector } from "apache-arrow";
 import { decodeParquetBatches, parquetSchema } from "../parquet/codec.js";
 import { readFooter } from "../parquet/footer.js";
 import { count, overLimit } from "./limits.js";
 import { SourceFormatError } from "./errors.js";
 import { type SourceInput, emptyError, inputBytes } from "./input.js";
-import { type RawBatch, SimpleBatch, ValueColumn } from "./types.js";
+import { ExactTimestamp, type RawBatch, SimpleBatch, ValueColumn, floorDiv } from "./types.js";
+
+/** Microseconds per unit of a Parquet/Arrow timestamp (`TimeUnit` order: s, ms, µs, ns); nanoseconds divide. */
+const MICROS_PER_UNIT = [1_000_000n, 1000n, 1n, 1n] as const;
+
+/** Timestamps with their exact microseconds: Arrow's `get` returns a float of milliseconds, which a Date truncates toward zero. */
+function timestamps(vec: Vector<Timestamp>): unknown[] {
+  const out = new Array<unknown>(vec.length);
+  const unit = vec.type.unit;
+  let i = 0;
+  for (const data of vec.data) {
+    const raw = data.values as unknown as ArrayLike<bigint>;
+    for (let j = 0; j < data.length; j++, i++) {
+      if (!vec.isValid(i)) {
+        out[i] = null;
+        continue;
+      }
+      const v = BigInt(raw[j]);
+      out[i] = new ExactTimestamp(unit === TimeUnit.NANOSECOND ? floorDiv(v, 1000n) : v * MICROS_PER_UNIT[unit]);
+    }
+  }
+  return out;
+}
 
 function values(vec: Vector): unknown[] {
+  if (DataType.isTimestamp(vec.type)) return timestamps(vec as Vector<Timestamp>);
   const n = vec.length;
   const out = new Array<unknown>(n);
-  const typeId = vec.type.typeId;
-  const temporal = typeId === Type.Date || typeId === Type.Timestamp;
+  const temporal = vec.type.typeId === Type.Date;
   for (let i = 0; i < n; i++) {
     const v: unknown = vec.get(i);
     out[i] = temporal && typeof v === "number" ? new Date(v) : v;

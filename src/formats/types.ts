@@ -74,6 +74,23 @@ export class TextColumn implements RawColumn {
   }
 }
 
+/**
+ * A timestamp read with its exact microseconds since the epoch (a Parquet TIMESTAMP of any unit,
+ * nanoseconds floored). As a Date it is the millisecond the instant falls in (floored, so an instant
+ * before 1970 does not move later); the timestamp cast reads {@link ExactTimestamp.micros}.
+ */
+export class ExactTimestamp extends Date {
+  constructor(readonly micros: bigint) {
+    super(Number(floorDiv(micros, 1000n)));
+  }
+}
+
+/** `a / b` rounded toward negative infinity (`b` > 0). */
+export function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b < 0n ? q - 1n : q;
+}
+
 /** A column of native values; `null` and `undefined` are missing cells. */
 export class ValueColumn implements RawColumn {
   constructor(readonly values: ArrayLike<unknown>) {}

@@ -1,7 +1,7 @@
 /** Numeric and temporal sinks (Float64, Int64, Date32, Timestamp µs UTC) and the sink factory. */
 import type { Vector } from "apache-arrow";
 import type { ColumnDefinition } from "../definition/schema.js";
-import { type RawColumn, TextColumn } from "../formats/types.js";
+import { ExactTimestamp, type RawColumn, TextColumn, floorDiv } from "../formats/types.js";
 import { date32Column, float64Column, int64Column, timestampColumn } from "../parquet/columns.js";
 import { type CastContext, castCell, isToken } from "./cast.js";
 import { type DatePattern, type DateTimeParts, compileDatePattern, parseIsoDate, parseIsoTimestamp, parseWithPattern } from "./datetime.js";
@@ -12,6 +12,7 @@ import { BoolSink, DecimalSink, type Sink as BaseSink, Sink, StringSink, kindOf 
 
 const DAY_MS = 86_400_000;
 const DAY_US = 86_400_000_000;
+const DAY_US_BIG = 86_400_000_000n;
 const TWO32 = 4294967296;
 
 /** Float64 values. */
@@ -187,6 +188,12 @@ export class TemporalSink extends Int64Sink {
   nativeAt(at: number, v: unknown): string | null {
     if (typeof v === "number" || typeof v === "bigint") return this.textAt(at, String(v));
     if (!(v instanceof Date) || Number.isNaN(v.getTime())) return `${kindOf(v)}, not a ${this.isDate ? "date" : "timestamp"}`;
+    if (v instanceof ExactTimestamp) {
+      const days = floorDiv(v.micros, DAY_US_BIG);
+      this.parts.days = Number(days);
+      this.parts.micros = Number(v.micros - days * DAY_US_BIG);
+      return this.store(at);
+    }
     const ms = v.getTime();
     this.parts.days = Math.floor(ms / DAY_MS);
     this.parts.micros = (ms - this.parts.days * DAY_MS) * 1000;
