@@ -1,13 +1,12 @@
 import { rm } from "node:fs/promises";
 import type { DatasetDefinition } from "../definition";
 import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "./errors";
-import { columnList } from "./hash-sql";
 import { planIndexWrite, type IndexWrite } from "../manifest/index-plan";
 import {
   appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, deltaLayerSql, duplicatesSql, isLayered, layeredRowsSql, liveSql, loadSourceSql, nextIndexRowsSql,
   removalsSql, repeatedKeySql, sortedIndexSql, stageSql, type BaseSource, type DeltaTables,
 } from "./delta-sql";
-import { SCRATCH_PARQUET, sqlStringList } from "./sql";
+import { SCRATCH_PARQUET, sqlIdent, sqlStringList } from "./sql";
 import type { EngineTask } from "./task";
 
 /**
@@ -50,10 +49,23 @@ export interface DeltaOutcome {
 function render(definition: DatasetDefinition, row: Record<string, unknown>): string {
   return definition.schema.key
     .map((k) => {
-      const type = definition.schema.columns.find((c) => c.name === k)?.type;
       const v = row[k];
-      if (v instanceof Date) return `${k}=${type === "date" ? v.toISOString().slice(0, 10) : v.toISOString()}`;
+      if (v instanceof Date) return `${k}=${v.toISOString().slice(0, 10)}`;
       return `${k}=${String(v)}`;
+    })
+    .join(", ");
+}
+
+/**
+ * The key columns of a source row as the error messages name them: a timestamp as UTC ISO text with
+ * its microseconds, formatted by DuckDB (read as a JS Date it would keep milliseconds only, truncated
+ * toward 1970, and could name another instant, even another day).
+ */
+function keySelect(definition: DatasetDefinition): string {
+  return definition.schema.key
+    .map((k) => {
+      const x = sqlIdent(k);
+      return definition.schema.columns.find((c) => c.name === k)?.type === "timestamp" ? `strftime(${x}, '%Y-%m-%dT%H:%M:%S.%fZ') AS ${x}` : x;
     })
     .join(", ");
 }
@@ -70,7 +82,7 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   const [{ n: sourceRows }] = await task.rows<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${t.src}`);
   if (definition.mode === "snapshot" && sourceRows === 0 && run.baseRows > 0 && !definition.allow_empty_snapshot) throw new SourceEmptyError(run.dataset, run.baseRows);
   const keyOf = async (row: number) => {
-    const [found] = await task.rows(`SELECT ${columnList(definition)} FROM ${t.src} WHERE _row = ${row}`);
+    const [found] = await task.rows(`SELECT ${keySelect(definition)} FROM ${t.src} WHERE _row = ${row}`);
     return render(definition, found);
   };
   const lastWins = definition.duplicates === "last_wins";

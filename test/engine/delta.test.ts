@@ -206,3 +206,24 @@ describe("writeEventsFile and buildProjections", () => {
     for (let i = 0; i < outs[0].length; i++) expect(readFileSync(outs[0][i]).equals(readFileSync(outs[1][i]))).toBe(true);
   });
 });
+
+describe("keys named in the delta's errors", () => {
+  it("name a timestamp key with its microseconds, also before 1970", async () => {
+    const def = parseDefinition(
+      `id: t\nsource: { uri: "file:///x.csv", format: csv }\nschema:\n  columns:\n    - { name: id, type: string }\n    - { name: at, type: timestamp }\n  key: [id, at]\n  partition_by: at\nmode: append\n`,
+      "t.yaml",
+    );
+    const path = join(dir, `n${++files}.parquet`);
+    const at = "TIMESTAMPTZ '1969-12-31 23:59:59.999999+00'";
+    await engine.with((c) => c.run(`COPY (SELECT * FROM (VALUES ('a', ${at}), ('b', ${at}), ('a', ${at})) t(id, "at")) TO '${path}' (FORMAT parquet)`));
+    const err = await delta(def, path, null).catch((e: unknown) => e);
+    expect((err as Error).message).toBe("Duplicate key id=a, at=1969-12-31T23:59:59.999999Z in data rows 1 and 3 of the source; make the keys unique in the source or set duplicates: last_wins.");
+    const v1 = await delta(def, await (async () => {
+      const p = join(dir, `n${++files}.parquet`);
+      await engine.with((c) => c.run(`COPY (SELECT 'a' AS id, ${at} AS "at") TO '${p}' (FORMAT parquet)`));
+      return p;
+    })(), null);
+    const again = await delta(def, v1.out.changes, v1.out.index, 1).catch((e: unknown) => e);
+    expect((again as Error).message).toMatch(/^Append mode only adds new keys, but key id=a, at=1969-12-31T23:59:59\.999999Z at row 1 already exists;/);
+  });
+});
