@@ -23,10 +23,34 @@ interface StreamingSheet extends AsyncIterable<ExcelJS.Row> {
   readonly workbook: { model?: { sheets?: SheetModel[] } };
 }
 
-/** Flattens an exceljs cell value to a native value: rich text and hyperlinks to text, formulas to their result, errors to their code. */
+const DAY_MS = 86_400_000;
+
+/** 1899-12-31: Excel's serial 1 (1900-01-01) as exceljs reads it. */
+const SERIAL_1 = Date.UTC(1899, 11, 31);
+
+/** 1900-02-28: Excel's serial 60 as exceljs reads it. */
+const SERIAL_60 = Date.UTC(1900, 1, 28);
+
+/**
+ * The date Excel shows for a date cell that exceljs read as `d`. exceljs counts every 1900-system
+ * serial from 1899-12-30, but Excel counts a 1900-02-29 (Lotus 1-2-3's leap-year bug): its serials
+ * 1–59 are 1900-01-01 … 1900-02-28, one day after what exceljs reads, and serial 60 is that
+ * 1900-02-29, which is no date: it is returned as text, which the date and timestamp casts refuse.
+ * Time-only cells (serials below 1) and every date from 1900-03-01 on are left as they are; a
+ * 1904-system workbook has no serial in this range.
+ */
+export function excelDate(d: Date): Date | string {
+  const ms = d.getTime();
+  if (!(ms >= SERIAL_1 && ms < SERIAL_60 + DAY_MS)) return d;
+  if (ms < SERIAL_60) return new Date(ms + DAY_MS);
+  return ms === SERIAL_60 ? "1900-02-29" : `1900-02-29${d.toISOString().slice(10)}`;
+}
+
+/** Flattens an exceljs cell value to a native value: rich text and hyperlinks to text, formulas to their result, errors to their code, dates to the dates Excel shows ({@link excelDate}). */
 export function cellValue(v: unknown): unknown {
   if (v === null || v === undefined) return null;
-  if (typeof v !== "object" || v instanceof Date) return v;
+  if (v instanceof Date) return excelDate(v);
+  if (typeof v !== "object") return v;
   const o = v as Record<string, unknown>;
   if (Array.isArray(o.richText)) return (o.richText as { text?: string }[]).map((r) => r.text ?? "").join("");
   if ("formula" in o || "sharedFormula" in o) return cellValue(o.result);

@@ -27,7 +27,7 @@ export interface FixtureStore {
  * dataset definition: `id` and a `file://` source (CSV unless `format` says otherwise) are filled in, `rest` (YAML lines from
  * `schema:` on) is the fixture's.
  */
-export async function openFixtureStore(fixture: string | null, dataset: string, rest: string[], format: "csv" | "parquet" = "csv"): Promise<FixtureStore> {
+export async function openFixtureStore(fixture: string | null, dataset: string, rest: string[], format: "csv" | "parquet" | "xlsx" = "csv"): Promise<FixtureStore> {
   const dir = mkdtempSync(join(tmpdir(), `tidemark-${fixture ?? "empty"}-`));
   if (fixture) cpSync(join(__dirname, "..", "fixtures", "stores", fixture), join(dir, "store"), { recursive: true });
   else mkdirSync(join(dir, "store"));
