@@ -38,6 +38,7 @@ export function baseActivities(deps: ActivityDeps) {
         etag: current.etag,
         manifest: current.pointer.manifest,
         sourceSha256: manifest.source.sha256,
+        readFingerprint: manifest.source.read,
         rowsTotal: manifest.totals.rows_total,
         schema: manifest.schema,
         projections: Object.keys(manifest.projections).sort(),

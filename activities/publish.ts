@@ -1,5 +1,6 @@
 import type { BaseVersion, ChangeCounts, FetchedSource } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
+import { readFingerprint } from "../src/definition/read-fingerprint";
 import { DatasetLayout } from "../src/layout";
 import { asV2, monthFiles } from "../src/manifest/month-files";
 import { VERSION_FORMAT, type EventFile, type ProjectionMonthV2, type VersionManifest } from "../src/manifest/schema";
@@ -57,7 +58,11 @@ export function buildManifest(input: PublishInput, parent: VersionManifest | nul
     parent_version: input.base?.version ?? null,
     created_at: input.createdAt,
     run: input.run,
-    source: { uri: input.source.uri, bytes: input.source.bytes, sha256: input.source.sha256, etag: input.source.etag, ...(input.source.fragments ? { fragments: input.source.fragments } : {}) },
+    source: {
+      uri: input.source.uri, bytes: input.source.bytes, sha256: input.source.sha256, etag: input.source.etag,
+      ...(input.source.fragments ? { fragments: input.source.fragments } : {}),
+      read: readFingerprint(input.definition),
+    },
     schema: { columns: d.schema.columns.map((c) => ({ name: c.name, type: c.type, decimal: c.decimal })), key: [...d.schema.key], partition_by: d.schema.partition_by },
     events: input.events,
     index: input.index,

@@ -72,6 +72,8 @@ export interface BaseVersion {
   etag: string;
   manifest: string;
   sourceSha256: string;
+  /** The read fingerprint the version's rows were read with (absent for versions and payloads from before it was recorded). */
+  readFingerprint?: string;
   rowsTotal: number;
   /** The published schema (absent in payloads recorded before it was added). */
   schema?: { columns: { name: string; type: string }[]; key: string[]; partition_by: PartitionBy };

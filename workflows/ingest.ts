@@ -28,6 +28,7 @@ import { DatasetLayout } from "../src/layout";
 import { displayUri, formatBytes, formatChanges, formatCount, ingestMemo, outcomeLine } from "../src/run-summary";
 import { makeVersionId, planVersion } from "../src/version-id";
 import { projectionsDiffer } from "../src/definition/compat";
+import { readFingerprint } from "../src/definition/read-fingerprint";
 import { Saga } from "./saga";
 import { COMMIT_OUTCOME_PATCH, ENGINE_STEPS_PATCH, NO_CHANGE_CONSUME_PATCH, PUSH_HANDOVER_PATCH, QUICK_UNCHANGED_PATCH, REPLAN_PREPARE_PATCH, RUN_OUTCOME_PATCH } from "./ingest-patches";
 import { commit, consumeFragments, countOutcome, deleteUnrecorded, localOnce, long, notify, quick, quickStep, recordFailure, removeScratch, requireSameSchema, ZERO } from "./ingest-steps";
@@ -115,9 +116,11 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
     const parentAtStart = base?.version ?? null;
     parentVersion = parentAtStart;
     const projectionsChanged = (b: BaseVersion | null) => commitRules && b?.projections !== undefined && projectionsDiffer(definition.projections, b.projections);
+    const readWith = readFingerprint(definition);
+    const readChanged = (b: BaseVersion | null) => b?.readFingerprint !== undefined && b.readFingerprint !== readWith;
     if (commitRules) requireSameSchema(dataset, definition, base);
 
-    const unchangedIf = input.dryRun || projectionsChanged(base) || push ? undefined : base?.sourceSha256;
+    const unchangedIf = input.dryRun || projectionsChanged(base) || readChanged(base) || push ? undefined : base?.sourceSha256;
     const result = (status: IngestResult["status"], counts: ChangeCounts, months: string[], attempts: number): IngestResult => ({
       dataset, status, version, parentVersion: base?.version ?? parentAtStart, counts, months, attempts, workflowId: info.workflowId, runId: info.runId,
     });
@@ -202,7 +205,7 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
       }
       progress.counts = delta.counts;
       parentVersion = planBase ?? parentAtStart;
-      const changed = delta.counts.inserted + delta.counts.updated + delta.counts.deleted > 0 || projectionsChanged(base);
+      const changed = delta.counts.inserted + delta.counts.updated + delta.counts.deleted > 0 || projectionsChanged(base) || readChanged(base);
       if (input.dryRun || !changed) {
         await saga.compensate();
         if (push && !input.dryRun) {

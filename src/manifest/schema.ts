@@ -74,8 +74,11 @@ export const VersionManifestSchema = z.object({
   parent_version: z.string().nullable(),
   created_at: isoDate,
   run: z.object({ workflow_id: z.string(), run_id: z.string() }),
-  /** `fragments`: the inbox fragments a push compaction consumed (SPEC §11; Tidemark addition to /1). */
-  source: z.object({ uri: z.string(), bytes: count, sha256: z.string(), etag: z.string().nullable(), fragments: z.array(z.string()).optional() }),
+  /**
+   * `fragments`: the inbox fragments a push compaction consumed (SPEC §11; Tidemark addition to /1).
+   * `read`: the read fingerprint of the definition the rows were read with (src/definition/read-fingerprint.ts; Tidemark addition).
+   */
+  source: z.object({ uri: z.string(), bytes: count, sha256: z.string(), etag: z.string().nullable(), fragments: z.array(z.string()).optional(), read: z.string().optional() }),
   schema: z.object({
     columns: z.array(z.object({ name: z.string(), type: z.string(), decimal: z.string().optional() })),
     key: z.array(z.string()),
