@@ -52,6 +52,11 @@ const OPTION_DEFAULTS: Record<string, unknown> = { ...definitionSchema.shape.sou
 const SECRET_HEADER = /authorization|cookie|token|secret|password|passwd|api[-_]?key|signature|credential/i;
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
+/** A column name as DuckDB compares identifiers: ASCII letters folded to lower case. */
+function foldCase(name: string): string {
+  return name.replace(/[A-Z]/g, (ch) => ch.toLowerCase());
+}
+
 /**
  * Applies cross-field rules and context-dependent defaults to a shape-valid
  * definition. `raw` is the parsed file (to tell given options from defaults).
@@ -111,12 +116,16 @@ export function checkSemantics(d: Parsed, raw: Record<string, unknown>): Dataset
 
   const columns = d.schema.columns;
   const names = new Map<string, number>();
+  const folded = new Map<string, number>();
   columns.forEach((c, i) => {
     const p = `schema.columns[${i}]`;
-    const prev = names.get(c.name);
-    if (prev !== undefined) bad(`${p}.name`, `repeats schema.columns[${prev}].name ${describeValue(c.name)}; column names must be unique`);
-    else names.set(c.name, i);
-    if (RESERVED_COLUMN_NAMES.has(c.name)) bad(`${p}.name`, `${describeValue(c.name)} is a name Tidemark's engine uses for its own columns; rename the column and keep reading the source field with from: ${describeValue(c.name)}`);
+    const fold = foldCase(c.name);
+    const prev = folded.get(fold);
+    if (prev !== undefined && columns[prev].name === c.name) bad(`${p}.name`, `repeats schema.columns[${prev}].name ${describeValue(c.name)}; column names must be unique`);
+    else if (prev !== undefined) bad(`${p}.name`, `${describeValue(c.name)} differs from schema.columns[${prev}].name ${describeValue(columns[prev].name)} only in letter case, which the engine (DuckDB) does not tell apart; rename one of them`);
+    else folded.set(fold, i);
+    if (!names.has(c.name)) names.set(c.name, i);
+    if (RESERVED_COLUMN_NAMES.has(fold)) bad(`${p}.name`, `${describeValue(c.name)} is a name Tidemark's engine uses for its own columns; rename the column and keep reading the source field with from: ${describeValue(c.name)}`);
     if (c.format !== undefined) {
       if (c.type !== "date" && c.type !== "timestamp") bad(`${p}.format`, `applies only to date and timestamp columns, not ${c.type}`);
       else {

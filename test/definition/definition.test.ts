@@ -92,6 +92,8 @@ describe("parseDefinition", () => {
     ["a missing partition column", MINIMAL.replace("partition_by: obs_date", "partition_by: month"), `${FILE}: schema.partition_by names column "month", which is not in schema.columns (one of series_id, obs_date, value).`],
     ["a duplicate column", MINIMAL.replace("name: value,", "name: obs_date,"), `${FILE}: schema.columns[2].name repeats schema.columns[1].name "obs_date"; column names must be unique.`],
     ["an engine-reserved column name", MINIMAL.replace("name: value,", "name: _month,"), `${FILE}: schema.columns[2].name "_month" is a name Tidemark's engine uses for its own columns; rename the column and keep reading the source field with from: "_month".`],
+    ["two columns that differ only in letter case", MINIMAL.replace("name: value,", "name: Obs_Date,"), `${FILE}: schema.columns[2].name "Obs_Date" differs from schema.columns[1].name "obs_date" only in letter case, which the engine (DuckDB) does not tell apart; rename one of them.`],
+    ["an engine-reserved column name in capitals", MINIMAL.replace("name: value,", "name: _MONTH,"), `${FILE}: schema.columns[2].name "_MONTH" is a name Tidemark's engine uses for its own columns; rename the column and keep reading the source field with from: "_MONTH".`],
     ["a bad dataset id", MINIMAL.replace("id: cb_series", 'id: "../x"'), `${FILE}: id must be 1–128 characters of a-z, 0-9, "_", "." or "-", starting with a letter or digit (got "../x").`],
     ["a wrong value type", MINIMAL.replace("type: double }", "type: double, nullable: maybe }"), `${FILE}: schema.columns[2].nullable must be true or false (got "maybe").`],
     ["an empty key", MINIMAL.replace("key: [series_id, obs_date]", "key: []"), `${FILE}: schema.key must have at least 1 item.`],
