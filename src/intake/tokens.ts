@@ -60,6 +60,12 @@ export class TokenTable {
       }
       return { digest: digest(token), grant: { label: `token-${i + 1}`, scope: new Set(scope) } };
     });
+    entries.forEach((e, i) => {
+      const first = entries.findIndex((o) => o.digest.equals(e.digest));
+      if (first < i) {
+        throw new IngestTokensError(`Entries ${first + 1} and ${i + 1} of ${origin} hold the same token; list it once with all its datasets, as "token@dataset1|dataset2".`);
+      }
+    });
     return new TokenTable(entries);
   }
 

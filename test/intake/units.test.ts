@@ -47,6 +47,16 @@ describe("ingest tokens", () => {
     expect(allowsDataset(table.check("Bearer file-token-2")!, "x")).toBe(true);
   });
 
+  it("refuses a token listed in two entries, whose second scope would be ignored, without echoing it", () => {
+    const spec = "repeated-token-1@clicks,other-token-1@orders\nrepeated-token-1@orders";
+    expect(() => TokenTable.parse(spec)).toThrow('Entries 1 and 3 of TIDEMARK_INGEST_TOKENS hold the same token; list it once with all its datasets, as "token@dataset1|dataset2".');
+    try {
+      TokenTable.parse(spec);
+    } catch (err) {
+      expect(String(err)).not.toContain("repeated-token-1");
+    }
+  });
+
   it("rejects malformed entries without echoing the token", () => {
     expect(() => TokenTable.parse("short@ds1")).toThrow(IngestTokensError);
     expect(() => TokenTable.parse("long-enough-token")).toThrow(/Entry 1 of TIDEMARK_INGEST_TOKENS is not/);
