@@ -10,7 +10,7 @@ import { AlreadyExistsError } from "../errors.js";
 import { DatasetLayout } from "../layout.js";
 import type { ObjectStore } from "../store/types.js";
 import { IntakeRequestError, IntakeStoreError } from "./errors.js";
-import type { FragmentIds } from "./fragment-id.js";
+import { type FragmentIds, isFragmentId } from "./fragment-id.js";
 
 /** Settings of a dataset's group committer. */
 export interface GroupOptions {
@@ -60,6 +60,8 @@ export class GroupCommitter {
   private writes = 0;
   private inflightBytes = 0;
   private closing = false;
+  /** The newest fragment id of the inbox this committer knows of (its own or another server's). */
+  private newest: string | undefined;
   private readonly idle = new Set<() => void>();
 
   constructor(private readonly options: GroupOptions) {
@@ -136,16 +138,37 @@ export class GroupCommitter {
     });
   }
 
+  /**
+   * The newest fragment id in the inbox, listing only ids after the newest one already known: a
+   * fragment another server acknowledged before this write's requests arrived is in the listing,
+   * and this write's id must sort after it whatever the two clocks say (SPEC §11: the latest record
+   * of a key wins, in fragment id order).
+   */
+  private async newestInInbox(): Promise<string | undefined> {
+    const prefix = this.layout.key(this.layout.inbox());
+    const known = this.newest;
+    for await (const o of this.options.store.list(prefix, { startAfter: known === undefined ? undefined : prefix + known })) {
+      this.known(o.key.slice(prefix.length));
+    }
+    return this.newest;
+  }
+
+  /** Notes `id` as seen in the inbox; returns it. */
+  private known(id: string): string {
+    if (isFragmentId(id) && (this.newest === undefined || id > this.newest)) this.newest = id;
+    return id;
+  }
+
   private async write(g: Group): Promise<void> {
     const o = this.options;
     const body = Buffer.concat(g.parts, g.bytes);
     try {
-      let id = o.ids.next();
+      let id = this.known(o.ids.next(await this.newestInInbox()));
       try {
         await o.store.put(this.layout.key(this.layout.inboxFragment(id)), body, { kind: "create" });
       } catch (err) {
         if (!(err instanceof AlreadyExistsError)) throw err;
-        id = o.ids.next();
+        id = this.known(o.ids.next(id));
         await o.store.put(this.layout.key(this.layout.inboxFragment(id)), body, { kind: "create" });
       }
       o.onWritten?.({ id, bytes: body.length, records: g.records, requests: g.waiters.length });

@@ -122,7 +122,7 @@ export class FsObjectStore implements ObjectStore {
     const segments = prefix.split("/");
     const partial = segments.pop() ?? "";
     const base = segments.length > 0 ? segments.join("/") + "/" : "";
-    yield* this.walk(join(this.root, ...segments), base, partial, Math.max(1, options.pageSize ?? 1000));
+    yield* this.walk(join(this.root, ...segments), base, partial, Math.max(1, options.pageSize ?? 1000), options.startAfter);
   }
 
   /** Temporary files of writes whose process died before publishing them (listings hide them), under a `dir/` prefix. */
@@ -153,7 +153,7 @@ export class FsObjectStore implements ObjectStore {
     return found;
   }
 
-  private async *walk(dir: string, keyBase: string, namePrefix: string, pageSize: number): AsyncGenerator<ObjectInfo> {
+  private async *walk(dir: string, keyBase: string, namePrefix: string, pageSize: number, startAfter?: string): AsyncGenerator<ObjectInfo> {
     let entries: Dirent[];
     try {
       entries = await fsp.readdir(dir, { withFileTypes: true });
@@ -163,7 +163,7 @@ export class FsObjectStore implements ObjectStore {
     }
     const sortName = (d: Dirent) => (d.isDirectory() ? d.name + "/" : d.name);
     const wanted = entries
-      .filter((d) => d.name.startsWith(namePrefix) && (d.isDirectory() || (d.isFile() && !isInternalName(d.name))))
+      .filter((d) => d.name.startsWith(namePrefix) && (d.isDirectory() || (d.isFile() && !isInternalName(d.name) && (startAfter === undefined || compareKeys(keyBase + d.name, startAfter) > 0))))
       .sort((a, b) => compareKeys(sortName(a), sortName(b)));
     let batch: Dirent[] = [];
     const flush = async () => {
@@ -175,7 +175,7 @@ export class FsObjectStore implements ObjectStore {
     for (const entry of wanted) {
       if (entry.isDirectory()) {
         yield* await flush();
-        yield* this.walk(join(dir, entry.name), `${keyBase}${entry.name}/`, "", pageSize);
+        yield* this.walk(join(dir, entry.name), `${keyBase}${entry.name}/`, "", pageSize, startAfter);
       } else {
         batch.push(entry);
         if (batch.length >= pageSize) yield* await flush();

@@ -188,7 +188,10 @@ export class S3ObjectStore implements ObjectStore {
       const out = await this.call(prefix, "list", () =>
         this.client.send(
           // Keys are requested URL-encoded so that any character survives the XML response.
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, MaxKeys, ContinuationToken, EncodingType: "url" }),
+          new ListObjectsV2Command({
+            Bucket: this.bucket, Prefix: this.prefix + prefix, MaxKeys, ContinuationToken, EncodingType: "url",
+            StartAfter: options.startAfter === undefined ? undefined : this.prefix + options.startAfter,
+          }),
         ),
       );
       for (const o of out.Contents ?? []) {

@@ -37,6 +37,8 @@ export interface PutResult {
 export interface ListOptions {
   /** Objects fetched per page from the backend (S3 max 1000). */
   pageSize?: number;
+  /** Only keys that sort after this key (byte order), e.g. the newest one the caller already knows. */
+  startAfter?: string;
 }
 
 /**

@@ -3,7 +3,7 @@ import { FragmentIds } from "../../src/intake/fragment-id";
 import { GroupCommitter } from "../../src/intake/group";
 import type { ObjectStore } from "../../src/store/types";
 
-/** A store whose puts wait until released one by one; it records every key and body it was given. */
+/** A store whose puts wait until released one by one; it records every key and body it was given, and lists the keys it was given. */
 function heldStore(): { store: ObjectStore; puts: { key: string; body: string }[]; releaseNext(): void } {
   const puts: { key: string; body: string }[] = [];
   const waiting: (() => void)[] = [];
@@ -11,6 +11,12 @@ function heldStore(): { store: ObjectStore; puts: { key: string; body: string }[
     put: (key: string, body: Buffer) => {
       puts.push({ key, body: body.toString("utf8") });
       return new Promise<{ etag: string; size: number }>((resolve) => waiting.push(() => resolve({ etag: "e", size: body.length })));
+    },
+    async *list(prefix: string, options: { startAfter?: string } = {}) {
+      await Promise.resolve();
+      for (const p of [...puts].sort((a, b) => a.key.localeCompare(b.key))) {
+        if (p.key.startsWith(prefix) && (options.startAfter === undefined || p.key > options.startAfter)) yield { key: p.key, size: p.body.length };
+      }
     },
   } as unknown as ObjectStore;
   return { store, puts, releaseNext: () => waiting.shift()!() };

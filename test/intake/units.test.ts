@@ -85,6 +85,18 @@ describe("fragment ids", () => {
     expect(fragmentTime("nope")).toBeUndefined();
   });
 
+  it("sort after the newest id another server wrote, whatever this clock says, and move to the next millisecond when its counter is used up", () => {
+    const ids = new FragmentIds(() => 1_700_000_000_000);
+    const ahead = "20231114T221325000Z-000007-aaaaaaaaaaaa";
+    const made = [ids.next(ahead), ids.next(), ids.next("20231114T221320000Z-000000-ffffffffffff")];
+    expect([ahead, ...made].sort()).toEqual([ahead, ...made]);
+    expect(made[0].startsWith("20231114T221325000Z-000008-")).toBe(true);
+    const full = new FragmentIds(() => 1_700_000_000_000);
+    const last = full.next("20231114T221320000Z-999999-aaaaaaaaaaaa");
+    expect(last.startsWith("20231114T221320001Z-000000-")).toBe(true);
+    expect(full.next() > last).toBe(true);
+  });
+
   it("differ between two servers in the same millisecond", () => {
     const a = new FragmentIds(() => 1_700_000_000_000).next();
     const b = new FragmentIds(() => 1_700_000_000_000).next();

@@ -115,6 +115,10 @@ export function describeStoreConformance(name: string, makeStore: () => ObjectSt
       const partial = await collect(store.list(`${base}/d3`, { pageSize: 100 }));
       expect(partial.map((o) => o.key)).toEqual(sortedBytewise(keys.filter((k) => k.startsWith(`${base}/d3`))));
       expect((await collect(store.list(`${base}/nope/`))).length).toBe(0);
+      const after = sortedBytewise([...keys, ...tricky]);
+      const later = await collect(store.list(`${base}/`, { pageSize: 100, startAfter: after[2400] }));
+      expect(later.map((o) => o.key)).toEqual(after.slice(2401));
+      expect((await collect(store.list(`${base}/`, { startAfter: after[after.length - 1] }))).length).toBe(0);
     });
 
     it("lets exactly one of 8 concurrent creators win", async () => {
