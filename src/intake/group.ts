@@ -25,6 +25,12 @@ export interface GroupOptions {
   readonly maxInflightBytes: number;
   /** Fragment writes in flight at once for the dataset. */
   readonly maxWrites: number;
+  /**
+   * Whether each fragment's id is taken after the newest one in the inbox (one listing per write),
+   * so that ids sort in acknowledgement order across servers whose clocks disagree; default true.
+   * False for a `file://` store, whose servers share one host's clock.
+   */
+  readonly orderAfterInbox?: boolean;
   /** Called after each fragment is durable. */
   readonly onWritten?: (fragment: { id: string; bytes: number; records: number; requests: number }) => void;
   /** Called when the number of waiting records changes. */
@@ -163,7 +169,7 @@ export class GroupCommitter {
     const o = this.options;
     const body = Buffer.concat(g.parts, g.bytes);
     try {
-      let id = this.known(o.ids.next(await this.newestInInbox()));
+      let id = this.known(o.ids.next(o.orderAfterInbox === false ? undefined : await this.newestInInbox()));
       try {
         await o.store.put(this.layout.key(this.layout.inboxFragment(id)), body, { kind: "create" });
       } catch (err) {

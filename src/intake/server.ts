@@ -70,7 +70,7 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
     let c = committers.get(datasetId);
     if (!c) {
       c = new GroupCommitter({
-        store: opts.store, datasetId, ids, delayMs: limits.groupDelayMs, maxGroupBytes: limits.maxGroupBytes, maxInflightBytes: limits.maxInflightBytes, maxWrites: limits.maxWrites,
+        store: opts.store, datasetId, ids, orderAfterInbox: !opts.store.url.startsWith("file:"), delayMs: limits.groupDelayMs, maxGroupBytes: limits.maxGroupBytes, maxInflightBytes: limits.maxInflightBytes, maxWrites: limits.maxWrites,
         onPending: (n) => metrics.pendingRecords.set({ dataset: datasetId }, n),
         onWritten: (f) => {
           backlog.added(datasetId, f.bytes, new Date());

@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "@temporalio/client";
 import { parsePointer, parseVersionManifest } from "../../src/manifest/schema";
-import { FsObjectStore } from "../../src/store/fs";
+import { S3ObjectStore } from "../../src/store/s3";
 import { openDuck, rows } from "../support/duck";
+import { makeS3Client, services } from "../support/services";
 import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
 import { CLICKS_YAML, click, ndjson, ndjsonHeaders, request, startBed, tempDir, TOKEN_SPEC, TOKENS, type IntakeBed } from "./bed";
 
@@ -17,7 +18,8 @@ const SKEW_MS = -5000;
 
 let dir: string;
 let cleanup: () => void;
-let store: FsObjectStore;
+let store: S3ObjectStore;
+const PREFIX = `intake-skew-${randomBytes(4).toString("hex")}`;
 let worker: RunningWorker;
 let client: Client;
 let taskQueue: string;
@@ -26,8 +28,12 @@ let slow: { proc: ChildProcess; url: string; stderr: () => string };
 
 /** A real `tidemark serve` process whose clock is `skewMs` off, on the same store. */
 async function startSkewedServe(datasetsDir: string, skewMs: number): Promise<{ proc: ChildProcess; url: string; stderr: () => string }> {
+  const { s3 } = services();
   const proc = spawn(process.execPath, ["--require", join(ROOT, "test", "support", "skew-clock.cjs"), join(ROOT, "bin", "tidemark.js"), "serve", "--host", "127.0.0.1", "--port", "0", "--no-compact"], {
-    env: { ...process.env, TIDEMARK_STORE: pathToFileURL(join(dir, "store")).href, TIDEMARK_DATASETS: datasetsDir, TIDEMARK_INGEST_TOKENS: TOKEN_SPEC, TIDEMARK_TEST_CLOCK_SKEW_MS: String(skewMs) },
+    env: {
+      ...process.env, TIDEMARK_STORE: `s3://${s3.bucket}/${PREFIX}`, TIDEMARK_DATASETS: datasetsDir, TIDEMARK_INGEST_TOKENS: TOKEN_SPEC, TIDEMARK_TEST_CLOCK_SKEW_MS: String(skewMs),
+      AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -46,7 +52,7 @@ async function startSkewedServe(datasetsDir: string, skewMs: number): Promise<{ 
 
 beforeAll(async () => {
   ({ dir, cleanup } = tempDir("skew"));
-  store = new FsObjectStore(join(dir, "store"));
+  store = new S3ObjectStore({ client: makeS3Client(), bucket: services().s3.bucket, prefix: PREFIX });
   const datasetsDir = join(dir, "datasets");
   mkdirSync(datasetsDir);
   writeFileSync(join(datasetsDir, `${DATASET}.yaml`), YAML);
@@ -72,7 +78,14 @@ afterAll(async () => {
 async function published(): Promise<Map<string, number>> {
   const root = `datasets/${DATASET}/`;
   const m = parseVersionManifest((await store.get(root + parsePointer((await store.get(`${root}current/manifest.json`)).body).manifest)).body);
-  const files = Object.values(m.projections.latest).flatMap((e) => ((e as { files?: { path: string }[] }).files ?? [e as { path: string }]).map((f) => join(dir, "store", root, f.path)));
+  const files: string[] = [];
+  for (const e of Object.values(m.projections.latest)) {
+    for (const f of (e as { files?: { path: string }[] }).files ?? [e as { path: string }]) {
+      const local = join(dir, `part-${files.length}.parquet`);
+      writeFileSync(local, (await store.get(root + f.path)).body);
+      files.push(local);
+    }
+  }
   const duck = await openDuck();
   try {
     const got = await rows(duck.conn, `SELECT id, n FROM read_parquet([${files.map((f) => `'${f}'`).join(", ")}]) ORDER BY id`);
@@ -82,7 +95,7 @@ async function published(): Promise<Map<string, number>> {
   }
 }
 
-describe("two serve processes on one store whose clocks disagree [real serve process, file store, real dev server]", () => {
+describe("two serve processes on one S3 store whose clocks disagree [real serve process, MinIO, real dev server]", () => {
   it("a record acknowledged by one server and then updated through a server whose clock is behind publishes the update", { timeout: 120_000 }, async () => {
     const path = `/v1/datasets/${DATASET}/records`;
     const first = await fast.post(path, ndjson([click("k1", 1), click("k2", 1)]), ndjsonHeaders(TOKENS.all));
