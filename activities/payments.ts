@@ -23,7 +23,8 @@ export interface WalletOp {
 
 /** Outcome of {@link paymentActivities} `deductWallet`; `already_refunded`: an earlier run of the payment deducted and refunded it. */
 export type DeductOutcome =
-  | { status: "deducted"; balance: number; seq: number }
+  /** `replayed`: the deduction was made before this call (an earlier attempt, or an earlier run of the payment). */
+  | { status: "deducted"; balance: number; seq: number; replayed?: boolean }
   | { status: "insufficient_funds"; balance: number }
   | { status: "already_refunded"; balance: number; seq: number };
 
@@ -44,7 +45,8 @@ export function paymentActivities(deps: ActivityDeps) {
     async deductWallet(op: WalletOp): Promise<DeductOutcome> {
       const r = await withKeepAlive(() => ledgerOf(op.ledger).deduct(op.wallet, op.payment_id, op.amount, op.currency));
       if (r.status === "insufficient_funds") return r;
-      return { status: r.status === "applied" ? "deducted" : "already_refunded", balance: r.balance, seq: r.event.seq };
+      if (r.status === "already_refunded") return { status: "already_refunded", balance: r.balance, seq: r.event.seq };
+      return { status: "deducted", balance: r.balance, seq: r.event.seq, replayed: r.replayed };
     },
 
     /** Gives the payment's deduction back once: the compensation of `deductWallet`. */

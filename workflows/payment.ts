@@ -133,6 +133,10 @@ export async function payment(input: PaymentInput): Promise<PaymentState> {
     };
 
     if (root.consideredCancelled) return fail("cancelled before the charge was sent; the deduction was refunded");
+    if (deducted.replayed) {
+      const earlier = await lookup(op, `look up payment ${request.payment_id} at the gateway before charging: its deduction was made before`);
+      if (earlier.outcome === "succeeded") return complete(earlier.chargeId, "charged before (the deduction was made by an earlier attempt or run); not charged again");
+    }
     state.step = "charge";
     const charged = await charge(op, `charge ${what} at the gateway, idempotency key ${request.payment_id}`);
     if (charged.outcome === "succeeded") return complete(charged.chargeId);

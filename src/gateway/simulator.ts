@@ -45,6 +45,8 @@ export interface GatewaySimulator {
   setFaults(update: Record<string, unknown>): SimulatorFaults;
   stats(): SimulatorStats;
   charges(): GatewayCharge[];
+  /** Forgets every idempotency key, as Stripe does after 24 hours; returns how many it held. */
+  expireIdempotencyKeys(): number;
   close(): Promise<void>;
 }
 
@@ -247,6 +249,11 @@ export async function startGatewaySimulator(options: { port?: number; faults?: P
     },
     stats: () => structuredClone(stats),
     charges: listCharges,
+    expireIdempotencyKeys() {
+      const n = byKey.size;
+      byKey.clear();
+      return n;
+    },
     async close() {
       for (const t of held) clearTimeout(t);
       for (const s of sockets) s.destroy();
