@@ -75,10 +75,10 @@ function admit(deps: RecordsRouteDeps, req: RecordsRequest): void {
   if (!isValidDatasetId(id)) {
     throw new IntakeRequestError(400, `Dataset id ${JSON.stringify(String(id).slice(0, 140))} is invalid; use 1–128 characters of a-z, 0-9, "_", "." or "-".`);
   }
+  if (!allowsDataset(grant, id)) throw new IntakeRequestError(403, `This token may not push to dataset "${id}"; use a token whose scope lists it.`);
   const def = deps.definitions.get(id);
   if (!def) throw new IntakeRequestError(404, `Dataset "${id}" is not defined on this server; check the id or add its definition to TIDEMARK_DATASETS.`);
-  if (!allowsDataset(grant, id)) throw new IntakeRequestError(403, `This token may not push to dataset "${id}"; use a token whose scope lists it.`);
-  if (!def.source.push) throw new IntakeRequestError(404, `Dataset "${id}" is not a push dataset (its source is ${def.source.uri}); only datasets with source: { push: {} } take records.`);
+  if (!def.source.push) throw new IntakeRequestError(404, `Dataset "${id}" is not a push dataset; only datasets with source: { push: {} } take records.`);
   const refused = deps.rate.take(grant.label);
   if (refused) {
     throw new IntakeRequestError(429, `This token is over its rate of ${deps.limits.ratePerSecond} requests per second; retry after ${refused.retryAfterSeconds} s.`, {}, { "retry-after": String(refused.retryAfterSeconds) });

@@ -57,11 +57,12 @@ const cases: Case[] = [
   { what: "an empty JSON array", body: "[]", headers: H(TOKENS.all, { "content-type": "application/json" }), status: 400, message: /^The body holds no records/ },
   { what: "an unknown dataset", path: "/v1/datasets/nosuch/records", body: ndjson([ok()]), headers: H(), status: 404, message: /^Dataset "nosuch" is not defined on this server/ },
   { what: "a ../ dataset id", path: "/v1/datasets/..%2F..%2Fetc/records", body: ndjson([ok()]), headers: H(), status: 400, message: /^Dataset id "\.\.\/\.\.\/etc" is invalid/ },
-  { what: "a non-push dataset", path: "/v1/datasets/filed/records", body: ndjson([ok()]), headers: H(), status: 404, message: /^Dataset "filed" is not a push dataset/ },
+  { what: "a non-push dataset", path: "/v1/datasets/filed/records", body: ndjson([ok()]), headers: H(), status: 404, message: /^Dataset "filed" is not a push dataset; only datasets with source: \{ push: \{\} \} take records\.$/ },
   { what: "a missing token", body: ndjson([ok()]), headers: { "content-type": "application/x-ndjson" }, status: 401, message: /^The request has no token/ },
   { what: "a wrong token", body: ndjson([ok()]), headers: H("tok-nobody-0001"), status: 401, message: /^The token is not valid/ },
   { what: "a malformed Authorization header", body: ndjson([ok()]), headers: H(TOKENS.all, { authorization: `Basic ${TOKENS.all}` }), status: 401, message: /^The token is not valid/ },
   { what: "a foreign token", body: ndjson([ok()]), headers: H(TOKENS.other), status: 403, message: /^This token may not push to dataset "clicks"/ },
+  { what: "a foreign token on an unknown dataset (its existence is not revealed)", path: "/v1/datasets/nosuch/records", body: ndjson([ok()]), headers: H(TOKENS.other), status: 403, message: /^This token may not push to dataset "nosuch"/ },
   { what: "a payments-only token", body: ndjson([ok()]), headers: H(TOKENS.pay), status: 403, message: /^This token may not push to dataset "clicks"/ },
 ];
 
