@@ -86,13 +86,19 @@ interface DeltaFiles {
 }
 
 /** The normalized rows at `normalized` against the parent's index (DuckDB): the version's index file, changes and removals, in the workspace. */
-export async function deltaLocal(deps: ActivityDeps, task: EngineTask, workspace: Workspace, args: { dataset: string; definition: DatasetDefinition; base: BaseVersion | null; parent: VersionManifest | null; normalized: string }) {
+export async function deltaLocal(
+  deps: ActivityDeps,
+  task: EngineTask,
+  workspace: Workspace,
+  args: { dataset: string; definition: DatasetDefinition; base: BaseVersion | null; parent: VersionManifest | null; normalized: string; quarantinedRows?: number },
+) {
   const layout = new DatasetLayout(args.dataset);
   const out: DeltaFiles = { index: workspace.path("index.parquet"), changes: workspace.path("changes.parquet"), removals: workspace.path("removals.parquet") };
   const outcome = await runDelta(task, {
     dataset: args.dataset, definition: args.definition, out, normalized: args.normalized,
     base: await baseSource(args.parent, args.definition, workspace, layout, deps.store),
     baseRows: args.base?.rowsTotal ?? 0,
+    keepMissing: (args.quarantinedRows ?? 0) > 0,
   });
   return { outcome, out };
 }

@@ -56,7 +56,7 @@ export function prepareActivities(deps: ActivityDeps) {
           const rows = await inTask((task) => normalizeLocal(task, dataset, definition, source, sourcePath, normalized, limits));
           await rm(sourcePath, { force: true });
           const parent = base ? await readManifest(store, dataset, base.manifest) : null;
-          const delta = await inTask((task) => deltaLocal(deps, task, workspace, { dataset, definition, base, parent, normalized }));
+          const delta = await inTask((task) => deltaLocal(deps, task, workspace, { dataset, definition, base, parent, normalized, quarantinedRows: rows.badRowCount ?? rows.badRows.length }));
           return { source, planned: { rows, parent, delta } };
         },
         async ({ source, planned }, workspace) => {

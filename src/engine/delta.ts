@@ -26,6 +26,12 @@ export interface DeltaRun {
   base: BaseSource;
   /** Live rows of the base version (for the empty-snapshot guard). */
   baseRows: number;
+  /**
+   * Snapshot mode: keep the base keys the source lacks instead of deleting them, because the source
+   * had quarantined rows, whose keys cannot be told from keys the source dropped (SPEC §2: a key
+   * missing from a snapshot is a delete; a bad row is not a missing key).
+   */
+  keepMissing?: boolean;
   /** Keys up to which a complete index is sorted without staging (default {@link SORT_IN_PLACE_ROWS}). */
   sortInPlaceRows?: number;
   /** Output files: the index file this version writes (see {@link DeltaOutcome.index}), the changed rows, the keys leaving a month. */
@@ -80,7 +86,8 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   const t: DeltaTables = { src: task.table("src"), live: task.table("live"), base: task.table("base"), classified: task.table("classified") };
   await task.exec(loadSourceSql(definition, run.normalized, t));
   const [{ n: sourceRows }] = await task.rows<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${t.src}`);
-  if (definition.mode === "snapshot" && sourceRows === 0 && run.baseRows > 0 && !definition.allow_empty_snapshot) throw new SourceEmptyError(run.dataset, run.baseRows);
+  const snapshot = definition.mode === "snapshot" && !run.keepMissing;
+  if (snapshot && sourceRows === 0 && run.baseRows > 0 && !definition.allow_empty_snapshot) throw new SourceEmptyError(run.dataset, run.baseRows);
   const keyOf = async (row: number) => {
     const [found] = await task.rows(`SELECT ${keySelect(definition)} FROM ${t.src} WHERE _row = ${row}`);
     return render(definition, found);
@@ -120,7 +127,6 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
       throw new AppendKeyExistsError(key, row, Number(conflict.n), message);
     }
   }
-  const snapshot = definition.mode === "snapshot";
   const removals = task.table("removals");
   await task.exec(`CREATE TABLE ${removals} AS ${removalsSql(t, snapshot)}`);
   await task.exec(copySql(changesSql(definition, t), run.out.changes, SCRATCH_PARQUET));
@@ -131,7 +137,7 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
     `SELECT DISTINCT m FROM (SELECT _month AS m FROM ${t.classified} WHERE _op IS NOT NULL UNION ALL SELECT month AS m FROM ${removals}) ORDER BY m`,
   );
   const write = planIndexWrite({
-    mode: definition.mode, layered: run.base.kind === "index" && hasBase, baseRows: run.base.kind === "index" ? await rowsOf(task, run.base.files) : 0,
+    mode: snapshot || definition.mode !== "snapshot" ? definition.mode : "upsert", layered: run.base.kind === "index" && hasBase, baseRows: run.base.kind === "index" ? await rowsOf(task, run.base.files) : 0,
     deltaRows: await Promise.all(layers.map((d) => rowsOf(task, [d]))), changed: Number(counts.inserted) + Number(counts.updated), deleted: Number(deleted),
   });
   const counted = { inserted: Number(counts.inserted), updated: Number(counts.updated), unchanged: Number(counts.unchanged), deleted: Number(deleted), months: months.map((r) => Number(r.m)) };
