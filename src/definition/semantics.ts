@@ -76,6 +76,7 @@ export function checkSemantics(d: Parsed, raw: Record<string, unknown>): Dataset
     if (d.source.uri !== undefined && d.source.uri !== `push:${d.id}`) bad("source.uri", "cannot be combined with source.push; a push dataset receives its records over HTTP");
     if (d.source.format !== undefined && d.source.format !== "ndjson") bad("source.format", "cannot be combined with source.push; pushed records are JSON objects");
     if (d.unpivot !== undefined) bad("unpivot", "cannot be combined with source.push; push records already have the dataset's columns");
+    if (d.id === "payments") bad("id", 'cannot be "payments" for a push dataset: "payments" in a token\'s scope (TIDEMARK_INGEST_TOKENS) grants the payments API; rename the dataset');
     if (push.compact_interval !== undefined && parseInterval(push.compact_interval) === undefined) bad("source.push.compact_interval", `must be a duration like "500ms", "5s" or "2m" (got ${describeValue(push.compact_interval)})`);
     if (d.mode !== "upsert") bad("mode", `must be upsert for a push dataset: a compaction sees only the records pushed since the last one, and a client's retry re-sends records already applied (got ${describeValue(d.mode)})`);
     if (raw.duplicates === "error") bad("duplicates", "must be last_wins for a push dataset: a client's retry re-sends its records, and the latest record of a key wins");

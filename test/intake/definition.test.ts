@@ -30,6 +30,7 @@ describe("push source in a definition", () => {
     ["push with a uri", PUSH.replace("push: {}", 'push: {}, uri: "file:///x.csv"'), "d.yaml: source.uri cannot be combined with source.push; a push dataset receives its records over HTTP."],
     ["push with a format", PUSH.replace("push: {}", "push: {}, format: csv"), "d.yaml: source.format cannot be combined with source.push; pushed records are JSON objects."],
     ["neither uri nor push", PUSH.replace("push: {}", ""), "d.yaml: source needs a uri (file://, s3://, https:// or http://) or push: {} for records sent to tidemark serve."],
+    ["a push dataset named payments (the payments API's token scope)", pushDefinitionYaml("payments"), 'd.yaml: id cannot be "payments" for a push dataset: "payments" in a token\'s scope (TIDEMARK_INGEST_TOKENS) grants the payments API; rename the dataset.'],
   ])("rejects %s", (_what, text, message) => {
     expect(problems(text)).toEqual([message]);
   });
