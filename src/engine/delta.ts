@@ -86,7 +86,8 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   const t: DeltaTables = { src: task.table("src"), live: task.table("live"), base: task.table("base"), classified: task.table("classified") };
   await task.exec(loadSourceSql(definition, run.normalized, t));
   const [{ n: sourceRows }] = await task.rows<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${t.src}`);
-  const snapshot = definition.mode === "snapshot" && !run.keepMissing;
+  const mode = definition.mode === "snapshot" && run.keepMissing ? "upsert" : definition.mode;
+  const snapshot = mode === "snapshot";
   if (snapshot && sourceRows === 0 && run.baseRows > 0 && !definition.allow_empty_snapshot) throw new SourceEmptyError(run.dataset, run.baseRows);
   const keyOf = async (row: number) => {
     const [found] = await task.rows(`SELECT ${keySelect(definition)} FROM ${t.src} WHERE _row = ${row}`);
@@ -137,7 +138,7 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
     `SELECT DISTINCT m FROM (SELECT _month AS m FROM ${t.classified} WHERE _op IS NOT NULL UNION ALL SELECT month AS m FROM ${removals}) ORDER BY m`,
   );
   const write = planIndexWrite({
-    mode: snapshot || definition.mode !== "snapshot" ? definition.mode : "upsert", layered: run.base.kind === "index" && hasBase, baseRows: run.base.kind === "index" ? await rowsOf(task, run.base.files) : 0,
+    mode, layered: run.base.kind === "index" && hasBase, baseRows: run.base.kind === "index" ? await rowsOf(task, run.base.files) : 0,
     deltaRows: await Promise.all(layers.map((d) => rowsOf(task, [d]))), changed: Number(counts.inserted) + Number(counts.updated), deleted: Number(deleted),
   });
   const counted = { inserted: Number(counts.inserted), updated: Number(counts.updated), unchanged: Number(counts.unchanged), deleted: Number(deleted), months: months.map((r) => Number(r.m)) };
