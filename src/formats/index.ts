@@ -11,6 +11,7 @@ export { readCsv, type CsvReadOptions } from "./csv.js";
 export { SourceFormatError } from "./errors.js";
 export { type SourceInput, inputPath } from "./input.js";
 export { readJson, readNdjson } from "./json.js";
+export { JsonNumber, losesDigits, mayLoseDigits } from "./json-number.js";
 export { limitBatches, type ReadLimits } from "./limits.js";
 export * from "./types.js";
 export { cellValue, readXlsx } from "./xlsx.js";

@@ -6,6 +6,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { SourceFormatError } from "./errors.js";
+import { parseJsonRecord } from "./json-number.js";
 import { emptyError } from "./input.js";
 import { count, jsonDepthOver, overLimit, type ReadLimits } from "./limits.js";
 import { type RawBatch, type RawColumn, type RowProblem, ValueColumn } from "./types.js";
@@ -58,7 +59,7 @@ class Batcher {
     if (depth !== undefined && jsonDepthOver(text, depth)) throw overLimit(`${this.label} ${what} ${row}`, `nests deeper than ${depth} levels`, "TIDEMARK_MAX_JSON_DEPTH");
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseJsonRecord(text);
     } catch {
       this.problem(row, "is not valid JSON", what);
       return;

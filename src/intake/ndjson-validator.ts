@@ -10,6 +10,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import type { DatasetDefinition } from "../definition/schema.js";
+import { JsonNumber, losesDigits, parseJsonRecord } from "../formats/json-number.js";
 import { type ColumnWriter, columnWriters } from "./column-writers.js";
 import { OutBytes } from "./out-bytes.js";
 import type { RecordLimits, ValidatedRecords } from "./records.js";
@@ -235,7 +236,7 @@ export class NdjsonValidator {
         i = ve + 1;
       } else if (c === 45 || (c >= 48 && c <= 57)) {
         ve = numberEnd(buf, i, last);
-        if (ve < 0) return Line.Refuse;
+        if (ve < 0 || (ve - i >= 16 && losesDigits(buf.toString("latin1", i, ve)))) return Line.Refuse;
         kind = Kind.Number;
         i = ve;
       } else if (c === 116 && literal(buf, i, last, "true")) {
@@ -279,11 +280,12 @@ export class NdjsonValidator {
   private parse(body: Buffer, s: number, e: number): boolean {
     let r: unknown;
     try {
-      r = JSON.parse(body.toString("utf8", s, e));
+      r = parseJsonRecord(body.toString("utf8", s, e));
     } catch {
       return false;
     }
     if (r === null || typeof r !== "object" || Array.isArray(r)) return false;
+    if (Object.values(r).some((v) => v instanceof JsonNumber)) return false;
     const names = this.keyNames;
     for (let k = 0; k < names.length; k++) {
       if (!hasOwn.call(r, names[k])) {

@@ -6,6 +6,7 @@
  */
 import { Utf8, type Vector, makeData, makeVector } from "apache-arrow";
 import type { ColumnDefinition } from "../definition/schema.js";
+import { JsonNumber } from "../formats/json-number.js";
 import { type RawColumn, TextColumn, utf8Decoder } from "../formats/types.js";
 import { Validity, boolColumn, utf8Column } from "../parquet/columns.js";
 import { type CastContext, type CellTarget, castCell, castColumnGeneric, isToken } from "./cast.js";
@@ -24,6 +25,7 @@ export function encodeScratch(text: string): [Buffer, number] {
 export function nativeText(v: unknown): string {
   if (typeof v === "string") return v;
   if (v instanceof Date) return v.toISOString();
+  if (v instanceof JsonNumber) return v.text;
   if (typeof v === "object") return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
   return String(v);
 }
@@ -31,7 +33,7 @@ export function nativeText(v: unknown): string {
 /** "a boolean", "a number"…: the kind of a native value, for reasons. */
 export function kindOf(v: unknown): string {
   if (typeof v === "boolean") return "a boolean";
-  if (typeof v === "number" || typeof v === "bigint") return "a number";
+  if (typeof v === "number" || typeof v === "bigint" || v instanceof JsonNumber) return "a number";
   if (v instanceof Date) return "a date";
   if (Array.isArray(v)) return "a list";
   return typeof v === "object" ? "an object" : typeof v;
@@ -245,7 +247,7 @@ export class DecimalSink extends Sink {
   }
 
   nativeAt(at: number, v: unknown): string | null {
-    if (typeof v !== "number" && typeof v !== "bigint") return `${kindOf(v)}, not a decimal number`;
+    if (typeof v !== "number" && typeof v !== "bigint" && !(v instanceof JsonNumber)) return `${kindOf(v)}, not a decimal number`;
     const [buf, n] = encodeScratch(String(v));
     const r = parseDecimal(buf, 0, n, 46);
     this.values[at] = r ?? null;
@@ -300,7 +302,7 @@ export class BoolSink extends Sink {
   }
 
   nativeAt(at: number, v: unknown): string | null {
-    if (typeof v === "number") return this.textAt(at, String(v));
+    if (typeof v === "number" || v instanceof JsonNumber) return this.textAt(at, String(v.valueOf()));
     if (typeof v !== "boolean") return `${kindOf(v)}, not a boolean`;
     this.values[at] = v ? 1 : 0;
     return null;

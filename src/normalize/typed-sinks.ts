@@ -1,6 +1,7 @@
 /** Numeric and temporal sinks (Float64, Int64, Date32, Timestamp µs UTC) and the sink factory. */
 import type { Vector } from "apache-arrow";
 import type { ColumnDefinition } from "../definition/schema.js";
+import { JsonNumber } from "../formats/json-number.js";
 import { ExactTimestamp, type RawColumn, TextColumn, floorDiv } from "../formats/types.js";
 import { date32Column, float64Column, int64Column, timestampColumn } from "../parquet/columns.js";
 import { type CastContext, castCell, isToken } from "./cast.js";
@@ -8,7 +9,7 @@ import { type DatePattern, type DateTimeParts, compileDatePattern, parseIsoDate,
 import { compactRows, ensure } from "./growable.js";
 import { numberFailure, parseDouble, parseInteger } from "./numbers.js";
 import { inPartitionRange, partitionRangeReason } from "./partition-range.js";
-import { BoolSink, DecimalSink, type Sink as BaseSink, Sink, StringSink, kindOf } from "./sinks.js";
+import { BoolSink, DecimalSink, type Sink as BaseSink, Sink, StringSink, encodeScratch, kindOf } from "./sinks.js";
 
 const DAY_MS = 86_400_000;
 const DAY_US = 86_400_000_000;
@@ -34,7 +35,7 @@ export class DoubleSink extends Sink {
 
   nativeAt(at: number, v: unknown): string | null {
     if (typeof v === "number") this.values[at] = v;
-    else if (typeof v === "bigint") this.values[at] = Number(v);
+    else if (typeof v === "bigint" || v instanceof JsonNumber) this.values[at] = Number(v);
     else return `${kindOf(v)}, not a number`;
     return null;
   }
@@ -133,6 +134,12 @@ export class IntSink extends Int64Sink {
     if (typeof v === "bigint") {
       if (v > 9223372036854775807n || v < -9223372036854775808n) return "outside the 64-bit integer range";
       this.put(at, v);
+    } else if (v instanceof JsonNumber) {
+      const [buf, n] = encodeScratch(v.text);
+      const r = parseInteger(buf, 0, n, 46);
+      if (r === undefined) return "not an integer";
+      if (r === "range") return "outside the 64-bit integer range";
+      this.put(at, r);
     } else if (typeof v === "number" && Number.isSafeInteger(v)) this.put(at, v);
     else if (typeof v === "number") return Number.isInteger(v) ? "too large to be an exact integer" : "not an integer";
     else return `${kindOf(v)}, not an integer`;
@@ -187,6 +194,7 @@ export class TemporalSink extends Int64Sink {
 
   nativeAt(at: number, v: unknown): string | null {
     if (typeof v === "number" || typeof v === "bigint") return this.textAt(at, String(v));
+    if (v instanceof JsonNumber) return this.textAt(at, String(v.valueOf()));
     if (!(v instanceof Date) || Number.isNaN(v.getTime())) return `${kindOf(v)}, not a ${this.isDate ? "date" : "timestamp"}`;
     if (v instanceof ExactTimestamp) {
       const days = floorDiv(v.micros, DAY_US_BIG);

@@ -128,4 +128,31 @@ describe("compaction of pushed records into versions [file store, real dev serve
     await settle(new Map([...model].sort(([a], [b]) => a.localeCompare(b))), "after the leftover");
     expect((await published(store)).get("k0000")).not.toBe(-1);
   });
+  it("publishes JSON numbers a double cannot hold with the digits that were sent (NDJSON and JSON array bodies)", async () => {
+    const sent = [
+      { id: "long1", n: "9007199254740993", price: "0.123456789012345678", note: "123456789012345678901234567890" },
+      { id: "long2", n: "-9223372036854775808", price: "12345678901234567.89", note: "0.1000000000000000000001" },
+      { id: "long3", n: "1234567890123456789", price: "-98765432109876543210.5", note: "1.5" },
+    ];
+    const line = (r: (typeof sent)[number]) => `{"id":"${r.id}","at":"2026-11-29T10:00:00Z","n":${r.n},"price":${r.price},"ok":true,"note":${r.note}}`;
+    const nd = await bed.post(`/v1/datasets/${DATASET}/records`, `${line(sent[0])}\n${line(sent[1])}\n`, ndjsonHeaders(TOKENS.all));
+    expect(nd.status, JSON.stringify(nd.body)).toBe(202);
+    const arr = await bed.post(`/v1/datasets/${DATASET}/records`, `[${line(sent[2])}]`, ndjsonHeaders(TOKENS.all, { "content-type": "application/json" }));
+    expect(arr.status, JSON.stringify(arr.body)).toBe(202);
+    const deadline = Date.now() + 90_000;
+    let got: Record<string, unknown>[] = [];
+    while (Date.now() < deadline) {
+      const m = await current(store);
+      const duck = await openDuck();
+      try {
+        const files = m ? projectionFiles(m).map((f) => `'${f}'`).join(", ") : "";
+        got = files ? await rows(duck.conn, `SELECT id, CAST(n AS VARCHAR) AS n, CAST(price AS VARCHAR) AS price, note FROM read_parquet([${files}]) WHERE id LIKE 'long%' ORDER BY id`) : [];
+      } finally {
+        duck.close();
+      }
+      if (got.length === sent.length && (await inbox(store)).length === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(got).toEqual(sent.map((r) => ({ id: r.id, n: r.n, price: r.price, note: r.note })));
+  });
 });

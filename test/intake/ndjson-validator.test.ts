@@ -61,6 +61,9 @@ const COLUMNS: Record<string, [string, string]> = {
 
 const OPTIONS: Record<string, string> = { defaults: "", "NA nulls and decimal comma": 'null_values: ["", NA], decimal_separator: ","' };
 
+/** JSON numbers a double does not hold exactly: the compiled validator leaves them to the normalizer, which keeps their digits. */
+const LONG = ['0.123456789012345678', '12345678901234567.89', '-9223372036854775808', '9223372036854775808', '123456789012345678901234567890', '9007199254740993'];
+
 /** JSON texts of `v`; undefined leaves the field out of the record. */
 const VALUES: (string | undefined)[] = [
   ...['abc', '  padded  ', '', 'NA', ' NA ', 'tab\tx', 'quote " back \\', 'été', '\ud800 lone', 'é ü 😀', '\u2028'].map((s) => JSON.stringify(s)),
@@ -69,7 +72,8 @@ const VALUES: (string | undefined)[] = [
   ...['true', 'YES', 'oui', 'x', 'Non', '0', '1', 'maybe'].map((s) => JSON.stringify(s)),
   ...['2024-02-29', '2023-02-29', '1000-01-01', '0999-12-31', '02/03/2024', '31/02/2024', '20240203', '2024-13-01'].map((s) => JSON.stringify(s)),
   ...['2024-01-02T03:04:05.123456789Z', '2024-01-02 03:04', '2024-01-02t03:04:05z', '2024-01-02T03:04:05+05:30', '2024-01-02T23:30:00-01:00', '0001-01-01T00:00:00+01:00', '9999-12-31T23:30:00-01:00', '2024-01-02T24:00', '2024-01-02 03:04:05.678', '2024-01-02T03:04:05.1234567891Z', '1969-12-31T23:59:59.999999Z', '1000-01-01T00:00:00.000001Z', '1970-01-01T00:00:00.0000009Z', '2024-01-02T03:04:05.000100+00:00'].map((s) => JSON.stringify(s)),
-  '0', '-0', '1', '-17', '1.5', '1.0', '1e3', '1E-2', '2.5e+2', '0.1', '123456789012345', '1234567890123456', '9007199254740991', '-9007199254740991', '9007199254740993', '100000', '-10', '1e21', '1e400', '-1e400', '20240203', '1700000000000',
+  '0', '-0', '1', '-17', '1.5', '1.0', '1e3', '1E-2', '2.5e+2', '0.1', '123456789012345', '1234567890123456', '9007199254740991', '-9007199254740991', '100000', '-10', '1e21', '1e400', '-1e400', '20240203', '1700000000000',
+  ...LONG,
   'true', 'false', 'null', '{"a":1,"b":[true,null]}', '[1,"x"]', '{}',
   undefined,
 ];
@@ -86,7 +90,7 @@ describe("compiled NDJSON validation against the normalizer, value by value", ()
           const want = await normalizer(def, body);
           const got = await route(v, def, body);
           expect(got.outcome, `${columnName} ${value}`).toEqual(want);
-          expect(got.compiled, `${columnName} ${value} decided by the compiled validator`).toBe("ok" in want);
+          expect(got.compiled, `${columnName} ${value} decided by the compiled validator`).toBe("ok" in want && !LONG.includes(value ?? ""));
         }
       });
     }
@@ -216,12 +220,15 @@ schema:
   "mixed.yaml",
 );
 
+/** The one generated number a double does not hold (12345678901234568 as a double): a body with it is left to the normalizer. */
+const LONG_GENERATED = "12345678901234567";
+
 describe("compiled NDJSON validation against the normalizer, generated bodies", () => {
   it("gives the normalizer's answer for 600 generated bodies of mixed good and bad values", async () => {
     const next = random(20261130);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
     const texts = ["a", " b ", "", "-", "é😀", 'q"\\', "\t", "12", "1,5", "1e2", "true", "no", "2024-02-29", "2024-01-02T03:04:05.5+01:00", "2024-01-02 03:04", "x".repeat(40)];
-    const numbers = ["0", "-0", "7", "-12", "1.25", "1e3", "2.5E-3", "12345678901234567", "1e400"];
+    const numbers = ["0", "-0", "7", "-12", "1.25", "1e3", "2.5E-3", LONG_GENERATED, "1e400"];
     const value = (): string => {
       const r = next();
       if (r < 0.45) return JSON.stringify(pick(texts));
@@ -258,7 +265,7 @@ describe("compiled NDJSON validation against the normalizer, generated bodies", 
       const got = await route(new NdjsonValidator(MIXED, limits), MIXED, body);
       const want = await normalizer(MIXED, body);
       expect(got.outcome, body.toString()).toEqual(want);
-      expect(got.compiled, body.toString()).toBe("ok" in want);
+      expect(got.compiled, body.toString()).toBe("ok" in want && !body.includes(LONG_GENERATED));
       if (got.compiled) compiled++;
       else refused++;
     }

@@ -248,6 +248,25 @@ describe("normalizeSource", () => {
     expect(missing).toBeInstanceOf(MissingColumnError);
   });
 
+  it("keeps the digits of JSON numbers a double cannot hold in decimal, int and string columns, with a decimal comma too", async () => {
+    const columns = `${BASE_COLUMNS}\n    - { name: amount, type: decimal }\n    - { name: n, type: int }\n    - { name: ref, type: string }`;
+    const sent = [
+      { amount: "0.123456789012345678", n: "9007199254740993", ref: "123456789012345678901234567890", value: "0.30000000000000004" },
+      { amount: "-12345678901234567.89", n: "-9223372036854775808", ref: "1.5", value: "12345678901234567" },
+    ];
+    const record = (x: (typeof sent)[number], i: number) => `{"series_id": "S${i}", "obs_date": "2025-01-31", "value": ${x.value}, "amount": ${x.amount}, "n": ${x.n}, "ref": ${x.ref}}`;
+    const want = sent.map((x, i) => ({ series_id: `S${i}`, obs_date: day("2025-01-31"), value: Number(x.value), amount: x.amount, n: x.n, ref: x.ref }));
+    const lines = sent.map(record);
+    const cases: [string, string][] = [
+      [", format: ndjson", lines.join("\n")],
+      [", format: json", `[${lines.join(",")}]`],
+      [', format: ndjson, options: { decimal_separator: "," }', lines.join("\n")],
+    ];
+    for (const [source, text] of cases) expect(rows((await run(definition({ columns, source }), text, "s.json")).table), source).toEqual(want);
+    const tooBig = await run(definition({ columns, source: ", format: ndjson" }), `{"series_id": "A", "obs_date": "2025-01-31", "value": 1, "amount": 1, "n": 9223372036854775808, "ref": "r"}`).catch((e: unknown) => e);
+    expect((tooBig as Error).message).toBe('series.csv row 1: column "n" is "9223372036854775808", which is outside the 64-bit integer range — fix the source or set on_bad_rows: quarantine.');
+  });
+
   it("reads a file path and reports progress", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tidemark-norm-"));
     const path = join(dir, "series.csv");
