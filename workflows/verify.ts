@@ -1,6 +1,19 @@
-import { ActivityCancellationType, ApplicationFailure, isCancellation, log, proxyActivities, workflowInfo } from "@temporalio/workflow";
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  ChildWorkflowCancellationType,
+  ChildWorkflowFailure,
+  ParentClosePolicy,
+  executeChild,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+  workflowInfo,
+} from "@temporalio/workflow";
+import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import type { IngestActivities } from "../activities";
-import { allDerivable, type RepairOutcome, type VerifyInput, type VerifyResult } from "../src/maintenance";
+import { allDerivable, type RepairOutcome, type VerifyInput, type VerifyResult, verifyWorkflowId } from "../src/maintenance";
 import { DATASET_ID_RE } from "../src/retry";
 import { makeVersionId, planVersion } from "../src/version-id";
 import { maintenanceCommit } from "./maintenance-commit";
@@ -24,9 +37,12 @@ export function requireDatasetId(dataset: unknown): string {
 /**
  * Verifies the current version of a dataset (SPEC §5) and, with `repair`, rebuilds the index and
  * projections from the events as a new version published through CAS against the pointer read first.
+ * A repair runs under `tidemark/verify/<dataset>` (a run started under another id — a Schedule —
+ * delegates to it), the id gc checks before it sweeps, so gc never takes a repair's files for garbage.
  */
 export async function verifyDataset(input: VerifyInput): Promise<VerifyResult> {
   const dataset = requireDatasetId(input?.dataset);
+  if (input.repair && workflowInfo().workflowId !== verifyWorkflowId(dataset) && patched("tidemark-verify-repair-delegate")) return delegate(dataset, input);
   const base = await quick.readBase.executeWithOptions({ summary: `read the current pointer of ${dataset}` }, [{ dataset }]).catch(() => null);
   const checked = await long.checkDataset.executeWithOptions({ summary: `verify every object, the index and projections of ${dataset}` }, [{ dataset }]);
   const result: VerifyResult = { dataset, version: checked.version, findings: checked.findings, remaining: checked.findings };
@@ -64,4 +80,25 @@ export async function verifyDataset(input: VerifyInput): Promise<VerifyResult> {
   }
   const after = await long.checkDataset.executeWithOptions({ summary: `verify ${dataset} again after repair ${version}` }, [{ dataset }]);
   return { ...result, repair, remaining: after.findings };
+}
+
+async function delegate(dataset: string, input: VerifyInput): Promise<VerifyResult> {
+  const workflowId = verifyWorkflowId(dataset);
+  try {
+    return await executeChild(verifyDataset, {
+      workflowId,
+      args: [input],
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw ApplicationFailure.nonRetryable(
+        `Dataset ${dataset} is already being verified by workflow ${workflowId}; wait for it with "temporal workflow describe --workflow-id ${workflowId}", then run verify --repair again.`,
+        "VerifyBusyError",
+      );
+    }
+    if (err instanceof ChildWorkflowFailure && err.cause) throw err.cause;
+    throw err;
+  }
 }

@@ -13,10 +13,14 @@ import { rootFailure } from "../../src/cli/failure";
 
 /**
  * A repair (verify --repair, run by the CLI as tidemark/verify/<dataset>) writes a new index and
- * projection files, then CASes them in: until then they are unreferenced. gc must not sweep them.
+ * projection files, then CASes them in: until then they are unreferenced. gc must not sweep them,
+ * also when the repair was started under another id, as a Temporal Schedule's runs are.
  */
-describe("gc while a repair is about to publish", { timeout: 180_000 }, () => {
-  const dataset = `gcrepair_${Date.now().toString(36)}`;
+describe.each([
+  ["the CLI's id", (ds: string) => `tidemark/verify/${ds}`],
+  ["a Schedule's id", (ds: string) => `nightly-repair-${ds}-2026-12-01T03:00:00Z`],
+])("gc while a repair started under %s is about to publish", { timeout: 180_000 }, (_name, startId) => {
+  const dataset = `gcrepair_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const ws = workspace(dataset, "upsert");
   const store = new FsObjectStore(`${ws.dir}/store`);
   const root = `datasets/${dataset}/`;
@@ -53,7 +57,7 @@ describe("gc while a repair is about to publish", { timeout: 180_000 }, () => {
     const pointer = parsePointer((await store.get(`${root}current/manifest.json`)).body);
     const manifest = parseVersionManifest((await store.get(root + pointer.manifest)).body);
     await store.delete(root + monthFiles(manifest.projections.latest["2024-02"])[0].path);
-    const repair = client.workflow.execute("verifyDataset", { workflowId: `tidemark/verify/${dataset}`, taskQueue, args: [{ dataset, repair: true }] }) as Promise<VerifyResult>;
+    const repair = client.workflow.execute("verifyDataset", { workflowId: startId(dataset), taskQueue, args: [{ dataset, repair: true }] }) as Promise<VerifyResult>;
     await reached;
     await new Promise((r) => setTimeout(r, 50));
 
