@@ -45,4 +45,26 @@ describe("tidemark worker", () => {
     expect(run.stdout).toContain("worker stopped.");
     expect(run.stdout + run.stderr).not.toContain("must-not-be-logged");
   });
+
+  it("refuses to start on a namespace without Tidemark's search attributes, naming them and the command that creates them", { timeout: 120_000 }, async () => {
+    const { temporal } = services();
+    client ??= await testClient();
+    const namespace = `tidemark-nosa-${Date.now().toString(36)}`;
+    await client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 } });
+    const listed = await eventually(async () => client!.connection.operatorService.listSearchAttributes({ namespace }).catch(() => undefined), 30_000, "the new namespace");
+    expect(Object.keys(listed.customAttributes ?? {})).not.toContain("TidemarkDataset");
+    const cli = startCli(["worker"], {
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: namespace,
+      TIDEMARK_TASK_QUEUE: uniqueTaskQueue("worker-nosa"),
+      TIDEMARK_STORE: pathToFileURL(join(work.dir, "nosa-store")).href,
+      TIDEMARK_DATASETS: work.dir,
+    });
+    const run = await cli.done;
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toContain("worker polling");
+    expect(run.stderr.trim()).toBe(
+      `tidemark: Namespace ${namespace} at ${temporal.address} lacks the Keyword search attributes TidemarkDataset, TidemarkVersion, TidemarkPaymentStatus that Tidemark's workflows set (without them every run hangs); create them with "${["TidemarkDataset", "TidemarkVersion", "TidemarkPaymentStatus"].map((n) => `temporal operator search-attribute create --namespace ${namespace} --name ${n} --type Keyword`).join(" && ")}" (tidemark dev and docker-compose.yml do), then start the worker again.`,
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { connectClient, connectWorker, runtimeConfig } from "../../config/runtime";
 import { observabilityFromEnv, startObservability } from "../../observability/runtime";
+import { requireSearchAttributes } from "../../worker/search-attributes";
 import { TemporalUnreachableError } from "../client";
 import { parseLogFormat, parsePortOrZero } from "../options";
 import { say } from "../output";
@@ -32,6 +33,9 @@ export function registerWorker(program: Command): void {
       }
       const signals = waitForSignal();
       try {
+        await requireSearchAttributes(client, namespace, address, (why) =>
+          observability.logger.warn("could not list the namespace's search attributes; starting without checking them", { namespace, error: why }),
+        );
         const { createTidemarkWorker } = await import("../../worker/worker.js");
         const worker = await createTidemarkWorker({
           connection, namespace, store, datasetsDir: config.datasetsDir, client, taskQueue: config.taskQueue, metrics: observability.metrics,
