@@ -116,6 +116,19 @@ describe("a compaction with fragments DuckDB cannot read [file store, real dev s
     expect(await keys("quarantine/")).toEqual(poison.map((id) => `quarantine/fragments/${id}`));
   }, 180_000);
 
+  it("sets aside a fragment with a null key or a null partition instead of publishing a null key or failing on the partition", async () => {
+    const nullKey = await push(ndjson([normalizedClick("e"), { ...normalizedClick("x"), id: null }]));
+    const nullPartition = await push(ndjson([{ ...normalizedClick("y"), at: null }]));
+    const result = await compact();
+    expect(result).toMatchObject({ status: "published", counts: { inserted: 0, rowsTotal: 4 }, setAside: { fragments: 2 } });
+    expect((await current()).source.set_aside).toEqual([
+      { fragment: nullKey, reason: 'Key column "id" is null.' },
+      { fragment: nullPartition, reason: 'Partition column "at" is null or outside the partition years 1000–9999.' },
+    ]);
+    expect(await publishedIds(await current())).toEqual(["a", "b", "c", "d"]);
+    expect(await keys("inbox/")).toEqual([]);
+  }, 180_000);
+
   it("a compaction whose every fragment fails still publishes a version, with no row changes, so the inbox drains", async () => {
     const only = await push(UNCASTABLE);
     const result = await compact();

@@ -61,6 +61,16 @@ describe("normalize of a compaction's fragments, setting aside those DuckDB cann
     ]);
   });
 
+  it("sets aside a fragment with a null key and one whose partition column is null or outside the partition years", async () => {
+    const got = await run({ f1: line("a"), f2: line("x").replace('"id":"x"', '"id":null'), f3: line("y").replace(/"at":"[^"]*"/, '"at":null'), f4: line("z").replace("2026-11-29", "0500-11-29"), f5: line("b") });
+    expect(got.ids).toEqual(["a", "b"]);
+    expect(got.setAside).toEqual([
+      { fragment: "f2", reason: 'Key column "id" is null.' },
+      { fragment: "f3", reason: 'Partition column "at" is null or outside the partition years 1000–9999.' },
+      { fragment: "f4", reason: 'Partition column "at" is null or outside the partition years 1000–9999.' },
+    ]);
+  });
+
   it("writes an empty table when every fragment fails", async () => {
     const got = await run({ f1: line("x", "abc") });
     expect(got).toMatchObject({ rows: 0, ids: [], setAside: [{ fragment: "f1" }] });
