@@ -5,6 +5,7 @@ import type { DatasetDefinition } from "../src/definition";
 import { runDelta } from "../src/engine/delta";
 import type { BaseSource } from "../src/engine/delta-sql";
 import { HASHING, hashesAlike } from "../src/engine/hash-sql";
+import type { FragmentReader } from "../src/engine/normalize/fragment-triage";
 import { type NormalizedSource, normalizeToParquet } from "../src/engine/normalize/source";
 import { ObjectCache, objectCacheBytesFromEnv } from "../src/engine/object-cache";
 import type { EngineTask } from "../src/engine/task";
@@ -29,11 +30,12 @@ export interface NormalizeSummary {
   engine?: "duckdb" | "js";
 }
 
-/** {@link normalizeToParquet} in an activity: its fallback logged, its progress heartbeated. */
-export function normalizeLocal(task: EngineTask, dataset: string, definition: DatasetDefinition, source: Omit<FetchedSource, "key">, sourcePath: string, outPath: string, limits: IngestLimits): Promise<NormalizedSource> {
+/** {@link normalizeToParquet} in an activity: its fallback logged, its progress heartbeated; `readFragment` lets a compaction set aside fragments DuckDB cannot read. */
+export function normalizeLocal(task: EngineTask, dataset: string, definition: DatasetDefinition, source: Omit<FetchedSource, "key">, sourcePath: string, outPath: string, limits: IngestLimits, readFragment?: FragmentReader): Promise<NormalizedSource> {
   const beat = heartbeater();
   const onFallback = (reason: string) => activityContext()?.log.info("normalizing with Tidemark's reader", { dataset, reason });
-  return normalizeToParquet(task.connection, { definition, source, sourcePath, outPath, limits, onFallback, onProgress: (n) => beat({ rows: n }) });
+  const onFragmentChecked = (n: number) => beat({ fragmentsChecked: n });
+  return normalizeToParquet(task.connection, { definition, source, sourcePath, outPath, limits, onFallback, onProgress: (n) => beat({ rows: n }), readFragment, onFragmentChecked });
 }
 
 /** The summary of a normalize, writing the quarantine report of its bad rows (when there are any) under the run's scratch. */

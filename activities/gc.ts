@@ -20,8 +20,8 @@ export class GcUnsafeError extends TidemarkError {}
 export class InvalidGcAgeError extends TidemarkError {}
 
 /**
- * Every object key (relative to the dataset root) a version reachable from the pointer references,
- * plus the pointer; and the inbox fragments those versions consumed (SPEC §11).
+ * Every object key (relative to the dataset root) a version reachable from the pointer references
+ * (its set-aside fragments' copies too), plus the pointer; and the inbox fragments those versions consumed (SPEC §11).
  */
 async function referencedKeys(deps: ActivityDeps, dataset: string): Promise<{ refs: Set<string>; consumed: Set<string> }> {
   const layout = new DatasetLayout(dataset);
@@ -37,6 +37,7 @@ async function referencedKeys(deps: ActivityDeps, dataset: string): Promise<{ re
     for (const i of m.index) refs.add(i.path);
     for (const path of projectionPaths(m.projections)) refs.add(path);
     if (m.quarantine) refs.add(m.quarantine.path);
+    for (const f of m.source.set_aside ?? []) refs.add(layout.quarantinedFragment(f.fragment));
   }
   const consumed = new Set(chain.manifests.flatMap((m) => (m.source.fragments ?? []).map((id) => layout.inboxFragment(id))));
   return { refs, consumed };

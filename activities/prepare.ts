@@ -53,11 +53,12 @@ export function prepareActivities(deps: ActivityDeps) {
           const source = await withKeepAlive((signal, note) => fetchInto(deps, fetchInput, (stream) => pipeline(stream, createWriteStream(sourcePath)), signal, note));
           if ((input.unchangedIf !== undefined && source.sha256 === input.unchangedIf) || source.fragments?.length === 0) return { source, planned: null };
           const normalized = workspace.path("normalized.parquet");
-          const rows = await inTask((task) => normalizeLocal(task, dataset, definition, source, sourcePath, normalized, limits));
+          const readFragment = source.fragments ? (id: string) => store.get(layout.key(layout.inboxFragment(id))).then((r) => r.body) : undefined;
+          const rows = await inTask((task) => normalizeLocal(task, dataset, definition, source, sourcePath, normalized, limits, readFragment));
           await rm(sourcePath, { force: true });
           const parent = base ? await readManifest(store, dataset, base.manifest) : null;
           const delta = await inTask((task) => deltaLocal(deps, task, workspace, { dataset, definition, base, parent, normalized, quarantinedRows: rows.badRowCount ?? rows.badRows.length }));
-          return { source, planned: { rows, parent, delta } };
+          return { source: rows.setAside ? { ...source, setAside: rows.setAside } : source, planned: { rows, parent, delta } };
         },
         async ({ source, planned }, workspace) => {
           if (!planned) return { source, planned: null };

@@ -4,6 +4,9 @@ import { readFingerprint } from "../src/definition/read-fingerprint";
 import { DatasetLayout } from "../src/layout";
 import { asV2, monthFiles } from "../src/manifest/month-files";
 import { VERSION_FORMAT, type EventFile, type ProjectionMonthV2, type VersionManifest } from "../src/manifest/schema";
+import { NotFoundError } from "../src/errors";
+import { PlannedFragmentMissingError } from "../src/intake/compaction-plan";
+import type { ObjectStore } from "../src/store/types";
 import { writeOnce } from "../src/store/write-once";
 import { readManifest } from "../src/manifest/read";
 import type { IndexEntry } from "../src/manifest/index-plan";
@@ -61,6 +64,7 @@ export function buildManifest(input: PublishInput, parent: VersionManifest | nul
     source: {
       uri: input.source.uri, bytes: input.source.bytes, sha256: input.source.sha256, etag: input.source.etag,
       ...(input.source.fragments ? { fragments: input.source.fragments } : {}),
+      ...(input.source.setAside?.length ? { set_aside: input.source.setAside } : {}),
       read: readFingerprint(input.definition),
     },
     schema: { columns: d.schema.columns.map((c) => ({ name: c.name, type: c.type, decimal: c.decimal })), key: [...d.schema.key], partition_by: d.schema.partition_by },
@@ -70,6 +74,28 @@ export function buildManifest(input: PublishInput, parent: VersionManifest | nul
     totals: { rows_total: input.counts.rowsTotal, inserted: input.counts.inserted, updated: input.counts.updated, deleted: input.counts.deleted },
     ...(input.quarantined ? { quarantine: { path: new DatasetLayout(input.dataset).quarantine(input.version), rows: input.quarantined.rows } } : {}),
   };
+}
+
+/**
+ * Copies each set-aside fragment create-only from the inbox to `quarantine/fragments/` before the
+ * CAS (the inbox copy is deleted only after it); a copy already there from an earlier attempt is kept.
+ */
+async function keepSetAside(store: ObjectStore, layout: DatasetLayout, setAside: readonly { fragment: string }[]): Promise<void> {
+  for (const { fragment } of setAside) {
+    const target = layout.key(layout.quarantinedFragment(fragment));
+    let body: Uint8Array;
+    try {
+      body = (await store.get(layout.key(layout.inboxFragment(fragment)))).body;
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      await store.head(target).catch((gone: unknown) => {
+        if (!(gone instanceof NotFoundError)) throw gone;
+        throw new PlannedFragmentMissingError(`Fragment ${fragment}, set aside by this compaction, is neither in the inbox nor in ${layout.quarantinedFragment(fragment)}; run "tidemark verify" on the dataset and start the compaction again.`);
+      });
+      continue;
+    }
+    await writeOnce(store, target, body);
+  }
 }
 
 function recordPublished({ metrics }: ActivityDeps, input: PublishInput, parent: VersionManifest | null): void {
@@ -97,6 +123,7 @@ export function publishActivities(deps: ActivityDeps) {
         const report = await store.get(layout.key(input.quarantined.report));
         await writeOnce(store, layout.key(layout.quarantine(input.version)), report.body);
       }
+      await keepSetAside(store, layout, input.source.setAside ?? []);
       const outcome = await commitVersion({
         store,
         manifest: buildManifest(input, parent, await missingSizes(store, input.dataset, parent)),

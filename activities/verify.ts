@@ -87,6 +87,15 @@ export async function checkDatasetWith(deps: ActivityDeps, dataset: string): Pro
       findings.push({ check: "quarantine", object: current.quarantine.path, problem: "The quarantine report is missing although the manifest references it." });
     }
   }
+  for (const { fragment } of current.source.set_aside ?? []) {
+    const path = layout.quarantinedFragment(fragment);
+    try {
+      await store.head(layout.key(path));
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      findings.push({ check: "quarantine", object: path, problem: "The set-aside fragment is missing although the manifest names it in source.set_aside; its records cannot be re-pushed from it." });
+    }
+  }
   await withEngine(
     deps,
     1,

@@ -42,6 +42,8 @@ export interface IngestResult {
   months: string[];
   /** Bad rows dropped under `on_bad_rows: quarantine`, and where the report is. */
   quarantined?: { rows: number; report: string };
+  /** Push datasets: inbox fragments the version consumed without applying them, where their copies are, and the notice saying what to do. */
+  setAside?: { fragments: number; prefix: string; message: string };
   /** Publish attempts (more than one when an outside writer won a CAS). */
   attempts: number;
   workflowId: string;
@@ -89,6 +91,8 @@ export interface FetchedSource {
   bytes: number;
   sha256: string;
   etag: string | null;
-  /** Push datasets: the inbox fragments this compaction applies, in id order (SPEC §11 `source.fragments`). */
+  /** Push datasets: the inbox fragments this compaction consumes, in id order (SPEC §11 `source.fragments`). */
   fragments?: string[];
+  /** Push datasets: the consumed fragments DuckDB could not read, not applied (manifest `source.set_aside`). */
+  setAside?: { fragment: string; reason: string }[];
 }

@@ -130,6 +130,14 @@ export class DatasetLayout {
   inboxFragment(fragmentId: string): string {
     return `inbox/${fragmentId}`;
   }
+  /** `quarantine/fragments/`: prefix of the inbox fragments compactions set aside (README "Push intake"). */
+  quarantinedFragments(): string {
+    return "quarantine/fragments/";
+  }
+  /** `quarantine/fragments/<fragment-id>`: a create-only copy of an inbox fragment a compaction could not apply. */
+  quarantinedFragment(fragmentId: string): string {
+    return `quarantine/fragments/${fragmentId}`;
+  }
   /** Scratch prefix of an unpublished run. */
   runs(version: string): string {
     return `runs/${version}/`;

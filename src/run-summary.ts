@@ -64,7 +64,7 @@ export function ingestMemo(result: IngestResult): IngestMemo {
 export function outcomeLine(result: IngestResult): string {
   switch (result.status) {
     case "published":
-      return `published ${result.version}: ${formatChanges(result.counts)}, ${formatCount(result.counts.rowsTotal)} rows`;
+      return `published ${result.version}: ${formatChanges(result.counts)}, ${formatCount(result.counts.rowsTotal)} rows${result.setAside ? `; ${result.setAside.message}` : ""}`;
     case "unchanged":
       return `source unchanged since ${result.parentVersion}: nothing written`;
     case "no-changes":

@@ -27,6 +27,7 @@ import { DATASET_ID_RE } from "../src/retry";
 import { DatasetLayout } from "../src/layout";
 import { displayUri, formatBytes, formatChanges, formatCount, ingestMemo, outcomeLine } from "../src/run-summary";
 import { makeVersionId, planVersion } from "../src/version-id";
+import { setAsideNotice } from "../src/intake/set-aside";
 import { projectionsDiffer } from "../src/definition/compat";
 import { readFingerprint } from "../src/definition/read-fingerprint";
 import { Saga } from "./saga";
@@ -205,7 +206,7 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
       }
       progress.counts = delta.counts;
       parentVersion = planBase ?? parentAtStart;
-      const changed = delta.counts.inserted + delta.counts.updated + delta.counts.deleted > 0 || projectionsChanged(base) || readChanged(base);
+      const changed = delta.counts.inserted + delta.counts.updated + delta.counts.deleted > 0 || projectionsChanged(base) || readChanged(base) || Boolean(source.setAside?.length);
       if (input.dryRun || !changed) {
         await saga.compensate();
         if (push && !input.dryRun) {
@@ -250,7 +251,9 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
         saga.clear();
         const layout = new DatasetLayout(dataset);
         const quarantined = normalized.quarantined && { rows: normalized.quarantined.rows, report: layout.key(layout.quarantine(version)) };
-        const done: IngestResult = { ...result("published", delta.counts, delta.months, attempt), quarantined };
+        const setAside = source.setAside?.length ? setAsideNotice(source.setAside, layout.key(layout.quarantinedFragments())) : undefined;
+        if (setAside) log.warn(setAside.message, { dataset, version, fragments: source.setAside!.map((f) => f.fragment) });
+        const done: IngestResult = { ...result("published", delta.counts, delta.months, attempt), quarantined, ...(setAside ? { setAside } : {}) };
         return await CancellationScope.nonCancellable(async () => {
           if (reportOutcome) upsertMemo({ ...ingestMemo(done) });
           await removeScratch(commitRules, dataset, version, runVersion);

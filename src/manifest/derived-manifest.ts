@@ -12,13 +12,15 @@ export interface DerivedVersion {
 
 /**
  * The manifest of a version that rewrites files without changing rows (optimize, repair): the
- * parent's schema and source (its `source.fragments` too), no events, no quarantine, zero change
+ * parent's schema and source (its `source.fragments` too, not its `set_aside`), no events, no quarantine, zero change
  * counts, and the given projections (and index, else the parent's). Pure.
  */
 export function derivedManifest(parent: VersionManifest, d: DerivedVersion): VersionManifest {
   const { quarantine: _quarantine, ...rest } = parent;
+  const { set_aside: _setAside, ...source } = parent.source;
   return {
     ...rest,
+    source,
     format: VERSION_FORMAT,
     version: d.version,
     parent_version: parent.version,

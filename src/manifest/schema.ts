@@ -76,9 +76,13 @@ export const VersionManifestSchema = z.object({
   run: z.object({ workflow_id: z.string(), run_id: z.string() }),
   /**
    * `fragments`: the inbox fragments a push compaction consumed (SPEC §11; Tidemark addition to /1).
+   * `set_aside`: those of `fragments` it did not apply because DuckDB could not read them, each
+   * copied to `quarantine/fragments/<fragment>` with a one-sentence `reason` (Tidemark addition to /1;
+   * absent when none; not carried into optimize or repair versions).
    * `read`: the read fingerprint of the definition the rows were read with (src/definition/read-fingerprint.ts; Tidemark addition).
    */
-  source: z.object({ uri: z.string(), bytes: count, sha256: z.string(), etag: z.string().nullable(), fragments: z.array(z.string()).optional(), read: z.string().optional() }),
+  source: z.object({ uri: z.string(), bytes: count, sha256: z.string(), etag: z.string().nullable(), fragments: z.array(z.string()).optional(),
+    set_aside: z.array(z.object({ fragment: z.string(), reason: z.string() })).optional(), read: z.string().optional() }),
   schema: z.object({
     columns: z.array(z.object({ name: z.string(), type: z.string(), decimal: z.string().optional() })),
     key: z.array(z.string()),

@@ -4,6 +4,8 @@ import { validateDatasetId } from "../../definition/id";
 import { type Granularity, partitionGranularity } from "../../definition/partition";
 import { TidemarkError } from "../../errors";
 import { measureBacklog } from "../../intake/backlog";
+import { setAsideNotice } from "../../intake/set-aside";
+import { DatasetLayout } from "../../layout";
 import { CliContext } from "../client";
 import { parsePositiveInt } from "../options";
 import { say, sayJson } from "../output";
@@ -37,6 +39,8 @@ export interface DatasetStatus {
     /** The partition granularity: `year`, `month` or `day`. */
     granularity: Granularity;
     quarantined: { path: string; rows: number } | null;
+    /** Inbox fragments this version set aside (push datasets), with the notice saying what to do. */
+    setAside: { fragments: number; prefix: string; message: string } | null;
     url: string | null;
   } | null;
   running: { workflowId: string; runId: string; startedAt: string; step: string | null; rows: number | null; url: string } | null;
@@ -74,6 +78,7 @@ export async function datasetStatus(ctx: CliContext, dataset: string, runsLimit 
           files: Object.values(manifest.projections.latest ?? Object.values(manifest.projections)[0] ?? {}).flatMap(monthFiles).length,
           granularity: partitionGranularity(manifest.schema.partition_by),
           quarantined: manifest.quarantine ?? null,
+          setAside: manifest.source.set_aside?.length ? setAsideNotice(manifest.source.set_aside, quarantinePrefix(dataset)) : null,
           url: manifest.run.workflow_id && manifest.run.run_id ? link(manifest.run.workflow_id, manifest.run.run_id) : null,
         }
       : null;
@@ -100,6 +105,12 @@ export async function datasetStatus(ctx: CliContext, dataset: string, runsLimit 
   };
 }
 
+/** Store key prefix of a dataset's set-aside fragments. */
+function quarantinePrefix(dataset: string): string {
+  const layout = new DatasetLayout(dataset);
+  return layout.key(layout.quarantinedFragments());
+}
+
 function n(value: number): string {
   return value.toLocaleString("en-US");
 }
@@ -116,6 +127,7 @@ function printStatus(s: DatasetStatus): void {
     say(`  current   ${c.version}, published ${c.publishedAt}`);
     say(`            ${n(c.rowsTotal)} row${c.rowsTotal === 1 ? "" : "s"} in ${partitionCount(c.months, c.granularity)}${c.files > c.months ? ` (${n(c.files)} files)` : ""}; this version inserted ${n(c.inserted)}, updated ${n(c.updated)}, deleted ${n(c.deleted)}`);
     if (c.quarantined) say(`            ${n(c.quarantined.rows)} bad rows quarantined, reasons in ${c.quarantined.path}`);
+    if (c.setAside) say(`            ${c.setAside.message}`);
     if (c.url) say(`            ${c.url}`);
   } else {
     say(`  current   none: never published (ingest it with "tidemark ingest ${s.dataset}")`);

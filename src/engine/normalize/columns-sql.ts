@@ -108,7 +108,7 @@ export interface ColumnSql {
 const DAY_US = 86_400_000_000n;
 
 /** SQL: the typed value `x` of the partition column has a UTC date in the partition years (`TemporalSink` with `partition`). */
-function inPartitionRangeSql(column: ColumnDefinition, x: string): string {
+export function inPartitionRangeSql(column: ColumnDefinition, x: string): string {
   if (column.type === "date") return `((${x} - DATE '1970-01-01') BETWEEN ${FIRST_PARTITION_DAY} AND ${LAST_PARTITION_DAY})`;
   return `(epoch_us(${x}) BETWEEN ${BigInt(FIRST_PARTITION_DAY) * DAY_US} AND ${BigInt(LAST_PARTITION_DAY + 1) * DAY_US - 1n})`;
 }

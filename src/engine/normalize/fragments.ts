@@ -4,17 +4,32 @@
  * the dataset's types into the run's normalized Parquet, in fragment and line order.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
-import type { DatasetDefinition } from "../../definition/schema.js";
+import { partitionColumn } from "../../definition/partition.js";
+import type { ColumnDefinition, DatasetDefinition } from "../../definition/schema.js";
 import { SCRATCH_PARQUET, sqlIdent, sqlString } from "../sql.js";
-import { duckdbType } from "./columns-sql.js";
+import { duckdbType, inPartitionRangeSql } from "./columns-sql.js";
 
 /** Largest NDJSON line DuckDB accepts here (the server's record limit is far below it). */
 const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
 
+/**
+ * The value of `column` in the read, refusing what the server never writes and no version may
+ * hold: a null key column, a partition column null or outside the partition years (a DuckDB
+ * "Invalid Input Error", so the fragment holding it is set aside like one that does not parse).
+ */
+function checkedColumn(def: DatasetDefinition, column: ColumnDefinition): string {
+  const x = sqlIdent(column.name);
+  const name = JSON.stringify(column.name);
+  if (def.schema.key.includes(column.name)) return `CASE WHEN ${x} IS NULL THEN error(${sqlString(`Key column ${name} is null.`)}) ELSE ${x} END AS ${x}`;
+  if (column.name !== partitionColumn(def.schema.partition_by)) return x;
+  const reason = `Partition column ${name} is null or outside the partition years 1000–9999.`;
+  return `CASE WHEN ${x} IS NULL OR NOT ${inPartitionRangeSql(column, x)} THEN error(${sqlString(reason)}) ELSE ${x} END AS ${x}`;
+}
+
 /** The COPY that turns fragment NDJSON at `sourcePath` into the normalized Parquet at `outPath`. Pure. */
 export function fragmentsCopySql(def: DatasetDefinition, sourcePath: string, outPath: string): string {
   const columns = def.schema.columns.map((c) => `${sqlString(c.name)}: ${sqlString(duckdbType(c))}`).join(", ");
-  const select = def.schema.columns.map((c) => sqlIdent(c.name)).join(", ");
+  const select = def.schema.columns.map((c) => checkedColumn(def, c)).join(", ");
   const read = `read_json(${sqlString(sourcePath)}, format = 'newline_delimited', records = true, columns = {${columns}}, maximum_object_size = ${MAX_OBJECT_BYTES})`;
   return `COPY (SELECT ${select} FROM ${read}) TO ${sqlString(outPath)} (${SCRATCH_PARQUET})`;
 }

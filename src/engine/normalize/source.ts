@@ -9,6 +9,8 @@ import type { ReadLimits } from "../../formats/index.js";
 import { normalizeSource } from "../../normalize/index.js";
 import type { BadRow } from "../../normalize/errors.js";
 import { encodeParquet } from "../../parquet/codec.js";
+import type { SetAsideFragment } from "../../intake/set-aside.js";
+import { type FragmentReader, normalizeFragmentsSettingAside } from "./fragment-triage.js";
 import { normalizeFragments } from "./fragments.js";
 import { normalizeWithEngine } from "./normalize.js";
 
@@ -18,6 +20,8 @@ export interface NormalizedSource {
   badRows: BadRow[];
   badRowCount: number | undefined;
   engine: "duckdb" | "js";
+  /** Push fragments not applied because DuckDB cannot read them (only with `readFragment`). */
+  setAside?: SetAsideFragment[];
 }
 
 /** Input of {@link normalizeToParquet}. */
@@ -34,6 +38,10 @@ export interface NormalizeToParquetInput {
   readonly onFallback?: (reason: string) => void;
   /** Rows read so far by Tidemark's reader. */
   readonly onProgress?: (rows: number) => void;
+  /** Push datasets: reads one fragment again, so that fragments DuckDB cannot read are set aside instead of failing the run. */
+  readonly readFragment?: FragmentReader;
+  /** Hears how many fragments were read alone while finding those to set aside. */
+  readonly onFragmentChecked?: (checked: number) => void;
 }
 
 /**
@@ -43,6 +51,10 @@ export interface NormalizeToParquetInput {
  */
 export async function normalizeToParquet(connection: DuckDBConnection, input: NormalizeToParquetInput): Promise<NormalizedSource> {
   const { definition, source, sourcePath, outPath, limits } = input;
+  if (source.fragments && input.readFragment) {
+    const done = await normalizeFragmentsSettingAside(connection, definition, { sourcePath, outPath, fragments: source.fragments, read: input.readFragment, onProgress: input.onFragmentChecked });
+    return { rows: done.rows, badRows: [], badRowCount: 0, engine: "duckdb", ...(done.setAside.length > 0 ? { setAside: done.setAside } : {}) };
+  }
   if (source.fragments) return { rows: await normalizeFragments(connection, definition, sourcePath, outPath), badRows: [], badRowCount: 0, engine: "duckdb" };
   const fileLabel = source.uri.split("/").pop() || source.uri;
   const done = await normalizeWithEngine(connection, { definition, sourcePath, outPath, fileLabel, limits, onFallback: input.onFallback });
