@@ -24,23 +24,28 @@ export function isDataError(message: string): boolean {
 
 /**
  * The reason recorded for a fragment DuckDB refused: the error's first sentence without its class,
- * the worker's local file name or DuckDB's hints, cut to {@link MAX_REASON_CHARS}.
+ * the worker's local file name or DuckDB's hints, with every quoted value and JSON object it shows
+ * replaced by "…" (records never reach manifests, histories or logs; the dataset's own `columns`
+ * names stay), cut to {@link MAX_REASON_CHARS}.
  */
-export function setAsideReason(message: string): string {
+export function setAsideReason(message: string, columns: readonly string[] = []): string {
+  const names = new Set(columns);
   const text = message
     .replace(DATA_ERROR, "")
     .replace(/ in file "[^"]*",?/g, "")
     .replace(/\s*Try setting '.*$/s, "")
     .replace(/\s+/g, " ")
+    .replace(/\{.*\}/g, "{…}")
+    .replace(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g, (quoted: string, d?: string, s?: string) => (names.has(d ?? s ?? "") ? quoted : quoted[0] === '"' ? '"…"' : "'…'"))
     .trim()
     .replace(/[.\s]+$/, "");
   const cut = text.length > MAX_REASON_CHARS - 1 ? `${text.slice(0, MAX_REASON_CHARS - 2)}…` : text;
   return `${cut || "DuckDB could not read it"}.`;
 }
 
-/** The fragments of a plan to set aside, in plan order, given the error of each one that fails alone (`failures`, by fragment id). */
-export function fragmentsToSetAside(plan: readonly string[], failures: ReadonlyMap<string, string>): SetAsideFragment[] {
-  return plan.filter((id) => failures.has(id)).map((fragment) => ({ fragment, reason: setAsideReason(failures.get(fragment)!) }));
+/** The fragments of a plan to set aside, in plan order, given the error of each one that fails alone (`failures`, by fragment id); `columns` are the dataset's column names its reasons may show. */
+export function fragmentsToSetAside(plan: readonly string[], failures: ReadonlyMap<string, string>, columns: readonly string[] = []): SetAsideFragment[] {
+  return plan.filter((id) => failures.has(id)).map((fragment) => ({ fragment, reason: setAsideReason(failures.get(fragment)!, columns) }));
 }
 
 /** The one-line notice of a version's set-aside fragments: where they are, why, and what to do. */

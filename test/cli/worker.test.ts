@@ -1,4 +1,5 @@
 import type { Client } from "@temporalio/client";
+import { msToTs } from "@temporalio/common/lib/time";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -50,7 +51,7 @@ describe("tidemark worker", () => {
     const { temporal } = services();
     client ??= await testClient();
     const namespace = `tidemark-nosa-${Date.now().toString(36)}`;
-    await client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 } });
+    await client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs("1 day") });
     const listed = await eventually(async () => client!.connection.operatorService.listSearchAttributes({ namespace }).catch(() => undefined), 30_000, "the new namespace");
     expect(Object.keys(listed.customAttributes ?? {})).not.toContain("TidemarkDataset");
     const cli = startCli(["worker"], {

@@ -15,13 +15,20 @@ describe("set-aside decisions (pure)", () => {
   });
 
   it("a reason is DuckDB's sentence without its class, the worker's file name or DuckDB's hints", () => {
-    expect(setAsideReason(CAST)).toBe('JSON transform error in line 2: Failed to cast value to numerical: "abc".');
+    expect(setAsideReason(CAST)).toBe('JSON transform error in line 2: Failed to cast value to numerical: "…".');
     expect(setAsideReason(MALFORMED)).toBe("Malformed JSON at byte 31 in line 1: unexpected control character in string.");
     expect(setAsideReason("Invalid Input Error: ")).toBe("DuckDB could not read it.");
   });
 
+  it("a reason shows no value of the records, only the dataset's column names", () => {
+    expect(setAsideReason("Conversion Error: Could not convert string 'secret-4111' to INT64", ["id"])).toBe("Could not convert string '…' to INT64.");
+    expect(setAsideReason('Invalid Input Error: Key column "id" is null.', ["id"])).toBe('Key column "id" is null.');
+    expect(setAsideReason('Invalid Input Error: JSON transform error in line 1: Object {"card":"4111 1111","n":1} has unknown key "card"', ["id"])).toBe('JSON transform error in line 1: Object {…} has unknown key "…".');
+    expect(setAsideReason('Invalid Input Error: Could not parse "a \\" b" in column "at"', ["at"])).toBe('Could not parse "…" in column "at".');
+  });
+
   it("a long reason is cut to one short sentence", () => {
-    const reason = setAsideReason(`Conversion Error: Could not convert string '${"x".repeat(5000)}' to INT64`);
+    const reason = setAsideReason(`Conversion Error: Could not convert ${"a long explanation ".repeat(300)}to INT64`);
     expect(reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
     expect(reason.endsWith("….")).toBe(true);
   });

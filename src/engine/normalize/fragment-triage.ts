@@ -47,7 +47,7 @@ export async function normalizeFragmentsSettingAside(connection: DuckDBConnectio
     if (!isDataError(errorText(err))) throw err;
     const kept = `${sourcePath}.kept`;
     try {
-      const setAside = fragmentsToSetAside(fragments, await keepReadable(connection, def, input, kept));
+      const setAside = fragmentsToSetAside(fragments, await keepReadable(connection, def, input, kept), def.schema.columns.map((c) => c.name));
       if (setAside.length === 0) throw err;
       await rm(outPath, { force: true });
       return { rows: await normalizeFragments(connection, def, kept, outPath), setAside };
