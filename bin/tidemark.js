@@ -8,6 +8,11 @@ if (!existsSync(entry)) {
   console.error('tidemark is not built yet: run "npm run build" (npm install/ci does it automatically).');
   process.exit(1);
 }
+// Short commands start from V8's cached code; long-running processes (worker, serve, dev…) compile as usual.
+const SHORT = new Set(["ingest", "status", "versions", "read", "files", "cancel", "verify", "gc", "optimize", "schedule", "wallets", "payments", "ledger"]);
+if (SHORT.has(process.argv[2]) && process.env.TIDEMARK_COMPILE_CACHE !== "off") {
+  require(join(__dirname, "..", "dist", "src", "cli", "compile-cache.js")).enableCompileCache();
+}
 require(entry).main(process.argv).then((code) => {
   process.exitCode = code;
 });
