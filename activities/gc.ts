@@ -1,7 +1,7 @@
 import { TidemarkError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
 import { projectionPaths } from "../src/manifest/month-files";
-import { GC_KEYS_CAP, parseAge, verifyWorkflowId, type GcInput, type GcResult } from "../src/maintenance";
+import { GC_KEYS_CAP, gcCutoff, parseAge, tooYoungForGc, verifyWorkflowId, type GcInput, type GcResult } from "../src/maintenance";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { walkChain } from "./chain";
 import type { ActivityDeps } from "./deps";
@@ -101,7 +101,7 @@ async function sweep(deps: ActivityDeps, { dataset, olderThanMs, cutoff, dryRun 
     result.scanned++;
     const path = layout.relative(o.key);
     if (refs.has(path) || pendingFragment(path, layout.inbox(), consumed)) result.referenced++;
-    else if (o.lastModified.getTime() > cutoff) result.young++;
+    else if (tooYoungForGc(o.lastModified.getTime(), cutoff)) result.young++;
     else {
       doomed.push(o.key);
       result.deleted++;
@@ -136,7 +136,7 @@ export function gcActivities(deps: ActivityDeps) {
       if (olderThanMs === undefined) {
         throw new InvalidGcAgeError(`The age ${JSON.stringify(olderThan)} is not a duration; pass milliseconds or a duration such as "30m", "1h" or "7d".`);
       }
-      const cutoff = Date.now() - olderThanMs;
+      const cutoff = gcCutoff(Date.now(), olderThanMs);
       await refuseWhileWriting(deps, dataset);
       return withKeepAlive((_signal, note) => sweep(deps, { dataset, olderThanMs, cutoff, dryRun: Boolean(dryRun) }, note));
     },

@@ -85,6 +85,20 @@ export function gcWorkflowId(dataset: string): string {
   return `tidemark/gc/${dataset}`;
 }
 
+/**
+ * The time before which gc may delete an unreferenced object: `olderThanMs` before `nowMs`, floored
+ * to the whole second, because S3 (AWS) reports last-modified times in whole seconds: an object
+ * written after this moment never shows an earlier time than the cutoff. Pure.
+ */
+export function gcCutoff(nowMs: number, olderThanMs: number): number {
+  return Math.floor((nowMs - olderThanMs) / 1000) * 1000;
+}
+
+/** Whether an object last modified at `lastModifiedMs` is too young for gc at `cutoff` ({@link gcCutoff}): written at or after it. Pure. */
+export function tooYoungForGc(lastModifiedMs: number, cutoff: number): boolean {
+  return lastModifiedMs >= cutoff;
+}
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Parses an age: a non-negative number of milliseconds, digits, or a duration like "90s", "1h30m", "7d"; undefined when malformed. */
