@@ -1,8 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { TidemarkError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
 import { projectionPaths } from "../src/manifest/month-files";
 import { GC_KEYS_CAP, gcCutoff, parseAge, tooYoungForGc, verifyWorkflowId, type GcInput, type GcResult } from "../src/maintenance";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
+import type { ObjectStore } from "../src/store/types";
 import { walkChain } from "./chain";
 import type { ActivityDeps } from "./deps";
 import { withKeepAlive } from "./heartbeat";
@@ -122,6 +124,21 @@ async function sweep(deps: ActivityDeps, { dataset, olderThanMs, cutoff, dryRun 
   return result;
 }
 
+/**
+ * The store's clock now: the last-modified time of a probe written and deleted (S3's own clock,
+ * in whole seconds on AWS), so a worker clock ahead of the store's cannot make gc take an object
+ * written after it started for an old one.
+ */
+async function storeNow(store: ObjectStore, layout: DatasetLayout): Promise<number> {
+  const key = layout.key(layout.clockProbe(randomUUID()));
+  await store.put(key, "");
+  try {
+    return (await store.head(key)).lastModified.getTime();
+  } finally {
+    await store.delete(key);
+  }
+}
+
 /** The sweep of `collectGarbage`. */
 export function gcActivities(deps: ActivityDeps) {
   return {
@@ -136,7 +153,8 @@ export function gcActivities(deps: ActivityDeps) {
       if (olderThanMs === undefined) {
         throw new InvalidGcAgeError(`The age ${JSON.stringify(olderThan)} is not a duration; pass milliseconds or a duration such as "30m", "1h" or "7d".`);
       }
-      const cutoff = gcCutoff(Date.now(), olderThanMs);
+      const now = dryRun ? Date.now() : await storeNow(deps.store, new DatasetLayout(dataset));
+      const cutoff = gcCutoff(now, olderThanMs);
       await refuseWhileWriting(deps, dataset);
       return withKeepAlive((_signal, note) => sweep(deps, { dataset, olderThanMs, cutoff, dryRun: Boolean(dryRun) }, note));
     },

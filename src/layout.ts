@@ -138,6 +138,10 @@ export class DatasetLayout {
   quarantinedFragment(fragmentId: string): string {
     return `quarantine/fragments/${fragmentId}`;
   }
+  /** A probe gc writes and deletes to read the store's clock (scratch: a leftover is swept like any). */
+  clockProbe(id: string): string {
+    return `runs/gc-clock-${id}`;
+  }
   /** Scratch prefix of an unpublished run. */
   runs(version: string): string {
     return `runs/${version}/`;

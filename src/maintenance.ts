@@ -86,15 +86,16 @@ export function gcWorkflowId(dataset: string): string {
 }
 
 /**
- * The time before which gc may delete an unreferenced object: `olderThanMs` before `nowMs`, floored
- * to the whole second, because S3 (AWS) reports last-modified times in whole seconds: an object
- * written after this moment never shows an earlier time than the cutoff. Pure.
+ * The time before which gc may delete an unreferenced object: `olderThanMs` before `storeNowMs`, the
+ * last-modified time the store gave a probe written when gc started. Being the store's own time at
+ * the store's own precision (whole seconds on AWS S3), no object written after the probe shows an
+ * earlier time. Pure.
  */
-export function gcCutoff(nowMs: number, olderThanMs: number): number {
-  return Math.floor((nowMs - olderThanMs) / 1000) * 1000;
+export function gcCutoff(storeNowMs: number, olderThanMs: number): number {
+  return storeNowMs - olderThanMs;
 }
 
-/** Whether an object last modified at `lastModifiedMs` is too young for gc at `cutoff` ({@link gcCutoff}): written at or after it. Pure. */
+/** Whether an object last modified at `lastModifiedMs` is too young for gc at `cutoff` ({@link gcCutoff}): modified at or after it. Pure. */
 export function tooYoungForGc(lastModifiedMs: number, cutoff: number): boolean {
   return lastModifiedMs >= cutoff;
 }

@@ -19,13 +19,37 @@ function latch(): { reached: Promise<void>; arrive(): void; opened: Promise<void
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The store as seen through a server whose clock is `skewMs` behind the worker's: every last-modified time it reports is that much earlier. */
+function clockBehind(store: ObjectStore, skewMs: number): ObjectStore {
+  const shift = <T extends { lastModified: Date }>(o: T): T => ({ ...o, lastModified: new Date(o.lastModified.getTime() - skewMs) });
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === "head") return async (key: string) => shift(await target.head(key));
+      if (prop === "list") {
+        return (prefix: string, options?: object) =>
+          (async function* () {
+            for await (const o of target.list(prefix, options)) yield shift(o);
+          })();
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+const minio = (label: string) => {
+  const client = makeS3Client();
+  return { store: new S3ObjectStore({ client, bucket: services().s3.bucket, prefix: `${label}-${Date.now()}` }), close: () => client.destroy() };
+};
+
 const backends: { name: string; make: (dir: string) => { store: ObjectStore; close(): void } }[] = [
   { name: "file", make: (dir) => ({ store: new FsObjectStore(`${dir}/store`), close() {} }) },
+  { name: "s3", make: () => minio("gc-race") },
   {
-    name: "s3",
+    name: "s3 whose clock is 5 s behind the worker's",
     make: () => {
-      const client = makeS3Client();
-      return { store: new S3ObjectStore({ client, bucket: services().s3.bucket, prefix: `gc-race-${Date.now()}` }), close: () => client.destroy() };
+      const m = minio("gc-race-skew");
+      return { store: clockBehind(m.store, 5_000), close: m.close };
     },
   },
 ];
@@ -36,7 +60,7 @@ const backends: { name: string; make: (dir: string) => { store: ObjectStore; clo
  * must be young to gc whatever `olderThan` is, since they were written after gc started.
  */
 describe.each(backends)("gc racing an ingest that starts after gc checked for one [$name store]", { timeout: 180_000 }, ({ make }) => {
-  const dataset = `gcrace_${Date.now().toString(36)}`;
+  const dataset = `gcrace_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const ws = workspace(dataset, "upsert");
   const backend = make(ws.dir);
   const base = backend.store;
