@@ -100,7 +100,7 @@ export async function deltaLocal(
     dataset: args.dataset, definition: args.definition, out, normalized: args.normalized,
     base: await baseSource(args.parent, args.definition, workspace, layout, deps.store),
     baseRows: args.base?.rowsTotal ?? 0,
-    keepMissing: (args.quarantinedRows ?? 0) > 0,
+    quarantinedRows: args.quarantinedRows,
   });
   return { outcome, out };
 }

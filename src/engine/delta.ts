@@ -27,11 +27,12 @@ export interface DeltaRun {
   /** Live rows of the base version (for the empty-snapshot guard). */
   baseRows: number;
   /**
-   * Snapshot mode: keep the base keys the source lacks instead of deleting them, because the source
-   * had quarantined rows, whose keys cannot be told from keys the source dropped (SPEC §2: a key
-   * missing from a snapshot is a delete; a bad row is not a missing key).
+   * Bad rows `on_bad_rows: quarantine` left out of `normalized`. With any, a snapshot keeps the base
+   * keys the source lacks instead of deleting them, because a bad row's key cannot be told from a key
+   * the source dropped (SPEC §2: a key missing from a snapshot is a delete; a bad row is not a
+   * missing key); and row numbers in messages count the rows that were kept.
    */
-  keepMissing?: boolean;
+  quarantinedRows?: number;
   /** Keys up to which a complete index is sorted without staging (default {@link SORT_IN_PLACE_ROWS}). */
   sortInPlaceRows?: number;
   /** Output files: the index file this version writes (see {@link DeltaOutcome.index}), the changed rows, the keys leaving a month. */
@@ -86,7 +87,8 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   const t: DeltaTables = { src: task.table("src"), live: task.table("live"), base: task.table("base"), classified: task.table("classified") };
   await task.exec(loadSourceSql(definition, run.normalized, t));
   const [{ n: sourceRows }] = await task.rows<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${t.src}`);
-  const mode = definition.mode === "snapshot" && run.keepMissing ? "upsert" : definition.mode;
+  const quarantined = run.quarantinedRows ?? 0;
+  const mode = definition.mode === "snapshot" && quarantined > 0 ? "upsert" : definition.mode;
   const snapshot = mode === "snapshot";
   if (snapshot && sourceRows === 0 && run.baseRows > 0 && !definition.allow_empty_snapshot) throw new SourceEmptyError(run.dataset, run.baseRows);
   const keyOf = async (row: number) => {
@@ -104,7 +106,8 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
       const others = Number(dup.keys) - 1;
       if (others > 0) notes.push(`and ${others} more duplicate key${others === 1 ? "" : "s"}`);
       const detail = notes.length > 0 ? ` (${notes.join("; ")})` : "";
-      const message = `Duplicate key ${key} in data rows ${pair[0] + 1} and ${pair[1] + 1} of the source${detail}; make the keys unique in the source or set duplicates: last_wins.`;
+      const rows = quarantined > 0 ? `data rows ${pair[0] + 1} and ${pair[1] + 1} of the source once its ${quarantined} quarantined row${quarantined === 1 ? " is" : "s are"} left out` : `data rows ${pair[0] + 1} and ${pair[1] + 1} of the source`;
+      const message = `Duplicate key ${key} in ${rows}${detail}; make the keys unique in the source or set duplicates: last_wins.`;
       throw new DuplicateKeyError(key, pair, Number(dup.n), others, message);
     }
   }

@@ -84,6 +84,10 @@ describe("runDelta", () => {
     const err = await delta(definition("upsert"), src, null).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DuplicateKeyError);
     expect((err as Error).message).toBe("Duplicate key id=a in data rows 1 and 3 of the source; make the keys unique in the source or set duplicates: last_wins.");
+    const afterQuarantine = await EngineTask.run(engine, 1, (task) =>
+      runDelta(task, { dataset: "t", definition: definition("upsert"), normalized: src, base: { kind: "none" }, baseRows: 0, quarantinedRows: 2, out: { index: join(dir, "iq.parquet"), changes: join(dir, "cq.parquet"), removals: join(dir, "rq.parquet") } }),
+    ).catch((e: unknown) => e);
+    expect((afterQuarantine as Error).message).toBe("Duplicate key id=a in data rows 1 and 3 of the source once its 2 quarantined rows are left out; make the keys unique in the source or set duplicates: last_wins.");
     const kept = await delta(definition("upsert", "duplicates: last_wins\n"), src, null);
     expect(kept.outcome.rowsTotal).toBe(2);
     expect((await rowsOf(kept.out.changes, "id")).map((r) => r.v)).toEqual([3, 2]);
