@@ -16,6 +16,8 @@ export interface CliRun {
   workflowMs: number;
   /** `tidemark ingest --help` spawn → exit: Node start plus loading the modules `tidemark ingest` loads, no Temporal connection. */
   bootMs: number;
+  /** The same with `TIDEMARK_COMPILE_CACHE=off`, just before: the baseline of the CLI's compile cache. */
+  bootNoCacheMs: number;
   status: string;
 }
 
@@ -33,10 +35,11 @@ async function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: nu
 /** `tidemark ingest <dataset> --source <uri> --wait --json` against the bench's server, timed spawn → exit. */
 export async function cliIngest(stack: BenchStack, dataset: string, uri: string): Promise<CliRun> {
   const env = { ...process.env, TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_NAMESPACE: stack.server.namespace, TIDEMARK_TASK_QUEUE: stack.server.taskQueue, TIDEMARK_DATASETS: stack.datasetsDir };
+  const bootNoCache = await runNode([BIN, "ingest", "--help"], { ...env, TIDEMARK_COMPILE_CACHE: "off" });
   const boot = await runNode([BIN, "ingest", "--help"], env);
   const { ms, code, out, err } = await runNode([BIN, "ingest", dataset, "--source", uri, "--wait", "--json"], env);
   if (code !== 0) throw new Error(`tidemark ingest ${dataset} --source ${uri} exited ${code}: ${err}${out}`);
   const result = JSON.parse(out) as IngestResult;
   const timing = await runTiming(stack.client.workflow.getHandle(ingestWorkflowId(dataset), result.runId));
-  return { ms, workflowMs: timing.workflowMs, bootMs: boot.ms, status: result.status };
+  return { ms, workflowMs: timing.workflowMs, bootMs: boot.ms, bootNoCacheMs: bootNoCache.ms, status: result.status };
 }

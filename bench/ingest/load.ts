@@ -203,6 +203,7 @@ export async function runLoad(stack: BenchStack, src: LoadSources, runs: number,
       details: {
         workflowMs: median(cli.map((c) => c.workflowMs)),
         cliBootMs: median(cli.map((c) => c.bootMs)),
+        cliBootNoCompileCacheMs: median(cli.map((c) => c.bootNoCacheMs)),
         ...(answers.length > 0 ? { origin: answers.map(describeAnswers).join("; ") } : {}),
       },
     });
