@@ -9,7 +9,7 @@ import { FsObjectStore } from "../../src/store/fs";
 import { services } from "../support/services";
 import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from "../support/temporal";
 import { rootFailure } from "../../src/cli/failure";
-import { eventually, runCli, tempStore, writeDefinition } from "./helpers";
+import { eventually, runCli, startCli, tempStore, writeDefinition } from "./helpers";
 
 const suffix = Date.now().toString(36);
 const DS = `flow_${suffix}`;
@@ -131,5 +131,27 @@ describe("cancel", () => {
     const status = JSON.parse((await runCli(["status", SLOW, "--json"], env)).stdout);
     expect(status).toMatchObject({ current: null, running: null });
     expect(status.runs[0]).toMatchObject({ runId, status: "CANCELLED", outcome: "cancelled" });
+  });
+
+  it("--wait says once that no worker polls the task queue, keeps waiting, and ends when a worker starts", { timeout: 120_000 }, async () => {
+    const lonely = uniqueTaskQueue("flow-no-worker");
+    const dataset = `noworker_${suffix}`;
+    const datasets = join(work.dir, "datasets");
+    writeDefinition(datasets, dataset, pathToFileURL(sourcePath).href);
+    const cli = startCli(["ingest", dataset, "--wait", "--json"], { ...env, TIDEMARK_TASK_QUEUE: lonely });
+    await eventually(async () => (cli.stderr().includes("No worker") ? true : undefined), 60_000, "the no-worker notice");
+    const { temporal } = services();
+    const notice = `tidemark: No worker is polling task queue ${lonely} on ${temporal.address} (namespace ${temporal.namespace}); the run waits until one does: start "tidemark worker" with the same TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TIDEMARK_TASK_QUEUE.\n`;
+    expect(cli.stderr()).toBe(notice);
+    const late = await startTestWorker({ store, datasetsDir: datasets, taskQueue: lonely, client });
+    try {
+      const run = await cli.done;
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ dataset, status: "published" });
+      expect(run.stderr.startsWith(notice), run.stderr).toBe(true);
+      expect(run.stderr.split("No worker").length - 1).toBe(1);
+    } finally {
+      await late.stop();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { busyMessage, ingestWorkflowId } from "../../one-writer";
 import { runUrl } from "../../config/runtime";
 import { ingestRunSummary } from "../../run-summary";
 import { CliContext } from "../client";
+import { noWorkerNotice } from "../no-worker";
 import { rootFailure } from "../failure";
 import { say, sayJson } from "../output";
 import { ProgressLine } from "../progress";
@@ -48,9 +49,19 @@ async function resolveTarget(target: string): Promise<{ dataset: string; definit
 /** How often a waiting CLI asks the run for its `progress`; a run that ends sooner is never queried. */
 const PROGRESS_EVERY_MS = 500;
 
-/** Waits for an ingest run, showing its `progress` on stderr (rewritten in place on a TTY unless `json`). */
-export async function follow(handle: WorkflowHandle, json: boolean): Promise<IngestResult> {
+/** How long a run may go unanswered before a waiting CLI checks that a worker polls its task queue. */
+const NO_WORKER_AFTER_MS = 5_000;
+
+/**
+ * Waits for an ingest run, showing its `progress` on stderr (rewritten in place on a TTY unless
+ * `json`). When the run has not answered for a while, `noWorker` is asked once for a notice (no
+ * worker polls the task queue), printed on stderr; the run keeps waiting.
+ */
+export async function follow(handle: WorkflowHandle, json: boolean, noWorker?: () => Promise<string | null>): Promise<IngestResult> {
   const line = new ProgressLine(!json && process.stderr.isTTY);
+  const since = Date.now();
+  let answered = false;
+  let checked = false;
   let done = false;
   let wake = () => {};
   const poll = (async () => {
@@ -65,8 +76,14 @@ export async function follow(handle: WorkflowHandle, json: boolean): Promise<Ing
       if (done) break;
       try {
         line.update(await handle.query<IngestProgress>("progress"));
+        answered = true;
       } catch {
         /* the run may not have started its first task yet */
+      }
+      if (!answered && !checked && noWorker && Date.now() - since >= NO_WORKER_AFTER_MS) {
+        checked = true;
+        const notice = await noWorker();
+        if (notice && !done) process.stderr.write(`tidemark: ${notice}\n`);
       }
     }
   })();
@@ -136,7 +153,7 @@ export function registerIngest(program: Command): void {
         }
         let result: IngestResult;
         try {
-          result = await follow(handle, Boolean(opts.json));
+          result = await follow(handle, Boolean(opts.json), () => noWorkerNotice(client, ctx.config.taskQueue, ctx.config.temporal.address));
         } catch (err) {
           if (err instanceof WorkflowFailedError) throw new IngestFailedError(`Ingest of ${dataset} failed: ${rootFailure(err).message}`);
           throw err;
