@@ -53,3 +53,10 @@ export const NO_CHANGE_CONSUME_PATCH = "tidemark-no-change-consume";
  * Histories without its marker re-plan with `computeDelta` over `runs/<v>/normalized.parquet`.
  */
 export const REPLAN_PREPARE_PATCH = "tidemark-replan-prepare";
+
+/**
+ * Patch id of reading a definition in the published column order: a run whose definition lists
+ * the published columns in another order writes, hashes and fingerprints them in the published
+ * order. Histories without its marker used the definition's order.
+ */
+export const PUBLISHED_ORDER_PATCH = "tidemark-published-column-order";

@@ -28,10 +28,10 @@ import { DatasetLayout } from "../src/layout";
 import { displayUri, formatBytes, formatChanges, formatCount, ingestMemo, outcomeLine } from "../src/run-summary";
 import { makeVersionId, planVersion } from "../src/version-id";
 import { setAsideNotice } from "../src/intake/set-aside";
-import { projectionsDiffer } from "../src/definition/compat";
+import { inPublishedOrder, projectionsDiffer } from "../src/definition/compat";
 import { readFingerprint } from "../src/definition/read-fingerprint";
 import { Saga } from "./saga";
-import { COMMIT_OUTCOME_PATCH, ENGINE_STEPS_PATCH, NO_CHANGE_CONSUME_PATCH, PUSH_HANDOVER_PATCH, QUICK_UNCHANGED_PATCH, REPLAN_PREPARE_PATCH, RUN_OUTCOME_PATCH } from "./ingest-patches";
+import { COMMIT_OUTCOME_PATCH, ENGINE_STEPS_PATCH, NO_CHANGE_CONSUME_PATCH, PUBLISHED_ORDER_PATCH, PUSH_HANDOVER_PATCH, QUICK_UNCHANGED_PATCH, REPLAN_PREPARE_PATCH, RUN_OUTCOME_PATCH } from "./ingest-patches";
 import { commit, consumeFragments, countOutcome, deleteUnrecorded, localOnce, long, notify, quick, quickStep, recordFailure, removeScratch, requireSameSchema, ZERO } from "./ingest-steps";
 
 export * from "./ingest-patches";
@@ -109,11 +109,12 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
     const readDefinition = () => quickStep("resolveDefinition", `definition of ${dataset}`, [{ dataset, definition: input.definition }]);
     const readFirstBase = () => quickStep("readBase", `read the current pointer of ${dataset}`, [{ dataset }]);
     const both = quickFirst ? Promise.all([readDefinition(), readFirstBase()]) : undefined;
-    const definition = both ? (await both)[0] : await readDefinition();
-    const uri = input.source ?? definition.source.uri;
+    const resolved = both ? (await both)[0] : await readDefinition();
+    const uri = input.source ?? resolved.source.uri;
     const push = uri === `push:${dataset}`;
     compaction.push = push && !input.dryRun;
     let base = both ? (await both)[1] : await readFirstBase();
+    const definition = patched(PUBLISHED_ORDER_PATCH) ? inPublishedOrder(resolved, base?.schema) : resolved;
     const parentAtStart = base?.version ?? null;
     parentVersion = parentAtStart;
     const projectionsChanged = (b: BaseVersion | null) => commitRules && b?.projections !== undefined && projectionsDiffer(definition.projections, b.projections);

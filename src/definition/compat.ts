@@ -44,6 +44,19 @@ export function schemaChanges(defined: DefinedSchema, published: PublishedSchema
   return changes;
 }
 
+/**
+ * `definition` with its columns in the order `published` lists them, when both have the same
+ * column names (otherwise unchanged): the order of columns in a definition file is cosmetic, while
+ * the published order is the order of every file's columns and of the row hash (docs/hashing.md).
+ */
+export function inPublishedOrder<D extends { schema: { columns: { name: string }[] } }>(definition: D, published: { columns: { name: string }[] } | undefined): D {
+  if (published === undefined) return definition;
+  const defined = new Map(definition.schema.columns.map((c) => [c.name, c]));
+  if (defined.size !== published.columns.length || published.columns.some((c) => !defined.has(c.name))) return definition;
+  if (published.columns.every((c, i) => definition.schema.columns[i].name === c.name)) return definition;
+  return { ...definition, schema: { ...definition.schema, columns: published.columns.map((c) => defined.get(c.name)!) } };
+}
+
 /** The one-sentence message of a schema conflict. */
 export function schemaConflictMessage(dataset: string, version: string, changes: string[]): string {
   return (

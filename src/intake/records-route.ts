@@ -9,6 +9,7 @@ import type { IntakeMetrics } from "./metrics.js";
 import type { IntakeLimits } from "./options.js";
 import type { RateLimiter } from "./rate.js";
 import { NdjsonValidator } from "./ndjson-validator.js";
+import type { SchemaGuard } from "./schema-guard.js";
 
 /** Retry-After of a request refused for the backlog: the server sees compaction's progress within this time (it lists the inbox that often while over the bound). */
 const BACKLOG_RETRY_AFTER_S = Math.ceil(BacklogTracker.OVER_BOUND_MS / 1000);
@@ -24,6 +25,8 @@ export interface RecordsRouteDeps {
   readonly metrics: IntakeMetrics;
   readonly backlog: BacklogTracker;
   readonly committer: (datasetId: string) => GroupCommitter;
+  /** Refuses pushes to a dataset whose definition here conflicts with its published schema. */
+  readonly schema: SchemaGuard;
 }
 
 /** Content type of the 202 body, which is written as a string (the same JSON Fastify would serialize). */
@@ -144,6 +147,7 @@ export function registerRecordsRoute(app: FastifyInstance, deps: RecordsRouteDep
         const def = (req as RecordsRequest).dataset!;
         const raw = req.body as Buffer | undefined;
         if (!raw || raw.length === 0) throw new IntakeRequestError(400, "The body is empty; send at least one record.");
+        await deps.schema.check(def);
         const body = encoding(req) === "gzip" ? await inflateBody(raw, deps.limits.maxBodyBytes) : raw;
         const records = await validate(def, body, bodyFormat(req));
         const committed = await deps.committer(def.id).submit(records.ndjson, records.count);

@@ -16,6 +16,7 @@ import { DEFAULT_LIMITS, type IntakeLimits, type IntakeServerOptions } from "./o
 import { paymentErrorStatus, registerPaymentsApi } from "./payments-api.js";
 import { RateLimiter } from "./rate.js";
 import { registerRecordsRoute } from "./records-route.js";
+import { SchemaGuard } from "./schema-guard.js";
 
 /** A running intake server. */
 export interface IntakeServer {
@@ -90,7 +91,7 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
     done();
   });
   installErrorHandlers(app, metrics, limits.maxBodyBytes, paymentErrorStatus);
-  registerRecordsRoute(app, { definitions, tokens: opts.tokens, rate: new RateLimiter(limits.ratePerSecond, limits.rateBurst), limits, metrics, backlog, committer });
+  registerRecordsRoute(app, { definitions, tokens: opts.tokens, rate: new RateLimiter(limits.ratePerSecond, limits.rateBurst), limits, metrics, backlog, committer, schema: new SchemaGuard(opts.store) });
   registerPaymentsApi(app, { store: opts.store, tokens: opts.tokens, ledger: opts.ledger, taskQueue: opts.taskQueue, temporal: opts.temporal });
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { projectionsDiffer, schemaChanges, schemaConflictMessage } from "../../src/definition/compat";
+import { inPublishedOrder, projectionsDiffer, schemaChanges, schemaConflictMessage } from "../../src/definition/compat";
 
 const published = {
   columns: [{ name: "series_id", type: "string" }, { name: "obs_date", type: "date" }, { name: "value", type: "double" }],
@@ -57,5 +57,24 @@ describe("projectionsDiffer", () => {
     expect(projectionsDiffer([{ name: "b" }, { name: "a" }], ["a", "b"])).toBe(false);
     expect(projectionsDiffer([{ name: "a" }], ["a", "b"])).toBe(true);
     expect(projectionsDiffer([{ name: "c" }], ["a"])).toBe(true);
+  });
+});
+
+describe("inPublishedOrder", () => {
+  const definition = (names: string[]) => ({ id: "d", schema: { columns: names.map((name) => ({ name, type: "string", from: name })), key: ["a"] } });
+
+  it("puts the same columns in the published order, keeping each column's options", () => {
+    const out = inPublishedOrder(definition(["c", "a", "b"]), { columns: [{ name: "a" }, { name: "b" }, { name: "c" }] });
+    expect(out.schema.columns.map((c) => c.name)).toEqual(["a", "b", "c"]);
+    expect(out.schema.columns[2]).toEqual({ name: "c", type: "string", from: "c" });
+    expect(out.schema.key).toEqual(["a"]);
+  });
+
+  it("returns the definition itself when the order already matches, nothing is published, or the column names differ", () => {
+    const same = definition(["a", "b"]);
+    expect(inPublishedOrder(same, { columns: [{ name: "a" }, { name: "b" }] })).toBe(same);
+    expect(inPublishedOrder(same, undefined)).toBe(same);
+    expect(inPublishedOrder(same, { columns: [{ name: "b" }, { name: "c" }] })).toBe(same);
+    expect(inPublishedOrder(same, { columns: [{ name: "b" }] })).toBe(same);
   });
 });
