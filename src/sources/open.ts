@@ -7,6 +7,7 @@ import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { systemResolver, type HostResolver, type ResolvedAddress } from "./address";
 import { checkFileSource, checkHttpTarget, checkS3Source, type SourcePolicy } from "./allow";
+import { lastingEtag } from "./http-etag";
 import { SourceAccessDeniedError, SourceNotAllowedError, SourceNotFoundError, SourceUnavailableError, SourceUnreachableError, UnsupportedSourceError } from "./errors";
 
 /** Milliseconds an HTTP source has to answer with its headers, unless `TIDEMARK_SOURCE_TIMEOUT_MS` says otherwise. */
@@ -17,7 +18,7 @@ export const DEFAULT_SOURCE_ATTEMPTS = 20;
 /** An opened source: a byte stream plus what the origin said about it. */
 export interface OpenedSource {
   stream: Readable;
-  /** Origin's etag (HTTP ETag, S3 ETag) or null. */
+  /** Origin's etag (S3 ETag; HTTP ETag unless the answer was modified too recently to trust it, see {@link lastingEtag}) or null. */
   etag: string | null;
   /** Size announced by the origin, if any. */
   size: number | null;
@@ -184,8 +185,7 @@ async function openHttp(uri: string, deps: SourceDeps, policy: SourcePolicy, ifN
     throw unavailable(shown, `answered HTTP ${status}`, "check the server's health, then run the ingest again", deps);
   }
   const length = res.headers["content-length"];
-  const etag = res.headers.etag;
-  return { stream: res, etag: typeof etag === "string" ? etag : null, size: length ? Number(length) : null };
+  return { stream: res, etag: lastingEtag(res.headers, Date.now()), size: length ? Number(length) : null };
 }
 
 const S3_ACCESS_NAMES = new Set(["AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "CredentialsProviderError"]);
