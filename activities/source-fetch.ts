@@ -52,7 +52,7 @@ export async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sin
   const sources = { ...deps.sources, policy: deps.sources?.policy ?? sourcePolicyFromEnv(deps.env ?? process.env, { datasetsDir: deps.datasetsDir, storeUrl: deps.store.url }) };
   const maxBytes = ingestLimitsFromEnv(deps.env ?? process.env).sourceBytes;
   const resolved = expandEnvReferences(uri, deps.env ?? process.env, { required: true, where: `Source ${redactUri(uri)} of ${dataset}` });
-  const localPath = resolved.startsWith("file://") ? await checkFileSource(redactUri(resolved), fileURLToPath(resolved), sources.policy) : null;
+  const localPath = resolved.startsWith("file://") || resolved.startsWith("/") ? await checkFileSource(redactUri(resolved), resolved.startsWith("/") ? resolved : fileURLToPath(resolved), sources.policy) : null;
   if (unchangedIf && localPath) {
     const local = await hashFile(localPath, maxBytes, signal).catch(() => null);
     if (local?.sha256 === unchangedIf) return { uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };

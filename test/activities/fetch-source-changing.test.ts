@@ -31,19 +31,21 @@ describe("fetchSource of a local file rewritten while it is read", () => {
   const file = join(dir, "series.csv");
   const rows = (value: number) => Array.from({ length: 120_000 }, (_, i) => `S${String(i).padStart(6, "0")},2025-01-01,${value}\n`).join("");
 
-  it("fails with a retryable error instead of hashing a mix of the old and new bytes", async () => {
-    const before = `series_id,obs_date,value\n${rows(1)}`;
-    const after = `series_id,obs_date,value\n${rows(2)}`;
-    expect(after.length).toBe(before.length);
-    expect(before.length).toBeGreaterThan(2 << 20);
-    writeFileSync(file, before);
-    const store = storeCalling(new FsObjectStore(join(dir, "store")), async () => {
-      await sleep(30);
-      writeFileSync(file, after);
+  for (const [how, uriOf] of [["a file:// URI", (path: string) => pathToFileURL(path).href], ["a bare path (--source)", (path: string) => path]] as const) {
+      it(`fails with a retryable error instead of hashing a mix of the old and new bytes (${how})`, async () => {
+      const before = `series_id,obs_date,value\n${rows(1)}`;
+      const after = `series_id,obs_date,value\n${rows(2)}`;
+      expect(after.length).toBe(before.length);
+      expect(before.length).toBeGreaterThan(2 << 20);
+      writeFileSync(file, before);
+      const store = storeCalling(new FsObjectStore(join(dir, "store")), async () => {
+        await sleep(30);
+        writeFileSync(file, after);
+      });
+      const { fetchSource } = fetchSourceActivities({ store, datasetsDir: dir, sources: { policy: testSourcePolicy() } });
+      const fetching = fetchSource({ dataset: "series", version: "v1", uri: uriOf(file) });
+      await expect(fetching).rejects.toBeInstanceOf(SourceChangedError);
+      await expect(fetching).rejects.toMatchObject({ retryable: true, message: expect.stringContaining("changed while it was read") });
     });
-    const { fetchSource } = fetchSourceActivities({ store, datasetsDir: dir, sources: { policy: testSourcePolicy() } });
-    const fetching = fetchSource({ dataset: "series", version: "v1", uri: pathToFileURL(file).href });
-    await expect(fetching).rejects.toBeInstanceOf(SourceChangedError);
-    await expect(fetching).rejects.toMatchObject({ retryable: true, message: expect.stringContaining("changed while it was read") });
-  });
+  }
 });
