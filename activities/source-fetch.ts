@@ -1,5 +1,6 @@
 /** Fetching a run's source (a file, a URL, an inbox, a ledger read model) into a sink, hashed on the way (a helper of the activity modules). */
 import { createHash } from "node:crypto";
+import type { BigIntStats } from "node:fs";
 import { stat } from "node:fs/promises";
 import { type Readable, Transform } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -10,7 +11,8 @@ import { DatasetLayout } from "../src/layout";
 import { openLedgerSource } from "../src/ledger/read-model-source";
 import { isLedgerUri } from "../src/ledger/source-uri";
 import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
-import { fileValidator } from "../src/sources/file-validator";
+import { SourceChangedError } from "../src/sources/errors";
+import { fileValidator, sameFileState } from "../src/sources/file-validator";
 import { ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
 import { openSource, openSourceIfChanged, redactUri } from "../src/sources/open";
 import { revalidationEtag } from "../src/sources/validator";
@@ -50,7 +52,7 @@ export async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sin
   const sources = { ...deps.sources, policy: deps.sources?.policy ?? sourcePolicyFromEnv(deps.env ?? process.env, { datasetsDir: deps.datasetsDir, storeUrl: deps.store.url }) };
   const maxBytes = ingestLimitsFromEnv(deps.env ?? process.env).sourceBytes;
   const resolved = expandEnvReferences(uri, deps.env ?? process.env, { required: true, where: `Source ${redactUri(uri)} of ${dataset}` });
-  const localPath = resolved.startsWith("file://") ? await checkFileSource(redactUri(resolved), fileURLToPath(resolved), sources.policy) : null;
+  const localPath = resolved.startsWith("file://") || resolved.startsWith("/") ? await checkFileSource(redactUri(resolved), resolved.startsWith("/") ? resolved : fileURLToPath(resolved), sources.policy) : null;
   if (unchangedIf && localPath) {
     const local = await hashFile(localPath, maxBytes, signal).catch(() => null);
     if (local?.sha256 === unchangedIf) return { uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };
@@ -65,7 +67,7 @@ export async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sin
   const recorded = unchangedIf && baseManifest && /^(https?|s3):/.test(resolved) ? await recordedSource(deps, dataset, baseManifest) : null;
   const etag = revalidationEtag(uri, resolved, recorded, unchangedIf);
   const opening = { ...sources, signal, attempt: activityContext()?.info.attempt };
-  const validator = localPath ? await localValidator(localPath) : null;
+  const before = localPath ? await localStat(localPath) : null;
   const opened = isLedgerUri(resolved) ? await openLedgerSource(deps.store, resolved, signal) : etag !== null ? await openSourceIfChanged(resolved, etag, opening) : await openSource(resolved, opening);
   if (opened === null && recorded) return { uri: redactUri(uri), bytes: recorded.bytes, sha256: recorded.sha256, etag };
   if (opened === null) throw new Error(`Source ${redactUri(uri)} answered "not modified" to a request without a recorded version`);
@@ -89,11 +91,20 @@ export async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sin
   meter.on("error", () => opened.stream.destroy());
   signal?.addEventListener("abort", () => opened.stream.destroy(new Error("fetch cancelled")), { once: true });
   await sink(opened.stream.pipe(meter));
-  return { uri: redactUri(uri), bytes, sha256: hash.digest("hex"), etag: validator ?? opened.etag };
+  if (localPath && before) await requireUnchangedFile(localPath, before.st, redactUri(uri));
+  return { uri: redactUri(uri), bytes, sha256: hash.digest("hex"), etag: before ? fileValidator(before.st, before.at) : opened.etag };
 }
 
-/** The validator of a local source, stat'ed before it is read (recorded as its etag, so the quick check can confirm it unchanged without hashing); null when it cannot be stat'ed (the open then says why). */
-async function localValidator(path: string): Promise<string | null> {
-  const before = Date.now();
-  return stat(path, { bigint: true }).then((st) => fileValidator(st, before), () => null);
+/** A local source's stat taken just before it is read, and when (its validator, recorded as its etag, lets the quick check confirm it unchanged without hashing); null when it cannot be stat'ed (the open then says why). */
+async function localStat(path: string): Promise<{ st: BigIntStats; at: number } | null> {
+  const at = Date.now();
+  return stat(path, { bigint: true }).then((st) => ({ st, at }), () => null);
+}
+
+/** Refuses bytes read from a local file that was written, truncated or replaced while it was read: they may mix two versions of it. */
+async function requireUnchangedFile(path: string, before: BigIntStats, shown: string): Promise<void> {
+  const after = await stat(path, { bigint: true }).catch(() => null);
+  if (after === null || !sameFileState(before, after)) {
+    throw new SourceChangedError(`Source ${shown} changed while it was read, so its bytes may mix two versions; the fetch is retried, and if the file keeps changing, write it under another name and rename it into place when it is complete.`);
+  }
 }

@@ -25,3 +25,8 @@ export class SourceNotAllowedError extends TidemarkError {}
 
 /** A webhook URL is outside what this worker may call (`TIDEMARK_WEBHOOK_ALLOW`, or https to public addresses). Permanent. */
 export class WebhookNotAllowedError extends TidemarkError {}
+
+/** A local source file changed while it was being read, so the bytes read may mix two versions of it. Retried. */
+export class SourceChangedError extends TidemarkError {
+  override readonly retryable = true;
+}

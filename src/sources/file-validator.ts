@@ -26,6 +26,11 @@ export function isFileValidator(etag: string | null | undefined): etag is string
   return typeof etag === "string" && etag.startsWith(PREFIX);
 }
 
+/** Whether two stats of a path show the same file with the same size, mtime and ctime (nothing written, truncated or renamed over it between them). */
+export function sameFileState(a: BigIntStats, b: BigIntStats): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
 /**
  * Whether `recorded` (a {@link fileValidator}) proves the file now stat'ed as `now` holds the bytes it
  * held then: the same device, inode, size, mtime and ctime, and the recorded stat taken at least

@@ -1,4 +1,4 @@
-import type { S3Client } from "@aws-sdk/client-s3";
+import type { GetObjectCommandOutput, S3Client } from "@aws-sdk/client-s3";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
@@ -7,6 +7,8 @@ import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { systemResolver, type HostResolver, type ResolvedAddress } from "./address";
 import { checkFileSource, checkHttpTarget, checkS3Source, type SourcePolicy } from "./allow";
+import { decodedStream } from "./content-encoding";
+import { lastingEtag } from "./http-etag";
 import { SourceAccessDeniedError, SourceNotAllowedError, SourceNotFoundError, SourceUnavailableError, SourceUnreachableError, UnsupportedSourceError } from "./errors";
 
 /** Milliseconds an HTTP source has to answer with its headers, unless `TIDEMARK_SOURCE_TIMEOUT_MS` says otherwise. */
@@ -17,9 +19,9 @@ export const DEFAULT_SOURCE_ATTEMPTS = 20;
 /** An opened source: a byte stream plus what the origin said about it. */
 export interface OpenedSource {
   stream: Readable;
-  /** Origin's etag (HTTP ETag, S3 ETag) or null. */
+  /** Origin's etag (S3 ETag; HTTP ETag unless the answer was modified too recently to trust it, see {@link lastingEtag}) or null. */
   etag: string | null;
-  /** Size announced by the origin, if any. */
+  /** Size announced by the origin, if any (none when the stream is decoded from a `Content-Encoding`). */
   size: number | null;
 }
 
@@ -184,8 +186,8 @@ async function openHttp(uri: string, deps: SourceDeps, policy: SourcePolicy, ifN
     throw unavailable(shown, `answered HTTP ${status}`, "check the server's health, then run the ingest again", deps);
   }
   const length = res.headers["content-length"];
-  const etag = res.headers.etag;
-  return { stream: res, etag: typeof etag === "string" ? etag : null, size: length ? Number(length) : null };
+  const decoded = decodedStream(res, res.headers["content-encoding"], shown);
+  return { stream: decoded ?? res, etag: lastingEtag(res.headers, Date.now()), size: decoded ? null : length ? Number(length) : null };
 }
 
 const S3_ACCESS_NAMES = new Set(["AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "CredentialsProviderError"]);
@@ -197,11 +199,11 @@ async function openS3(uri: string, deps: SourceDeps, policy: SourcePolicy, ifNon
   const bucket = url.hostname;
   const key = decodeURIComponent(url.pathname.replace(/^\//, ""));
   if (!deps.s3Client) throw new UnsupportedSourceError(`Source ${shown} needs S3 access, which this worker was not given; start the worker with S3 credentials.`);
+  let res: GetObjectCommandOutput;
   try {
     const condition = ifNoneMatch === null ? {} : { IfNoneMatch: `"${ifNoneMatch}"` };
     const { GetObjectCommand } = await import("@aws-sdk/client-s3");
-    const res = await deps.s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key, ...condition }));
-    return { stream: res.Body as Readable, etag: res.ETag?.replace(/"/g, "") ?? null, size: res.ContentLength ?? null };
+    res = await deps.s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key, ...condition }));
   } catch (err) {
     const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
     const status = e.$metadata?.httpStatusCode;
@@ -216,7 +218,9 @@ async function openS3(uri: string, deps: SourceDeps, policy: SourcePolicy, ifNon
       throw unavailable(shown, what, "check AWS_ENDPOINT_URL_S3 and the worker's network", deps);
     }
     throw unavailable(shown, `could not be read (${e.name ?? `HTTP ${status}`})`, "check the S3 service's health, then run the ingest again", deps);
-  }
+  }  const body = res.Body as Readable;
+  const decoded = decodedStream(body, res.ContentEncoding, shown);
+  return { stream: decoded ?? body, etag: res.ETag?.replace(/"/g, "") ?? null, size: decoded ? null : (res.ContentLength ?? null) };
 }
 
 /** `deps.policy`, or for a caller that gave none: files under the working directory only, public HTTP(S), no S3. */
