@@ -16,13 +16,15 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
 }
 
 /**
- * `TIDEMARK_SOURCE_TIMEOUT_MS` (how long an HTTP source has to answer with its headers) and
- * `TIDEMARK_SOURCE_ATTEMPTS` (fetch attempts before an unreachable source fails the run), when set.
+ * `TIDEMARK_SOURCE_TIMEOUT_MS` (how long an HTTP source has to answer with its headers),
+ * `TIDEMARK_SOURCE_IDLE_MS` (the longest pause in its body) and `TIDEMARK_SOURCE_ATTEMPTS` (fetch
+ * attempts before an unreachable source fails the run), when set.
  */
-export function sourceLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<SourceDeps, "httpTimeoutMs" | "attempts"> {
+export function sourceLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<SourceDeps, "httpTimeoutMs" | "httpIdleMs" | "attempts"> {
   const httpTimeoutMs = positiveInt(env, "TIDEMARK_SOURCE_TIMEOUT_MS");
+  const httpIdleMs = positiveInt(env, "TIDEMARK_SOURCE_IDLE_MS");
   const attempts = positiveInt(env, "TIDEMARK_SOURCE_ATTEMPTS");
-  return { ...(httpTimeoutMs !== undefined ? { httpTimeoutMs } : {}), ...(attempts !== undefined ? { attempts } : {}) };
+  return { ...(httpTimeoutMs !== undefined ? { httpTimeoutMs } : {}), ...(httpIdleMs !== undefined ? { httpIdleMs } : {}), ...(attempts !== undefined ? { attempts } : {}) };
 }
 
 /** The worker's size limits on one source, each configurable by its variable. */

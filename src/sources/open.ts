@@ -13,6 +13,9 @@ import { SourceAccessDeniedError, SourceNotAllowedError, SourceNotFoundError, So
 
 /** Milliseconds an HTTP source has to answer with its headers, unless `TIDEMARK_SOURCE_TIMEOUT_MS` says otherwise. */
 export const DEFAULT_SOURCE_TIMEOUT_MS = 30_000;
+
+/** Longest pause in an HTTP source's body before the fetch fails and is retried, unless `TIDEMARK_SOURCE_IDLE_MS` says otherwise. */
+export const DEFAULT_SOURCE_IDLE_MS = 300_000;
 /** Attempts of a fetch before an unreachable source fails the run, unless `TIDEMARK_SOURCE_ATTEMPTS` says otherwise (the ingest workflow's own retry limit). */
 export const DEFAULT_SOURCE_ATTEMPTS = 20;
 
@@ -31,6 +34,8 @@ export interface SourceDeps {
   s3Client?: () => S3Client;
   /** Milliseconds to wait for an HTTP response's headers (default {@link DEFAULT_SOURCE_TIMEOUT_MS}). */
   httpTimeoutMs?: number;
+  /** Longest pause in an HTTP response's body (default {@link DEFAULT_SOURCE_IDLE_MS}). */
+  httpIdleMs?: number;
   /** Attempts after which an unreachable source is a final {@link SourceUnreachableError} (default {@link DEFAULT_SOURCE_ATTEMPTS}). */
   attempts?: number;
   /** The current attempt (1-based) of the fetch, from the activity context. */
@@ -185,6 +190,10 @@ async function openHttp(uri: string, deps: SourceDeps, policy: SourcePolicy, ifN
     drop();
     throw unavailable(shown, `answered HTTP ${status}`, "check the server's health, then run the ingest again", deps);
   }
+  const idleMs = deps.httpIdleMs ?? DEFAULT_SOURCE_IDLE_MS;
+  res.setTimeout(idleMs, () =>
+    res.destroy(unavailable(shown, `sent nothing for ${seconds(idleMs)} in the middle of its body`, "check the server's health, or raise TIDEMARK_SOURCE_IDLE_MS", deps)),
+  );
   const length = res.headers["content-length"];
   const decoded = decodedStream(res, res.headers["content-encoding"], shown);
   return { stream: decoded ?? res, etag: lastingEtag(res.headers, Date.now()), size: decoded ? null : length ? Number(length) : null };

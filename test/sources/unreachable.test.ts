@@ -46,6 +46,28 @@ describe("an unreachable source", () => {
     }
   });
 
+  it("fails a body that pauses longer than the idle limit, retryably, naming the limit", async () => {
+    const stalled: { destroy(): void }[] = [];
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(200);
+      res.write("a,b\n1,2\n");
+      stalled.push(res);
+    });
+    try {
+      const opened = await openSource(`${server.url}/stalls.csv`, { ...allowed, httpIdleMs: 300, attempts: 3 });
+      const chunks: Buffer[] = [];
+      const err = await (async () => {
+        for await (const c of opened.stream) chunks.push(c as Buffer);
+      })().catch((e: unknown) => e);
+      expect(Buffer.concat(chunks).toString()).toBe("a,b\n1,2\n");
+      expect(err).toBeInstanceOf(SourceUnavailableError);
+      expect((err as Error).message).toBe(`Source ${server.url}/stalls.csv sent nothing for 0.3 s in the middle of its body (attempt 1 of 3); it will be retried.`);
+    } finally {
+      for (const s of stalled) s.destroy();
+      await server.close();
+    }
+  });
+
   it("answering 403 is a permanent access error that never shows the URL's credentials", async () => {
     const server = await startHttpServer((_req, res) => void res.writeHead(403).end());
     try {
@@ -61,7 +83,7 @@ describe("an unreachable source", () => {
 
 describe("sourceLimitsFromEnv", () => {
   it("reads the timeout and attempts, and rejects values that are not whole numbers", () => {
-    expect(sourceLimitsFromEnv({ TIDEMARK_SOURCE_TIMEOUT_MS: "1500", TIDEMARK_SOURCE_ATTEMPTS: "3" })).toEqual({ httpTimeoutMs: 1500, attempts: 3 });
+    expect(sourceLimitsFromEnv({ TIDEMARK_SOURCE_TIMEOUT_MS: "1500", TIDEMARK_SOURCE_IDLE_MS: "60000", TIDEMARK_SOURCE_ATTEMPTS: "3" })).toEqual({ httpTimeoutMs: 1500, httpIdleMs: 60000, attempts: 3 });
     expect(sourceLimitsFromEnv({})).toEqual({});
     expect(() => sourceLimitsFromEnv({ TIDEMARK_SOURCE_ATTEMPTS: "0" })).toThrow(SourceConfigError);
     expect(() => sourceLimitsFromEnv({ TIDEMARK_SOURCE_TIMEOUT_MS: "5s" })).toThrow('TIDEMARK_SOURCE_TIMEOUT_MS must be a whole number of at least 1 (got "5s"); fix or unset it.');
