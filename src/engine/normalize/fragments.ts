@@ -14,14 +14,18 @@ const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
 
 /**
  * The value of `column` in the read, refusing what the server never writes and no version may
- * hold: a null key column, a partition column null or outside the partition years (a DuckDB
- * "Invalid Input Error", so the fragment holding it is set aside like one that does not parse).
+ * hold: a null key column, a null in a column the definition makes not nullable (a fragment
+ * written before the definition said so), a partition column null or outside the partition years
+ * (a DuckDB "Invalid Input Error", so the fragment holding it is set aside like one that does not parse).
  */
 function checkedColumn(def: DatasetDefinition, column: ColumnDefinition): string {
   const x = sqlIdent(column.name);
   const name = JSON.stringify(column.name);
   if (def.schema.key.includes(column.name)) return `CASE WHEN ${x} IS NULL THEN error(${sqlString(`Key column ${name} is null.`)}) ELSE ${x} END AS ${x}`;
-  if (column.name !== partitionColumn(def.schema.partition_by)) return x;
+  if (column.name !== partitionColumn(def.schema.partition_by)) {
+    if (column.nullable) return x;
+    return `CASE WHEN ${x} IS NULL THEN error(${sqlString(`Column ${name} is null, which its definition does not allow (nullable: false).`)}) ELSE ${x} END AS ${x}`;
+  }
   const reason = `Partition column ${name} is null or outside the partition years 1000–9999.`;
   return `CASE WHEN ${x} IS NULL OR NOT ${inPartitionRangeSql(column, x)} THEN error(${sqlString(reason)}) ELSE ${x} END AS ${x}`;
 }

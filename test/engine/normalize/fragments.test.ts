@@ -69,6 +69,28 @@ describe("normalize of a compaction's fragments (DuckDB) against Tidemark's read
     expect(nonFinite).toEqual([["NaN", "-inf"], ["inf", "-inf"]]);
   });
 
+  it("refuses a null in a column the definition makes not nullable, as a data error (the fragment is then set aside)", async () => {
+    const strict = parseDefinition(
+      `id: strict
+source: { push: {} }
+schema:
+  columns:
+    - { name: id, type: string }
+    - { name: at, type: timestamp }
+    - { name: note, type: string, nullable: false }
+  key: [id]
+  partition_by: at
+`,
+      "strict.yaml",
+    );
+    const dir = mkdtempSync(join(tmpdir(), "tidemark-fragments-"));
+    writeFileSync(join(dir, "good"), '{"id":"a","at":"2026-11-29T10:00:00.000000Z","note":"x"}\n');
+    writeFileSync(join(dir, "old"), '{"id":"b","at":"2026-11-29T10:00:00.000000Z","note":null}\n');
+    expect(await engine.with((c) => normalizeFragments(c, strict, join(dir, "good"), join(dir, "good.parquet")))).toBe(1);
+    const err = await engine.with((c) => normalizeFragments(c, strict, join(dir, "old"), join(dir, "old.parquet"))).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^Invalid Input Error: Column "note" is null, which its definition does not allow \(nullable: false\)\./);
+  });
+
   it("reads the columns by name with the dataset's types, in file order", () => {
     const sql = fragmentsCopySql(DEF, "/s/source", "/s/out.parquet");
     expect(sql).toContain(`columns = {'id': 'VARCHAR', 'at': 'TIMESTAMPTZ', 'day': 'DATE', 'n': 'BIGINT', 'v': 'DOUBLE', 'price': 'VARCHAR', 'approx': 'DOUBLE', 'ok': 'BOOLEAN'}`);
