@@ -127,12 +127,14 @@ async function sweep(deps: ActivityDeps, { dataset, olderThanMs, cutoff, dryRun 
 /**
  * The store's clock now: the last-modified time of a probe written and deleted (S3's own clock,
  * in whole seconds on AWS), so a worker clock ahead of the store's cannot make gc take an object
- * written after it started for an old one.
+ * written after it started for an old one. It is read from a listing, as the sweep reads every
+ * other object's (a HEAD's HTTP date has whole seconds where MinIO's listing has milliseconds).
  */
 async function storeNow(store: ObjectStore, layout: DatasetLayout): Promise<number> {
   const key = layout.key(layout.clockProbe(randomUUID()));
   await store.put(key, "");
   try {
+    for await (const o of store.list(key)) if (o.key === key) return o.lastModified.getTime();
     return (await store.head(key)).lastModified.getTime();
   } finally {
     await store.delete(key);
