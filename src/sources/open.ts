@@ -127,10 +127,13 @@ export function pinnedLookup(target: ResolvedAddress) {
   };
 }
 
+/** Every source request asks caches on the way (a CDN, a proxy) for the origin's current bytes: a stale copy would publish an older version after a newer one. */
+const FROM_ORIGIN = { "cache-control": "no-cache" };
+
 function request(url: URL, target: ResolvedAddress, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
   const get = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolvePromise, reject) => {
-    const req = get(url, { headers, signal, lookup: pinnedLookup(target) as never }, resolvePromise);
+    const req = get(url, { headers: { ...FROM_ORIGIN, ...headers }, signal, lookup: pinnedLookup(target) as never }, resolvePromise);
     req.on("error", reject);
     req.end();
   });

@@ -27,6 +27,19 @@ describe("openSource", () => {
     }
   });
 
+  it("asks caches for the origin's current bytes on every request, also after a redirect to another origin", async () => {
+    const origin = await startHttpServer((_req, res) => void res.end("a,b\n1,2\n"));
+    const front = await startHttpServer((_req, res) => void res.writeHead(302, { location: `${origin.url}/data.csv` }).end());
+    try {
+      const opened = await openSource(`${front.url}/data.csv`, allowed);
+      for await (const _c of opened.stream) void _c;
+      expect([front.received[0].headers["cache-control"], origin.received[0].headers["cache-control"]]).toEqual(["no-cache", "no-cache"]);
+    } finally {
+      await front.close();
+      await origin.close();
+    }
+  });
+
   it("says what a push dataset's source is instead of an unknown scheme", async () => {
     const err = await openSource("push:clicks", allowed).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedSourceError);
