@@ -3,7 +3,6 @@ import { createHash } from "node:crypto";
 import type { BigIntStats } from "node:fs";
 import { stat } from "node:fs/promises";
 import { type Readable, Transform } from "node:stream";
-import { fileURLToPath } from "node:url";
 import type { FetchedSource } from "../src/contracts";
 import { expandEnvReferences } from "../src/config/env-refs";
 import { count, overLimit } from "../src/formats/limits";
@@ -14,7 +13,7 @@ import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
 import { SourceChangedError } from "../src/sources/errors";
 import { fileValidator, sameFileState } from "../src/sources/file-validator";
 import { ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
-import { openSource, openSourceIfChanged, redactUri } from "../src/sources/open";
+import { localSourcePath, openSource, openSourceIfChanged, redactUri } from "../src/sources/open";
 import { revalidationEtag } from "../src/sources/validator";
 import { hashFile } from "../src/sources/hash-file";
 import { isPushUri } from "../src/intake/inbox-source";
@@ -52,7 +51,8 @@ export async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sin
   const sources = { ...deps.sources, policy: deps.sources?.policy ?? sourcePolicyFromEnv(deps.env ?? process.env, { datasetsDir: deps.datasetsDir, storeUrl: deps.store.url }) };
   const maxBytes = ingestLimitsFromEnv(deps.env ?? process.env).sourceBytes;
   const resolved = expandEnvReferences(uri, deps.env ?? process.env, { required: true, where: `Source ${redactUri(uri)} of ${dataset}` });
-  const localPath = resolved.startsWith("file://") || resolved.startsWith("/") ? await checkFileSource(redactUri(resolved), resolved.startsWith("/") ? resolved : fileURLToPath(resolved), sources.policy) : null;
+  const local = localSourcePath(resolved);
+  const localPath = local === null ? null : await checkFileSource(redactUri(resolved), local, sources.policy);
   if (unchangedIf && localPath) {
     const local = await hashFile(localPath, maxBytes, signal).catch(() => null);
     if (local?.sha256 === unchangedIf) return { uri: redactUri(uri), bytes: local.bytes, sha256: local.sha256, etag: null };

@@ -66,9 +66,15 @@ export function redactUri(uri: string): string {
   }
 }
 
-async function openFile(uri: string, policy: SourcePolicy): Promise<OpenedSource> {
+/** The local path a source reads: a `file://` URI's, or a bare absolute path (`--source /data/x.csv`); null for every other source. */
+export function localSourcePath(uri: string): string | null {
+  if (uri.startsWith("file://")) return fileURLToPath(uri);
+  return uri.startsWith("/") ? uri : null;
+}
+
+async function openFile(uri: string, local: string, policy: SourcePolicy): Promise<OpenedSource> {
   const shown = redactUri(uri);
-  const path = await checkFileSource(shown, uri.startsWith("file://") ? fileURLToPath(uri) : uri, policy);
+  const path = await checkFileSource(shown, local, policy);
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new SourceNotFoundError(`Source ${shown} is not a file; point source.uri at a file.`);
@@ -261,7 +267,8 @@ export async function openSourceIfChanged(uri: string, etag: string, deps: Sourc
 
 async function openSourceUnless(uri: string, ifNoneMatch: string | null, deps: SourceDeps): Promise<OpenedSource | null> {
   const policy = policyOf(deps);
-  if (uri.startsWith("file://") || uri.startsWith("/")) return openFile(uri, policy);
+  const local = localSourcePath(uri);
+  if (local !== null) return openFile(uri, local, policy);
   if (uri.startsWith("https://") || uri.startsWith("http://")) return openHttp(uri, deps, policy, ifNoneMatch);
   if (uri.startsWith("s3://")) return openS3(uri, deps, policy, ifNoneMatch);
   if (uri.startsWith("push:")) {
