@@ -7,6 +7,7 @@ import type { DatasetDefinition } from "../src/definition";
 import { DatasetLayout } from "../src/layout";
 import { ingestLimitsFromEnv } from "../src/sources/limits";
 import { readManifest } from "../src/manifest/read";
+import { requireConsumedInbox } from "../src/intake/inbox-guard";
 import type { ActivityDeps } from "./deps";
 import { withEngine } from "./engine";
 import { withKeepAlive } from "./heartbeat";
@@ -52,6 +53,7 @@ export function prepareActivities(deps: ActivityDeps) {
           const sourcePath = workspace.path("source");
           const source = await withKeepAlive((signal, note) => fetchInto(deps, fetchInput, (stream) => pipeline(stream, createWriteStream(sourcePath)), signal, note));
           if ((input.unchangedIf !== undefined && source.sha256 === input.unchangedIf) || source.fragments?.length === 0) return { source, planned: null };
+          if (!definition.source.push) await requireConsumedInbox(store, dataset, base?.manifest);
           const normalized = workspace.path("normalized.parquet");
           const readFragment = source.fragments ? (id: string) => store.get(layout.key(layout.inboxFragment(id))).then((r) => r.body) : undefined;
           const rows = await inTask((task) => normalizeLocal(task, dataset, definition, source, sourcePath, normalized, limits, readFragment));

@@ -93,4 +93,28 @@ describe("a push dataset whose definition changed under acknowledged records [fi
     expect(await compact()).toMatchObject({ status: "published", counts: { inserted: 1, rowsTotal: 2 } });
     expect((await current()).schema.columns.map((c) => c.name)).toEqual(["id", "at", "n", "price", "ok", "note"]);
   }, 180_000);
+
+  it("records acknowledged before the definition moved to a file source: the file ingest refuses and keeps them until a compaction publishes them", async () => {
+    const pushed = ids.next();
+    await store.put(`${ROOT}inbox/${pushed}`, ndjson([normalizedClick("d", 4)]), { kind: "create" });
+    const csv = join(dir, "datasets", "clicks.csv");
+    writeFileSync(csv, "id,at,n,price,ok,note\ne,2026-11-29T11:00:00Z,5,2.5,true,from file\n");
+    const filed = CLICKS_YAML.replace("source: { push: {} }", `source: { uri: "file://${csv}", format: csv }`);
+    writeFileSync(join(dir, "datasets", `${DATASET}.yaml`), filed);
+    const before = (await current()).version;
+
+    const refused = await compact().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(WorkflowFailedError);
+    const cause = (refused as WorkflowFailedError).cause as { cause?: { type?: string; message?: string } };
+    expect(cause.cause?.type).toBe("InboxNotEmptyError");
+    expect(cause.cause?.message).toContain("has 1 pushed fragment");
+    expect((await current()).version).toBe(before);
+    expect(await keys("inbox/")).toEqual([`inbox/${pushed}`]);
+
+    writeFileSync(join(dir, "datasets", `${DATASET}.yaml`), CLICKS_YAML);
+    expect(await compact()).toMatchObject({ status: "published", counts: { inserted: 1 } });
+    expect(await keys("inbox/")).toEqual([]);
+    writeFileSync(join(dir, "datasets", `${DATASET}.yaml`), filed);
+    expect(await compact()).toMatchObject({ status: "published", counts: { inserted: 1, rowsTotal: 4 } });
+  }, 180_000);
 });
