@@ -1,6 +1,6 @@
 /** The worker's source fetch limits from its environment. */
 import { TidemarkError } from "../errors";
-import type { SourceDeps } from "./open";
+import { UNFRAMED_VAR, type SourceDeps } from "./open";
 
 /** An environment variable that configures source fetching has an unusable value. */
 export class SourceConfigError extends TidemarkError {
@@ -18,13 +18,23 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
 /**
  * `TIDEMARK_SOURCE_TIMEOUT_MS` (how long an HTTP source has to answer with its headers),
  * `TIDEMARK_SOURCE_IDLE_MS` (the longest pause in its body) and `TIDEMARK_SOURCE_ATTEMPTS` (fetch
- * attempts before an unreachable source fails the run), when set.
+ * attempts before an unreachable source fails the run) and `TIDEMARK_SOURCE_UNFRAMED` (`accept`:
+ * read HTTP bodies framed only by the end of the connection), when set.
  */
-export function sourceLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<SourceDeps, "httpTimeoutMs" | "httpIdleMs" | "attempts"> {
+export function sourceLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<SourceDeps, "httpTimeoutMs" | "httpIdleMs" | "attempts" | "acceptUnframed"> {
   const httpTimeoutMs = positiveInt(env, "TIDEMARK_SOURCE_TIMEOUT_MS");
   const httpIdleMs = positiveInt(env, "TIDEMARK_SOURCE_IDLE_MS");
   const attempts = positiveInt(env, "TIDEMARK_SOURCE_ATTEMPTS");
-  return { ...(httpTimeoutMs !== undefined ? { httpTimeoutMs } : {}), ...(httpIdleMs !== undefined ? { httpIdleMs } : {}), ...(attempts !== undefined ? { attempts } : {}) };
+  const unframed = env[UNFRAMED_VAR];
+  if (unframed !== undefined && unframed !== "" && unframed !== "accept" && unframed !== "refuse") {
+    throw new SourceConfigError(`${UNFRAMED_VAR} must be "accept" or "refuse" (got ${JSON.stringify(unframed.slice(0, 40))}); fix or unset it.`);
+  }
+  return {
+    ...(httpTimeoutMs !== undefined ? { httpTimeoutMs } : {}),
+    ...(httpIdleMs !== undefined ? { httpIdleMs } : {}),
+    ...(attempts !== undefined ? { attempts } : {}),
+    ...(unframed === "accept" ? { acceptUnframed: true } : {}),
+  };
 }
 
 /** The worker's size limits on one source, each configurable by its variable. */

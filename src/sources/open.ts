@@ -38,6 +38,8 @@ export interface SourceDeps {
   httpIdleMs?: number;
   /** Attempts after which an unreachable source is a final {@link SourceUnreachableError} (default {@link DEFAULT_SOURCE_ATTEMPTS}). */
   attempts?: number;
+  /** Whether an HTTP body framed only by the end of the connection is read (see {@link UNFRAMED_VAR}); refused by default. */
+  acceptUnframed?: boolean;
   /** The current attempt (1-based) of the fetch, from the activity context. */
   attempt?: number;
   /** Aborts the request (activity cancellation). */
@@ -119,6 +121,19 @@ function networkProblem(err: unknown, timedOut: boolean, timeoutMs: number): { w
   if (code === "ECONNREFUSED") return { what: "refused the connection", fix: "check the host and port in source.uri and that the server is running" };
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return { what: "has a host name that does not resolve", fix: "check the host in source.uri and the worker's DNS" };
   return { what: `could not be reached (${code ?? (err as Error).name ?? "network error"})`, fix: "check source.uri and the worker's network" };
+}
+
+/** The worker variable that, set to `accept`, lets HTTP sources send bodies framed only by the end of the connection. */
+export const UNFRAMED_VAR = "TIDEMARK_SOURCE_UNFRAMED";
+
+function chunked(res: IncomingMessage): boolean {
+  return /(^|,)\s*chunked\s*$/i.test(res.headers["transfer-encoding"] ?? "");
+}
+
+/** Whether the outermost coding of a body ends with its own trailer (gzip, deflate, br), so a cut body fails to decode. */
+function selfDelimiting(contentEncoding: string | undefined): boolean {
+  const codings = (contentEncoding ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity");
+  return codings.length > 0 && ["gzip", "x-gzip", "deflate", "br"].includes(codings[codings.length - 1]);
 }
 
 /** Redirects an HTTP source may take before it is refused. */
@@ -204,6 +219,13 @@ async function openHttp(uri: string, deps: SourceDeps, policy: SourcePolicy, ifN
     res.destroy(unavailable(shown, `sent nothing for ${seconds(idleMs)} in the middle of its body`, "check the server's health, or raise TIDEMARK_SOURCE_IDLE_MS", deps)),
   );
   const length = res.headers["content-length"];
+  if (length === undefined && !chunked(res) && !selfDelimiting(res.headers["content-encoding"]) && !deps.acceptUnframed) {
+    drop();
+    throw new UnsupportedSourceError(
+      `Source ${shown} sent its body without Content-Length or chunked encoding, so a connection cut short would look like the whole file and publish its missing rows as deleted; ` +
+        `have the server send Content-Length (or gzip the body), or set ${UNFRAMED_VAR}=accept on the worker to read such bodies anyway.`,
+    );
+  }
   const decoded = decodedStream(res, res.headers["content-encoding"], shown);
   return { stream: decoded ?? res, etag: lastingEtag(res.headers, Date.now()), size: decoded ? null : length ? Number(length) : null };
 }
