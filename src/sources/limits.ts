@@ -1,6 +1,17 @@
 /** The worker's source fetch limits from its environment. */
 import { TidemarkError } from "../errors";
-import { UNFRAMED_VAR, type SourceDeps } from "./open";
+import type { SourceDeps } from "./open";
+
+/** Milliseconds an HTTP source has to answer with its headers, unless `TIDEMARK_SOURCE_TIMEOUT_MS` says otherwise. */
+export const DEFAULT_SOURCE_TIMEOUT_MS = 30_000;
+
+/** Longest pause in an HTTP source's body before the fetch fails and is retried, unless `TIDEMARK_SOURCE_IDLE_MS` says otherwise. */
+export const DEFAULT_SOURCE_IDLE_MS = 300_000;
+/** Attempts of a fetch before an unreachable source fails the run, unless `TIDEMARK_SOURCE_ATTEMPTS` says otherwise (the ingest workflow's own retry limit). */
+export const DEFAULT_SOURCE_ATTEMPTS = 20;
+
+/** The worker variable that, set to `accept`, lets HTTP sources send bodies framed only by the end of the connection. */
+export const UNFRAMED_VAR = "TIDEMARK_SOURCE_UNFRAMED";
 
 /** An environment variable that configures source fetching has an unusable value. */
 export class SourceConfigError extends TidemarkError {

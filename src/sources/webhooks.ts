@@ -6,7 +6,8 @@ import { checkHttpTarget, matchesPrefix, parseAllowList, type TargetRule } from 
 import { WebhookNotAllowedError } from "./errors";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { pinnedLookup, redactUri } from "./open";
+import { pinnedLookup } from "./open-http";
+import { redactUri } from "./redact";
 
 /** The variable that widens what webhooks may be called. */
 export const WEBHOOK_ALLOW_VAR = "TIDEMARK_WEBHOOK_ALLOW";
