@@ -1,14 +1,10 @@
 import {
   ApplicationFailure,
   CancellationScope,
-  ChildWorkflowFailure,
-  ParentClosePolicy,
-  ChildWorkflowCancellationType,
   continueAsNew,
   getExternalWorkflowHandle,
   defineSignal,
   defineQuery,
-  executeChild,
   isCancellation,
   log,
   patched,
@@ -18,7 +14,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from "@temporalio/workflow";
-import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import type { DeltaSummary, NormalizeSummary } from "../activities/delta-files";
 import type { Written } from "../activities/write";
 import type { BaseVersion, ChangeCounts, FetchedSource, IngestInput, IngestProgress, IngestResult, IngestStep } from "../src/contracts";
@@ -30,6 +25,7 @@ import { makeVersionId, planVersion } from "../src/version-id";
 import { setAsideNotice } from "../src/intake/set-aside";
 import { inPublishedOrder, projectionsDiffer } from "../src/definition/compat";
 import { readFingerprint } from "../src/definition/read-fingerprint";
+import { delegateTo } from "./delegate";
 import { Saga } from "./saga";
 import { COMMIT_OUTCOME_PATCH, ENGINE_STEPS_PATCH, NO_CHANGE_CONSUME_PATCH, PUBLISHED_ORDER_PATCH, PUSH_HANDOVER_PATCH, QUICK_UNCHANGED_PATCH, REPLAN_PREPARE_PATCH, RUN_OUTCOME_PATCH } from "./ingest-patches";
 import { commit, consumeFragments, countOutcome, deleteUnrecorded, localOnce, long, notify, quick, quickStep, recordFailure, removeScratch, requireSameSchema, ZERO } from "./ingest-steps";
@@ -292,26 +288,15 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
 }
 
 async function delegate(dataset: string, input: IngestInput): Promise<IngestResult> {
-  try {
-    return await executeChild(ingestDataset, {
-      workflowId: ingestWorkflowId(dataset),
-      args: [input],
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-    });
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      const holder = await quickStep("describeHolder", `name the run that holds ${dataset}`, [{ dataset }]);
-      if (holder && input.source === undefined && !input.dryRun && patched(PUSH_HANDOVER_PATCH)) {
-        const definition = await quickStep("resolveDefinition", `definition of ${dataset}`, [{ dataset, definition: input.definition }]);
-        if (definition.source.push) {
-          await getExternalWorkflowHandle(holder.workflowId).signal(compactSignal);
-          return { dataset, status: "handed-over", version: "", parentVersion: null, counts: ZERO, months: [], attempts: 0, workflowId: holder.workflowId, runId: holder.runId };
-        }
+  return delegateTo(ingestDataset, ingestWorkflowId(dataset), input, async () => {
+    const holder = await quickStep("describeHolder", `name the run that holds ${dataset}`, [{ dataset }]);
+    if (holder && input.source === undefined && !input.dryRun && patched(PUSH_HANDOVER_PATCH)) {
+      const definition = await quickStep("resolveDefinition", `definition of ${dataset}`, [{ dataset, definition: input.definition }]);
+      if (definition.source.push) {
+        await getExternalWorkflowHandle(holder.workflowId).signal(compactSignal);
+        return { dataset, status: "handed-over", version: "", parentVersion: null, counts: ZERO, months: [], attempts: 0, workflowId: holder.workflowId, runId: holder.runId };
       }
-      throw ApplicationFailure.nonRetryable(busyMessage(dataset, holder), "DatasetBusyError");
     }
-    if (err instanceof ChildWorkflowFailure && err.cause) throw err.cause;
-    throw err;
-  }
+    throw ApplicationFailure.nonRetryable(busyMessage(dataset, holder), "DatasetBusyError");
+  });
 }

@@ -1,25 +1,21 @@
 import {
   ActivityCancellationType,
   ApplicationFailure,
-  ChildWorkflowCancellationType,
-  ChildWorkflowFailure,
   defineQuery,
-  executeChild,
   isCancellation,
   log,
-  ParentClosePolicy,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from "@temporalio/workflow";
-import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import type { IngestActivities } from "../activities";
 import type { IngestProgress, IngestStep } from "../src/contracts";
 import { DEFAULT_MAX_PARTS, type OptimizeInput, type OptimizeResult } from "../src/manifest/optimize";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { makeVersionId, planVersion } from "../src/version-id";
+import { delegateTo } from "./delegate";
 import { maintenanceCommit } from "./maintenance-commit";
 import { Saga } from "./saga";
 import { requireDatasetId } from "./verify";
@@ -117,19 +113,8 @@ export async function optimizeDataset(input: OptimizeInput): Promise<OptimizeRes
 }
 
 async function delegate(dataset: string, input: OptimizeInput): Promise<OptimizeResult> {
-  try {
-    return await executeChild(optimizeDataset, {
-      workflowId: ingestWorkflowId(dataset),
-      args: [input],
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-    });
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      const holder = await local.describeHolder.executeWithOptions({ summary: `name the run that holds ${dataset}` }, [{ dataset }]);
-      throw ApplicationFailure.nonRetryable(busyMessage(dataset, holder), "DatasetBusyError");
-    }
-    if (err instanceof ChildWorkflowFailure && err.cause) throw err.cause;
-    throw err;
-  }
+  return delegateTo(optimizeDataset, ingestWorkflowId(dataset), input, async () => {
+    const holder = await local.describeHolder.executeWithOptions({ summary: `name the run that holds ${dataset}` }, [{ dataset }]);
+    throw ApplicationFailure.nonRetryable(busyMessage(dataset, holder), "DatasetBusyError");
+  });
 }

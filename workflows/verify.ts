@@ -1,27 +1,26 @@
 import {
   ActivityCancellationType,
   ApplicationFailure,
-  ChildWorkflowCancellationType,
-  ChildWorkflowFailure,
-  ParentClosePolicy,
-  executeChild,
   isCancellation,
   log,
   patched,
   proxyActivities,
   workflowInfo,
 } from "@temporalio/workflow";
-import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import type { IngestActivities } from "../activities";
 import { allDerivable, type RepairOutcome, type VerifyInput, type VerifyResult, verifyWorkflowId } from "../src/maintenance";
 import { DATASET_ID_RE } from "../src/retry";
 import { makeVersionId, planVersion } from "../src/version-id";
+import { delegateTo } from "./delegate";
 import { maintenanceCommit } from "./maintenance-commit";
 import { Saga } from "./saga";
 
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
 const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
 const long = proxyActivities<IngestActivities>({ startToCloseTimeout: "2h", heartbeatTimeout: "30s", retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+
+/** Patch id of the delegation of a repair started under another id to `tidemark/verify/<dataset>` (histories without it repair in place). */
+export const VERIFY_REPAIR_DELEGATE_PATCH = "tidemark-verify-repair-delegate";
 
 /** Rejects a malformed dataset id before any activity runs. */
 export function requireDatasetId(dataset: unknown): string {
@@ -42,7 +41,7 @@ export function requireDatasetId(dataset: unknown): string {
  */
 export async function verifyDataset(input: VerifyInput): Promise<VerifyResult> {
   const dataset = requireDatasetId(input?.dataset);
-  if (input.repair && workflowInfo().workflowId !== verifyWorkflowId(dataset) && patched("tidemark-verify-repair-delegate")) return delegate(dataset, input);
+  if (input.repair && workflowInfo().workflowId !== verifyWorkflowId(dataset) && patched(VERIFY_REPAIR_DELEGATE_PATCH)) return delegate(dataset, input);
   const base = await quick.readBase.executeWithOptions({ summary: `read the current pointer of ${dataset}` }, [{ dataset }]).catch(() => null);
   const checked = await long.checkDataset.executeWithOptions({ summary: `verify every object, the index and projections of ${dataset}` }, [{ dataset }]);
   const result: VerifyResult = { dataset, version: checked.version, findings: checked.findings, remaining: checked.findings };
@@ -84,21 +83,10 @@ export async function verifyDataset(input: VerifyInput): Promise<VerifyResult> {
 
 async function delegate(dataset: string, input: VerifyInput): Promise<VerifyResult> {
   const workflowId = verifyWorkflowId(dataset);
-  try {
-    return await executeChild(verifyDataset, {
-      workflowId,
-      args: [input],
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-    });
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw ApplicationFailure.nonRetryable(
-        `Dataset ${dataset} is already being verified by workflow ${workflowId}; wait for it with "temporal workflow describe --workflow-id ${workflowId}", then run verify --repair again.`,
-        "VerifyBusyError",
-      );
-    }
-    if (err instanceof ChildWorkflowFailure && err.cause) throw err.cause;
-    throw err;
-  }
+  return delegateTo(verifyDataset, workflowId, input, () => {
+    throw ApplicationFailure.nonRetryable(
+      `Dataset ${dataset} is already being verified by workflow ${workflowId}; wait for it with "temporal workflow describe --workflow-id ${workflowId}", then run verify --repair again.`,
+      "VerifyBusyError",
+    );
+  });
 }
