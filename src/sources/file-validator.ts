@@ -26,8 +26,11 @@ export function isFileValidator(etag: string | null | undefined): etag is string
   return typeof etag === "string" && etag.startsWith(PREFIX);
 }
 
+/** The fields of a stat that tell whether a file was touched. */
+type FileState = Pick<BigIntStats, "dev" | "ino" | "size" | "mtimeNs" | "ctimeNs">;
+
 /** Whether two stats of a path show the same file with the same size, mtime and ctime (nothing written, truncated or renamed over it between them). */
-export function sameFileState(a: BigIntStats, b: BigIntStats): boolean {
+export function sameFileState(a: FileState, b: FileState): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
 
@@ -39,8 +42,7 @@ export function sameFileState(a: BigIntStats, b: BigIntStats): boolean {
 export function unchangedSince(recorded: string, now: BigIntStats): boolean {
   const m = /^file:(\d+):(\d+):(\d+):(\d+):(\d+)@(\d+)$/.exec(recorded);
   if (!m) return false;
-  const [, dev, ino, size, mtimeNs, ctimeNs, statMs] = m;
-  const changedMs = Number(BigInt(ctimeNs) / 1_000_000n);
-  if (Number(statMs) - changedMs < RACY_MS) return false;
-  return BigInt(dev) === now.dev && BigInt(ino) === now.ino && BigInt(size) === now.size && BigInt(mtimeNs) === now.mtimeNs && BigInt(ctimeNs) === now.ctimeNs;
+  const [dev, ino, size, mtimeNs, ctimeNs] = m.slice(1, 6).map(BigInt);
+  if (Number(m[6]) - Number(ctimeNs / 1_000_000n) < RACY_MS) return false;
+  return sameFileState({ dev, ino, size, mtimeNs, ctimeNs }, now);
 }
