@@ -12,6 +12,7 @@ import { isLedgerUri } from "../src/ledger/source-uri";
 import { checkFileSource, sourcePolicyFromEnv } from "../src/sources/allow";
 import { SourceChangedError } from "../src/sources/errors";
 import { fileValidator, sameFileState } from "../src/sources/file-validator";
+import { filesystemType, isLocalFilesystem } from "../src/sources/local-filesystem";
 import { ingestLimitsFromEnv, LIMIT_VARS } from "../src/sources/limits";
 import { localSourcePath, openSource, openSourceIfChanged, redactUri } from "../src/sources/open";
 import { revalidationEtag } from "../src/sources/validator";
@@ -68,6 +69,7 @@ export async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sin
   const etag = revalidationEtag(uri, resolved, recorded, unchangedIf);
   const opening = { ...sources, signal, attempt: activityContext()?.info.attempt };
   const before = localPath ? await localStat(localPath) : null;
+  const vouches = localPath !== null && before !== null && isLocalFilesystem((await (sources.filesystemType ?? filesystemType)(localPath)) ?? -1);
   const opened = isLedgerUri(resolved) ? await openLedgerSource(deps.store, resolved, signal) : etag !== null ? await openSourceIfChanged(resolved, etag, opening) : await openSource(resolved, opening);
   if (opened === null && recorded) return { uri: redactUri(uri), bytes: recorded.bytes, sha256: recorded.sha256, etag };
   if (opened === null) throw new Error(`Source ${redactUri(uri)} answered "not modified" to a request without a recorded version`);
@@ -92,7 +94,7 @@ export async function fetchInto(deps: ActivityDeps, input: FetchSourceInput, sin
   signal?.addEventListener("abort", () => opened.stream.destroy(new Error("fetch cancelled")), { once: true });
   await sink(opened.stream.pipe(meter));
   if (localPath && before) await requireUnchangedFile(localPath, before.st, redactUri(uri));
-  return { uri: redactUri(uri), bytes, sha256: hash.digest("hex"), etag: before ? fileValidator(before.st, before.at) : opened.etag };
+  return { uri: redactUri(uri), bytes, sha256: hash.digest("hex"), etag: before ? (vouches ? fileValidator(before.st, before.at) : null) : opened.etag };
 }
 
 /** A local source's stat taken just before it is read, and when (its validator, recorded as its etag, lets the quick check confirm it unchanged without hashing); null when it cannot be stat'ed (the open then says why). */

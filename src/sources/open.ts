@@ -42,6 +42,8 @@ export interface SourceDeps {
   policy?: SourcePolicy;
   /** Resolves HTTP(S) host names before the address check (the system resolver by default). */
   resolve?: HostResolver;
+  /** The `statfs` type of a local source's filesystem (default {@link filesystemType}): only a local filesystem's stat is recorded as the file's validator. */
+  filesystemType?: (path: string) => Promise<number | null>;
 }
 
 /** The local path a source reads: a `file://` URI's, or a bare absolute path (`--source /data/x.csv`); null for every other source. */

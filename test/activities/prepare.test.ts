@@ -42,6 +42,23 @@ describe("prepare keeps the source and its normalized rows in the worker's works
     expect(await keysUnder(store, `datasets/pf/index/`)).toEqual([`${version}/keys.parquet`]);
   });
 
+  it("a file on a network or FUSE filesystem: no stat is recorded as its validator, so the quick check hashes it", async () => {
+    const source = join(dir, "remote.csv");
+    writeFileSync(source, "series_id,obs_date,value\nA,2024-01-01,1\n");
+    const definition = parseDefinition(seriesDefinitionYaml({ id: "pn", uri: `file://${source}`, mode: "upsert" }), "pn.yaml");
+    const store = new FsObjectStore(join(dir, "store-nfs"));
+    const asked: string[] = [];
+    const nfs = async (path: string) => {
+      asked.push(path);
+      return 0x6969;
+    };
+    const version = "0000000000001cccccccccccc";
+    const prepared = await prepareActivities({ store, datasetsDir: dir, engine: async () => engine, sources: { filesystemType: nfs } }).prepare({ dataset: "pn", version, scratch: version, uri: `file://${source}`, definition, base: null });
+    expect(asked).toEqual([source]);
+    expect(prepared.status).toBe("planned");
+    expect(prepared.source.etag).toBeNull();
+  });
+
   it("a push dataset: the inbox fragments are read where they are; the run's scratch holds only changes and removals, and the fragments stay until publish", async () => {
     const definition = parseDefinition(PUSH_YAML, "pushed.yaml");
     const store = new FsObjectStore(join(dir, "store-push"));
