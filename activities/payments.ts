@@ -61,9 +61,9 @@ export function paymentActivities(deps: ActivityDeps) {
       return withKeepAlive(() => gw().charge({ paymentId: op.payment_id, amount: op.amount, currency: op.currency, ledger: op.ledger }));
     },
 
-    /** Asks the gateway what became of the payment, never charging; an amount or currency other than the payment's is unknown. */
+    /** Asks the gateway what became of the payment in its ledger, never charging; an amount or currency other than the payment's is unknown. */
     async verifyCharge(op: WalletOp): Promise<LookupOutcome> {
-      const found = await withKeepAlive(() => gw().retrieve(op.payment_id));
+      const found = await withKeepAlive(() => gw().retrieve(op.payment_id, op.ledger));
       if (found.outcome === "succeeded" && (found.amount !== op.amount || found.currency !== op.currency)) {
         return { outcome: "unknown", reason: `the gateway holds a charge of ${found.amount} ${found.currency} for this payment, not ${op.amount} ${op.currency}` };
       }

@@ -33,7 +33,7 @@ function intentOutcome(intent: Stripe.PaymentIntent): LookupOutcome {
 /**
  * The gateway through Stripe PaymentIntents: one confirmed intent per payment, created with
  * `Idempotency-Key: <payment id>` and the payment id in its metadata, found again by searching that
- * metadata. The SDK must be built with `maxNetworkRetries: 0`: the workflow decides what to retry.
+ * metadata (leaving out intents that record another ledger). The SDK must be built with `maxNetworkRetries: 0`: the workflow decides what to retry.
  */
 export class StripeGateway implements Gateway {
   readonly description: string;
@@ -67,11 +67,12 @@ export class StripeGateway implements Gateway {
     }
   }
 
-  async retrieve(paymentId: string): Promise<LookupOutcome> {
+  async retrieve(paymentId: string, ledger?: string): Promise<LookupOutcome> {
     try {
       const found = await this.stripe.paymentIntents.search({ query: `metadata['${PAYMENT_ID_METADATA}']:'${paymentId}'`, limit: 10, expand: ["data.latest_charge"] });
-      if (found.data.length === 0) return { outcome: "not_found" };
-      const outcomes = found.data.map(intentOutcome);
+      const ours = found.data.filter((i) => ledger === undefined || i.metadata?.[LEDGER_METADATA] === undefined || i.metadata[LEDGER_METADATA] === ledger);
+      if (ours.length === 0) return { outcome: "not_found" };
+      const outcomes = ours.map(intentOutcome);
       return outcomes.find((o) => o.outcome === "succeeded" || o.outcome === "refunded") ?? outcomes[0];
     } catch (err) {
       return { outcome: "unknown", reason: errorText(err) };
