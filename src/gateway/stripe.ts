@@ -73,7 +73,7 @@ export class StripeGateway implements Gateway {
       const ours = found.data.filter((i) => ledger === undefined || i.metadata?.[LEDGER_METADATA] === undefined || i.metadata[LEDGER_METADATA] === ledger);
       if (ours.length === 0) return { outcome: "not_found" };
       const outcomes = ours.map(intentOutcome);
-      return outcomes.find((o) => o.outcome === "succeeded" || o.outcome === "refunded") ?? outcomes[0];
+      return outcomes.find((o) => o.outcome === "succeeded") ?? outcomes.find((o) => o.outcome === "refunded") ?? outcomes[0];
     } catch (err) {
       return { outcome: "unknown", reason: errorText(err) };
     }

@@ -78,6 +78,17 @@ describe("gateway simulator through the Stripe adapter", () => {
     expect(await gateway.listCharges!()).toEqual(sim.charges());
   });
 
+  it("finds a payment's live charge even when an older charge of it was refunded", async () => {
+    await gateway.charge({ paymentId: "twice-1", amount: 60, currency: "EUR" });
+    expect(await gateway.refund("twice-1")).toEqual({ outcome: "refunded" });
+    expect(sim.expireIdempotencyKeys()).toBeGreaterThan(0);
+    const live = await gateway.charge({ paymentId: "twice-1", amount: 60, currency: "EUR" });
+    expect(live.outcome).toBe("succeeded");
+    const listed = sim.charges().filter((c) => c.idempotency_key === "twice-1");
+    expect(listed.map((c) => c.status)).toEqual(["refunded", "succeeded"]);
+    expect(await gateway.retrieve("twice-1")).toEqual({ outcome: "succeeded", chargeId: (live as { chargeId: string }).chargeId, amount: 60, currency: "EUR" });
+  });
+
   it("switches faults over HTTP and rejects bad ones with 400", async () => {
     const bad = await fetch(`${sim.url}/admin/faults`, { method: "POST", body: JSON.stringify({ error_rate: 2 }) });
     expect(bad.status).toBe(400);
