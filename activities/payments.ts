@@ -100,12 +100,12 @@ export function paymentActivities(deps: ActivityDeps) {
       return stuck;
     },
 
-    /** Folds every wallet of the ledger and checks it against its head and the gateway's charges. */
+    /**
+     * Folds every wallet of the ledger and checks it against its head and the gateway's charges. The
+     * charges are listed before any wallet is read: a payment is deducted before it is charged, so each
+     * listed charge's deduction is in the events read afterwards.
+     */
     async checkLedgerConsistency({ ledger }: { ledger: string }): Promise<LedgerVerifyResult> {
-      const store = ledgerOf(ledger);
-      const wallets = await store.listWallets();
-      const records = [];
-      for (const w of wallets) records.push(await store.readRecord(w));
       let charges: GatewayCharge[] | null = null;
       try {
         const list = gw().listCharges;
@@ -113,6 +113,10 @@ export function paymentActivities(deps: ActivityDeps) {
       } catch {
         charges = null;
       }
+      const store = ledgerOf(ledger);
+      const wallets = await store.listWallets();
+      const records = [];
+      for (const w of wallets) records.push(await store.readRecord(w));
       return { ledger, chargesChecked: charges !== null, ...checkLedger(records, charges) };
     },
   };
