@@ -72,14 +72,17 @@ export function paymentActivities(deps: ActivityDeps) {
 
     /**
      * Lists payments not settled after `stuckAfterMs` (Temporal visibility, {@link stuckPaymentsQuery}), logs one line
-     * per payment and posts the list to `webhookUrl` when set and the list is not empty.
+     * per payment and posts the list to `webhookUrl` when set and the list is not empty. A closed run is left out
+     * once its payment id was started again: the latest run settles (or is reported for) the payment.
      */
     async reportStuckPayments({ stuckAfterMs, webhookUrl }: { stuckAfterMs: number; webhookUrl?: string }): Promise<StuckPayment[]> {
       if (!deps.temporalClient) throw new TidemarkError("This worker has no Temporal client to list payments with; start it with \"tidemark worker\".");
+      const client = deps.temporalClient();
       const now = Date.now();
       const cutoff = new Date(now - stuckAfterMs).toISOString();
       const stuck: StuckPayment[] = [];
-      for await (const info of deps.temporalClient().workflow.list({ query: stuckPaymentsQuery(cutoff) })) {
+      for await (const info of client.workflow.list({ query: stuckPaymentsQuery(cutoff) })) {
+        if (info.status.name !== "RUNNING" && (await client.workflow.getHandle(info.workflowId).describe()).runId !== info.runId) continue;
         const memo = (info.memo ?? {}) as { payment_id?: string; status?: StuckPayment["status"] };
         const paymentId = memo.payment_id ?? info.workflowId.replace(/^tidemark\/payment\//, "");
         stuck.push({ payment_id: paymentId, status: memo.status ?? "pending", started_at: info.startTime.toISOString(), age_ms: now - info.startTime.getTime() });
