@@ -10,8 +10,11 @@ export interface WalletHead {
 /** What verify reads of one wallet. */
 export interface WalletRecord {
   wallet: string;
+  /** The events that could be read, in seq order. */
   events: LedgerEvent[];
   head: WalletHead | null;
+  /** Objects of the wallet that could not be read as an event or a head (left out of `events` / `head`). */
+  unreadable?: Array<{ check: "events" | "head"; problem: string }>;
 }
 
 /** One gateway charge as the gateway lists it. */
@@ -72,16 +75,18 @@ export function checkLedger(records: WalletRecord[], charges: GatewayCharge[] | 
   const deducts = new Map<string, Deduct>();
   const totals = new Map<string, LedgerTotals>();
   let events = 0;
-  for (const { wallet, events: log, head } of records) {
+  for (const { wallet, events: log, head, unreadable = [] } of records) {
     events += log.length;
+    for (const { check, problem } of unreadable) findings.push({ check, object: wallet, problem });
     const { state, problems } = foldEvents(log);
     for (const problem of problems) findings.push({ check: "events", object: wallet, problem });
     if (!state) {
       if (head && log.length === 0) findings.push({ check: "head", object: wallet, problem: `head says seq ${head.seq}, balance ${head.balance}, but the wallet has no events` });
       continue;
     }
-    if (!head) findings.push({ check: "head", object: wallet, problem: `head.json is missing; the events fold to seq ${state.seq}, balance ${state.balance}` });
-    else if (head.seq !== state.seq || head.balance !== state.balance) {
+    if (!head) {
+      if (!unreadable.some((u) => u.check === "head")) findings.push({ check: "head", object: wallet, problem: `head.json is missing; the events fold to seq ${state.seq}, balance ${state.balance}` });
+    } else if (head.seq !== state.seq || head.balance !== state.balance) {
       findings.push({ check: "head", object: wallet, problem: `head says seq ${head.seq}, balance ${head.balance}; the events fold to seq ${state.seq}, balance ${state.balance}` });
     }
     const t = totals.get(state.currency) ?? { currency: state.currency, credits: 0, charged: 0, open: 0, balances: 0 };

@@ -122,9 +122,16 @@ export class LedgerStore {
    * of its events is a real discrepancy, never a write that landed between the two reads.
    */
   async readRecord(wallet: string): Promise<WalletRecord> {
-    const head = await this.readHead(wallet);
-    const events = await this.readAllEvents(wallet);
-    return { wallet, events, head: head?.head ?? null };
+    const unreadable: NonNullable<WalletRecord["unreadable"]> = [];
+    let head: WalletHead | null = null;
+    try {
+      head = (await this.readHead(wallet))?.head ?? null;
+    } catch (err) {
+      if (!(err instanceof LedgerCorruptError)) throw err;
+      unreadable.push({ check: "head", problem: err.problem });
+    }
+    const events = await this.readAllEvents(wallet, (problem) => unreadable.push({ check: "events", problem }));
+    return { wallet, events, head, ...(unreadable.length > 0 ? { unreadable } : {}) };
   }
 
   /** Ids of every wallet of the ledger. */
@@ -180,13 +187,26 @@ export class LedgerStore {
     if (!known || known.seq < state.seq) this.cache.set(wallet, state);
   }
 
-  private async readAllEvents(wallet: string): Promise<LedgerEvent[]> {
+  /**
+   * Every readable event of the wallet in seq order. An object that is not an event at its key throws
+   * {@link LedgerCorruptError}, or with `unreadable` is passed to it and left out.
+   */
+  private async readAllEvents(wallet: string, unreadable?: (problem: string) => void): Promise<LedgerEvent[]> {
+    const read = async (load: () => Promise<LedgerEvent | null>): Promise<LedgerEvent | null> => {
+      try {
+        return await load();
+      } catch (err) {
+        if (!unreadable || !(err instanceof LedgerCorruptError)) throw err;
+        unreadable(err.problem);
+        return null;
+      }
+    };
     const keys: string[] = [];
     for await (const info of this.store.list(this.layout.eventsPrefix(wallet))) keys.push(info.key);
-    const events = await mapLimit(keys, READ_CONCURRENCY, (key) => this.parseAt(wallet, key));
-    const sorted = events.sort((a, b) => a.seq - b.seq);
-    let last = sorted.length === 0 ? 0 : sorted[sorted.length - 1].seq;
-    for (let e = await this.readEvent(wallet, last + 1); e; e = await this.readEvent(wallet, last + 1)) {
+    const events = await mapLimit(keys, READ_CONCURRENCY, (key) => read(() => this.parseAt(wallet, key)));
+    const sorted = events.filter((e): e is LedgerEvent => e !== null).sort((a, b) => a.seq - b.seq);
+    let last = keys.reduce((max, key) => Math.max(max, this.layout.seqOf(key)), 0);
+    for (let e = await read(() => this.readEvent(wallet, last + 1)); e; e = await read(() => this.readEvent(wallet, last + 1))) {
       sorted.push(e);
       last = e.seq;
     }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDefinition } from "../../src/definition";
 import { LedgerCorruptError } from "../../src/ledger/errors";
+import { LedgerLayout } from "../../src/ledger/layout";
 import { ndjson, walletRows } from "../../src/ledger/read-model-rows";
 import { openLedgerSource } from "../../src/ledger/read-model-source";
 import { readModelDatasetId, readModelDefinition, readModelOf } from "../../src/ledger/read-models";
@@ -105,6 +106,15 @@ describe("openLedgerSource on a file store", () => {
     const balances = (await read("ledger://books/balances")).trim().split("\n").map((l) => JSON.parse(l));
     expect(balances.map((b) => [b.wallet, b.currency, b.balance, b.seq])).toEqual([["alice", "EUR", 300, 3], ["bob", "USD", 70, 2]]);
     expect(await read("ledger://books/balances")).toBe(await read("ledger://books/balances"));
+  });
+
+  it("fails on a wallet whose last event is not JSON instead of publishing the others without it", async () => {
+    const ledger = new LedgerStore(store, "garbled");
+    await ledger.createWallet("w", "EUR");
+    await ledger.credit("w", "c1", 40, "EUR");
+    const key = new LedgerLayout("garbled").event("w", 2);
+    await store.put(key, "{\"format\":", { kind: "overwrite" });
+    await expect(read("ledger://garbled/balances")).rejects.toThrow(new LedgerCorruptError("w", `${key}: not JSON`));
   });
 
   it("refuses another ledger: URI before reading and an empty ledger with a clear sentence", async () => {

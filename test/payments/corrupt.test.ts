@@ -32,4 +32,26 @@ describe("verifyLedger on a log that refunds one payment twice", () => {
       { check: "events", object: "w", problem: `event 5 has op id ${id}:refund-again; a WalletRefunded of payment ${id} has op id ${id}:refund` },
     ]);
   });
+
+  it("reports an event or head that is not JSON as a finding of its wallet and checks the other wallets", async () => {
+    const layout = new LedgerLayout(bed.ledgerName);
+    for (const w of ["g1", "g2", "g3"]) {
+      await bed.ledger.createWallet(w, "EUR");
+      await bed.ledger.credit(w, "seed", 100, "EUR");
+      await bed.ledger.credit(w, "more", 50, "EUR");
+    }
+    await bed.store.put(layout.event("g1", 2), "{\"format\": \"tidemark.wallet-ev", { kind: "overwrite" });
+    await bed.store.put(layout.head("g2"), "{\"seq\": 3, \"bal", { kind: "overwrite" });
+    const garbled = [layout.event("g1", 2), layout.head("g2")];
+    for (const key of garbled) expect(Buffer.from((await bed.store.get(key)).body).toString("utf8")).not.toMatch(/}\s*$/);
+
+    const result: LedgerVerifyResult = await bed.client.workflow.execute("verifyLedger", { workflowId: verifyLedgerWorkflowId(bed.ledgerName), taskQueue: bed.taskQueue, args: [{ ledger: bed.ledgerName }] });
+    expect(result.wallets).toBe(4);
+    expect(result.findings.filter((f) => f.object === "g1" || f.object === "g2" || f.object === "g3")).toEqual([
+      { check: "events", object: "g1", problem: `${garbled[0]}: not JSON` },
+      { check: "events", object: "g1", problem: "event 3 follows seq 1 (expected 2)" },
+      { check: "head", object: "g1", problem: "head says seq 3, balance 150; the events fold to seq 1, balance 0" },
+      { check: "head", object: "g2", problem: "head.json is not JSON" },
+    ]);
+  });
 });
