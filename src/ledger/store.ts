@@ -99,7 +99,8 @@ export class LedgerStore {
 
   /** The wallet from its head plus any events written after it (rolling the head forward), or null when it does not exist. */
   async show(wallet: string): Promise<WalletView | null> {
-    const head = await this.readHead(wallet);
+    const loaded = await this.loadHead(wallet);
+    const head = loaded && !loaded.garbled ? loaded : null;
     if (!head) {
       const state = await this.catchUp(wallet);
       if (!state) return null;
@@ -231,14 +232,25 @@ export class LedgerStore {
   }
 
   private async readHead(wallet: string): Promise<{ head: WalletHead; currency: string; etag: string } | null> {
+    const loaded = await this.loadHead(wallet);
+    if (loaded?.garbled) throw new LedgerCorruptError(wallet, "head.json is not JSON");
+    return loaded;
+  }
+
+  /** The head as stored; `garbled` when it is not JSON (a snapshot anyone may roll forward over). */
+  private async loadHead(wallet: string): Promise<{ garbled: false; head: WalletHead; currency: string; etag: string } | { garbled: true; etag: string } | null> {
+    let res;
     try {
-      const res = await this.store.get(this.layout.head(wallet));
-      const value = JSON.parse(Buffer.from(res.body).toString("utf8")) as { seq: number; balance: number; currency: string };
-      return { head: { seq: value.seq, balance: value.balance }, currency: value.currency, etag: res.etag };
+      res = await this.store.get(this.layout.head(wallet));
     } catch (err) {
       if (err instanceof NotFoundError) return null;
-      if (err instanceof SyntaxError) throw new LedgerCorruptError(wallet, "head.json is not JSON");
       throw err;
+    }
+    try {
+      const value = JSON.parse(Buffer.from(res.body).toString("utf8")) as { seq: number; balance: number; currency: string };
+      return { garbled: false, head: { seq: value.seq, balance: value.balance }, currency: value.currency, etag: res.etag };
+    } catch {
+      return { garbled: true, etag: res.etag };
     }
   }
 
@@ -246,12 +258,12 @@ export class LedgerStore {
     return this.writeHead(state.wallet, state.currency, { seq: state.seq, balance: state.balance });
   }
 
-  /** Rolls the head forward to `to` by CAS unless it is already there or further; never moves it back. */
+  /** Rolls the head forward to `to` by CAS unless it is already there or further (a garbled head is behind); never moves it back. */
   private async writeHead(wallet: string, currency: string, to: WalletHead): Promise<void> {
     const body = `${JSON.stringify({ format: HEAD_FORMAT, ledger: this.ledger, wallet, currency, seq: to.seq, balance: to.balance })}\n`;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const current = await this.readHead(wallet);
-      if (current && current.head.seq >= to.seq) return;
+      const current = await this.loadHead(wallet);
+      if (current && !current.garbled && current.head.seq >= to.seq) return;
       try {
         await this.store.put(this.layout.head(wallet), body, current ? { kind: "update", etag: current.etag } : { kind: "create" });
         return;

@@ -3,7 +3,7 @@ import { EVENT_FORMAT, serializeEvent, type LedgerEvent } from "../../src/ledger
 import type { LedgerVerifyResult } from "../../src/ledger/invariants";
 import { LedgerLayout } from "../../src/ledger/layout";
 import { startPayment } from "../../src/ledger/payment-client";
-import { validatePayment, verifyLedgerWorkflowId } from "../../src/ledger/payment";
+import { paymentWorkflowId, validatePayment, verifyLedgerWorkflowId } from "../../src/ledger/payment";
 import { paymentResult, startPaymentBed, type PaymentBed } from "./bed";
 
 let bed: PaymentBed;
@@ -53,5 +53,21 @@ describe("verifyLedger on a log that refunds one payment twice", () => {
       { check: "head", object: "g1", problem: "head says seq 3, balance 150; the events fold to seq 1, balance 0" },
       { check: "head", object: "g2", problem: "head.json is not JSON" },
     ]);
+  });
+
+  it("a payment on a wallet whose head.json is garbled is deducted and charged once, and says so", async () => {
+    const layout = new LedgerLayout(bed.ledgerName);
+    await bed.ledger.createWallet("h", "EUR");
+    await bed.ledger.credit("h", "seed", 1000, "EUR");
+    await bed.store.put(layout.head("h"), "{\"seq\": 2, \"bal", { kind: "overwrite" });
+    const id = bed.id("garbled-head");
+    await bed.client.workflow.start("payment", { workflowId: paymentWorkflowId(id), taskQueue: bed.taskQueue, args: [{ payment_id: id, wallet: "h", amount: 125, currency: "EUR", ledger: bed.ledgerName }] });
+    const final = await paymentResult(bed, id);
+    const ops = (await bed.ledger.readRecord("h")).events.map((e) => e.op_id);
+    const charges = bed.sim.charges().filter((c) => c.idempotency_key === id).map((c) => c.status);
+    expect({ status: final.status, ops, charges }).toEqual({ status: "completed", ops: ["create", "seed:credit", `${id}:deduct`], charges: ["succeeded"] });
+    expect(await bed.ledger.readRecord("h")).toMatchObject({ head: { seq: 3, balance: 875 } });
+    await bed.store.put(layout.head("h"), "not json", { kind: "overwrite" });
+    expect(await bed.ledger.show("h")).toMatchObject({ balance: 875, seq: 3 });
   });
 });
