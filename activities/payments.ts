@@ -110,17 +110,19 @@ export function paymentActivities(deps: ActivityDeps) {
      */
     async checkLedgerConsistency({ ledger }: { ledger: string }): Promise<LedgerVerifyResult> {
       let charges: GatewayCharge[] | null = null;
+      let chargesNotChecked: string | undefined;
       try {
         const list = gw().listCharges;
-        charges = list ? chargesOfLedger(await list(), ledger) : null;
-      } catch {
-        charges = null;
+        if (list) charges = chargesOfLedger(await list(), ledger);
+        else chargesNotChecked = `the gateway (${gw().description}) cannot list its charges`;
+      } catch (err) {
+        chargesNotChecked = (err as Error).message.replace(/\.$/, "");
       }
       const store = ledgerOf(ledger);
       const wallets = await store.listWallets();
       const records = [];
       for (const w of wallets) records.push(await store.readRecord(w));
-      return { ledger, chargesChecked: charges !== null, ...checkLedger(records, charges) };
+      return { ledger, chargesChecked: charges !== null, ...(chargesNotChecked ? { chargesNotChecked } : {}), ...checkLedger(records, charges) };
     },
   };
 }

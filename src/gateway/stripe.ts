@@ -95,8 +95,13 @@ export class StripeGateway implements Gateway {
     const url = this.options.chargesUrl;
     if (!url) return undefined;
     return async () => {
-      const res = await fetch(url);
-      if (!res.ok) throw new Error(`listing charges at ${url} answered ${res.status}`);
+      let res: Response;
+      try {
+        res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+      } catch (err) {
+        throw new Error(`listing the gateway's charges at ${url} failed: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+      }
+      if (!res.ok) throw new Error(`listing the gateway's charges at ${url} failed: HTTP ${res.status}`);
       return (await res.json()) as GatewayCharge[];
     };
   }

@@ -140,4 +140,6 @@ export function checkLedger(records: WalletRecord[], charges: GatewayCharge[] | 
 export interface LedgerVerifyResult extends LedgerCheck {
   ledger: string;
   chargesChecked: boolean;
+  /** Why the gateway's charges were not checked (the gateway cannot list them, or listing them failed). */
+  chargesNotChecked?: string;
 }
