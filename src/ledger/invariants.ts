@@ -79,6 +79,7 @@ export function checkLedger(records: WalletRecord[], charges: GatewayCharge[] | 
     events += log.length;
     for (const { check, problem } of unreadable) findings.push({ check, object: wallet, problem });
     const { state, problems } = foldEvents(log);
+    if (state && state.wallet !== wallet) problems.unshift(`event 1 creates wallet ${state.wallet}, not ${wallet}`);
     for (const problem of problems) findings.push({ check: "events", object: wallet, problem });
     if (!state) {
       if (head && log.length === 0) findings.push({ check: "head", object: wallet, problem: `head says seq ${head.seq}, balance ${head.balance}, but the wallet has no events` });

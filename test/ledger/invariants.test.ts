@@ -51,6 +51,13 @@ describe("checkLedger", () => {
     expect(result.findings).toEqual([{ check: "head", object: "b", problem: "head says seq 2, balance 500, but the wallet has no events" }]);
   });
 
+  it("reports a wallet whose log was created for another wallet (a log copied into the wrong place)", () => {
+    const copied = { wallet: "b2", events: b.events, head: { seq: 2, balance: 500 } };
+    expect(copied.events[0]).toMatchObject({ type: "WalletCreated", wallet: "b" });
+    const result = checkLedger([{ wallet: "b", events: b.events, head: { seq: 2, balance: 500 } }, copied], null);
+    expect(result.findings).toEqual([{ check: "events", object: "b2", problem: "event 1 creates wallet b, not b2" }]);
+  });
+
   it("reports broken event logs", () => {
     const bad = new Log("c").credit(10).deduct("p1", 20);
     const result = checkLedger([{ wallet: "c", events: bad.events, head: null }], null);

@@ -37,6 +37,7 @@ describe("walletRows", () => {
     expect(() => walletRows("w1", log.events)).toThrow(LedgerCorruptError);
     const overdrawn = new Log("w2").credit(10).deduct("p", 11);
     expect(() => walletRows("w2", overdrawn.events)).toThrow(/deducts 11 from a balance of 10/);
+    expect(() => walletRows("w3", new Log("w1").credit(10).events)).toThrow(/event 1 creates wallet w1, not w3/);
   });
 
   it("a wallet without events has no balance row; NDJSON is one object per line", () => {
