@@ -50,6 +50,12 @@ export const REFUND_RETRY_PATCH = "tidemark-payment-refund-retry";
  * honoured only when the gateway answered. Histories recorded before it honour the cancel first, as they did.
  */
 export const CANCEL_AFTER_LOOKUP_PATCH = "tidemark-payment-cancel-after-lookup";
+/**
+ * Patch id of ending a payment whose deduction was made before and whose charge the gateway reports
+ * refunded: the wallet is refunded (→ `failed`), as in verification. Histories recorded before it
+ * charged again, as they did.
+ */
+export const REFUNDED_BEFORE_PATCH = "tidemark-payment-refunded-before";
 
 /**
  * One payment (SPEC §12), workflow id `tidemark/payment/<payment_id>`: deduct the wallet (insufficient
@@ -145,6 +151,7 @@ export async function payment(input: PaymentInput): Promise<PaymentState> {
     if (deducted.replayed) {
       const earlier = await lookup(op, `look up payment ${request.payment_id} at the gateway before charging: its deduction was made before`);
       if (earlier.outcome === "succeeded") return complete(earlier.chargeId, "charged before (the deduction was made by an earlier attempt or run); not charged again");
+      if (earlier.outcome === "refunded" && patched(REFUNDED_BEFORE_PATCH)) return fail("the gateway reports the charge of an earlier attempt or run refunded; not charged again");
       if (lookupFirst && root.consideredCancelled && earlier.outcome !== "unknown") return fail(cancelled);
     }
     state.step = "charge";
