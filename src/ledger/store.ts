@@ -153,7 +153,7 @@ export class LedgerStore {
       if (decision.kind === "insufficient") return { status: "insufficient_funds", balance: decision.balance };
       if (decision.kind === "refunded") return { status: "already_refunded", event: decision.event, balance: state.balance };
       if (decision.kind === "duplicate") {
-        await this.advanceHead(state);
+        await this.rollHeadAfter(state);
         return { status: "applied", event: decision.event, balance: state.balance, replayed: true };
       }
       const event = { ...decision.event, format: EVENT_FORMAT, seq: state.seq + 1, at: this.now().toISOString() } as LedgerEvent;
@@ -166,7 +166,7 @@ export class LedgerStore {
       const next = applyEvent(state, event);
       if (typeof next === "string") throw new LedgerCorruptError(wallet, next);
       this.remember(wallet, next);
-      await this.advanceHead(next);
+      await this.rollHeadAfter(next);
       return { status: "applied", event, balance: next.balance, replayed: false };
     }
     throw new LedgerContentionError(wallet);
@@ -252,6 +252,14 @@ export class LedgerStore {
     } catch {
       return { garbled: true, etag: res.etag };
     }
+  }
+
+  /**
+   * Rolls the head forward after an op is applied. The event is the record and the head a snapshot any
+   * later reader rolls forward, so a refused head write never turns an applied op into a failure.
+   */
+  private async rollHeadAfter(state: WalletState): Promise<void> {
+    await this.advanceHead(state).catch(() => undefined);
   }
 
   private advanceHead(state: WalletState): Promise<void> {
