@@ -61,9 +61,9 @@ export function paymentActivities(deps: ActivityDeps) {
       return withKeepAlive(() => gw().charge({ paymentId: op.payment_id, amount: op.amount, currency: op.currency, ledger: op.ledger }));
     },
 
-    /** Asks the gateway what became of the payment, never charging; an amount or currency other than the payment's is unknown. */
+    /** Asks the gateway what became of the payment in its ledger, never charging; an amount or currency other than the payment's is unknown. */
     async verifyCharge(op: WalletOp): Promise<LookupOutcome> {
-      const found = await withKeepAlive(() => gw().retrieve(op.payment_id));
+      const found = await withKeepAlive(() => gw().retrieve(op.payment_id, op.ledger));
       if (found.outcome === "succeeded" && (found.amount !== op.amount || found.currency !== op.currency)) {
         return { outcome: "unknown", reason: `the gateway holds a charge of ${found.amount} ${found.currency} for this payment, not ${op.amount} ${op.currency}` };
       }
@@ -72,14 +72,17 @@ export function paymentActivities(deps: ActivityDeps) {
 
     /**
      * Lists payments not settled after `stuckAfterMs` (Temporal visibility, {@link stuckPaymentsQuery}), logs one line
-     * per payment and posts the list to `webhookUrl` when set and the list is not empty.
+     * per payment and posts the list to `webhookUrl` when set and the list is not empty. A closed run is left out
+     * once its payment id was started again: the latest run settles (or is reported for) the payment.
      */
     async reportStuckPayments({ stuckAfterMs, webhookUrl }: { stuckAfterMs: number; webhookUrl?: string }): Promise<StuckPayment[]> {
       if (!deps.temporalClient) throw new TidemarkError("This worker has no Temporal client to list payments with; start it with \"tidemark worker\".");
+      const client = deps.temporalClient();
       const now = Date.now();
       const cutoff = new Date(now - stuckAfterMs).toISOString();
       const stuck: StuckPayment[] = [];
-      for await (const info of deps.temporalClient().workflow.list({ query: stuckPaymentsQuery(cutoff) })) {
+      for await (const info of client.workflow.list({ query: stuckPaymentsQuery(cutoff) })) {
+        if (info.status.name !== "RUNNING" && (await client.workflow.getHandle(info.workflowId).describe()).runId !== info.runId) continue;
         const memo = (info.memo ?? {}) as { payment_id?: string; status?: StuckPayment["status"] };
         const paymentId = memo.payment_id ?? info.workflowId.replace(/^tidemark\/payment\//, "");
         stuck.push({ payment_id: paymentId, status: memo.status ?? "pending", started_at: info.startTime.toISOString(), age_ms: now - info.startTime.getTime() });
@@ -100,20 +103,26 @@ export function paymentActivities(deps: ActivityDeps) {
       return stuck;
     },
 
-    /** Folds every wallet of the ledger and checks it against its head and the gateway's charges. */
+    /**
+     * Folds every wallet of the ledger and checks it against its head and the gateway's charges. The
+     * charges are listed before any wallet is read: a payment is deducted before it is charged, so each
+     * listed charge's deduction is in the events read afterwards.
+     */
     async checkLedgerConsistency({ ledger }: { ledger: string }): Promise<LedgerVerifyResult> {
+      let charges: GatewayCharge[] | null = null;
+      let chargesNotChecked: string | undefined;
+      try {
+        const list = gw().listCharges;
+        if (list) charges = chargesOfLedger(await list(), ledger);
+        else chargesNotChecked = `the gateway (${gw().description}) cannot list its charges`;
+      } catch (err) {
+        chargesNotChecked = (err as Error).message.replace(/\.$/, "");
+      }
       const store = ledgerOf(ledger);
       const wallets = await store.listWallets();
       const records = [];
       for (const w of wallets) records.push(await store.readRecord(w));
-      let charges: GatewayCharge[] | null = null;
-      try {
-        const list = gw().listCharges;
-        charges = list ? chargesOfLedger(await list(), ledger) : null;
-      } catch {
-        charges = null;
-      }
-      return { ledger, chargesChecked: charges !== null, ...checkLedger(records, charges) };
+      return { ledger, chargesChecked: charges !== null, ...(chargesNotChecked ? { chargesNotChecked } : {}), ...checkLedger(records, charges) };
     },
   };
 }

@@ -44,6 +44,18 @@ const REFUND_RETRY_MS = 5_000;
 const MAX_REFUND_PAUSE_MS = 10 * 60_000;
 /** Patch id of retrying a refused refund: histories recorded before it end `failed` after the refund failed, as they did. */
 export const REFUND_RETRY_PATCH = "tidemark-payment-refund-retry";
+/**
+ * Patch id of asking the gateway about a deduction made before (an earlier attempt or run) ahead of a
+ * cancel request: a charge found completes the payment instead of being refunded, and the cancel is
+ * honoured only when the gateway answered. Histories recorded before it honour the cancel first, as they did.
+ */
+export const CANCEL_AFTER_LOOKUP_PATCH = "tidemark-payment-cancel-after-lookup";
+/**
+ * Patch id of ending a payment whose deduction was made before and whose charge the gateway reports
+ * refunded: the wallet is refunded (→ `failed`), as in verification. Histories recorded before it
+ * charged again, as they did.
+ */
+export const REFUNDED_BEFORE_PATCH = "tidemark-payment-refunded-before";
 
 /**
  * One payment (SPEC §12), workflow id `tidemark/payment/<payment_id>`: deduct the wallet (insufficient
@@ -53,7 +65,8 @@ export const REFUND_RETRY_PATCH = "tidemark-payment-refund-retry";
  * `verify_window`; then `requires_review` until the `resolve` update says whether it was charged.
  * A refund the ledger refuses keeps the payment pending and is retried until it applies.
  * Once started a payment always settles: a cancel request refunds it when it arrives before the charge
- * is sent, and is otherwise ignored (a charge may have happened; verification and review decide).
+ * is sent — for a deduction made before, only once the gateway says it holds no charge of it — and is
+ * otherwise ignored (a charge may have happened; verification and review decide).
  */
 export async function payment(input: PaymentInput): Promise<PaymentState> {
   let request;
@@ -132,10 +145,14 @@ export async function payment(input: PaymentInput): Promise<PaymentState> {
       return finish("completed", reason);
     };
 
-    if (root.consideredCancelled) return fail("cancelled before the charge was sent; the deduction was refunded");
+    const cancelled = "cancelled before the charge was sent; the deduction was refunded";
+    const lookupFirst = deducted.replayed === true && patched(CANCEL_AFTER_LOOKUP_PATCH);
+    if (!lookupFirst && root.consideredCancelled) return fail(cancelled);
     if (deducted.replayed) {
       const earlier = await lookup(op, `look up payment ${request.payment_id} at the gateway before charging: its deduction was made before`);
       if (earlier.outcome === "succeeded") return complete(earlier.chargeId, "charged before (the deduction was made by an earlier attempt or run); not charged again");
+      if (earlier.outcome === "refunded" && patched(REFUNDED_BEFORE_PATCH)) return fail("the gateway reports the charge of an earlier attempt or run refunded; not charged again");
+      if (lookupFirst && root.consideredCancelled && earlier.outcome !== "unknown") return fail(cancelled);
     }
     state.step = "charge";
     const charged = await charge(op, `charge ${what} at the gateway, idempotency key ${request.payment_id}`);

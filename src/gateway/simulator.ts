@@ -79,7 +79,7 @@ const SEARCH_QUERY = /^metadata\['([A-Za-z0-9_]+)'\]:'([^']*)'$/;
  * Starts a stateful Stripe-like gateway on 127.0.0.1 (`port` 0 picks a free one): PaymentIntents
  * (create+confirm, retrieve, search by metadata), refunds, Stripe's idempotency (the first response of
  * a key — even a 500 — is stored and replayed; a key reused with other parameters is refused 400;
- * a key still in flight answers 409), switchable faults at `/admin/faults`, counters at
+ * a key still in flight — a create waits out `latency_ms` after taking its key — answers 409), switchable faults at `/admin/faults`, counters at
  * `/admin/stats` and every charge at `GET /v1/charges`.
  */
 export async function startGatewaySimulator(options: { port?: number; faults?: Partial<SimulatorFaults> } = {}): Promise<GatewaySimulator> {
@@ -89,6 +89,10 @@ export async function startGatewaySimulator(options: { port?: number; faults?: P
   const stats: SimulatorStats = { requests: 0, charges_created: 0, replays: 0, faults: { error_500: 0, decline: 0, timeout_after_charge: 0, outage: 0, idempotency_mismatch: 0 } };
   const sockets = new Set<Socket>();
   const held = new Set<NodeJS.Timeout>();
+
+  const delay = async (): Promise<void> => {
+    if (faults.latency_ms > 0) await new Promise((r) => setTimeout(r, faults.latency_ms));
+  };
 
   const newIntent = (p: Map<string, string>, key: string | undefined, status: Intent["status"], chargeStatus: GatewayCharge["status"], error: Intent["last_payment_error"]): Intent => {
     const metadata: Record<string, string> = {};
@@ -138,7 +142,9 @@ export async function startGatewaySimulator(options: { port?: number; faults?: P
         stats.replays++;
         return send(res, stored.status, stored.body, { "idempotent-replayed": "true" });
       }
+      byKey.set(key, { params: paramsText, status: 0, body: null, done: false });
     }
+    await delay();
     const fault = pickFault(faults, key, Math.random);
     if (fault) stats.faults[fault]++;
     const result = createIntent(params, key, fault === "timeout_after_charge" ? null : fault);
@@ -187,13 +193,14 @@ export async function startGatewaySimulator(options: { port?: number; faults?: P
     if (req.method === "GET" && path === "/v1/charges") return send(res, 200, listCharges());
     if (!path.startsWith("/v1/")) return send(res, 404, { error: `no route ${req.method} ${path}` });
     stats.requests++;
-    if (faults.latency_ms > 0) await new Promise((r) => setTimeout(r, faults.latency_ms));
+    const creating = req.method === "POST" && path === "/v1/payment_intents";
+    if (!creating) await delay();
     if (faults.outage || Date.now() < faults.outage_until) {
       stats.faults.outage++;
       return send(res, 503, stripeError(503, "api_error", "The gateway is unavailable (simulated outage).").body);
     }
     if (!/^Bearer sk_/.test(req.headers.authorization ?? "")) return send(res, 401, stripeError(401, "invalid_request_error", "Invalid API Key provided.").body);
-    if (req.method === "POST" && path === "/v1/payment_intents") return handleCreate(req, res);
+    if (creating) return handleCreate(req, res);
     if (req.method === "POST" && path === "/v1/refunds") return handleRefund(req, res);
     if (req.method === "GET" && path === "/v1/payment_intents/search") {
       const m = SEARCH_QUERY.exec(url.searchParams.get("query") ?? "");

@@ -33,7 +33,7 @@ function intentOutcome(intent: Stripe.PaymentIntent): LookupOutcome {
 /**
  * The gateway through Stripe PaymentIntents: one confirmed intent per payment, created with
  * `Idempotency-Key: <payment id>` and the payment id in its metadata, found again by searching that
- * metadata. The SDK must be built with `maxNetworkRetries: 0`: the workflow decides what to retry.
+ * metadata (leaving out intents that record another ledger). The SDK must be built with `maxNetworkRetries: 0`: the workflow decides what to retry.
  */
 export class StripeGateway implements Gateway {
   readonly description: string;
@@ -67,12 +67,13 @@ export class StripeGateway implements Gateway {
     }
   }
 
-  async retrieve(paymentId: string): Promise<LookupOutcome> {
+  async retrieve(paymentId: string, ledger?: string): Promise<LookupOutcome> {
     try {
       const found = await this.stripe.paymentIntents.search({ query: `metadata['${PAYMENT_ID_METADATA}']:'${paymentId}'`, limit: 10, expand: ["data.latest_charge"] });
-      if (found.data.length === 0) return { outcome: "not_found" };
-      const outcomes = found.data.map(intentOutcome);
-      return outcomes.find((o) => o.outcome === "succeeded" || o.outcome === "refunded") ?? outcomes[0];
+      const ours = found.data.filter((i) => ledger === undefined || i.metadata?.[LEDGER_METADATA] === undefined || i.metadata[LEDGER_METADATA] === ledger);
+      if (ours.length === 0) return { outcome: "not_found" };
+      const outcomes = ours.map(intentOutcome);
+      return outcomes.find((o) => o.outcome === "succeeded") ?? outcomes.find((o) => o.outcome === "refunded") ?? outcomes[0];
     } catch (err) {
       return { outcome: "unknown", reason: errorText(err) };
     }
@@ -94,8 +95,13 @@ export class StripeGateway implements Gateway {
     const url = this.options.chargesUrl;
     if (!url) return undefined;
     return async () => {
-      const res = await fetch(url);
-      if (!res.ok) throw new Error(`listing charges at ${url} answered ${res.status}`);
+      let res: Response;
+      try {
+        res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+      } catch (err) {
+        throw new Error(`listing the gateway's charges at ${url} failed: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+      }
+      if (!res.ok) throw new Error(`listing the gateway's charges at ${url} failed: HTTP ${res.status}`);
       return (await res.json()) as GatewayCharge[];
     };
   }

@@ -39,8 +39,8 @@ export interface Gateway {
   readonly description: string;
   /** Charges once per idempotency key: the same request again returns the first answer. */
   charge(request: ChargeRequest): Promise<ChargeOutcome>;
-  /** Looks the payment up by its id without charging. */
-  retrieve(paymentId: string): Promise<LookupOutcome>;
+  /** Looks the payment up by its id without charging; with `ledger`, charges recording another ledger are not its. */
+  retrieve(paymentId: string, ledger?: string): Promise<LookupOutcome>;
   /** Refunds a succeeded charge (idempotent per payment). */
   refund(paymentId: string): Promise<{ outcome: "refunded" } | { outcome: "in_doubt"; reason: string } | { outcome: "not_found" }>;
   /** Every charge the gateway holds, when it can list them (the simulator); undefined otherwise. */

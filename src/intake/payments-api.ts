@@ -3,7 +3,7 @@ import type { Client } from "@temporalio/client";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { TidemarkError } from "../errors.js";
 import {
-  CurrencyMismatchError, LedgerContentionError, OpConflictError, PaymentConflictError, PaymentInputError, PaymentNotFoundError, WalletExistsError, WalletNotFoundError,
+  CurrencyMismatchError, LedgerContentionError, LedgerCorruptError, OpConflictError, PaymentConflictError, PaymentInputError, PaymentNotFoundError, WalletExistsError, WalletNotFoundError,
 } from "../ledger/errors.js";
 import { requireAmount, requireCurrency, requireOpId, requirePaymentId, requireWalletId } from "../ledger/ids.js";
 import { type PaymentInput, validatePayment } from "../ledger/payment.js";
@@ -28,6 +28,7 @@ export function paymentErrorStatus(err: TidemarkError): number | null {
   if (err instanceof WalletNotFoundError || err instanceof PaymentNotFoundError) return 404;
   if (err instanceof WalletExistsError || err instanceof CurrencyMismatchError || err instanceof OpConflictError || err instanceof PaymentConflictError) return 409;
   if (err instanceof LedgerContentionError) return 503;
+  if (err instanceof LedgerCorruptError) return 500;
   if (err.name === "TemporalUnreachableError" || err.name === "StoreUnavailableError") return 503;
   return null;
 }

@@ -10,8 +10,11 @@ export interface WalletHead {
 /** What verify reads of one wallet. */
 export interface WalletRecord {
   wallet: string;
+  /** The events that could be read, in seq order. */
   events: LedgerEvent[];
   head: WalletHead | null;
+  /** Objects of the wallet that could not be read as an event or a head (left out of `events` / `head`). */
+  unreadable?: Array<{ check: "events" | "head"; problem: string }>;
 }
 
 /** One gateway charge as the gateway lists it. */
@@ -62,22 +65,29 @@ interface Deduct {
 
 /**
  * Checks a whole ledger: every wallet's events fold without breaking a rule and their fold equals
- * the head; with the gateway's charges (null when the gateway cannot list them), no payment is both
- * charged and refunded, nothing is charged without a deduction of the same amount, and per currency
- * credits − charged − open deductions = Σ balances.
+ * the head (a head without events is reported too); with the gateway's charges (null when the
+ * gateway cannot list them), no payment is both charged and refunded or charged more than once,
+ * nothing is charged without a deduction of the same amount, and per currency credits − charged −
+ * open deductions = Σ balances.
  */
 export function checkLedger(records: WalletRecord[], charges: GatewayCharge[] | null): LedgerCheck {
   const findings: LedgerFinding[] = [];
   const deducts = new Map<string, Deduct>();
   const totals = new Map<string, LedgerTotals>();
   let events = 0;
-  for (const { wallet, events: log, head } of records) {
+  for (const { wallet, events: log, head, unreadable = [] } of records) {
     events += log.length;
+    for (const { check, problem } of unreadable) findings.push({ check, object: wallet, problem });
     const { state, problems } = foldEvents(log);
+    if (state && state.wallet !== wallet) problems.unshift(`event 1 creates wallet ${state.wallet}, not ${wallet}`);
     for (const problem of problems) findings.push({ check: "events", object: wallet, problem });
-    if (!state) continue;
-    if (!head) findings.push({ check: "head", object: wallet, problem: `head.json is missing; the events fold to seq ${state.seq}, balance ${state.balance}` });
-    else if (head.seq !== state.seq || head.balance !== state.balance) {
+    if (!state) {
+      if (head && log.length === 0) findings.push({ check: "head", object: wallet, problem: `head says seq ${head.seq}, balance ${head.balance}, but the wallet has no events` });
+      continue;
+    }
+    if (!head) {
+      if (!unreadable.some((u) => u.check === "head")) findings.push({ check: "head", object: wallet, problem: `head.json is missing; the events fold to seq ${state.seq}, balance ${state.balance}` });
+    } else if (head.seq !== state.seq || head.balance !== state.balance) {
       findings.push({ check: "head", object: wallet, problem: `head says seq ${head.seq}, balance ${head.balance}; the events fold to seq ${state.seq}, balance ${state.balance}` });
     }
     const t = totals.get(state.currency) ?? { currency: state.currency, credits: 0, charged: 0, open: 0, balances: 0 };
@@ -92,6 +102,7 @@ export function checkLedger(records: WalletRecord[], charges: GatewayCharge[] | 
     }
   }
   const charged = new Set<string>();
+  const times = new Map<string, number>();
   for (const c of charges ?? []) {
     if (c.status !== "succeeded") continue;
     const d = deducts.get(c.idempotency_key);
@@ -99,11 +110,19 @@ export function checkLedger(records: WalletRecord[], charges: GatewayCharge[] | 
       findings.push({ check: "charge", object: c.idempotency_key, problem: `charged ${c.amount} ${c.currency} at the gateway without a deduction in any wallet` });
       continue;
     }
+    if (charged.has(c.idempotency_key)) {
+      times.set(c.idempotency_key, (times.get(c.idempotency_key) ?? 1) + 1);
+      continue;
+    }
     if (d.amount !== c.amount || d.currency !== c.currency.toUpperCase()) {
       findings.push({ check: "charge", object: c.idempotency_key, problem: `charged ${c.amount} ${c.currency} but deducted ${d.amount} ${d.currency} from ${d.wallet}` });
     }
     if (d.refunded) findings.push({ check: "charge", object: c.idempotency_key, problem: `both charged at the gateway and refunded to ${d.wallet}` });
     charged.add(c.idempotency_key);
+  }
+  for (const [paymentId, count] of times) {
+    const d = deducts.get(paymentId)!;
+    findings.push({ check: "charge", object: paymentId, problem: `charged ${count} times at the gateway for its one deduction of ${d.amount} ${d.currency} from ${d.wallet}` });
   }
   for (const [paymentId, d] of deducts) {
     const t = totals.get(d.currency)!;
@@ -122,4 +141,6 @@ export function checkLedger(records: WalletRecord[], charges: GatewayCharge[] | 
 export interface LedgerVerifyResult extends LedgerCheck {
   ledger: string;
   chargesChecked: boolean;
+  /** Why the gateway's charges were not checked (the gateway cannot list them, or listing them failed). */
+  chargesNotChecked?: string;
 }

@@ -24,6 +24,11 @@ export class LedgerLayout {
   event(wallet: string, seq: number): string {
     return `${this.eventsPrefix(wallet)}${String(seq).padStart(SEQ_DIGITS, "0")}.json`;
   }
+  /** The seq an event key names (0 for a key that names none). */
+  seqOf(key: string): number {
+    const m = /\/events\/(\d+)\.json$/.exec(key);
+    return m ? Number(m[1]) : 0;
+  }
   /** Key of a wallet's head snapshot (changed only by CAS). */
   head(wallet: string): string {
     return `${this.wallet(wallet)}head.json`;

@@ -50,6 +50,7 @@ export function walletRows(wallet: string, events: LedgerEvent[]): WalletRows {
   for (const event of events) {
     const next = applyEvent(state, event);
     if (typeof next === "string") throw new LedgerCorruptError(wallet, next);
+    if (next.wallet !== wallet) throw new LedgerCorruptError(wallet, `event 1 creates wallet ${next.wallet}, not ${wallet}`);
     const amount = event.type === "WalletCreated" ? null : event.amount;
     rows.push({
       wallet, seq: event.seq, type: event.type, op_id: event.op_id, payment_id: "payment_id" in event ? event.payment_id : null,

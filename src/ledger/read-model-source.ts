@@ -2,6 +2,7 @@
 import { Readable } from "node:stream";
 import { SourceNotFoundError, UnsupportedSourceError } from "../sources/errors.js";
 import type { ObjectStore } from "../store/types.js";
+import { LedgerCorruptError } from "./errors.js";
 import { ndjson, walletRows } from "./read-model-rows.js";
 import { parseLedgerUri, type ReadModel } from "./source-uri.js";
 import { LedgerStore } from "./store.js";
@@ -16,7 +17,9 @@ export interface OpenedLedgerSource {
 async function* rowsOf(ledger: LedgerStore, wallets: string[], model: ReadModel, signal?: AbortSignal): AsyncGenerator<Buffer> {
   for (const wallet of wallets) {
     signal?.throwIfAborted();
-    const { events } = await ledger.readRecord(wallet);
+    const { events, unreadable } = await ledger.readRecord(wallet);
+    const broken = unreadable?.find((u) => u.check === "events");
+    if (broken) throw new LedgerCorruptError(wallet, broken.problem);
     const rows = walletRows(wallet, events);
     const out = model === "events" ? rows.events : rows.balance ? [rows.balance] : [];
     if (out.length > 0) yield Buffer.from(ndjson(out), "utf8");

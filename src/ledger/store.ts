@@ -99,7 +99,8 @@ export class LedgerStore {
 
   /** The wallet from its head plus any events written after it (rolling the head forward), or null when it does not exist. */
   async show(wallet: string): Promise<WalletView | null> {
-    const head = await this.readHead(wallet);
+    const loaded = await this.loadHead(wallet);
+    const head = loaded && !loaded.garbled ? loaded : null;
     if (!head) {
       const state = await this.catchUp(wallet);
       if (!state) return null;
@@ -122,9 +123,16 @@ export class LedgerStore {
    * of its events is a real discrepancy, never a write that landed between the two reads.
    */
   async readRecord(wallet: string): Promise<WalletRecord> {
-    const head = await this.readHead(wallet);
-    const events = await this.readAllEvents(wallet);
-    return { wallet, events, head: head?.head ?? null };
+    const unreadable: NonNullable<WalletRecord["unreadable"]> = [];
+    let head: WalletHead | null = null;
+    try {
+      head = (await this.readHead(wallet))?.head ?? null;
+    } catch (err) {
+      if (!(err instanceof LedgerCorruptError)) throw err;
+      unreadable.push({ check: "head", problem: err.problem });
+    }
+    const events = await this.readAllEvents(wallet, (problem) => unreadable.push({ check: "events", problem }));
+    return { wallet, events, head, ...(unreadable.length > 0 ? { unreadable } : {}) };
   }
 
   /** Ids of every wallet of the ledger. */
@@ -145,7 +153,7 @@ export class LedgerStore {
       if (decision.kind === "insufficient") return { status: "insufficient_funds", balance: decision.balance };
       if (decision.kind === "refunded") return { status: "already_refunded", event: decision.event, balance: state.balance };
       if (decision.kind === "duplicate") {
-        await this.advanceHead(state);
+        await this.rollHeadAfter(state);
         return { status: "applied", event: decision.event, balance: state.balance, replayed: true };
       }
       const event = { ...decision.event, format: EVENT_FORMAT, seq: state.seq + 1, at: this.now().toISOString() } as LedgerEvent;
@@ -158,7 +166,7 @@ export class LedgerStore {
       const next = applyEvent(state, event);
       if (typeof next === "string") throw new LedgerCorruptError(wallet, next);
       this.remember(wallet, next);
-      await this.advanceHead(next);
+      await this.rollHeadAfter(next);
       return { status: "applied", event, balance: next.balance, replayed: false };
     }
     throw new LedgerContentionError(wallet);
@@ -180,13 +188,26 @@ export class LedgerStore {
     if (!known || known.seq < state.seq) this.cache.set(wallet, state);
   }
 
-  private async readAllEvents(wallet: string): Promise<LedgerEvent[]> {
+  /**
+   * Every readable event of the wallet in seq order. An object that is not an event at its key throws
+   * {@link LedgerCorruptError}, or with `unreadable` is passed to it and left out.
+   */
+  private async readAllEvents(wallet: string, unreadable?: (problem: string) => void): Promise<LedgerEvent[]> {
+    const read = async (load: () => Promise<LedgerEvent | null>): Promise<LedgerEvent | null> => {
+      try {
+        return await load();
+      } catch (err) {
+        if (!unreadable || !(err instanceof LedgerCorruptError)) throw err;
+        unreadable(err.problem);
+        return null;
+      }
+    };
     const keys: string[] = [];
     for await (const info of this.store.list(this.layout.eventsPrefix(wallet))) keys.push(info.key);
-    const events = await mapLimit(keys, READ_CONCURRENCY, (key) => this.parseAt(wallet, key));
-    const sorted = events.sort((a, b) => a.seq - b.seq);
-    let last = sorted.length === 0 ? 0 : sorted[sorted.length - 1].seq;
-    for (let e = await this.readEvent(wallet, last + 1); e; e = await this.readEvent(wallet, last + 1)) {
+    const events = await mapLimit(keys, READ_CONCURRENCY, (key) => read(() => this.parseAt(wallet, key)));
+    const sorted = events.filter((e): e is LedgerEvent => e !== null).sort((a, b) => a.seq - b.seq);
+    let last = keys.reduce((max, key) => Math.max(max, this.layout.seqOf(key)), 0);
+    for (let e = await read(() => this.readEvent(wallet, last + 1)); e; e = await read(() => this.readEvent(wallet, last + 1))) {
       sorted.push(e);
       last = e.seq;
     }
@@ -211,27 +232,46 @@ export class LedgerStore {
   }
 
   private async readHead(wallet: string): Promise<{ head: WalletHead; currency: string; etag: string } | null> {
+    const loaded = await this.loadHead(wallet);
+    if (loaded?.garbled) throw new LedgerCorruptError(wallet, "head.json is not JSON");
+    return loaded;
+  }
+
+  /** The head as stored; `garbled` when it is not JSON (a snapshot anyone may roll forward over). */
+  private async loadHead(wallet: string): Promise<{ garbled: false; head: WalletHead; currency: string; etag: string } | { garbled: true; etag: string } | null> {
+    let res;
     try {
-      const res = await this.store.get(this.layout.head(wallet));
-      const value = JSON.parse(Buffer.from(res.body).toString("utf8")) as { seq: number; balance: number; currency: string };
-      return { head: { seq: value.seq, balance: value.balance }, currency: value.currency, etag: res.etag };
+      res = await this.store.get(this.layout.head(wallet));
     } catch (err) {
       if (err instanceof NotFoundError) return null;
-      if (err instanceof SyntaxError) throw new LedgerCorruptError(wallet, "head.json is not JSON");
       throw err;
     }
+    try {
+      const value = JSON.parse(Buffer.from(res.body).toString("utf8")) as { seq: number; balance: number; currency: string };
+      return { garbled: false, head: { seq: value.seq, balance: value.balance }, currency: value.currency, etag: res.etag };
+    } catch {
+      return { garbled: true, etag: res.etag };
+    }
+  }
+
+  /**
+   * Rolls the head forward after an op is applied. The event is the record and the head a snapshot any
+   * later reader rolls forward, so a refused head write never turns an applied op into a failure.
+   */
+  private async rollHeadAfter(state: WalletState): Promise<void> {
+    await this.advanceHead(state).catch(() => undefined);
   }
 
   private advanceHead(state: WalletState): Promise<void> {
     return this.writeHead(state.wallet, state.currency, { seq: state.seq, balance: state.balance });
   }
 
-  /** Rolls the head forward to `to` by CAS unless it is already there or further; never moves it back. */
+  /** Rolls the head forward to `to` by CAS unless it is already there or further (a garbled head is behind); never moves it back. */
   private async writeHead(wallet: string, currency: string, to: WalletHead): Promise<void> {
     const body = `${JSON.stringify({ format: HEAD_FORMAT, ledger: this.ledger, wallet, currency, seq: to.seq, balance: to.balance })}\n`;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const current = await this.readHead(wallet);
-      if (current && current.head.seq >= to.seq) return;
+      const current = await this.loadHead(wallet);
+      if (current && !current.garbled && current.head.seq >= to.seq) return;
       try {
         await this.store.put(this.layout.head(wallet), body, current ? { kind: "update", etag: current.etag } : { kind: "create" });
         return;

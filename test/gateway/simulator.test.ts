@@ -78,6 +78,31 @@ describe("gateway simulator through the Stripe adapter", () => {
     expect(await gateway.listCharges!()).toEqual(sim.charges());
   });
 
+  it("finds a payment's live charge even when an older charge of it was refunded", async () => {
+    await gateway.charge({ paymentId: "twice-1", amount: 60, currency: "EUR" });
+    expect(await gateway.refund("twice-1")).toEqual({ outcome: "refunded" });
+    expect(sim.expireIdempotencyKeys()).toBeGreaterThan(0);
+    const live = await gateway.charge({ paymentId: "twice-1", amount: 60, currency: "EUR" });
+    expect(live.outcome).toBe("succeeded");
+    const listed = sim.charges().filter((c) => c.idempotency_key === "twice-1");
+    expect(listed.map((c) => c.status)).toEqual(["refunded", "succeeded"]);
+    expect(await gateway.retrieve("twice-1")).toEqual({ outcome: "succeeded", chargeId: (live as { chargeId: string }).chargeId, amount: 60, currency: "EUR" });
+  });
+
+  it("answers 409 to a request whose key is still in flight, charging once", async () => {
+    sim.setFaults({ latency_ms: 400 });
+    let both;
+    try {
+      both = await Promise.all([1, 2].map(() => gateway.charge({ paymentId: "flight-1", amount: 90, currency: "EUR" })));
+    } finally {
+      sim.setFaults({ latency_ms: 0 });
+    }
+    expect(both.map((o) => o.outcome).sort()).toEqual(["in_doubt", "succeeded"]);
+    expect(both.find((o) => o.outcome === "in_doubt")).toMatchObject({ reason: expect.stringContaining("409: There is currently another in-progress request") });
+    expect(sim.charges().filter((c) => c.idempotency_key === "flight-1")).toHaveLength(1);
+    expect(await gateway.charge({ paymentId: "flight-1", amount: 90, currency: "EUR" })).toEqual(both.find((o) => o.outcome === "succeeded"));
+  });
+
   it("switches faults over HTTP and rejects bad ones with 400", async () => {
     const bad = await fetch(`${sim.url}/admin/faults`, { method: "POST", body: JSON.stringify({ error_rate: 2 }) });
     expect(bad.status).toBe(400);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LedgerLayout } from "../../src/ledger/layout";
 import { paymentWorkflowId } from "../../src/ledger/payment";
 import { startPaymentBed, type PaymentBed } from "../payments/bed";
 import { TOKENS, listing, request, startBed, until, type IntakeBed } from "./bed";
@@ -53,6 +54,9 @@ describe("payments HTTP API on tidemark serve", () => {
     beforeAll(async () => {
       await pay.ledger.createWallet("bob", "EUR");
       await pay.ledger.credit("bob", "bob-initial", 1000, "EUR");
+      await pay.ledger.createWallet("broken", "EUR");
+      await pay.ledger.credit("broken", "broken-initial", 1000, "EUR");
+      await pay.store.put(new LedgerLayout(pay.ledgerName).event("broken", 2), "{\"format\":", { kind: "overwrite" });
       const taken = await call("POST", "/v1/payments", { payment_id: pay.id("taken"), wallet: "bob", amount: 100, currency: "EUR" });
       expect(taken.status).toBe(202);
       await until("the earlier payment to finish, so the ledger holds still", async () => (await call("GET", `/v1/payments/${pay.id("taken")}`)).body.status === "completed", 60_000);
@@ -79,6 +83,7 @@ describe("payments HTTP API on tidemark serve", () => {
       ["a credit to an unknown wallet", () => ["POST", "/v1/wallets/nobody/credits", { op_id: "c1", amount: 5 }, undefined], 404, /^Wallet "nobody" does not exist/],
       ["a credit without op_id", () => ["POST", "/v1/wallets/bob/credits", { amount: 5 }, undefined], 400, /^Operation id undefined is invalid/],
       ["a credit in another currency", () => ["POST", "/v1/wallets/bob/credits", { op_id: "c2", amount: 5, currency: "USD" }, undefined], 409, /^Wallet "bob" holds EUR, not USD/],
+      ["a credit to a wallet whose log is broken", () => ["POST", "/v1/wallets/broken/credits", { op_id: "c3", amount: 5 }, undefined], 500, /^Ledger of wallet "broken" is inconsistent: .*000000000002\.json: not JSON; run "tidemark ledger verify"/],
       ["an unknown payment", () => ["GET", `/v1/payments/${pay.id("never")}`, undefined, undefined], 404, /^Payment ".*" does not exist/],
       ["an unknown wallet read", () => ["GET", "/v1/wallets/nobody", undefined, undefined], 404, /^Wallet "nobody" does not exist/],
     ];

@@ -37,6 +37,27 @@ describe("checkLedger", () => {
     expect(result.findings[0].problem).toBe("charged 101 eur but deducted 100 EUR from a");
   });
 
+  it("reports a payment charged twice at the gateway for its one deduction", () => {
+    const charges = [charge("p1", 100), charge("p1", 100)];
+    const result = checkLedger([{ wallet: "a", events: a.events, head: { seq: 6, balance: 850 } }], charges);
+    expect(charges.filter((c) => c.idempotency_key === "p1" && c.status === "succeeded")).toHaveLength(2);
+    expect(result.findings).toEqual([{ check: "charge", object: "p1", problem: "charged 2 times at the gateway for its one deduction of 100 EUR from a" }]);
+  });
+
+  it("reports a wallet whose head remains but whose events are all gone", () => {
+    const record = { wallet: "b", events: [], head: { seq: 2, balance: 500 } };
+    const result = checkLedger([record], null);
+    expect(record.events).toHaveLength(0);
+    expect(result.findings).toEqual([{ check: "head", object: "b", problem: "head says seq 2, balance 500, but the wallet has no events" }]);
+  });
+
+  it("reports a wallet whose log was created for another wallet (a log copied into the wrong place)", () => {
+    const copied = { wallet: "b2", events: b.events, head: { seq: 2, balance: 500 } };
+    expect(copied.events[0]).toMatchObject({ type: "WalletCreated", wallet: "b" });
+    const result = checkLedger([{ wallet: "b", events: b.events, head: { seq: 2, balance: 500 } }, copied], null);
+    expect(result.findings).toEqual([{ check: "events", object: "b2", problem: "event 1 creates wallet b, not b2" }]);
+  });
+
   it("reports broken event logs", () => {
     const bad = new Log("c").credit(10).deduct("p1", 20);
     const result = checkLedger([{ wallet: "c", events: bad.events, head: null }], null);

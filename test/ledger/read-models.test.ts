@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDefinition } from "../../src/definition";
 import { LedgerCorruptError } from "../../src/ledger/errors";
+import { LedgerLayout } from "../../src/ledger/layout";
 import { ndjson, walletRows } from "../../src/ledger/read-model-rows";
 import { openLedgerSource } from "../../src/ledger/read-model-source";
 import { readModelDatasetId, readModelDefinition, readModelOf } from "../../src/ledger/read-models";
@@ -36,6 +37,7 @@ describe("walletRows", () => {
     expect(() => walletRows("w1", log.events)).toThrow(LedgerCorruptError);
     const overdrawn = new Log("w2").credit(10).deduct("p", 11);
     expect(() => walletRows("w2", overdrawn.events)).toThrow(/deducts 11 from a balance of 10/);
+    expect(() => walletRows("w3", new Log("w1").credit(10).events)).toThrow(/event 1 creates wallet w1, not w3/);
   });
 
   it("a wallet without events has no balance row; NDJSON is one object per line", () => {
@@ -105,6 +107,15 @@ describe("openLedgerSource on a file store", () => {
     const balances = (await read("ledger://books/balances")).trim().split("\n").map((l) => JSON.parse(l));
     expect(balances.map((b) => [b.wallet, b.currency, b.balance, b.seq])).toEqual([["alice", "EUR", 300, 3], ["bob", "USD", 70, 2]]);
     expect(await read("ledger://books/balances")).toBe(await read("ledger://books/balances"));
+  });
+
+  it("fails on a wallet whose last event is not JSON instead of publishing the others without it", async () => {
+    const ledger = new LedgerStore(store, "garbled");
+    await ledger.createWallet("w", "EUR");
+    await ledger.credit("w", "c1", 40, "EUR");
+    const key = new LedgerLayout("garbled").event("w", 2);
+    await store.put(key, "{\"format\":", { kind: "overwrite" });
+    await expect(read("ledger://garbled/balances")).rejects.toThrow(new LedgerCorruptError("w", `${key}: not JSON`));
   });
 
   it("refuses another ledger: URI before reading and an empty ledger with a clear sentence", async () => {

@@ -6,6 +6,7 @@ import { CurrencyMismatchError, OpConflictError, WalletExistsError, WalletNotFou
 import { checkLedger } from "../../src/ledger/invariants";
 import { LedgerLayout } from "../../src/ledger/layout";
 import { LedgerStore } from "../../src/ledger/store";
+import { StoreAccessDeniedError } from "../../src/errors";
 import { FsObjectStore } from "../../src/store/fs";
 import { S3ObjectStore } from "../../src/store/s3";
 import type { ObjectStore } from "../../src/store/types";
@@ -70,6 +71,31 @@ describe.each(backends)("LedgerStore on %s", (_name, store) => {
     expect(checkLedger([await ledger.readRecord("carol")], null).findings.map((f) => f.check)).toEqual(["head"]);
     expect(await new LedgerStore(store, "rollforward").show("carol")).toMatchObject({ balance: 100, seq: 3 });
     expect(checkLedger([await ledger.readRecord("carol")], null).findings).toEqual([]);
+  });
+
+  it("reports a deduction it wrote as applied even when rolling the head forward is refused", async () => {
+    const setup = new LedgerStore(store, "headless");
+    await setup.createWallet("gail", "EUR");
+    await setup.credit("gail", "c1", 100, "EUR");
+    const head = new LedgerLayout("headless").head("gail");
+    const refused: string[] = [];
+    const denying = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop !== "put") return Reflect.get(target, prop, receiver) as unknown;
+        return async (key: string, ...rest: unknown[]) => {
+          if (key === head) {
+            refused.push(key);
+            throw new StoreAccessDeniedError(`put of ${key} denied: the token expired`);
+          }
+          return (target.put as (k: string, ...r: unknown[]) => ReturnType<ObjectStore["put"]>).call(target, key, ...rest);
+        };
+      },
+    });
+    const outcome = await new LedgerStore(denying, "headless").deduct("gail", "p1", 30, "EUR").catch((err: unknown) => err);
+    expect(refused).toEqual([head]);
+    expect((await setup.readRecord("gail")).events.map((e) => e.op_id)).toEqual(["create", "c1:credit", "p1:deduct"]);
+    expect(outcome).toMatchObject({ status: "applied", balance: 70, replayed: false });
+    expect(await setup.show("gail")).toMatchObject({ balance: 70, seq: 3 });
   });
 
   it("under 40 concurrent deducts from separate writers, exactly the affordable ones succeed", async () => {

@@ -5,14 +5,22 @@ import { paymentResult, startPaymentBed, waitForStatus, type PaymentBed } from "
 
 let bed: PaymentBed;
 let holdDeduct: Promise<void> | undefined;
+let holdCharge: Promise<void> | undefined;
 const reached: string[] = [];
 beforeAll(async () => {
   bed = await startPaymentBed("paycancel", async (point) => {
-    if (point !== "deductWallet:end" || !holdDeduct) return;
+    const hold = point === "deductWallet:end" ? holdDeduct : point === "chargeGateway:end" ? holdCharge : undefined;
+    if (!hold) return;
     reached.push(point);
-    await holdDeduct;
+    await hold;
   });
 });
+
+async function reach(point: string): Promise<void> {
+  const until = Date.now() + 30_000;
+  while (!reached.includes(point) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  expect(reached).toContain(point);
+}
 afterAll(() => bed?.stop());
 
 async function start(paymentId: string, wallet: string, amount: number, verifyWindow?: string) {
@@ -67,5 +75,41 @@ describe("a cancel request never strands a payment's money", () => {
     expect(await bed.ledger.show("early")).toMatchObject({ balance: 1000 });
     const verified = await bed.client.workflow.execute("verifyLedger", { workflowId: verifyLedgerWorkflowId(bed.ledgerName), taskQueue: bed.taskQueue, args: [{ ledger: bed.ledgerName }] });
     expect(verified).toMatchObject({ findings: [], chargesChecked: true });
+  });
+
+  it("cancelled while it restarts a payment an earlier run charged: completed with that charge, never refunded", async () => {
+    await wallet("again", 1000);
+    const id = bed.id("again");
+    const handle = bed.client.workflow.getHandle(paymentWorkflowId(id));
+    reached.length = 0;
+    let releaseCharge!: () => void;
+    holdCharge = new Promise((r) => (releaseCharge = r));
+    try {
+      await start(id, "again", 200);
+      await reach("chargeGateway:end");
+      await handle.terminate("the operator gave up on this run");
+    } finally {
+      holdCharge = undefined;
+      releaseCharge();
+    }
+    const charged = chargesOf(id);
+    expect(charged.map((c) => `${c.status} ${c.amount}`)).toEqual(["succeeded 200"]);
+    expect((await handle.describe()).status.name).toBe("TERMINATED");
+
+    reached.length = 0;
+    let releaseDeduct!: () => void;
+    holdDeduct = new Promise((r) => (releaseDeduct = r));
+    try {
+      await bed.client.workflow.start("payment", { workflowId: paymentWorkflowId(id), taskQueue: bed.taskQueue, args: [{ payment_id: id, wallet: "again", amount: 200, currency: "EUR", ledger: bed.ledgerName }] });
+      await reach("deductWallet:end");
+      await handle.cancel();
+    } finally {
+      holdDeduct = undefined;
+      releaseDeduct();
+    }
+    expect(await paymentResult(bed, id)).toMatchObject({ status: "completed", charge_id: (charged[0] as { id?: string }).id });
+    expect(chargesOf(id)).toHaveLength(1);
+    expect((await bed.ledger.readRecord("again")).events.map((e) => e.op_id)).toEqual(["create", "again-seed:credit", `${id}:deduct`]);
+    expect(await bed.ledger.show("again")).toMatchObject({ balance: 800 });
   });
 });

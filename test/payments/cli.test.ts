@@ -2,8 +2,9 @@ import { WorkflowNotFoundError } from "@temporalio/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collect } from "../store/conformance-helpers";
 import { runCli } from "../cli/helpers";
-import { paymentWorkflowId } from "../../src/ledger/payment";
-import { startPaymentBed, type PaymentBed } from "./bed";
+import { startPayment } from "../../src/ledger/payment-client";
+import { paymentWorkflowId, validatePayment } from "../../src/ledger/payment";
+import { paymentResult, startPaymentBed, waitForStatus, type PaymentBed } from "./bed";
 
 let bed: PaymentBed;
 let done: string;
@@ -83,5 +84,38 @@ describe("bad input through the CLI: one sentence, exit 1, nothing written", () 
   it("the refused inputs left the earlier payment and the wallet as they were", async () => {
     expect(await bed.ledger.show("alice")).toMatchObject({ balance: 4900, seq: 3 });
     expect(bed.sim.charges().map((c) => c.idempotency_key)).toEqual([done]);
+  });
+});
+
+describe("payments list", () => {
+  it("shows a payment id once, as its latest run, after a terminated run of it was started again", async () => {
+    await bed.ledger.createWallet("bob", "EUR");
+    await bed.ledger.credit("bob", "seed", 1000, "EUR");
+    const id = bed.id("relisted");
+    const handle = bed.client.workflow.getHandle(paymentWorkflowId(id));
+    bed.sim.setFaults({ outage: true });
+    try {
+      await startPayment(bed.client, bed.store, bed.taskQueue, validatePayment({ payment_id: id, wallet: "bob", amount: 100, currency: "EUR", ledger: bed.ledgerName, verify_window: "1h" }));
+      await waitForStatus(bed, id, (s) => s.step === "verify");
+      await handle.terminate("test: an operator terminates the payment");
+    } finally {
+      bed.sim.setFaults({ outage: false });
+    }
+    await bed.client.workflow.start("payment", { workflowId: paymentWorkflowId(id), taskQueue: bed.taskQueue, args: [{ payment_id: id, wallet: "bob", amount: 100, currency: "EUR", ledger: bed.ledgerName }] });
+    expect(await paymentResult(bed, id)).toMatchObject({ status: "completed" });
+    const until = Date.now() + 30_000;
+    let runs: string[] = [];
+    do {
+      runs = [];
+      for await (const info of bed.client.workflow.list({ query: `WorkflowId = '${paymentWorkflowId(id)}'` })) runs.push(`${info.status.name} ${(info.memo as { status?: string } | undefined)?.status}`);
+    } while (runs.length < 2 && Date.now() < until && (await new Promise((r) => setTimeout(r, 250)), true));
+    expect(runs.sort()).toEqual(["COMPLETED completed", "TERMINATED pending"]);
+
+    const all = await runCli(["payments", "list", "--limit", "1000", "--json"], bed.env);
+    expect(all.code, all.stderr).toBe(0);
+    expect((JSON.parse(all.stdout) as Array<{ payment_id: string; status: string }>).filter((r) => r.payment_id === id).map((r) => r.status)).toEqual(["completed"]);
+    const pending = await runCli(["payments", "list", "--status", "pending", "--limit", "1000", "--json"], bed.env);
+    expect(pending.code, pending.stderr).toBe(0);
+    expect((JSON.parse(pending.stdout) as Array<{ payment_id: string }>).filter((r) => r.payment_id === id)).toEqual([]);
   });
 });

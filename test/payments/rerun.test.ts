@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gatewayFromEnv } from "../../src/gateway/from-env";
 import { startPayment } from "../../src/ledger/payment-client";
 import { paymentWorkflowId, validatePayment, verifyLedgerWorkflowId } from "../../src/ledger/payment";
 import type { LedgerVerifyResult } from "../../src/ledger/invariants";
@@ -76,5 +77,25 @@ describe("a payment id started again after its workflow is gone (retention)", ()
     expect(await bed.ledger.show("w")).toMatchObject({ balance: 1000, seq: 4 });
     const verified: LedgerVerifyResult = await bed.client.workflow.execute("verifyLedger", { workflowId: verifyLedgerWorkflowId(bed.ledgerName), taskQueue: bed.taskQueue, args: [{ ledger: bed.ledgerName }] });
     expect(verified.findings).toEqual([]);
+  });
+
+  it("a payment whose earlier charge was refunded at the gateway is not completed with that charge", { timeout: 240_000 }, async () => {
+    await bed.ledger.createWallet("r", "EUR");
+    await bed.ledger.credit("r", "seed", 1000, "EUR");
+    const id = bed.id("refunded");
+    const request = validatePayment({ payment_id: id, wallet: "r", amount: 250, currency: "EUR", ledger: bed.ledgerName });
+    await startPayment(bed.client, bed.store, bed.taskQueue, request);
+    expect(await paymentResult(bed, id)).toMatchObject({ status: "completed" });
+    expect(await gatewayFromEnv({ TIDEMARK_GATEWAY_URL: bed.sim.url }).refund(id)).toEqual({ outcome: "refunded" });
+    expect(chargesOf(id).map((c) => c.status)).toEqual(["refunded"]);
+    await forget(id);
+
+    expect(await startPayment(bed.client, bed.store, bed.taskQueue, request)).toMatchObject({ started: true });
+    const final = await paymentResult(bed, id);
+    expect(chargesOf(id).map((c) => c.status)).toEqual(["refunded"]);
+    expect(final).toMatchObject({ status: "failed" });
+    expect(final.charge_id).toBeUndefined();
+    expect((await bed.ledger.readRecord("r")).events.map((e) => e.op_id)).toEqual(["create", "seed:credit", `${id}:deduct`, `${id}:refund`]);
+    expect(await bed.ledger.show("r")).toMatchObject({ balance: 1000 });
   });
 });

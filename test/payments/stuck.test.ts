@@ -73,6 +73,24 @@ describe("detectStuckPayments", () => {
     expect(mine).toEqual([{ payment_id: stuckId, status: "pending", started_at: expect.any(String), age_ms: expect.any(Number) }]);
   });
 
+  it("no longer reports a terminated payment once a new run of its id settled it", async () => {
+    const handle = bed.client.workflow.getHandle(paymentWorkflowId(stuckId));
+    expect((await handle.describe()).status.name).toBe("TERMINATED");
+    bed.sim.setFaults({ outage: false });
+    await bed.client.workflow.start("payment", { workflowId: paymentWorkflowId(stuckId), taskQueue: bed.taskQueue, args: [{ payment_id: stuckId, wallet: "w", amount: 10, currency: "EUR", ledger: bed.ledgerName }] });
+    expect(await paymentResult(bed, stuckId)).toMatchObject({ status: "completed" });
+    expect(bed.sim.charges().filter((c) => c.idempotency_key === stuckId).map((c) => c.status)).toEqual(["succeeded"]);
+    const until = Date.now() + 30_000;
+    let runs: string[] = [];
+    do {
+      runs = [];
+      for await (const info of bed.client.workflow.list({ query: `WorkflowId = '${paymentWorkflowId(stuckId)}'` })) runs.push(`${info.status.name} ${(info.memo as { status?: string } | undefined)?.status}`);
+    } while (runs.length < 2 && Date.now() < until && (await new Promise((r) => setTimeout(r, 250)), true));
+    expect(runs.sort()).toEqual(["COMPLETED completed", "TERMINATED pending"]);
+    const mine = (await detect({ stuck_after: "1s" })).filter((p) => p.payment_id === stuckId);
+    expect(mine).toEqual([]);
+  });
+
   it("refuses a webhook URL that is not http(s)", async () => {
     const failure = await detect({ webhook_url: "ftp://127.0.0.1/x" }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(WorkflowFailedError);

@@ -35,7 +35,7 @@ export function registerLedger(program: Command): void {
       else {
         for (const f of result.findings) say(`${f.check}\t${f.object}\t${f.problem}`);
         for (const t of result.totals) say(`${t.currency}\tcredits ${t.credits}\tcharged ${t.charged}\topen ${t.open}\tbalances ${t.balances}`);
-        say(`ledger ${name}: ${result.wallets} wallets, ${result.events} events, ${result.findings.length === 0 ? "clean" : `${result.findings.length} findings`}${result.chargesChecked ? "" : " (gateway charges not checked: the gateway cannot list them)"}`);
+        say(`ledger ${name}: ${result.wallets} wallets, ${result.events} events, ${result.findings.length === 0 ? "clean" : `${result.findings.length} findings`}${result.chargesChecked ? "" : ` (gateway charges not checked: ${result.chargesNotChecked ?? "the gateway cannot list them"})`}`);
       }
       if (result.findings.length > 0) throw new LedgerFindingsError(`Ledger ${name} has ${result.findings.length} findings; see them above.`);
     });

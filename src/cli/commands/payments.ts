@@ -71,7 +71,7 @@ export function registerPayments(program: Command): void {
 
   payments
     .command("list")
-    .description("payments and their status, newest first (from Temporal visibility)")
+    .description("payments and their status, newest first (from Temporal visibility; a payment id started again shows as its latest run)")
     .option("--status <status>", `only this status: ${STATUSES.join(", ")}`)
     .option("--limit <n>", "at most this many", "100")
     .option("--json", "machine-readable output")
@@ -83,9 +83,11 @@ export function registerPayments(program: Command): void {
       await withClient(async (client) => {
         const rows: Array<Record<string, unknown>> = [];
         for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
+          if (info.status.name !== "RUNNING" && (await client.workflow.getHandle(info.workflowId).describe()).runId !== info.runId) continue;
           const memo = (info.memo ?? {}) as Record<string, unknown>;
           const status = memo.status ?? (info.searchAttributes?.TidemarkPaymentStatus as string[] | undefined)?.[0] ?? "pending";
-          rows.push({ payment_id: memo.payment_id, wallet: memo.wallet, amount: memo.amount, currency: memo.currency, status, started_at: info.startTime.toISOString() });
+          const paymentId = memo.payment_id ?? info.workflowId.replace(/^tidemark\/payment\//, "");
+          rows.push({ payment_id: paymentId, wallet: memo.wallet, amount: memo.amount, currency: memo.currency, status, started_at: info.startTime.toISOString() });
           if (rows.length >= limit) break;
         }
         if (opts.json) return sayJson(rows);
