@@ -21,7 +21,9 @@ function describeParams(p: Partial<PaymentRequest>): string {
 /**
  * Starts a payment under `tidemark/payment/<id>` once: the wallet must exist in the payment's currency
  * (checked before anything is started); the same id with the same parameters returns the existing
- * payment, with other parameters throws {@link PaymentConflictError}.
+ * payment, with other parameters throws {@link PaymentConflictError}. A payment whose run ended
+ * without settling (terminated, timed out, failed) is started again: the new run finds the deduction
+ * already made and asks the gateway before it charges, so the payment settles.
  */
 export async function startPayment(client: Client, store: ObjectStore, taskQueue: string, request: PaymentRequest): Promise<StartedPayment> {
   const workflowId = paymentWorkflowId(request.payment_id);
@@ -37,11 +39,11 @@ export async function startPayment(client: Client, store: ObjectStore, taskQueue
   }
   let started = false;
   try {
-    await client.workflow.start("payment", {
+    const handle = await client.workflow.start("payment", {
       workflowId, taskQueue, args: [{ ...memo, verify_window: request.verify_window_ms }], memo,
-      workflowIdConflictPolicy: "USE_EXISTING", workflowIdReusePolicy: "REJECT_DUPLICATE",
+      workflowIdConflictPolicy: "USE_EXISTING", workflowIdReusePolicy: "ALLOW_DUPLICATE_FAILED_ONLY",
     });
-    started = existing === null;
+    started = existing === null || handle.firstExecutionRunId !== existing.runId;
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
@@ -51,7 +53,7 @@ export async function startPayment(client: Client, store: ObjectStore, taskQueue
 }
 
 /** A payment's parameters and status from its memo (no worker needed); a payment started without the memo (e.g. by `temporal workflow start`) is asked through its `status` query. */
-export async function describePayment(client: Client, paymentId: string): Promise<{ request: PaymentRequest; status: PaymentStatus }> {
+export async function describePayment(client: Client, paymentId: string): Promise<{ request: PaymentRequest; status: PaymentStatus; runId: string }> {
   try {
     const d = await client.workflow.getHandle(paymentWorkflowId(paymentId)).describe();
     const memo = (d.memo ?? {}) as Partial<PaymentRequest> & { status?: PaymentStatus };
@@ -59,9 +61,9 @@ export async function describePayment(client: Client, paymentId: string): Promis
     const status = (memo.status ?? sa?.[0] ?? (d.status.name === "RUNNING" ? "pending" : "failed")) as PaymentStatus;
     if (memo.payment_id === undefined) {
       const state = await queryPayment(client, paymentId);
-      return { request: state, status: state.status };
+      return { request: state, status: state.status, runId: d.runId };
     }
-    return { request: memo as PaymentRequest, status };
+    return { request: memo as PaymentRequest, status, runId: d.runId };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new PaymentNotFoundError(paymentId);
     throw err;

@@ -98,4 +98,33 @@ describe("a payment id started again after its workflow is gone (retention)", ()
     expect((await bed.ledger.readRecord("r")).events.map((e) => e.op_id)).toEqual(["create", "seed:credit", `${id}:deduct`, `${id}:refund`]);
     expect(await bed.ledger.show("r")).toMatchObject({ balance: 1000 });
   });
+
+  it("a payment whose run was terminated before it settled is started again by the same request, and settles without a second deduction", { timeout: 240_000 }, async () => {
+    await bed.ledger.createWallet("t", "EUR");
+    await bed.ledger.credit("t", "seed", 1000, "EUR");
+    const id = bed.id("terminated");
+    const request = validatePayment({ payment_id: id, wallet: "t", amount: 400, currency: "EUR", ledger: bed.ledgerName, verify_window: "1s" });
+    const outagesBefore = bed.sim.stats().faults.outage;
+    bed.sim.setFaults({ outage: true });
+    try {
+      await startPayment(bed.client, bed.store, bed.taskQueue, request);
+      await waitForStatus(bed, id, "requires_review");
+    } finally {
+      bed.sim.setFaults({ outage: false });
+    }
+    expect(bed.sim.stats().faults.outage).toBeGreaterThan(outagesBefore);
+    const handle = bed.client.workflow.getHandle(paymentWorkflowId(id));
+    const firstRun = (await handle.describe()).runId;
+    await handle.terminate("operator stopped it");
+    expect((await handle.describe()).status.name).toBe("TERMINATED");
+    expect(await bed.ledger.show("t")).toMatchObject({ balance: 600 });
+
+    const again = await startPayment(bed.client, bed.store, bed.taskQueue, request);
+    expect(again).toMatchObject({ started: true, status: "pending" });
+    expect((await handle.describe()).runId).not.toBe(firstRun);
+    expect(await paymentResult(bed, id)).toMatchObject({ status: "completed" });
+    expect(chargesOf(id)).toHaveLength(1);
+    expect(await bed.ledger.show("t")).toMatchObject({ balance: 600, seq: 3 });
+    expect(await startPayment(bed.client, bed.store, bed.taskQueue, request)).toMatchObject({ started: false, status: "completed" });
+  });
 });
