@@ -90,4 +90,11 @@ describe("events and inputs", () => {
     expect(() => requirePaymentId("pay:1")).toThrow(/Payment id/);
     expect(requirePaymentId("Pay-1.a_b")).toBe("Pay-1.a_b");
   });
+  it("names a missing field as missing and a non-finite amount as what it is, not as undefined or null", () => {
+    expect(() => requirePaymentId(undefined)).toThrow(/^Payment id is missing: use letters/);
+    expect(() => requireAmount(Number.POSITIVE_INFINITY)).toThrow(/^Amount Infinity is invalid: /);
+    expect(() => requireAmount(JSON.parse('{"a":1e999}').a)).toThrow(/^Amount Infinity is invalid: /);
+    expect(() => requireAmount(Number.NaN)).toThrow(/^Amount NaN is invalid: /);
+    expect(() => requireWalletId(null)).toThrow(/^Wallet id null is invalid: /);
+  });
 });
