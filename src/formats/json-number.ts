@@ -12,7 +12,7 @@ const MIN_UNSAFE_LENGTH = 16;
 /** A run of characters long enough to be such a token: a cheap test that a record needs the careful parse. */
 const MAYBE_UNSAFE = /[0-9.eE+-]{16}/;
 
-/** A JSON number whose value a double does not hold exactly, kept as the text it was written as. */
+/** A number whose value a double does not hold exactly (a JSON number, a Parquet DECIMAL), kept as the text it was written as. */
 export class JsonNumber {
   constructor(readonly text: string) {}
 

@@ -1,13 +1,15 @@
 /**
  * Parquet reader over the project codec: decodes row groups as Arrow record
  * batches (only the requested columns) and exposes native values: numbers,
- * bigints (Int64), strings, booleans and Dates (date and timestamp columns).
+ * bigints (Int64), strings, booleans, Dates (date and timestamp columns) and
+ * exact decimal texts (DECIMAL columns).
  */
-import { DataType, type RecordBatch, type Schema, type Timestamp, TimeUnit, Type, type Vector } from "apache-arrow";
+import { DataType, type Decimal, type RecordBatch, type Schema, type Timestamp, TimeUnit, Type, type Vector } from "apache-arrow";
 import { decodeParquetBatches, parquetSchema } from "../parquet/codec.js";
 import { readFooter } from "../parquet/footer.js";
 import { count, overLimit } from "./limits.js";
 import { SourceFormatError } from "./errors.js";
+import { JsonNumber } from "./json-number.js";
 import { type SourceInput, emptyError, inputBytes } from "./input.js";
 import { ExactTimestamp, type RawBatch, SimpleBatch, ValueColumn, floorDiv } from "./types.js";
 
@@ -33,8 +35,40 @@ function timestamps(vec: Vector<Timestamp>): unknown[] {
   return out;
 }
 
+/** Text of the unscaled integer `unscaled` at `scale` places, every stored digit kept ("-0.5000" at scale 4). */
+function scaledText(unscaled: bigint, scale: number): string {
+  if (scale <= 0) return (unscaled * 10n ** BigInt(-scale)).toString();
+  const digits = (unscaled < 0n ? -unscaled : unscaled).toString().padStart(scale + 1, "0");
+  return `${unscaled < 0n ? "-" : ""}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+}
+
+/**
+ * Decimals as {@link JsonNumber}s of their exact text, read from the two's complement words
+ * themselves: Arrow's `get` returns an object whose text is the unscaled integer (and is wrong for 256 bits).
+ */
+function decimals(vec: Vector<Decimal>): unknown[] {
+  const out = new Array<unknown>(vec.length);
+  const { bitWidth, scale } = vec.type;
+  const words = bitWidth / 32;
+  let i = 0;
+  for (const data of vec.data) {
+    const raw = data.values;
+    for (let j = 0; j < data.length; j++, i++) {
+      if (!vec.isValid(i)) {
+        out[i] = null;
+        continue;
+      }
+      let v = 0n;
+      for (let w = words - 1; w >= 0; w--) v = (v << 32n) | BigInt(raw[(data.offset + j) * words + w]);
+      out[i] = new JsonNumber(scaledText(BigInt.asIntN(bitWidth, v), scale));
+    }
+  }
+  return out;
+}
+
 function values(vec: Vector): unknown[] {
   if (DataType.isTimestamp(vec.type)) return timestamps(vec as Vector<Timestamp>);
+  if (DataType.isDecimal(vec.type)) return decimals(vec as Vector<Decimal>);
   const n = vec.length;
   const out = new Array<unknown>(n);
   const temporal = vec.type.typeId === Type.Date;
