@@ -18,14 +18,14 @@ describe("file URIs", () => {
 
   it("make a DuckDB command that survives the shell and SQL quoting", () => {
     expect(duckdbCommand([file("/a/it's $HOME.parquet"), file("/b.parquet")], {})).toBe(
-      `duckdb -c "SELECT * FROM read_parquet(['/a/it''s \\$HOME.parquet', '/b.parquet'])"`,
+      `duckdb -c "SELECT * FROM read_parquet(['/a/it''s \\$HOME.parquet', '/b.parquet'], hive_partitioning = false)"`,
     );
   });
 
   it("set up S3 access for s3:// files, with a custom endpoint when one is configured", () => {
     const cmd = duckdbCommand([file("s3://bucket/p/a.parquet")], { AWS_ENDPOINT_URL_S3: "http://127.0.0.1:9000", AWS_REGION: "eu-west-1" });
     expect(cmd).toBe(
-      `duckdb -c "CREATE SECRET (TYPE s3, PROVIDER credential_chain, REGION 'eu-west-1', ENDPOINT '127.0.0.1:9000', URL_STYLE 'path', USE_SSL false); SELECT * FROM read_parquet(['s3://bucket/p/a.parquet'])"`,
+      `duckdb -c "CREATE SECRET (TYPE s3, PROVIDER credential_chain, REGION 'eu-west-1', ENDPOINT '127.0.0.1:9000', URL_STYLE 'path', USE_SSL false); SELECT * FROM read_parquet(['s3://bucket/p/a.parquet'], hive_partitioning = false)"`,
     );
   });
 });
