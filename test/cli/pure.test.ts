@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { envHint } from "../../src/cli/commands/dev";
 import { duckdbCommand, objectUri, type VersionFile } from "../../src/cli/dataset-view";
 import { durationMs, formatDuration } from "../../src/cli/options";
-import { csvField, textTable } from "../../src/cli/render";
+import { csvField, csvLine, jsonLine, textTable } from "../../src/cli/render";
 import type { ObjectStore } from "../../src/store/types";
 
 const storeAt = (url: string) => ({ url }) as ObjectStore;
@@ -56,6 +56,11 @@ describe("text output", () => {
     expect(csvField("two\nlines")).toBe('"two\nlines"');
     expect(csvField(" padded")).toBe('" padded"');
     expect(csvField(1.5)).toBe("1.5");
+  });
+
+  it("writes a negative zero double as one, as DuckDB and pyarrow read it from the same file", () => {
+    expect(csvLine([-0, 0, -1.5])).toBe("-0,0,-1.5\n");
+    expect(jsonLine(["a", "b", "c", "d"], [-0, 0, Number.NaN, "x"])).toBe('{"a":-0.0,"b":0,"c":null,"d":"x"}\n');
   });
 
   it("aligns table columns, numbers to the right", () => {
