@@ -4,7 +4,7 @@
  * column with other digits than the source sent. A record whose text may hold such a number is
  * parsed again keeping those numbers' text, as {@link JsonNumber}, for the column casts to read.
  */
-import { isSafeNumber, parse } from "lossless-json";
+import { isSafeNumber, parse, stringify } from "lossless-json";
 
 /** The shortest number token that can lose digits as a double (shorter ones have at most 15 significant digits, or overflow either way). */
 const MIN_UNSAFE_LENGTH = 16;
@@ -47,4 +47,12 @@ export function parseJsonRecord(text: string): unknown {
 /** True when `text` may hold a number that {@link losesDigits} (false means it surely does not). Pure. */
 export function mayLoseDigits(text: string): boolean {
   return MAYBE_UNSAFE.test(text);
+}
+
+/**
+ * JSON text of a nested value (an object, a list, a Parquet list or struct), as `JSON.stringify` writes
+ * it except that 64-bit integers (bigint) are numbers with all their digits, where `JSON.stringify` throws.
+ */
+export function jsonText(v: unknown): string {
+  return stringify(v) ?? "null";
 }
