@@ -52,13 +52,17 @@ function isDateFormat(format: string | undefined): boolean {
 }
 
 /**
- * The value of cell `c` of `row` (raw exceljs value `v`): as {@link cellValue}, except that a formula
- * whose cached result is a number in a date format is the date Excel shows, like a date cell (exceljs
- * turns only plain cells into dates). `date1904`: the workbook counts serials from 1904-01-01.
+ * The value of cell `c` of `row` (raw exceljs value `v`): as {@link cellValue}, except for a formula's
+ * cached number, read from the cell itself (the value exceljs gives drops a result of 0), and shown as
+ * the date Excel shows when the cell has a date format, like a date cell (exceljs turns only plain
+ * cells into dates). `date1904`: the workbook counts serials from 1904-01-01.
  */
 function sheetCellValue(v: unknown, row: ExcelJS.Row, c: number, date1904: boolean): unknown {
-  const result = typeof v === "object" && v !== null && ("formula" in v || "sharedFormula" in v) ? (v as { result?: unknown }).result : undefined;
-  if (typeof result !== "number" || !Number.isFinite(result) || !isDateFormat(row.getCell(c).numFmt)) return cellValue(v);
+  if (typeof v !== "object" || v === null || !("formula" in v || "sharedFormula" in v)) return cellValue(v);
+  const cell = row.getCell(c);
+  const result: unknown = cell.result;
+  if (typeof result !== "number" || !Number.isFinite(result)) return cellValue(v);
+  if (!isDateFormat(cell.numFmt)) return result;
   return excelDate(new Date(Math.round((result - 25569 + (date1904 ? 1462 : 0)) * DAY_MS)));
 }
 
