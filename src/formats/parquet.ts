@@ -2,8 +2,9 @@
  * Parquet reader over the project codec: decodes row groups as Arrow record
  * batches (only the requested columns) and exposes native values: numbers,
  * bigints (Int64), strings, booleans, Dates (date and timestamp columns) and
- * exact decimal texts (DECIMAL columns).
+ * exact decimal texts (DECIMAL columns); unannotated byte arrays as their UTF-8 text.
  */
+import { isUtf8 } from "node:buffer";
 import { DataType, type Decimal, type RecordBatch, type Schema, type Timestamp, TimeUnit, Type, type Vector } from "apache-arrow";
 import { decodeParquetBatches, parquetSchema } from "../parquet/codec.js";
 import { readFooter } from "../parquet/footer.js";
@@ -66,9 +67,23 @@ function decimals(vec: Vector<Decimal>): unknown[] {
   return out;
 }
 
+/**
+ * BYTE_ARRAY values without a string annotation (older writers store text so): their text when it
+ * is UTF-8, else the bytes, which the casts refuse.
+ */
+function binaries(vec: Vector): unknown[] {
+  const out = new Array<unknown>(vec.length);
+  for (let i = 0; i < vec.length; i++) {
+    const v = vec.get(i) as Uint8Array | null;
+    out[i] = v === null ? null : isUtf8(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("utf8") : v;
+  }
+  return out;
+}
+
 function values(vec: Vector): unknown[] {
   if (DataType.isTimestamp(vec.type)) return timestamps(vec as Vector<Timestamp>);
   if (DataType.isDecimal(vec.type)) return decimals(vec as Vector<Decimal>);
+  if (DataType.isBinary(vec.type) || DataType.isLargeBinary(vec.type)) return binaries(vec);
   const n = vec.length;
   const out = new Array<unknown>(n);
   const temporal = vec.type.typeId === Type.Date;

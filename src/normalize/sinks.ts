@@ -35,6 +35,7 @@ export function kindOf(v: unknown): string {
   if (typeof v === "boolean") return "a boolean";
   if (typeof v === "number" || typeof v === "bigint" || v instanceof JsonNumber) return "a number";
   if (v instanceof Date) return "a date";
+  if (v instanceof Uint8Array) return "binary data";
   if (Array.isArray(v) || v instanceof Vector) return "a list";
   return typeof v === "object" ? "an object" : typeof v;
 }
@@ -132,7 +133,8 @@ export class StringSink extends Sink {
     return null;
   }
 
-  nativeAt(at: number, v: unknown): null {
+  nativeAt(at: number, v: unknown): string | null {
+    if (v instanceof Uint8Array) return "binary data that is not UTF-8 text";
     this.textAt(at, nativeText(v));
     return null;
   }
