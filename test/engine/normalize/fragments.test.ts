@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -81,6 +81,16 @@ describe("normalize of a compaction's fragments (DuckDB) against Tidemark's read
     const zeros = (rows: string[][]) => rows.map((r) => [r[0], r[4], r[6]]);
     expect(zeros((await readBack(join(dir, "js.parquet"))).rows)).toEqual([["literal", "-0", "-0"], ["text", "-0", "-0"]]);
     expect(zeros((await readBack(join(dir, "engine.parquet"))).rows)).toEqual([["literal", "-0", "-0"], ["text", "-0", "-0"]]);
+  });
+
+  it("reads a column's value from the fragment even when a directory of its path is named <column>=<value>", async () => {
+    const out = mkdtempSync(join(tmpdir(), "tidemark-fragments-"));
+    const dir = join(out, "price=9", "ok=false");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "source"), '{"id":"a","at":"2026-11-29T10:00:00.000000Z","day":null,"n":null,"v":null,"price":"1.5","approx":null,"ok":true}\n');
+    await engine.with((c) => normalizeFragments(c, DEF, join(dir, "source"), join(out, "out.parquet")));
+    const { rows } = await readBack(join(out, "out.parquet"));
+    expect(rows.map((r) => [r[0], r[5], r[7]])).toEqual([["a", "1.5", "true"]]);
   });
 
   it("refuses a null in a column the definition makes not nullable, as a data error (the fragment is then set aside)", async () => {
