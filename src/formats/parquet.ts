@@ -68,8 +68,8 @@ function decimals(vec: Vector<Decimal>): unknown[] {
 }
 
 /**
- * BYTE_ARRAY values without a string annotation (older writers store text so): their text when it
- * is UTF-8, else the bytes, which the casts refuse.
+ * BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY values without a string annotation (older writers store text
+ * so, and codes): their text when it is UTF-8, else the bytes, which the casts refuse.
  */
 function binaries(vec: Vector): unknown[] {
   const out = new Array<unknown>(vec.length);
@@ -83,7 +83,7 @@ function binaries(vec: Vector): unknown[] {
 function values(vec: Vector): unknown[] {
   if (DataType.isTimestamp(vec.type)) return timestamps(vec as Vector<Timestamp>);
   if (DataType.isDecimal(vec.type)) return decimals(vec as Vector<Decimal>);
-  if (DataType.isBinary(vec.type) || DataType.isLargeBinary(vec.type)) return binaries(vec);
+  if (DataType.isBinary(vec.type) || DataType.isLargeBinary(vec.type) || DataType.isFixedSizeBinary(vec.type)) return binaries(vec);
   const n = vec.length;
   const out = new Array<unknown>(n);
   const temporal = vec.type.typeId === Type.Date;
