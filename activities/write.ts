@@ -5,7 +5,7 @@ import { batchesOf, STAGE_ROWS, stagedInTurn } from "../src/engine/batches";
 import { dirtyMonths, eventsFileCounts, eventsFileSql, filesHoldingChangedKeys, rowsPerMonth, stageProjections, type StagedMonths } from "../src/engine/months";
 import { type Ahead, runAhead } from "../src/engine/pipeline";
 import { EngineTask } from "../src/engine/task";
-import { PUBLISHED_PARQUET, sqlString } from "../src/engine/sql";
+import { PUBLISHED_PARQUET, readParquet, sqlString } from "../src/engine/sql";
 import { Workspace } from "../src/engine/workspace";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import { monthEntry, monthFiles, type MonthFile } from "../src/manifest/month-files";
@@ -163,7 +163,7 @@ function once<T>(fn: () => Promise<T>): () => Promise<T> {
  */
 async function stageEventsFile(task: EngineTask, workspace: Workspace, ctx: StageContext & { baseMonths: ReturnType<typeof parentEntries> }): Promise<StagedPhase<EventFile | null>> {
   const { layout, dataset, version, definition, baseMonths, delta } = ctx;
-  const leaving = await task.rows<{ m: number }>(`SELECT DISTINCT month AS m FROM read_parquet(${sqlString(delta.removals)}) ORDER BY m`);
+  const leaving = await task.rows<{ m: number }>(`SELECT DISTINCT month AS m FROM ${readParquet(delta.removals)} ORDER BY m`);
   const missing = leaving.map((r) => monthLabel(Number(r.m))).filter((label) => !baseMonths[label]);
   if (missing.length > 0) throw new Error(`The base projection of ${missing[0]} is missing although keys leave it; run "tidemark verify ${dataset} --repair".`);
   const leavingFiles = leaving.flatMap((r) => monthFiles(baseMonths[monthLabel(Number(r.m))]));

@@ -172,9 +172,13 @@ function duckdbS3Secret(env: NodeJS.ProcessEnv): string {
   return `CREATE SECRET (${parts.join(", ")}); `;
 }
 
-/** A shell command that reads `files` with the DuckDB CLI. */
+/**
+ * A shell command that reads `files` with the DuckDB CLI, as the version's columns only: without
+ * `hive_partitioning = false` DuckDB adds the partition directories (`year=2024/month=01/`) as
+ * columns, or puts their values in place of a dataset's own `year`, `month` or `day` column.
+ */
 export function duckdbCommand(files: VersionFile[], env: NodeJS.ProcessEnv = process.env): string {
   const list = files.map((f) => sqlString(f.uri)).join(", ");
   const setup = files.some((f) => f.uri.startsWith("s3://")) ? duckdbS3Secret(env) : "";
-  return `duckdb -c ${shellDoubleQuoted(`${setup}SELECT * FROM read_parquet([${list}])`)}`;
+  return `duckdb -c ${shellDoubleQuoted(`${setup}SELECT * FROM read_parquet([${list}], hive_partitioning = false)`)}`;
 }

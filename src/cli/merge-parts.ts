@@ -1,20 +1,47 @@
-import type { Table } from "apache-arrow";
-import { batchRows, type Cell } from "./render";
+import { DataType, type Table, type Vector } from "apache-arrow";
 
-function compareCells(a: Cell, b: Cell): number {
+/** A key value as the engine orders it: text, a 64-bit integer or timestamp (bigint), a number, a bool. */
+type KeyValue = string | bigint | number | boolean | null;
+
+/** `a` against `b` in code point order (UTF-8 byte order, as DuckDB sorts text), where `<` compares UTF-16 units. */
+function compareText(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800) x += x >= 0xe000 ? -0x800 : 0x2000;
+    if (y >= 0xd800) y += y >= 0xe000 ? -0x800 : 0x2000;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+function compareKeys(a: KeyValue, b: KeyValue): number {
   if (a === b) return 0;
   if (a === null) return -1;
   if (b === null) return 1;
-  if (typeof a === "number" && typeof b === "number") return a - b;
-  const x = String(a);
-  const y = String(b);
-  return x < y ? -1 : x > y ? 1 : 0;
+  if (typeof a === "string" && typeof b === "string") return compareText(a, b);
+  if (typeof a === "number" && typeof b === "number" && (Number.isNaN(a) || Number.isNaN(b))) return Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : -1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function keyRows(table: Table, key: string[]): Cell[][] {
+/** Reads key values of one column of a record batch: timestamps as their raw bigint (a rendered one is text whose order is not time order). */
+function keyReader(vector: Vector): (i: number) => KeyValue {
+  if (DataType.isTimestamp(vector.type)) {
+    const values = vector.data[0].values as BigInt64Array;
+    return (i) => (vector.isValid(i) ? values[i] : null);
+  }
+  return (i) => (vector.isValid(i) ? (vector.get(i) as KeyValue) : null);
+}
+
+function keyRows(table: Table, key: string[]): KeyValue[][] {
   const at = key.map((k) => table.schema.fields.findIndex((f) => f.name === k));
-  const rows: Cell[][] = [];
-  for (const batch of table.batches) for (const row of batchRows(batch)) rows.push(at.map((c) => row[c]));
+  const rows: KeyValue[][] = [];
+  for (const batch of table.batches) {
+    const readers = at.map((c) => keyReader(batch.getChildAt(c)!));
+    for (let i = 0; i < batch.numRows; i++) rows.push(readers.map((read) => read(i)));
+  }
   return rows;
 }
 
@@ -33,7 +60,7 @@ export function mergeSortedParts(tables: Table[], key: string[]): Table {
     const a = keys[p][next[p]];
     const b = keys[q][next[q]];
     for (let i = 0; i < key.length; i++) {
-      const c = compareCells(a[i], b[i]);
+      const c = compareKeys(a[i], b[i]);
       if (c !== 0) return c;
     }
     return p - q;

@@ -61,10 +61,10 @@ export function tableObjects(table: Table, limit = Infinity): Record<string, Cel
   return out;
 }
 
-/** One CSV field (RFC 4180): quoted when it holds a delimiter, quote, line break or edge whitespace; null is empty. */
+/** One CSV field (RFC 4180): quoted when it holds a delimiter, quote, line break or edge whitespace; null is empty; a negative zero is `-0`. */
 export function csvField(cell: Cell): string {
   if (cell === null) return "";
-  const text = String(cell);
+  const text = Object.is(cell, -0) ? "-0" : String(cell);
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
@@ -73,12 +73,12 @@ export function csvLine(cells: Cell[]): string {
   return `${cells.map(csvField).join(",")}\n`;
 }
 
-/** One NDJSON line; non-finite doubles become null. */
+/** One NDJSON line; non-finite doubles become null, a negative zero `-0.0` (`JSON.stringify` writes it `0`). */
 export function jsonLine(names: string[], cells: Cell[]): string {
-  const obj: Record<string, Cell> = {};
-  names.forEach((n, c) => {
+  const fields = names.map((n, c) => {
     const v = cells[c];
-    obj[n] = typeof v === "number" && !Number.isFinite(v) ? null : v;
+    const text = Object.is(v, -0) ? "-0.0" : JSON.stringify(typeof v === "number" && !Number.isFinite(v) ? null : v);
+    return `${JSON.stringify(n)}:${text}`;
   });
-  return `${JSON.stringify(obj)}\n`;
+  return `{${fields.join(",")}}\n`;
 }

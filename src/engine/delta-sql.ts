@@ -1,6 +1,6 @@
 import type { DatasetDefinition } from "../definition";
 import { columnList, keyHashSql, monthSql, rowHashSql } from "./hash-sql";
-import { PUBLISHED_PARQUET, sqlString, sqlStringList } from "./sql";
+import { PUBLISHED_PARQUET, readParquet, sqlString } from "./sql";
 
 /** Names of a delta's tables (qualified by the caller). */
 export interface DeltaTables {
@@ -20,7 +20,7 @@ export interface DeltaTables {
  */
 export type BaseSource = { kind: "none" } | { kind: "index"; files: string[]; deltas?: string[] } | { kind: "projection"; files: string[] };
 
-const parquetList = (files: string[]) => `read_parquet(${sqlStringList(files)})`;
+const parquetList = (files: string[]) => readParquet(files);
 
 /** Whether the base index has delta layers over its base files. */
 export function isLayered(base: BaseSource): base is { kind: "index"; files: string[]; deltas: string[] } {
@@ -33,7 +33,7 @@ const INDEX_COLUMNS = "key_hash::BLOB AS key_hash, row_hash::BLOB AS row_hash, m
 /** Index files as rows `key_hash, row_hash, month, layer` (0 for the base files, then 1, 2, … per layer). */
 export function layeredRowsSql(files: string[], deltas: string[]): string {
   const parts = files.length > 0 ? [`SELECT ${INDEX_COLUMNS}, 0 AS layer FROM ${parquetList(files)}`] : [];
-  deltas.forEach((d, i) => parts.push(`SELECT ${INDEX_COLUMNS}, ${i + 1} AS layer FROM read_parquet(${sqlString(d)})`));
+  deltas.forEach((d, i) => parts.push(`SELECT ${INDEX_COLUMNS}, ${i + 1} AS layer FROM ${readParquet(d)}`));
   return parts.join(" UNION ALL ");
 }
 
@@ -44,7 +44,7 @@ export function resolvedSql(layered: string): string {
 
 /** Loads the normalized source with its hashes, month and 0-based row number. */
 export function loadSourceSql(definition: DatasetDefinition, normalized: string, t: DeltaTables): string {
-  return `CREATE TABLE ${t.src} AS SELECT ${columnList(definition)}, ${keyHashSql(definition)} AS _key_hash, ${rowHashSql(definition)} AS _row_hash, ${monthSql(definition)} AS _month, file_row_number AS _row FROM read_parquet(${sqlString(normalized)}, file_row_number = true)`;
+  return `CREATE TABLE ${t.src} AS SELECT ${columnList(definition)}, ${keyHashSql(definition)} AS _key_hash, ${rowHashSql(definition)} AS _row_hash, ${monthSql(definition)} AS _month, file_row_number AS _row FROM ${readParquet(normalized, "file_row_number = true")}`;
 }
 
 /**
@@ -129,7 +129,7 @@ export function deltaLayerSql(t: DeltaTables, merged: string | null): string {
  * spill far enough while the delta's tables hold memory.
  */
 export function sortedIndexSql(rows: string): string {
-  return `SELECT key_hash, row_hash, month FROM read_parquet(${sqlString(rows)}) ORDER BY key_hash`;
+  return `SELECT key_hash, row_hash, month FROM ${readParquet(rows)} ORDER BY key_hash`;
 }
 
 /** `COPY (query) TO path` as uncompressed Parquet: a file the run reads back once and deletes. */

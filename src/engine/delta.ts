@@ -6,7 +6,7 @@ import {
   appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, deltaLayerSql, duplicatesSql, isLayered, layeredRowsSql, liveSql, loadSourceSql, nextIndexRowsSql,
   removalsSql, repeatedKeySql, sortedIndexSql, stageSql, type BaseSource, type DeltaTables,
 } from "./delta-sql";
-import { SCRATCH_PARQUET, sqlIdent, sqlStringList } from "./sql";
+import { SCRATCH_PARQUET, readParquet, sqlIdent } from "./sql";
 import type { EngineTask } from "./task";
 
 /**
@@ -171,6 +171,6 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
 /** Rows of Parquet files (from their footers). */
 async function rowsOf(task: EngineTask, files: string[]): Promise<number> {
   if (files.length === 0) return 0;
-  const [{ n }] = await task.rows<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlStringList(files)})`);
+  const [{ n }] = await task.rows<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${readParquet(files)}`);
   return Number(n);
 }

@@ -2,7 +2,7 @@ import type { DatasetDefinition } from "../definition";
 import type { PartitionBy } from "../definition/partition";
 import { schemaOfFiles } from "./index-check";
 import { columnList, HASHING, type HashScheme, keyHashSql, keyList, monthSql, rowHashSql } from "./hash-sql";
-import { sqlString, sqlStringList } from "./sql";
+import { readParquet, sqlString } from "./sql";
 import type { EngineTask } from "./task";
 
 /** The schema fields of a version manifest the fold needs. */
@@ -59,14 +59,14 @@ export async function foldEvents(task: EngineTask, schema: FoldSchema, events: E
   await task.exec(`INSERT INTO ${files} ${values(events.map((e) => `(${sqlString(e.path)}, ${e.month ?? "NULL"}, ${sqlString(e.version)})`))}`);
   const definition = await schemaOfFiles(task, events.map((e) => e.path), schema);
   const source = `SELECT ${columnList(definition, "e.")}, ${keyHashSql(definition, "e.", scheme)} AS _k, ${rowHashSql(definition, "e.", scheme)} AS _r, coalesce(f.m, ${monthSql(definition, "e.")}) AS _m, f.v AS _v, e._op AS _op
-    FROM read_parquet(${sqlStringList(events.map((e) => e.path))}, union_by_name = true, filename = '_file') e JOIN ${files} f ON f.path = e._file`;
+    FROM ${readParquet(events.map((e) => e.path), "union_by_name = true, filename = '_file'")} e JOIN ${files} f ON f.path = e._file`;
   await task.exec(`CREATE TABLE ${live} AS SELECT * EXCLUDE (_v, _op) FROM (${source}) QUALIFY row_number() OVER (PARTITION BY _m, _k ORDER BY _v DESC, (_op <> 'delete') DESC) = 1 AND _op <> 'delete'`);
   return definition;
 }
 
 /** The partitions (numbers, ascending) the rows of an event file fall in, from their partition column. */
 export async function partitionsOf(task: EngineTask, definition: DatasetDefinition, path: string): Promise<number[]> {
-  const rows = await task.rows<{ m: number }>(`SELECT DISTINCT ${monthSql(definition)} AS m FROM read_parquet(${sqlString(path)}) ORDER BY m`);
+  const rows = await task.rows<{ m: number }>(`SELECT DISTINCT ${monthSql(definition)} AS m FROM ${readParquet(path)} ORDER BY m`);
   return rows.map((r) => Number(r.m));
 }
 
@@ -100,7 +100,7 @@ export async function compareProjections(task: EngineTask, definition: DatasetDe
   await task.exec(`INSERT INTO ${map} ${values(files.map((f) => `(${sqlString(f.path)}, ${sqlString(f.name)}, ${f.month})`))}`);
   await task.exec(
     `CREATE TABLE ${rows} AS SELECT f.name, f.m, f.path, ${keyHashSql(definition, "p.", scheme)} AS k, ${rowHashSql(definition, "p.", scheme)} AS r
-     FROM read_parquet(${sqlStringList(files.map((f) => f.path))}, union_by_name = true, filename = '_file') p JOIN ${map} f ON f.path = p._file`,
+     FROM ${readParquet(files.map((f) => f.path), "union_by_name = true, filename = '_file'")} p JOIN ${map} f ON f.path = p._file`,
   );
   const stats = await task.rows<{ name: string; m: number; total: number; distinct_keys: number; matched: number; wrong: number; extra: number; elsewhere: number; expected: number; split: number }>(`
     WITH d AS (SELECT DISTINCT ON (name, m, k) name, m, k, r FROM ${rows}),

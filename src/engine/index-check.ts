@@ -1,7 +1,7 @@
 import type { DatasetDefinition } from "../definition";
 import type { PartitionBy } from "../definition/partition";
 import type { ColumnType } from "../definition/schema";
-import { sqlStringList } from "./sql";
+import { readParquet } from "./sql";
 import type { EngineTask } from "./task";
 import { actualIndexSql, compareIndexSql, type IndexCheckTables } from "./verify-sql";
 
@@ -29,7 +29,7 @@ function columnType(duckType: string): ColumnType {
  * (a `decimal` kept as a string hashes as a string, one kept as a double as a double).
  */
 export async function schemaOfFiles(task: EngineTask, files: string[], schema: { columns: { name: string }[]; key: string[]; partition_by: PartitionBy }): Promise<DatasetDefinition> {
-  const described = await task.rows<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlStringList(files)}, union_by_name = true)`);
+  const described = await task.rows<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readParquet(files, "union_by_name = true")}`);
   const types = new Map(described.map((d) => [d.column_name, columnType(d.column_type)]));
   const columns = schema.columns.map((c) => ({ name: c.name, type: types.get(c.name) ?? "string", from: c.name, trim: true, nullable: true }));
   return { schema: { columns, key: schema.key, partition_by: schema.partition_by } } as unknown as DatasetDefinition;

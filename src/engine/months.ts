@@ -1,6 +1,6 @@
 import type { DatasetDefinition } from "../definition";
 import { columnList, keyHashSql, keyList, keysEqualSql, monthSql } from "./hash-sql";
-import { PUBLISHED_PARQUET, sqlString, sqlStringList } from "./sql";
+import { PUBLISHED_PARQUET, readParquet, sqlString } from "./sql";
 import type { EngineTask } from "./task";
 
 /** Rows and op counts of one month's file. */
@@ -27,7 +27,7 @@ export interface MonthsRun {
   out: (month: number) => string;
 }
 
-const list = (files: string[]) => `read_parquet(${sqlStringList(files)})`;
+const list = (files: string[]) => readParquet(files);
 
 /** `column IN (months)`, or false for no months; with the range of the months too, so a reader skips the row groups outside it. */
 function inMonths(column: string, months: number[]): string {
@@ -94,8 +94,8 @@ export interface EventsRun {
 export function eventsFileSql(run: EventsRun): string {
   const { definition } = run;
   const select = `${columnList(definition)}, _op, _key_hash, ${sqlString(run.version)} AS _version`;
-  if (run.baseFiles.length === 0) return `SELECT ${select} FROM read_parquet(${sqlString(run.changes)})`;
-  const changes = `SELECT ${columnList(definition)}, _op, _key_hash, _month, 0 AS _part, _row AS _ord FROM read_parquet(${sqlString(run.changes)})`;
+  if (run.baseFiles.length === 0) return `SELECT ${select} FROM ${readParquet(run.changes)}`;
+  const changes = `SELECT ${columnList(definition)}, _op, _key_hash, _month, 0 AS _part, _row AS _ord FROM ${readParquet(run.changes)}`;
   const deletes = `SELECT ${columnList(definition)}, 'delete' AS _op, _key_hash, _month, 1 AS _part, 0 AS _ord FROM (${leavingRowsSql(run)})`;
   return `SELECT ${select} FROM (${changes} UNION ALL ${deletes}) ORDER BY _month, _part, _ord, ${keyList(definition)}`;
 }
@@ -104,7 +104,7 @@ export function eventsFileSql(run: EventsRun): string {
 function leavingRowsSql(run: EventsRun): string {
   const { definition } = run;
   return `SELECT ${columnList(definition, "p.")}, r.key_hash AS _key_hash, r.month AS _month
-    FROM (SELECT *, ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN read_parquet(${sqlString(run.removals)}) r ON r.key_hash = p._kh`;
+    FROM (SELECT *, ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN ${readParquet(run.removals)} r ON r.key_hash = p._kh`;
 }
 
 /** What a version's event file holds: its partitions (ascending) and its rows by `_op`. */
@@ -118,7 +118,7 @@ export interface EventsFileCounts {
 
 /** The partitions and op counts of the event file of `run` (from its inputs, before it is written: the same rows {@link eventsFileSql} selects). */
 export async function eventsFileCounts(task: EngineTask, run: EventsRun): Promise<EventsFileCounts> {
-  const changes = `SELECT _month AS m, count(*) AS n, count(*) FILTER (WHERE _op = 'insert') AS i, count(*) FILTER (WHERE _op = 'update') AS u, 0 AS d FROM read_parquet(${sqlString(run.changes)}) GROUP BY _month`;
+  const changes = `SELECT _month AS m, count(*) AS n, count(*) FILTER (WHERE _op = 'insert') AS i, count(*) FILTER (WHERE _op = 'update') AS u, 0 AS d FROM ${readParquet(run.changes)} GROUP BY _month`;
   const deletes =
     run.baseFiles.length === 0
       ? ""
@@ -145,7 +145,7 @@ export async function writeEventsFile(task: EngineTask, run: EventsRun, out: str
 export async function stageProjections(task: EngineTask, run: StageRun, tag = ""): Promise<StagedMonths> {
   const { definition } = run;
   const state = task.table(`state${tag}`);
-  const changes = `SELECT ${columnList(definition)}, _month, 'insert' AS _op FROM read_parquet(${sqlString(run.changes)}) WHERE ${inMonths("_month", run.months)}`;
+  const changes = `SELECT ${columnList(definition)}, _month, 'insert' AS _op FROM ${readParquet(run.changes)} WHERE ${inMonths("_month", run.months)}`;
   let kept = "";
   if (run.baseFiles.length > 0) {
     const base = `SELECT ${columnList(definition)}, ${monthSql(definition)} AS _month FROM ${list(run.baseFiles)}`;
@@ -157,7 +157,7 @@ export async function stageProjections(task: EngineTask, run: StageRun, tag = ""
 
 /** Whether a Parquet file has rows (from its footer). */
 async function hasRows(task: EngineTask, path: string): Promise<boolean> {
-  const [{ n }] = await task.rows<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlString(path)})`);
+  const [{ n }] = await task.rows<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${readParquet(path)}`);
   return Number(n) > 0;
 }
 
@@ -169,9 +169,9 @@ async function hasRows(task: EngineTask, path: string): Promise<boolean> {
  * 10M-key dataset two MD5 passes over the 10M rows it rewrites.
  */
 async function withoutChangedKeys(task: EngineTask, definition: DatasetDefinition, base: string, changes: string, removals: string): Promise<string> {
-  const kept = `SELECT b.* FROM (${base}) b ANTI JOIN (SELECT ${keyList(definition)} FROM read_parquet(${sqlString(changes)})) c ON ${keysEqualSql(definition, "c", "b")}`;
+  const kept = `SELECT b.* FROM (${base}) b ANTI JOIN (SELECT ${keyList(definition)} FROM ${readParquet(changes)}) c ON ${keysEqualSql(definition, "c", "b")}`;
   if (!(await hasRows(task, removals))) return kept;
-  return `SELECT r.* FROM (${kept}) r ANTI JOIN read_parquet(${sqlString(removals)}) g ON g.key_hash = ${keyHashSql(definition, "r.")}`;
+  return `SELECT r.* FROM (${kept}) r ANTI JOIN ${readParquet(removals)} g ON g.key_hash = ${keyHashSql(definition, "r.")}`;
 }
 
 /** The new state of each month, one file per month with rows, written to `run.out(month)` (see {@link stageProjections}). */
@@ -182,7 +182,7 @@ export async function buildProjections(task: EngineTask, run: MonthsRun, tag = "
 /** Rows of the run's changes and removals in each month (yyyymm): what staging a month costs. */
 export async function rowsPerMonth(task: EngineTask, changes: string, removals: string): Promise<Map<number, number>> {
   const rows = await task.rows<{ m: number; n: number }>(
-    `SELECT m, count(*)::BIGINT AS n FROM (SELECT _month AS m FROM read_parquet(${sqlString(changes)}) UNION ALL SELECT month AS m FROM read_parquet(${sqlString(removals)})) GROUP BY m`,
+    `SELECT m, count(*)::BIGINT AS n FROM (SELECT _month AS m FROM ${readParquet(changes)} UNION ALL SELECT month AS m FROM ${readParquet(removals)}) GROUP BY m`,
   );
   return new Map(rows.map((r) => [Number(r.m), Number(r.n)]));
 }
@@ -190,7 +190,7 @@ export async function rowsPerMonth(task: EngineTask, changes: string, removals: 
 /** Months (yyyymm) where the run updates or removes a key, so a part of the month may hold it (inserts alone need no look). */
 export async function dirtyMonths(task: EngineTask, changes: string, removals: string): Promise<number[]> {
   const rows = await task.rows<{ m: number }>(
-    `SELECT DISTINCT m FROM (SELECT _month AS m FROM read_parquet(${sqlString(changes)}) WHERE _op = 'update' UNION ALL SELECT month AS m FROM read_parquet(${sqlString(removals)})) ORDER BY m`,
+    `SELECT DISTINCT m FROM (SELECT _month AS m FROM ${readParquet(changes)} WHERE _op = 'update' UNION ALL SELECT month AS m FROM ${readParquet(removals)}) ORDER BY m`,
   );
   return rows.map((r) => Number(r.m));
 }
@@ -201,10 +201,10 @@ export async function dirtyMonths(task: EngineTask, changes: string, removals: s
  */
 export async function filesHoldingChangedKeys(task: EngineTask, definition: DatasetDefinition, changes: string, removals: string, files: string[]): Promise<Set<string>> {
   if (files.length === 0) return new Set();
-  const keysOf = `SELECT ${keyList(definition)}, _file FROM read_parquet(${sqlStringList(files)}, filename = '_file', union_by_name = true)`;
-  const changed = `SELECT p._file AS f FROM (${keysOf}) p SEMI JOIN (SELECT ${keyList(definition)} FROM read_parquet(${sqlString(changes)})) c ON ${keysEqualSql(definition, "c", "p")}`;
+  const keysOf = `SELECT ${keyList(definition)}, _file FROM ${readParquet(files, "filename = '_file', union_by_name = true")}`;
+  const changed = `SELECT p._file AS f FROM (${keysOf}) p SEMI JOIN (SELECT ${keyList(definition)} FROM ${readParquet(changes)}) c ON ${keysEqualSql(definition, "c", "p")}`;
   const removed = (await hasRows(task, removals))
-    ? ` UNION ALL SELECT p._file AS f FROM (${keysOf}) p SEMI JOIN read_parquet(${sqlString(removals)}) g ON g.key_hash = ${keyHashSql(definition, "p.")}`
+    ? ` UNION ALL SELECT p._file AS f FROM (${keysOf}) p SEMI JOIN ${readParquet(removals)} g ON g.key_hash = ${keyHashSql(definition, "p.")}`
     : "";
   const rows = await task.rows<{ f: string }>(`SELECT DISTINCT f FROM (${changed}${removed})`);
   return new Set(rows.map((r) => String(r.f)));
@@ -212,7 +212,7 @@ export async function filesHoldingChangedKeys(task: EngineTask, definition: Data
 
 /** Every row of a month's files merged into one file sorted by key (`optimize`); returns its rows. */
 export async function mergeMonthFiles(task: EngineTask, definition: DatasetDefinition, files: string[], out: string): Promise<number> {
-  await task.exec(`COPY (SELECT ${columnList(definition)} FROM read_parquet(${sqlStringList(files)}, union_by_name = true) ORDER BY ${keyList(definition)}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
-  const [{ n }] = await task.rows<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlString(out)})`);
+  await task.exec(`COPY (SELECT ${columnList(definition)} FROM ${readParquet(files, "union_by_name = true")} ORDER BY ${keyList(definition)}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+  const [{ n }] = await task.rows<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${readParquet(out)}`);
   return Number(n);
 }

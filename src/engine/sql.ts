@@ -13,6 +13,17 @@ export function sqlStringList(values: readonly string[]): string {
   return `[${values.map(sqlString).join(", ")}]`;
 }
 
+/**
+ * `read_parquet` of one path or a list of paths, with `options` (e.g. `union_by_name = true`). It never
+ * reads `key=value` directories as columns: DuckDB's hive auto-detection would turn the partition
+ * directories of a projection file (`year=2024/month=01/`) into columns, replacing a dataset column
+ * named `year`, `month` or `day` with the directory's value.
+ */
+export function readParquet(files: string | readonly string[], options = ""): string {
+  const list = typeof files === "string" ? sqlString(files) : sqlStringList(files);
+  return `read_parquet(${list}, hive_partitioning = false${options ? `, ${options}` : ""})`;
+}
+
 /** COPY options of a file Tidemark publishes (index, events, projections): ZSTD Parquet. */
 export const PUBLISHED_PARQUET = "FORMAT parquet, COMPRESSION zstd";
 

@@ -4,7 +4,7 @@
  * column with other digits than the source sent. A record whose text may hold such a number is
  * parsed again keeping those numbers' text, as {@link JsonNumber}, for the column casts to read.
  */
-import { isSafeNumber, parse } from "lossless-json";
+import { isSafeNumber, parse, stringify } from "lossless-json";
 
 /** The shortest number token that can lose digits as a double (shorter ones have at most 15 significant digits, or overflow either way). */
 const MIN_UNSAFE_LENGTH = 16;
@@ -12,7 +12,7 @@ const MIN_UNSAFE_LENGTH = 16;
 /** A run of characters long enough to be such a token: a cheap test that a record needs the careful parse. */
 const MAYBE_UNSAFE = /[0-9.eE+-]{16}/;
 
-/** A JSON number whose value a double does not hold exactly, kept as the text it was written as. */
+/** A number whose value a double does not hold exactly (a JSON number, a Parquet DECIMAL), kept as the text it was written as. */
 export class JsonNumber {
   constructor(readonly text: string) {}
 
@@ -47,4 +47,12 @@ export function parseJsonRecord(text: string): unknown {
 /** True when `text` may hold a number that {@link losesDigits} (false means it surely does not). Pure. */
 export function mayLoseDigits(text: string): boolean {
   return MAYBE_UNSAFE.test(text);
+}
+
+/**
+ * JSON text of a nested value (an object, a list, a Parquet list or struct), as `JSON.stringify` writes
+ * it except that 64-bit integers (bigint) are numbers with all their digits, where `JSON.stringify` throws.
+ */
+export function jsonText(v: unknown): string {
+  return stringify(v) ?? "null";
 }

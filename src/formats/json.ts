@@ -9,6 +9,7 @@ import { SourceFormatError } from "./errors.js";
 import { parseJsonRecord } from "./json-number.js";
 import { emptyError } from "./input.js";
 import { count, jsonDepthOver, overLimit, type ReadLimits } from "./limits.js";
+import { withoutUtf8Bom } from "./text.js";
 import { type RawBatch, type RawColumn, type RowProblem, ValueColumn } from "./types.js";
 
 class RecordBatch implements RawBatch {
@@ -92,7 +93,7 @@ class Batcher {
   }
 }
 
-/** Reads NDJSON (one JSON object per line; lines of only spaces, tabs and carriage returns are blank and skipped). Rows are line numbers. */
+/** Reads NDJSON (one JSON object per line, after a UTF-8 byte order mark if any; lines of only spaces, tabs and carriage returns are blank and skipped). Rows are line numbers. */
 export async function* readNdjson(chunks: AsyncIterable<Uint8Array>, label: string, batchRows = 65536, limits: ReadLimits = {}): AsyncGenerator<RawBatch> {
   const batcher = new Batcher(batchRows, limits, label);
   const maxLine = Math.min(64 * 1024 * 1024, limits.rowBytes ?? Infinity);
@@ -120,7 +121,7 @@ export async function* readNdjson(chunks: AsyncIterable<Uint8Array>, label: stri
     }
     return p;
   };
-  for await (const chunk of chunks) {
+  for await (const chunk of withoutUtf8Bom(chunks)) {
     total += chunk.length;
     const buf: Buffer = leftover ? Buffer.concat([leftover, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     const used = lines(buf, false);
@@ -145,7 +146,8 @@ interface Frame {
 
 /**
  * Reads a JSON document whose records are the top-level array or the array at
- * `recordsPath` (dotted keys, e.g. "data.items"). Rows are 1-based record indexes.
+ * `recordsPath` (dotted keys, e.g. "data.items"), after a UTF-8 byte order mark if any. Rows are
+ * 1-based record indexes.
  */
 export async function* readJson(chunks: AsyncIterable<Uint8Array>, label: string, recordsPath: string | undefined, batchRows = 65536, limits: ReadLimits = {}): AsyncGenerator<RawBatch> {
   const target = recordsPath === undefined ? [] : recordsPath.split(".");
@@ -175,7 +177,7 @@ export async function* readJson(chunks: AsyncIterable<Uint8Array>, label: string
     batcher.add(record, bytes.toString("utf8"), "record");
   };
 
-  for await (const chunk of chunks) {
+  for await (const chunk of withoutUtf8Bom(chunks)) {
     total += chunk.length;
     let elemFrom = 0;
     let keyFrom = 0;

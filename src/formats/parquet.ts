@@ -1,13 +1,16 @@
 /**
  * Parquet reader over the project codec: decodes row groups as Arrow record
  * batches (only the requested columns) and exposes native values: numbers,
- * bigints (Int64), strings, booleans and Dates (date and timestamp columns).
+ * bigints (Int64), strings, booleans, Dates (date and timestamp columns) and
+ * exact decimal texts (DECIMAL columns); unannotated byte arrays as their UTF-8 text.
  */
-import { DataType, type RecordBatch, type Schema, type Timestamp, TimeUnit, Type, type Vector } from "apache-arrow";
+import { isUtf8 } from "node:buffer";
+import { DataType, type Decimal, type RecordBatch, type Schema, type Timestamp, TimeUnit, Type, type Vector } from "apache-arrow";
 import { decodeParquetBatches, parquetSchema } from "../parquet/codec.js";
 import { readFooter } from "../parquet/footer.js";
 import { count, overLimit } from "./limits.js";
 import { SourceFormatError } from "./errors.js";
+import { JsonNumber } from "./json-number.js";
 import { type SourceInput, emptyError, inputBytes } from "./input.js";
 import { ExactTimestamp, type RawBatch, SimpleBatch, ValueColumn, floorDiv } from "./types.js";
 
@@ -33,8 +36,54 @@ function timestamps(vec: Vector<Timestamp>): unknown[] {
   return out;
 }
 
+/** Text of the unscaled integer `unscaled` at `scale` places, every stored digit kept ("-0.5000" at scale 4). */
+function scaledText(unscaled: bigint, scale: number): string {
+  if (scale <= 0) return (unscaled * 10n ** BigInt(-scale)).toString();
+  const digits = (unscaled < 0n ? -unscaled : unscaled).toString().padStart(scale + 1, "0");
+  return `${unscaled < 0n ? "-" : ""}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+}
+
+/**
+ * Decimals as {@link JsonNumber}s of their exact text, read from the two's complement words
+ * themselves: Arrow's `get` returns an object whose text is the unscaled integer (and is wrong for 256 bits).
+ */
+function decimals(vec: Vector<Decimal>): unknown[] {
+  const out = new Array<unknown>(vec.length);
+  const { bitWidth, scale } = vec.type;
+  const words = bitWidth / 32;
+  let i = 0;
+  for (const data of vec.data) {
+    const raw = data.values;
+    for (let j = 0; j < data.length; j++, i++) {
+      if (!vec.isValid(i)) {
+        out[i] = null;
+        continue;
+      }
+      let v = 0n;
+      for (let w = words - 1; w >= 0; w--) v = (v << 32n) | BigInt(raw[(data.offset + j) * words + w]);
+      out[i] = new JsonNumber(scaledText(BigInt.asIntN(bitWidth, v), scale));
+    }
+  }
+  return out;
+}
+
+/**
+ * BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY values without a string annotation (older writers store text
+ * so, and codes): their text when it is UTF-8, else the bytes, which the casts refuse.
+ */
+function binaries(vec: Vector): unknown[] {
+  const out = new Array<unknown>(vec.length);
+  for (let i = 0; i < vec.length; i++) {
+    const v = vec.get(i) as Uint8Array | null;
+    out[i] = v === null ? null : isUtf8(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("utf8") : v;
+  }
+  return out;
+}
+
 function values(vec: Vector): unknown[] {
   if (DataType.isTimestamp(vec.type)) return timestamps(vec as Vector<Timestamp>);
+  if (DataType.isDecimal(vec.type)) return decimals(vec as Vector<Decimal>);
+  if (DataType.isBinary(vec.type) || DataType.isLargeBinary(vec.type) || DataType.isFixedSizeBinary(vec.type)) return binaries(vec);
   const n = vec.length;
   const out = new Array<unknown>(n);
   const temporal = vec.type.typeId === Type.Date;

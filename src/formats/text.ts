@@ -1,4 +1,4 @@
-/** Small text helpers of the CSV reader. */
+/** Small text helpers of the CSV and JSON readers. */
 import { isUtf8 } from "node:buffer";
 
 /**
@@ -29,4 +29,28 @@ export function firstInvalidUtf8(buf: Uint8Array, end: number): number {
     i += len;
   }
   return end - 1;
+}
+
+const BOM = [0xef, 0xbb, 0xbf];
+
+/**
+ * `chunks` without a UTF-8 byte order mark at the very start (however the chunks cut it), which
+ * Windows tools write before JSON and which is no JSON text.
+ */
+export async function* withoutUtf8Bom(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const head: number[] = [];
+  let decided = false;
+  for await (const chunk of chunks) {
+    if (decided) {
+      yield chunk;
+      continue;
+    }
+    let i = 0;
+    while (i < chunk.length && head.length < BOM.length && chunk[i] === BOM[head.length]) head.push(chunk[i++]);
+    if (i === chunk.length && head.length < BOM.length) continue;
+    decided = true;
+    if (head.length > 0 && head.length < BOM.length) yield Uint8Array.from(head);
+    if (i < chunk.length) yield chunk.subarray(i);
+  }
+  if (!decided && head.length > 0) yield Uint8Array.from(head);
 }

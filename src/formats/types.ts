@@ -4,7 +4,7 @@
  * every row carries its source row number for error messages.
  */
 
-import { JsonNumber } from "./json-number.js";
+import { JsonNumber, jsonText } from "./json-number.js";
 
 /** Turns a byte range of a buffer into a string (UTF-8 or windows-1252). */
 export type ByteDecoder = (buf: Buffer, start: number, end: number) => string;
@@ -107,7 +107,7 @@ export class ValueColumn implements RawColumn {
     if (typeof v === "string") return v;
     if (v instanceof Date) return v.toISOString();
     if (v instanceof JsonNumber) return v.text;
-    if (typeof v === "object") return JSON.stringify(v);
+    if (typeof v === "object") return jsonText(v);
     return String(v);
   }
 

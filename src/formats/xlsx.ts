@@ -20,7 +20,7 @@ interface SheetModel {
 
 interface StreamingSheet extends AsyncIterable<ExcelJS.Row> {
   readonly name: string;
-  readonly workbook: { model?: { sheets?: SheetModel[] } };
+  readonly workbook: { model?: { sheets?: SheetModel[] }; properties?: { model?: { date1904?: boolean } } };
 }
 
 const DAY_MS = 86_400_000;
@@ -44,6 +44,26 @@ export function excelDate(d: Date): Date | string {
   if (!(ms >= SERIAL_1 && ms < SERIAL_60 + DAY_MS)) return d;
   if (ms < SERIAL_60) return new Date(ms + DAY_MS);
   return ms === SERIAL_60 ? "1900-02-29" : `1900-02-29${d.toISOString().slice(10)}`;
+}
+
+/** Whether a number format shows a date or time: a date or time letter outside quoted text and `[…]` (exceljs's own test for date cells). */
+function isDateFormat(format: string | undefined): boolean {
+  return format !== undefined && /[ymdhMsb]/.test(format.replace(/\[[^\]]*]/g, "").replace(/"[^"]*"/g, ""));
+}
+
+/**
+ * The value of cell `c` of `row` (raw exceljs value `v`): as {@link cellValue}, except for a formula's
+ * cached number, read from the cell itself (the value exceljs gives drops a result of 0), and shown as
+ * the date Excel shows when the cell has a date format, like a date cell (exceljs turns only plain
+ * cells into dates). `date1904`: the workbook counts serials from 1904-01-01.
+ */
+function sheetCellValue(v: unknown, row: ExcelJS.Row, c: number, date1904: boolean): unknown {
+  if (typeof v !== "object" || v === null || !("formula" in v || "sharedFormula" in v)) return cellValue(v);
+  const cell = row.getCell(c);
+  const result: unknown = cell.result;
+  if (typeof result !== "number" || !Number.isFinite(result)) return cellValue(v);
+  if (!isDateFormat(cell.numFmt)) return result;
+  return excelDate(new Date(Math.round((result - 25569 + (date1904 ? 1462 : 0)) * DAY_MS)));
 }
 
 /** Flattens an exceljs cell value to a native value: rich text and hyperlinks to text, formulas to their result, errors to their code, dates to the dates Excel shows ({@link excelDate}). */
@@ -164,6 +184,7 @@ async function* readSheet(ws: StreamingSheet, sheetRows: AsyncIterable<ExcelJS.R
   let cols: unknown[][] = [];
   let rows: number[] = [];
   let emitted = false;
+  const date1904 = ws.workbook.properties?.model?.date1904 === true;
   const flush = (): RawBatch => {
     const batch = new SimpleBatch(names!, true, Int32Array.from(rows), cols.map((c) => new ValueColumn(c)));
     cols = names!.map(() => []);
@@ -192,7 +213,7 @@ async function* readSheet(ws: StreamingSheet, sheetRows: AsyncIterable<ExcelJS.R
     }
     let blank = true;
     for (let c = 0; c < names.length; c++) {
-      const v = cellValue(values[c + 1]);
+      const v = sheetCellValue(values[c + 1], row, c + 1, date1904);
       if (v !== null && v !== "") blank = false;
       cols[c].push(v);
     }

@@ -73,10 +73,12 @@ function timestampCell(values: BigInt64Array, valid: (i: number) => boolean): Ce
 }
 
 /**
- * A double as fragment JSON: a number, or for NaN and ±Infinity, which JSON lacks, the string
- * (`"NaN"`, `"Infinity"`, `"-Infinity"`) DuckDB's JSON reader casts back to that DOUBLE.
+ * A double as fragment JSON: a number (a negative zero `-0.0`, which `JSON.stringify` writes `0`), or
+ * for NaN and ±Infinity, which JSON lacks, the string (`"NaN"`, `"Infinity"`, `"-Infinity"`) DuckDB's
+ * JSON reader casts back to that DOUBLE.
  */
 export function doubleJson(v: number): string {
+  if (Object.is(v, -0)) return "-0.0";
   if (Number.isFinite(v)) return JSON.stringify(v);
   return Number.isNaN(v) ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"';
 }

@@ -4,9 +4,9 @@
  * written by index; a failed cell becomes a null placeholder that the caller
  * compacts away with the rest of its bad row.
  */
-import { Utf8, type Vector, makeData, makeVector } from "apache-arrow";
+import { Utf8, Vector, makeData, makeVector } from "apache-arrow";
 import type { ColumnDefinition } from "../definition/schema.js";
-import { JsonNumber } from "../formats/json-number.js";
+import { JsonNumber, jsonText } from "../formats/json-number.js";
 import { type RawColumn, TextColumn, utf8Decoder } from "../formats/types.js";
 import { Validity, boolColumn, utf8Column } from "../parquet/columns.js";
 import { type CastContext, type CellTarget, castCell, castColumnGeneric, isToken } from "./cast.js";
@@ -26,7 +26,7 @@ export function nativeText(v: unknown): string {
   if (typeof v === "string") return v;
   if (v instanceof Date) return v.toISOString();
   if (v instanceof JsonNumber) return v.text;
-  if (typeof v === "object") return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
+  if (typeof v === "object") return jsonText(v);
   return String(v);
 }
 
@@ -35,7 +35,8 @@ export function kindOf(v: unknown): string {
   if (typeof v === "boolean") return "a boolean";
   if (typeof v === "number" || typeof v === "bigint" || v instanceof JsonNumber) return "a number";
   if (v instanceof Date) return "a date";
-  if (Array.isArray(v)) return "a list";
+  if (v instanceof Uint8Array) return "binary data";
+  if (Array.isArray(v) || v instanceof Vector) return "a list";
   return typeof v === "object" ? "an object" : typeof v;
 }
 
@@ -132,7 +133,8 @@ export class StringSink extends Sink {
     return null;
   }
 
-  nativeAt(at: number, v: unknown): null {
+  nativeAt(at: number, v: unknown): string | null {
+    if (v instanceof Uint8Array) return "binary data that is not UTF-8 text";
     this.textAt(at, nativeText(v));
     return null;
   }

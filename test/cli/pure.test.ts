@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { envHint } from "../../src/cli/commands/dev";
 import { duckdbCommand, objectUri, type VersionFile } from "../../src/cli/dataset-view";
 import { durationMs, formatDuration } from "../../src/cli/options";
-import { csvField, textTable } from "../../src/cli/render";
+import { csvField, csvLine, jsonLine, textTable } from "../../src/cli/render";
 import type { ObjectStore } from "../../src/store/types";
 
 const storeAt = (url: string) => ({ url }) as ObjectStore;
@@ -18,14 +18,14 @@ describe("file URIs", () => {
 
   it("make a DuckDB command that survives the shell and SQL quoting", () => {
     expect(duckdbCommand([file("/a/it's $HOME.parquet"), file("/b.parquet")], {})).toBe(
-      `duckdb -c "SELECT * FROM read_parquet(['/a/it''s \\$HOME.parquet', '/b.parquet'])"`,
+      `duckdb -c "SELECT * FROM read_parquet(['/a/it''s \\$HOME.parquet', '/b.parquet'], hive_partitioning = false)"`,
     );
   });
 
   it("set up S3 access for s3:// files, with a custom endpoint when one is configured", () => {
     const cmd = duckdbCommand([file("s3://bucket/p/a.parquet")], { AWS_ENDPOINT_URL_S3: "http://127.0.0.1:9000", AWS_REGION: "eu-west-1" });
     expect(cmd).toBe(
-      `duckdb -c "CREATE SECRET (TYPE s3, PROVIDER credential_chain, REGION 'eu-west-1', ENDPOINT '127.0.0.1:9000', URL_STYLE 'path', USE_SSL false); SELECT * FROM read_parquet(['s3://bucket/p/a.parquet'])"`,
+      `duckdb -c "CREATE SECRET (TYPE s3, PROVIDER credential_chain, REGION 'eu-west-1', ENDPOINT '127.0.0.1:9000', URL_STYLE 'path', USE_SSL false); SELECT * FROM read_parquet(['s3://bucket/p/a.parquet'], hive_partitioning = false)"`,
     );
   });
 });
@@ -56,6 +56,11 @@ describe("text output", () => {
     expect(csvField("two\nlines")).toBe('"two\nlines"');
     expect(csvField(" padded")).toBe('" padded"');
     expect(csvField(1.5)).toBe("1.5");
+  });
+
+  it("writes a negative zero double as one, as DuckDB and pyarrow read it from the same file", () => {
+    expect(csvLine([-0, 0, -1.5])).toBe("-0,0,-1.5\n");
+    expect(jsonLine(["a", "b", "c", "d"], [-0, 0, Number.NaN, "x"])).toBe('{"a":-0.0,"b":0,"c":null,"d":"x"}\n');
   });
 
   it("aligns table columns, numbers to the right", () => {

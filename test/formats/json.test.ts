@@ -67,3 +67,23 @@ describe("readNdjson", () => {
     await expect(collect(readNdjson(chunked(""), "d.ndjson"))).rejects.toThrow("d.ndjson is empty (0 bytes)");
   });
 });
+
+describe("a UTF-8 byte order mark at the start of the file", () => {
+  const BOM = "\ufeff";
+  it.each([1, 2, 1000])("is skipped by readNdjson, and the first line is a record (%i-byte chunks)", async (size) => {
+    const r = await collect(readNdjson(chunked(`${BOM}{"id": "a"}\n{"id": "b"}\n`, size), "d.ndjson"));
+    expect(r.problems).toEqual([]);
+    expect(r.rows).toEqual([["a"], ["b"]]);
+    expect(r.lines).toEqual([1, 2]);
+  });
+
+  it.each([1, 2, 1000])("is skipped by readJson (%i-byte chunks)", async (size) => {
+    const r = await collect(readJson(chunked(`${BOM}[{"id": "a"}, {"id": "b"}]`, size), "d.json", undefined));
+    expect(r.rows).toEqual([["a"], ["b"]]);
+  });
+
+  it("is data anywhere else", async () => {
+    const r = await collect(readNdjson(chunked(`{"id": "a"}\n${BOM}{"id": "b"}\n`, 3), "d.ndjson"));
+    expect(r.problems).toEqual(["2: is not valid JSON"]);
+  });
+});

@@ -34,7 +34,7 @@ function checkedColumn(def: DatasetDefinition, column: ColumnDefinition): string
 export function fragmentsCopySql(def: DatasetDefinition, sourcePath: string, outPath: string): string {
   const columns = def.schema.columns.map((c) => `${sqlString(c.name)}: ${sqlString(duckdbType(c))}`).join(", ");
   const select = def.schema.columns.map((c) => checkedColumn(def, c)).join(", ");
-  const read = `read_json(${sqlString(sourcePath)}, format = 'newline_delimited', records = true, columns = {${columns}}, maximum_object_size = ${MAX_OBJECT_BYTES})`;
+  const read = `read_json(${sqlString(sourcePath)}, format = 'newline_delimited', records = true, columns = {${columns}}, maximum_object_size = ${MAX_OBJECT_BYTES}, hive_partitioning = false)`;
   return `COPY (SELECT ${select} FROM ${read}) TO ${sqlString(outPath)} (${SCRATCH_PARQUET})`;
 }
 

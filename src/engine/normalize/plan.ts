@@ -92,7 +92,7 @@ export function readCsvSql(def: DatasetDefinition, path: string, facts: CsvFacts
     `delim = ${sqlString(o.delimiter)}, quote = ${sqlString(o.quote)}, escape = ${sqlString(o.quote)}, ` +
     `skip = ${facts.skip}, nullstr = ${sqlString(NULL_MARK)}, allow_quoted_nulls = false, strict_mode = true, ` +
     `ignore_errors = false, null_padding = false, encoding = 'utf-8', compression = 'none', ` +
-    `max_line_size = ${facts.maxLineSize}, parallel = ${parallel})`
+    `max_line_size = ${facts.maxLineSize}, parallel = ${parallel}, hive_partitioning = false)`
   );
 }
 

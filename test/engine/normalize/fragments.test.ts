@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,6 +67,30 @@ describe("normalize of a compaction's fragments (DuckDB) against Tidemark's read
     expect(got.rows).toEqual([...want.rows, want.rows[0]]);
     const nonFinite = got.rows.filter((r) => r[0] === "spelled" || r[0] === "overflow").map((r) => [r[4], r[6]]);
     expect(nonFinite).toEqual([["NaN", "-inf"], ["inf", "-inf"]]);
+  });
+
+  it("keeps the sign of a negative zero double, spelled -0, -0.0 or \"-0\", as the JS normalizer does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tidemark-fragments-"));
+    const body = Buffer.from(['{"id":"literal","at":"2026-11-29T10:00:00Z","day":null,"n":null,"v":-0,"price":null,"approx":-0.0,"ok":null}', '{"id":"text","at":"2026-11-29T10:00:00Z","day":null,"n":null,"v":"-0","price":null,"approx":"-0e5","ok":null}'].join("\n") + "\n");
+    writeFileSync(join(dir, "body.ndjson"), body);
+    const js = await normalizeSource({ definition: DEF, input: join(dir, "body.ndjson"), fileLabel: "body" });
+    await writeFile(join(dir, "js.parquet"), encodeParquet(js.table));
+    const fragment = await validateRecords(DEF, body, "ndjson", { maxBodyBytes: 1 << 20, maxRecordBytes: 1 << 20 });
+    writeFileSync(join(dir, "source"), fragment.ndjson);
+    await engine.with((c) => normalizeFragments(c, DEF, join(dir, "source"), join(dir, "engine.parquet")));
+    const zeros = (rows: string[][]) => rows.map((r) => [r[0], r[4], r[6]]);
+    expect(zeros((await readBack(join(dir, "js.parquet"))).rows)).toEqual([["literal", "-0", "-0"], ["text", "-0", "-0"]]);
+    expect(zeros((await readBack(join(dir, "engine.parquet"))).rows)).toEqual([["literal", "-0", "-0"], ["text", "-0", "-0"]]);
+  });
+
+  it("reads a column's value from the fragment even when a directory of its path is named <column>=<value>", async () => {
+    const out = mkdtempSync(join(tmpdir(), "tidemark-fragments-"));
+    const dir = join(out, "price=9", "ok=false");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "source"), '{"id":"a","at":"2026-11-29T10:00:00.000000Z","day":null,"n":null,"v":null,"price":"1.5","approx":null,"ok":true}\n');
+    await engine.with((c) => normalizeFragments(c, DEF, join(dir, "source"), join(out, "out.parquet")));
+    const { rows } = await readBack(join(out, "out.parquet"));
+    expect(rows.map((r) => [r[0], r[5], r[7]])).toEqual([["a", "1.5", "true"]]);
   });
 
   it("refuses a null in a column the definition makes not nullable, as a data error (the fragment is then set aside)", async () => {

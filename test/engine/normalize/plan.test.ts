@@ -29,7 +29,7 @@ describe("planNormalize", () => {
     expect(p.copy).toContain("(SELECT 0 AS __ord, ");
     expect(p.copy).toMatch(/ WHERE NOT bad\) TO '\/out\/o.parquet' \(FORMAT parquet, COMPRESSION lz4_raw\)$/);
     expect(p.copy).not.toContain("ORDER BY");
-    expect(p.count).toMatch(/^SELECT count\(\*\) FROM read_csv\('\/data\/it''s.csv', .*parallel = true\)$/);
+    expect(p.count).toMatch(/^SELECT count\(\*\) FROM read_csv\('\/data\/it''s.csv', .*parallel = true, hive_partitioning = false\)$/);
   });
 
   it("maps each output column to its source field by header name, renames it and trims blanks", () => {
