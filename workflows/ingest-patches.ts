@@ -60,3 +60,10 @@ export const REPLAN_PREPARE_PATCH = "tidemark-replan-prepare";
  * order. Histories without its marker used the definition's order.
  */
 export const PUBLISHED_ORDER_PATCH = "tidemark-published-column-order";
+
+/**
+ * Patch id of the reader revisions in the read fingerprint (`READER_REVISIONS`): a dataset whose
+ * format's reader was fixed is read again once. Histories without its marker compare fingerprints
+ * without revisions, as they were recorded.
+ */
+export const READER_REVISIONS_PATCH = "tidemark-reader-revisions";

@@ -27,7 +27,7 @@ import { inPublishedOrder, projectionsDiffer } from "../src/definition/compat";
 import { readFingerprint } from "../src/definition/read-fingerprint";
 import { delegateTo } from "./delegate";
 import { Saga } from "./saga";
-import { COMMIT_OUTCOME_PATCH, ENGINE_STEPS_PATCH, NO_CHANGE_CONSUME_PATCH, PUBLISHED_ORDER_PATCH, PUSH_HANDOVER_PATCH, QUICK_UNCHANGED_PATCH, REPLAN_PREPARE_PATCH, RUN_OUTCOME_PATCH } from "./ingest-patches";
+import { COMMIT_OUTCOME_PATCH, ENGINE_STEPS_PATCH, NO_CHANGE_CONSUME_PATCH, PUBLISHED_ORDER_PATCH, PUSH_HANDOVER_PATCH, QUICK_UNCHANGED_PATCH, READER_REVISIONS_PATCH, REPLAN_PREPARE_PATCH, RUN_OUTCOME_PATCH } from "./ingest-patches";
 import { commit, consumeFragments, countOutcome, deleteUnrecorded, localOnce, long, notify, quick, quickStep, recordFailure, removeScratch, requireSameSchema, ZERO } from "./ingest-steps";
 
 export * from "./ingest-patches";
@@ -114,7 +114,7 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
     const parentAtStart = base?.version ?? null;
     parentVersion = parentAtStart;
     const projectionsChanged = (b: BaseVersion | null) => commitRules && b?.projections !== undefined && projectionsDiffer(definition.projections, b.projections);
-    const readWith = readFingerprint(definition);
+    const readWith = readFingerprint(definition, { readerRevisions: patched(READER_REVISIONS_PATCH) });
     const readChanged = (b: BaseVersion | null) => b?.readFingerprint !== undefined && b.readFingerprint !== readWith;
     if (commitRules) requireSameSchema(dataset, definition, base);
 

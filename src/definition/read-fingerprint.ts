@@ -3,19 +3,31 @@
  * records it (manifest `source.read`), and an ingest whose source bytes are unchanged is only
  * "unchanged" when the fingerprint is too. Pure and free of Node built-ins, so workflows compute it.
  */
-import type { DatasetDefinition } from "./schema.js";
+import type { DatasetDefinition, SourceFormat } from "./schema.js";
 
 /** The scheme of {@link readFingerprint}'s value (its prefix). */
 export const READ_FINGERPRINT = "tidemark.read/1";
 
 /**
- * The definition's parts that turn source bytes into rows (format, reader options, columns and
- * their casts, key, partitioning, unpivot, mode and the duplicate and bad-row policies), hashed.
- * The id, description, source URI, push settings, projections, notifications, schedule and
- * `max_parts` are left out: changing them does not change the rows.
+ * Revisions of the readers of formats whose fixes change the rows that bytes read before became
+ * (JSON and NDJSON: a leading byte order mark; Parquet: binary text, decimals and nested 64-bit
+ * integers; XLSX: formula results of 0 and formula dates). A dataset of such a format is read again
+ * once after an upgrade, even with unchanged bytes, so the fixed values reach its current version.
+ * CSV has none: its fingerprints stay as they were, and its datasets are not read again.
  */
-export function readFingerprint(def: DatasetDefinition): string {
+export const READER_REVISIONS: Readonly<Partial<Record<SourceFormat, number>>> = { json: 2, ndjson: 2, parquet: 2, xlsx: 2 };
+
+/**
+ * The definition's parts that turn source bytes into rows (format, reader options, columns and
+ * their casts, key, partitioning, unpivot, mode and the duplicate and bad-row policies, and the
+ * format's reader revision unless `readerRevisions` is false: histories recorded before revisions
+ * existed replay without them), hashed. The id, description, source URI, push settings,
+ * projections, notifications, schedule and `max_parts` are left out: changing them does not change
+ * the rows.
+ */
+export function readFingerprint(def: DatasetDefinition, { readerRevisions = true }: { readerRevisions?: boolean } = {}): string {
   const parts = {
+    reader: readerRevisions ? READER_REVISIONS[def.source.format] : undefined,
     format: def.source.format,
     options: def.source.options,
     schema: def.schema,

@@ -34,4 +34,13 @@ describe("readFingerprint", () => {
     expect(fingerprint((d) => (d.schedule = { every: "1h" }))).toBe(plain);
     expect(fingerprint((d) => Object.assign(d.source, { options: { delimiter: "," } }))).toBe(plain);
   });
+  it("carries the reader revision of a format whose reader was fixed, so such datasets are read again once; a CSV's stays as before revisions existed", () => {
+    const csv = validateDefinitionObject(structuredClone(base), "fp.yaml");
+    expect(readFingerprint(csv)).toBe(readFingerprint(csv, { readerRevisions: false }));
+    expect(readFingerprint(csv)).toBe("tidemark.read/1:bc09e9ba3b211bbe");
+    for (const format of ["json", "ndjson", "parquet", "xlsx"]) {
+      const d = validateDefinitionObject({ ...structuredClone(base), source: { uri: `file:///data/fp.${format}`, format } }, "fp.yaml");
+      expect(readFingerprint(d)).not.toBe(readFingerprint(d, { readerRevisions: false }));
+    }
+  });
 });
