@@ -39,7 +39,7 @@ const SIZE_RE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
  * directory under the OS temp directory).
  */
 export function engineSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): EngineSettings {
-  const memoryLimit = (env.TIDEMARK_ENGINE_MEMORY ?? DEFAULT_ENGINE_MEMORY).trim();
+  const memoryLimit = env.TIDEMARK_ENGINE_MEMORY?.trim() || DEFAULT_ENGINE_MEMORY;
   if (!SIZE_RE.test(memoryLimit)) {
     throw new EngineSettingsError(`TIDEMARK_ENGINE_MEMORY=${JSON.stringify(memoryLimit)} is not a size; set it like "1GB" or "512MiB".`);
   }

@@ -15,6 +15,10 @@ describe("engineSettingsFromEnv", () => {
     expect(engineSettingsFromEnv({ TIDEMARK_ENGINE_MEMORY: " 768MiB ", TIDEMARK_ENGINE_THREADS: "1", TIDEMARK_ENGINE_TEMP: "/var/tmp/x" })).toEqual({ memoryLimit: "768MiB", threads: 1, tempDirectory: "/var/tmp/x" });
   });
 
+  it("takes an empty variable (docker compose's VAR=) as unset, like the other engine variables", () => {
+    expect(engineSettingsFromEnv({ TIDEMARK_ENGINE_MEMORY: "", TIDEMARK_ENGINE_THREADS: " ", TIDEMARK_ENGINE_TEMP: "" })).toEqual(engineSettingsFromEnv({}));
+  });
+
   it("refuses a malformed size or thread count, saying how to set it", () => {
     expect(() => engineSettingsFromEnv({ TIDEMARK_ENGINE_MEMORY: "lots" })).toThrow(EngineSettingsError);
     expect(() => engineSettingsFromEnv({ TIDEMARK_ENGINE_MEMORY: "lots" })).toThrow('TIDEMARK_ENGINE_MEMORY="lots" is not a size; set it like "1GB" or "512MiB".');
