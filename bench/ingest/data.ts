@@ -146,15 +146,16 @@ export function writeScaleBase(keys: number, parts: number, pathOf: (part: numbe
 }
 
 /**
- * Writes P4 snapshot number `run` (upsert mode): `rows` rows over a stride of the base's series
- * (offset by `run`, so runs touch disjoint series), 1 % of them revised, plus 1 % new rows in new
- * months (distinct per run). Returns its row count.
+ * Writes P4 snapshot number `run` (upsert mode): `rows` rows (exactly, from 1 % × 500 months up) over a
+ * stride of the base's series (offset by `run`, so runs touch disjoint series), 1 % of them revised,
+ * and the rest, about 1 %, new rows in new months (distinct per run). Returns its row count.
  */
 export function writeScaleSnapshot(baseKeys: number, rows: number, run: number, path: string): number {
   const baseSeries = Math.max(1, Math.round(baseKeys / SCALE_MONTHS));
   const picked = Math.max(1, Math.round((rows * 0.99) / SCALE_MONTHS));
   const stride = Math.max(1, Math.floor(baseSeries / picked));
-  const newMonths = Math.max(1, Math.round((rows * 0.01) / picked));
+  const fresh = Math.max(picked, rows - picked * SCALE_MONTHS);
+  const newMonths = Math.ceil(fresh / picked);
   const revise = lcg(100 + run);
   const out = new CsvWriter(path);
   for (let k = 0; k < picked; k++) {
@@ -163,7 +164,8 @@ export function writeScaleSnapshot(baseKeys: number, rows: number, run: number, 
       const value = revise() < 0.01 ? (1_000 + run + revise()).toFixed(5) : scaleValue(s, m);
       out.line(`${monthlyId(s)},${monthDate(m)},${value}\n`);
     }
-    for (let j = 0; j < newMonths; j++) out.line(`${monthlyId(s)},${monthDate(SCALE_MONTHS + run * newMonths + j)},${scaleValue(s, SCALE_MONTHS + run * newMonths + j)}\n`);
+    const mine = Math.floor(fresh / picked) + (k < fresh % picked ? 1 : 0);
+    for (let j = 0; j < mine; j++) out.line(`${monthlyId(s)},${monthDate(SCALE_MONTHS + run * newMonths + j)},${scaleValue(s, SCALE_MONTHS + run * newMonths + j)}\n`);
   }
   return out.close();
 }
