@@ -86,7 +86,7 @@ describe("BacklogTracker", () => {
     const measured = Promise.all([measureBacklog(file.store, "events"), measureBacklog(s3.store, "events")]);
     await vi.advanceTimersByTimeAsync(0);
     await measured;
-    expect(file.listings[0]?.pageSize).toBeLessThanOrEqual(64);
+    expect(file.listings[0]?.pageSize).toBe(32);
     expect(s3.listings[0]?.pageSize).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { busyMessage, ingestWorkflowId } from "../../src/one-writer";
+import { ingestWorkflowId } from "../../src/one-writer";
 import { S3ObjectStore } from "../../src/store/s3";
 import { withDeadline } from "../support/deadline";
 import { expectPublishedExactly } from "../support/published";
@@ -110,7 +110,7 @@ describe(`${CONTENDERS} concurrent tidemark ingest processes`, { timeout: 900_00
     const result = JSON.parse(done[0].stdout);
     expect(result).toMatchObject({ status: "published", workflowId: ingestWorkflowId(dataset), parentVersion: null, counts: { inserted: rows.length, rowsTotal: rows.length } });
     expect(refused).toHaveLength(CONTENDERS - 1);
-    const expected = busyMessage(dataset, { workflowId: ingestWorkflowId(dataset), runId: result.runId });
+    const expected = `Dataset ${dataset} is being ingested by workflow tidemark/ingest/${dataset} run ${result.runId}; wait for it with "tidemark status ${dataset}" or cancel it with "tidemark cancel ${dataset}".`;
     for (const r of refused) {
       expect(r.code).toBe(1);
       expect(r.stderr.trim()).toBe(`tidemark: ${expected}`);
