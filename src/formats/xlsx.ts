@@ -52,8 +52,16 @@ function isDateFormat(format: string | undefined): boolean {
 }
 
 /**
+ * What a formula cell whose cached result is an error reads as: exceljs gives such a result as NaN,
+ * losing the code (`#DIV/0!`, `#N/A`…), and Excel has no NaN, so it is this text, which every
+ * number, date and bool cast refuses (a bad row) instead of an empty cell.
+ */
+export const FORMULA_ERROR = "#ERROR!";
+
+/**
  * The value of cell `c` of `row` (raw exceljs value `v`): as {@link cellValue}, except for a formula's
- * cached number, read from the cell itself (the value exceljs gives drops a result of 0), and shown as
+ * cached number, read from the cell itself (the value exceljs gives drops a result of 0; an error
+ * result is {@link FORMULA_ERROR}), and shown as
  * the date Excel shows when the cell has a date format, like a date cell (exceljs turns only plain
  * cells into dates). `date1904`: the workbook counts serials from 1904-01-01.
  */
@@ -61,6 +69,7 @@ function sheetCellValue(v: unknown, row: ExcelJS.Row, c: number, date1904: boole
   if (typeof v !== "object" || v === null || !("formula" in v || "sharedFormula" in v)) return cellValue(v);
   const cell = row.getCell(c);
   const result: unknown = cell.result;
+  if (typeof result === "number" && Number.isNaN(result)) return FORMULA_ERROR;
   if (typeof result !== "number" || !Number.isFinite(result)) return cellValue(v);
   if (!isDateFormat(cell.numFmt)) return result;
   return excelDate(new Date(Math.round((result - 25569 + (date1904 ? 1462 : 0)) * DAY_MS)));

@@ -52,3 +52,16 @@ describe("XLSX formula cells whose cached result is 0", () => {
     ]);
   });
 });
+
+describe("XLSX formula cells whose cached result is an error", () => {
+  it("are a bad row in a number column, not an empty cell", async () => {
+    const bytes = book([
+      `<row r="1">${text("A1", "id")}${text("B1", "d")}${text("C1", "n")}${text("D1", "k")}</row>`,
+      `<row r="2">${text("A2", "div")}${text("B2", "2024-01-31")}<c r="C2" t="e"><f>1/0</f><v>#DIV/0!</v></c>${formula("D2", "1+1", "2")}</row>`,
+      `<row r="3">${text("A3", "ok")}${text("B3", "2024-01-31")}${formula("C3", "1/4", "0.25")}${formula("D3", "1+1", "2")}</row>`,
+    ]);
+    const r = await normalizeSource({ definition: { ...definition, on_bad_rows: "quarantine" }, input: chunked(bytes, 1 << 20), fileLabel: "book.xlsx" });
+    expect(r.badRows).toMatchObject([{ row: 2, column: "n", value: "#ERROR!" }]);
+    expect(r.table.toArray().map((x) => x.toJSON().id)).toEqual(["ok"]);
+  });
+});
