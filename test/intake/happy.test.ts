@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { FsObjectStore } from "../../src/store/fs";
 import { S3ObjectStore } from "../../src/store/s3";
@@ -76,6 +77,27 @@ describe.each(backends)("push intake on %s", (_name, makeStore) => {
       batches.forEach((records, i) => {
         expect(stored.get(acks[i])).toEqual(records.map((r) => normalizedClick(r.id as string, r.n as number)));
       });
+    } finally {
+      await bed.close();
+    }
+  });
+
+  it("takes a body that starts with a UTF-8 byte order mark, as the file readers do (NDJSON, JSON array, gzip)", async () => {
+    const store = makeStore();
+    const bed = await startBed(store, { groupDelayMs: 1, maxWrites: 1 });
+    try {
+      const bom = (text: string) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+      const sent = [
+        { body: bom(ndjson([click("g", 7)])), headers: ndjsonHeaders(TOKENS.clicks), id: "g" },
+        { body: bom(JSON.stringify([click("h", 8)])), headers: ndjsonHeaders(TOKENS.clicks, { "content-type": "application/json" }), id: "h" },
+        { body: gzipSync(bom(ndjson([click("i", 9)]))), headers: ndjsonHeaders(TOKENS.clicks, { "content-encoding": "gzip" }), id: "i" },
+      ];
+      for (const s of sent) {
+        const res = await bed.post("/v1/datasets/clicks/records", s.body, s.headers);
+        expect(res.status, JSON.stringify(res.body)).toBe(202);
+        const stored = await fragments(store, "clicks");
+        expect(stored.get(res.body.fragment as string)).toEqual([normalizedClick(s.id, s.id.charCodeAt(0) - 96)]);
+      }
     } finally {
       await bed.close();
     }
