@@ -79,7 +79,7 @@ export async function checkAcks(storeDir: string, dataset: string, logPaths: rea
         ? `CREATE TABLE acks AS SELECT id, fragment FROM ${ndjson(`[${logPaths.map(sqlText).join(",")}]`, "id:'VARCHAR', fragment:'VARCHAR'")}`
         : "CREATE TABLE acks (id VARCHAR, fragment VARCHAR)",
     );
-    await conn.run(projection.length ? `CREATE TABLE published AS SELECT CAST(id AS VARCHAR) AS id FROM read_parquet([${projection.map(sqlText).join(",")}])` : "CREATE TABLE published (id VARCHAR)");
+    await conn.run(projection.length ? `CREATE TABLE published AS SELECT CAST(id AS VARCHAR) AS id FROM read_parquet([${projection.map(sqlText).join(",")}], hive_partitioning = false)` : "CREATE TABLE published (id VARCHAR)");
     await conn.run(
       fragments.length
         ? `CREATE TABLE inbox AS SELECT id, parse_filename(filename) AS fragment FROM ${ndjson(sqlText(join(inbox, "[0-9]*")), "id:'VARCHAR'")} WHERE parse_filename(filename) NOT IN (SELECT fragment FROM consumed)`

@@ -63,14 +63,14 @@ export async function readBack(path: string): Promise<{ rows: string[][]; schema
   try {
     const file = `'${path.replaceAll("'", "''")}'`;
     const schema = (await c.runAndReadAll(`SELECT name, type, converted_type, repetition_type, CASE WHEN logical_type::VARCHAR LIKE 'TimestampType%' THEN logical_type::VARCHAR END FROM parquet_schema(${file}) WHERE num_children IS NULL OR num_children = 0`)).getRows();
-    const described = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${file})`)).getRows();
+    const described = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${file}, hive_partitioning = false)`)).getRows();
     const cols = described.map(([name, type]) => {
       const q = `"${String(name).replaceAll('"', '""')}"`;
       if (type === "DOUBLE") return `CASE WHEN isnan(${q}) THEN 'NaN' WHEN ${q} = 0 AND signbit(${q}) THEN '-0' ELSE ${q}::VARCHAR END`;
       if (String(type).startsWith("TIMESTAMP")) return `epoch_us(${q})::VARCHAR`;
       return `${q}::VARCHAR`;
     });
-    const rows = (await c.runAndReadAll(`SELECT ${cols.join(", ")} FROM read_parquet(${file})`)).getRows().map((r) => r.map((v) => (v === null ? "<null>" : String(v))));
+    const rows = (await c.runAndReadAll(`SELECT ${cols.join(", ")} FROM read_parquet(${file}, hive_partitioning = false)`)).getRows().map((r) => r.map((v) => (v === null ? "<null>" : String(v))));
     // DuckDB annotates BIGINT with the converted type INT_64, arrow-rs leaves Int64 unannotated: both mean a signed 64-bit integer.
     return { rows, schema: schema.map((r) => r.map((v) => (v === "INT_64" ? "null" : String(v)))) };
   } finally {
