@@ -54,5 +54,9 @@ export function installErrorHandlers(app: FastifyInstance, metrics: IntakeMetric
     metrics.rejected.inc({ reason: "internal" });
     return reply.code(500).send({ error: "The server failed to handle the request; retry it, and report the problem if it persists." });
   });
-  app.setNotFoundHandler((req, reply) => sendError(reply, new IntakeRequestError(404, `There is no ${req.method} ${req.url.split("?")[0]} endpoint; see the README's Push intake section.`), metrics));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split("?")[0];
+    const section = /^\/v1\/(payments|wallets)(\/|$)/.test(path) ? "Payments" : "Push intake";
+    sendError(reply, new IntakeRequestError(404, `There is no ${req.method} ${path} endpoint; see the README's ${section} section.`), metrics);
+  });
 }

@@ -86,6 +86,7 @@ describe("payments HTTP API on tidemark serve", () => {
       ["a credit to a wallet whose log is broken", () => ["POST", "/v1/wallets/broken/credits", { op_id: "c3", amount: 5 }, undefined], 500, /^Ledger of wallet "broken" is inconsistent: .*000000000002\.json: not JSON; run "tidemark ledger verify"/],
       ["an unknown payment", () => ["GET", `/v1/payments/${pay.id("never")}`, undefined, undefined], 404, /^Payment ".*" does not exist/],
       ["an unknown wallet read", () => ["GET", "/v1/wallets/nobody", undefined, undefined], 404, /^Wallet "nobody" does not exist/],
+      ["an unknown payments route", () => ["GET", "/v1/payments/x/refunds", undefined, undefined], 404, /^There is no GET \/v1\/payments\/x\/refunds endpoint; see the README's Payments section\.$/],
     ];
 
     it.each(cases)("%s", async (_what, make, status, message) => {
