@@ -1,0 +1,83 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Client } from "@temporalio/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FsObjectStore } from "../../src/store/fs";
+import { services } from "../support/services";
+import { startTestWorker, testClient, uniqueTaskQueue } from "../support/temporal";
+import { runCli, tempStore, writeDefinition, type CliRun } from "./helpers";
+
+const BIN = join(__dirname, "..", "..", "bin", "tidemark.js");
+const DS = `lonely_${Date.now().toString(36)}`;
+const work = tempStore("no-worker");
+const datasets = join(work.dir, "datasets");
+const storeDir = join(work.dir, "store");
+const store = new FsObjectStore(storeDir);
+const lonely = uniqueTaskQueue("no-worker");
+let client: Client;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  mkdirSync(datasets);
+  mkdirSync(storeDir);
+  const source = join(work.dir, "source.csv");
+  writeFileSync(source, "series_id,obs_date,value\nA,2025-01-01,1\nA,2025-02-01,2\nB,2025-01-01,3\n");
+  writeDefinition(datasets, DS, pathToFileURL(source).href);
+  client = await testClient();
+  const { temporal } = services();
+  env = { TIDEMARK_STORE: pathToFileURL(storeDir).href, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, TIDEMARK_TASK_QUEUE: lonely };
+});
+
+afterAll(async () => {
+  await client?.connection.close();
+  work.cleanup();
+});
+
+/** Runs the built `tidemark` as a child process: what an uncaught error after the command's own output does shows in its exit code and stderr. */
+function runBin(args: string[]): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, TIDEMARK_COMPILE_CACHE: "off" } }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr, stdoutBytes: Buffer.from(stdout) });
+    });
+  });
+}
+
+describe("commands whose run no worker picks up", () => {
+  it("status reports the waiting run and exits 0, without a stack trace", { timeout: 120_000 }, async () => {
+    const started = await runCli(["ingest", DS, "--json"], env);
+    expect(started.code, started.stderr).toBe(0);
+    const { runId } = JSON.parse(started.stdout) as { runId: string };
+    const status = await runBin(["status", DS]);
+    expect(status.stderr).toBe("");
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`running   tidemark/ingest/${DS} run ${runId} since`);
+    expect(status.stdout).toContain("no worker answered the progress query");
+    const worker = await startTestWorker({ store, datasetsDir: datasets, taskQueue: lonely, client });
+    try {
+      expect(await client.workflow.getHandle(`tidemark/ingest/${DS}`, runId).result()).toMatchObject({ status: "published" });
+    } finally {
+      await worker.stop();
+    }
+  });
+});
+
+describe("status after an optimize run", () => {
+  it("describes the optimize run by its own result, not as a failed ingest", { timeout: 120_000 }, async () => {
+    const worker = await startTestWorker({ store, datasetsDir: datasets, taskQueue: lonely, client });
+    try {
+      const optimize = await runCli(["optimize", DS, "--all", "--wait", "--json"], env);
+      expect(optimize.code, optimize.stderr).toBe(0);
+      const done = JSON.parse(optimize.stdout) as { status: string; url: string };
+      expect(done.status).toBe("nothing");
+      const status = await runCli(["status", DS, "--json"], env);
+      expect(status.code, status.stderr).toBe(0);
+      const latest = (JSON.parse(status.stdout) as { runs: { status: string; outcome: string; url: string }[] }).runs[0];
+      expect(latest).toEqual(expect.objectContaining({ url: done.url, status: "COMPLETED", outcome: "optimize: no month had more parts than allowed; nothing published" }));
+    } finally {
+      await worker.stop();
+    }
+  });
+});
