@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FsObjectStore } from "../../src/store/fs";
 import { services } from "../support/services";
 import { startTestWorker, testClient, uniqueTaskQueue } from "../support/temporal";
-import { runCli, tempStore, writeDefinition, type CliRun } from "./helpers";
+import { eventually, runCli, startCli, tempStore, writeDefinition, type CliRun } from "./helpers";
 
 const BIN = join(__dirname, "..", "..", "bin", "tidemark.js");
 const DS = `lonely_${Date.now().toString(36)}`;
@@ -45,6 +45,28 @@ function runBin(args: string[]): Promise<CliRun> {
   });
 }
 
+function notice(queue: string): string {
+  const { temporal } = services();
+  return `tidemark: No worker is polling task queue ${queue} on ${temporal.address} (namespace ${temporal.namespace}); the run waits until one does: start "tidemark worker" with the same TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TIDEMARK_TASK_QUEUE.\n`;
+}
+
+/**
+ * Runs `tidemark <args>` on a task queue no worker ever polled (the server remembers recent pollers)
+ * until it prints the no-worker notice, then starts a worker there and waits for the command.
+ */
+async function waitsForWorker(args: string[]): Promise<{ run: CliRun; before: string; notice: string }> {
+  const queue = uniqueTaskQueue("no-worker-late");
+  const cli = startCli(args, { ...env, TIDEMARK_TASK_QUEUE: queue });
+  await eventually(async () => (cli.stderr().includes("No worker") ? true : undefined), 60_000, `the no-worker notice of ${args.join(" ")}`);
+  const before = cli.stderr();
+  const worker = await startTestWorker({ store, datasetsDir: datasets, taskQueue: queue, client });
+  try {
+    return { run: await cli.done, before, notice: notice(queue) };
+  } finally {
+    await worker.stop();
+  }
+}
+
 describe("commands whose run no worker picks up", () => {
   it("status reports the waiting run and exits 0, without a stack trace", { timeout: 120_000 }, async () => {
     const started = await runCli(["ingest", DS, "--json"], env);
@@ -61,6 +83,27 @@ describe("commands whose run no worker picks up", () => {
     } finally {
       await worker.stop();
     }
+  });
+
+  it("verify and gc say once that no worker polls the task queue, keep waiting, and end when one starts", { timeout: 120_000 }, async () => {
+    const verify = await waitsForWorker(["verify", DS]);
+    expect(verify.before).toBe(verify.notice);
+    expect(verify.run.code, verify.run.stderr).toBe(0);
+    expect(verify.run.stderr).toBe(verify.notice);
+    expect(verify.run.stdout).toMatch(new RegExp(`^${DS} \\S+: clean\n$`));
+    const gc = await waitsForWorker(["gc", DS, "--dry-run", "--json"]);
+    expect(gc.before).toBe(gc.notice);
+    expect(gc.run.code, gc.run.stderr).toBe(0);
+    expect(gc.run.stderr).toBe(gc.notice);
+    expect(JSON.parse(gc.run.stdout)).toMatchObject({ dataset: DS, dryRun: true, deleted: 0 });
+  });
+
+  it("optimize --wait says so too", { timeout: 120_000 }, async () => {
+    const optimize = await waitsForWorker(["optimize", DS, "--wait"]);
+    expect(optimize.before).toBe(optimize.notice);
+    expect(optimize.run.code, optimize.run.stderr).toBe(0);
+    expect(optimize.run.stderr).toBe(optimize.notice);
+    expect(optimize.run.stdout).toBe(`${DS}: no month has more parts than allowed; nothing published\n`);
   });
 });
 

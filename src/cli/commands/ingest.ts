@@ -8,7 +8,7 @@ import { busyMessage, ingestWorkflowId } from "../../one-writer";
 import { runUrl } from "../../config/runtime";
 import { ingestRunSummary } from "../../run-summary";
 import { CliContext } from "../client";
-import { noWorkerNotice } from "../no-worker";
+import { NO_WORKER_AFTER_MS, noWorkerNotice } from "../no-worker";
 import { rootFailure } from "../failure";
 import { say, sayJson } from "../output";
 import { ProgressLine } from "../progress";
@@ -48,9 +48,6 @@ async function resolveTarget(target: string): Promise<{ dataset: string; definit
 
 /** How often a waiting CLI asks the run for its `progress`; a run that ends sooner is never queried. */
 const PROGRESS_EVERY_MS = 500;
-
-/** How long a run may go unanswered before a waiting CLI checks that a worker polls its task queue. */
-const NO_WORKER_AFTER_MS = 5_000;
 
 /**
  * Waits for an ingest run, showing its `progress` on stderr (rewritten in place on a TTY unless

@@ -7,6 +7,7 @@ import { busyMessage, ingestWorkflowId } from "../../one-writer";
 import { runUrl } from "../../config/runtime";
 import { CliContext } from "../client";
 import { rootFailure } from "../failure";
+import { awaitNoticingNoWorker, noWorkerNotice } from "../no-worker";
 import { formatDuration, parseDuration, parsePositiveInt } from "../options";
 import { say, sayJson, UsageError } from "../output";
 import { DATASET_KEY } from "../runs";
@@ -111,7 +112,7 @@ export function registerOptimize(program: Command): void {
         }
         let result: OptimizeResult;
         try {
-          result = (await handle.result()) as OptimizeResult;
+          result = (await awaitNoticingNoWorker(handle.result(), () => noWorkerNotice(client, ctx.config.taskQueue, ctx.config.temporal.address))) as OptimizeResult;
         } catch (err) {
           if (err instanceof WorkflowFailedError) throw new OptimizeFailedError(`Optimize of ${dataset} failed: ${rootFailure(err).message}`);
           throw err;
