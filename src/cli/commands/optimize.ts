@@ -10,6 +10,7 @@ import { rootFailure } from "../failure";
 import { awaitNoticingNoWorker, noWorkerNotice } from "../no-worker";
 import { formatDuration, parseDuration, parsePositiveInt } from "../options";
 import { say, sayJson, UsageError } from "../output";
+import { scheduleSpecError } from "../schedule-spec";
 import { DATASET_KEY } from "../runs";
 import { DatasetBusyError } from "./ingest";
 
@@ -76,7 +77,7 @@ async function schedule(client: Client, taskQueue: string, input: OptimizeInput,
     if (err instanceof ScheduleAlreadyRunning) {
       throw new OptimizeScheduleExistsError(`Dataset ${input.dataset} already has schedule ${scheduleId}; delete it first with "temporal schedule delete --schedule-id ${scheduleId}".`);
     }
-    throw err;
+    throw scheduleSpecError(err, opts);
   }
   if (opts.json) return sayJson({ dataset: input.dataset, scheduleId });
   say(`created schedule ${scheduleId}: ${opts.every !== undefined ? `every ${opts.every}` : `cron "${opts.cron}"`}, catch-up window ${formatDuration(opts.catchupWindow)}`);

@@ -8,6 +8,7 @@ import { ingestRunSummary } from "../../run-summary";
 import { CliContext } from "../client";
 import { formatDuration, parseDuration } from "../options";
 import { say, sayJson, UsageError } from "../output";
+import { scheduleSpecError } from "../schedule-spec";
 import { textTable } from "../text-table";
 import { DATASET_KEY } from "../runs";
 
@@ -139,7 +140,7 @@ async function create(dataset: string, opts: CreateOptions): Promise<void> {
       if (err instanceof ScheduleAlreadyRunning) {
         throw new ScheduleError(`Dataset ${dataset} already has schedule ${scheduleId}; delete it first with "tidemark schedule delete ${dataset}".`);
       }
-      throw err;
+      throw scheduleSpecError(err, opts);
     }
     const view = await describeSchedule(client, dataset);
     if (opts.json) return sayJson(view);
