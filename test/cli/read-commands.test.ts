@@ -54,6 +54,19 @@ describe("versions", () => {
   });
 });
 
+describe("an s3:// store without an AWS region", () => {
+  it("is refused in one sentence naming AWS_REGION, exit 1", async () => {
+    const noRegion = { AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined, AWS_ENDPOINT_URL_S3: undefined, AWS_ENDPOINT_URL: undefined, AWS_PROFILE: undefined, AWS_CONFIG_FILE: "/nonexistent/aws-config", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials" };
+    const run = await runCli(["versions", DS], { ...env, ...noRegion, TIDEMARK_STORE: "s3://tm-no-region/data" });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    const lines = run.stderr.split("\n").filter((l) => l.startsWith("tidemark:"));
+    expect(lines).toEqual([
+      `tidemark: No AWS region is set for read of "datasets/${DS}/current/manifest.json" in s3://tm-no-region/data/; set AWS_REGION (or AWS_ENDPOINT_URL_S3 for an S3-compatible store such as MinIO) where the CLI and the worker run.`,
+    ]);
+  });
+});
+
 describe("files", () => {
   it("lists absolute paths of the current projection months that DuckDB reads as the version", async () => {
     const run = await runCli(["files", DS], env);
