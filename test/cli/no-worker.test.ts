@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -7,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FsObjectStore } from "../../src/store/fs";
 import { services } from "../support/services";
 import { startTestWorker, testClient, uniqueTaskQueue } from "../support/temporal";
-import { eventually, runCli, startCli, tempStore, writeDefinition, type CliRun } from "./helpers";
+import { eventually, runBuiltCli, runCli, startCli, tempStore, writeDefinition, type CliRun } from "./helpers";
 
-const BIN = join(__dirname, "..", "..", "bin", "tidemark.js");
 const DS = `lonely_${Date.now().toString(36)}`;
 const work = tempStore("no-worker");
 const datasets = join(work.dir, "datasets");
@@ -34,16 +32,6 @@ afterAll(async () => {
   await client?.connection.close();
   work.cleanup();
 });
-
-/** Runs the built `tidemark` as a child process: what an uncaught error after the command's own output does shows in its exit code and stderr. */
-function runBin(args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, TIDEMARK_COMPILE_CACHE: "off" } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr, stdoutBytes: Buffer.from(stdout) });
-    });
-  });
-}
 
 function notice(queue: string): string {
   const { temporal } = services();
@@ -72,7 +60,7 @@ describe("commands whose run no worker picks up", () => {
     const started = await runCli(["ingest", DS, "--json"], env);
     expect(started.code, started.stderr).toBe(0);
     const { runId } = JSON.parse(started.stdout) as { runId: string };
-    const status = await runBin(["status", DS]);
+    const status = await runBuiltCli(["status", DS], env);
     expect(status.stderr).toBe("");
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`running   tidemark/ingest/${DS} run ${runId} since`);

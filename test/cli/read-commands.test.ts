@@ -3,7 +3,7 @@ import { decodeParquet } from "../../src/parquet";
 import { openDuck, rows as duckRows } from "../support/duck";
 import { services } from "../support/services";
 import { uniqueTaskQueue } from "../support/temporal";
-import { publishByHand, runCli, tempStore, type HandRow } from "./helpers";
+import { publishByHand, runBuiltCli, runCli, tempStore, type HandRow } from "./helpers";
 
 const V1 = "20250101T000000000Z-aaaaaaaa";
 const V2 = "20250201T000000000Z-bbbbbbbb";
@@ -51,6 +51,16 @@ describe("versions", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('has no published version');
     expect(run.stderr).toContain('tidemark ingest never_published');
+  });
+});
+
+describe("output to a pipe its reader closed (tidemark … | head)", () => {
+  it("ends quietly with the command's exit code, no EPIPE stack trace", async () => {
+    for (const args of [["versions", DS], ["files", DS], ["read", DS], ["--help"]]) {
+      const run = await runBuiltCli(args, env, { closeStdout: true });
+      expect(run.stderr, args.join(" ")).toMatch(args[0] === "files" ? /^# \d+ latest files of [^\n]+\nduckdb [^\n]+\n$/ : /^$/);
+      expect(run.code, args.join(" ")).toBe(0);
+    }
   });
 });
 
