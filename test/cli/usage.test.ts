@@ -32,6 +32,15 @@ describe("usage errors exit 2", () => {
     expect(both.code).toBe(2);
   });
 
+  it("ingest --source with an empty value (an unset $VAR) is refused, not read as the definition's source", async () => {
+    for (const value of ["", "  "]) {
+      const run = await runCli(["ingest", "x", "--source", value], { TEMPORAL_ADDRESS: "127.0.0.1:1" });
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toBe('tidemark: --source is empty (an unset variable in --source "$VAR"?); give a source URI such as file:///data/series.csv, or drop --source to read the definition\'s source.uri.\n');
+    }
+  });
+
   it("read --version rejects something that is not a version id", async () => {
     const run = await runCli(["read", "x", "--version", "../../etc"], { TIDEMARK_STORE: store.url });
     expect(run.code).toBe(2);

@@ -10,7 +10,7 @@ import { ingestRunSummary } from "../../run-summary";
 import { CliContext } from "../client";
 import { NO_WORKER_AFTER_MS, noWorkerNotice } from "../no-worker";
 import { rootFailure } from "../failure";
-import { say, sayJson } from "../output";
+import { say, sayJson, UsageError } from "../output";
 import { ProgressLine } from "../progress";
 
 /** A second ingest of a dataset was refused (SPEC §3). */
@@ -25,6 +25,14 @@ export class IngestFailedError extends TidemarkError {}
 function formatCounts(r: IngestResult): string {
   const c = r.counts;
   return `inserted ${c.inserted}, updated ${c.updated}, deleted ${c.deleted}, unchanged ${c.unchanged}, rows ${c.rowsTotal}`;
+}
+
+/** Checks a `--source` argument: an empty one (an unset `$VAR`) would silently read the definition's source instead. */
+export function checkSourceArg(value: string): string {
+  if (value.trim() === "") {
+    throw new UsageError('--source is empty (an unset variable in --source "$VAR"?); give a source URI such as file:///data/series.csv, or drop --source to read the definition\'s source.uri.');
+  }
+  return value;
 }
 
 /** Whether an ingest argument names a definition file (it looks like a path) rather than a dataset id. */
@@ -129,7 +137,7 @@ export function registerIngest(program: Command): void {
     .command("ingest")
     .description("start an ingest of a dataset (by id from TIDEMARK_DATASETS, or a definition file)")
     .argument("<dataset>", "dataset id or path to a definition file")
-    .option("--source <uri>", "override the definition's source URI for this run")
+    .option("--source <uri>", "override the definition's source URI for this run", checkSourceArg)
     .option("--wait", "wait for the run, showing progress")
     .option("--dry-run", "compute what would change, write nothing")
     .option("--json", "machine-readable output")
