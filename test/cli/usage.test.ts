@@ -41,6 +41,16 @@ describe("usage errors exit 2", () => {
     }
   });
 
+  it.each([[["schedule", "create"]], [["optimize"]]])("the --catchup-window default %j --help shows is a value the option accepts", async (path) => {
+    const help = await runCli([...path, "--help"]);
+    expect(help.code).toBe(0);
+    const shown = /--catchup-window <duration>[^(]*\(default: ([^)]+)\)/.exec(help.stdout)?.[1];
+    expect(shown).toBeDefined();
+    const run = await runCli([...path, "x", "--every", "1h", "--catchup-window", shown!], { TEMPORAL_ADDRESS: "http://127.0.0.1:1" });
+    expect(run.stderr).toContain("Temporal is not reachable");
+    expect(run.code).toBe(1);
+  });
+
   it("read --version rejects something that is not a version id", async () => {
     const run = await runCli(["read", "x", "--version", "../../etc"], { TIDEMARK_STORE: store.url });
     expect(run.code).toBe(2);

@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from "@temporalio/client";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { validateDatasetId } from "../../definition/id";
 import { TidemarkError } from "../../errors";
 import { optimizeScheduleId, type OptimizeInput, type OptimizeResult } from "../../manifest/optimize";
@@ -94,7 +94,7 @@ export function registerOptimize(program: Command): void {
     .option("--wait", "wait for the run and print its outcome")
     .option("--every <duration>", "instead of running now, create a Schedule that optimizes every interval, e.g. 1d", (v: string) => (parseDuration(v), v))
     .option("--cron <spec>", 'instead of running now, create a Schedule on a cron spec, e.g. "0 3 * * *"')
-    .option("--catchup-window <duration>", "with --every/--cron: how late a missed run may still start", parseDuration, 600_000)
+    .addOption(new Option("--catchup-window <duration>", "with --every/--cron: how late a missed run may still start").argParser(parseDuration).default(600_000, "10m"))
     .option("--json", "machine-readable output")
     .action(async (dataset: string, opts: OptimizeOptions) => {
       validateDatasetId(dataset);
