@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/devstack/ports";
+import { services } from "../support/services";
 import { runCli, tempStore } from "./helpers";
 
 const store = tempStore("usage");
@@ -77,5 +78,19 @@ describe("an invalid dataset id is refused before any I/O", () => {
     expect(run.stderr).toContain('Dataset id "../x" is invalid');
     expect(run.stderr).not.toMatch(/Temporal is not reachable|no published version/);
     expect(existsSync(missingStore)).toBe(false);
+  });
+});
+
+describe("a TEMPORAL_NAMESPACE the server does not have", () => {
+  it("is refused in one sentence that says how to fix it, exit 1", async () => {
+    const { temporal } = services();
+    const env = { TIDEMARK_STORE: store.url, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: "tm-no-such-namespace" };
+    for (const args of [["status", "x"], ["verify", "x"], ["schedule", "list"]]) {
+      const run = await runCli(args, env);
+      expect(run.code, args.join(" ")).toBe(1);
+      expect(run.stderr).toBe(
+        'tidemark: Temporal has no namespace "tm-no-such-namespace"; set TEMPORAL_NAMESPACE to an existing one (list them with "temporal operator namespace list") or create it with "temporal operator namespace create --namespace tm-no-such-namespace".\n',
+      );
+    }
   });
 });
