@@ -52,6 +52,14 @@ describe("usage errors exit 2", () => {
     expect(run.code).toBe(1);
   });
 
+  it("optimize --wait with --every or --cron (a Schedule, no run to wait for) is a usage error", async () => {
+    for (const schedule of [["--every", "1d"], ["--cron", "0 3 * * *"]]) {
+      const run = await runCli(["optimize", "x", "--wait", ...schedule], { TEMPORAL_ADDRESS: "http://127.0.0.1:1" });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe("tidemark: --wait waits for an optimize started now, but --every/--cron create a Schedule instead; drop --wait or the schedule flag.\n");
+    }
+  });
+
   it("read --version rejects something that is not a version id", async () => {
     const run = await runCli(["read", "x", "--version", "../../etc"], { TIDEMARK_STORE: store.url });
     expect(run.code).toBe(2);

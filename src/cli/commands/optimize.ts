@@ -83,7 +83,7 @@ async function schedule(client: Client, taskQueue: string, input: OptimizeInput,
   say(`created schedule ${scheduleId}: ${opts.every !== undefined ? `every ${opts.every}` : `cron "${opts.cron}"`}, catch-up window ${formatDuration(opts.catchupWindow)}`);
 }
 
-/** `tidemark optimize <dataset> [--all] [--max-parts N] [--wait] [--every D | --cron S] [--json]`. */
+/** `tidemark optimize <dataset> [--all] [--max-parts N] [--wait | --every D | --cron S] [--json]`. */
 export function registerOptimize(program: Command): void {
   program
     .command("optimize")
@@ -100,6 +100,9 @@ export function registerOptimize(program: Command): void {
       validateDatasetId(dataset);
       if (opts.every !== undefined && opts.cron !== undefined) throw new UsageError('Give at most one of --every (e.g. --every 1d) or --cron (e.g. --cron "0 3 * * *").');
       if (opts.all && opts.maxParts !== undefined) throw new UsageError("--all merges every multi-part month; drop --max-parts or --all.");
+      if (opts.wait && (opts.every !== undefined || opts.cron !== undefined)) {
+        throw new UsageError("--wait waits for an optimize started now, but --every/--cron create a Schedule instead; drop --wait or the schedule flag.");
+      }
       const input: OptimizeInput = { dataset, ...(opts.all ? { all: true } : {}), ...(opts.maxParts !== undefined ? { maxParts: opts.maxParts } : {}) };
       const ctx = new CliContext();
       try {
