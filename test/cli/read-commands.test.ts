@@ -164,6 +164,23 @@ describe("read", () => {
     expect(decodeParquet(new Uint8Array(one.stdoutBytes)).numRows).toBe(2);
   });
 
+  it("refuses a --month finer than the dataset's partitions instead of selecting nothing", async () => {
+    const cases: [args: string[], message: string][] = [
+      [["read", DS, "--month", "2024-11-01"], `${DS} is partitioned by month, so --month 2024-11-01 (a day) matches no partition; give a year or month instead, e.g. --month 2024-11.`],
+      [["files", DS, "--month", "2024-11-01"], `${DS} is partitioned by month, so --month 2024-11-01 (a day) matches no partition; give a year or month instead, e.g. --month 2024-11.`],
+      [["read", DS_YEAR, "--month", "2024-11", "--format", "json"], `${DS_YEAR} is partitioned by year, so --month 2024-11 (a month) matches no partition; give a year instead, e.g. --month 2024.`],
+    ];
+    for (const [args, message] of cases) {
+      const run = await runCli(args, env);
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toBe(`tidemark: ${message}\n`);
+    }
+    const day = await runCli(["read", DS_DAY, "--month", "2025-01-01", "--format", "json"], env);
+    expect(day.code, day.stderr).toBe(0);
+    expect(day.stdout.trim().split("\n")).toHaveLength(1);
+  });
+
   it("prints only the header for a month without rows", async () => {
     const run = await runCli(["read", DS, "--month", "2023-01"], env);
     expect(run.code).toBe(0);
