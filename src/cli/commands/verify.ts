@@ -72,8 +72,9 @@ export function registerVerify(program: Command): void {
       if (opts.json) sayJson(result);
       else printResult(result);
       if (result.remaining.length > 0) {
-        const hint = opts.repair ? "" : result.remaining.every((f) => ["index", "projection", "totals"].includes(f.check)) ? ` — rebuild them with "tidemark verify ${dataset} --repair"` : "";
-        throw new FindingsRemainError(`${dataset} has ${result.remaining.length} findings${hint}.`);
+        const n = result.remaining.length;
+        const hint = opts.repair ? "" : result.remaining.every((f) => ["index", "projection", "totals"].includes(f.check)) ? ` — rebuild ${n === 1 ? "it" : "them"} with "tidemark verify ${dataset} --repair"` : "";
+        throw new FindingsRemainError(`${dataset} has ${n} finding${n === 1 ? "" : "s"}${hint}.`);
       }
     });
 }
