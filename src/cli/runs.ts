@@ -39,6 +39,7 @@ export function describeResult(r: IngestResult): string {
 
 /** A one-line description of an optimize result (an optimize run holds the dataset's one-writer id too), starting "optimize: ". */
 export function describeOptimizeResult(r: OptimizeResult): string {
+  if (r.status === "nothing" && r.parentVersion === null) return "optimize: no published version to optimize";
   if (r.status === "nothing") return "optimize: no month had more parts than allowed; nothing published";
   return `optimize: ${r.merged.length} month${r.merged.length === 1 ? "" : "s"} merged from ${r.partsBefore} part files`;
 }

@@ -32,6 +32,7 @@ interface OptimizeOptions {
 
 /** The one-line outcome of a finished optimize run. */
 export function optimizeOutcomeLine(r: OptimizeResult): string {
+  if (r.status === "nothing" && r.parentVersion === null) return `${r.dataset}: has no published version, so there is nothing to optimize; ingest it first with "tidemark ingest ${r.dataset}"`;
   if (r.status === "nothing") return `${r.dataset}: no month has more parts than allowed; nothing published`;
   return `${r.dataset}: published version ${r.version}: ${r.merged.length} month${r.merged.length === 1 ? "" : "s"} merged from ${r.partsBefore} part files`;
 }
