@@ -54,6 +54,21 @@ describe("versions", () => {
   });
 });
 
+describe("a version whose projection file is missing from the store", () => {
+  it("read says which file is missing and to run verify, exit 1", async () => {
+    const broken = "hand_made_broken";
+    await publishByHand(store.store, broken, [{ version: V1, rows: [A11, A12, B11, B12], touched: ["2024-11", "2024-12"], counts: { inserted: 4, updated: 0, deleted: 0 } }]);
+    const path = "projections/latest/year=2024/month=12/" + V1 + ".parquet";
+    await store.store.delete(`datasets/${broken}/${path}`);
+    for (const format of ["csv", "parquet"]) {
+      const run = await runCli(["read", broken, "--month", "2024-12", "--format", format], env);
+      expect(run.code, format).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toBe(`tidemark: Version ${V1} of ${broken} references ${path}, which is missing from ${store.url}; run "tidemark verify ${broken}" (with --repair it rebuilds projections from the events).\n`);
+    }
+  });
+});
+
 describe("output to a pipe its reader closed (tidemark … | head)", () => {
   it("ends quietly with the command's exit code, no EPIPE stack trace", async () => {
     for (const args of [["versions", DS], ["files", DS], ["read", DS], ["--help"]]) {
