@@ -60,6 +60,12 @@ describe("usage errors exit 2", () => {
     }
   });
 
+  it("tools install of a tool it does not know is a usage error naming the tools it knows", async () => {
+    const run = await runCli(["tools", "install", "nope"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.split("\n")[0]).toBe("error: command-argument value 'nope' is invalid for argument 'tool'. Allowed choices are temporal, minio, toxiproxy.");
+  });
+
   it("read --version rejects something that is not a version id", async () => {
     const run = await runCli(["read", "x", "--version", "../../etc"], { TIDEMARK_STORE: store.url });
     expect(run.code).toBe(2);
