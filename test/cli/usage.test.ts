@@ -66,6 +66,14 @@ describe("usage errors exit 2", () => {
     expect(run.stderr.split("\n")[0]).toBe("error: command-argument value 'nope' is invalid for argument 'tool'. Allowed choices are temporal, minio, toxiproxy.");
   });
 
+  it("dev with the same port for Temporal and its UI is a usage error before anything starts", async () => {
+    const port = String(await freePort());
+    const run = await runCli(["dev", "--port", port, "--ui-port", port, "--no-worker"], { TIDEMARK_STORE: store.url });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(`tidemark: --port and --ui-port are both ${port}; give the Web UI another port (e.g. --ui-port 8233).\n`);
+  });
+
   it("read --version rejects something that is not a version id", async () => {
     const run = await runCli(["read", "x", "--version", "../../etc"], { TIDEMARK_STORE: store.url });
     expect(run.code).toBe(2);
