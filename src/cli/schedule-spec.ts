@@ -1,7 +1,8 @@
 import { UsageError } from "./output";
 
-/** The `--cron` / `--timezone` of a schedule command, as the user gave them. */
+/** The `--every` / `--cron` / `--timezone` of a schedule command, as the user gave them. */
 export interface CronArgs {
+  every?: string;
   cron?: string;
   timezone?: string;
 }
@@ -14,6 +15,9 @@ export function scheduleSpecError(err: unknown, args: CronArgs): unknown {
   if (!(err instanceof TypeError)) return err;
   if (args.timezone !== undefined && /time ?zone/i.test(err.message)) {
     return new UsageError(`--timezone ${JSON.stringify(args.timezone)} is not a time zone Temporal knows (${err.message}); give an IANA name such as "Europe/Madrid" or "UTC".`);
+  }
+  if (args.every !== undefined) {
+    return new UsageError(`--every ${JSON.stringify(args.every)} is not an interval Temporal accepts (${err.message}); give at least 1s, e.g. --every 1h.`);
   }
   if (args.cron !== undefined) {
     return new UsageError(`--cron ${JSON.stringify(args.cron)} is not a cron spec Temporal accepts (${err.message}); give five fields: minute hour day-of-month month day-of-week, e.g. "0 6 * * *".`);
