@@ -8,7 +8,7 @@ import { busyMessage, ingestWorkflowId } from "../../one-writer";
 import { runUrl } from "../../config/runtime";
 import { ingestRunSummary } from "../../run-summary";
 import { CliContext } from "../client";
-import { NO_WORKER_AFTER_MS, noWorkerNotice } from "../no-worker";
+import { awaitNoticingNoWorker, NO_WORKER_AFTER_MS, noWorkerNotice } from "../no-worker";
 import { rootFailure } from "../failure";
 import { say, sayJson, UsageError } from "../output";
 import { ProgressLine } from "../progress";
@@ -59,14 +59,13 @@ const PROGRESS_EVERY_MS = 500;
 
 /**
  * Waits for an ingest run, showing its `progress` on stderr (rewritten in place on a TTY unless
- * `json`). When the run has not answered for a while, `noWorker` is asked once for a notice (no
+ * `json`). When the run has not answered a progress query after a while (a query to a run no worker
+ * picks up stays pending until the server gives up on it), `noWorker` is asked once for a notice (no
  * worker polls the task queue), printed on stderr; the run keeps waiting.
  */
 export async function follow(handle: WorkflowHandle, json: boolean, noWorker?: () => Promise<string | null>): Promise<IngestResult> {
   const line = new ProgressLine(!json && process.stderr.isTTY);
-  const since = Date.now();
   let answered = false;
-  let checked = false;
   let done = false;
   let wake = () => {};
   const poll = (async () => {
@@ -85,15 +84,11 @@ export async function follow(handle: WorkflowHandle, json: boolean, noWorker?: (
       } catch {
         /* the run may not have started its first task yet */
       }
-      if (!answered && !checked && noWorker && Date.now() - since >= NO_WORKER_AFTER_MS) {
-        checked = true;
-        const notice = await noWorker();
-        if (notice && !done) process.stderr.write(`tidemark: ${notice}\n`);
-      }
     }
   })();
+  const silentRun = async () => (answered || !noWorker ? null : noWorker());
   try {
-    return (await handle.result()) as IngestResult;
+    return (await awaitNoticingNoWorker(handle.result(), silentRun, NO_WORKER_AFTER_MS)) as IngestResult;
   } finally {
     done = true;
     wake();
