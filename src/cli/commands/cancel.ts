@@ -62,13 +62,17 @@ export function completedCompensations(history: temporal.api.history.v1.IHistory
   return done;
 }
 
+/** Whether the run closes within `waitMs`; the wait for its result is aborted when it does not, so no call outlives the answer. */
 async function closed(handle: WorkflowHandle, waitMs: number): Promise<boolean> {
+  const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)));
   try {
-    return await Promise.race([handle.result().then(() => true, () => true), timeout]);
+    const ended = handle.client.withAbortSignal(abort.signal, () => handle.result()).then(() => true, () => true);
+    return await Promise.race([ended, timeout]);
   } finally {
     clearTimeout(timer);
+    abort.abort();
   }
 }
 
