@@ -8,6 +8,10 @@ if (!existsSync(entry)) {
   console.error('tidemark is not built yet: run "npm run build" (npm install/ci does it automatically).');
   process.exit(1);
 }
+// A reader that stops early (`tidemark versions ds | head`) ends the output, not the command with a stack trace.
+process.stdout.on("error", (err) => {
+  if (err.code !== "EPIPE") throw err;
+});
 // Short commands start from V8's cached code; long-running processes (worker, serve, dev…) compile as usual.
 const SHORT = new Set(["ingest", "status", "versions", "read", "files", "cancel", "verify", "gc", "optimize", "schedule", "wallets", "payments", "ledger"]);
 if (SHORT.has(process.argv[2]) && process.env.TIDEMARK_COMPILE_CACHE !== "off") {

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { type Granularity, partitionGranularity } from "../definition/partition";
 import { NotFoundError, TidemarkError } from "../errors";
 import { DatasetLayout, parseMonthLabel } from "../layout";
 import { monthFiles } from "../manifest/month-files";
@@ -129,8 +130,24 @@ function inMonth(label: string, month?: string): boolean {
   return month === undefined || label === month || label.startsWith(`${month}-`);
 }
 
-/** Projection files of a version (every part of every month), oldest month first, optionally one month only. */
+const GRAIN_RANK: Record<Granularity, number> = { year: 0, month: 1, day: 2 };
+
+/**
+ * Checks that a `--month` label is no finer than the version's partitions: a day of a monthly
+ * dataset (or a month of a yearly one) would match no partition and select nothing, silently.
+ */
+export function checkMonthGrain(view: VersionView, month?: string): void {
+  if (month === undefined) return;
+  const grain = partitionGranularity(view.manifest.schema.partition_by);
+  const asked: Granularity = month.length === 4 ? "year" : month.length === 7 ? "month" : "day";
+  if (GRAIN_RANK[asked] <= GRAIN_RANK[grain]) return;
+  const coarser = grain === "year" ? "a year" : "a year or month";
+  throw new UsageError(`${view.dataset} is partitioned by ${grain}, so --month ${month} (a ${asked}) matches no partition; give ${coarser} instead, e.g. --month ${month.slice(0, grain === "year" ? 4 : 7)}.`);
+}
+
+/** Projection files of a version (every part of every month), oldest month first, optionally one month only (see {@link checkMonthGrain}). */
 export function projectionFiles(store: ObjectStore, view: VersionView, projection: string, month?: string): VersionFile[] {
+  checkMonthGrain(view, month);
   const layout = new DatasetLayout(view.dataset);
   const months = view.manifest.projections[projection] ?? {};
   return Object.keys(months)

@@ -2,6 +2,9 @@
 import type { Client } from "@temporalio/client";
 import { temporal } from "@temporalio/proto";
 
+/** How long a run may go unanswered before a waiting CLI checks that a worker polls its task queue. */
+export const NO_WORKER_AFTER_MS = 5_000;
+
 /** The one-line notice for a run waiting on `taskQueue` without a worker. Pure. */
 export function noWorkerMessage(taskQueue: string, address: string, namespace: string): string {
   return `No worker is polling task queue ${taskQueue} on ${address} (namespace ${namespace}); the run waits until one does: start "tidemark worker" with the same TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TIDEMARK_TASK_QUEUE.`;
@@ -18,5 +21,30 @@ export async function noWorkerNotice(client: Client, taskQueue: string, address:
     return (res.pollers ?? []).length === 0 ? noWorkerMessage(taskQueue, address, namespace) : null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Waits for `result`; when it has not settled after `afterMs`, asks `notice` once (see
+ * {@link noWorkerNotice}) and writes its answer on stderr, then keeps waiting. Returns only once
+ * that question is answered, so no call is left in flight on a connection the caller closes next.
+ */
+export async function awaitNoticingNoWorker<T>(result: Promise<T>, notice: () => Promise<string | null>, afterMs = NO_WORKER_AFTER_MS): Promise<T> {
+  let settled = false;
+  let asked: Promise<void> | undefined;
+  const timer = setTimeout(() => {
+    asked = notice().then(
+      (text) => {
+        if (text && !settled) process.stderr.write(`tidemark: ${text}\n`);
+      },
+      () => {},
+    );
+  }, afterMs);
+  try {
+    return await result;
+  } finally {
+    settled = true;
+    clearTimeout(timer);
+    await asked;
   }
 }

@@ -20,7 +20,14 @@ export function sayJson(value: unknown): void {
 export function describeFailure(err: unknown): { message: string; code: number } {
   if (err instanceof UsageError) return { message: err.message, code: EXIT.usage };
   if (err instanceof TidemarkError) return { message: err.message, code: EXIT.failed };
-  const e = err as { name?: string; message?: string; cause?: { message?: string } };
+  const e = err as { name?: string; message?: string; cause?: { message?: string }; namespace?: string };
+  if (e?.name === "NamespaceNotFoundError" && e.namespace) {
+    const ns = e.namespace;
+    return {
+      message: `Temporal has no namespace ${JSON.stringify(ns)}; set TEMPORAL_NAMESPACE to an existing one (list them with "temporal operator namespace list") or create it with "temporal operator namespace create --namespace ${ns}".`,
+      code: EXIT.failed,
+    };
+  }
   const detail = e?.cause?.message ? ` (${e.cause.message})` : "";
   return { message: `${e?.message ?? String(err)}${detail}`, code: EXIT.failed };
 }

@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from "@temporalio/client";
 import { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/common";
 import type { IngestProgress, IngestResult } from "../contracts";
+import type { OptimizeResult } from "../manifest/optimize";
 import { ingestWorkflowId } from "../one-writer";
 import { rootFailure } from "./failure";
 
@@ -36,13 +37,21 @@ export function describeResult(r: IngestResult): string {
   return { published: `published (${counts})`, unchanged: "source unchanged", "no-changes": "no row changed", "dry-run": `dry run (${counts})`, "handed-over": "handed over to the running compaction" }[r.status] ?? r.status;
 }
 
+/** A one-line description of an optimize result (an optimize run holds the dataset's one-writer id too), starting "optimize: ". */
+export function describeOptimizeResult(r: OptimizeResult): string {
+  if (r.status === "nothing" && r.parentVersion === null) return "optimize: no published version to optimize";
+  if (r.status === "nothing") return "optimize: no month had more parts than allowed; nothing published";
+  return `optimize: ${r.merged.length} month${r.merged.length === 1 ? "" : "s"} merged from ${r.partsBefore} part files`;
+}
+
 async function outcomeOf(client: Client, info: WorkflowExecutionInfo): Promise<{ outcome: string; result?: IngestResult }> {
   const status = info.status.name;
   if (status === "RUNNING") return { outcome: "running" };
   if (status !== "COMPLETED" && status !== "FAILED") return { outcome: status.toLowerCase().replaceAll("_", " ") };
   try {
-    const result = (await client.workflow.getHandle(info.workflowId, info.runId, { followRuns: false }).result()) as IngestResult;
-    return { outcome: describeResult(result), result };
+    const result = await client.workflow.getHandle(info.workflowId, info.runId, { followRuns: false }).result();
+    if (info.type === "optimizeDataset") return { outcome: describeOptimizeResult(result as OptimizeResult) };
+    return { outcome: describeResult(result as IngestResult), result: result as IngestResult };
   } catch (err) {
     return { outcome: `failed: ${rootFailure(err).message}` };
   }
@@ -89,8 +98,6 @@ export async function runningIngest(
     throw err;
   }
   if (desc.status.name !== "RUNNING") return null;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), queryTimeoutMs)));
-  const progress = await Promise.race([handle.query<IngestProgress>("progress").catch(() => null), timeout]).finally(() => clearTimeout(timer));
+  const progress = await client.withDeadline(Date.now() + queryTimeoutMs, () => handle.query<IngestProgress>("progress")).catch(() => null);
   return { workflowId: desc.workflowId, runId: desc.runId, startedAt: desc.startTime.toISOString(), progress };
 }

@@ -75,6 +75,12 @@ export function mapS3Error(e: unknown, ctx: S3ErrorContext): Error {
       { cause: e },
     );
   }
+  // The SDK's region chain found nothing (no AWS_REGION, no profile region): a plain Error, thrown before any request.
+  if (status === undefined && e instanceof Error && e.message === "Region is missing") {
+    return new StoreConfigError(`No AWS region is set for ${what}; set AWS_REGION (or AWS_ENDPOINT_URL_S3 for an S3-compatible store such as MinIO) where the CLI and the worker run.`, {
+      cause: e,
+    });
+  }
   // An upload aborted or expired under us: the whole putStream has to be retried.
   if (name === "NoSuchUpload") return new StoreUnavailableError(`Multipart upload vanished during ${what}; retry the write.`, { cause: e });
   const conditionFailed = status === 412 || name === "PreconditionFailed" || isConditionalConflict(e);

@@ -133,6 +133,35 @@ describe("tidemark cancel after the run wrote", { timeout: 180_000 }, () => {
     expect(run.stdout).toContain("nothing was published; nothing it wrote is left.");
   });
 
+  it("a cancel reaching an optimize held at its CAS: the optimize publishes and the CLI describes it", async () => {
+    for (const rows of ["A,2025-01-01,11\nD,2025-05-01,4\n", "A,2025-01-01,11\nD,2025-05-01,4\nE,2025-05-01,6\n"]) {
+      writeFileSync(source, `series_id,obs_date,value\n${rows}`);
+      const ingested = await runCli(["ingest", DS, "--wait", "--json"], env);
+      expect(ingested.code, ingested.stderr).toBe(0);
+    }
+    const parts = JSON.parse((await runCli(["files", DS, "--month", "2025-05", "--json"], env)).stdout).files as unknown[];
+    expect(parts).toHaveLength(2);
+    const h = holdAt("optimize:before-cas");
+    const started = await runCli(["optimize", DS, "--all", "--json"], env);
+    expect(started.code, started.stderr).toBe(0);
+    const { runId } = JSON.parse(started.stdout) as { runId: string };
+    const workflowId = ingestWorkflowId(DS);
+    await withDeadline(h.reached, 60_000, "the optimize reaching its CAS");
+    const version = (await client.workflow.getHandle(workflowId, runId).describe()).typedSearchAttributes.get(VERSION_KEY);
+    const cancel = startCli(["cancel", DS], env);
+    try {
+      await eventually(() => cancelledRequested(workflowId, runId), 30_000, "the cancel request reaching the optimize");
+    } finally {
+      h.release();
+    }
+    const run = await cancel.done;
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`the run published ${version} before the cancel took effect (optimize: 1 month merged from 2 part files); it stays current.\n`);
+    expect((await client.workflow.getHandle(workflowId, runId).describe()).status.name).toBe("COMPLETED");
+    expect(JSON.parse((await store.get(`datasets/${DS}/current/manifest.json`)).body.toString()).current_version).toBe(version);
+  });
+
 });
 
 describe("cancelReport", () => {

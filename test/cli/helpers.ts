@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -62,6 +63,24 @@ export function startCli(args: string[], env: Record<string, string | undefined>
     }
   })();
   return { stdout: () => Buffer.concat(out).toString("utf8"), stderr: () => Buffer.concat(err).toString("utf8"), done };
+}
+
+/** The built CLI's entry point (`npm run build` writes what it loads). */
+export const CLI_BIN = join(__dirname, "..", "..", "bin", "tidemark.js");
+
+/**
+ * Runs the built `tidemark <args>` as a child process with `env` over process.env, so what happens
+ * after the command's own output (an uncaught error, a write to a closed pipe) shows in its exit
+ * code and stderr. With `closeStdout`, the reading end of its stdout is closed before it writes.
+ */
+export function runBuiltCli(args: string[], env: Record<string, string>, opts: { closeStdout?: boolean } = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, ...env, TIDEMARK_COMPILE_CACHE: "off" } }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr, stdoutBytes: Buffer.from(stdout) });
+    });
+    if (opts.closeStdout) child.stdout?.destroy();
+  });
 }
 
 /** Runs `tidemark <args>` in-process (see {@link startCli}) and waits for it. */

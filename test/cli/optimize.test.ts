@@ -1,9 +1,11 @@
 import { existsSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { optimizeScheduleId } from "../../src/manifest/optimize";
 import { openDuck, rows as duckRows } from "../support/duck";
 import { FIRST_SOURCE, startCliBed, type CliBed } from "./bed";
-import { runCli } from "./helpers";
+import { runCli, writeDefinition } from "./helpers";
 
 /**
  * `tidemark files`, `read` and `optimize` on a dataset whose month 2025-01 holds three part files
@@ -96,6 +98,14 @@ describe("tidemark optimize", () => {
     expect(await readMonthCsv()).toEqual(["series_id,obs_date,value", ...MONTH_ROWS]);
     const verify = await runCli(["verify", DS], env);
     expect(verify.code, verify.stdout).toBe(0);
+  });
+
+  it("says a dataset that was never published has nothing to optimize", async () => {
+    const never = `${DS}_never`;
+    writeDefinition(join(dirname(bed.source), "datasets"), never, pathToFileURL(bed.source).href);
+    const run = await runCli(["optimize", never, "--wait"], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(`${never}: has no published version, so there is nothing to optimize; ingest it first with "tidemark ingest ${never}"\n`);
   });
 
   it("--every creates a Schedule that starts optimizeDataset", async () => {

@@ -3,7 +3,7 @@ import { decodeParquet } from "../../src/parquet";
 import { openDuck, rows as duckRows } from "../support/duck";
 import { services } from "../support/services";
 import { uniqueTaskQueue } from "../support/temporal";
-import { publishByHand, runCli, tempStore, type HandRow } from "./helpers";
+import { publishByHand, runBuiltCli, runCli, tempStore, type HandRow } from "./helpers";
 
 const V1 = "20250101T000000000Z-aaaaaaaa";
 const V2 = "20250201T000000000Z-bbbbbbbb";
@@ -51,6 +51,44 @@ describe("versions", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('has no published version');
     expect(run.stderr).toContain('tidemark ingest never_published');
+  });
+});
+
+describe("a version whose projection file is missing from the store", () => {
+  it("read says which file is missing and to run verify, exit 1", async () => {
+    const broken = "hand_made_broken";
+    await publishByHand(store.store, broken, [{ version: V1, rows: [A11, A12, B11, B12], touched: ["2024-11", "2024-12"], counts: { inserted: 4, updated: 0, deleted: 0 } }]);
+    const path = "projections/latest/year=2024/month=12/" + V1 + ".parquet";
+    await store.store.delete(`datasets/${broken}/${path}`);
+    for (const format of ["csv", "parquet"]) {
+      const run = await runCli(["read", broken, "--month", "2024-12", "--format", format], env);
+      expect(run.code, format).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toBe(`tidemark: Version ${V1} of ${broken} references ${path}, which is missing from ${store.url}; run "tidemark verify ${broken}" (with --repair it rebuilds projections from the events).\n`);
+    }
+  });
+});
+
+describe("output to a pipe its reader closed (tidemark … | head)", () => {
+  it("ends quietly with the command's exit code, no EPIPE stack trace", async () => {
+    for (const args of [["versions", DS], ["files", DS], ["read", DS], ["--help"]]) {
+      const run = await runBuiltCli(args, env, { closeStdout: true });
+      expect(run.stderr, args.join(" ")).toMatch(args[0] === "files" ? /^# \d+ latest files of [^\n]+\nduckdb [^\n]+\n$/ : /^$/);
+      expect(run.code, args.join(" ")).toBe(0);
+    }
+  });
+});
+
+describe("an s3:// store without an AWS region", () => {
+  it("is refused in one sentence naming AWS_REGION, exit 1", async () => {
+    const noRegion = { AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined, AWS_ENDPOINT_URL_S3: undefined, AWS_ENDPOINT_URL: undefined, AWS_PROFILE: undefined, AWS_CONFIG_FILE: "/nonexistent/aws-config", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials" };
+    const run = await runCli(["versions", DS], { ...env, ...noRegion, TIDEMARK_STORE: "s3://tm-no-region/data" });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    const lines = run.stderr.split("\n").filter((l) => l.startsWith("tidemark:"));
+    expect(lines).toEqual([
+      `tidemark: No AWS region is set for read of "datasets/${DS}/current/manifest.json" in s3://tm-no-region/data/; set AWS_REGION (or AWS_ENDPOINT_URL_S3 for an S3-compatible store such as MinIO) where the CLI and the worker run.`,
+    ]);
   });
 });
 
@@ -139,6 +177,23 @@ describe("read", () => {
     expect(table.schema.fields.map((f) => f.name)).toEqual(["series_id", "obs_date", "value", "note", "updated_at"]);
     const one = await runCli(["read", DS, "--format", "parquet", "--month", "2024-11"], env);
     expect(decodeParquet(new Uint8Array(one.stdoutBytes)).numRows).toBe(2);
+  });
+
+  it("refuses a --month finer than the dataset's partitions instead of selecting nothing", async () => {
+    const cases: [args: string[], message: string][] = [
+      [["read", DS, "--month", "2024-11-01"], `${DS} is partitioned by month, so --month 2024-11-01 (a day) matches no partition; give a year or month instead, e.g. --month 2024-11.`],
+      [["files", DS, "--month", "2024-11-01"], `${DS} is partitioned by month, so --month 2024-11-01 (a day) matches no partition; give a year or month instead, e.g. --month 2024-11.`],
+      [["read", DS_YEAR, "--month", "2024-11", "--format", "json"], `${DS_YEAR} is partitioned by year, so --month 2024-11 (a month) matches no partition; give a year instead, e.g. --month 2024.`],
+    ];
+    for (const [args, message] of cases) {
+      const run = await runCli(args, env);
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toBe(`tidemark: ${message}\n`);
+    }
+    const day = await runCli(["read", DS_DAY, "--month", "2025-01-01", "--format", "json"], env);
+    expect(day.code, day.stderr).toBe(0);
+    expect(day.stdout.trim().split("\n")).toHaveLength(1);
   });
 
   it("prints only the header for a month without rows", async () => {

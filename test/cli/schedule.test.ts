@@ -114,4 +114,22 @@ describe("schedule", () => {
     expect(desc.spec.timezone).toBe("Europe/Madrid");
     expect((await runCli(["schedule", "delete", DS], env)).code).toBe(0);
   });
+
+  it("refuses a cron spec, time zone or interval Temporal rejects as a usage error, creating nothing", async () => {
+    const cases: [args: string[], scheduleId: string, message: string][] = [
+      [["schedule", "create", DS, "--cron", "bogus"], SCHEDULE_ID, '--cron "bogus" is not a cron spec Temporal accepts (CronString does not have 5-7 fields); give five fields: minute hour day-of-month month day-of-week, e.g. "0 6 * * *".'],
+      [["schedule", "create", DS, "--cron", "99 6 * * *"], SCHEDULE_ID, '--cron "99 6 * * *" is not a cron spec Temporal accepts (Minute is not in range [0-59]); give five fields: minute hour day-of-month month day-of-week, e.g. "0 6 * * *".'],
+      [["schedule", "create", DS, "--cron", "0 6 * * *", "--timezone", "Mars/Base"], SCHEDULE_ID, '--timezone "Mars/Base" is not a time zone Temporal knows (unknown time zone Mars/Base); give an IANA name such as "Europe/Madrid" or "UTC".'],
+      [["optimize", DS, "--cron", "bogus"], `tidemark/optimize-schedule/${DS}`, '--cron "bogus" is not a cron spec Temporal accepts (CronString does not have 5-7 fields); give five fields: minute hour day-of-month month day-of-week, e.g. "0 6 * * *".'],
+      [["schedule", "create", DS, "--every", "500ms"], SCHEDULE_ID, '--every "500ms" is not an interval Temporal accepts (interval is too small); give at least 1s, e.g. --every 1h.'],
+      [["optimize", DS, "--every", "10ms"], `tidemark/optimize-schedule/${DS}`, '--every "10ms" is not an interval Temporal accepts (interval is too small); give at least 1s, e.g. --every 1h.'],
+    ];
+    for (const [args, scheduleId, message] of cases) {
+      const run = await runCli(args, env);
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stderr).toBe(`tidemark: ${message}\n`);
+      expect(run.stdout).toBe("");
+      await expect(client.schedule.getHandle(scheduleId).describe()).rejects.toThrow(/not found/i);
+    }
+  });
 });

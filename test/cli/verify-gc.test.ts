@@ -39,7 +39,7 @@ describe("tidemark verify", () => {
     const run = await runCli(["verify", DS], env);
     expect(run.code).toBe(1);
     expect(run.stdout.trim().split("\n")).toEqual([`projection\t${path}\tThe object is missing although the manifest references it.`]);
-    expect(run.stderr).toBe(`tidemark: ${DS} has 1 findings — rebuild them with "tidemark verify ${DS} --repair".\n`);
+    expect(run.stderr).toBe(`tidemark: ${DS} has 1 finding — rebuild it with "tidemark verify ${DS} --repair".\n`);
     const repaired = await runCli(["verify", DS, "--repair", "--json"], env);
     expect(repaired.code, repaired.stderr).toBe(0);
     const result = JSON.parse(repaired.stdout);

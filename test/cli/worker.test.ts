@@ -68,4 +68,19 @@ describe("tidemark worker", () => {
       `tidemark: Namespace ${namespace} at ${temporal.address} lacks the Keyword search attributes TidemarkDataset, TidemarkVersion, TidemarkPaymentStatus that Tidemark's workflows set (without them every run hangs); create them with "${["TidemarkDataset", "TidemarkVersion", "TidemarkPaymentStatus"].map((n) => `temporal operator search-attribute create --namespace ${namespace} --name ${n} --type Keyword`).join(" && ")}" (tidemark dev and docker-compose.yml do), then start the worker again.`,
     );
   });
+
+  it("says on its start line that the definitions directory is missing", { timeout: 120_000 }, async () => {
+    const { temporal } = services();
+    const missing = join(work.dir, "no-such-datasets");
+    const storeUrl = pathToFileURL(join(work.dir, "missing-defs-store")).href;
+    const taskQueue = uniqueTaskQueue("worker-nodefs");
+    const cli = startCli(["worker"], { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, TIDEMARK_TASK_QUEUE: taskQueue, TIDEMARK_STORE: storeUrl, TIDEMARK_DATASETS: missing });
+    const line = await eventually(async () => (cli.stdout().includes("worker polling") ? cli.stdout() : undefined), 60_000, "the worker's start line");
+    process.emit("SIGTERM" as never);
+    const run = await cli.done;
+    expect(run.code, run.stderr).toBe(0);
+    expect(line.trim()).toBe(
+      `worker polling task queue ${taskQueue} on ${temporal.address} namespace ${temporal.namespace}, store ${storeUrl}, definitions ${missing} (missing: runs by dataset id fail until TIDEMARK_DATASETS names a directory of definitions; a definition file passed to ingest still works)`,
+    );
+  });
 });

@@ -3,6 +3,7 @@ import { defaultPayloadConverter } from "@temporalio/common";
 import { temporal } from "@temporalio/proto";
 import type { Command } from "commander";
 import type { IngestResult } from "../../contracts";
+import type { OptimizeResult } from "../../manifest/optimize";
 import { validateDatasetId } from "../../definition/id";
 import { TidemarkError } from "../../errors";
 import { DatasetLayout } from "../../layout";
@@ -13,7 +14,7 @@ import { CliContext } from "../client";
 import { rootFailure } from "../failure";
 import { parsePositiveInt } from "../options";
 import { say, sayJson } from "../output";
-import { describeResult, VERSION_KEY } from "../runs";
+import { describeOptimizeResult, describeResult, VERSION_KEY } from "../runs";
 
 /** The store reads of manifests, loaded when a command first reads the store. */
 const manifestReads = () => import("../../manifest/read.js");
@@ -27,7 +28,7 @@ export const UNDO_PREFIX = "undo: ";
 /** How the cancelled run closed, read from its close status and history once it closed. */
 export type CancelOutcome =
   | { kind: "cancelled"; compensations: string[] }
-  | { kind: "completed"; result: IngestResult }
+  | { kind: "completed"; result: IngestResult | OptimizeResult }
   | { kind: "failed"; message: string; compensations: string[] }
   | { kind: "still-running" }
   | { kind: "closed"; status: string };
@@ -61,13 +62,17 @@ export function completedCompensations(history: temporal.api.history.v1.IHistory
   return done;
 }
 
+/** Whether the run closes within `waitMs`; the wait for its result is aborted when it does not, so no call outlives the answer. */
 async function closed(handle: WorkflowHandle, waitMs: number): Promise<boolean> {
+  const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)));
   try {
-    return await Promise.race([handle.result().then(() => true, () => true), timeout]);
+    const ended = handle.client.withAbortSignal(abort.signal, () => handle.result()).then(() => true, () => true);
+    return await Promise.race([ended, timeout]);
   } finally {
     clearTimeout(timer);
+    abort.abort();
   }
 }
 
@@ -75,7 +80,7 @@ async function closed(handle: WorkflowHandle, waitMs: number): Promise<boolean> 
 export async function cancelOutcome(handle: WorkflowHandle, waitMs: number): Promise<CancelOutcome> {
   if (!(await closed(handle, waitMs))) return { kind: "still-running" };
   const status = (await handle.describe()).status.name;
-  if (status === "COMPLETED") return { kind: "completed", result: (await handle.result()) as IngestResult };
+  if (status === "COMPLETED") return { kind: "completed", result: (await handle.result()) as IngestResult | OptimizeResult };
   if (status === "CANCELLED" || status === "FAILED") {
     const compensations = completedCompensations(await handle.fetchHistory());
     if (status === "CANCELLED") return { kind: "cancelled", compensations };
@@ -122,10 +127,12 @@ export function cancelReport(run: string, dataset: string, version: string | nul
   switch (end.kind) {
     case "still-running":
       return `cancellation of ${run} requested; it is still closing (compensations run before it ends) — follow it with "tidemark status ${dataset}".`;
-    case "completed":
+    case "completed": {
+      const what = "counts" in end.result ? describeResult(end.result) : describeOptimizeResult(end.result);
       return end.result.status === "published"
-        ? `the run published ${end.result.version} before the cancel took effect (${describeResult(end.result)}); it stays current.`
-        : `${run} finished before the cancellation reached it: ${describeResult(end.result)}.`;
+        ? `the run published ${end.result.version} before the cancel took effect (${what}); it stays current.`
+        : `${run} finished before the cancellation reached it: ${what}.`;
+    }
     case "failed":
       return `${run} failed while being cancelled: ${end.message}; ${undone(end.compensations)}${left}.`;
     case "closed":

@@ -6,7 +6,7 @@ import { runtimeConfig } from "../../config/runtime";
 import { observabilityFromEnv } from "../../observability/runtime";
 import { TidemarkError } from "../../errors";
 import { parseLogFormat, parsePort, parsePortOrZero } from "../options";
-import { say } from "../output";
+import { say, UsageError } from "../output";
 import { waitForSignal } from "../signals";
 
 /** The in-process worker of `tidemark dev` stopped on its own. */
@@ -42,6 +42,7 @@ export function registerDev(program: Command): void {
     .option("--log-format <format>", "worker log lines: text (default) or json; env TIDEMARK_LOG_FORMAT", parseLogFormat)
     .option("--metrics-port <port>", "serve the worker's Prometheus metrics on this port (SDK metrics on the next one); env TIDEMARK_METRICS_PORT", parsePortOrZero)
     .action(async (opts: DevOptions) => {
+      if (opts.port === opts.uiPort) throw new UsageError(`--port and --ui-port are both ${opts.port}; give the Web UI another port (e.g. --ui-port 8233).`);
       const config = runtimeConfig();
       const observability = observabilityFromEnv(opts, "text");
       const stateDir = resolve(".tidemark");

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from "commander";
 import { validateDatasetId } from "../../definition/id";
 import { DEFAULT_GC_AGE, gcWorkflowId, parseAge, type GcInput, type GcResult } from "../../maintenance";
 import { CliContext } from "../client";
+import { noWorkerNotice } from "../no-worker";
 import { formatDuration } from "../options";
 import { say, sayJson } from "../output";
 import { runMaintenance } from "./verify";
@@ -36,7 +37,8 @@ export function registerGc(program: Command): void {
       try {
         const client = await ctx.temporal();
         const input: GcInput = { dataset, olderThan: opts.olderThan, dryRun: Boolean(opts.dryRun) };
-        result = await runMaintenance<GcResult>(client, ctx.config.taskQueue, "collectGarbage", gcWorkflowId(dataset), input, `gc of ${dataset}`);
+        const noWorker = () => noWorkerNotice(client, ctx.config.taskQueue, ctx.config.temporal.address);
+        result = await runMaintenance<GcResult>(client, ctx.config.taskQueue, "collectGarbage", gcWorkflowId(dataset), input, `gc of ${dataset}`, noWorker);
       } finally {
         await ctx.close();
       }

@@ -8,9 +8,9 @@ import { busyMessage, ingestWorkflowId } from "../../one-writer";
 import { runUrl } from "../../config/runtime";
 import { ingestRunSummary } from "../../run-summary";
 import { CliContext } from "../client";
-import { noWorkerNotice } from "../no-worker";
+import { awaitNoticingNoWorker, NO_WORKER_AFTER_MS, noWorkerNotice } from "../no-worker";
 import { rootFailure } from "../failure";
-import { say, sayJson } from "../output";
+import { say, sayJson, UsageError } from "../output";
 import { ProgressLine } from "../progress";
 
 /** A second ingest of a dataset was refused (SPEC §3). */
@@ -25,6 +25,14 @@ export class IngestFailedError extends TidemarkError {}
 function formatCounts(r: IngestResult): string {
   const c = r.counts;
   return `inserted ${c.inserted}, updated ${c.updated}, deleted ${c.deleted}, unchanged ${c.unchanged}, rows ${c.rowsTotal}`;
+}
+
+/** Checks a `--source` argument: an empty one (an unset `$VAR`) would silently read the definition's source instead. */
+export function checkSourceArg(value: string): string {
+  if (value.trim() === "") {
+    throw new UsageError('--source is empty (an unset variable in --source "$VAR"?); give a source URI such as file:///data/series.csv, or drop --source to read the definition\'s source.uri.');
+  }
+  return value;
 }
 
 /** Whether an ingest argument names a definition file (it looks like a path) rather than a dataset id. */
@@ -49,19 +57,15 @@ async function resolveTarget(target: string): Promise<{ dataset: string; definit
 /** How often a waiting CLI asks the run for its `progress`; a run that ends sooner is never queried. */
 const PROGRESS_EVERY_MS = 500;
 
-/** How long a run may go unanswered before a waiting CLI checks that a worker polls its task queue. */
-const NO_WORKER_AFTER_MS = 5_000;
-
 /**
  * Waits for an ingest run, showing its `progress` on stderr (rewritten in place on a TTY unless
- * `json`). When the run has not answered for a while, `noWorker` is asked once for a notice (no
+ * `json`). When the run has not answered a progress query after a while (a query to a run no worker
+ * picks up stays pending until the server gives up on it), `noWorker` is asked once for a notice (no
  * worker polls the task queue), printed on stderr; the run keeps waiting.
  */
 export async function follow(handle: WorkflowHandle, json: boolean, noWorker?: () => Promise<string | null>): Promise<IngestResult> {
   const line = new ProgressLine(!json && process.stderr.isTTY);
-  const since = Date.now();
   let answered = false;
-  let checked = false;
   let done = false;
   let wake = () => {};
   const poll = (async () => {
@@ -80,15 +84,11 @@ export async function follow(handle: WorkflowHandle, json: boolean, noWorker?: (
       } catch {
         /* the run may not have started its first task yet */
       }
-      if (!answered && !checked && noWorker && Date.now() - since >= NO_WORKER_AFTER_MS) {
-        checked = true;
-        const notice = await noWorker();
-        if (notice && !done) process.stderr.write(`tidemark: ${notice}\n`);
-      }
     }
   })();
+  const silentRun = async () => (answered || !noWorker ? null : noWorker());
   try {
-    return (await handle.result()) as IngestResult;
+    return (await awaitNoticingNoWorker(handle.result(), silentRun, NO_WORKER_AFTER_MS)) as IngestResult;
   } finally {
     done = true;
     wake();
@@ -132,7 +132,7 @@ export function registerIngest(program: Command): void {
     .command("ingest")
     .description("start an ingest of a dataset (by id from TIDEMARK_DATASETS, or a definition file)")
     .argument("<dataset>", "dataset id or path to a definition file")
-    .option("--source <uri>", "override the definition's source URI for this run")
+    .option("--source <uri>", "override the definition's source URI for this run", checkSourceArg)
     .option("--wait", "wait for the run, showing progress")
     .option("--dry-run", "compute what would change, write nothing")
     .option("--json", "machine-readable output")

@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from "@temporalio/client";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { validateDatasetId } from "../../definition/id";
 import { TidemarkError } from "../../errors";
 import { optimizeScheduleId, type OptimizeInput, type OptimizeResult } from "../../manifest/optimize";
@@ -7,8 +7,10 @@ import { busyMessage, ingestWorkflowId } from "../../one-writer";
 import { runUrl } from "../../config/runtime";
 import { CliContext } from "../client";
 import { rootFailure } from "../failure";
+import { awaitNoticingNoWorker, noWorkerNotice } from "../no-worker";
 import { formatDuration, parseDuration, parsePositiveInt } from "../options";
 import { say, sayJson, UsageError } from "../output";
+import { scheduleSpecError } from "../schedule-spec";
 import { DATASET_KEY } from "../runs";
 import { DatasetBusyError } from "./ingest";
 
@@ -30,6 +32,7 @@ interface OptimizeOptions {
 
 /** The one-line outcome of a finished optimize run. */
 export function optimizeOutcomeLine(r: OptimizeResult): string {
+  if (r.status === "nothing" && r.parentVersion === null) return `${r.dataset}: has no published version, so there is nothing to optimize; ingest it first with "tidemark ingest ${r.dataset}"`;
   if (r.status === "nothing") return `${r.dataset}: no month has more parts than allowed; nothing published`;
   return `${r.dataset}: published version ${r.version}: ${r.merged.length} month${r.merged.length === 1 ? "" : "s"} merged from ${r.partsBefore} part files`;
 }
@@ -75,13 +78,13 @@ async function schedule(client: Client, taskQueue: string, input: OptimizeInput,
     if (err instanceof ScheduleAlreadyRunning) {
       throw new OptimizeScheduleExistsError(`Dataset ${input.dataset} already has schedule ${scheduleId}; delete it first with "temporal schedule delete --schedule-id ${scheduleId}".`);
     }
-    throw err;
+    throw scheduleSpecError(err, opts);
   }
   if (opts.json) return sayJson({ dataset: input.dataset, scheduleId });
   say(`created schedule ${scheduleId}: ${opts.every !== undefined ? `every ${opts.every}` : `cron "${opts.cron}"`}, catch-up window ${formatDuration(opts.catchupWindow)}`);
 }
 
-/** `tidemark optimize <dataset> [--all] [--max-parts N] [--wait] [--every D | --cron S] [--json]`. */
+/** `tidemark optimize <dataset> [--all] [--max-parts N] [--wait | --every D | --cron S] [--json]`. */
 export function registerOptimize(program: Command): void {
   program
     .command("optimize")
@@ -92,12 +95,15 @@ export function registerOptimize(program: Command): void {
     .option("--wait", "wait for the run and print its outcome")
     .option("--every <duration>", "instead of running now, create a Schedule that optimizes every interval, e.g. 1d", (v: string) => (parseDuration(v), v))
     .option("--cron <spec>", 'instead of running now, create a Schedule on a cron spec, e.g. "0 3 * * *"')
-    .option("--catchup-window <duration>", "with --every/--cron: how late a missed run may still start", parseDuration, 600_000)
+    .addOption(new Option("--catchup-window <duration>", "with --every/--cron: how late a missed run may still start").argParser(parseDuration).default(600_000, "10m"))
     .option("--json", "machine-readable output")
     .action(async (dataset: string, opts: OptimizeOptions) => {
       validateDatasetId(dataset);
       if (opts.every !== undefined && opts.cron !== undefined) throw new UsageError('Give at most one of --every (e.g. --every 1d) or --cron (e.g. --cron "0 3 * * *").');
       if (opts.all && opts.maxParts !== undefined) throw new UsageError("--all merges every multi-part month; drop --max-parts or --all.");
+      if (opts.wait && (opts.every !== undefined || opts.cron !== undefined)) {
+        throw new UsageError("--wait waits for an optimize started now, but --every/--cron create a Schedule instead; drop --wait or the schedule flag.");
+      }
       const input: OptimizeInput = { dataset, ...(opts.all ? { all: true } : {}), ...(opts.maxParts !== undefined ? { maxParts: opts.maxParts } : {}) };
       const ctx = new CliContext();
       try {
@@ -111,7 +117,7 @@ export function registerOptimize(program: Command): void {
         }
         let result: OptimizeResult;
         try {
-          result = (await handle.result()) as OptimizeResult;
+          result = (await awaitNoticingNoWorker(handle.result(), () => noWorkerNotice(client, ctx.config.taskQueue, ctx.config.temporal.address))) as OptimizeResult;
         } catch (err) {
           if (err instanceof WorkflowFailedError) throw new OptimizeFailedError(`Optimize of ${dataset} failed: ${rootFailure(err).message}`);
           throw err;

@@ -1,11 +1,15 @@
 import type { Command } from "commander";
 import { Option } from "commander";
 import { validateDatasetId } from "../../definition/id";
-import { TidemarkError } from "../../errors";
+import { NotFoundError, TidemarkError } from "../../errors";
+import { DatasetLayout } from "../../layout";
 import { CliContext } from "../client";
 import { checkMonthArg, checkVersionArg, loadVersion, pickProjection, projectionFiles } from "../dataset-view";
 import { parsePositiveInt } from "../options";
 import { UsageError } from "../output";
+
+/** A file the version's manifest references is not in the store. */
+export class MissingVersionFileError extends TidemarkError {}
 
 /** There is nothing to write in the requested format. */
 export class NothingToReadError extends TidemarkError {}
@@ -51,6 +55,13 @@ export function registerRead(program: Command): void {
         }
         const header = view.manifest.schema.columns.map((c) => c.name);
         await writeText(out, opts.format, header, tables(store, dataset, files, limit, view.manifest.schema.key));
+      } catch (err) {
+        const layout = new DatasetLayout(dataset);
+        const missing = err instanceof NotFoundError ? files.find((f) => layout.key(f.path) === err.key) : undefined;
+        if (!missing) throw err;
+        throw new MissingVersionFileError(
+          `Version ${view.manifest.version} of ${dataset} references ${missing.path}, which is missing from ${store.url}; run "tidemark verify ${dataset}" (with --repair it rebuilds projections from the events).`,
+        );
       } finally {
         out.dispose();
       }

@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSummary } from "@temporalio/client";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import type { IngestInput } from "../../contracts";
 import { validateDatasetId } from "../../definition/id";
 import { TidemarkError } from "../../errors";
@@ -8,6 +8,7 @@ import { ingestRunSummary } from "../../run-summary";
 import { CliContext } from "../client";
 import { formatDuration, parseDuration } from "../options";
 import { say, sayJson, UsageError } from "../output";
+import { scheduleSpecError } from "../schedule-spec";
 import { textTable } from "../text-table";
 import { DATASET_KEY } from "../runs";
 
@@ -139,7 +140,7 @@ async function create(dataset: string, opts: CreateOptions): Promise<void> {
       if (err instanceof ScheduleAlreadyRunning) {
         throw new ScheduleError(`Dataset ${dataset} already has schedule ${scheduleId}; delete it first with "tidemark schedule delete ${dataset}".`);
       }
-      throw err;
+      throw scheduleSpecError(err, opts);
     }
     const view = await describeSchedule(client, dataset);
     if (opts.json) return sayJson(view);
@@ -172,7 +173,7 @@ export function registerSchedule(program: Command): void {
     .option("--every <duration>", "interval, e.g. 30m, 1h, 1d", (v: string) => (parseDuration(v), v))
     .option("--cron <spec>", 'cron spec, e.g. "0 6 * * *"')
     .option("--timezone <tz>", "IANA time zone of the cron spec (default UTC)")
-    .option("--catchup-window <duration>", "how late a missed run may still start after an outage", parseDuration, 600_000)
+    .addOption(new Option("--catchup-window <duration>", "how late a missed run may still start after an outage").argParser(parseDuration).default(600_000, "10m"))
     .option("--paused", "create it paused")
     .option("--if-missing", "succeed without change when the dataset has a schedule already (deployment scripts)")
     .option("--json", "machine-readable output")

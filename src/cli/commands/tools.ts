@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Argument, type Command } from "commander";
 import { ensureTool, findTool, toolsDir } from "../../devstack/tools";
 import { TOOL_PATH_ENV, TOOL_VERSIONS, type ToolName } from "../../devstack/versions";
 import { say, sayJson } from "../output";
@@ -11,7 +11,7 @@ export function registerTools(program: Command): void {
   tools
     .command("install")
     .description(`build missing tools with go install into ${toolsDir()} (honours ${Object.values(TOOL_PATH_ENV).join(", ")} and PATH first)`)
-    .argument("[tool...]", `tools to install: ${TOOLS.join(", ")}`, TOOLS)
+    .addArgument(new Argument("[tool...]", "tools to install").choices(TOOLS).default(TOOLS, "all"))
     .action(async (names: ToolName[]) => {
       for (const name of names) {
         const started = Date.now();

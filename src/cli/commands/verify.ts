@@ -5,6 +5,7 @@ import { TidemarkError } from "../../errors";
 import { verifyWorkflowId, type Finding, type VerifyInput, type VerifyResult } from "../../maintenance";
 import { CliContext } from "../client";
 import { rootFailure } from "../failure";
+import { awaitNoticingNoWorker, noWorkerNotice } from "../no-worker";
 import { say, sayJson } from "../output";
 
 /** A maintenance run (verify, gc) failed or was refused; the message is the run's root cause. */
@@ -13,10 +14,14 @@ export class MaintenanceFailedError extends TidemarkError {}
 /** Findings remain after `verify` (exit 1 without an extra error line). */
 export class FindingsRemainError extends TidemarkError {}
 
-/** Runs a maintenance workflow under its fixed id and waits for it, turning failures into one sentence. */
-export async function runMaintenance<T>(client: Client, taskQueue: string, type: string, workflowId: string, input: unknown, what: string): Promise<T> {
+/**
+ * Runs a maintenance workflow under its fixed id and waits for it, turning failures into one
+ * sentence; `noWorker` is asked once for a notice when the run has not ended after a while.
+ */
+export async function runMaintenance<T>(client: Client, taskQueue: string, type: string, workflowId: string, input: unknown, what: string, noWorker?: () => Promise<string | null>): Promise<T> {
   try {
-    return (await client.workflow.execute(type, { workflowId, taskQueue, args: [input], workflowIdConflictPolicy: "FAIL", workflowIdReusePolicy: "ALLOW_DUPLICATE" })) as T;
+    const handle = await client.workflow.start(type, { workflowId, taskQueue, args: [input], workflowIdConflictPolicy: "FAIL", workflowIdReusePolicy: "ALLOW_DUPLICATE" });
+    return (await awaitNoticingNoWorker(handle.result(), noWorker ?? (async () => null))) as T;
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       throw new MaintenanceFailedError(`Another ${what} is already running as workflow ${workflowId}; wait for it to finish (or terminate it with "temporal workflow terminate --workflow-id ${workflowId}") and try again.`);
@@ -59,15 +64,17 @@ export function registerVerify(program: Command): void {
       try {
         const client = await ctx.temporal();
         const input: VerifyInput = { dataset, repair: Boolean(opts.repair) };
-        result = await runMaintenance<VerifyResult>(client, ctx.config.taskQueue, "verifyDataset", verifyWorkflowId(dataset), input, `verify of ${dataset}`);
+        const noWorker = () => noWorkerNotice(client, ctx.config.taskQueue, ctx.config.temporal.address);
+        result = await runMaintenance<VerifyResult>(client, ctx.config.taskQueue, "verifyDataset", verifyWorkflowId(dataset), input, `verify of ${dataset}`, noWorker);
       } finally {
         await ctx.close();
       }
       if (opts.json) sayJson(result);
       else printResult(result);
       if (result.remaining.length > 0) {
-        const hint = opts.repair ? "" : result.remaining.every((f) => ["index", "projection", "totals"].includes(f.check)) ? ` — rebuild them with "tidemark verify ${dataset} --repair"` : "";
-        throw new FindingsRemainError(`${dataset} has ${result.remaining.length} findings${hint}.`);
+        const n = result.remaining.length;
+        const hint = opts.repair ? "" : result.remaining.every((f) => ["index", "projection", "totals"].includes(f.check)) ? ` — rebuild ${n === 1 ? "it" : "them"} with "tidemark verify ${dataset} --repair"` : "";
+        throw new FindingsRemainError(`${dataset} has ${n} finding${n === 1 ? "" : "s"}${hint}.`);
       }
     });
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { existsSync } from "node:fs";
 import { connectClient, connectWorker, runtimeConfig } from "../../config/runtime";
 import { observabilityFromEnv, startObservability } from "../../observability/runtime";
 import { requireSearchAttributes } from "../../worker/search-attributes";
@@ -41,7 +42,8 @@ export function registerWorker(program: Command): void {
           connection, namespace, store, datasetsDir: config.datasetsDir, client, taskQueue: config.taskQueue, metrics: observability.metrics,
         });
         const running = worker.run();
-        say(`worker polling task queue ${config.taskQueue} on ${address} namespace ${namespace}, store ${store.url}, definitions ${config.datasetsDir}`);
+        const defs = existsSync(config.datasetsDir) ? "" : " (missing: runs by dataset id fail until TIDEMARK_DATASETS names a directory of definitions; a definition file passed to ingest still works)";
+        say(`worker polling task queue ${config.taskQueue} on ${address} namespace ${namespace}, store ${store.url}, definitions ${config.datasetsDir}${defs}`);
         await Promise.race([signals.received, running]);
         if (worker.getState() === "RUNNING") worker.shutdown();
         await running;
