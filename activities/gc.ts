@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { TidemarkError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
 import { projectionPaths } from "../src/manifest/month-files";
-import { GC_KEYS_CAP, gcCutoff, parseAge, tooYoungForGc, verifyWorkflowId, type GcInput, type GcResult } from "../src/maintenance";
+import { emptyGcResult, GC_KEYS_CAP, gcCutoff, parseAge, tooYoungForGc, verifyWorkflowId, type GcInput, type GcResult } from "../src/maintenance";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import type { ObjectStore } from "../src/store/types";
 import { walkChain } from "./chain";
@@ -95,9 +95,7 @@ async function sweep(deps: ActivityDeps, { dataset, olderThanMs, cutoff, dryRun 
       }
     }
   }
-  const result: GcResult = {
-    dataset, dryRun, olderThanMs, scanned: 0, referenced: 0, young: 0, deleted: 0, bytes: 0, keys: [], truncated: false, abandoned: { files: 0, bytes: 0 },
-  };
+  const result = emptyGcResult(dataset, olderThanMs, dryRun);
   const doomed: string[] = [];
   for await (const o of store.list(layout.root)) {
     result.scanned++;
@@ -141,6 +139,15 @@ async function storeNow(store: ObjectStore, layout: DatasetLayout): Promise<numb
   }
 }
 
+/**
+ * Whether the store holds nothing of the dataset (an id never ingested, or mistyped): gc then ends at
+ * once, writing no clock probe there; whatever appears under it later was written after gc started.
+ */
+async function holdsNothing(store: ObjectStore, layout: DatasetLayout): Promise<boolean> {
+  for await (const _ of store.list(layout.root, { pageSize: 1 })) return false;
+  return true;
+}
+
 /** The sweep of `collectGarbage`. */
 export function gcActivities(deps: ActivityDeps) {
   return {
@@ -155,7 +162,9 @@ export function gcActivities(deps: ActivityDeps) {
       if (olderThanMs === undefined) {
         throw new InvalidGcAgeError(`The age ${JSON.stringify(olderThan)} is not a duration; pass milliseconds or a duration such as "30m", "1h" or "7d".`);
       }
-      const now = dryRun ? Date.now() : await storeNow(deps.store, new DatasetLayout(dataset));
+      const layout = new DatasetLayout(dataset);
+      if (await holdsNothing(deps.store, layout)) return emptyGcResult(dataset, olderThanMs, Boolean(dryRun));
+      const now = dryRun ? Date.now() : await storeNow(deps.store, layout);
       const cutoff = gcCutoff(now, olderThanMs);
       await refuseWhileWriting(deps, dataset);
       return withKeepAlive((_signal, note) => sweep(deps, { dataset, olderThanMs, cutoff, dryRun: Boolean(dryRun) }, note));

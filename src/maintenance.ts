@@ -69,6 +69,11 @@ export interface GcResult {
   abandoned: { files: number; bytes: number };
 }
 
+/** A gc result that found nothing yet. */
+export function emptyGcResult(dataset: string, olderThanMs: number, dryRun: boolean): GcResult {
+  return { dataset, dryRun, olderThanMs, scanned: 0, referenced: 0, young: 0, deleted: 0, bytes: 0, keys: [], truncated: false, abandoned: { files: 0, bytes: 0 } };
+}
+
 /** How many deleted keys a gc result lists. */
 export const GC_KEYS_CAP = 200;
 
