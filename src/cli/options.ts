@@ -14,6 +14,16 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+/** Longest wait a timer can hold (setTimeout's limit, about 24.8 days), in whole seconds. */
+export const MAX_WAIT_SECONDS = Math.floor(2_147_483_647 / 1000);
+
+/** Parses a wait in whole seconds: positive and at most {@link MAX_WAIT_SECONDS} (a longer one would fire at once). */
+export function parseWaitSeconds(value: string): number {
+  const n = parsePositiveInt(value);
+  if (n > MAX_WAIT_SECONDS) throw new InvalidArgumentError(`expected at most ${MAX_WAIT_SECONDS} seconds (about 24 days).`);
+  return n;
+}
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Parses a duration such as `90s`, `10m`, `1h30m` or `7d` into milliseconds; undefined when malformed. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { envHint } from "../../src/cli/commands/dev";
 import { duckdbCommand, objectUri, type VersionFile } from "../../src/cli/dataset-view";
-import { durationMs, formatDuration } from "../../src/cli/options";
+import { durationMs, formatDuration, MAX_WAIT_SECONDS, parseWaitSeconds } from "../../src/cli/options";
 import { csvField, csvLine, jsonLine, textTable } from "../../src/cli/render";
 import type { ObjectStore } from "../../src/store/types";
 
@@ -75,5 +75,14 @@ describe("the dev banner's environment hint", () => {
     expect(envHint({ address: "127.0.0.1:7300", uiUrl: "http://127.0.0.1:8233" }, assumed)).toBe("TEMPORAL_ADDRESS=127.0.0.1:7300 ");
     expect(envHint({ address: "127.0.0.1:7233", uiUrl: "http://127.0.0.1:8300" }, assumed)).toBe("TIDEMARK_UI_URL=http://127.0.0.1:8300 ");
     expect(envHint({ address: "127.0.0.1:7233" }, assumed)).toBe("");
+  });
+});
+
+describe("parseWaitSeconds", () => {
+  it("takes whole seconds up to what a timer can hold, and refuses a longer wait that would fire at once", () => {
+    expect(parseWaitSeconds("30")).toBe(30);
+    expect(parseWaitSeconds(String(MAX_WAIT_SECONDS))).toBe(2_147_483);
+    expect(() => parseWaitSeconds("3000000")).toThrow("expected at most 2147483 seconds (about 24 days).");
+    expect(() => parseWaitSeconds("0")).toThrow("expected a positive whole number.");
   });
 });

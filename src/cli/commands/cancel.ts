@@ -12,7 +12,7 @@ import { ingestWorkflowId } from "../../one-writer";
 import type { ObjectStore } from "../../store/types";
 import { CliContext } from "../client";
 import { rootFailure } from "../failure";
-import { parsePositiveInt } from "../options";
+import { parseWaitSeconds } from "../options";
 import { say, sayJson } from "../output";
 import { describeOptimizeResult, describeResult, VERSION_KEY } from "../runs";
 
@@ -149,7 +149,7 @@ export function registerCancel(program: Command): void {
     .command("cancel")
     .description("cancel the running ingest of a dataset; unless it already published, its compensations delete what it wrote")
     .argument("<dataset>", "dataset id")
-    .option("--wait-seconds <n>", "how long to wait for the run to close", parsePositiveInt, 30)
+    .option("--wait-seconds <n>", "how long to wait for the run to close", parseWaitSeconds, 30)
     .option("--json", "machine-readable output")
     .action(async (dataset: string, opts: { waitSeconds: number; json?: boolean }) => {
       validateDatasetId(dataset);
