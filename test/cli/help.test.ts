@@ -8,7 +8,8 @@ import { runCli } from "./helpers";
  * registered lazily (`node bin/tidemark.js <path> --help`, key = the path joined by spaces); `serve`
  * re-recorded after its options changed on purpose (group commit defaults), `schedule create` and
  * `optimize` after their --catchup-window default was shown as a duration (10m) instead of 600000,
- * `tools install` after its tool names became choices.
+ * `tools install` after its tool names became choices, `payments list` and `payments` after the list
+ * said how it shows a payment id started again.
  */
 const recorded = JSON.parse(readFileSync(join(__dirname, "..", "fixtures", "cli", "help-before-lazy-loading.json"), "utf8")) as Record<string, string>;
 
