@@ -25,6 +25,11 @@ export class ServeProcess {
 
   constructor(readonly port: number, private readonly env: NodeJS.ProcessEnv) {}
 
+  /** The last 4,000 characters the current process wrote to stdout and stderr. */
+  tail(): string {
+    return this.output;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }

@@ -9,7 +9,7 @@ import type { WorkflowHandle } from "@temporalio/client";
 import { ApplicationFailure } from "@temporalio/common";
 import { temporal } from "@temporalio/proto";
 import { runLoad, type LoadResult } from "../../bench/intake/load";
-import type { KillPlan, KillRecord } from "../support/crash-workers";
+import type { CrashWorker, KillPlan, KillRecord, WorkerExit } from "../support/crash-workers";
 import { openDuck, rows } from "../support/duck";
 import { lastWords } from "./drive";
 import { intakeCrashBed, type IntakeCrashBed } from "./intake-bed";
@@ -38,7 +38,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Fails, with no retry delay, the started activity attempts of the compaction whose worker is one of
  * the `dead` processes, as Temporal would once their timeout passed (see failDeadAttempts in
- * drive.ts); checked again while the next plan waits, since a server that was restarted may only
+ * drive.ts); checked again while the next plan waits and while the inbox drains, since a server that was restarted may only
  * report an attempt as started later. Attempts of the live worker are left alone.
  */
 async function failAttemptsOf(handle: WorkflowHandle, dead: number[]): Promise<number> {
@@ -53,7 +53,7 @@ async function failAttemptsOf(handle: WorkflowHandle, dead: number[]): Promise<n
 }
 
 /** Runs the worker processes through the kill plans, one process per plan, then one that is never killed; fails if a plan has not fired by `deadline`. */
-async function killWorkers(deadline: number): Promise<KillRecord[]> {
+async function killWorkers(deadline: number): Promise<{ records: KillRecord[]; dead: number[]; last: CrashWorker }> {
   const records: KillRecord[] = [];
   const dead: number[] = [];
   const handle = bed.client.workflow.getHandle(ingestWorkflowId(bed.dataset));
@@ -67,15 +67,7 @@ async function killWorkers(deadline: number): Promise<KillRecord[]> {
       return null;
     })()]);
     if (exit === null) {
-      const desc = await handle.describe().catch((err: unknown) => ({ error: String(err) }));
-      const state = "error" in desc ? desc : {
-        runId: desc.runId,
-        status: desc.status.name,
-        pending: desc.raw.pendingActivities?.map((a) => ({ type: a.activityType?.name, attempt: a.attempt, state: a.state, failure: a.lastFailure?.message })),
-        workflowTask: desc.raw.pendingWorkflowTask ? { state: desc.raw.pendingWorkflowTask.state, attempt: desc.raw.pendingWorkflowTask.attempt } : null,
-      };
-      console.log(`[push-crash] kill plan ${JSON.stringify(plan)} pending at the deadline; inbox ${await inboxSize().catch(() => -1)} fragments; ingest ${JSON.stringify(state)}`);
-      console.log(`[push-crash] last events of the ingest run: ${await lastEvents(handle).catch((err: unknown) => String(err))}`);
+      await reportIngest(handle, `kill plan ${JSON.stringify(plan)} pending at the deadline`);
       console.log(`[push-crash] the waiting worker's output ends: ${(await worker.stop()).stderr}`);
       throw new Error(`the worker kill ${JSON.stringify(plan)} did not fire in time (${records.length} of ${WORKER_KILLS.length} landed)`);
     }
@@ -87,8 +79,20 @@ async function killWorkers(deadline: number): Promise<KillRecord[]> {
     console.log(`[push-crash] worker kill ${records.length} at ${new Date().toISOString()}: ${records.at(-1)!.where}${retargeted.length > 0 ? ` (after: ${retargeted.join("; ")})` : ""}`);
     await failAttemptsOf(handle, dead).catch(() => 0);
   }
-  await bed.workers.next(null);
-  return records;
+  return { records, dead, last: await bed.workers.next(null) };
+}
+
+/** Logs the ingest run's state (status, pending activities and workflow task, last events) and the inbox size, after `why`. */
+async function reportIngest(handle: WorkflowHandle, why: string): Promise<void> {
+  const desc = await handle.describe().catch((err: unknown) => ({ error: String(err) }));
+  const state = "error" in desc ? desc : {
+    runId: desc.runId,
+    status: desc.status.name,
+    pending: desc.raw.pendingActivities?.map((a) => ({ type: a.activityType?.name, attempt: a.attempt, state: a.state, worker: a.lastWorkerIdentity, failure: a.lastFailure?.message })),
+    workflowTask: desc.raw.pendingWorkflowTask ? { state: desc.raw.pendingWorkflowTask.state, attempt: desc.raw.pendingWorkflowTask.attempt } : null,
+  };
+  console.log(`[push-crash] ${why}; inbox ${await inboxSize().catch(() => -1)} fragments; ingest ${JSON.stringify(state)}`);
+  console.log(`[push-crash] last events of the ingest run: ${await lastEvents(handle).catch((err: unknown) => String(err))}`);
 }
 
 /** The last 15 events of the ingest run's history, one line each (type, id, time, any failure or local activity marker). */
@@ -164,7 +168,9 @@ describe("push intake under load with crashes [2 serve processes, crash workers,
       results.push(await runLoad({ url: bed.serves[0].url, dataset: bed.dataset, token: bed.token, clients: 1, batch: 20, records: 40, seconds: 5, requestTimeoutMs: 5000 }));
       await sleep(500);
     }
-    const kills = await workerKills;
+    const { records: kills, dead, last } = await workerKills;
+    let lastExit: WorkerExit | undefined;
+    void last.exited.then((e) => (lastExit = e));
     console.log(`[push-crash] ${chaos.join("; ")}; worker kills: ${kills.map((k) => k.where).join("; ")}`);
 
     expect(bed.serves.reduce((n, s) => n + s.kills, 0)).toBe(5);
@@ -180,12 +186,26 @@ describe("push intake under load with crashes [2 serve processes, crash workers,
     expect(refused).toBeGreaterThan(0);
     expect(acknowledged.size).toBeGreaterThan(1000);
 
-    const settleBy = Date.now() + 180_000;
-    while ((await inboxSize()) > 0) {
-      if (Date.now() > settleBy) throw new Error(`the inbox still holds ${await inboxSize()} fragments 180 s after the load`);
+    const settleFrom = Date.now();
+    const handle = bed.client.workflow.getHandle(ingestWorkflowId(bed.dataset));
+    let logged = -Infinity;
+    for (let left = await inboxSize(); left > 0; left = await inboxSize()) {
+      const waited = Date.now() - settleFrom;
+      if (waited - logged >= 15_000) {
+        console.log(`[push-crash] ${left} fragments in the inbox ${Math.round(waited / 1000)} s after the load`);
+        logged = waited;
+      }
+      if (lastExit) throw new Error(`the worker that is never killed ended on its own (${lastExit.signal ?? `code ${lastExit.code}`}) with ${left} fragments in the inbox: ${lastExit.stderr}`);
+      await failAttemptsOf(handle, dead).catch(() => 0);
+      if (waited > 180_000) {
+        await reportIngest(handle, "the inbox did not drain");
+        for (const s of bed.serves) console.log(`[push-crash] serve on port ${s.port} output ends: ${s.tail()}`);
+        console.log(`[push-crash] the live worker's output ends: ${(await last.stop()).stderr}`);
+        throw new Error(`the inbox still holds ${left} fragments 180 s after the load`);
+      }
       await sleep(500);
     }
-    await bed.client.workflow.getHandle(ingestWorkflowId(bed.dataset)).result().catch(() => undefined);
+    await handle.result().catch(() => undefined);
 
     const { ids, rows: total } = await publishedIds(await current());
     const missing = [...acknowledged].filter((id) => !ids.has(id));
