@@ -80,7 +80,8 @@ const HELP = `npm run bench:intake -- [options]
   --drain-seconds S       longest wait for serve's inbox to drain before each scenario (default 240)
   --out FILE.json         results file (default bench/results/intake.json); the .md beside it
   --keep                  keep the temp dir (store, floor file, acknowledgement logs)
-Env BENCH_SERVE_NODE_FLAGS passes Node flags to serve (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+Env BENCH_SERVE_NODE_FLAGS passes Node flags to serve (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
+BENCH_SERVE_FLAGS more serve options (e.g. "--max-writes 4"; the results record them).
 `;
 
 async function main(): Promise<void> {
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
   const logDir = join(dir, "acks");
   mkdirSync(logDir);
   const logs: string[] = [];
-  const serveFlags = ["--rate", "1000000", "--burst", "1000000"];
+  const serveFlags = ["--rate", "1000000", "--burst", "1000000", ...(process.env.BENCH_SERVE_FLAGS ?? "").split(/\s+/).filter(Boolean)];
   const stack = await startStack(join(dir, "serve"));
   const serve = startServe(stack, serveFlags);
   const floor = startFloorProcess(join(dir, "floor"));
