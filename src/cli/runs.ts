@@ -3,6 +3,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/commo
 import type { IngestProgress, IngestResult } from "../contracts";
 import type { OptimizeResult } from "../manifest/optimize";
 import { ingestWorkflowId } from "../one-writer";
+import type { IngestMemo } from "../run-summary";
 import { rootFailure } from "./failure";
 
 /** `TidemarkDataset` (Keyword): the dataset a run works on. */
@@ -22,6 +23,8 @@ export interface RunSummary {
   trigger: "direct" | "schedule";
   /** What the run did: the ingest status and counts, or why it failed. */
   outcome: string;
+  /** Whether the run published `version` (from its result, or from the memo of a run that continued as new or was ended after publishing). */
+  published: boolean;
   result?: IngestResult;
 }
 
@@ -30,11 +33,36 @@ function triggerOf(info: WorkflowExecutionInfo, canonical: string): RunSummary["
   return info.workflowId !== canonical || (parent != null && parent.startsWith(`${canonical}-`)) ? "schedule" : "direct";
 }
 
+/** A one-line description of an ingest outcome: its status, changes and rows. */
+export function describeOutcome(status: string, c: { inserted: number; updated: number; deleted: number }, rowsTotal: number): string {
+  const counts = `+${c.inserted} ~${c.updated} -${c.deleted}, ${rowsTotal} rows`;
+  const texts: Record<string, string> = { published: `published (${counts})`, unchanged: "source unchanged", "no-changes": "no row changed", "dry-run": `dry run (${counts})`, "handed-over": "handed over to the running compaction" };
+  return texts[status] ?? status;
+}
+
 /** A one-line description of an ingest result. */
 export function describeResult(r: IngestResult): string {
-  const c = r.counts;
-  const counts = `+${c.inserted} ~${c.updated} -${c.deleted}, ${c.rowsTotal} rows`;
-  return { published: `published (${counts})`, unchanged: "source unchanged", "no-changes": "no row changed", "dry-run": `dry run (${counts})`, "handed-over": "handed over to the running compaction" }[r.status] ?? r.status;
+  return describeOutcome(r.status, r.counts, r.counts.rowsTotal);
+}
+
+/** The outcome an ingest run left in its memo when it ended (see `ingestMemo`), if it left one. */
+export function memoOutcome(memo: Record<string, unknown> | undefined): IngestMemo | null {
+  const counts = memo?.counts as Record<string, unknown> | undefined;
+  if (typeof memo?.status !== "string" || typeof memo.version !== "string" || typeof memo.rowsTotal !== "number") return null;
+  if (!counts || !["inserted", "updated", "deleted", "unchanged"].every((k) => typeof counts[k] === "number")) return null;
+  return memo as unknown as IngestMemo;
+}
+
+/**
+ * What a run that ended without a result did: a push compaction that published and then continued
+ * as new (its next run compacts what arrived meanwhile), or a run terminated after it published,
+ * says so from its memo; any other such run is described by how it ended.
+ */
+export function endedOutcome(status: string, memo: Record<string, unknown> | undefined): { outcome: string; published: boolean } {
+  const ended = status.toLowerCase().replaceAll("_", " ");
+  const recorded = memoOutcome(memo);
+  if (!recorded || !["published", "no-changes", "unchanged"].includes(recorded.status)) return { outcome: ended, published: false };
+  return { outcome: `${describeOutcome(recorded.status, recorded.counts, recorded.rowsTotal)}; ${ended}`, published: recorded.status === "published" };
 }
 
 /** A one-line description of an optimize result (an optimize run holds the dataset's one-writer id too), starting "optimize: ". */
@@ -44,16 +72,16 @@ export function describeOptimizeResult(r: OptimizeResult): string {
   return `optimize: ${r.merged.length} month${r.merged.length === 1 ? "" : "s"} merged from ${r.partsBefore} part files`;
 }
 
-async function outcomeOf(client: Client, info: WorkflowExecutionInfo): Promise<{ outcome: string; result?: IngestResult }> {
+async function outcomeOf(client: Client, info: WorkflowExecutionInfo): Promise<{ outcome: string; published: boolean; result?: IngestResult }> {
   const status = info.status.name;
-  if (status === "RUNNING") return { outcome: "running" };
-  if (status !== "COMPLETED" && status !== "FAILED") return { outcome: status.toLowerCase().replaceAll("_", " ") };
+  if (status === "RUNNING") return { outcome: "running", published: false };
+  if (status !== "COMPLETED" && status !== "FAILED") return endedOutcome(status, info.memo);
   try {
     const result = await client.workflow.getHandle(info.workflowId, info.runId, { followRuns: false }).result();
-    if (info.type === "optimizeDataset") return { outcome: describeOptimizeResult(result as OptimizeResult) };
-    return { outcome: describeResult(result as IngestResult), result: result as IngestResult };
+    if (info.type === "optimizeDataset") return { outcome: describeOptimizeResult(result as OptimizeResult), published: (result as OptimizeResult).status !== "nothing" };
+    return { outcome: describeResult(result as IngestResult), published: (result as IngestResult).status === "published", result: result as IngestResult };
   } catch (err) {
-    return { outcome: `failed: ${rootFailure(err).message}` };
+    return { outcome: `failed: ${rootFailure(err).message}`, published: false };
   }
 }
 

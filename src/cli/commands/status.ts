@@ -154,7 +154,7 @@ function printStatus(s: DatasetStatus): void {
   say("  recent runs");
   const table = textTable(
     ["STARTED", "STATUS", "VIA", "VERSION", "OUTCOME"],
-    s.runs.map((r) => [r.startedAt, r.status, r.trigger, r.status === "RUNNING" || r.result?.status === "published" ? (r.version ?? "") : "", r.outcome]),
+    s.runs.map((r) => [r.startedAt, r.status, r.trigger, r.status === "RUNNING" || r.published ? (r.version ?? "") : "", r.outcome]),
   );
   for (const line of table.split("\n")) say(`    ${line}`);
   say(`  latest run ${s.runs[0].url}`);
