@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { assertListening } from "./refused";
 
 /** Connection settings of a Temporal frontend, following Temporal's own environment conventions. */
 export interface TemporalSettings {
@@ -60,6 +61,7 @@ export async function connectClient(settings: TemporalSettings): Promise<Client>
   // Loaded on first use (`tidemark serve` connects only when it first needs Temporal), with require:
   // import() would make Node lex every module the SDK re-exports, ~50 ms of each CLI run.
   const { Client, Connection } = lazyRequire("@temporalio/client") as typeof import("@temporalio/client");
+  await assertListening(settings.address);
   const connection = await Connection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, connectTimeout: CONNECT_TIMEOUT_MS });
   return new Client({ connection, namespace: settings.namespace });
 }

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { IngestResult } from "../../src/contracts";
 import { services } from "../support/services";
 import { testClient, uniqueTaskQueue } from "../support/temporal";
-import { eventually, startCli, tempStore, writeDefinition } from "./helpers";
+import { eventually, runBuiltCli, startCli, tempStore, writeDefinition } from "./helpers";
 
 const work = tempStore("worker");
 let client: Client | undefined;
@@ -17,6 +17,17 @@ afterAll(async () => {
 });
 
 describe("tidemark worker", () => {
+  it("exits 1 with one sentence when nothing listens at TEMPORAL_ADDRESS, instead of staying up", async () => {
+    const { createServer } = await import("node:net");
+    const probe = createServer().listen(0, "127.0.0.1");
+    await new Promise((r) => probe.once("listening", r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    const run = await runBuiltCli(["worker"], { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TIDEMARK_STORE: pathToFileURL(work.dir).href });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`tidemark: Temporal is not reachable at 127.0.0.1:${port} (connection refused: nothing listens at 127.0.0.1:${port}); start it with "tidemark dev" or set TEMPORAL_ADDRESS.\n`);
+  });
+
   it("logs one line, runs ingests for its task queue and stops cleanly on SIGTERM", { timeout: 120_000 }, async () => {
     const { temporal } = services();
     const taskQueue = uniqueTaskQueue("worker-cmd");

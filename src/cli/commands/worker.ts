@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
+import { assertListening } from "../../config/refused";
 import { connectClient, connectWorker, runtimeConfig } from "../../config/runtime";
 import { observabilityFromEnv, startObservability } from "../../observability/runtime";
 import { requireSearchAttributes } from "../../worker/search-attributes";
@@ -17,11 +18,14 @@ export function registerWorker(program: Command): void {
     .option("--metrics-port <port>", "serve Prometheus metrics on this port (SDK metrics on the next one); env TIDEMARK_METRICS_PORT", parsePortOrZero)
     .action(async (opts: { logFormat?: string; metricsPort?: number }) => {
       const config = runtimeConfig();
+      const { address, namespace } = config.temporal;
+      const unreachable = (err: unknown) => new TemporalUnreachableError(`Temporal is not reachable at ${address} (${(err as Error).message}); start it with "tidemark dev" or set TEMPORAL_ADDRESS.`);
+      // Before the SDK's Runtime is installed: a Runtime no connection ever used keeps the process alive.
+      await assertListening(address).catch((err: unknown) => Promise.reject(unreachable(err)));
       const observability = await startObservability(observabilityFromEnv(opts, "json"));
       if (observability.metricsUrl) observability.logger.info("metrics served", { tidemark: observability.metricsUrl, sdk: observability.sdkMetricsUrl });
       const { openStore } = await import("../../store/open.js");
       const store = openStore(config.storeUrl);
-      const { address, namespace } = config.temporal;
       let connection;
       let client;
       try {
@@ -30,7 +34,7 @@ export function registerWorker(program: Command): void {
       } catch (err) {
         await connection?.close().catch(() => {});
         await observability.close();
-        throw new TemporalUnreachableError(`Temporal is not reachable at ${address} (${(err as Error).message}); start it with "tidemark dev" or set TEMPORAL_ADDRESS.`);
+        throw unreachable(err);
       }
       const signals = waitForSignal();
       try {
