@@ -1,5 +1,6 @@
+import { fenceAttempts, fenceLoaded } from "../support/fence-in-process";
 import { createServer, type Server } from "node:net";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { assertListening, isRefusal, probeTarget, splitAddress } from "../../src/config/refused";
 
 async function listen(): Promise<{ server: Server; port: number; accepted: () => number }> {
@@ -57,4 +58,14 @@ describe("the check that something listens at a loopback Temporal address", () =
     expect(isRefusal(Object.assign(new Error("x"), { code: "EHOSTUNREACH" }))).toBe(false);
     expect(isRefusal(new AggregateError([]))).toBe(false);
   });
+});
+
+describe("this file's process", () => {
+  it("runs behind the network fence, which refused nothing (the non-loopback addresses above are only parsed)", async () => {
+    expect(await fenceLoaded()).toBe(true);
+  });
+});
+
+afterAll(() => {
+  expect(fenceAttempts()).toEqual([]);
 });
