@@ -60,8 +60,8 @@ export const CONNECT_TIMEOUT_MS = 15_000;
 export async function connectClient(settings: TemporalSettings): Promise<Client> {
   // Loaded on first use (`tidemark serve` connects only when it first needs Temporal), with require:
   // import() would make Node lex every module the SDK re-exports, ~50 ms of each CLI run.
-  const { Client, Connection } = lazyRequire("@temporalio/client") as typeof import("@temporalio/client");
   await assertListening(settings.address);
+  const { Client, Connection } = lazyRequire("@temporalio/client") as typeof import("@temporalio/client");
   const connection = await Connection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, connectTimeout: CONNECT_TIMEOUT_MS });
   return new Client({ connection, namespace: settings.namespace });
 }
