@@ -10,7 +10,7 @@ import { Workspace } from "../src/engine/workspace";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import { monthEntry, monthFiles, type MonthFile } from "../src/manifest/month-files";
 import type { EventFile, ProjectionFile } from "../src/manifest/schema";
-import { needsKeyRead, parentEntries, planMonthParts, planProjectionMonths, type ProjectionMonthPlan } from "../src/manifest/projection-plan";
+import { parentEntries, planKeyRead, planMonthParts, planProjectionMonths, type ProjectionMonthPlan } from "../src/manifest/projection-plan";
 import { DEFAULT_MAX_PARTS } from "../src/manifest/optimize";
 import { readManifest } from "../src/manifest/read";
 import type { ActivityDeps } from "./deps";
@@ -196,10 +196,10 @@ async function stageProjectionMonths(task: EngineTask, workspace: Workspace, ctx
   };
   if (entries.length > 0) {
     const dirty = await ctx.dirty();
-    const look = entries.filter((i) => needsKeyRead(i.entry, dirty)).flatMap((i) => i.entry.base.map((f) => f.path));
-    const lookLocal = await mapLimited([...new Set(look)], IO_CONCURRENCY, async (p) => [p, await localOf(p)] as const);
+    const keyRead = planKeyRead(entries.map((i) => i.entry), dirty);
+    const lookLocal = await mapLimited(keyRead.read, IO_CONCURRENCY, async (p) => [p, await localOf(p)] as const);
     const holding = await filesHoldingChangedKeys(task, definition, delta.changes, delta.removals, lookLocal.map(([, l]) => l));
-    const hit = new Set(lookLocal.filter(([, l]) => holding.has(l)).map(([p]) => p));
+    const hit = new Set([...keyRead.held, ...lookLocal.filter(([, l]) => holding.has(l)).map(([p]) => p)]);
     for (const i of entries) parts.set(i.key, planMonthParts(i.entry, (p) => hit.has(p), dataset, version, definition.max_parts ?? DEFAULT_MAX_PARTS));
     for (const [index, projection] of definition.projections.map((p) => p.name).entries()) {
       const touched = entries.filter((i) => i.entry.projection === projection && i.entry.touched);

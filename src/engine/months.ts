@@ -53,11 +53,17 @@ export interface StagedMonths {
   drop: () => Promise<void>;
 }
 
-async function staged(task: EngineTask, months: number[], table: string, select: string, order: string): Promise<StagedMonths> {
+/**
+ * The months of `table`, a table whose rows were inserted in month then key order: a month's `COPY`
+ * scans its range without sorting again, since the engine keeps insertion order in results without
+ * an `ORDER BY` (`preserve_insertion_order`, set by `Engine.open`). Sorting each month again cost a
+ * 1M-row upsert of a 10M-key dataset about a third of each of its 500 month statements.
+ */
+async function staged(task: EngineTask, months: number[], table: string, select: string): Promise<StagedMonths> {
   const found = await counts(task, table);
   return {
     files: months.map((m) => found.get(m) ?? { month: m, rows: 0, inserted: 0, updated: 0, deleted: 0 }),
-    copy: (m, out) => `COPY (SELECT ${select} FROM ${table} WHERE _month = ${Math.trunc(m)} ORDER BY ${order}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    copy: (m, out) => `COPY (SELECT ${select} FROM ${table} WHERE _month = ${Math.trunc(m)}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`,
     drop: () => task.exec(`DROP TABLE IF EXISTS ${table}`),
   };
 }
@@ -152,7 +158,7 @@ export async function stageProjections(task: EngineTask, run: StageRun, tag = ""
     kept = ` UNION ALL SELECT ${columnList(definition, "k.")}, k._month, 'insert' AS _op FROM (${await withoutChangedKeys(task, definition, base, run.changes, run.removals)}) k`;
   }
   await task.exec(`CREATE TABLE ${state} AS SELECT * FROM (${changes}${kept}) ORDER BY _month, ${keyList(definition)}`);
-  return staged(task, run.months, state, columnList(definition), keyList(definition));
+  return staged(task, run.months, state, columnList(definition));
 }
 
 /** Whether a Parquet file has rows (from its footer). */
@@ -187,11 +193,14 @@ export async function rowsPerMonth(task: EngineTask, changes: string, removals: 
   return new Map(rows.map((r) => [Number(r.m), Number(r.n)]));
 }
 
-/** Months (yyyymm) where the run updates or removes a key, so a part of the month may hold it (inserts alone need no look). */
+/**
+ * Months (yyyymm) whose parts hold a key the run updates or removes: the month of a key updated in
+ * place, and the month a key leaves (a removal: deleted, or moved to another month). The month a
+ * key moves to is not dirty for it (its parts do not hold it), and inserts alone need no look.
+ */
 export async function dirtyMonths(task: EngineTask, changes: string, removals: string): Promise<number[]> {
-  const rows = await task.rows<{ m: number }>(
-    `SELECT DISTINCT m FROM (SELECT _month AS m FROM ${readParquet(changes)} WHERE _op = 'update' UNION ALL SELECT month AS m FROM ${readParquet(removals)}) ORDER BY m`,
-  );
+  const inPlace = `SELECT c._month AS m FROM ${readParquet(changes)} c ANTI JOIN ${readParquet(removals)} r ON r.key_hash = c._key_hash WHERE c._op = 'update'`;
+  const rows = await task.rows<{ m: number }>(`SELECT DISTINCT m FROM (${inPlace} UNION ALL SELECT month AS m FROM ${readParquet(removals)}) ORDER BY m`);
   return rows.map((r) => Number(r.m));
 }
 

@@ -61,9 +61,27 @@ export function parentMonths(parent: ParentProjections | null, preferred: string
   return out;
 }
 
-/** Whether the engine must read the key columns of a month's parts to find the ones holding changed keys. */
-export function needsKeyRead(entry: ProjectionMonthPlan, dirtyMonths: ReadonlySet<string>): boolean {
-  return entry.own && entry.touched && entry.base.length > 0 && dirtyMonths.has(entry.month);
+/** Which parts of a version's months hold a key it updates or removes: known without a look, or to be found by reading their keys. */
+export interface KeyReadPlan {
+  /** Parts known to hold such a key: the only part of a dirty month (a month's live keys are all in its parts). */
+  held: string[];
+  /** Parts whose key columns the engine reads to find the ones holding such a key: every part of a dirty month that has several. */
+  read: string[];
+}
+
+/**
+ * The key read of a version's own touched months, given its dirty months (those whose parts hold a
+ * key it updates in place or removes, YYYY-MM): a month with one part needs no read, since the key
+ * the index places in the month is in that part; a month with several parts has its parts' keys read.
+ */
+export function planKeyRead(entries: readonly ProjectionMonthPlan[], dirtyMonths: ReadonlySet<string>): KeyReadPlan {
+  const plan: KeyReadPlan = { held: [], read: [] };
+  for (const e of entries) {
+    if (!e.own || !e.touched || !dirtyMonths.has(e.month)) continue;
+    if (e.base.length === 1) plan.held.push(e.base[0].path);
+    else plan.read.push(...e.base.map((f) => f.path));
+  }
+  return { held: [...new Set(plan.held)], read: [...new Set(plan.read)] };
 }
 
 /** What a version does to one projection month. */

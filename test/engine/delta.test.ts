@@ -209,6 +209,28 @@ describe("writeEventsFile and buildProjections", () => {
     const { readFileSync } = await import("node:fs");
     for (let i = 0; i < outs[0].length; i++) expect(readFileSync(outs[0][i]).equals(readFileSync(outs[1][i]))).toBe(true);
   });
+
+  it("writes a month spanning several row groups of its staged table in key order, kept rows and changed rows interleaved", async () => {
+    const def = definition("upsert");
+    const n = 1_200_000;
+    const shuffled = (i: number) => (i * 7919) % n;
+    const id = (k: number) => `k${String(k).padStart(7, "0")}`;
+    const basePath = join(dir, `big-base-${++files}.parquet`);
+    await engine.with((c) => c.run(`COPY (SELECT 'k' || lpad(((i * 7919) % ${n})::VARCHAR, 7, '0') AS id, DATE '2025-01-01' + ((i % 28)::INTEGER) AS d, i::DOUBLE AS v FROM range(${n}) t(i) WHERE (i * 7919) % ${n} % 2 = 0) TO '${basePath}' (FORMAT parquet)`));
+    const v1 = await delta(def, basePath, null);
+    const updates: [string, string, number][] = Array.from({ length: 2000 }, (_, i) => [id(shuffled(i * 149) - (shuffled(i * 149) % 2)), "2025-01-02", -i]);
+    const inserts: [string, string, number][] = Array.from({ length: 2000 }, (_, i) => [id(shuffled(i * 151) | 1), "2025-01-03", i]);
+    const unique = new Map([...updates, ...inserts].map((r) => [r[0], r]));
+    const v2 = await delta(def, await parquet([...unique.values()]), v1.out.index, n / 2);
+    const state = { definition: def, version: "v2", changes: v2.out.changes, removals: v2.out.removals, baseFiles: [basePath], months: [202501], out: (m: number) => join(dir, `big-${files}-${m}.parquet`) };
+    const [month] = await EngineTask.run(engine, 2, (task) => buildProjections(task, state));
+    expect(month.rows).toBe(n / 2 + [...unique.keys()].filter((k) => Number(k.slice(1)) % 2 === 1).length);
+    const [order] = await engine.rows<{ rows: bigint; unsorted: bigint; first: string; last: string }>(
+      `SELECT count(*) AS rows, count(*) FILTER (WHERE prev >= id) AS unsorted, min(id) AS first, max(id) AS last FROM (SELECT id, lag(id) OVER (ORDER BY file_row_number) AS prev FROM read_parquet('${state.out(202501)}', file_row_number = true))`,
+    );
+    const ids = [...Array.from({ length: n / 2 }, (_, i) => id(2 * i)), ...[...unique.keys()].filter((k) => Number(k.slice(1)) % 2 === 1)].sort();
+    expect(order).toEqual({ rows: BigInt(ids.length), unsorted: 0n, first: ids[0], last: ids[ids.length - 1] });
+  });
 });
 
 describe("keys named in the delta's errors", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { monthsToOptimize, needsKeyRead, parentMonths, planMonthParts, planProjectionMonths, writtenBy, type ProjectionMonthPlan } from "../../src/manifest/projection-plan";
+import { monthsToOptimize, parentMonths, planKeyRead, planMonthParts, planProjectionMonths, writtenBy, type ProjectionMonthPlan } from "../../src/manifest/projection-plan";
 
 const v1 = (p: string) => ({ path: p, rows: 2, bytes: 10 });
 const v2 = (...paths: string[]) => ({ rows: 2 * paths.length, files: paths.map((path) => ({ path, rows: 2, bytes: 10 })) });
@@ -78,13 +78,19 @@ describe("planMonthParts", () => {
   });
 });
 
-describe("needsKeyRead", () => {
-  it("reads the parts' keys only for an own touched month with updates or removals", () => {
+describe("planKeyRead", () => {
+  it("knows the only part of a dirty month holds its key, and reads the parts of a dirty month with several", () => {
+    const dirty = new Set(["2024-02", "2024-03"]);
+    const plan = planKeyRead([entry(["a"]), entry(["b", "c"], { month: "2024-03" }), entry(["d"], { month: "2024-04" })], dirty);
+    expect(plan).toEqual({ held: ["a"], read: ["b", "c"] });
+  });
+
+  it("looks at nothing for a clean month, a month without parts, or a projection new in the definition", () => {
     const dirty = new Set(["2024-02"]);
-    expect(needsKeyRead(entry(["a"]), dirty)).toBe(true);
-    expect(needsKeyRead(entry(["a"]), new Set())).toBe(false);
-    expect(needsKeyRead(entry([]), dirty)).toBe(false);
-    expect(needsKeyRead(entry(["a"], { own: false }), dirty)).toBe(false);
+    expect(planKeyRead([entry(["a"])], new Set())).toEqual({ held: [], read: [] });
+    expect(planKeyRead([entry([])], dirty)).toEqual({ held: [], read: [] });
+    expect(planKeyRead([entry(["a"], { own: false }), entry(["b", "c"], { own: false })], dirty)).toEqual({ held: [], read: [] });
+    expect(planKeyRead([entry(["a"], { touched: false })], dirty)).toEqual({ held: [], read: [] });
   });
 });
 
