@@ -56,8 +56,8 @@ export interface StagedMonths {
 /**
  * The months of `table`, a table whose rows were inserted in month then key order: a month's `COPY`
  * scans its range without sorting again, since the engine keeps insertion order in results without
- * an `ORDER BY` (`preserve_insertion_order`, set by `Engine.open`). Sorting each month again cost a
- * 1M-row upsert of a 10M-key dataset about a third of each of its 500 month statements.
+ * an `ORDER BY` (`preserve_insertion_order`, set by `Engine.open`; with it off, a 2M-row month came
+ * out of order). Sorting again cost 20–40 % of a 20,000-row month's statement run alone.
  */
 async function staged(task: EngineTask, months: number[], table: string, select: string): Promise<StagedMonths> {
   const found = await counts(task, table);
