@@ -6,7 +6,7 @@ import {
   appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, deltaLayerSql, duplicatesSql, isLayered, layeredRowsSql, liveSql, loadSourceSql, nextIndexRowsSql,
   removalsSql, repeatedKeySql, sortedIndexSql, stageSql, type BaseSource, type DeltaTables,
 } from "./delta-sql";
-import { SCRATCH_PARQUET, readParquet, sqlIdent } from "./sql";
+import { INDEX_PARQUET, SCRATCH_PARQUET, readParquet, sqlIdent } from "./sql";
 import type { EngineTask } from "./task";
 
 /**
@@ -146,12 +146,12 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   });
   const counted = { inserted: Number(counts.inserted), updated: Number(counts.updated), unchanged: Number(counts.unchanged), deleted: Number(deleted), months: months.map((r) => Number(r.m)) };
   if (write.kind !== "full") {
-    if (write.kind === "delta") await task.exec(copySql(deltaLayerSql(t, write.merge > 0 ? layeredRowsSql([], layers.slice(layers.length - write.merge)) : null), run.out.index));
+    if (write.kind === "delta") await task.exec(copySql(deltaLayerSql(t, write.merge > 0 ? layeredRowsSql([], layers.slice(layers.length - write.merge)) : null), run.out.index, INDEX_PARQUET));
     const rows = write.kind === "delta" ? await rowsOf(task, [run.out.index]) : 0;
     return { ...counted, rowsTotal: run.baseRows + counted.inserted, index: { write, rows } };
   }
   if ((snapshot ? sourceRows : run.baseRows + counted.inserted) <= (run.sortInPlaceRows ?? SORT_IN_PLACE_ROWS)) {
-    await task.exec(copySql(`SELECT * FROM (${nextIndexRowsSql(t, snapshot)}) ORDER BY key_hash`, run.out.index));
+    await task.exec(copySql(`SELECT * FROM (${nextIndexRowsSql(t, snapshot)}) ORDER BY key_hash`, run.out.index, INDEX_PARQUET));
   } else {
     const staged = `${run.out.index}.rows.parquet`;
     try {
@@ -159,7 +159,7 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
       const kind = (table: boolean) => (table ? "TABLE" : "VIEW");
       const baseTable = run.base.kind === "projection" && hasBase;
       await task.exec(`DROP ${kind(baseTable)} ${t.base}; DROP TABLE ${removals}; DROP ${kind(hasBase)} ${t.classified}; DROP ${kind(dedupe)} ${t.live}; DROP TABLE ${t.src}`);
-      await task.exec(copySql(sortedIndexSql(staged), run.out.index));
+      await task.exec(copySql(sortedIndexSql(staged), run.out.index, INDEX_PARQUET));
     } finally {
       await rm(staged, { force: true });
     }
