@@ -43,7 +43,7 @@ export class PreconditionFailedError extends TidemarkError {
 
 /** A create-only object exists with different content than a retry tried to write. */
 export class ConflictingObjectError extends TidemarkError {
-  constructor(readonly key: string, message = `Object "${key}" already exists with different content; a create-only key was reused — run "tidemark verify" on the dataset.`) {
+  constructor(readonly key: string, message = `Object "${key}" already exists with different content: an earlier attempt wrote other bytes (on a worker of another release, see README "Upgrading workers") or a create-only key was reused; start the run again, and run "tidemark verify" on the dataset if it recurs.`) {
     super(message);
   }
 }
