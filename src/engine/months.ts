@@ -63,7 +63,7 @@ async function staged(task: EngineTask, months: number[], table: string, select:
   const found = await counts(task, table);
   return {
     files: months.map((m) => found.get(m) ?? { month: m, rows: 0, inserted: 0, updated: 0, deleted: 0 }),
-    copy: (m, out) => `COPY (SELECT ${select} FROM ${table} WHERE _month = ${Math.trunc(m)}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    copy: (m, out) => `COPY (SELECT ${select} FROM ${table} WHERE _month = ${Math.trunc(m)}) TO ${sqlString(out)} (${PUBLISHED_PARQUET})`,
     drop: () => task.exec(`DROP TABLE IF EXISTS ${table}`),
   };
 }

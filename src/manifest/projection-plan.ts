@@ -75,13 +75,13 @@ export interface KeyReadPlan {
  * the index places in the month is in that part; a month with several parts has its parts' keys read.
  */
 export function planKeyRead(entries: readonly ProjectionMonthPlan[], dirtyMonths: ReadonlySet<string>): KeyReadPlan {
-  const plan: KeyReadPlan = { held: [], read: [] };
+  const held = new Set<string>();
+  const read = new Set<string>();
   for (const e of entries) {
     if (!e.own || !e.touched || !dirtyMonths.has(e.month)) continue;
-    if (e.base.length === 1) plan.held.push(e.base[0].path);
-    else plan.read.push(...e.base.map((f) => f.path));
+    for (const f of e.base) (e.base.length === 1 ? held : read).add(f.path);
   }
-  return { held: [...new Set(plan.held)], read: [...new Set(plan.read)] };
+  return { held: [...held], read: [...read] };
 }
 
 /** What a version does to one projection month. */
