@@ -60,7 +60,7 @@ export async function deleteFragments(store: ObjectStore, dataset: string, ids: 
   const worker = async () => {
     while (next < ids.length) {
       const id = ids[next++];
-      await store.delete(layout.key(layout.inboxFragment(id)));
+      await store.delete(layout.key(layout.inboxFragment(id)), { createOnly: true });
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));

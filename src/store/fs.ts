@@ -17,7 +17,7 @@ import { createFromBytes } from "./fs-create.js";
 import { errCode, etagOf, fsyncDir, infoOf, nowMicros, setMtime, statOrNull, writeAll } from "./fs-io.js";
 import { isInternalName, LOCK_SUFFIX, TEMP_PREFIX, tempPath, withLock } from "./fs-lock.js";
 import { assertValidKey, assertValidPrefix, compareKeys } from "./keys.js";
-import type { AbandonedWrite, GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
+import type { AbandonedWrite, DeleteOptions, GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
 
 /** Options of {@link FsObjectStore}. */
 export interface FsObjectStoreOptions {
@@ -104,11 +104,12 @@ export class FsObjectStore implements ObjectStore {
     });
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, options: DeleteOptions = {}): Promise<void> {
     const path = this.pathOf(key);
     await this.guard(key, "write", async () => {
       try {
-        await withLock(path + LOCK_SUFFIX, () => fsp.unlink(path), this.lockTimeoutMs);
+        if (options.createOnly) await fsp.unlink(path);
+        else await withLock(path + LOCK_SUFFIX, () => fsp.unlink(path), this.lockTimeoutMs);
       } catch (e) {
         if (errCode(e) === "ENOENT" || errCode(e) === "ENOTDIR") return;
         throw e;

@@ -18,7 +18,7 @@ import { AlreadyExistsError, NotFoundError, PreconditionFailedError } from "../e
 import { assertValidKey, assertValidPrefix } from "./keys.js";
 import { mapS3Error, isConditionalConflict, type S3Op } from "./s3-errors.js";
 import { sweepAbandonedUploads } from "./s3-uploads.js";
-import type { AbandonedWrite, GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
+import type { AbandonedWrite, DeleteOptions, GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
 
 const MiB = 1024 * 1024;
 
@@ -169,7 +169,8 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async delete(key: string): Promise<void> {
+  /** Deletes the key (one `DeleteObject`, atomic whatever the options say). */
+  async delete(key: string, _options?: DeleteOptions): Promise<void> {
     await this.call(key, "delete", () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) })));
   }
 

@@ -9,6 +9,18 @@ import type { Readable } from "node:stream";
  */
 export type WriteMode = { kind: "overwrite" } | { kind: "create" } | { kind: "update"; etag: string };
 
+/** Options of {@link ObjectStore.delete}. */
+export interface DeleteOptions {
+  /**
+   * The caller's promise that the key is only ever written with mode `create` (never overwritten
+   * or updated), as inbox fragments are: the fs backend then unlinks it without taking the key's
+   * lock file, which only orders a delete against overwrites and updates (a create is one atomic
+   * `link()`). Each lock is a new file: on an ext4 without a journal, every file created costs a scan
+   * past the inodes freed in the last minutes (bench/results/fs-create.md).
+   */
+  readonly createOnly?: boolean;
+}
+
 /** Metadata of one stored object. `etag` changes whenever the content changes (fs: on every write). */
 export interface ObjectInfo {
   key: string;
@@ -57,7 +69,7 @@ export interface ObjectStore {
   /** Streams `body` to the store without buffering it whole (S3 multipart above a threshold). */
   putStream(key: string, body: Readable | AsyncIterable<Uint8Array>, mode?: WriteMode): Promise<PutResult>;
   /** Deletes the key; deleting a missing key succeeds. */
-  delete(key: string): Promise<void>;
+  delete(key: string, options?: DeleteOptions): Promise<void>;
   /** Lists every object whose key starts with `prefix`, in lexicographic key order, page by page. */
   list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
   /**

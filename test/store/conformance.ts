@@ -102,6 +102,16 @@ export function describeStoreConformance(name: string, makeStore: () => ObjectSt
       await store.delete(`${p("delete")}/never-existed/deeper`);
     });
 
+    it("deletes a create-only key with createOnly idempotently, and the key can be created again", async () => {
+      const key = `${p("delete-create-only")}/obj`;
+      await store.put(key, "first", { kind: "create" });
+      await store.delete(key, { createOnly: true });
+      await expect(store.get(key)).rejects.toBeInstanceOf(NotFoundError);
+      await store.delete(key, { createOnly: true });
+      await store.put(key, "second", { kind: "create" });
+      expect(text((await store.get(key)).body)).toBe("second");
+    });
+
     it("lists 2,500 keys completely, in byte order, paginated and isolated by prefix", { timeout: 300_000 }, async () => {
       const base = p("list");
       const keys = Array.from({ length: 2500 }, (_, i) => (i % 5 === 0 ? `${base}/k${i}` : `${base}/d${i % 7}/k-${String(i).padStart(5, "0")}`));

@@ -111,6 +111,21 @@ describe("FsObjectStore specifics", () => {
     await store.put("k", "v3", { kind: "update", etag: v2.etag });
   });
 
+  it("deletes a createOnly key without its lock file: no lock is made, and a live holder's lock does not hold it up", async () => {
+    const root = join(scratch, "create-only-delete");
+    const store = new FsObjectStore(root, { lockTimeoutMs: 300 });
+    await store.put("inbox/f1", "x", { kind: "create" });
+    await store.put("inbox/f2", "y", { kind: "create" });
+    const lock = join(root, "inbox", "f2.tidemark-lock");
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: "live-owner" }));
+    await expect(store.delete("inbox/f2")).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(existsSync(join(root, "inbox", "f2"))).toBe(true);
+    await store.delete("inbox/f2", { createOnly: true });
+    await store.delete("inbox/f1", { createOnly: true });
+    expect(readdirSync(join(root, "inbox"))).toEqual(["f2.tidemark-lock"]);
+    expect(readFileSync(lock, "utf8")).toContain("live-owner");
+  });
+
   it("counts to exactly 100 with 4 processes x 25 compare-and-swap increments", { timeout: 120_000 }, async () => {
     const root = join(scratch, "multi-process");
     const modulePath = transpileFsStore(join(scratch, "transpiled"));

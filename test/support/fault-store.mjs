@@ -47,10 +47,10 @@ export function faultStore(store, hook) {
       hook({ seq, op: "putStream", key, phase: "done" });
       return result;
     },
-    async delete(key) {
+    async delete(key, options) {
       const seq = ++writes;
       hook({ seq, op: "delete", key, phase: "started" });
-      await settle(store.delete(key), () => hook({ seq, op: "delete", key, phase: "failed" }));
+      await settle(store.delete(key, options), () => hook({ seq, op: "delete", key, phase: "failed" }));
       hook({ seq, op: "delete", key, phase: "done" });
     },
   };

@@ -1,0 +1,150 @@
+/**
+ * What creating a file costs on the filesystem of a `file://` store, before and right after many
+ * files were deleted there: push intake writes one create-only fragment per group (a new file each)
+ * and compaction deletes the fragments it consumed, while the floor server appends to one file.
+ * Measures, in fresh directories under one parent: `open(O_CREAT|O_EXCL)` + `close`, and the
+ * store's create-only put (temporary file, fsync, link, directory fsync) of a 15,000-byte body,
+ * after `sync` and a wait; then creates and deletes `--deleted` files and measures both right after,
+ * and again after `sync` and a wait. Reports the filesystem, its mount options and, for
+ * ext4, whether it has a journal (without one, the kernel's inode allocator skips inodes freed in
+ * the last seconds to minutes, one buffer-cache lookup each). Writes bench/results/fs-create.{json,md}.
+ *
+ * node dist/bench/intake/fs-create.js [--dir /tmp] [--files 1000] [--deleted 20000] [--settle-seconds 6] [--dirty] [--out FILE.json]
+ */
+import { spawnSync } from "node:child_process";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { FsObjectStore } from "../../src/store/fs.js";
+
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+/** Per-operation cost of one phase: wall and CPU time in µs. */
+interface Cost {
+  phase: string;
+  ops: number;
+  wallUs: number;
+  userUs: number;
+  sysUs: number;
+}
+
+async function timed(phase: string, ops: number, body: (i: number) => void | Promise<void>): Promise<Cost> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < ops; i++) await body(i);
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const per = (us: number) => Math.round(us / ops);
+  return { phase, ops, wallUs: per(wall * 1000), userUs: per(c.user), sysUs: per(c.system) };
+}
+
+/** The mount holding `path`: its filesystem type, device, options and (ext4) whether it has a journal. */
+function mountOf(path: string): { fsType: string; device: string; options: string; journal: string } {
+  const lines = readFileSync("/proc/self/mountinfo", "utf8").trim().split("\n");
+  let best = { point: "", fsType: "?", device: "?", options: "?" };
+  for (const line of lines) {
+    const [left, right] = line.split(" - ");
+    const fields = left.split(" ");
+    const point = fields[4];
+    const [fsType, device, superOptions] = right.split(" ");
+    const inside = path === point || path.startsWith(point.endsWith("/") ? point : `${point}/`);
+    if (inside && point.length >= best.point.length) best = { point, fsType, device, options: `${fields[5]},${superOptions}` };
+  }
+  let journal = "not ext4";
+  if (best.fsType === "ext4") {
+    try {
+      const task = readFileSync(`/sys/fs/ext4/${basename(best.device)}/journal_task`, "utf8").trim();
+      journal = task === "<none>" ? "none (journal_task <none>)" : `yes (${task})`;
+    } catch {
+      journal = "unknown";
+    }
+  }
+  return { fsType: best.fsType, device: best.device, options: best.options, journal };
+}
+
+function tree(allowDirty: boolean): string {
+  const git = (...args: string[]) => spawnSync("git", args, { encoding: "utf8" }).stdout.trim();
+  const changes = git("status", "--porcelain", "--untracked-files=no");
+  if (changes !== "" && !allowDirty) {
+    throw new Error(`The work tree has uncommitted changes (${changes.split("\n").length} files); commit them so the results record the commit they measured, or pass --dirty for a trial run.`);
+  }
+  return `${git("rev-parse", "HEAD")}${changes !== "" ? " + uncommitted changes (a trial, not a result)" : " (clean)"}`;
+}
+
+/** `sync`, then a wait past the allocator's 5-s window for inodes whose table block is written back. */
+async function settle(seconds: number): Promise<void> {
+  spawnSync("sync");
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+}
+
+async function phases(root: string, files: number, deleted: number, settleSeconds: number): Promise<Cost[]> {
+  const body = Buffer.alloc(15_000, 0x61);
+  let n = 0;
+  const both = async (label: string) => {
+    const dir = join(root, `raw${++n}`);
+    mkdirSync(dir);
+    const raw = await timed(`open(O_CREAT|O_EXCL) + close, ${label}`, files, (i) => closeSync(openSync(join(dir, `f${i}`), "wx")));
+    const store = new FsObjectStore(join(root, `store${n}`));
+    const put = await timed(`store create-only put of 15,000 bytes, ${label}`, files, async (i) => {
+      await store.put(`ds/inbox/f${String(i).padStart(6, "0")}.ndjson`, body, { kind: "create" });
+    });
+    return [raw, put];
+  };
+  const out: Cost[] = [];
+  await settle(settleSeconds);
+  out.push(...(await both(`after \`sync\` and ${settleSeconds} s`)));
+  const doomed = join(root, "doomed");
+  mkdirSync(doomed);
+  out.push(await timed(`create ${deleted.toLocaleString("en-US")} empty files (to delete)`, deleted, (i) => closeSync(openSync(join(doomed, `d${i}`), "wx"))));
+  out.push(await timed("unlink them", deleted, (i) => unlinkSync(join(doomed, `d${i}`))));
+  out.push(...(await both("right after the deletes")));
+  await settle(settleSeconds);
+  out.push(...(await both(`after \`sync\` and ${settleSeconds} s again`)));
+  return out;
+}
+
+function render(r: { at: string; tree: string; dir: string; files: number; deleted: number; settleSeconds: number; mount: ReturnType<typeof mountOf>; load: number[]; cpus: number; node: string; costs: Cost[] }): string {
+  const rows = r.costs.map((c) => `| ${c.phase} | ${c.ops.toLocaleString("en-US")} | ${c.wallUs} | ${c.userUs} | ${c.sysUs} |`);
+  return [
+    `# File creation cost on the store's filesystem`,
+    ``,
+    `Commit measured: \`${r.tree}\`, ${r.at}. \`node dist/bench/intake/fs-create.js --dir ${r.dir} --files ${r.files} --deleted ${r.deleted} --settle-seconds ${r.settleSeconds}\` (after \`tsc -p bench/intake\`).`,
+    `Machine: ${r.cpus} CPUs, Node ${r.node}, 1-min load average ${r.load.map((x) => x.toFixed(2)).join(" → ")} (start → end).`,
+    `Filesystem of ${r.dir}: ${r.mount.fsType} on ${r.mount.device}, options \`${r.mount.options}\`; journal: ${r.mount.journal}.`,
+    ``,
+    `| phase (one process, one operation at a time, each in a fresh directory under one parent) | operations | wall µs/op | user CPU µs/op | system CPU µs/op |`,
+    `|---|---|---|---|---|`,
+    ...rows,
+    ``,
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const dir = resolve(flag("dir", tmpdir()));
+  const files = Number(flag("files", "1000"));
+  const deleted = Number(flag("deleted", "20000"));
+  const outJson = flag("out", "bench/results/fs-create.json");
+  const at = new Date().toISOString();
+  const t = tree(process.argv.includes("--dirty"));
+  const root = mkdtempSync(join(dir, "tidemark-fs-create-"));
+  const load0 = loadavg()[0];
+  try {
+    const settleSeconds = Number(flag("settle-seconds", "6"));
+    const costs = await phases(root, files, deleted, settleSeconds);
+    const report = { at, tree: t, dir, files, deleted, settleSeconds, mount: mountOf(root), load: [load0, loadavg()[0]], cpus: cpus().length, node: process.version, costs };
+    writeFileSync(outJson, `${JSON.stringify(report, null, 2)}\n`);
+    const md = render(report);
+    writeFileSync(outJson.replace(/\.json$/, ".md"), md);
+    process.stdout.write(md);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
