@@ -2,17 +2,17 @@
  * What creating a file costs on the filesystem of a `file://` store, before and right after many
  * files were deleted there: push intake writes one create-only fragment per group (a new file each)
  * and compaction deletes the fragments it consumed, while the floor server appends to one file.
- * Measures, in fresh directories under one parent: `open(O_CREAT|O_EXCL)` + `close`, and the
- * store's create-only put (temporary file, fsync, link, directory fsync) of a 15,000-byte body,
- * after `sync` and a wait; then creates and deletes `--deleted` files and measures both right after,
- * and again after `sync` and a wait. Reports the filesystem, its mount options and, for
+ * Measures, every file in one fresh directory: `open(O_CREAT|O_EXCL)` + `close`, and the store's
+ * create-only put (temporary file, fsync, link, directory fsync) of a 15,000-byte body, after
+ * `sync` and a wait; then creates and deletes `--deleted` files and measures both right after, and
+ * again after `sync` and a wait. Reports the filesystem, its mount options and, for
  * ext4, whether it has a journal (without one, the kernel's inode allocator skips inodes freed in
  * the last seconds to minutes, one buffer-cache lookup each). Writes bench/results/fs-create.{json,md}.
  *
- * node dist/bench/intake/fs-create.js [--dir /tmp] [--files 1000] [--deleted 20000] [--settle-seconds 6] [--dirty] [--out FILE.json]
+ * node dist/bench/intake/fs-create.js [--dir /tmp] [--files 1000] [--deleted 20000] [--settle-seconds 65] [--dirty] [--out FILE.json]
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { FsObjectStore } from "../../src/store/fs.js";
@@ -74,32 +74,34 @@ function tree(allowDirty: boolean): string {
   return `${git("rev-parse", "HEAD")}${changes !== "" ? " + uncommitted changes (a trial, not a result)" : " (clean)"}`;
 }
 
-/** `sync`, then a wait past the allocator's 5-s window for inodes whose table block is written back. */
+/** `sync`, then a wait past the window in which the allocator skips freed inodes whose table block is clean (60 s in Linux's ext4). */
 async function settle(seconds: number): Promise<void> {
   spawnSync("sync");
   await new Promise((r) => setTimeout(r, seconds * 1000));
 }
 
+/**
+ * Every file in one directory (`root`), so that every create draws from the same block group: raw
+ * creates and store puts after a settle, then `deleted` files created and unlinked, both again at
+ * once, and again after another settle.
+ */
 async function phases(root: string, files: number, deleted: number, settleSeconds: number): Promise<Cost[]> {
   const body = Buffer.alloc(15_000, 0x61);
+  const store = new FsObjectStore(root);
   let n = 0;
   const both = async (label: string) => {
-    const dir = join(root, `raw${++n}`);
-    mkdirSync(dir);
-    const raw = await timed(`open(O_CREAT|O_EXCL) + close, ${label}`, files, (i) => closeSync(openSync(join(dir, `f${i}`), "wx")));
-    const store = new FsObjectStore(join(root, `store${n}`));
+    const tag = ++n;
+    const raw = await timed(`open(O_CREAT|O_EXCL) + close, ${label}`, files, (i) => closeSync(openSync(join(root, `raw${tag}-${i}`), "wx")));
     const put = await timed(`store create-only put of 15,000 bytes, ${label}`, files, async (i) => {
-      await store.put(`ds/inbox/f${String(i).padStart(6, "0")}.ndjson`, body, { kind: "create" });
+      await store.put(`put${tag}-${String(i).padStart(6, "0")}`, body, { kind: "create" });
     });
     return [raw, put];
   };
   const out: Cost[] = [];
   await settle(settleSeconds);
   out.push(...(await both(`after \`sync\` and ${settleSeconds} s`)));
-  const doomed = join(root, "doomed");
-  mkdirSync(doomed);
-  out.push(await timed(`create ${deleted.toLocaleString("en-US")} empty files (to delete)`, deleted, (i) => closeSync(openSync(join(doomed, `d${i}`), "wx"))));
-  out.push(await timed("unlink them", deleted, (i) => unlinkSync(join(doomed, `d${i}`))));
+  out.push(await timed(`create ${deleted.toLocaleString("en-US")} empty files (to delete)`, deleted, (i) => closeSync(openSync(join(root, `doomed-${i}`), "wx"))));
+  out.push(await timed("unlink them", deleted, (i) => unlinkSync(join(root, `doomed-${i}`))));
   out.push(...(await both("right after the deletes")));
   await settle(settleSeconds);
   out.push(...(await both(`after \`sync\` and ${settleSeconds} s again`)));
@@ -115,7 +117,7 @@ function render(r: { at: string; tree: string; dir: string; files: number; delet
     `Machine: ${r.cpus} CPUs, Node ${r.node}, 1-min load average ${r.load.map((x) => x.toFixed(2)).join(" → ")} (start → end).`,
     `Filesystem of ${r.dir}: ${r.mount.fsType} on ${r.mount.device}, options \`${r.mount.options}\`; journal: ${r.mount.journal}.`,
     ``,
-    `| phase (one process, one operation at a time, each in a fresh directory under one parent) | operations | wall µs/op | user CPU µs/op | system CPU µs/op |`,
+    `| phase (one process, one operation at a time, every file in one directory) | operations | wall µs/op | user CPU µs/op | system CPU µs/op |`,
     `|---|---|---|---|---|`,
     ...rows,
     ``,
@@ -132,7 +134,7 @@ async function main(): Promise<void> {
   const root = mkdtempSync(join(dir, "tidemark-fs-create-"));
   const load0 = loadavg()[0];
   try {
-    const settleSeconds = Number(flag("settle-seconds", "6"));
+    const settleSeconds = Number(flag("settle-seconds", "65"));
     const costs = await phases(root, files, deleted, settleSeconds);
     const report = { at, tree: t, dir, files, deleted, settleSeconds, mount: mountOf(root), load: [load0, loadavg()[0]], cpus: cpus().length, node: process.version, costs };
     writeFileSync(outJson, `${JSON.stringify(report, null, 2)}\n`);
