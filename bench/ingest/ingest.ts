@@ -10,7 +10,6 @@
  *
  * Prints the Markdown table on stdout and writes `<out>.json` and `<out>.md` after every scenario.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, realpathSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -32,25 +31,13 @@ import { startBenchStack, stopSharedWorker, type BenchStack } from "./stack.js";
 import { killAllWorkers } from "./worker.js";
 import { median, say } from "./stats.js";
 import { startHttpsSource, type HttpsSource } from "./serve.js";
+import { benchTree } from "../tree.js";
 
 function sampleLoad(): { samples: number[]; stop(): void } {
   const samples = [loadavg()[0]];
   const timer = setInterval(() => samples.push(loadavg()[0]), 5000);
   timer.unref();
   return { samples, stop: () => clearInterval(timer) };
-}
-
-/**
- * The commit measured. A results file comes from one run on one clean commit: with uncommitted
- * changes the bench refuses to run unless `--dirty` (a trial), and then records it.
- */
-function tree(allowDirty: boolean): string {
-  const git = (...args: string[]) => spawnSync("git", args, { encoding: "utf8" }).stdout.trim();
-  const changes = git("status", "--porcelain", "--untracked-files=no");
-  if (changes !== "" && !allowDirty) {
-    throw new Error(`The work tree has uncommitted changes (${changes.split("\n").length} files); commit them so the results record the commit they measured, or pass --dirty for a trial run.`);
-  }
-  return `${git("rev-parse", "HEAD")}${changes !== "" ? " + uncommitted changes (a trial, not a result)" : " (clean)"}`;
 }
 
 /** The servers P3 reads its `https://` and `s3://` sources from (MinIO is also the MINIO store). */
@@ -172,7 +159,7 @@ async function main(): Promise<void> {
     return;
   }
   const o = parseOptions(process.argv.slice(2));
-  const measured = tree(o.dirty);
+  const measured = benchTree(o.dirty);
   const started = Date.now();
   const load = sampleLoad();
   const dir = mkdtempSync(join(tmpdir(), "tidemark-bench-"));

@@ -7,7 +7,6 @@
  * node dist/bench/intake/bench.js [--quick] [--dirty] [--runs 3] [--seconds 5] [--overload-seconds 60]
  *                                 [--drain-seconds 240] [--out bench/results/intake.json] [--keep]
  */
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
@@ -16,6 +15,7 @@ import { drainInbox, type DrainFigures } from "./drain.js";
 import { BENCH_DATASET, runBench, startFloorProcess, startServe, startStack } from "./procs.js";
 import { renderMarkdown, type IntakeReport } from "./report.js";
 import { measure, overload, type RunFigures, type Shape, type Target } from "./scenarios.js";
+import { benchTree } from "../tree.js";
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,15 +24,6 @@ function flag(name: string, fallback: string): string {
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-
-function tree(allowDirty: boolean): string {
-  const git = (...args: string[]) => spawnSync("git", args, { encoding: "utf8" }).stdout.trim();
-  const changes = git("status", "--porcelain", "--untracked-files=no");
-  if (changes !== "" && !allowDirty) {
-    throw new Error(`The work tree has uncommitted changes (${changes.split("\n").length} files); commit them so the results record the commit they measured, or pass --dirty for a trial run.`);
-  }
-  return `${git("rev-parse", "HEAD")}${changes !== "" ? " + uncommitted changes (a trial, not a result)" : " (clean)"}`;
-}
 
 type Pick = Omit<RunFigures, "raw">;
 const strip = (r: RunFigures & { raw?: unknown }): Pick => {
@@ -96,7 +87,7 @@ async function main(): Promise<void> {
   const overSeconds = Number(flag("overload-seconds", quick ? "10" : "60"));
   const drainSeconds = Number(flag("drain-seconds", quick ? "60" : "240"));
   const outPath = flag("out", quick ? "bench/results/intake-quick.json" : "bench/results/intake.json");
-  const measured = tree(dirty);
+  const measured = benchTree(dirty);
   const load = [loadavg()[0]];
   const sampler = setInterval(() => load.push(loadavg()[0]), 5000);
   sampler.unref();

@@ -17,6 +17,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { cpus, loadavg, tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { FsObjectStore } from "../../src/store/fs.js";
+import { benchTree } from "../tree.js";
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -64,15 +65,6 @@ function mountOf(path: string): { fsType: string; device: string; options: strin
     }
   }
   return { fsType: best.fsType, device: best.device, options: best.options, journal };
-}
-
-function tree(allowDirty: boolean): string {
-  const git = (...args: string[]) => spawnSync("git", args, { encoding: "utf8" }).stdout.trim();
-  const changes = git("status", "--porcelain", "--untracked-files=no");
-  if (changes !== "" && !allowDirty) {
-    throw new Error(`The work tree has uncommitted changes (${changes.split("\n").length} files); commit them so the results record the commit they measured, or pass --dirty for a trial run.`);
-  }
-  return `${git("rev-parse", "HEAD")}${changes !== "" ? " + uncommitted changes (a trial, not a result)" : " (clean)"}`;
 }
 
 /** `sync`, then a wait past the window in which the allocator skips freed inodes whose table block is clean (60 s in Linux's ext4). */
@@ -155,7 +147,7 @@ async function main(): Promise<void> {
   const deleted = Number(flag("deleted", "30000"));
   const outJson = flag("out", "bench/results/fs-create.json");
   const at = new Date().toISOString();
-  const t = tree(process.argv.includes("--dirty"));
+  const t = benchTree(process.argv.includes("--dirty"));
   const root = mkdtempSync(join(dir, "tidemark-fs-create-"));
   const load0 = loadavg()[0];
   try {

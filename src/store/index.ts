@@ -1,5 +1,5 @@
 /** Object storage: the `ObjectStore` interface, its filesystem and S3 adapters, and helpers. */
-export type { GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
+export type { DeleteOptions, GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
 export { FsObjectStore, type FsObjectStoreOptions } from "./fs.js";
 export { S3ObjectStore, type S3ObjectStoreOptions } from "./s3.js";
 export { openStore, type OpenStoreDeps } from "./open.js";
