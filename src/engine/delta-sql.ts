@@ -58,6 +58,16 @@ export function duplicatesSql(t: DeltaTables): string {
     FROM ${t.src} s SEMI JOIN (${repeated}) d ON d.h = s._key_hash GROUP BY s._key_hash ORDER BY pair[2] LIMIT 1`;
 }
 
+/**
+ * A row when two source rows may share a key: a repeat of DuckDB's 64-bit `hash` of `_key_hash`.
+ * Grouping that fixed-width value costs about 60 % of grouping the 16-byte hashes (10M rows: 1.85 s
+ * against 2.9–3.5 s); no row proves every key unique, and a row (a repeated key, or a 64-bit
+ * collision) is confirmed by {@link duplicatesSql} or {@link repeatedKeySql}.
+ */
+export function mayRepeatKeySql(t: DeltaTables): string {
+  return `SELECT h FROM (SELECT hash(_key_hash) AS h FROM ${t.src}) GROUP BY h HAVING count(*) > 1 LIMIT 1`;
+}
+
 /** One key carried by more than one source row, if any (`last_wins` dedupes only a source that has one: a plain count per key costs a fraction of the dedupe). */
 export function repeatedKeySql(t: DeltaTables): string {
   return `SELECT _key_hash FROM ${t.src} GROUP BY _key_hash HAVING count(*) > 1 LIMIT 1`;

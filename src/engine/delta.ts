@@ -3,7 +3,7 @@ import type { DatasetDefinition } from "../definition";
 import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "./errors";
 import { planIndexWrite, type IndexWrite } from "../manifest/index-plan";
 import {
-  appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, deltaLayerSql, duplicatesSql, isLayered, layeredRowsSql, liveSql, loadSourceSql, nextIndexRowsSql,
+  appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, deltaLayerSql, duplicatesSql, isLayered, layeredRowsSql, liveSql, loadSourceSql, mayRepeatKeySql, nextIndexRowsSql,
   removalsSql, repeatedKeySql, sortedIndexSql, stageSql, type BaseSource, type DeltaTables,
 } from "./delta-sql";
 import { INDEX_PARQUET, SCRATCH_PARQUET, readParquet, sqlIdent } from "./sql";
@@ -96,7 +96,8 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
     return render(definition, found);
   };
   const lastWins = definition.duplicates === "last_wins";
-  if (!lastWins) {
+  const mayRepeat = (await task.rows(mayRepeatKeySql(t))).length > 0;
+  if (!lastWins && mayRepeat) {
     const [dup] = await task.rows<{ n: number; pair: number[]; keys: number }>(duplicatesSql(t));
     if (dup) {
       const pair: [number, number] = [Number(dup.pair[0]), Number(dup.pair[1])];
@@ -111,7 +112,7 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
       throw new DuplicateKeyError(key, pair, Number(dup.n), others, message);
     }
   }
-  const dedupe = lastWins && (await task.rows(repeatedKeySql(t))).length > 0;
+  const dedupe = lastWins && mayRepeat && (await task.rows(repeatedKeySql(t))).length > 0;
   await task.exec(liveSql(t, dedupe));
   await task.exec(baseSql(definition, run.base, t));
   const hasBase = run.base.kind !== "none" && run.base.files.length > 0;

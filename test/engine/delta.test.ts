@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDefinition } from "../../src/definition";
 import { Engine } from "../../src/engine/connection";
 import { runDelta } from "../../src/engine/delta";
-import { layeredRowsSql, resolvedSql, type BaseSource } from "../../src/engine/delta-sql";
+import { layeredRowsSql, mayRepeatKeySql, resolvedSql, type BaseSource } from "../../src/engine/delta-sql";
 import { buildProjections, writeEventsFile } from "../../src/engine/months";
 import { EngineTask } from "../../src/engine/task";
 import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "../../src/engine/errors";
@@ -91,6 +91,18 @@ describe("runDelta", () => {
     const kept = await delta(definition("upsert", "duplicates: last_wins\n"), src, null);
     expect(kept.outcome.rowsTotal).toBe(2);
     expect((await rowsOf(kept.out.changes, "id")).map((r) => r.v)).toEqual([3, 2]);
+  });
+
+  it("pre-checks repeated keys on a 64-bit hash of the key hash: a row for a repeated key, none when every key is unique", async () => {
+    const found = await EngineTask.run(engine, 1, async (task) => {
+      const t = { src: task.table("src"), live: task.table("live"), base: task.table("base"), classified: task.table("classified") };
+      const check = async (keys: string[]) => {
+        await task.exec(`CREATE OR REPLACE TABLE ${t.src} AS SELECT unhex(md5(k)) AS _key_hash FROM unnest(${`['${keys.join("', '")}']`}) u(k)`);
+        return (await task.rows(mayRepeatKeySql(t))).length;
+      };
+      return [await check(["a", "b", "c"]), await check(["a", "b", "a"])];
+    });
+    expect(found).toEqual([0, 1]);
   });
 
   it("append refuses a key that exists; an empty snapshot against rows is refused", async () => {
