@@ -12,6 +12,8 @@ if (!existsSync(entry)) {
 process.stdout.on("error", (err) => {
   if (err.code !== "EPIPE") throw err;
 });
+// Engine statements hold a libuv pool thread each: a process running them gets a larger pool, sized before any I/O.
+require(join(__dirname, "..", "dist", "src", "cli", "threadpool.js")).sizeThreadPool(process.argv[2]);
 // Short commands start from V8's cached code; long-running processes (worker, serve, dev…) compile as usual.
 const SHORT = new Set(["ingest", "status", "versions", "read", "files", "cancel", "verify", "gc", "optimize", "schedule", "wallets", "payments", "ledger"]);
 if (SHORT.has(process.argv[2]) && process.env.TIDEMARK_COMPILE_CACHE !== "off") {
