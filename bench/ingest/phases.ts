@@ -10,7 +10,7 @@
  *
  * node dist/bench/ingest/phases.js [--series 2000] [--months 500] [--runs 3] [--dir /tmp] [--dirty] [--out bench/results/phases-1m.json]
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DuckDBConnection } from "@duckdb/node-api";
@@ -27,11 +27,7 @@ import { EngineTask } from "../../src/engine/task.js";
 import { benchTree } from "../tree.js";
 import { definitionYaml, writeSources } from "./data.js";
 import { duckdbCopy } from "./duckdb.js";
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { flag, writeResults } from "../args.js";
 
 /** What a statement does, from its text: the first pattern that matches names it. */
 const STATEMENTS: [RegExp, string][] = [
@@ -248,10 +244,7 @@ async function main(): Promise<void> {
       }
     }
     report.load.push(loadavg()[0]);
-    writeFileSync(outJson, `${JSON.stringify(report, null, 2)}\n`);
-    const md = render(report);
-    writeFileSync(outJson.replace(/\.json$/, ".md"), md);
-    process.stdout.write(md);
+    writeResults(outJson, report, render(report));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -7,20 +7,16 @@
  * node dist/bench/intake/bench.js [--quick] [--dirty] [--runs 3] [--seconds 5] [--overload-seconds 60]
  *                                 [--drain-seconds 240] [--out bench/results/intake.json] [--keep]
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { checkAcks } from "./check.js";
 import { drainInbox, type DrainFigures } from "./drain.js";
 import { BENCH_DATASET, runBench, startFloorProcess, startServe, startStack } from "./procs.js";
 import { renderMarkdown, type IntakeReport } from "./report.js";
 import { measure, overload, type RunFigures, type Shape, type Target } from "./scenarios.js";
 import { benchTree } from "../tree.js";
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { flag, writeResults } from "../args.js";
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
@@ -141,11 +137,7 @@ async function main(): Promise<void> {
       commit: measured, date: new Date().toISOString(), quick, runs, seconds, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "?",
       memGb: Math.round(totalmem() / 2 ** 30), loadAverage: load, serveFlags, shapes, a: a.runs, b: b.runs, bNice: bNice?.runs ?? null, d: d.runs, drains: { a: a.drain, b: b.drain, bNice: bNice?.drain ?? null, d: d.drain, e: eDrain }, drainSeconds, probe, capacity, overload: e, overloadSeconds: overSeconds, check, serveExit, workerPeakRssMb,
     };
-    mkdirSync(dirname(outPath), { recursive: true });
-    writeFileSync(outPath, JSON.stringify(report, null, 2) + "\n");
-    const md = renderMarkdown(report);
-    writeFileSync(outPath.replace(/\.json$/, ".md"), md);
-    process.stdout.write(md);
+    writeResults(outPath, report, renderMarkdown(report));
   } finally {
     clearInterval(sampler);
     await Promise.all([serve.stop(), floor.stop()]);

@@ -13,11 +13,7 @@ import { join } from "node:path";
 import { inboxSize } from "./drain.js";
 import { BENCH_DATASET, benchSetup, runBench, startServe } from "./procs.js";
 import { measure, type Shape } from "./scenarios.js";
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { flag } from "../args.js";
 
 async function main(): Promise<void> {
   const seconds = Number(flag("seconds", "10"));

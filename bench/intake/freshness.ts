@@ -19,13 +19,9 @@ import { parsePointer, parseVersionManifest } from "../../src/manifest/schema.js
 import { FsObjectStore } from "../../src/store/fs.js";
 import { quantile, runLoad } from "./load.js";
 import { BENCH_DATASET as DATASET, BENCH_TOKEN, runBench, startServe, startStack } from "./procs.js";
+import { flag } from "../args.js";
 
 const ROOT = existsSync(join(__dirname, "..", "..", "bin", "tidemark.js")) ? join(__dirname, "..", "..") : join(__dirname, "..", "..", "..");
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
 
 async function main(): Promise<void> {

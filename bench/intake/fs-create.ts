@@ -13,16 +13,12 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { FsObjectStore } from "../../src/store/fs.js";
 import { benchTree } from "../tree.js";
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { flag, writeResults } from "../args.js";
 
 /** Per-operation cost of one phase: wall and CPU time in µs. */
 interface Cost {
@@ -156,10 +152,7 @@ async function main(): Promise<void> {
     const warmupSeconds = Number(flag("warmup-seconds", "20"));
     const { costs, deletedDuring } = await phases(root, files, deleted, perSecond, settleSeconds, warmupSeconds);
     const report = { at, tree: t, dir, files, deleted, settleSeconds, perSecond, warmupSeconds, deletedDuring, mount: mountOf(root), load: [load0, loadavg()[0]], cpus: cpus().length, node: process.version, costs };
-    writeFileSync(outJson, `${JSON.stringify(report, null, 2)}\n`);
-    const md = render(report);
-    writeFileSync(outJson.replace(/\.json$/, ".md"), md);
-    process.stdout.write(md);
+    writeResults(outJson, report, render(report));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

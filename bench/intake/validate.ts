@@ -11,11 +11,7 @@ import { join } from "node:path";
 import { parseDefinition } from "../../src/definition/load.js";
 import { NdjsonValidator } from "../../src/intake/ndjson-validator.js";
 import { DEFAULT_LIMITS } from "../../src/intake/options.js";
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { flag } from "../args.js";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const records = Number(flag("records", "100"));
