@@ -92,12 +92,12 @@ export async function deltaLocal(
   deps: ActivityDeps,
   task: EngineTask,
   workspace: Workspace,
-  args: { dataset: string; definition: DatasetDefinition; base: BaseVersion | null; parent: VersionManifest | null; normalized: string; quarantinedRows?: number },
+  args: { dataset: string; version: string; definition: DatasetDefinition; base: BaseVersion | null; parent: VersionManifest | null; normalized: string; quarantinedRows?: number },
 ) {
   const layout = new DatasetLayout(args.dataset);
   const out: DeltaFiles = { index: workspace.path("index.parquet"), changes: workspace.path("changes.parquet"), removals: workspace.path("removals.parquet") };
   const outcome = await runDelta(task, {
-    dataset: args.dataset, definition: args.definition, out, normalized: args.normalized,
+    dataset: args.dataset, version: args.version, definition: args.definition, out, normalized: args.normalized,
     base: await baseSource(args.parent, args.definition, workspace, layout, deps.store),
     baseRows: args.base?.rowsTotal ?? 0,
     quarantinedRows: args.quarantinedRows,

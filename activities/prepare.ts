@@ -59,7 +59,7 @@ export function prepareActivities(deps: ActivityDeps) {
           const rows = await inTask((task) => normalizeLocal(task, dataset, definition, source, sourcePath, normalized, limits, readFragment));
           await rm(sourcePath, { force: true });
           const parent = base ? await readManifest(store, dataset, base.manifest) : null;
-          const delta = await inTask((task) => deltaLocal(deps, task, workspace, { dataset, definition, base, parent, normalized, quarantinedRows: rows.badRowCount ?? rows.badRows.length }));
+          const delta = await inTask((task) => deltaLocal(deps, task, workspace, { dataset, version, definition, base, parent, normalized, quarantinedRows: rows.badRowCount ?? rows.badRows.length }));
           return { source: rows.setAside ? { ...source, setAside: rows.setAside } : source, planned: { rows, parent, delta } };
         },
         async ({ source, planned }, workspace) => {

@@ -63,7 +63,7 @@ export function computeDeltaActivities(deps: ActivityDeps) {
       return withEngine(
         deps,
         1,
-        async (task, workspace) => deltaLocal(deps, task, workspace, { dataset, definition, base, parent, normalized: await workspace.local(layout.key(scratch + SCRATCH.normalized)) }),
+        async (task, workspace) => deltaLocal(deps, task, workspace, { dataset, version, definition, base, parent, normalized: await workspace.local(layout.key(scratch + SCRATCH.normalized)) }),
         (delta, workspace) => uploadDelta(workspace, layout, version, scratch, parent, delta),
       );
     },

@@ -2,10 +2,10 @@ import type { BaseVersion } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { type Engine, sharedEngine } from "../src/engine/connection";
 import { batchesOf, STAGE_ROWS, stagedInTurn } from "../src/engine/batches";
-import { dirtyMonths, eventsFileCounts, eventsFileSql, filesHoldingChangedKeys, rowsPerMonth, stageProjections, type StagedMonths } from "../src/engine/months";
+import { dirtyMonths, eventsAreChanges, eventsFileCopySql, eventsFileCounts, filesHoldingChangedKeys, rowsPerMonth, stageProjections, type StagedMonths } from "../src/engine/months";
 import { type Ahead, runAhead } from "../src/engine/pipeline";
 import { EngineTask } from "../src/engine/task";
-import { PUBLISHED_PARQUET, readParquet, sqlString } from "../src/engine/sql";
+import { readParquet } from "../src/engine/sql";
 import { Workspace } from "../src/engine/workspace";
 import { DatasetLayout, monthLabel, parseMonthLabel } from "../src/layout";
 import { monthEntry, monthFiles, type MonthFile } from "../src/manifest/month-files";
@@ -91,10 +91,10 @@ async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phas
       note(currentDetails());
       return EngineTask.run(engine, ENGINE_LANES, async (task) => {
         const delta = await stagedDelta(workspace, layout, scratch);
-        const monthRows = await rowsPerMonth(task, delta.changes, delta.removals);
+        const monthRows = await rowsPerMonth(task, definition, delta.changes, delta.removals);
         const weight = (i: Item) => (i.kind === "events" ? 0 : (monthRows.get(parseMonthLabel(i.entry.month)!) ?? 0) + i.entry.base.reduce((n, f) => n + f.rows, 0));
         const batches = [...batchesOf(pending.filter((i) => i.kind === "events"), weight, STAGE_ROWS), ...batchesOf(pending.filter((i) => i.kind === "projection"), weight, STAGE_ROWS)];
-        const ctx: StageContext = { layout, dataset, version, definition, delta, dirty: once(async () => new Set((await dirtyMonths(task, delta.changes, delta.removals)).map(monthLabel))) };
+        const ctx: StageContext = { layout, dataset, version, definition, delta, dirty: once(async () => new Set((await dirtyMonths(task, definition, delta.changes, delta.removals)).map(monthLabel))) };
         // One batch of months is staged at a time, once the statements of the batch before it all ran and its tables were dropped.
         const phaseOf: (item: Item) => Promise<StagedPhase<EventFile | null | MonthDone>> = stagedInTurn(
           batches,
@@ -159,7 +159,7 @@ function once<T>(fn: () => Promise<T>): () => Promise<T> {
 /**
  * Stages the version's single event file (SPEC §2, format `/2`): fetches the base files of the months
  * keys leave (their deletes carry the last values) and counts what the file holds; nothing when the
- * version has no events.
+ * version has no events, and the changes file as it is when it has no deletes.
  */
 async function stageEventsFile(task: EngineTask, workspace: Workspace, ctx: StageContext & { baseMonths: ReturnType<typeof parentEntries> }): Promise<StagedPhase<EventFile | null>> {
   const { layout, dataset, version, definition, baseMonths, delta } = ctx;
@@ -170,12 +170,13 @@ async function stageEventsFile(task: EngineTask, workspace: Workspace, ctx: Stag
   const baseFiles = await mapLimited(leavingFiles, IO_CONCURRENCY, (f) => workspace.local(layout.key(f.path)));
   const run = { definition, version, changes: delta.changes, removals: delta.removals, baseFiles };
   const counts = await eventsFileCounts(task, run);
+  const asIs = await eventsAreChanges(task, run, counts);
   return {
-    sql: (_item, out) => (counts.rows > 0 ? `COPY (${eventsFileSql(run)}) TO ${sqlString(out)} (${PUBLISHED_PARQUET})` : null),
+    sql: (_item, out) => (counts.rows > 0 && !asIs ? eventsFileCopySql(run, out) : null),
     publish: async (_item, out) => {
       if (counts.rows === 0) return null;
       const path = layout.eventsFile(version);
-      const bytes = await workspace.uploadOnce(out, layout.key(path));
+      const bytes = await workspace.uploadOnce(asIs ? run.changes : out, layout.key(path));
       const { months, ...rows } = counts;
       return { path, months: months.map(monthLabel), ...rows, bytes };
     },

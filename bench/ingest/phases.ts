@@ -22,7 +22,7 @@ import { mayRepeatKeySql, repeatedKeySql } from "../../src/engine/delta-sql.js";
 import { rowsPerMonth, stageProjections, writeEventsFile } from "../../src/engine/months.js";
 import { normalizeToParquet } from "../../src/engine/normalize/source.js";
 import { engineSettingsFromEnv } from "../../src/engine/settings.js";
-import { INDEX_PARQUET, readParquet, SCRATCH_PARQUET, sqlString } from "../../src/engine/sql.js";
+import { EVENTS_PARQUET, INDEX_PARQUET, readParquet, sqlString } from "../../src/engine/sql.js";
 import { EngineTask } from "../../src/engine/task.js";
 import { benchTree } from "../tree.js";
 import { definitionYaml, writeSources } from "./data.js";
@@ -36,10 +36,10 @@ const STATEMENTS: [RegExp, string][] = [
   [/^CREATE TABLE \S+"src" AS/, "delta: load the normalized rows with key hash, row hash (MD5) and partition"],
   [/hash\(_key_hash\)/, "delta: repeated-key pre-check (64-bit hash of the key hash)"],
   [/GROUP BY _key_hash HAVING/, "delta: repeated keys, exact (16-byte key hash)"],
-  [/^COPY \(SELECT .* FROM \S+"classified" WHERE _op IS NOT NULL ORDER BY _month, _row/s, "delta: changed rows → scratch Parquet, sorted by partition and source row"],
+  [/^COPY \(SELECT .* FROM \S+"classified" WHERE _op IS NOT NULL ORDER BY _month, _row/s, "delta: changed rows as event-file rows (the changes file), sorted by partition and source row"],
   [/^COPY \(SELECT .*\) TO '[^']*\.rows\.parquet'/s, "delta: index rows → staged Parquet (above 4M keys)"],
   [/^COPY \(SELECT .* ORDER BY key_hash\) TO/s, "delta: index → Parquet, sorted by key hash"],
-  [/^COPY \(SELECT .*_version/s, "events: the version's event file (changes file streamed as it is)"],
+  [/^COPY \(SELECT .*_version/s, "events: the version's event file (rewritten: with deletes only)"],
   [/^CREATE TABLE \S+"state/, "projections: stage a batch of months, sorted by partition and key"],
   [/^COPY \(SELECT .* WHERE _month = /s, "projections: one month's file (COPY; two connections at once)"],
 ];
@@ -90,12 +90,12 @@ async function load(engine: Engine, dir: string, csv: string, rec: Recorder): Pr
   };
   const source = { uri: `file://${csv}`, bytes: statSync(csv).size };
   await step("normalize", () => EngineTask.run(engine, 1, (task) => normalizeToParquet(task.connection, { definition, source, sourcePath: csv, outPath: normalized })));
-  const delta = await step("delta", () => EngineTask.run(engine, 1, (task) => runDelta(task, { dataset: "phases", definition, normalized, base: { kind: "none" }, baseRows: 0, out })));
+  const delta = await step("delta", () => EngineTask.run(engine, 1, (task) => runDelta(task, { dataset: "phases", version: "v1", definition, normalized, base: { kind: "none" }, baseRows: 0, out })));
   const run = { definition, version: "v1", changes: out.changes, removals: out.removals, baseFiles: [] };
   await step("events", () => EngineTask.run(engine, 1, (task) => writeEventsFile(task, run, join(dir, "events.parquet"))));
   await step("projections", () =>
     EngineTask.run(engine, 2, async (task) => {
-      const perMonth = await rowsPerMonth(task, out.changes, out.removals);
+      const perMonth = await rowsPerMonth(task, definition, out.changes, out.removals);
       for (const months of batchesOf(delta.months, (m) => perMonth.get(m) ?? 0, STAGE_ROWS)) {
         const staged = await stageProjections(task, { ...run, months });
         await task.each(
@@ -117,12 +117,12 @@ async function isolated(engine: Engine, dir: string): Promise<Record<string, num
     await engine.with((c) => c.run(sql));
     return Math.round(performance.now() - t0);
   };
-  const changes = readParquet(join(dir, "changes.parquet"));
+  const changes = readParquet(join(dir, "changes.parquet"), "file_row_number = true");
   const index = readParquet(join(dir, "index.parquet"));
   const scratch = sqlString(join(dir, "isolated.parquet"));
   const result: Record<string, number> = {};
-  result["changed rows, copied unsorted"] = await timed(`COPY (SELECT * FROM ${changes}) TO ${scratch} (${SCRATCH_PARQUET})`);
-  result["changed rows, sorted by partition and source row"] = await timed(`COPY (SELECT * FROM ${changes} ORDER BY _month, _row) TO ${scratch} (${SCRATCH_PARQUET})`);
+  result["changed rows, copied unsorted"] = await timed(`COPY (SELECT * EXCLUDE (file_row_number) FROM ${changes}) TO ${scratch} (${EVENTS_PARQUET})`);
+  result["changed rows, sorted by partition and source row"] = await timed(`COPY (SELECT * EXCLUDE (file_row_number) FROM ${changes} ORDER BY year(obs_date), month(obs_date), file_row_number) TO ${scratch} (${EVENTS_PARQUET})`);
   result["index, copied in row-hash order (unsorted by key)"] = await timed(`COPY (SELECT * FROM ${index} ORDER BY row_hash) TO ${scratch} (${INDEX_PARQUET})`);
   const shuffled = join(dir, "index-shuffled.parquet");
   await timed(`COPY (SELECT * FROM ${index} ORDER BY row_hash) TO ${sqlString(shuffled)} (${INDEX_PARQUET})`);

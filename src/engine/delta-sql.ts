@@ -148,9 +148,13 @@ export function stageSql(query: string, path: string): string {
   return `COPY (${query}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION uncompressed)`;
 }
 
-/** The changed rows (inserts and updates) with `_op`, `_key_hash`, `_month`, `_row`, by month then source order. */
-export function changesSql(definition: DatasetDefinition, t: DeltaTables): string {
-  return `SELECT ${columnList(definition)}, _op, _key_hash, _month, _row FROM ${t.classified} WHERE _op IS NOT NULL ORDER BY _month, _row`;
+/**
+ * The changed rows (inserts and updates) as rows of `version`'s event file (the dataset's columns,
+ * `_op`, `_key_hash`, `_version`), by month then source order: without deletes, the event file is
+ * this file as it is.
+ */
+export function changesSql(definition: DatasetDefinition, t: DeltaTables, version: string): string {
+  return `SELECT ${columnList(definition)}, _op, _key_hash, ${sqlString(version)} AS _version FROM ${t.classified} WHERE _op IS NOT NULL ORDER BY _month, _row`;
 }
 
 /** Counts of a classified delta. */

@@ -6,7 +6,7 @@ import {
   appendConflictSql, baseSql, changesSql, classifySql, copySql, countsSql, deltaLayerSql, duplicatesSql, isLayered, layeredRowsSql, liveSql, loadSourceSql, mayRepeatKeySql, nextIndexRowsSql,
   removalsSql, repeatedKeySql, sortedIndexSql, stageSql, type BaseSource, type DeltaTables,
 } from "./delta-sql";
-import { INDEX_PARQUET, SCRATCH_PARQUET, readParquet, sqlIdent } from "./sql";
+import { EVENTS_PARQUET, INDEX_PARQUET, SCRATCH_PARQUET, readParquet, sqlIdent } from "./sql";
 import type { EngineTask } from "./task";
 
 /**
@@ -20,6 +20,8 @@ export const SORT_IN_PLACE_ROWS = 4_000_000;
 /** Input of {@link runDelta}: local paths only. */
 export interface DeltaRun {
   dataset: string;
+  /** The version the changes are written for (their `_version`). */
+  version: string;
   definition: DatasetDefinition;
   /** The normalized source (Parquet). */
   normalized: string;
@@ -35,7 +37,7 @@ export interface DeltaRun {
   quarantinedRows?: number;
   /** Keys up to which a complete index is sorted without staging (default {@link SORT_IN_PLACE_ROWS}). */
   sortInPlaceRows?: number;
-  /** Output files: the index file this version writes (see {@link DeltaOutcome.index}), the changed rows, the keys leaving a month. */
+  /** Output files: the index file this version writes (see {@link DeltaOutcome.index}), the changed rows (as event-file rows), the keys leaving a month. */
   out: { index: string; changes: string; removals: string };
 }
 
@@ -134,7 +136,7 @@ export async function runDelta(task: EngineTask, run: DeltaRun): Promise<DeltaOu
   }
   const removals = task.table("removals");
   await task.exec(`CREATE TABLE ${removals} AS ${removalsSql(t, snapshot)}`);
-  await task.exec(copySql(changesSql(definition, t), run.out.changes, SCRATCH_PARQUET));
+  await task.exec(copySql(changesSql(definition, t, run.version), run.out.changes, EVENTS_PARQUET));
   await task.exec(copySql(`SELECT key_hash, month FROM ${removals} ORDER BY month, key_hash`, run.out.removals, SCRATCH_PARQUET));
   const [counts] = await task.rows<{ inserted: number; updated: number; unchanged: number }>(countsSql(t));
   const [{ deleted }] = await task.rows<{ deleted: number }>(`SELECT count(*)::BIGINT AS deleted FROM ${removals} r ANTI JOIN ${t.live} l ON l._key_hash = r.key_hash`);

@@ -1,5 +1,5 @@
 import type { ColumnDefinition, DatasetDefinition } from "../definition";
-import { partitionColumn, partitionGranularity } from "../definition/partition";
+import { type Granularity, partitionColumn, partitionGranularity } from "../definition/partition";
 import { sqlIdent } from "./sql";
 
 /** Hashing scheme of indexes and `_key_hash` written by the engine (docs/hashing.md). */
@@ -104,6 +104,34 @@ export function monthSql(definition: DatasetDefinition, alias = ""): string {
     default:
       return `(year(${x}) * 100 + month(${x}))::INTEGER`;
   }
+}
+
+/** The first day of partition number `n` ({@link monthSql}) and of the partition after it, as [year, month, day]. */
+function partitionDays(n: number, granularity: Granularity): { first: [number, number, number]; next: [number, number, number] } {
+  const [y, m, d] = granularity === "year" ? [n, 1, 1] : granularity === "month" ? [Math.trunc(n / 100), n % 100, 1] : [Math.trunc(n / 10000), Math.trunc(n / 100) % 100, n % 100];
+  const next = new Date(0);
+  if (granularity === "year") next.setUTCFullYear(y + 1, 0, 1);
+  else if (granularity === "month") next.setUTCFullYear(y, m, 1);
+  else next.setUTCFullYear(y, m - 1, d + 1);
+  return { first: [y, m, d], next: [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()] };
+}
+
+/**
+ * `lowest <= partition column < the start of the partition after highest` for partition numbers
+ * ({@link monthSql}) `lowest`..`highest`, with literals of the column's type, so a Parquet reader
+ * skips the row groups outside the range from their statistics (a filter on the computed partition
+ * number alone reads every row group).
+ */
+export function partitionRangeSql(definition: DatasetDefinition, lowest: number, highest: number, alias = ""): string {
+  const column = partitionColumn(definition.schema.partition_by);
+  const granularity = partitionGranularity(definition.schema.partition_by);
+  const timestamp = definition.schema.columns.find((c) => c.name === column)?.type === "timestamp";
+  const literal = ([y, m, d]: [number, number, number]) => {
+    const day = `${String(y).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+    return timestamp ? `TIMESTAMPTZ '${day} 00:00:00+00'` : `DATE '${day}'`;
+  };
+  const x = `${alias}${sqlIdent(column)}`;
+  return `(${x} >= ${literal(partitionDays(lowest, granularity).first)} AND ${x} < ${literal(partitionDays(highest, granularity).next)})`;
 }
 
 /** The dataset's columns, quoted, comma-separated (optionally prefixed by `alias`). */

@@ -1,6 +1,7 @@
 import type { DatasetDefinition } from "../definition";
-import { columnList, keyHashSql, keyList, keysEqualSql, monthSql } from "./hash-sql";
-import { PUBLISHED_PARQUET, readParquet, sqlString } from "./sql";
+import { copyFile } from "node:fs/promises";
+import { columnList, keyHashSql, keyList, keysEqualSql, monthSql, partitionRangeSql } from "./hash-sql";
+import { EVENTS_PARQUET, PUBLISHED_PARQUET, readParquet, sqlString } from "./sql";
 import type { EngineTask } from "./task";
 
 /** Rows and op counts of one month's file. */
@@ -16,7 +17,7 @@ export interface MonthFile {
 export interface MonthsRun {
   definition: DatasetDefinition;
   version: string;
-  /** The run's changed rows and removals (written by `runDelta`). */
+  /** The run's changed rows (event-file rows, by month then source row) and removals (written by `runDelta`). */
   changes: string;
   removals: string;
   /** Base projection files of the months that need them (any order). */
@@ -28,6 +29,14 @@ export interface MonthsRun {
 }
 
 const list = (files: string[]) => readParquet(files);
+
+/**
+ * The run's changes file (event-file rows by month, then source row) with each row's partition
+ * `_month` and its position `_ord`; `where` filters the file's own columns.
+ */
+function changedRows(definition: DatasetDefinition, changes: string, where = ""): string {
+  return `(SELECT *, ${monthSql(definition)} AS _month, file_row_number AS _ord FROM ${readParquet(changes, "file_row_number = true")}${where ? ` WHERE ${where}` : ""})`;
+}
 
 /** `column IN (months)`, or false for no months; with the range of the months too, so a reader skips the row groups outside it. */
 function inMonths(column: string, months: number[]): string {
@@ -84,7 +93,7 @@ export type StageRun = Omit<MonthsRun, "out">;
 export interface EventsRun {
   definition: DatasetDefinition;
   version: string;
-  /** The run's changed rows (by month, then source row) and removals (written by `runDelta`). */
+  /** The run's changed rows (event-file rows, by month then source row) and removals (written by `runDelta`). */
   changes: string;
   removals: string;
   /** Base projection files of the months keys leave (any order). */
@@ -94,14 +103,14 @@ export interface EventsRun {
 /**
  * The rows of a version's single event file (SPEC §2, format `/2`), sorted by partition: each
  * partition's inserts and updates in source order, then the rows of the keys leaving it (snapshot
- * deletes, moves) with their last values, `_op` `delete`. Without deletes the changes file is
- * streamed as it is (already by partition, then source row), so nothing is sorted or staged.
+ * deletes, moves) with their last values, `_op` `delete`. Without deletes these are the rows of
+ * the changes file in its order, which {@link eventsAreChanges} lets a caller use as it is.
  */
 export function eventsFileSql(run: EventsRun): string {
   const { definition } = run;
   const select = `${columnList(definition)}, _op, _key_hash, ${sqlString(run.version)} AS _version`;
   if (run.baseFiles.length === 0) return `SELECT ${select} FROM ${readParquet(run.changes)}`;
-  const changes = `SELECT ${columnList(definition)}, _op, _key_hash, _month, 0 AS _part, _row AS _ord FROM ${readParquet(run.changes)}`;
+  const changes = `SELECT ${columnList(definition)}, _op, _key_hash, _month, 0 AS _part, _ord FROM ${changedRows(definition, run.changes)}`;
   const deletes = `SELECT ${columnList(definition)}, 'delete' AS _op, _key_hash, _month, 1 AS _part, 0 AS _ord FROM (${leavingRowsSql(run)})`;
   return `SELECT ${select} FROM (${changes} UNION ALL ${deletes}) ORDER BY _month, _part, _ord, ${keyList(definition)}`;
 }
@@ -111,6 +120,11 @@ function leavingRowsSql(run: EventsRun): string {
   const { definition } = run;
   return `SELECT ${columnList(definition, "p.")}, r.key_hash AS _key_hash, r.month AS _month
     FROM (SELECT *, ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN ${readParquet(run.removals)} r ON r.key_hash = p._kh`;
+}
+
+/** The `COPY` statement writing the event file of `run` to `out` (see {@link eventsFileSql}). */
+export function eventsFileCopySql(run: EventsRun, out: string): string {
+  return `COPY (${eventsFileSql(run)}) TO ${sqlString(out)} (${EVENTS_PARQUET})`;
 }
 
 /** What a version's event file holds: its partitions (ascending) and its rows by `_op`. */
@@ -124,7 +138,7 @@ export interface EventsFileCounts {
 
 /** The partitions and op counts of the event file of `run` (from its inputs, before it is written: the same rows {@link eventsFileSql} selects). */
 export async function eventsFileCounts(task: EngineTask, run: EventsRun): Promise<EventsFileCounts> {
-  const changes = `SELECT _month AS m, count(*) AS n, count(*) FILTER (WHERE _op = 'insert') AS i, count(*) FILTER (WHERE _op = 'update') AS u, 0 AS d FROM ${readParquet(run.changes)} GROUP BY _month`;
+  const changes = `SELECT _month AS m, count(*) AS n, count(*) FILTER (WHERE _op = 'insert') AS i, count(*) FILTER (WHERE _op = 'update') AS u, 0 AS d FROM ${changedRows(run.definition, run.changes)} GROUP BY _month`;
   const deletes =
     run.baseFiles.length === 0
       ? ""
@@ -136,10 +150,21 @@ export async function eventsFileCounts(task: EngineTask, run: EventsRun): Promis
   return { months: rows.map((r) => Number(r.m)), rows: sum((r) => r.n), inserted: sum((r) => r.i), updated: sum((r) => r.u), deleted: sum((r) => r.d) };
 }
 
+/**
+ * Whether the event file of `run` is its changes file as it is: a version without deletes, whose
+ * changes were written for this version (their `_version`, from the first row).
+ */
+export async function eventsAreChanges(task: EngineTask, run: EventsRun, counts: EventsFileCounts): Promise<boolean> {
+  if (counts.rows === 0 || counts.deleted > 0) return false;
+  const [first] = await task.rows<{ v: string }>(`SELECT _version AS v FROM ${readParquet(run.changes)} LIMIT 1`);
+  return first?.v === run.version;
+}
+
 /** Writes the event file of `run` to `out` (see {@link eventsFileSql}); returns what it holds. */
 export async function writeEventsFile(task: EngineTask, run: EventsRun, out: string): Promise<EventsFileCounts> {
   const counts = await eventsFileCounts(task, run);
-  if (counts.rows > 0) await task.exec(`COPY (${eventsFileSql(run)}) TO ${sqlString(out)} (${PUBLISHED_PARQUET})`);
+  if (await eventsAreChanges(task, run, counts)) await copyFile(run.changes, out);
+  else if (counts.rows > 0) await task.exec(eventsFileCopySql(run, out));
   return counts;
 }
 
@@ -151,7 +176,8 @@ export async function writeEventsFile(task: EngineTask, run: EventsRun, out: str
 export async function stageProjections(task: EngineTask, run: StageRun, tag = ""): Promise<StagedMonths> {
   const { definition } = run;
   const state = task.table(`state${tag}`);
-  const changes = `SELECT ${columnList(definition)}, _month, 'insert' AS _op FROM ${readParquet(run.changes)} WHERE ${inMonths("_month", run.months)}`;
+  const range = run.months.length > 0 ? partitionRangeSql(definition, Math.min(...run.months), Math.max(...run.months)) : "false";
+  const changes = `SELECT ${columnList(definition)}, _month, 'insert' AS _op FROM ${changedRows(definition, run.changes, range)} WHERE ${inMonths("_month", run.months)}`;
   let kept = "";
   if (run.baseFiles.length > 0) {
     const base = `SELECT ${columnList(definition)}, ${monthSql(definition)} AS _month FROM ${list(run.baseFiles)}`;
@@ -186,9 +212,9 @@ export async function buildProjections(task: EngineTask, run: MonthsRun, tag = "
 }
 
 /** Rows of the run's changes and removals in each month (yyyymm): what staging a month costs. */
-export async function rowsPerMonth(task: EngineTask, changes: string, removals: string): Promise<Map<number, number>> {
+export async function rowsPerMonth(task: EngineTask, definition: DatasetDefinition, changes: string, removals: string): Promise<Map<number, number>> {
   const rows = await task.rows<{ m: number; n: number }>(
-    `SELECT m, count(*)::BIGINT AS n FROM (SELECT _month AS m FROM ${readParquet(changes)} UNION ALL SELECT month AS m FROM ${readParquet(removals)}) GROUP BY m`,
+    `SELECT m, count(*)::BIGINT AS n FROM (SELECT _month AS m FROM ${changedRows(definition, changes)} UNION ALL SELECT month AS m FROM ${readParquet(removals)}) GROUP BY m`,
   );
   return new Map(rows.map((r) => [Number(r.m), Number(r.n)]));
 }
@@ -198,8 +224,8 @@ export async function rowsPerMonth(task: EngineTask, changes: string, removals: 
  * place, and the month a key leaves (a removal: deleted, or moved to another month). The month a
  * key moves to is not dirty for it (its parts do not hold it), and inserts alone need no look.
  */
-export async function dirtyMonths(task: EngineTask, changes: string, removals: string): Promise<number[]> {
-  const inPlace = `SELECT c._month AS m FROM ${readParquet(changes)} c ANTI JOIN ${readParquet(removals)} r ON r.key_hash = c._key_hash WHERE c._op = 'update'`;
+export async function dirtyMonths(task: EngineTask, definition: DatasetDefinition, changes: string, removals: string): Promise<number[]> {
+  const inPlace = `SELECT c._month AS m FROM ${changedRows(definition, changes)} c ANTI JOIN ${readParquet(removals)} r ON r.key_hash = c._key_hash WHERE c._op = 'update'`;
   const rows = await task.rows<{ m: number }>(`SELECT DISTINCT m FROM (${inPlace} UNION ALL SELECT month AS m FROM ${readParquet(removals)}) ORDER BY m`);
   return rows.map((r) => Number(r.m));
 }

@@ -28,6 +28,15 @@ export function readParquet(files: string | readonly string[], options = ""): st
 export const PUBLISHED_PARQUET = "FORMAT parquet, COMPRESSION zstd";
 
 /**
+ * COPY options of a version's event file (and of the changes file the delta writes in its form):
+ * {@link PUBLISHED_PARQUET} without dictionary pages. Its `_key_hash` column is random and its rows
+ * run across every partition, so the writer built dictionaries only to give them up: without them a
+ * 10M-row event file took 1.8–2.3 s instead of 2.0–2.6 s and came out 2 % smaller (238.5 MB against
+ * 244.1 MB). Projection months (one partition each, sorted by key) keep their dictionaries.
+ */
+export const EVENTS_PARQUET = `${PUBLISHED_PARQUET}, DICTIONARY_SIZE_LIMIT 1`;
+
+/**
  * COPY options of a key index file: ZSTD at its fast level -1. Its hash columns (32 of a row's 36
  * bytes) are random and do not compress, so the default level spent its time for nothing: a 3M-row
  * index took 890 ms at the default level and 484 ms at -1 for a file 0.5 % larger (98.2 MB against
@@ -36,7 +45,7 @@ export const PUBLISHED_PARQUET = "FORMAT parquet, COMPRESSION zstd";
 export const INDEX_PARQUET = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL -1";
 
 /**
- * COPY options of a run's scratch files (normalized rows, changes, removals), read back once by the
+ * COPY options of a run's scratch files (normalized rows, removals), read back once by the
  * same run: LZ4, measured about 30 % cheaper to write than ZSTD for 1M rows, files about 40 % larger.
  */
 export const SCRATCH_PARQUET = "FORMAT parquet, COMPRESSION lz4_raw";

@@ -34,15 +34,15 @@ async function parquet(rows: [string, string, number | null][]): Promise<string>
   return path;
 }
 
-async function delta(def: ReturnType<typeof definition>, normalized: string, baseIndex: string | BaseSource | null, baseRows = 0, sortInPlaceRows?: number) {
+async function delta(def: ReturnType<typeof definition>, normalized: string, baseIndex: string | BaseSource | null, baseRows = 0, sortInPlaceRows?: number, version = "v1") {
   const out = { index: join(dir, `i${++files}.parquet`), changes: join(dir, `c${files}.parquet`), removals: join(dir, `r${files}.parquet`) };
   const base: BaseSource = typeof baseIndex === "string" ? { kind: "index", files: [baseIndex] } : baseIndex ?? { kind: "none" };
-  const outcome = await EngineTask.run(engine, 1, (task) => runDelta(task, { dataset: "t", definition: def, normalized, base, baseRows, out, sortInPlaceRows }));
+  const outcome = await EngineTask.run(engine, 1, (task) => runDelta(task, { dataset: "t", version, definition: def, normalized, base, baseRows, out, sortInPlaceRows }));
   return { outcome, out };
 }
 
 async function rowsOf(path: string, order: string): Promise<Record<string, unknown>[]> {
-  return engine.rows(`SELECT * EXCLUDE (_key_hash, _row) FROM read_parquet('${path}') ORDER BY ${order}`);
+  return engine.rows(`SELECT * EXCLUDE (_key_hash, file_row_number) FROM read_parquet('${path}', file_row_number = true) ORDER BY ${order}`);
 }
 
 describe("runDelta", () => {
@@ -52,9 +52,9 @@ describe("runDelta", () => {
     expect(v1.outcome).toEqual({ inserted: 3, updated: 0, deleted: 0, unchanged: 0, rowsTotal: 3, months: [202501, 202502], index: { write: { kind: "full" }, rows: 3 } });
     const v2 = await delta(def, await parquet([["a", "2025-01-01", 1], ["b", "2025-03-15", 2], ["d", "2025-02-10", null]]), v1.out.index, 3);
     expect(v2.outcome).toEqual({ inserted: 1, updated: 1, deleted: 1, unchanged: 1, rowsTotal: 3, months: [202501, 202502, 202503], index: { write: { kind: "full" }, rows: 3 } });
-    expect(await rowsOf(v2.out.changes, "id")).toEqual([
-      { id: "b", d: expect.any(Object), v: 2, _op: "update", _month: 202503 },
-      { id: "d", d: expect.any(Object), v: null, _op: "insert", _month: 202502 },
+    expect(await rowsOf(v2.out.changes, "file_row_number")).toEqual([
+      { id: "d", d: expect.any(Object), v: null, _op: "insert", _version: "v1" },
+      { id: "b", d: expect.any(Object), v: 2, _op: "update", _version: "v1" },
     ]);
     expect(await engine.rows(`SELECT month FROM read_parquet('${v2.out.removals}') ORDER BY month`)).toEqual([{ month: 202501 }, { month: 202502 }]);
   });
@@ -85,7 +85,7 @@ describe("runDelta", () => {
     expect(err).toBeInstanceOf(DuplicateKeyError);
     expect((err as Error).message).toBe("Duplicate key id=a in data rows 1 and 3 of the source; make the keys unique in the source or set duplicates: last_wins.");
     const afterQuarantine = await EngineTask.run(engine, 1, (task) =>
-      runDelta(task, { dataset: "t", definition: definition("upsert"), normalized: src, base: { kind: "none" }, baseRows: 0, quarantinedRows: 2, out: { index: join(dir, "iq.parquet"), changes: join(dir, "cq.parquet"), removals: join(dir, "rq.parquet") } }),
+      runDelta(task, { dataset: "t", version: "v1", definition: definition("upsert"), normalized: src, base: { kind: "none" }, baseRows: 0, quarantinedRows: 2, out: { index: join(dir, "iq.parquet"), changes: join(dir, "cq.parquet"), removals: join(dir, "rq.parquet") } }),
     ).catch((e: unknown) => e);
     expect((afterQuarantine as Error).message).toBe("Duplicate key id=a in data rows 1 and 3 of the source once its 2 quarantined rows are left out; make the keys unique in the source or set duplicates: last_wins.");
     const kept = await delta(definition("upsert", "duplicates: last_wins\n"), src, null);
@@ -191,6 +191,36 @@ describe("writeEventsFile and buildProjections", () => {
       { month: 202503, rows: 1, inserted: 1, updated: 0, deleted: 0 },
     ]);
     expect(await engine.rows(`SELECT id, v FROM read_parquet('${state.out(202501)}')`)).toEqual([{ id: "a", v: 9 }]);
+  });
+
+  it("uses a version's changes file as its event file when it has no deletes, and rewrites it for another version", async () => {
+    const def = definition("upsert");
+    const { readFileSync } = await import("node:fs");
+    const inFileOrder = (path: string) => engine.rows(`SELECT id, v, _op, _version FROM read_parquet('${path}')`);
+    const base = await parquet([["a", "2025-02-01", 1], ["b", "2025-01-01", 2], ["c", "2025-02-03", 3]]);
+    const v1 = await delta(def, base, null, 0, undefined, "v1");
+    const initial = { definition: def, version: "v1", changes: v1.out.changes, removals: v1.out.removals, baseFiles: [] };
+    const asIs = join(dir, `as-is-${files}.parquet`);
+    expect(await EngineTask.run(engine, 1, (task) => writeEventsFile(task, initial, asIs))).toEqual({ months: [202501, 202502], rows: 3, inserted: 3, updated: 0, deleted: 0 });
+    expect(readFileSync(asIs).equals(readFileSync(v1.out.changes))).toBe(true);
+    expect(await inFileOrder(asIs)).toEqual([
+      { id: "b", v: 2, _op: "insert", _version: "v1" },
+      { id: "a", v: 1, _op: "insert", _version: "v1" },
+      { id: "c", v: 3, _op: "insert", _version: "v1" },
+    ]);
+    const rewritten = join(dir, `rewritten-${files}.parquet`);
+    await EngineTask.run(engine, 1, (task) => writeEventsFile(task, { ...initial, version: "v9" }, rewritten));
+    expect(await inFileOrder(rewritten)).toEqual((await inFileOrder(asIs)).map((r) => ({ ...r, _version: "v9" })));
+
+    const v2 = await delta(def, await parquet([["d", "2025-02-05", 4], ["a", "2025-02-01", 5]]), v1.out.index, 3, undefined, "v2");
+    const upsert = { definition: def, version: "v2", changes: v2.out.changes, removals: v2.out.removals, baseFiles: [base] };
+    const events = join(dir, `upsert-${files}.parquet`);
+    expect(await EngineTask.run(engine, 1, (task) => writeEventsFile(task, upsert, events))).toEqual({ months: [202502], rows: 2, inserted: 1, updated: 1, deleted: 0 });
+    expect(readFileSync(events).equals(readFileSync(v2.out.changes))).toBe(true);
+    expect(await inFileOrder(events)).toEqual([
+      { id: "d", v: 4, _op: "insert", _version: "v2" },
+      { id: "a", v: 5, _op: "update", _version: "v2" },
+    ]);
   });
 
   it("writes no event file for a version without events", async () => {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/connection";
 import type { DatasetDefinition } from "../../src/definition";
-import { HASHING, HASHING_V2, hashesAlike, hashSql, monthSql, schemeOfIndex } from "../../src/engine/hash-sql";
+import { HASHING, HASHING_V2, hashesAlike, hashSql, monthSql, partitionRangeSql, schemeOfIndex } from "../../src/engine/hash-sql";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -105,5 +105,30 @@ describe("monthSql", () => {
     const def = { schema: { columns: [{ name: "d", type: "date" }], key: ["d"], partition_by: { column: "d", granularity: "day" } } } as unknown as DatasetDefinition;
     const [row] = await engine.rows<{ p: number }>(`SELECT ${monthSql(def)} AS p FROM (SELECT DATE '2025-03-09' AS d)`);
     expect(Number(row.p)).toBe(20250309);
+  });
+});
+
+/** The partition range a reader prunes row groups with: the days of partitions lowest..highest, nothing either side. */
+describe("partitionRangeSql", () => {
+  const inRange = async (type: "date" | "timestamp", granularity: "year" | "month" | "day", lowest: number, highest: number, values: string[]) => {
+    const def = { schema: { columns: [{ name: "at", type }], key: ["at"], partition_by: { column: "at", granularity } } } as unknown as DatasetDefinition;
+    const rows = await engine.rows<{ hit: boolean }>(`SELECT ${partitionRangeSql(def, lowest, highest, "t.")} AS hit FROM (VALUES ${values.map((v) => `(${v})`).join(", ")}) t("at")`);
+    return rows.map((r) => r.hit);
+  };
+  const tz = (text: string) => `TIMESTAMPTZ '${text}'`;
+
+  it("covers whole months, the last one up to its last microsecond, across a year's end", async () => {
+    expect(await inRange("timestamp", "month", 202411, 202412, [tz("2024-10-31 23:59:59.999999+00"), tz("2024-11-01 00:00:00+00"), tz("2024-12-31 23:59:59.999999+00"), tz("2025-01-01 00:00:00+00")])).toEqual([false, true, true, false]);
+    expect(await inRange("date", "month", 202402, 202402, ["DATE '2024-01-31'", "DATE '2024-02-01'", "DATE '2024-02-29'", "DATE '2024-03-01'"])).toEqual([false, true, true, false]);
+  });
+
+  it("covers whole days (a leap day, a year's last day) and whole years", async () => {
+    expect(await inRange("date", "day", 20240228, 20240229, ["DATE '2024-02-27'", "DATE '2024-02-28'", "DATE '2024-02-29'", "DATE '2024-03-01'"])).toEqual([false, true, true, false]);
+    expect(await inRange("timestamp", "day", 20241231, 20241231, [tz("2024-12-30 23:59:59+00"), tz("2024-12-31 00:00:00+00"), tz("2024-12-31 23:59:59+00"), tz("2025-01-01 00:00:00+00")])).toEqual([false, true, true, false]);
+    expect(await inRange("date", "year", 2024, 2024, ["DATE '2023-12-31'", "DATE '2024-01-01'", "DATE '2024-12-31'", "DATE '2025-01-01'"])).toEqual([false, true, true, false]);
+  });
+
+  it("bounds a timestamp by its UTC date, as monthSql partitions it", async () => {
+    expect(await inRange("timestamp", "year", 2024, 2024, [tz("2024-12-31 23:30:00-02:00"), tz("2024-01-01 01:00:00+02:00")])).toEqual([false, false]);
   });
 });

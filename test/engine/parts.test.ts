@@ -32,7 +32,7 @@ async function parquet(rows: [string, string, number][], extra = ""): Promise<st
 
 async function delta(normalized: string, baseIndex: string | null, definition = def) {
   const out = { index: join(dir, `i${++n}.parquet`), changes: join(dir, `c${n}.parquet`), removals: join(dir, `r${n}.parquet`) };
-  await EngineTask.run(engine, 1, (task) => runDelta(task, { dataset: "t", definition, normalized, base: baseIndex ? { kind: "index", files: [baseIndex] } : { kind: "none" }, baseRows: 2, out }));
+  await EngineTask.run(engine, 1, (task) => runDelta(task, { dataset: "t", version: "v1", definition, normalized, base: baseIndex ? { kind: "index", files: [baseIndex] } : { kind: "none" }, baseRows: 2, out }));
   return out;
 }
 
@@ -44,7 +44,7 @@ describe("finding the parts that hold changed keys", () => {
     const partC = await parquet([["c", "2025-02-01", 3]]);
     const v2 = await delta(await parquet([["b", "2025-01-02", 9], ["e", "2025-02-05", 5], ["f", "2025-03-01", 6]]), v1.index);
     await EngineTask.run(engine, 1, async (task) => {
-      expect(await dirtyMonths(task, v2.changes, v2.removals)).toEqual([202501]);
+      expect(await dirtyMonths(task, def, v2.changes, v2.removals)).toEqual([202501]);
       expect(await filesHoldingChangedKeys(task, def, v2.changes, v2.removals, [partA, partB, partC])).toEqual(new Set([partB]));
       expect(await filesHoldingChangedKeys(task, def, v2.changes, v2.removals, [])).toEqual(new Set());
     });
@@ -56,7 +56,7 @@ describe("finding the parts that hold changed keys", () => {
     const partB = await parquet([["b", "2025-01-02", 2]]);
     const v2 = await delta(await parquet([["a", "2025-04-01", 1]]), v1.index);
     await EngineTask.run(engine, 1, async (task) => {
-      expect(await dirtyMonths(task, v2.changes, v2.removals)).toEqual([202501]);
+      expect(await dirtyMonths(task, def, v2.changes, v2.removals)).toEqual([202501]);
       expect(await filesHoldingChangedKeys(task, def, v2.changes, v2.removals, [partA, partB])).toEqual(new Set([partA]));
     });
   });
@@ -71,7 +71,7 @@ describe("finding the parts that hold removed keys", () => {
     const v2 = await delta(await parquet([["a", "2025-01-01", 1]]), v1.index, snapshot);
     await EngineTask.run(engine, 1, async (task) => {
       expect(await task.rows(`SELECT count(*)::INTEGER AS n FROM read_parquet('${v2.changes}')`)).toEqual([{ n: 0 }]);
-      expect(await dirtyMonths(task, v2.changes, v2.removals)).toEqual([202501]);
+      expect(await dirtyMonths(task, snapshot, v2.changes, v2.removals)).toEqual([202501]);
       expect(await filesHoldingChangedKeys(task, snapshot, v2.changes, v2.removals, [partA, partB])).toEqual(new Set([partB]));
     });
   });
