@@ -9,12 +9,13 @@ function sources(dir: string): string[] {
 }
 
 describe("RESERVED_COLUMN_NAMES", () => {
-  it("holds every underscore-prefixed column name the engine's SQL gives its own columns", () => {
+  it("holds every underscore-prefixed column name the engine's SQL gives its own columns, and the reader's virtual columns it asks for", () => {
     const aliases = new Set<string>();
     for (const file of [...sources(join(__dirname, "../../src/engine")), ...sources(join(__dirname, "../../activities"))]) {
       const text = readFileSync(file, "utf8");
       for (const m of text.matchAll(/\bAS (_[a-z][a-z_]*)\b/g)) aliases.add(m[1]);
       for (const m of text.matchAll(/filename = '(\w+)'/g)) aliases.add(m[1]);
+      for (const m of text.matchAll(/\b(file_row_number|filename) = true\b/g)) aliases.add(m[1]);
     }
     expect(aliases.size).toBeGreaterThan(5);
     expect([...aliases].filter((a) => !RESERVED_COLUMN_NAMES.has(a)).sort()).toEqual([]);
