@@ -15,7 +15,7 @@ import { type BadRow, BadRowsError, MAX_BAD_ROWS } from "../../normalize/errors.
 import { SCRATCH_PARQUET, sqlIdent, sqlString } from "../sql.js";
 import { duckdbType } from "./columns-sql.js";
 import { csvSource, lineStats } from "./csv-facts.js";
-import { planNormalize, resolveColumns, unsupportedDefinition } from "./plan.js";
+import { BAD_ROW_SIGNAL, planNormalize, resolveColumns, unsupportedDefinition } from "./plan.js";
 
 /** Input of {@link normalizeWithEngine}. */
 export interface EngineNormalizeInput {
@@ -135,28 +135,43 @@ export async function normalizeWithEngine(connection: DuckDBConnection, req: Eng
       return (await connection.runAndReadAll(sql)).getRows();
     } catch (err) {
       if (rejectedSource(err)) return null;
+      if (err instanceof Error && err.message.includes(BAD_ROW_SIGNAL)) return "bad" as const;
       throw new EngineNormalizeError(label, err);
     }
   };
+  const clean = await run(plan.copyClean);
+  if (clean === null) return fallback("DuckDB rejected the source bytes");
+  if (clean !== "bad") {
+    const rows = Number(clean[0][0]);
+    try {
+      if (req.limits?.rows !== undefined && rows > req.limits.rows) throw overLimit(label, `has more than ${count(req.limits.rows)} rows`, "TIDEMARK_MAX_ROWS");
+      await rename(tmp, req.outPath);
+      return { rows, rowsRead: rows, badRows: [], badRowCount: 0 };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
   const counted = await run(plan.count);
+  if (counted === "bad") return fallback("DuckDB counted a bad row while only counting");
   if (counted === null) return fallback("DuckDB rejected the source bytes");
   let rowsRead = Number(counted[0][0]);
   if (req.limits?.rows !== undefined && rowsRead > req.limits.rows) throw overLimit(label, `has more than ${count(req.limits.rows)} rows`, "TIDEMARK_MAX_ROWS");
   try {
     const copied = await run(plan.copy);
     if (copied === null) return fallback("DuckDB rejected the source bytes");
+    if (copied === "bad") return fallback("DuckDB signalled a bad row while leaving bad rows out");
     const written = Number(copied[0][0]);
     const badRows: BadRow[] = [];
     let badRowCount = 0;
     if (written !== rowsRead) {
       const summarized = await run(plan.summary);
-      if (summarized === null) return fallback("DuckDB rejected the source bytes");
+      if (summarized === null || summarized === "bad") return fallback("DuckDB rejected the source bytes");
       const summary = summarized[0];
       rowsRead = Number(summary[0]);
       badRowCount = Number(summary[1]);
       if (rowsRead - badRowCount !== written) return fallback("DuckDB counted the rows differently in two passes");
       const listed = await run(plan.badRows);
-      if (listed === null) return fallback("DuckDB rejected the source bytes");
+      if (listed === null || listed === "bad") return fallback("DuckDB rejected the source bytes");
       const records = badRecords(listed, def.schema.columns.length);
       const lineOf = await lineMapping(req.sourcePath, source.firstLines, rowsRead, records);
       if (lineOf === null) return fallback("bad rows past the first batch in a file whose records do not map one-to-one onto lines");

@@ -41,7 +41,17 @@ export interface NormalizePlan {
   readonly summary: string;
   /** The first bad rows in source order: `__ord` (1-based data record), then `r<j>` (reason) and `e<j>` (bad text) per column. */
   readonly badRows: string;
+  /**
+   * {@link copy} for a source without bad rows: fails with {@link BAD_ROW_SIGNAL} at the first bad
+   * row instead of leaving it out, so the count it writes is the source's and no counting pass runs
+   * first (a `LIMIT` to stop past the row limit made the copy slower: 709–833 against 535–570 ms
+   * at 1M rows).
+   */
+  readonly copyClean: string;
 }
+
+/** The error a {@link NormalizePlan.copyClean} fails with on a bad row (the caller then takes the counting path). */
+export const BAD_ROW_SIGNAL = "tidemark-normalize-bad-row";
 
 /** Why a definition cannot be normalized by the engine exactly like the JS path. */
 export interface Unsupported {
@@ -124,6 +134,7 @@ export function planNormalize(def: DatasetDefinition, sourcePath: string, outPat
   return {
     count: `SELECT count(*) FROM ${readCsvSql(def, sourcePath, facts, true)}`,
     copy: `COPY (SELECT ${out} FROM (${staged(false, false)}) WHERE NOT bad) TO ${sqlString(outPath)} (${SCRATCH_PARQUET})`,
+    copyClean: `COPY (SELECT ${out} FROM (${staged(false, false)}) WHERE CASE WHEN bad THEN error(${sqlString(BAD_ROW_SIGNAL)}) ELSE true END) TO ${sqlString(outPath)} (${SCRATCH_PARQUET})`,
     summary: `SELECT count(*) AS rows_read, count(*) FILTER (WHERE ${bad}) AS bad_rows FROM (${staged(false)})`,
     badRows: `SELECT __ord, ${each((j) => `r${j}, e${j}`)} FROM (${staged(true)}) WHERE ${bad} ORDER BY __ord LIMIT ${MAX_BAD_ROWS}`,
   };

@@ -103,6 +103,8 @@ const SAME: Case[] = [
   { name: "text after a closing quote", def: base(), bytes: 'id,d,v\n"A"x,2025-01-01,1\n', shows: "error" },
   { name: "invalid UTF-8 in the first chunk", def: base(), bytes: Buffer.from([...Buffer.from("id,d,v\nA"), 0xff, ...Buffer.from(",2025-01-01,1\n")]), shows: "error" },
   { name: "more rows than TIDEMARK_MAX_ROWS", def: base(), bytes: "id,d,v\nA,2025-01-01,1\nB,2025-01-02,2\nC,2025-01-03,3\n", limits: { rows: 2 }, shows: "error" },
+  { name: "more rows than TIDEMARK_MAX_ROWS, one of them bad", def: quarantine(), bytes: "id,d,v\nA,2025-01-01,1\nB,2025-01-02,bad\nC,2025-01-03,3\n", limits: { rows: 2 }, shows: "error" },
+  { name: "as many rows as TIDEMARK_MAX_ROWS", def: base(), bytes: "id,d,v\nA,2025-01-01,1\nB,2025-01-02,2\n", limits: { rows: 2 }, shows: "rows" },
   { name: "more columns than TIDEMARK_MAX_COLUMNS", def: base(), bytes: "id,d,v,w\nA,2025-01-01,1,2\n", limits: { columns: 3 }, shows: "error" },
   { name: "a header over TIDEMARK_MAX_ROW_BYTES", def: base(), bytes: `id,d,v,${"x".repeat(100)}\nA,2025-01-01,1,2\n`, limits: { rowBytes: 64 }, shows: "error" },
   {
