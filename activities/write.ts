@@ -2,7 +2,7 @@ import type { BaseVersion } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { type Engine, sharedEngine } from "../src/engine/connection";
 import { batchesOf, STAGE_ROWS, stagedInTurn } from "../src/engine/batches";
-import { dirtyMonths, eventsAreChanges, eventsFileCopySql, eventsFileCounts, filesHoldingChangedKeys, rowsPerMonth, stageProjections, type StagedMonths } from "../src/engine/months";
+import { currentChanges, dirtyMonths, eventsAreChanges, eventsFileCopySql, eventsFileCounts, filesHoldingChangedKeys, rowsPerMonth, stageProjections, type StagedMonths } from "../src/engine/months";
 import { type Ahead, runAhead } from "../src/engine/pipeline";
 import { EngineTask } from "../src/engine/task";
 import { readParquet } from "../src/engine/sql";
@@ -31,9 +31,10 @@ export interface MonthsInput {
   scratch?: string;
 }
 
-/** Local paths of the run's staged changes and removals (written by the delta). */
-async function stagedDelta(workspace: Workspace, layout: DatasetLayout, scratch: string): Promise<{ changes: string; removals: string }> {
-  return { changes: await workspace.local(layout.key(scratch + SCRATCH.changes)), removals: await workspace.local(layout.key(scratch + SCRATCH.removals)) };
+/** Local paths of the run's staged changes (in their current form, see {@link currentChanges}) and removals (written by the delta). */
+async function stagedDelta(task: EngineTask, workspace: Workspace, layout: DatasetLayout, scratch: string, input: MonthsInput): Promise<{ changes: string; removals: string }> {
+  const changes = await currentChanges(task, input.definition, input.version, await workspace.local(layout.key(scratch + SCRATCH.changes)), workspace.path("changes.parquet"));
+  return { changes, removals: await workspace.local(layout.key(scratch + SCRATCH.removals)) };
 }
 
 /** What a resumed write needs of a finished projection month: the files it wrote and the indices of the base files it carried. */
@@ -90,7 +91,7 @@ async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phas
     const results = await withKeepAlive(async (_signal, note) => {
       note(currentDetails());
       return EngineTask.run(engine, ENGINE_LANES, async (task) => {
-        const delta = await stagedDelta(workspace, layout, scratch);
+        const delta = await stagedDelta(task, workspace, layout, scratch, input);
         const monthRows = await rowsPerMonth(task, definition, delta.changes, delta.removals);
         const weight = (i: Item) => (i.kind === "events" ? 0 : (monthRows.get(parseMonthLabel(i.entry.month)!) ?? 0) + i.entry.base.reduce((n, f) => n + f.rows, 0));
         const batches = [...batchesOf(pending.filter((i) => i.kind === "events"), weight, STAGE_ROWS), ...batchesOf(pending.filter((i) => i.kind === "projection"), weight, STAGE_ROWS)];

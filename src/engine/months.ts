@@ -122,6 +122,19 @@ function leavingRowsSql(run: EventsRun): string {
     FROM (SELECT *, ${keyHashSql(definition)} AS _kh FROM ${list(run.baseFiles)}) p JOIN ${readParquet(run.removals)} r ON r.key_hash = p._kh`;
 }
 
+/**
+ * The run's changes file in the form `runDelta` writes it (event-file rows): a file of the form
+ * before that (`_month` and `_row`, no `_version`), written by a `prepare` that ran on an older
+ * worker, is rewritten in it to `out`, so a run in flight across a worker upgrade goes on. Returns
+ * the path to read.
+ */
+export async function currentChanges(task: EngineTask, definition: DatasetDefinition, version: string, changes: string, out: string): Promise<string> {
+  const columns = new Set((await task.rows<{ column_name: string }>(`DESCRIBE SELECT * FROM ${readParquet(changes)}`)).map((r) => r.column_name));
+  if (columns.has("_version") || !columns.has("_row")) return changes;
+  await task.exec(`COPY (SELECT ${columnList(definition)}, _op, _key_hash, ${sqlString(version)} AS _version FROM ${readParquet(changes)} ORDER BY _month, _row) TO ${sqlString(out)} (${EVENTS_PARQUET})`);
+  return out;
+}
+
 /** The `COPY` statement writing the event file of `run` to `out` (see {@link eventsFileSql}). */
 export function eventsFileCopySql(run: EventsRun, out: string): string {
   return `COPY (${eventsFileSql(run)}) TO ${sqlString(out)} (${EVENTS_PARQUET})`;

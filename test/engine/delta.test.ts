@@ -6,7 +6,7 @@ import { parseDefinition } from "../../src/definition";
 import { Engine } from "../../src/engine/connection";
 import { runDelta } from "../../src/engine/delta";
 import { layeredRowsSql, mayRepeatKeySql, resolvedSql, type BaseSource } from "../../src/engine/delta-sql";
-import { buildProjections, writeEventsFile } from "../../src/engine/months";
+import { buildProjections, currentChanges, writeEventsFile } from "../../src/engine/months";
 import { EngineTask } from "../../src/engine/task";
 import { AppendKeyExistsError, DuplicateKeyError, SourceEmptyError } from "../../src/engine/errors";
 
@@ -221,6 +221,20 @@ describe("writeEventsFile and buildProjections", () => {
       { id: "d", v: 4, _op: "insert", _version: "v2" },
       { id: "a", v: 5, _op: "update", _version: "v2" },
     ]);
+  });
+
+  it("reads a changes file of the form before the event-file rows (a prepare on an older worker) in the current form", async () => {
+    const def = definition("upsert");
+    const v1 = await delta(def, await parquet([["a", "2025-02-01", 1], ["b", "2025-01-01", 2], ["c", "2025-02-03", 3]]), null, 0, undefined, "v1");
+    const legacy = join(dir, `legacy-changes-${files}.parquet`);
+    await engine.with((c) =>
+      c.run(`COPY (SELECT id, d, v, _op, _key_hash, (year(d) * 100 + month(d))::INTEGER AS _month, file_row_number AS _row FROM read_parquet('${v1.out.changes}', file_row_number = true) ORDER BY id DESC) TO '${legacy}' (FORMAT parquet, COMPRESSION lz4_raw)`),
+    );
+    const out = join(dir, `current-changes-${files}.parquet`);
+    const read = (path: string) => engine.rows(`SELECT * FROM read_parquet('${path}')`);
+    expect(await EngineTask.run(engine, 1, (task) => currentChanges(task, def, "v1", legacy, out))).toBe(out);
+    expect(await read(out)).toEqual(await read(v1.out.changes));
+    expect(await EngineTask.run(engine, 1, (task) => currentChanges(task, def, "v1", v1.out.changes, join(dir, "unused.parquet")))).toBe(v1.out.changes);
   });
 
   it("writes no event file for a version without events", async () => {
