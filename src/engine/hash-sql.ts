@@ -1,6 +1,6 @@
 import type { ColumnDefinition, DatasetDefinition } from "../definition";
 import { type Granularity, partitionColumn, partitionGranularity } from "../definition/partition";
-import { sqlIdent } from "./sql";
+import { sqlIdent, sqlString } from "./sql";
 
 /** Hashing scheme of indexes and `_key_hash` written by the engine (docs/hashing.md). */
 export const HASHING = "tidemark.hash/3";
@@ -137,6 +137,11 @@ export function partitionRangeSql(definition: DatasetDefinition, lowest: number,
 /** The dataset's columns, quoted, comma-separated (optionally prefixed by `alias`). */
 export function columnList(definition: DatasetDefinition, alias = ""): string {
   return definition.schema.columns.map((c) => `${alias}${sqlIdent(c.name)}`).join(", ");
+}
+
+/** The columns of `version`'s event file (SPEC §2): the dataset's, `_op`, `_key_hash`, and `version` as `_version`. */
+export function eventColumnsSql(definition: DatasetDefinition, version: string): string {
+  return `${columnList(definition)}, _op, _key_hash, ${sqlString(version)} AS _version`;
 }
 
 /** The key columns, quoted, comma-separated. */

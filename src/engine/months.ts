@@ -1,6 +1,6 @@
 import type { DatasetDefinition } from "../definition";
 import { copyFile } from "node:fs/promises";
-import { columnList, keyHashSql, keyList, keysEqualSql, monthSql, partitionRangeSql } from "./hash-sql";
+import { columnList, eventColumnsSql, keyHashSql, keyList, keysEqualSql, monthSql, partitionRangeSql } from "./hash-sql";
 import { EVENTS_PARQUET, PUBLISHED_PARQUET, readParquet, sqlString } from "./sql";
 import type { EngineTask } from "./task";
 
@@ -108,7 +108,7 @@ export interface EventsRun {
  */
 export function eventsFileSql(run: EventsRun): string {
   const { definition } = run;
-  const select = `${columnList(definition)}, _op, _key_hash, ${sqlString(run.version)} AS _version`;
+  const select = eventColumnsSql(definition, run.version);
   if (run.baseFiles.length === 0) return `SELECT ${select} FROM ${readParquet(run.changes)}`;
   const changes = `SELECT ${columnList(definition)}, _op, _key_hash, _month, 0 AS _part, _ord FROM ${changedRows(definition, run.changes)}`;
   const deletes = `SELECT ${columnList(definition)}, 'delete' AS _op, _key_hash, _month, 1 AS _part, 0 AS _ord FROM (${leavingRowsSql(run)})`;
@@ -131,7 +131,7 @@ function leavingRowsSql(run: EventsRun): string {
 export async function currentChanges(task: EngineTask, definition: DatasetDefinition, version: string, changes: string, out: string): Promise<string> {
   const columns = new Set((await task.rows<{ column_name: string }>(`DESCRIBE SELECT * FROM ${readParquet(changes)}`)).map((r) => r.column_name));
   if (columns.has("_version") || !columns.has("_row")) return changes;
-  await task.exec(`COPY (SELECT ${columnList(definition)}, _op, _key_hash, ${sqlString(version)} AS _version FROM ${readParquet(changes)} ORDER BY _month, _row) TO ${sqlString(out)} (${EVENTS_PARQUET})`);
+  await task.exec(`COPY (SELECT ${eventColumnsSql(definition, version)} FROM ${readParquet(changes)} ORDER BY _month, _row) TO ${sqlString(out)} (${EVENTS_PARQUET})`);
   return out;
 }
 

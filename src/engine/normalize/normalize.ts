@@ -139,12 +139,15 @@ export async function normalizeWithEngine(connection: DuckDBConnection, req: Eng
       throw new EngineNormalizeError(label, err);
     }
   };
+  const checkRows = (rows: number) => {
+    if (req.limits?.rows !== undefined && rows > req.limits.rows) throw overLimit(label, `has more than ${count(req.limits.rows)} rows`, "TIDEMARK_MAX_ROWS");
+  };
   const clean = await run(plan.copyClean);
   if (clean === null) return fallback("DuckDB rejected the source bytes");
   if (clean !== "bad") {
     const rows = Number(clean[0][0]);
     try {
-      if (req.limits?.rows !== undefined && rows > req.limits.rows) throw overLimit(label, `has more than ${count(req.limits.rows)} rows`, "TIDEMARK_MAX_ROWS");
+      checkRows(rows);
       await rename(tmp, req.outPath);
       return { rows, rowsRead: rows, badRows: [], badRowCount: 0 };
     } finally {
@@ -155,7 +158,7 @@ export async function normalizeWithEngine(connection: DuckDBConnection, req: Eng
   if (counted === "bad") return fallback("DuckDB counted a bad row while only counting");
   if (counted === null) return fallback("DuckDB rejected the source bytes");
   let rowsRead = Number(counted[0][0]);
-  if (req.limits?.rows !== undefined && rowsRead > req.limits.rows) throw overLimit(label, `has more than ${count(req.limits.rows)} rows`, "TIDEMARK_MAX_ROWS");
+  checkRows(rowsRead);
   try {
     const copied = await run(plan.copy);
     if (copied === null) return fallback("DuckDB rejected the source bytes");
