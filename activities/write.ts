@@ -103,7 +103,8 @@ async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phas
           (item: Item): Promise<void> => ahead.ready(item),
         );
         const out = (item: Item) => (item.kind === "events" ? workspace.path("events.parquet") : workspace.path(`month-${item.projection}-${parseMonthLabel(item.entry.month)}.parquet`));
-        const ahead: Ahead<Item> = runAhead(task, pending, async (item) => (await phaseOf(item)).sql(item, out(item)));
+        const batchOf = new Map(batches.flatMap((batch, b) => batch.map((item) => [item, b] as const)));
+        const ahead: Ahead<Item> = runAhead(task, pending, async (item) => (await phaseOf(item)).sql(item, out(item)), (a, b) => batchOf.get(a) === batchOf.get(b));
         try {
           const { results } = await resumable(items, (i) => i.key, IO_CONCURRENCY, async (item): Promise<EventFile | null | MonthDone> => {
             await ahead.ready(item);

@@ -28,6 +28,29 @@ export function batchesOf<T>(items: readonly T[], rows: (item: T) => number, max
   return batches;
 }
 
+/**
+ * Statements the engine runs in one call when a caller has many small ones (one file per month): a
+ * call costs ~0.5 ms of its own through `@duckdb/node-api` (500 `SELECT 1` took 217–334 ms). The
+ * 500 month files of a 1M-row initial load (staged as `write` stages them, two connections) took a
+ * median 1,054 ms one statement per call against 913 ms ten per call (7 runs each, alternated).
+ */
+export const STATEMENTS_PER_CALL = 10;
+
+/**
+ * Splits `items` into consecutive chunks, in order, of at most `size` items each; with `together`,
+ * a chunk also ends where two neighbours may not share one (e.g. items of different staging
+ * batches). No chunk is empty.
+ */
+export function chunksOf<T>(items: readonly T[], size: number, together: (a: T, b: T) => boolean = () => true): T[][] {
+  const chunks: T[][] = [];
+  for (const item of items) {
+    const last = chunks.at(-1);
+    if (last && last.length < Math.max(1, size) && together(last[last.length - 1], item)) last.push(item);
+    else chunks.push([item]);
+  }
+  return chunks;
+}
+
 /** What {@link stagedInTurn} stages for one batch: the tables it dropped once every statement of the batch ran. */
 export interface Dropping {
   drop?(): Promise<void>;

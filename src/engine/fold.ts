@@ -1,5 +1,6 @@
 import type { DatasetDefinition } from "../definition";
 import type { PartitionBy } from "../definition/partition";
+import { chunksOf, STATEMENTS_PER_CALL } from "./batches";
 import { schemaOfFiles } from "./index-check";
 import { columnList, HASHING, type HashScheme, keyHashSql, keyList, monthSql, rowHashSql } from "./hash-sql";
 import { INDEX_PARQUET, PUBLISHED_PARQUET, readParquet, sqlString } from "./sql";
@@ -137,7 +138,8 @@ export async function writeFold(task: EngineTask, definition: DatasetDefinition,
   await task.exec(`CREATE TABLE ${state} AS SELECT * FROM (SELECT DISTINCT ON (_k) * FROM ${live} ORDER BY _k, _m) ORDER BY _m, ${keyList(definition)}`);
   await task.exec(`COPY (SELECT _k AS key_hash, _r AS row_hash, _m AS month FROM ${state} ORDER BY _k) TO ${sqlString(out.index)} (${INDEX_PARQUET})`);
   const months = await task.rows<{ m: number; n: number }>(`SELECT _m AS m, count(*)::BIGINT AS n FROM ${state} GROUP BY _m ORDER BY m`);
-  await task.each(months, (row, run) => run(`COPY (SELECT ${columnList(definition)} FROM ${state} WHERE _m = ${row.m} ORDER BY ${keyList(definition)}) TO ${sqlString(out.month(Number(row.m)))} (${PUBLISHED_PARQUET})`));
+  const copy = (m: number) => `COPY (SELECT ${columnList(definition)} FROM ${state} WHERE _m = ${m} ORDER BY ${keyList(definition)}) TO ${sqlString(out.month(m))} (${PUBLISHED_PARQUET})`;
+  await task.each(chunksOf(months, STATEMENTS_PER_CALL), (chunk, run) => run(chunk.map((row) => copy(Number(row.m))).join(";\n")));
   const byMonth = new Map(months.map((r) => [Number(r.m), Number(r.n)]));
   return { months: byMonth, rows: [...byMonth.values()].reduce((a, b) => a + b, 0) };
 }

@@ -1,5 +1,6 @@
 import type { DatasetDefinition } from "../definition";
 import { copyFile } from "node:fs/promises";
+import { chunksOf, STATEMENTS_PER_CALL } from "./batches";
 import { columnList, eventColumnsSql, keyHashSql, keyList, keysEqualSql, monthSql, partitionRangeSql } from "./hash-sql";
 import { EVENTS_PARQUET, PUBLISHED_PARQUET, readParquet, sqlString } from "./sql";
 import type { EngineTask } from "./task";
@@ -77,12 +78,9 @@ async function staged(task: EngineTask, months: number[], table: string, select:
   };
 }
 
-/** Writes every staged month with rows to `run.out(month)`, one statement per connection at a time. */
+/** Writes every staged month with rows to `run.out(month)`, {@link STATEMENTS_PER_CALL} statements per engine call on each connection. */
 async function writeAll(task: EngineTask, run: MonthsRun, months: StagedMonths): Promise<MonthFile[]> {
-  await task.each(
-    months.files.filter((f) => f.rows > 0),
-    (f, exec) => exec(months.copy(f.month, run.out(f.month))),
-  );
+  await task.each(chunksOf(months.files.filter((f) => f.rows > 0), STATEMENTS_PER_CALL), (chunk, exec) => exec(chunk.map((f) => months.copy(f.month, run.out(f.month))).join(";\n")));
   return months.files;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { batchesOf, stagedInTurn } from "../../src/engine/batches";
+import { batchesOf, chunksOf, stagedInTurn } from "../../src/engine/batches";
 
 describe("batchesOf", () => {
   it("groups consecutive items up to the row budget; an item above it stands alone; order is kept", () => {
@@ -10,6 +10,19 @@ describe("batchesOf", () => {
   it("makes no batch of nothing", () => {
     expect(batchesOf([], () => 1, 10)).toEqual([]);
     expect(batchesOf(["x", "y"], () => 0, 10)).toEqual([["x", "y"]]);
+  });
+});
+
+describe("chunksOf", () => {
+  it("cuts consecutive items at the size, in order", () => {
+    expect(chunksOf([1, 2, 3, 4, 5, 6, 7], 3)).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+    expect(chunksOf([], 3)).toEqual([]);
+    expect(chunksOf([1, 2], 0)).toEqual([[1], [2]]);
+  });
+
+  it("also cuts where two neighbours may not share a chunk", () => {
+    const batch: Record<string, number> = { a: 0, b: 0, c: 1, d: 1, e: 1, f: 2 };
+    expect(chunksOf(Object.keys(batch), 2, (x, y) => batch[x] === batch[y])).toEqual([["a", "b"], ["c", "d"], ["e"], ["f"]]);
   });
 });
 

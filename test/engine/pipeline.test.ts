@@ -44,4 +44,29 @@ describe("runAhead", () => {
     expect(outcome.ran).toEqual(["ok-1"]);
     expect(outcome.settled).toEqual(["fulfilled", "rejected", "rejected", "rejected", "rejected"]);
   });
+
+  it("neighbours that `together` allows share one call, never across groups: an item may wait for the group before its own", async () => {
+    const items = [1, 2, 3, 4, 5, 6, 7];
+    const group = (i: number) => Math.floor((i - 1) / 3);
+    const outcome = await EngineTask.run(engine, 1, async (task) => {
+      const log = task.table("log");
+      await task.exec(`CREATE TABLE ${log} (i INTEGER)`);
+      const ahead = runAhead(
+        task,
+        items,
+        async (i) => {
+          if (i > 3 && (i - 1) % 3 === 0) await Promise.all(items.filter((j) => group(j) === group(i) - 1).map((j) => ahead.ready(j)));
+          return i === 5 ? "SELECT * FROM no_such_table" : `INSERT INTO ${log} VALUES (${i})`;
+        },
+        (a, b) => group(a) === group(b),
+      );
+      const settled = await Promise.allSettled(items.map((i) => ahead.ready(i)));
+      await ahead.stop();
+      const ran = (await task.rows<{ i: number }>(`SELECT i FROM ${log} ORDER BY i`)).map((r) => r.i);
+      return { ran, settled: settled.map((s) => s.status) };
+    });
+    // Item 4's statement ran in the failing call with 5 (so it is rejected too); 6 shared that call and never ran.
+    expect(outcome.ran).toEqual([1, 2, 3, 4]);
+    expect(outcome.settled).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected", "rejected", "rejected", "rejected"]);
+  });
 });
