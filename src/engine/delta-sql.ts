@@ -1,5 +1,5 @@
 import type { DatasetDefinition } from "../definition";
-import { columnList, eventColumnsSql, keyHashSql, monthSql, rowHashSql } from "./hash-sql";
+import { columnList, eventRowsSql, keyHashSql, monthSql, rowHashSql } from "./hash-sql";
 import { PUBLISHED_PARQUET, readParquet, sqlString } from "./sql";
 
 /** Names of a delta's tables (qualified by the caller). */
@@ -154,7 +154,7 @@ export function stageSql(query: string, path: string): string {
  * this file as it is.
  */
 export function changesSql(definition: DatasetDefinition, t: DeltaTables, version: string): string {
-  return `SELECT ${eventColumnsSql(definition, version)} FROM ${t.classified} WHERE _op IS NOT NULL ORDER BY _month, _row`;
+  return eventRowsSql(definition, version, `${t.classified} WHERE _op IS NOT NULL`, "_month, _row");
 }
 
 /** Counts of a classified delta. */

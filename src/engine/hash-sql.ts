@@ -139,9 +139,14 @@ export function columnList(definition: DatasetDefinition, alias = ""): string {
   return definition.schema.columns.map((c) => `${alias}${sqlIdent(c.name)}`).join(", ");
 }
 
-/** The columns of `version`'s event file (SPEC §2): the dataset's, `_op`, `_key_hash`, and `version` as `_version`. */
-export function eventColumnsSql(definition: DatasetDefinition, version: string): string {
-  return `${columnList(definition)}, _op, _key_hash, ${sqlString(version)} AS _version`;
+/**
+ * The rows of `version`'s event file (SPEC §2) from `rows` (a FROM clause with the dataset's columns,
+ * `_op` and `_key_hash`), in `orderBy` order: the dataset's columns, `_op`, `_key_hash`, and `version`
+ * as `_version`, added after the sort (a version id, 28 characters, is too long for the sort's short
+ * string form: carried through the sort of a 10M-row file it cost 5.6 s against 4.4 s).
+ */
+export function eventRowsSql(definition: DatasetDefinition, version: string, rows: string, orderBy?: string): string {
+  return `SELECT *, ${sqlString(version)} AS _version FROM (SELECT ${columnList(definition)}, _op, _key_hash FROM ${rows}${orderBy ? ` ORDER BY ${orderBy}` : ""})`;
 }
 
 /** The key columns, quoted, comma-separated. */

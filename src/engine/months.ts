@@ -1,7 +1,7 @@
 import type { DatasetDefinition } from "../definition";
 import { copyFile } from "node:fs/promises";
 import { chunksOf, STATEMENTS_PER_CALL } from "./batches";
-import { columnList, eventColumnsSql, keyHashSql, keyList, keysEqualSql, monthSql, partitionRangeSql } from "./hash-sql";
+import { columnList, eventRowsSql, keyHashSql, keyList, keysEqualSql, monthSql, partitionRangeSql } from "./hash-sql";
 import { EVENTS_PARQUET, PUBLISHED_PARQUET, readParquet, sqlString } from "./sql";
 import type { EngineTask } from "./task";
 
@@ -106,11 +106,10 @@ export interface EventsRun {
  */
 export function eventsFileSql(run: EventsRun): string {
   const { definition } = run;
-  const select = eventColumnsSql(definition, run.version);
-  if (run.baseFiles.length === 0) return `SELECT ${select} FROM ${readParquet(run.changes)}`;
+  if (run.baseFiles.length === 0) return eventRowsSql(definition, run.version, readParquet(run.changes));
   const changes = `SELECT ${columnList(definition)}, _op, _key_hash, _month, 0 AS _part, _ord FROM ${changedRows(definition, run.changes)}`;
   const deletes = `SELECT ${columnList(definition)}, 'delete' AS _op, _key_hash, _month, 1 AS _part, 0 AS _ord FROM (${leavingRowsSql(run)})`;
-  return `SELECT ${select} FROM (${changes} UNION ALL ${deletes}) ORDER BY _month, _part, _ord, ${keyList(definition)}`;
+  return eventRowsSql(definition, run.version, `(${changes} UNION ALL ${deletes})`, `_month, _part, _ord, ${keyList(definition)}`);
 }
 
 /** The base rows of the keys leaving a month (snapshot deletes, moves), with the key's hash and the month it leaves: the deletes of the event file. */
@@ -129,7 +128,7 @@ function leavingRowsSql(run: EventsRun): string {
 export async function currentChanges(task: EngineTask, definition: DatasetDefinition, version: string, changes: string, out: string): Promise<string> {
   const columns = new Set((await task.rows<{ column_name: string }>(`DESCRIBE SELECT * FROM ${readParquet(changes)}`)).map((r) => r.column_name));
   if (columns.has("_version") || !columns.has("_row")) return changes;
-  await task.exec(`COPY (SELECT ${eventColumnsSql(definition, version)} FROM ${readParquet(changes)} ORDER BY _month, _row) TO ${sqlString(out)} (${EVENTS_PARQUET})`);
+  await task.exec(`COPY (${eventRowsSql(definition, version, readParquet(changes), "_month, _row")}) TO ${sqlString(out)} (${EVENTS_PARQUET})`);
   return out;
 }
 

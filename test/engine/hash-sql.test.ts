@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/connection";
 import type { DatasetDefinition } from "../../src/definition";
-import { HASHING, HASHING_V2, hashesAlike, hashSql, monthSql, partitionRangeSql, schemeOfIndex } from "../../src/engine/hash-sql";
+import { eventRowsSql, HASHING, HASHING_V2, hashesAlike, hashSql, monthSql, partitionRangeSql, schemeOfIndex } from "../../src/engine/hash-sql";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -76,6 +76,24 @@ describe("hashesAlike and schemeOfIndex", () => {
 });
 
 /** SPEC §2: the partition number of a row by granularity; timestamps partition by their UTC date. */
+describe("eventRowsSql", () => {
+  const definition = { schema: { columns: [{ name: "k", type: "string" }, { name: "v", type: "int" }], key: ["k"] } } as unknown as DatasetDefinition;
+
+  it("gives the event file's columns in the sort's order, the version added after the sort", async () => {
+    const rows = `(VALUES ('b', 2, 'insert', 'h2'::BLOB, 1, 0), ('a', 1, 'update', 'h1'::BLOB, 0, 1), ('c', 3, 'insert', 'h3'::BLOB, 0, 0)) t(k, v, _op, _key_hash, _month, _row)`;
+    const sql = eventRowsSql(definition, "20261203T000000000Z-0badcafe", rows, "_month, _row");
+    expect(sql.indexOf("AS _version")).toBeLessThan(sql.indexOf("ORDER BY"));
+    expect(sql.startsWith("SELECT *, '20261203T000000000Z-0badcafe' AS _version FROM (")).toBe(true);
+    const got = await engine.rows<Record<string, unknown>>(sql);
+    expect(got.map((r) => Object.keys(r))).toEqual(Array(3).fill(["k", "v", "_op", "_key_hash", "_version"]));
+    expect(got.map((r) => [r.k, r._op, r._version])).toEqual([
+      ["c", "insert", "20261203T000000000Z-0badcafe"],
+      ["a", "update", "20261203T000000000Z-0badcafe"],
+      ["b", "insert", "20261203T000000000Z-0badcafe"],
+    ]);
+  });
+});
+
 describe("monthSql", () => {
   const definitionOf = (column: string, partition_by: DatasetDefinition["schema"]["partition_by"]) =>
     ({ schema: { columns: [{ name: column, type: "timestamp" }], key: [column], partition_by } }) as unknown as DatasetDefinition;
