@@ -86,9 +86,10 @@ export class Workspace {
     return size;
   }
 
-  /** One request for a small file (read whole), a streamed upload for a large one. */
+  /** One request for a small file (read whole); a large one stored from its path where the store can (`putFile`), else streamed. */
   private async send(path: string, size: number, key: string, mode: WriteMode): Promise<void> {
     if (size <= Math.min(STREAM_ABOVE, this.store.multipartThreshold ?? STREAM_ABOVE)) await this.store.put(key, await readFile(path), mode);
+    else if (this.store.putFile) await this.store.putFile(key, path, mode);
     else await this.store.putStream(key, createReadStream(path), mode);
   }
 

@@ -68,6 +68,11 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array | string, mode?: WriteMode): Promise<PutResult>;
   /** Streams `body` to the store without buffering it whole (S3 multipart above a threshold). */
   putStream(key: string, body: Readable | AsyncIterable<Uint8Array>, mode?: WriteMode): Promise<PutResult>;
+  /**
+   * Stores the local file at `path` (its bytes must not change meanwhile), where the backend can do
+   * better than a stream: the fs backend copies it in the kernel. Absent elsewhere: use `putStream`.
+   */
+  putFile?(key: string, path: string, mode?: WriteMode): Promise<PutResult>;
   /** Deletes the key; deleting a missing key succeeds. */
   delete(key: string, options?: DeleteOptions): Promise<void>;
   /** Lists every object whose key starts with `prefix`, in lexicographic key order, page by page. */

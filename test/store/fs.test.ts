@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
-import { AlreadyExistsError, InvalidKeyError, StoreUnavailableError } from "../../src/errors";
+import { AlreadyExistsError, InvalidKeyError, PreconditionFailedError, StoreUnavailableError } from "../../src/errors";
 import { FsObjectStore } from "../../src/store/fs";
 import { collect } from "./conformance-helpers";
 import { describeStoreConformance } from "./conformance";
@@ -76,6 +76,27 @@ describe("FsObjectStore specifics", () => {
     await expect(store.put("v/view", Buffer.from("other"), { kind: "create" })).rejects.toBeInstanceOf(AlreadyExistsError);
     expect(readFileSync(join(root, "v", "view"), "utf8")).toBe("56789ab");
     expect(readdirSync(join(root, "v")).sort()).toEqual(["pooled", "shared", "view"]);
+  });
+
+  it("stores a local file with putFile in every write mode, creating missing directories, with the etag a head gives and no temporary file left", async () => {
+    const root = join(scratch, "put-file");
+    const store = new FsObjectStore(root);
+    const local = join(scratch, "put-file-source.bin");
+    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 251));
+    writeFileSync(local, bytes);
+    const created = await store.putFile("a/b/c.bin", local, { kind: "create" });
+    expect(readFileSync(join(root, "a", "b", "c.bin")).equals(bytes)).toBe(true);
+    expect(created).toEqual({ etag: (await store.head("a/b/c.bin")).etag, size: bytes.length });
+    await expect(store.putFile("a/b/c.bin", local, { kind: "create" })).rejects.toBeInstanceOf(AlreadyExistsError);
+    writeFileSync(local, "second");
+    await expect(store.putFile("a/b/c.bin", local, { kind: "update", etag: "not-its-etag" })).rejects.toBeInstanceOf(PreconditionFailedError);
+    const updated = await store.putFile("a/b/c.bin", local, { kind: "update", etag: created.etag });
+    expect(readFileSync(join(root, "a", "b", "c.bin"), "utf8")).toBe("second");
+    expect(updated.etag).not.toBe(created.etag);
+    await store.putFile("a/b/c.bin", local);
+    expect((await store.head("a/b/c.bin")).size).toBe(6);
+    await expect(store.putFile("a/b/d.bin", join(scratch, "no-such-local-file"), { kind: "create" })).rejects.toThrow(/no-such-local-file to store as "a\/b\/d\.bin" is missing/);
+    expect(readdirSync(join(root, "a", "b"))).toEqual(["c.bin"]);
   });
 
   it("hides temporary and lock files from listings", async () => {

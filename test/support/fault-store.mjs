@@ -1,11 +1,11 @@
 /**
- * A test-only ObjectStore wrapper that reports every write (put, putStream, delete) to a hook, so a
+ * A test-only ObjectStore wrapper that reports every write (put, putStream, putFile, delete) to a hook, so a
  * crash test can kill its process in the middle of a writing activity. Plain JavaScript: the crash
  * worker process (test/support/crash-worker.mjs) loads it next to the compiled code in dist/.
  */
 
 /**
- * @typedef {{ seq: number; op: "put" | "putStream" | "delete"; key: string; phase: "started" | "streaming" | "done" | "failed"; bytes?: number }} WriteEvent
+ * @typedef {{ seq: number; op: "put" | "putStream" | "putFile" | "delete"; key: string; phase: "started" | "streaming" | "done" | "failed"; bytes?: number }} WriteEvent
  * A write the wrapped store is making: `started` before it reaches the store; `streaming` each time
  * the store asks a putStream body for its next chunk after the first (`bytes`: how many bytes it has
  * taken so far; the object is half written); `done` once it succeeded, `failed` once it threw.
@@ -47,6 +47,17 @@ export function faultStore(store, hook) {
       hook({ seq, op: "putStream", key, phase: "done" });
       return result;
     },
+    ...(store.putFile
+      ? {
+          async putFile(key, path, mode) {
+            const seq = ++writes;
+            hook({ seq, op: "putFile", key, phase: "started" });
+            const result = await settle(store.putFile(key, path, mode), () => hook({ seq, op: "putFile", key, phase: "failed" }));
+            hook({ seq, op: "putFile", key, phase: "done" });
+            return result;
+          },
+        }
+      : {}),
     async delete(key, options) {
       const seq = ++writes;
       hook({ seq, op: "delete", key, phase: "started" });
