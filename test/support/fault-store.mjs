@@ -20,6 +20,21 @@
  */
 export function faultStore(store, hook) {
   let writes = 0;
+  /**
+   * Reports one write of `op` to `key` as it starts, ends and fails; `write(seq)` makes it.
+   * @template T
+   * @param {WriteEvent["op"]} op
+   * @param {string} key
+   * @param {(seq: number) => Promise<T>} write
+   * @returns {Promise<T>}
+   */
+  const reported = async (op, key, write) => {
+    const seq = ++writes;
+    hook({ seq, op, key, phase: "started" });
+    const result = await settle(write(seq), () => hook({ seq, op, key, phase: "failed" }));
+    hook({ seq, op, key, phase: "done" });
+    return result;
+  };
   return {
     get url() {
       return store.url;
@@ -32,38 +47,11 @@ export function faultStore(store, hook) {
     head: (key) => store.head(key),
     list: (prefix, options) => store.list(prefix, options),
     ...(store.sweepAbandonedWrites ? { sweepAbandonedWrites: (prefix, before, dryRun) => store.sweepAbandonedWrites(prefix, before, dryRun) } : {}),
-    async put(key, body, mode) {
-      const seq = ++writes;
-      hook({ seq, op: "put", key, phase: "started" });
-      const result = await settle(store.put(key, body, mode), () => hook({ seq, op: "put", key, phase: "failed" }));
-      hook({ seq, op: "put", key, phase: "done" });
-      return result;
-    },
-    async putStream(key, body, mode) {
-      const seq = ++writes;
-      hook({ seq, op: "putStream", key, phase: "started" });
-      const reported = reportChunks(body, (bytes) => hook({ seq, op: "putStream", key, phase: "streaming", bytes }));
-      const result = await settle(store.putStream(key, reported, mode), () => hook({ seq, op: "putStream", key, phase: "failed" }));
-      hook({ seq, op: "putStream", key, phase: "done" });
-      return result;
-    },
-    ...(store.putFile
-      ? {
-          async putFile(key, path, mode) {
-            const seq = ++writes;
-            hook({ seq, op: "putFile", key, phase: "started" });
-            const result = await settle(store.putFile(key, path, mode), () => hook({ seq, op: "putFile", key, phase: "failed" }));
-            hook({ seq, op: "putFile", key, phase: "done" });
-            return result;
-          },
-        }
-      : {}),
-    async delete(key, options) {
-      const seq = ++writes;
-      hook({ seq, op: "delete", key, phase: "started" });
-      await settle(store.delete(key, options), () => hook({ seq, op: "delete", key, phase: "failed" }));
-      hook({ seq, op: "delete", key, phase: "done" });
-    },
+    put: (key, body, mode) => reported("put", key, () => store.put(key, body, mode)),
+    putStream: (key, body, mode) =>
+      reported("putStream", key, (seq) => store.putStream(key, reportChunks(body, (bytes) => hook({ seq, op: "putStream", key, phase: "streaming", bytes })), mode)),
+    ...(store.putFile ? { putFile: (key, path, mode) => reported("putFile", key, () => store.putFile(key, path, mode)) } : {}),
+    delete: (key, options) => reported("delete", key, () => store.delete(key, options)),
   };
 }
 
