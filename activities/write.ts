@@ -1,7 +1,7 @@
 import type { BaseVersion } from "../src/contracts";
 import type { DatasetDefinition } from "../src/definition";
 import { type Engine, sharedEngine } from "../src/engine/connection";
-import { batchesOf, STAGE_ROWS, stagedInTurn } from "../src/engine/batches";
+import { batchesOf, batchIndex, STAGE_ROWS, stagedInTurn } from "../src/engine/batches";
 import { currentChanges, dirtyMonths, eventsAreChanges, eventsFileCopySql, eventsFileCounts, filesHoldingChangedKeys, rowsPerMonth, stageProjections, type StagedMonths } from "../src/engine/months";
 import { type Ahead, runAhead } from "../src/engine/pipeline";
 import { EngineTask } from "../src/engine/task";
@@ -103,7 +103,7 @@ async function writeVersion(deps: ActivityDeps, input: MonthsInput, phases: Phas
           (item: Item): Promise<void> => ahead.ready(item),
         );
         const out = (item: Item) => (item.kind === "events" ? workspace.path("events.parquet") : workspace.path(`month-${item.projection}-${parseMonthLabel(item.entry.month)}.parquet`));
-        const batchOf = new Map(batches.flatMap((batch, b) => batch.map((item) => [item, b] as const)));
+        const batchOf = batchIndex<Item>(batches);
         const ahead: Ahead<Item> = runAhead(task, pending, async (item) => (await phaseOf(item)).sql(item, out(item)), (a, b) => batchOf.get(a) === batchOf.get(b));
         try {
           const { results } = await resumable(items, (i) => i.key, IO_CONCURRENCY, async (item): Promise<EventFile | null | MonthDone> => {

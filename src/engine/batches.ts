@@ -51,6 +51,11 @@ export function chunksOf<T>(items: readonly T[], size: number, together: (a: T, 
   return chunks;
 }
 
+/** Each item's batch: its index in `batches`. */
+export function batchIndex<I>(batches: readonly I[][]): Map<I, number> {
+  return new Map(batches.flatMap((batch, b) => batch.map((item) => [item, b] as const)));
+}
+
 /** What {@link stagedInTurn} stages for one batch: the tables it dropped once every statement of the batch ran. */
 export interface Dropping {
   drop?(): Promise<void>;
@@ -62,8 +67,7 @@ export interface Dropping {
  * batch's staging is dropped. The last batch is left to the caller (e.g. dropped with the task).
  */
 export function stagedInTurn<I, P extends Dropping>(batches: readonly I[][], stage: (batch: I[]) => Promise<P>, ready: (item: I) => Promise<void>): (item: I) => Promise<P> {
-  const batchOf = new Map<I, number>();
-  for (const [b, batch] of batches.entries()) for (const item of batch) batchOf.set(item, b);
+  const batchOf = batchIndex(batches);
   const staged = new Map<number, Promise<P>>();
   const at = (b: number): Promise<P> => {
     let p = staged.get(b);

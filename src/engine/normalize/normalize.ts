@@ -130,19 +130,20 @@ export async function normalizeWithEngine(connection: DuckDBConnection, req: Eng
   }
   const plan = planNormalize(def, req.sourcePath, tmp, source.facts, { fileLabel: label });
   if ("unsupported" in plan) return fallback(plan.unsupported);
-  const run = async (sql: string) => {
+  /** Rows of `sql`, null when DuckDB's reader refused the bytes; `signalled` answers a bad row's signal (only `copyClean` raises it). */
+  const run = async <S = never>(sql: string, signalled?: () => S) => {
     try {
       return (await connection.runAndReadAll(sql)).getRows();
     } catch (err) {
       if (rejectedSource(err)) return null;
-      if (err instanceof Error && err.message.includes(BAD_ROW_SIGNAL)) return "bad" as const;
+      if (signalled && err instanceof Error && err.message.includes(BAD_ROW_SIGNAL)) return signalled();
       throw new EngineNormalizeError(label, err);
     }
   };
   const checkRows = (rows: number) => {
     if (req.limits?.rows !== undefined && rows > req.limits.rows) throw overLimit(label, `has more than ${count(req.limits.rows)} rows`, "TIDEMARK_MAX_ROWS");
   };
-  const clean = await run(plan.copyClean);
+  const clean = await run(plan.copyClean, () => "bad" as const);
   if (clean === null) return fallback("DuckDB rejected the source bytes");
   if (clean !== "bad") {
     const rows = Number(clean[0][0]);
@@ -155,26 +156,24 @@ export async function normalizeWithEngine(connection: DuckDBConnection, req: Eng
     }
   }
   const counted = await run(plan.count);
-  if (counted === "bad") return fallback("DuckDB counted a bad row while only counting");
   if (counted === null) return fallback("DuckDB rejected the source bytes");
   let rowsRead = Number(counted[0][0]);
   checkRows(rowsRead);
   try {
     const copied = await run(plan.copy);
     if (copied === null) return fallback("DuckDB rejected the source bytes");
-    if (copied === "bad") return fallback("DuckDB signalled a bad row while leaving bad rows out");
     const written = Number(copied[0][0]);
     const badRows: BadRow[] = [];
     let badRowCount = 0;
     if (written !== rowsRead) {
       const summarized = await run(plan.summary);
-      if (summarized === null || summarized === "bad") return fallback("DuckDB rejected the source bytes");
+      if (summarized === null) return fallback("DuckDB rejected the source bytes");
       const summary = summarized[0];
       rowsRead = Number(summary[0]);
       badRowCount = Number(summary[1]);
       if (rowsRead - badRowCount !== written) return fallback("DuckDB counted the rows differently in two passes");
       const listed = await run(plan.badRows);
-      if (listed === null || listed === "bad") return fallback("DuckDB rejected the source bytes");
+      if (listed === null) return fallback("DuckDB rejected the source bytes");
       const records = badRecords(listed, def.schema.columns.length);
       const lineOf = await lineMapping(req.sourcePath, source.firstLines, rowsRead, records);
       if (lineOf === null) return fallback("bad rows past the first batch in a file whose records do not map one-to-one onto lines");
