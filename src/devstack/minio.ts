@@ -26,10 +26,30 @@ export interface MinioServer {
   stop(): Promise<void>;
 }
 
-/** Starts MinIO on 127.0.0.1 with a data directory, waits for it to be live and creates the buckets. */
+/** Attempts at starting MinIO when a port it was given was taken before it bound it (ports are picked free, then bound by another process). */
+const PORT_ATTEMPTS = 3;
+
+/**
+ * Starts MinIO on 127.0.0.1 with a data directory, waits for it to be live and creates the buckets.
+ * Its ports are asked of the OS first and bound by MinIO later, so another process starting at the
+ * same time (a Temporal dev server picks its own) can take one between the two: MinIO then exits
+ * with "port is already in use", and it is started again on new ports (the API port too, unless
+ * `options.port` fixes it).
+ */
 export async function startMinio(options: MinioOptions): Promise<MinioServer> {
-  const port = options.port ?? (await freePort());
-  const consolePort = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options, options.port ?? (await freePort()), await freePort());
+    } catch (err) {
+      if (attempt >= PORT_ATTEMPTS || !(err instanceof PortTakenError)) throw err;
+    }
+  }
+}
+
+/** MinIO exited because a port it was given was already in use. */
+class PortTakenError extends Error {}
+
+async function startOnce(options: MinioOptions, port: number, consolePort: number): Promise<MinioServer> {
   const accessKeyId = options.accessKeyId ?? "tidemark";
   const secretAccessKey = options.secretAccessKey ?? "tidemark-secret";
   const endpoint = `http://127.0.0.1:${port}`;
@@ -62,8 +82,11 @@ export async function startMinio(options: MinioOptions): Promise<MinioServer> {
       client.destroy();
     }
   } catch (err) {
+    const exitedOnItsOwn = proc.exited() !== undefined;
     await proc.stop(1000);
-    throw new Error(`${(err as Error).message}\n${proc.tail()}`);
+    const tail = proc.tail();
+    const message = `${(err as Error).message}\n${tail}`;
+    throw exitedOnItsOwn && /port is already in use/i.test(tail) ? new PortTakenError(message) : new Error(message);
   }
   return { endpoint, region: "us-east-1", accessKeyId, secretAccessKey, process: proc, stop: () => proc.stop() };
 }
