@@ -14,6 +14,8 @@ export interface MinioOptions {
   startTimeoutMs?: number;
   /** More environment for the MinIO process (e.g. `MINIO_AUDIT_WEBHOOK_*`). */
   env?: Record<string, string>;
+  /** Where free ports come from (default: asked of the OS, {@link freePort}); a test hands out a taken one. */
+  pickPort?: () => Promise<number>;
 }
 
 /** A running MinIO server on loopback. */
@@ -37,14 +39,21 @@ const PORT_ATTEMPTS = 3;
  * `options.port` fixes it).
  */
 export async function startMinio(options: MinioOptions): Promise<MinioServer> {
+  const pick = options.pickPort ?? freePort;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(options, options.port ?? (await freePort()), await freePort());
+      return await startOnce(options, options.port ?? (await pick()), await pick());
     } catch (err) {
       if (attempt >= PORT_ATTEMPTS || !(err instanceof PortTakenError)) throw err;
     }
   }
 }
+
+/**
+ * Longest wait for one answer of the liveness probe: whatever holds a taken port may accept the
+ * connection and never answer, and the probe must come back to notice that MinIO exited.
+ */
+const PROBE_TIMEOUT_MS = 2000;
 
 /** MinIO exited because a port it was given was already in use. */
 class PortTakenError extends Error {}
@@ -70,7 +79,7 @@ async function startOnce(options: MinioOptions, port: number, consolePort: numbe
     },
   );
   try {
-    await waitFor(async () => (await fetch(`${endpoint}/minio/health/live`)).ok, {
+    await waitFor(async () => (await fetch(`${endpoint}/minio/health/live`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })).ok, {
       timeoutMs: options.startTimeoutMs ?? 30_000,
       describe: `MinIO on ${endpoint}`,
       abort: proc.exited,
