@@ -1,22 +1,15 @@
-import { constants as fsConstants, promises as fsp, type BigIntStats, type Dirent } from "node:fs";
+import { constants as fsConstants, promises as fsp, type BigIntStats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
-import {
-  AlreadyExistsError,
-  InvalidKeyError,
-  NotFoundError,
-  PreconditionFailedError,
-  StoreAccessDeniedError,
-  StoreConfigError,
-  StoreUnavailableError,
-  TidemarkError,
-} from "../errors.js";
+import { InvalidKeyError, NotFoundError, PreconditionFailedError } from "../errors.js";
 import { createFromBytes } from "./fs-create.js";
+import { fsStoreError, takenError, type FsOp } from "./fs-errors.js";
 import { errCode, etagOf, fsyncDir, infoOf, nowMicros, setMtime, statOrNull, writeAll } from "./fs-io.js";
-import { isInternalName, LOCK_SUFFIX, TEMP_PREFIX, tempPath, withLock } from "./fs-lock.js";
-import { assertValidKey, assertValidPrefix, compareKeys } from "./keys.js";
+import { sweepTemps, walkObjects } from "./fs-list.js";
+import { isInternalName, LOCK_SUFFIX, tempPath, withLock } from "./fs-lock.js";
+import { assertValidKey, assertValidPrefix } from "./keys.js";
 import type { AbandonedWrite, DeleteOptions, GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
 
 /** Options of {@link FsObjectStore}. */
@@ -24,8 +17,6 @@ export interface FsObjectStoreOptions {
   /** How long a conditional write waits for a live lock holder before failing (default 30 s). */
   lockTimeoutMs?: number;
 }
-
-type Op = "read" | "write";
 
 /**
  * {@link ObjectStore} on a local directory: keys are files under `root`. Writes go to a
@@ -88,7 +79,7 @@ export class FsObjectStore implements ObjectStore {
       const path = this.pathOf(key);
       const dir = dirname(path);
       return this.guard(key, "write", () =>
-        createFromBytes(tempPath(dir), path, dir, bytes, { ensureDir: () => this.ensureDir(key, dir), taken: (st) => this.takenError(key, st?.isDirectory() ?? false) }),
+        createFromBytes(tempPath(dir), path, dir, bytes, { ensureDir: () => this.ensureDir(key, dir), taken: (st) => takenError(key, st?.isDirectory() ?? false) }),
       );
     }
     return this.write(key, mode, async (fh) => {
@@ -133,69 +124,20 @@ export class FsObjectStore implements ObjectStore {
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     assertValidPrefix(prefix);
     const segments = prefix.split("/");
-    const partial = segments.pop() ?? "";
-    const base = segments.length > 0 ? segments.join("/") + "/" : "";
-    yield* this.walk(join(this.root, ...segments), base, partial, Math.max(1, options.pageSize ?? 1000), options.startAfter);
+    const namePrefix = segments.pop() ?? "";
+    const keyBase = segments.length > 0 ? segments.join("/") + "/" : "";
+    const pageSize = Math.max(1, options.pageSize ?? 1000);
+    yield* walkObjects(join(this.root, ...segments), { keyBase, namePrefix, pageSize, startAfter: options.startAfter, mapError: this.readError });
   }
 
   /** Temporary files of writes whose process died before publishing them (listings hide them), under a `dir/` prefix. */
   async sweepAbandonedWrites(prefix: string, before: Date, dryRun: boolean): Promise<AbandonedWrite[]> {
     assertValidPrefix(prefix);
-    const found: AbandonedWrite[] = [];
-    const visit = async (dir: string, keyBase: string): Promise<void> => {
-      let entries: Dirent[];
-      try {
-        entries = await fsp.readdir(dir, { withFileTypes: true });
-      } catch (e) {
-        if (errCode(e) === "ENOENT" || errCode(e) === "ENOTDIR") return;
-        throw this.mapError(e, keyBase, "read");
-      }
-      for (const entry of entries) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) await visit(path, `${keyBase}${entry.name}/`);
-        else if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
-          const stat = await statOrNull(path);
-          if (!stat || Number(stat.mtimeMs) >= before.getTime()) continue;
-          found.push({ key: keyBase + entry.name, size: Number(stat.size) });
-          if (!dryRun) await fsp.unlink(path).catch((e: unknown) => (errCode(e) === "ENOENT" ? undefined : Promise.reject(e)));
-        }
-      }
-    };
     const dirPrefix = prefix.slice(0, prefix.lastIndexOf("/") + 1);
-    await visit(join(this.root, ...dirPrefix.split("/").filter(Boolean)), dirPrefix);
-    return found;
+    return sweepTemps(join(this.root, ...dirPrefix.split("/").filter(Boolean)), dirPrefix, before, dryRun, this.readError);
   }
 
-  private async *walk(dir: string, keyBase: string, namePrefix: string, pageSize: number, startAfter?: string): AsyncGenerator<ObjectInfo> {
-    let entries: Dirent[];
-    try {
-      entries = await fsp.readdir(dir, { withFileTypes: true });
-    } catch (e) {
-      if (errCode(e) === "ENOENT" || errCode(e) === "ENOTDIR") return;
-      throw this.mapError(e, keyBase, "read");
-    }
-    const sortName = (d: Dirent) => (d.isDirectory() ? d.name + "/" : d.name);
-    const wanted = entries
-      .filter((d) => d.name.startsWith(namePrefix) && (d.isDirectory() || (d.isFile() && !isInternalName(d.name) && (startAfter === undefined || compareKeys(keyBase + d.name, startAfter) > 0))))
-      .sort((a, b) => compareKeys(sortName(a), sortName(b)));
-    let batch: Dirent[] = [];
-    const flush = async () => {
-      const stats = await Promise.all(batch.map((d) => statOrNull(join(dir, d.name))));
-      const infos = batch.flatMap((d, i) => (stats[i] ? [infoOf(keyBase + d.name, stats[i])] : []));
-      batch = [];
-      return infos;
-    };
-    for (const entry of wanted) {
-      if (entry.isDirectory()) {
-        yield* await flush();
-        yield* this.walk(join(dir, entry.name), `${keyBase}${entry.name}/`, "", pageSize, startAfter);
-      } else {
-        batch.push(entry);
-        if (batch.length >= pageSize) yield* await flush();
-      }
-    }
-    yield* await flush();
-  }
+  private readonly readError = (e: unknown, keyBase: string): Error => fsStoreError(e, this.url, keyBase, "read");
 
   private async write(key: string, mode: WriteMode, fill: (fh: FileHandle) => Promise<void>): Promise<PutResult> {
     return this.publish(key, mode, (dir, tmp) => this.openTemp(key, dir, tmp), fill);
@@ -297,13 +239,8 @@ export class FsObjectStore implements ObjectStore {
     } catch (e) {
       if (errCode(e) !== "EEXIST") throw e;
       const st = await fsp.lstat(path).catch(() => null);
-      throw this.takenError(key, st?.isDirectory() ?? false);
+      throw takenError(key, st?.isDirectory() ?? false);
     }
-  }
-
-  private takenError(key: string, isDirectory: boolean): Error {
-    if (isDirectory) return new InvalidKeyError(key, `Object key "${key}" names a directory holding other objects on the filesystem backend.`);
-    return new AlreadyExistsError(key);
   }
 
   /** Creates `dir` and fsyncs the parents of every directory it had to create. */
@@ -339,36 +276,11 @@ export class FsObjectStore implements ObjectStore {
     return join(this.root, ...segments);
   }
 
-  private async guard<T>(key: string, op: Op, fn: () => Promise<T>): Promise<T> {
+  private async guard<T>(key: string, op: FsOp, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
-      throw this.mapError(e, key, op);
-    }
-  }
-
-  private mapError(e: unknown, key: string, op: Op): Error {
-    if (e instanceof TidemarkError) return e;
-    const code = errCode(e);
-    const where = `${this.url} (key "${key}")`;
-    switch (code) {
-      case "ENOENT":
-        if (op === "read") return new NotFoundError(key);
-        return new StoreUnavailableError(`A directory of ${where} vanished during the write; retry it.`, { cause: e });
-      case "ENOTDIR":
-      case "EISDIR":
-        if (op === "read") return new NotFoundError(key);
-        return new InvalidKeyError(key, `Object key "${key}" collides with a directory or file of another key on the filesystem backend.`);
-      case "EACCES":
-      case "EPERM":
-        return new StoreAccessDeniedError(`Permission denied on ${where}; check the owner and mode of the store directory.`, { cause: e });
-      case "ENAMETOOLONG":
-        return new InvalidKeyError(key, `Object key "${key}" is too long for the filesystem backend.`);
-      case "EROFS":
-        return new StoreConfigError(`Store ${this.url} is on a read-only filesystem; point it at a writable directory.`, { cause: e });
-      default:
-        if (code === undefined) return e instanceof Error ? e : new Error(String(e));
-        return new StoreUnavailableError(`Filesystem error ${code} on ${where}; retry once the condition clears.`, { cause: e });
+      throw fsStoreError(e, this.url, key, op);
     }
   }
 }
