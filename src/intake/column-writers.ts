@@ -11,7 +11,8 @@ import { type NullTokens, isToken, nullTokens, trimText } from "../normalize/cas
 import { type DateTimeParts, compileDatePattern, parseIsoDate, parseIsoTimestamp, parseWithPattern } from "../normalize/datetime.js";
 import { parseDecimal, parseDouble, parseInteger } from "../normalize/numbers.js";
 import { inPartitionRange } from "../normalize/partition-range.js";
-import { BOOL_FALSE, BOOL_TRUE, encodeScratch, nativeText } from "../normalize/sinks.js";
+import { BOOL_FALSE, BOOL_TRUE } from "../normalize/bool-sink.js";
+import { encodeScratch, nativeText } from "../normalize/sinks.js";
 import { doubleJson, isoDate, isoMicros, isoSecond, microsSecond } from "./encode.js";
 import { OutBytes } from "./out-bytes.js";
 

@@ -8,10 +8,9 @@ import { Utf8, Vector, makeData, makeVector } from "apache-arrow";
 import type { ColumnDefinition } from "../definition/schema.js";
 import { JsonNumber, jsonText } from "../formats/json-number.js";
 import { type RawColumn, TextColumn, utf8Decoder } from "../formats/types.js";
-import { Validity, boolColumn, utf8Column } from "../parquet/columns.js";
+import { Validity } from "../parquet/columns.js";
 import { type CastContext, type CellTarget, castCell, castColumnGeneric, isToken } from "./cast.js";
 import { compactRows, ensure } from "./growable.js";
-import { numberFailure, parseDecimal } from "./numbers.js";
 
 let scratchBuf = Buffer.alloc(4096);
 
@@ -229,96 +228,5 @@ export class StringSink extends Sink {
     const nulls = v ? { nullCount: v.nullCount, nullBitmap: v.bits } : { nullCount: 0 };
     const data = this.data.slice(0, this.pos);
     return makeVector(makeData({ type: new Utf8(), length: n, valueOffsets: this.offsets.slice(0, n + 1), data, ...nulls }));
-  }
-}
-
-/** Exact decimals kept as canonical strings. */
-export class DecimalSink extends Sink {
-  private values: (string | null)[] = [];
-  constructor(
-    def: ColumnDefinition,
-    private readonly dec: number,
-  ) {
-    super(def);
-  }
-
-  bytesAt(at: number, buf: Uint8Array, s: number, e: number): string | null {
-    const v = parseDecimal(buf, s, e, this.dec);
-    this.values[at] = v ?? null;
-    return v === undefined ? numberFailure("not a decimal number", buf, s, e, this.dec) : null;
-  }
-
-  nativeAt(at: number, v: unknown): string | null {
-    if (typeof v !== "number" && typeof v !== "bigint" && !(v instanceof JsonNumber)) return `${kindOf(v)}, not a decimal number`;
-    const [buf, n] = encodeScratch(String(v));
-    const r = parseDecimal(buf, 0, n, 46);
-    this.values[at] = r ?? null;
-    return r === undefined ? "not a finite number" : null;
-  }
-
-  override nullAt(at: number): void {
-    super.nullAt(at);
-    this.values[at] = null;
-  }
-
-  protected grow(): void {}
-
-  protected compactValues(from: number, keep: Uint8Array): void {
-    const tail = this.values.slice(from, this.length).filter((_, j) => keep[j]);
-    this.values.length = from;
-    this.values.push(...tail);
-  }
-
-  finish(): Vector {
-    return utf8Column(this.values.slice(0, this.length));
-  }
-}
-
-/** Default `true_values` of a bool column. */
-export const BOOL_TRUE: readonly string[] = ["true", "t", "yes", "y", "1"];
-/** Default `false_values` of a bool column. */
-export const BOOL_FALSE: readonly string[] = ["false", "f", "no", "n", "0"];
-
-/** Booleans from configurable true/false tokens (case-insensitive). */
-export class BoolSink extends Sink {
-  private values = new Uint8Array(0);
-  private readonly truthy: Set<string>;
-  private readonly falsy: Set<string>;
-
-  constructor(def: ColumnDefinition) {
-    super(def);
-    this.truthy = new Set((def.true_values ?? BOOL_TRUE).map((t) => t.toLowerCase()));
-    this.falsy = new Set((def.false_values ?? BOOL_FALSE).map((t) => t.toLowerCase()));
-  }
-
-  bytesAt(at: number, buf: Uint8Array, s: number, e: number): string | null {
-    return this.textAt(at, Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString("utf8"));
-  }
-
-  override textAt(at: number, v: string): string | null {
-    const t = v.toLowerCase();
-    if (this.truthy.has(t)) this.values[at] = 1;
-    else if (this.falsy.has(t)) this.values[at] = 0;
-    else return `not a boolean (expected one of ${[...this.truthy, ...this.falsy].join(", ")})`;
-    return null;
-  }
-
-  nativeAt(at: number, v: unknown): string | null {
-    if (typeof v === "number" || v instanceof JsonNumber) return this.textAt(at, String(v.valueOf()));
-    if (typeof v !== "boolean") return `${kindOf(v)}, not a boolean`;
-    this.values[at] = v ? 1 : 0;
-    return null;
-  }
-
-  protected grow(capacity: number): void {
-    this.values = ensure(this.values, this.length, capacity);
-  }
-
-  protected compactValues(from: number, keep: Uint8Array): void {
-    compactRows(this.values, from, this.length, keep);
-  }
-
-  finish(): Vector {
-    return boolColumn(this.values.subarray(0, this.length), this.validity());
   }
 }

@@ -9,7 +9,9 @@ import { type DatePattern, type DateTimeParts, compileDatePattern, parseIsoDate,
 import { compactRows, ensure } from "./growable.js";
 import { numberFailure, parseDouble, parseInteger } from "./numbers.js";
 import { inPartitionRange, partitionRangeReason } from "./partition-range.js";
-import { BoolSink, DecimalSink, type Sink as BaseSink, Sink, StringSink, encodeScratch, kindOf } from "./sinks.js";
+import { BoolSink } from "./bool-sink.js";
+import { DecimalSink } from "./decimal-sink.js";
+import { type Sink as BaseSink, Sink, StringSink, encodeScratch, kindOf } from "./sinks.js";
 
 const DAY_MS = 86_400_000;
 const DAY_US = 86_400_000_000;
