@@ -39,6 +39,13 @@ export interface ProxyInfo {
   enabled: boolean;
 }
 
+/**
+ * Longest wait for one answer of Toxiproxy's API (a local server that answers in milliseconds):
+ * whatever else holds its port may accept a request and never answer, and a start must then fail
+ * with a reason instead of waiting forever.
+ */
+const API_TIMEOUT_MS = 5000;
+
 /** A typed client of Toxiproxy's HTTP API. */
 export class ToxiproxyClient {
   constructor(readonly apiUrl: string) {}
@@ -75,11 +82,18 @@ export class ToxiproxyClient {
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<Response> {
-    const res = await fetch(this.apiUrl + path, {
-      method,
-      headers: body === undefined ? undefined : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let res: Response;
+    try {
+      res = await fetch(this.apiUrl + path, {
+        method,
+        headers: body === undefined ? undefined : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(API_TIMEOUT_MS),
+      });
+    } catch (err) {
+      if ((err as Error).name !== "TimeoutError") throw err;
+      throw new Error(`Toxiproxy ${method} ${path} did not answer within ${API_TIMEOUT_MS / 1000} s; check that ${this.apiUrl} is Toxiproxy's API.`, { cause: err });
+    }
     if (!res.ok) throw new Error(`Toxiproxy ${method} ${path} answered ${res.status}: ${await res.text()}`);
     return res;
   }
@@ -100,7 +114,8 @@ export async function startToxiproxy({ binary, port, startTimeoutMs = 15_000 }: 
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const client = new ToxiproxyClient(apiUrl);
   try {
-    await waitFor(async () => (await client.version()).length > 0, { timeoutMs: startTimeoutMs, describe: `Toxiproxy on ${apiUrl}`, abort: proc.exited });
+    const portTaken = () => (/bind: address already in use/.test(proc.tail()) ? `its API port ${apiPort} is taken by another process (Toxiproxy keeps running without its API); start it on a free port` : undefined);
+    await waitFor(async () => (await client.version()).length > 0, { timeoutMs: startTimeoutMs, describe: `Toxiproxy on ${apiUrl}`, abort: () => proc.exited() ?? portTaken() });
   } catch (err) {
     await proc.stop(1000);
     throw new Error(`${(err as Error).message}\n${proc.tail()}`);
