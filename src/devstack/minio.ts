@@ -1,5 +1,5 @@
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { freePort, waitFor } from "./ports";
+import { freePort, PortTakenError, startOnFreshPorts, waitFor } from "./ports";
 import { startProcess, type ManagedProcess } from "./process";
 
 /** Options of `startMinio`. */
@@ -28,25 +28,16 @@ export interface MinioServer {
   stop(): Promise<void>;
 }
 
-/** Attempts at starting MinIO when a port it was given was taken before it bound it (ports are picked free, then bound by another process). */
-const PORT_ATTEMPTS = 3;
-
 /**
  * Starts MinIO on 127.0.0.1 with a data directory, waits for it to be live and creates the buckets.
  * Its ports are asked of the OS first and bound by MinIO later, so another process starting at the
  * same time (a Temporal dev server picks its own) can take one between the two: MinIO then exits
  * with "port is already in use", and it is started again on new ports (the API port too, unless
- * `options.port` fixes it).
+ * `options.port` fixes it), three attempts in all (`PORT_ATTEMPTS`, src/devstack/ports.ts).
  */
 export async function startMinio(options: MinioOptions): Promise<MinioServer> {
   const pick = options.pickPort ?? freePort;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(options, options.port ?? (await pick()), await pick());
-    } catch (err) {
-      if (attempt >= PORT_ATTEMPTS || !(err instanceof PortTakenError)) throw err;
-    }
-  }
+  return startOnFreshPorts(async () => startOnce(options, options.port ?? (await pick()), await pick()));
 }
 
 /**
@@ -54,9 +45,6 @@ export async function startMinio(options: MinioOptions): Promise<MinioServer> {
  * connection and never answer, and the probe must come back to notice that MinIO exited.
  */
 const PROBE_TIMEOUT_MS = 2000;
-
-/** MinIO exited because a port it was given was already in use. */
-class PortTakenError extends Error {}
 
 async function startOnce(options: MinioOptions, port: number, consolePort: number): Promise<MinioServer> {
   const accessKeyId = options.accessKeyId ?? "tidemark";

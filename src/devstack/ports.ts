@@ -38,3 +38,23 @@ export function isPortFree(port: number): Promise<boolean> {
     server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
+
+/** A server could not start because a port it was given was taken (picked free, then bound by another process first). */
+export class PortTakenError extends Error {}
+
+/** Attempts in all at starting a server whose ports were taken between picking and binding. */
+export const PORT_ATTEMPTS = 3;
+
+/**
+ * Runs `start` (which picks its ports afresh each time) until it succeeds, at most `attempts` times
+ * while it fails with {@link PortTakenError}; any other failure, and the last one, is thrown.
+ */
+export async function startOnFreshPorts<T>(start: () => Promise<T>, attempts = PORT_ATTEMPTS): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts || !(err instanceof PortTakenError)) throw err;
+    }
+  }
+}

@@ -1,4 +1,4 @@
-import { freePort, waitFor } from "./ports";
+import { freePort, PORT_ATTEMPTS, PortTakenError, startOnFreshPorts, waitFor } from "./ports";
 import { startProcess, type ManagedProcess } from "./process";
 
 /** Attributes of each Toxiproxy toxic type this client uses (see Toxiproxy's README). */
@@ -107,18 +107,38 @@ export interface ToxiproxyServer {
   stop(): Promise<void>;
 }
 
-/** Starts `toxiproxy-server` with its API on 127.0.0.1 (a free port unless given) and waits until it answers. */
-export async function startToxiproxy({ binary, port, startTimeoutMs = 15_000 }: { binary: string; port?: number; startTimeoutMs?: number }): Promise<ToxiproxyServer> {
-  const apiPort = port ?? (await freePort());
+/** Options of {@link startToxiproxy}. */
+export interface ToxiproxyOptions {
+  binary: string;
+  /** API port (default: a free one, picked again when it is taken before Toxiproxy binds it). */
+  port?: number;
+  startTimeoutMs?: number;
+  /** Where free ports come from (default: asked of the OS, {@link freePort}); a test hands out a taken one. */
+  pickPort?: () => Promise<number>;
+}
+
+/**
+ * Starts `toxiproxy-server` with its API on 127.0.0.1 and waits until it answers. Its port is asked
+ * of the OS first and bound by Toxiproxy later, so another process can take it in between: Toxiproxy
+ * then logs the bind error and keeps running without its API; it is stopped and started again on a
+ * new port (three attempts in all), unless `port` fixes it.
+ */
+export async function startToxiproxy({ binary, port, startTimeoutMs = 15_000, pickPort = freePort }: ToxiproxyOptions): Promise<ToxiproxyServer> {
+  return startOnFreshPorts(async () => startOnce(binary, port ?? (await pickPort()), startTimeoutMs), port === undefined ? PORT_ATTEMPTS : 1);
+}
+
+async function startOnce(binary: string, apiPort: number, startTimeoutMs: number): Promise<ToxiproxyServer> {
   const proc = startProcess(binary, ["-host", "127.0.0.1", "-port", String(apiPort)], { name: "Toxiproxy" });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const client = new ToxiproxyClient(apiUrl);
+  const portTaken = () => /bind: address already in use/.test(proc.tail());
   try {
-    const portTaken = () => (/bind: address already in use/.test(proc.tail()) ? `its API port ${apiPort} is taken by another process (Toxiproxy keeps running without its API); start it on a free port` : undefined);
-    await waitFor(async () => (await client.version()).length > 0, { timeoutMs: startTimeoutMs, describe: `Toxiproxy on ${apiUrl}`, abort: () => proc.exited() ?? portTaken() });
+    const abort = () => proc.exited() ?? (portTaken() ? `its API port ${apiPort} is taken by another process (Toxiproxy keeps running without its API); start it on a free port` : undefined);
+    await waitFor(async () => (await client.version()).length > 0, { timeoutMs: startTimeoutMs, describe: `Toxiproxy on ${apiUrl}`, abort });
   } catch (err) {
     await proc.stop(1000);
-    throw new Error(`${(err as Error).message}\n${proc.tail()}`);
+    const message = `${(err as Error).message}\n${proc.tail()}`;
+    throw portTaken() ? new PortTakenError(message) : new Error(message);
   }
   return { apiUrl, client, process: proc, stop: () => proc.stop() };
 }

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startToxiproxy, ToxiproxyClient } from "../../src/devstack/toxiproxy";
+import { freePort } from "../../src/devstack/ports";
 import { ensureTool } from "../../src/devstack/tools";
 
 /** A listener on 127.0.0.1 that accepts connections and never answers; it records each connection. */
@@ -42,5 +43,24 @@ describe("Toxiproxy against a port whose holder never answers", () => {
     const start = startToxiproxy({ binary, port: silent.port, startTimeoutMs: 60_000 });
     await expect(start).rejects.toThrow(new RegExp(`Toxiproxy on http://127\\.0\\.0\\.1:${silent.port} failed: its API port ${silent.port} is taken by another process`));
     await expect(start).rejects.toThrow(/bind: address already in use/);
+  }, 30_000);
+
+  it("a start on a picked port that turns out taken starts again on a new one", async () => {
+    const binary = await ensureTool("toxiproxy", {});
+    const handedOut: number[] = [];
+    const pickPort = async () => {
+      const port = handedOut.length === 0 ? silent.port : await freePort();
+      handedOut.push(port);
+      return port;
+    };
+    const toxiproxy = await startToxiproxy({ binary, pickPort });
+    try {
+      expect(handedOut[0]).toBe(silent.port);
+      expect(handedOut.length).toBe(2);
+      expect(toxiproxy.apiUrl).toBe(`http://127.0.0.1:${handedOut[1]}`);
+      expect((await toxiproxy.client.version()).length).toBeGreaterThan(0);
+    } finally {
+      await toxiproxy.stop();
+    }
   }, 30_000);
 });
