@@ -1,5 +1,5 @@
 import { Connection } from "@temporalio/client";
-import { freePort, waitFor } from "./ports";
+import { freePort, PORT_ATTEMPTS, PortTakenError, startOnFreshPorts, waitFor } from "./ports";
 import { startProcess, type ManagedProcess } from "./process";
 
 /** Search attributes every Tidemark namespace needs (SPEC §3). */
@@ -23,6 +23,8 @@ export interface TemporalDevServerOptions {
   /** Run the server in its own process group (see `startProcess`). */
   detached?: boolean;
   startTimeoutMs?: number;
+  /** Where free ports come from (default: asked of the OS, {@link freePort}); a test hands out a taken one. */
+  pickPort?: () => Promise<number>;
 }
 
 /** A running Temporal dev server. */
@@ -34,10 +36,21 @@ export interface TemporalDevServer {
   stop(): Promise<void>;
 }
 
-/** Starts `temporal server start-dev` on 127.0.0.1 with Tidemark's search attributes and waits until it answers. */
+/**
+ * Starts `temporal server start-dev` on 127.0.0.1 with Tidemark's search attributes and waits until it
+ * answers. Ports it is not given are asked of the OS first and bound by the server later, so another
+ * process can take one in between: the server then exits with "bind: address already in use", and
+ * it is started again on new ports (three attempts in all; one when every port is given).
+ */
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
-  const port = options.port ?? (await freePort());
-  const uiPort = options.uiPort === false ? undefined : (options.uiPort ?? (await freePort()));
+  const picked = options.port === undefined || options.uiPort === undefined;
+  return startOnFreshPorts(() => startOnce(options), picked ? PORT_ATTEMPTS : 1);
+}
+
+async function startOnce(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  const pick = options.pickPort ?? freePort;
+  const port = options.port ?? (await pick());
+  const uiPort = options.uiPort === false ? undefined : (options.uiPort ?? (await pick()));
   const namespace = options.namespace ?? "default";
   const args = ["server", "start-dev", "--ip", "127.0.0.1", "--port", String(port), "--namespace", namespace, "--log-level", "warn"];
   args.push(...(uiPort === undefined ? ["--headless"] : ["--ui-port", String(uiPort), "--ui-ip", "127.0.0.1"]));
@@ -60,8 +73,11 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
       { timeoutMs: options.startTimeoutMs ?? 60_000, describe: `Temporal dev server on ${address}`, abort: proc.exited },
     );
   } catch (err) {
+    const exitedOnItsOwn = proc.exited() !== undefined;
     await proc.stop(1000);
-    throw new Error(`${(err as Error).message}\n${proc.tail()}`);
+    const tail = proc.tail();
+    const message = `${(err as Error).message}\n${tail}`;
+    throw exitedOnItsOwn && /bind: address already in use/.test(tail) ? new PortTakenError(message) : new Error(message);
   }
   return {
     address,
