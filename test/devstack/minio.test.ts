@@ -1,49 +1,27 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startMinio } from "../../src/devstack/minio";
 import { freePort } from "../../src/devstack/ports";
 import { ensureTool } from "../../src/devstack/tools";
-
-/** A listener on 127.0.0.1 holding a port, as another process starting at the same time would: it accepts connections and never answers. */
-function holdPort(): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
-  return new Promise((resolve, reject) => {
-    const sockets = new Set<Socket>();
-    const server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-    });
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      resolve({ server, sockets, port: typeof address === "object" && address ? address.port : 0 });
-    });
-  });
-}
+import { holdPort, pickerHandingOutFirst, type HeldPort } from "../support/held-port";
 
 describe("startMinio on a port taken between picking and binding", () => {
   let dataDir: string;
-  let held: Awaited<ReturnType<typeof holdPort>>;
+  let held: HeldPort;
   beforeEach(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "tidemark-minio-port-"));
     held = await holdPort();
   });
   afterEach(async () => {
-    for (const socket of held.sockets) socket.destroy();
-    await new Promise((r) => held.server.close(r));
+    await held.release();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("starts again on new ports when the API port it was given is taken", async () => {
     const binary = await ensureTool("minio", {});
-    const handedOut: number[] = [];
-    const pickPort = async () => {
-      const port = handedOut.length === 0 ? held.port : await freePort();
-      handedOut.push(port);
-      return port;
-    };
+    const { pickPort, handedOut } = pickerHandingOutFirst(held.port);
     const minio = await startMinio({ binary, dataDir, buckets: ["tidemark-port-test"], pickPort });
     try {
       expect(handedOut[0]).toBe(held.port);

@@ -1,43 +1,18 @@
 import { Connection } from "@temporalio/client";
-import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { freePort } from "../../src/devstack/ports";
 import { startTemporalDevServer } from "../../src/devstack/temporal-server";
+import { holdPort, pickerHandingOutFirst, type HeldPort } from "../support/held-port";
 import { services } from "../support/services";
 
-/** A listener on 127.0.0.1 holding a port, as another process starting at the same time would. */
-function holdPort(): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
-  return new Promise((resolve, reject) => {
-    const sockets = new Set<Socket>();
-    const server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-    });
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      resolve({ server, sockets, port: typeof address === "object" && address ? address.port : 0 });
-    });
-  });
-}
-
 describe("startTemporalDevServer on a port taken between picking and binding", () => {
-  let held: Awaited<ReturnType<typeof holdPort>>;
+  let held: HeldPort;
   beforeEach(async () => {
     held = await holdPort();
   });
-  afterEach(async () => {
-    for (const socket of held.sockets) socket.destroy();
-    await new Promise((r) => held.server.close(r));
-  });
+  afterEach(() => held.release());
 
   it("starts again on a new port when the frontend port it was given is taken", async () => {
-    const handedOut: number[] = [];
-    const pickPort = async () => {
-      const port = handedOut.length === 0 ? held.port : await freePort();
-      handedOut.push(port);
-      return port;
-    };
+    const { pickPort, handedOut } = pickerHandingOutFirst(held.port);
     const server = await startTemporalDevServer({ binary: services().temporal.binary, uiPort: false, pickPort });
     try {
       expect(handedOut[0]).toBe(held.port);
