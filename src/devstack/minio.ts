@@ -1,5 +1,5 @@
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { freePort, PortTakenError, startOnFreshPorts, waitFor } from "./ports";
+import { failedStart, freePort, startOnFreshPorts, waitFor } from "./ports";
 import { startProcess, type ManagedProcess } from "./process";
 
 /** Options of `startMinio`. */
@@ -79,11 +79,7 @@ async function startOnce(options: MinioOptions, port: number, consolePort: numbe
       client.destroy();
     }
   } catch (err) {
-    const exitedOnItsOwn = proc.exited() !== undefined;
-    await proc.stop(1000);
-    const tail = proc.tail();
-    const message = `${(err as Error).message}\n${tail}`;
-    throw exitedOnItsOwn && /port is already in use/i.test(tail) ? new PortTakenError(message) : new Error(message);
+    throw await failedStart(proc, err, /port is already in use/i, true);
   }
   return { endpoint, region: "us-east-1", accessKeyId, secretAccessKey, process: proc, stop: () => proc.stop() };
 }

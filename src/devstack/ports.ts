@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import type { ManagedProcess } from "./process";
 
 /** Asks the OS for a free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -42,6 +43,9 @@ export function isPortFree(port: number): Promise<boolean> {
 /** A server could not start because a port it was given was taken (picked free, then bound by another process first). */
 export class PortTakenError extends Error {}
 
+/** How Go servers (the Temporal CLI, Toxiproxy) report a port another process holds. */
+export const BIND_TAKEN = /bind: address already in use/;
+
 /** Attempts in all at starting a server whose ports were taken between picking and binding. */
 export const PORT_ATTEMPTS = 3;
 
@@ -57,4 +61,17 @@ export async function startOnFreshPorts<T>(start: () => Promise<T>, attempts = P
       if (attempt >= attempts || !(err instanceof PortTakenError)) throw err;
     }
   }
+}
+
+/**
+ * Stops a server whose start failed and returns the error to throw: the failure followed by the
+ * server's last output, as a {@link PortTakenError} when that output matches `taken` (and, when
+ * `exits`, the server had exited on its own: one that keeps running on a taken port passes false).
+ */
+export async function failedStart(proc: ManagedProcess, err: unknown, taken: RegExp, exits: boolean): Promise<Error> {
+  const exitedOnItsOwn = proc.exited() !== undefined;
+  await proc.stop(1000);
+  const tail = proc.tail();
+  const message = `${(err as Error).message}\n${tail}`;
+  return (exitedOnItsOwn || !exits) && taken.test(tail) ? new PortTakenError(message) : new Error(message);
 }

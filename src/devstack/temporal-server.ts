@@ -1,5 +1,5 @@
 import { Connection } from "@temporalio/client";
-import { freePort, PORT_ATTEMPTS, PortTakenError, startOnFreshPorts, waitFor } from "./ports";
+import { BIND_TAKEN, failedStart, freePort, PORT_ATTEMPTS, startOnFreshPorts, waitFor } from "./ports";
 import { startProcess, type ManagedProcess } from "./process";
 
 /** Search attributes every Tidemark namespace needs (SPEC §3). */
@@ -73,11 +73,7 @@ async function startOnce(options: TemporalDevServerOptions): Promise<TemporalDev
       { timeoutMs: options.startTimeoutMs ?? 60_000, describe: `Temporal dev server on ${address}`, abort: proc.exited },
     );
   } catch (err) {
-    const exitedOnItsOwn = proc.exited() !== undefined;
-    await proc.stop(1000);
-    const tail = proc.tail();
-    const message = `${(err as Error).message}\n${tail}`;
-    throw exitedOnItsOwn && /bind: address already in use/.test(tail) ? new PortTakenError(message) : new Error(message);
+    throw await failedStart(proc, err, BIND_TAKEN, true);
   }
   return {
     address,

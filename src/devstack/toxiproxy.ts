@@ -1,4 +1,4 @@
-import { freePort, PORT_ATTEMPTS, PortTakenError, startOnFreshPorts, waitFor } from "./ports";
+import { BIND_TAKEN, failedStart, freePort, PORT_ATTEMPTS, startOnFreshPorts, waitFor } from "./ports";
 import { startProcess, type ManagedProcess } from "./process";
 
 /** Attributes of each Toxiproxy toxic type this client uses (see Toxiproxy's README). */
@@ -131,14 +131,12 @@ async function startOnce(binary: string, apiPort: number, startTimeoutMs: number
   const proc = startProcess(binary, ["-host", "127.0.0.1", "-port", String(apiPort)], { name: "Toxiproxy" });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const client = new ToxiproxyClient(apiUrl);
-  const portTaken = () => /bind: address already in use/.test(proc.tail());
+  const portTaken = () => BIND_TAKEN.test(proc.tail());
   try {
     const abort = () => proc.exited() ?? (portTaken() ? `its API port ${apiPort} is taken by another process (Toxiproxy keeps running without its API); start it on a free port` : undefined);
     await waitFor(async () => (await client.version()).length > 0, { timeoutMs: startTimeoutMs, describe: `Toxiproxy on ${apiUrl}`, abort });
   } catch (err) {
-    await proc.stop(1000);
-    const message = `${(err as Error).message}\n${proc.tail()}`;
-    throw portTaken() ? new PortTakenError(message) : new Error(message);
+    throw await failedStart(proc, err, BIND_TAKEN, false);
   }
   return { apiUrl, client, process: proc, stop: () => proc.stop() };
 }
