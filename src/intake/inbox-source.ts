@@ -24,9 +24,18 @@ export async function listInbox(store: ObjectStore, dataset: string): Promise<In
   return entries;
 }
 
+/**
+ * The fragments' bytes in order, reading up to {@link READ_AHEAD} ahead. A read that fails before
+ * its turn fails the stream when its turn comes (its rejection is handled meanwhile, so it cannot
+ * take the process down); reads still pending when the stream stops are left to settle unobserved.
+ */
 async function* concatenated(store: ObjectStore, layout: DatasetLayout, ids: string[], signal?: AbortSignal): AsyncGenerator<Uint8Array> {
   const pending: Promise<Uint8Array>[] = [];
-  const read = (id: string) => store.get(layout.key(layout.inboxFragment(id))).then((r) => r.body);
+  const read = (id: string) => {
+    const body = store.get(layout.key(layout.inboxFragment(id))).then((r) => r.body);
+    body.catch(() => undefined);
+    return body;
+  };
   let next = 0;
   while (next < ids.length && pending.length < READ_AHEAD) pending.push(read(ids[next++]));
   while (pending.length > 0) {
