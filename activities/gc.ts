@@ -39,7 +39,7 @@ async function referencedKeys(deps: ActivityDeps, dataset: string): Promise<{ re
     for (const i of m.index) refs.add(i.path);
     for (const path of projectionPaths(m.projections)) refs.add(path);
     if (m.quarantine) refs.add(m.quarantine.path);
-    for (const f of m.source.set_aside ?? []) refs.add(layout.quarantinedFragment(f.fragment));
+    for (const f of m.source.set_aside ?? []) refs.add(layout.setAsideCopy(f));
   }
   const consumed = new Set(chain.manifests.flatMap((m) => (m.source.fragments ?? []).map((id) => layout.inboxFragment(id))));
   return { refs, consumed };

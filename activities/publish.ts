@@ -64,7 +64,7 @@ export function buildManifest(input: PublishInput, parent: VersionManifest | nul
     source: {
       uri: input.source.uri, bytes: input.source.bytes, sha256: input.source.sha256, etag: input.source.etag,
       ...(input.source.fragments ? { fragments: input.source.fragments } : {}),
-      ...(input.source.setAside?.length ? { set_aside: input.source.setAside } : {}),
+      ...(input.source.setAside?.length ? { set_aside: setAsideEntries(input) } : {}),
       read: readFingerprint(input.definition),
     },
     schema: { columns: d.schema.columns.map((c) => ({ name: c.name, type: c.type, decimal: c.decimal })), key: [...d.schema.key], partition_by: d.schema.partition_by },
@@ -76,13 +76,20 @@ export function buildManifest(input: PublishInput, parent: VersionManifest | nul
   };
 }
 
+/** The manifest's `source.set_aside`: each fragment with the path of its copy, which belongs to this version alone. */
+function setAsideEntries(input: PublishInput): { fragment: string; reason: string; path: string }[] {
+  const layout = new DatasetLayout(input.dataset);
+  return (input.source.setAside ?? []).map(({ fragment, reason }) => ({ fragment, reason, path: layout.quarantinedFragment(input.version, fragment) }));
+}
+
 /**
- * Copies each set-aside fragment create-only from the inbox to `quarantine/fragments/` before the
- * CAS (the inbox copy is deleted only after it); a copy already there from an earlier attempt is kept.
+ * Copies each set-aside fragment create-only from the inbox to the version's own
+ * `quarantine/fragments/<version>/` before the CAS (the inbox copy is deleted only after it); a copy
+ * already there from an earlier attempt of this publish is kept.
  */
-async function keepSetAside(store: ObjectStore, layout: DatasetLayout, setAside: readonly { fragment: string }[]): Promise<void> {
-  for (const { fragment } of setAside) {
-    const target = layout.key(layout.quarantinedFragment(fragment));
+async function keepSetAside(store: ObjectStore, layout: DatasetLayout, setAside: readonly { fragment: string; path: string }[]): Promise<void> {
+  for (const { fragment, path } of setAside) {
+    const target = layout.key(path);
     let body: Uint8Array;
     try {
       body = (await store.get(layout.key(layout.inboxFragment(fragment)))).body;
@@ -90,7 +97,7 @@ async function keepSetAside(store: ObjectStore, layout: DatasetLayout, setAside:
       if (!(err instanceof NotFoundError)) throw err;
       await store.head(target).catch((gone: unknown) => {
         if (!(gone instanceof NotFoundError)) throw gone;
-        throw new PlannedFragmentMissingError(`Fragment ${fragment}, set aside by this compaction, is neither in the inbox nor in ${layout.quarantinedFragment(fragment)}; run "tidemark verify" on the dataset and start the compaction again.`);
+        throw new PlannedFragmentMissingError(`Fragment ${fragment}, set aside by this compaction, is neither in the inbox nor in ${path}; run "tidemark verify" on the dataset and start the compaction again.`);
       });
       continue;
     }
@@ -123,7 +130,7 @@ export function publishActivities(deps: ActivityDeps) {
         const report = await store.get(layout.key(input.quarantined.report));
         await writeOnce(store, layout.key(layout.quarantine(input.version)), report.body);
       }
-      await keepSetAside(store, layout, input.source.setAside ?? []);
+      await keepSetAside(store, layout, setAsideEntries(input));
       const outcome = await commitVersion({
         store,
         manifest: buildManifest(input, parent, await missingSizes(store, input.dataset, parent)),

@@ -87,8 +87,8 @@ export async function checkDatasetWith(deps: ActivityDeps, dataset: string): Pro
       findings.push({ check: "quarantine", object: current.quarantine.path, problem: "The quarantine report is missing although the manifest references it." });
     }
   }
-  for (const { fragment } of current.source.set_aside ?? []) {
-    const path = layout.quarantinedFragment(fragment);
+  for (const entry of current.source.set_aside ?? []) {
+    const path = layout.setAsideCopy(entry);
     try {
       await store.head(layout.key(path));
     } catch (err) {

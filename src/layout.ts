@@ -130,13 +130,27 @@ export class DatasetLayout {
   inboxFragment(fragmentId: string): string {
     return `inbox/${fragmentId}`;
   }
-  /** `quarantine/fragments/`: prefix of the inbox fragments compactions set aside (README "Push intake"). */
-  quarantinedFragments(): string {
-    return "quarantine/fragments/";
+  /**
+   * `quarantine/fragments/` (every version's set-aside fragments, README "Push intake") or
+   * `quarantine/fragments/<version>/`: the copies of the inbox fragments `version`'s compaction set aside.
+   */
+  quarantinedFragments(version?: string): string {
+    return version === undefined ? "quarantine/fragments/" : `quarantine/fragments/${version}/`;
   }
-  /** `quarantine/fragments/<fragment-id>`: a create-only copy of an inbox fragment a compaction could not apply. */
-  quarantinedFragment(fragmentId: string): string {
-    return `quarantine/fragments/${fragmentId}`;
+  /**
+   * `quarantine/fragments/<version>/<fragment-id>`: the create-only copy of an inbox fragment that
+   * `version`'s compaction could not apply. Each version has its own copy, so an older run's
+   * unreferenced copy that gc is about to delete is never taken over by a later version.
+   */
+  quarantinedFragment(version: string, fragmentId: string): string {
+    return `${this.quarantinedFragments(version)}${fragmentId}`;
+  }
+  /**
+   * The copy a manifest's `source.set_aside` entry names: its `path`, or
+   * `quarantine/fragments/<fragment-id>` for entries written before copies were kept per version.
+   */
+  setAsideCopy(entry: { readonly fragment: string; readonly path?: string }): string {
+    return entry.path ?? `quarantine/fragments/${entry.fragment}`;
   }
   /** A probe gc writes and deletes to read the store's clock (scratch: a leftover is swept like any). */
   clockProbe(id: string): string {

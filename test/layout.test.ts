@@ -71,3 +71,14 @@ describe("partition labels and directories", () => {
     expect(days.map(monthLabel).sort()).toEqual([...days].sort((a, b) => a - b).map(monthLabel));
   });
 });
+
+describe("set-aside fragment copies", () => {
+  const layout = new DatasetLayout("clicks");
+  it("are kept per version, and an entry without a path names the shared prefix it was written under", () => {
+    expect(layout.quarantinedFragments()).toBe("quarantine/fragments/");
+    expect(layout.quarantinedFragments("20261203T000000000Z-00000003")).toBe("quarantine/fragments/20261203T000000000Z-00000003/");
+    expect(layout.quarantinedFragment("20261203T000000000Z-00000003", "f1")).toBe("quarantine/fragments/20261203T000000000Z-00000003/f1");
+    expect(layout.setAsideCopy({ fragment: "f1", path: "quarantine/fragments/v/f1" })).toBe("quarantine/fragments/v/f1");
+    expect(layout.setAsideCopy({ fragment: "f1" })).toBe("quarantine/fragments/f1");
+  });
+});

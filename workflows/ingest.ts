@@ -248,7 +248,7 @@ async function ingestRun(input: IngestInput, compaction: Compaction): Promise<In
         saga.clear();
         const layout = new DatasetLayout(dataset);
         const quarantined = normalized.quarantined && { rows: normalized.quarantined.rows, report: layout.key(layout.quarantine(version)) };
-        const setAside = source.setAside?.length ? setAsideNotice(source.setAside, layout.key(layout.quarantinedFragments())) : undefined;
+        const setAside = source.setAside?.length ? setAsideNotice(source.setAside, layout.key(layout.quarantinedFragments(version))) : undefined;
         if (setAside) log.warn(setAside.message, { dataset, version, fragments: source.setAside!.map((f) => f.fragment) });
         const done: IngestResult = { ...result("published", delta.counts, delta.months, attempt), quarantined, ...(setAside ? { setAside } : {}) };
         return await CancellationScope.nonCancellable(async () => {

@@ -82,7 +82,7 @@ export const VersionManifestSchema = z.object({
    * `read`: the read fingerprint of the definition the rows were read with (src/definition/read-fingerprint.ts; Tidemark addition).
    */
   source: z.object({ uri: z.string(), bytes: count, sha256: z.string(), etag: z.string().nullable(), fragments: z.array(z.string()).optional(),
-    set_aside: z.array(z.object({ fragment: z.string(), reason: z.string() })).optional(), read: z.string().optional() }),
+    set_aside: z.array(z.object({ fragment: z.string(), reason: z.string(), path: z.string().optional() })).optional(), read: z.string().optional() }),
   schema: z.object({
     columns: z.array(z.object({ name: z.string(), type: z.string(), decimal: z.string().optional() })),
     key: z.array(z.string()),

@@ -82,23 +82,28 @@ async function publishedIds(m: VersionManifest): Promise<string[]> {
 
 describe("a compaction with fragments DuckDB cannot read [file store, real dev server]", () => {
   let poison: string[];
+  /** The version that set `poison` aside: its copies are under quarantine/fragments/<version>/. */
+  let poisonVersion: string;
 
   it("sets them aside under quarantine/fragments/, publishes the other fragments' rows and empties the inbox", async () => {
     const good = await push(ndjson([normalizedClick("a"), normalizedClick("b")]));
     poison = [await push(UNCASTABLE), await push(TRUNCATED)];
     const later = await push(ndjson([normalizedClick("c")]));
     const result = await compact();
-    expect(result).toMatchObject({ status: "published", counts: { inserted: 3, rowsTotal: 3 }, setAside: { fragments: 2, prefix: `${ROOT}quarantine/fragments/` } });
-    expect(result.setAside!.message).toMatch(/^2 fragments set aside to datasets\/clicks_poison\/quarantine\/fragments\/: .*Failed to cast value to numerical.*; fix and re-push their records\.$/);
+    poisonVersion = result.version;
+    expect(result).toMatchObject({ status: "published", counts: { inserted: 3, rowsTotal: 3 }, setAside: { fragments: 2, prefix: `${ROOT}quarantine/fragments/${poisonVersion}/` } });
+    expect(result.setAside!.message).toMatch(new RegExp(`^2 fragments set aside to datasets/clicks_poison/quarantine/fragments/${poisonVersion}/: `));
+    expect(result.setAside!.message).toMatch(/: .*Failed to cast value to numerical.*; fix and re-push their records\.$/);
     const m = await current();
     expect(m.source.fragments).toEqual([good, ...poison, later]);
     expect(m.source.set_aside?.map((f) => f.fragment)).toEqual(poison);
+    expect(m.source.set_aside?.map((f) => f.path)).toEqual(poison.map((id) => `quarantine/fragments/${poisonVersion}/${id}`));
     expect(m.source.set_aside![0].reason).toMatch(/^JSON transform error in line 1: Failed to cast value to numerical: "…"\.$/);
     expect(m.source.set_aside![1].reason).toMatch(/^Malformed JSON/);
     for (const f of m.source.set_aside!) expect(f.reason).not.toMatch(/tidemark-engine|Try setting/);
     expect(await publishedIds(m)).toEqual(["a", "b", "c"]);
-    expect(await keys("quarantine/")).toEqual(poison.map((id) => `quarantine/fragments/${id}`));
-    expect(Buffer.from((await store.get(`${ROOT}quarantine/fragments/${poison[0]}`)).body).toString()).toBe(UNCASTABLE);
+    expect(await keys("quarantine/")).toEqual(poison.map((id) => `quarantine/fragments/${poisonVersion}/${id}`));
+    expect(Buffer.from((await store.get(`${ROOT}quarantine/fragments/${poisonVersion}/${poison[0]}`)).body).toString()).toBe(UNCASTABLE);
     expect(await keys("inbox/")).toEqual([]);
   }, 180_000);
 
@@ -113,7 +118,7 @@ describe("a compaction with fragments DuckDB cannot read [file store, real dev s
     expect(verify.findings).toEqual([]);
     const gc = (await client.workflow.execute("collectGarbage", { workflowId: `tidemark/gc/${DATASET}`, taskQueue, args: [{ dataset: DATASET, olderThan: 0 }] })) as GcResult;
     expect(gc.keys.filter((k) => k.startsWith("quarantine/"))).toEqual([]);
-    expect(await keys("quarantine/")).toEqual(poison.map((id) => `quarantine/fragments/${id}`));
+    expect(await keys("quarantine/")).toEqual(poison.map((id) => `quarantine/fragments/${poisonVersion}/${id}`));
   }, 180_000);
 
   it("sets aside a fragment with a null key or a null partition instead of publishing a null key or failing on the partition", async () => {
@@ -122,8 +127,8 @@ describe("a compaction with fragments DuckDB cannot read [file store, real dev s
     const result = await compact();
     expect(result).toMatchObject({ status: "published", counts: { inserted: 0, rowsTotal: 4 }, setAside: { fragments: 2 } });
     expect((await current()).source.set_aside).toEqual([
-      { fragment: nullKey, reason: 'Key column "id" is null.' },
-      { fragment: nullPartition, reason: 'Partition column "at" is null or outside the partition years 1000–9999.' },
+      { fragment: nullKey, reason: 'Key column "id" is null.', path: `quarantine/fragments/${result.version}/${nullKey}` },
+      { fragment: nullPartition, reason: 'Partition column "at" is null or outside the partition years 1000–9999.', path: `quarantine/fragments/${result.version}/${nullPartition}` },
     ]);
     expect(await publishedIds(await current())).toEqual(["a", "b", "c", "d"]);
     expect(await keys("inbox/")).toEqual([]);
@@ -133,7 +138,7 @@ describe("a compaction with fragments DuckDB cannot read [file store, real dev s
     const only = await push(UNCASTABLE);
     const result = await compact();
     expect(result).toMatchObject({ status: "published", counts: { inserted: 0, updated: 0, deleted: 0, rowsTotal: 4 }, setAside: { fragments: 1 } });
-    expect(result.setAside!.message).toBe(`1 fragment set aside to ${ROOT}quarantine/fragments/${only}: JSON transform error in line 1: Failed to cast value to numerical: "…"; fix and re-push their records.`);
+    expect(result.setAside!.message).toBe(`1 fragment set aside to ${ROOT}quarantine/fragments/${result.version}/${only}: JSON transform error in line 1: Failed to cast value to numerical: "…"; fix and re-push their records.`);
     const m = await current();
     expect(m.source).toMatchObject({ fragments: [only], set_aside: [{ fragment: only }] });
     expect(await publishedIds(m)).toEqual(["a", "b", "c", "d"]);

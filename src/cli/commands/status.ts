@@ -13,6 +13,7 @@ import { textTable } from "../text-table";
 import { recentRuns, runningIngest, type RunSummary } from "../runs";
 import { describeSchedule, type ScheduleView } from "./schedule";
 import { monthFiles } from "../../manifest/month-files";
+import type { VersionManifest } from "../../manifest/schema";
 
 /** The store reads of manifests, loaded when a command first reads the store. */
 const manifestReads = () => import("../../manifest/read.js");
@@ -78,7 +79,7 @@ export async function datasetStatus(ctx: CliContext, dataset: string, runsLimit 
           files: Object.values(manifest.projections.latest ?? Object.values(manifest.projections)[0] ?? {}).flatMap(monthFiles).length,
           granularity: partitionGranularity(manifest.schema.partition_by),
           quarantined: manifest.quarantine ?? null,
-          setAside: manifest.source.set_aside?.length ? setAsideNotice(manifest.source.set_aside, quarantinePrefix(dataset)) : null,
+          setAside: manifest.source.set_aside?.length ? setAsideNotice(manifest.source.set_aside, quarantinePrefix(dataset, manifest)) : null,
           url: manifest.run.workflow_id && manifest.run.run_id ? link(manifest.run.workflow_id, manifest.run.run_id) : null,
         }
       : null;
@@ -105,10 +106,11 @@ export async function datasetStatus(ctx: CliContext, dataset: string, runsLimit 
   };
 }
 
-/** Store key prefix of a dataset's set-aside fragments. */
-function quarantinePrefix(dataset: string): string {
+/** Store key prefix of the copies of the fragments `manifest`'s version set aside (its own, or the shared one of versions written before copies were kept per version). */
+function quarantinePrefix(dataset: string, manifest: VersionManifest): string {
   const layout = new DatasetLayout(dataset);
-  return layout.key(layout.quarantinedFragments());
+  const own = manifest.source.set_aside?.some((entry) => entry.path !== undefined);
+  return layout.key(layout.quarantinedFragments(own ? manifest.version : undefined));
 }
 
 function n(value: number): string {
