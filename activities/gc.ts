@@ -82,9 +82,16 @@ async function refuseWhileWriting(deps: ActivityDeps, dataset: string): Promise<
 /**
  * The sweep after the checks: walks the chain, lists the dataset and deletes what is unreferenced and
  * older than `cutoff`, heartbeating throughout (a chain of thousands of versions on S3 takes longer
- * to walk than the heartbeat timeout).
+ * to walk than the heartbeat timeout). It stops before its next listing page or delete once the
+ * activity is cancelled (the workflow cancelled, or this attempt's heartbeat timed out), so no stale
+ * sweep goes on deleting after its checks stopped holding.
  */
-async function sweep(deps: ActivityDeps, { dataset, olderThanMs, cutoff, dryRun }: { dataset: string; olderThanMs: number; cutoff: number; dryRun: boolean }, note: (details: unknown) => void): Promise<GcResult> {
+async function sweep(
+  deps: ActivityDeps,
+  { dataset, olderThanMs, cutoff, dryRun }: { dataset: string; olderThanMs: number; cutoff: number; dryRun: boolean },
+  signal: AbortSignal | undefined,
+  note: (details: unknown) => void,
+): Promise<GcResult> {
   const { store } = deps;
   const layout = new DatasetLayout(dataset);
   const { refs, consumed } = await referencedKeys(deps, dataset);
@@ -98,6 +105,7 @@ async function sweep(deps: ActivityDeps, { dataset, olderThanMs, cutoff, dryRun 
   const result = emptyGcResult(dataset, olderThanMs, dryRun);
   const doomed: string[] = [];
   for await (const o of store.list(layout.root)) {
+    signal?.throwIfAborted();
     result.scanned++;
     const path = layout.relative(o.key);
     if (refs.has(path) || pendingFragment(path, layout.inbox(), consumed)) result.referenced++;
@@ -113,10 +121,12 @@ async function sweep(deps: ActivityDeps, { dataset, olderThanMs, cutoff, dryRun 
   }
   if (!dryRun) {
     for (const [i, key] of doomed.entries()) {
+      signal?.throwIfAborted();
       await store.delete(key);
       note({ deleted: i + 1 });
     }
   }
+  signal?.throwIfAborted();
   const abandoned = (await store.sweepAbandonedWrites?.(layout.root, new Date(cutoff), dryRun)) ?? [];
   result.abandoned = { files: abandoned.length, bytes: abandoned.reduce((n, a) => n + a.size, 0) };
   return result;
@@ -167,7 +177,7 @@ export function gcActivities(deps: ActivityDeps) {
       const now = dryRun ? Date.now() : await storeNow(deps.store, layout);
       const cutoff = gcCutoff(now, olderThanMs);
       await refuseWhileWriting(deps, dataset);
-      return withKeepAlive((_signal, note) => sweep(deps, { dataset, olderThanMs, cutoff, dryRun: Boolean(dryRun) }, note));
+      return withKeepAlive((signal, note) => sweep(deps, { dataset, olderThanMs, cutoff, dryRun: Boolean(dryRun) }, signal, note));
     },
   };
 }

@@ -56,15 +56,15 @@ describe("gc beside a compaction that sets aside a fragment an earlier failed ru
 
     const record: string[] = [];
     const store: ObjectStore = Object.create(real);
-    store.get = (key, options) => {
+    store.get = (key: string) => {
       if (key.endsWith("/manifest.json") && !record.includes("compaction published")) record.push(`gc reads ${layout.relative(key)}`);
-      return real.get(key, options);
+      return real.get(key);
     };
     store.list = (prefix, options) => {
       const listing = real.list(prefix, options);
       if (prefix !== layout.root || options?.pageSize !== undefined || record.includes("compaction published")) return listing;
       return (async function* () {
-        const { pointer, etag } = await readPointer(real, DATASET);
+        const { pointer, etag } = (await readPointer(real, DATASET))!;
         const outcome = await publish(setAsideInput("20261203T000000000Z-00000003", { version: pointer.current_version, etag, manifest: pointer.manifest }, "r2"));
         record.push(`compaction ${outcome.status}`);
         await deleteFragments(real, DATASET, [FRAGMENT]);
@@ -75,7 +75,7 @@ describe("gc beside a compaction that sets aside a fragment an earlier failed ru
     const gc = await gcActivities({ store, datasetsDir: dir }).sweepGarbage({ dataset: DATASET, olderThan: "1h" });
 
     expect(record).toEqual(["gc reads current/manifest.json", "gc reads events/20261201T000000000Z-00000001/manifest.json", "compaction published", "gc lists the dataset"]);
-    const { pointer } = await readPointer(real, DATASET);
+    const { pointer } = (await readPointer(real, DATASET))!;
     expect(pointer.current_version).toBe("20261203T000000000Z-00000003");
     const entries = (await readManifest(real, DATASET, pointer.manifest)).source.set_aside ?? [];
     expect(entries.map((e) => layout.setAsideCopy(e))).toEqual([layout.quarantinedFragment("20261203T000000000Z-00000003", FRAGMENT)]);
@@ -91,7 +91,7 @@ describe("gc beside a compaction that sets aside a fragment an earlier failed ru
     const publish = publishActivities({ store, datasetsDir: dir }).publish;
     await store.put(layout.key(layout.inboxFragment(FRAGMENT)), POISON, { kind: "create" });
     await publish(setAsideInput("20261201T000000000Z-00000001", null, "r0"));
-    const { pointer } = await readPointer(store, DATASET);
+    const { pointer } = (await readPointer(store, DATASET))!;
     const manifestKey = layout.key(pointer.manifest);
     const manifest = JSON.parse((await store.get(manifestKey)).body.toString());
     manifest.source.set_aside = [{ fragment: FRAGMENT, reason: "Bad timestamp." }];
