@@ -6,9 +6,10 @@
  * the dataset's writes are in flight; with `delayMs` > 0 a group waits that long, or until it
  * holds `maxGroupBytes`. A due group waits for a free write slot; `maxInflightBytes` bounds it.
  */
-import { AlreadyExistsError } from "../errors.js";
+import { ConflictingObjectError } from "../errors.js";
 import { DatasetLayout } from "../layout.js";
 import type { ObjectStore } from "../store/types.js";
+import { writeOnce } from "../store/write-once.js";
 import { IntakeRequestError, IntakeStoreError } from "./errors.js";
 import { type FragmentIds, isFragmentId } from "./fragment-id.js";
 
@@ -165,15 +166,20 @@ export class GroupCommitter {
     return id;
   }
 
+  /**
+   * Writes the group's fragment create-only. An id found taken by the same bytes is this write's
+   * own (an S3 retry whose first attempt was stored but whose answer was lost gets 412): it is not
+   * written again. An id taken by other bytes moves the fragment to the next id.
+   */
   private async write(g: Group): Promise<void> {
     const o = this.options;
     const body = Buffer.concat(g.parts, g.bytes);
     try {
       let id = this.known(o.ids.next(o.orderAfterInbox === false ? undefined : await this.newestInInbox()));
       try {
-        await o.store.put(this.layout.key(this.layout.inboxFragment(id)), body, { kind: "create" });
+        await writeOnce(o.store, this.layout.key(this.layout.inboxFragment(id)), body);
       } catch (err) {
-        if (!(err instanceof AlreadyExistsError)) throw err;
+        if (!(err instanceof ConflictingObjectError)) throw err;
         id = this.known(o.ids.next(id));
         await o.store.put(this.layout.key(this.layout.inboxFragment(id)), body, { kind: "create" });
       }

@@ -1,6 +1,11 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { AlreadyExistsError } from "../../src/errors";
 import { FragmentIds } from "../../src/intake/fragment-id";
 import { GroupCommitter } from "../../src/intake/group";
+import { FsObjectStore } from "../../src/store/fs";
 import type { ObjectStore } from "../../src/store/types";
 
 /** A store whose puts wait until released one by one; it records every key and body it was given, and lists the keys it was given. */
@@ -74,5 +79,39 @@ describe("group commit", () => {
     held.releaseNext();
     const [x, y] = await Promise.all(waiting);
     expect(x.fragment).toBe(y.fragment);
+  });
+
+  it("a fragment stored by an attempt whose answer was lost (the retry finds its own bytes, 412) is not written again under another id", async () => {
+    const real = new FsObjectStore(mkdtempSync(join(tmpdir(), "tm-group-lost-")));
+    const attempts: string[] = [];
+    const store: ObjectStore = Object.create(real);
+    store.put = async (key, body, mode) => {
+      attempts.push(key);
+      const stored = await real.put(key, body, mode);
+      if (attempts.length === 1) throw new AlreadyExistsError(key);
+      return stored;
+    };
+    const groups = committer(store, 0);
+    const [a, b] = await Promise.all([groups.submit(line("a"), 1), groups.submit(line("b"), 1)]);
+    expect(attempts).toHaveLength(1);
+    expect(b.fragment).toBe(a.fragment);
+    const inbox: string[] = [];
+    for await (const o of real.list("datasets/clicks/inbox/")) inbox.push(o.key);
+    expect(inbox).toEqual([`datasets/clicks/inbox/${a.fragment}`]);
+    expect((await real.get(inbox[0])).body.toString()).toBe('{"id":"a"}\n{"id":"b"}\n');
+  });
+
+  it("an id already taken by other bytes moves the fragment to the next id", async () => {
+    const real = new FsObjectStore(mkdtempSync(join(tmpdir(), "tm-group-taken-")));
+    const ids = new FragmentIds(() => Date.UTC(2026, 11, 3));
+    const taken = new FragmentIds(() => Date.UTC(2026, 11, 3)).next();
+    await real.put(`datasets/clicks/inbox/${taken}`, "other bytes\n", { kind: "create" });
+    const forced = { next: (after?: string) => (after === undefined ? taken : ids.next(after)) } as unknown as FragmentIds;
+    const groups = new GroupCommitter({ store: real, datasetId: "clicks", ids: forced, delayMs: 0, maxGroupBytes: 1 << 20, maxInflightBytes: 1 << 24, maxWrites: 1, orderAfterInbox: false });
+    const c = await groups.submit(line("c"), 1);
+    expect(c.fragment).not.toBe(taken);
+    expect(c.fragment > taken).toBe(true);
+    expect((await real.get(`datasets/clicks/inbox/${taken}`)).body.toString()).toBe("other bytes\n");
+    expect((await real.get(`datasets/clicks/inbox/${c.fragment}`)).body.toString()).toBe('{"id":"c"}\n');
   });
 });
