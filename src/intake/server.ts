@@ -75,6 +75,7 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
         onPending: (n) => metrics.pendingRecords.set({ dataset: datasetId }, n),
         onWritten: (f) => {
           backlog.added(datasetId, f.bytes, new Date());
+          trigger?.written(datasetId);
           trigger?.poke(definitions.get(datasetId)!, backlog.get(datasetId));
           metrics.groupRecords.observe({ dataset: datasetId }, f.records);
           metrics.groupRequests.observe({ dataset: datasetId }, f.requests);
