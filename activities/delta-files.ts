@@ -111,9 +111,9 @@ export async function uploadDelta(workspace: Workspace, layout: DatasetLayout, v
   let written: DeltaSummary["index"][number] | null = null;
   if (write.kind !== "carry") {
     const path = write.kind === "full" ? layout.index(version) : layout.indexDelta(version);
-    written = { path, rows, bytes: await workspace.uploadOnce(out.index, layout.key(path)), hashing: HASHING };
+    written = { path, rows, bytes: await workspace.uploadOnce(out.index, layout.key(path), { move: true }), hashing: HASHING };
   }
-  await Promise.all([workspace.uploadScratch(out.changes, layout.key(scratch + SCRATCH.changes)), workspace.uploadScratch(out.removals, layout.key(scratch + SCRATCH.removals))]);
+  await Promise.all([workspace.uploadScratch(out.changes, layout.key(scratch + SCRATCH.changes), { move: true }), workspace.uploadScratch(out.removals, layout.key(scratch + SCRATCH.removals), { move: true })]);
   const { inserted, updated, deleted, unchanged, rowsTotal } = outcome;
   return { counts: { inserted, updated, deleted, unchanged, rowsTotal }, months: outcome.months.map(monthLabel), index: nextIndexEntries(parent?.index ?? [], write, written) };
 }

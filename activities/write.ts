@@ -178,7 +178,7 @@ async function stageEventsFile(task: EngineTask, workspace: Workspace, ctx: Stag
     publish: async (_item, out) => {
       if (counts.rows === 0) return null;
       const path = layout.eventsFile(version);
-      const bytes = await workspace.uploadOnce(asIs ? run.changes : out, layout.key(path));
+      const bytes = await workspace.uploadOnce(asIs ? run.changes : out, layout.key(path), { move: !asIs });
       const { months, ...rows } = counts;
       return { path, months: months.map(monthLabel), ...rows, bytes };
     },
@@ -229,7 +229,7 @@ async function stageProjectionMonths(task: EngineTask, workspace: Workspace, ctx
       const written: ProjectionFile[] = [];
       for (const { from, to } of p.copies) written.push({ path: to, rows: from.rows, bytes: await workspace.uploadOnce(await localOf(from.path), layout.key(to)) });
       const n = rows.get(item.key) ?? 0;
-      if (entry.touched && n > 0) written.push({ path: p.path, rows: n, bytes: await workspace.uploadOnce(out, layout.key(p.path)) });
+      if (entry.touched && n > 0) written.push({ path: p.path, rows: n, bytes: await workspace.uploadOnce(out, layout.key(p.path), { move: true }) });
       return { written, carried: p.carried.map((f) => entry.base.indexOf(f)) };
     },
   };

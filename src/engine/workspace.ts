@@ -1,11 +1,17 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { AlreadyExistsError, ConflictingObjectError } from "../errors";
 import { FsObjectStore } from "../store/fs";
 import type { ObjectStore, WriteMode } from "../store/types";
+
+/** Options of an upload from a workspace. */
+export interface UploadOptions {
+  /** The caller is done with the file: a store that can take it whole may (the path is gone after a successful upload). */
+  readonly move?: boolean;
+}
 
 /** Files above this size (or above the store's multipart threshold, when lower) are streamed to the store; smaller ones go in one request. */
 const STREAM_ABOVE = 8 * 1024 * 1024;
@@ -62,12 +68,14 @@ export class Workspace {
 
   /**
    * Uploads `path` create-only to `key` and returns its size. A retry that finds the same bytes there
-   * succeeds; other bytes throw {@link ConflictingObjectError} (nothing is ever written twice).
+   * succeeds; other bytes throw {@link ConflictingObjectError} (nothing is ever written twice). With
+   * `move`, a file of this workspace the caller is done with may be given to the store itself
+   * ({@link ObjectStore.moveFile}: no copy on a `file://` store) and is gone afterwards.
    */
-  async uploadOnce(path: string, key: string): Promise<number> {
+  async uploadOnce(path: string, key: string, { move = false }: UploadOptions = {}): Promise<number> {
     const { size } = await stat(path);
     try {
-      await this.send(path, size, key, { kind: "create" });
+      await this.send(path, size, key, { kind: "create" }, move);
       return size;
     } catch (err) {
       if (!(err instanceof AlreadyExistsError)) throw err;
@@ -79,16 +87,21 @@ export class Workspace {
     return size;
   }
 
-  /** Uploads `path` to `key`, replacing what is there (a run's private scratch); returns its size. */
-  async uploadScratch(path: string, key: string): Promise<number> {
+  /** Uploads `path` to `key`, replacing what is there (a run's private scratch); returns its size. `move` as for {@link uploadOnce}. */
+  async uploadScratch(path: string, key: string, { move = false }: UploadOptions = {}): Promise<number> {
     const { size } = await stat(path);
-    await this.send(path, size, key, { kind: "overwrite" });
+    await this.send(path, size, key, { kind: "overwrite" }, move);
     return size;
   }
 
-  /** One request for a small file (read whole); a large one stored from its path where the store can (`putFile`), else streamed. */
-  private async send(path: string, size: number, key: string, mode: WriteMode): Promise<void> {
-    if (size <= Math.min(STREAM_ABOVE, this.store.multipartThreshold ?? STREAM_ABOVE)) await this.store.put(key, await readFile(path), mode);
+  /**
+   * A file of this workspace given to a store that takes files (`moveFile`), when the caller allows it;
+   * else one request for a small file (read whole), a large one stored from its path where the store
+   * can (`putFile`), else streamed.
+   */
+  private async send(path: string, size: number, key: string, mode: WriteMode, move: boolean): Promise<void> {
+    if (move && this.store.moveFile && path.startsWith(this.dir + sep)) await this.store.moveFile(key, path, mode);
+    else if (size <= Math.min(STREAM_ABOVE, this.store.multipartThreshold ?? STREAM_ABOVE)) await this.store.put(key, await readFile(path), mode);
     else if (this.store.putFile) await this.store.putFile(key, path, mode);
     else await this.store.putStream(key, createReadStream(path), mode);
   }

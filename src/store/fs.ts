@@ -107,6 +107,28 @@ export class FsObjectStore implements ObjectStore {
     });
   }
 
+  /**
+   * Stores the local file `path` as `key` as {@link putFile} does, but gives the file itself to the
+   * store instead of a copy: a hard link when `path` is on the store's filesystem (no new file, no
+   * bytes copied; a copy otherwise). `path` is removed once the write succeeded and kept when it
+   * failed (a create-only key already taken included), so the caller can still compare it. The etag
+   * returned is read after that removal (it changes the file's ctime); an `update` write copies.
+   */
+  async moveFile(key: string, path: string, mode: WriteMode = { kind: "overwrite" }): Promise<PutResult> {
+    if (mode.kind === "update") {
+      const copied = await this.putFile(key, path, mode);
+      await fsp.unlink(path);
+      return copied;
+    }
+    await this.publish(key, mode, async (dir, tmp) => {
+      await this.linkTemp(key, dir, tmp, path);
+      return fsp.open(tmp, "r+");
+    });
+    await fsp.unlink(path);
+    const { etag, size } = await this.head(key);
+    return { etag, size };
+  }
+
   async delete(key: string, options: DeleteOptions = {}): Promise<void> {
     const path = this.pathOf(key);
     await this.guard(key, "write", async () => {
@@ -231,6 +253,19 @@ export class FsObjectStore implements ObjectStore {
     }
     await this.ensureDir(key, dir);
     await fsp.copyFile(source, tmp, flags);
+  }
+
+  /** Links the local file `source` as the temporary file `tmp` (its directory created when missing), or copies it from another filesystem. */
+  private async linkTemp(key: string, dir: string, tmp: string, source: string, dirMade = false): Promise<void> {
+    try {
+      return await fsp.link(source, tmp);
+    } catch (e) {
+      if (errCode(e) === "EXDEV" || errCode(e) === "EPERM") return this.copyTemp(key, dir, tmp, source);
+      if (dirMade || (errCode(e) !== "ENOENT" && errCode(e) !== "ENOTDIR")) throw e;
+      if (!(await statOrNull(source))) throw new Error(`The local file ${source} to store as "${key}" is missing.`, { cause: e });
+    }
+    await this.ensureDir(key, dir);
+    return this.linkTemp(key, dir, tmp, source, true);
   }
 
   private async link(key: string, tmp: string, path: string): Promise<void> {

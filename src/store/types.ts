@@ -73,6 +73,8 @@ export interface ObjectStore {
    * better than a stream: the fs backend copies it in the kernel. Absent elsewhere: use `putStream`.
    */
   putFile?(key: string, path: string, mode?: WriteMode): Promise<PutResult>;
+  /** Like {@link putFile}, but the store may take the file itself (`path` is gone after a successful write, kept after a failed one). */
+  moveFile?(key: string, path: string, mode?: WriteMode): Promise<PutResult>;
   /** Deletes the key; deleting a missing key succeeds. */
   delete(key: string, options?: DeleteOptions): Promise<void>;
   /** Lists every object whose key starts with `prefix`, in lexicographic key order, page by page. */

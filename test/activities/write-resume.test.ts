@@ -27,7 +27,7 @@ const definition = parseDefinition(seriesDefinitionYaml({ id: "wr", uri: `file:/
 function recording(store: ObjectStore, keys: string[]): ObjectStore {
   return new Proxy(store, {
     get(target, prop, receiver) {
-      if (prop === "put" || prop === "putStream" || prop === "putFile") {
+      if (prop === "put" || prop === "putStream" || prop === "putFile" || prop === "moveFile") {
         return (key: string, ...rest: unknown[]) => {
           keys.push(key);
           return (target[prop] as (...a: unknown[]) => Promise<unknown>).call(target, key, ...rest);

@@ -87,7 +87,7 @@ async function onFaultPoint(point) {
  * - putStream above the S3 multipart threshold: when the store asks for more body after it took
  *   `multipartThreshold` bytes (the multipart upload is created, not completed);
  * - putStream on fs: when the store asks for the second chunk (the first is in the hidden temp file);
- * - put and putFile (a local file above 8 MiB) on fs: when the store fsyncs the hidden temp file it wrote the object into (before the link or rename);
+ * - put, putFile (a local file above 8 MiB) and moveFile (a file the engine wrote, linked as the temp file) on fs: when the store fsyncs the hidden temp file holding the object (before the link or rename);
  * - put on S3: once MinIO answered the PutObject, before the store returns (applied, never acknowledged);
  * - delete: as it starts.
  */
@@ -115,7 +115,7 @@ function onWrite({ seq, op, key, phase, bytes }) {
   }
   const at = `inside ${step} write ${plan.n} (${op} ${key})`;
   if (phase === "started" && op === "delete") die(`${at} as it started`);
-  if (phase === "started" && (op === "put" || op === "putFile")) target = { seq, key, at };
+  if (phase === "started" && (op === "put" || op === "putFile" || op === "moveFile")) target = { seq, key, at };
   if (phase === "streaming" && op === "putStream") {
     if (config.store.kind === "fs") die(`${at} after ${bytes} bytes went to its temp file`, { kind: "temp", dir: dirname(join(config.store.dir, key)) });
     else if (bytes > config.store.multipartThreshold) die(`${at} after ${bytes} bytes (multipart upload started)`, { kind: "upload", key });
@@ -140,7 +140,7 @@ fs.fsync = (fd, ...rest) => {
   return fsyncFd(fd, ...rest);
 };
 
-/** fs, a streamed put or a putFile: the temp file of the targeted put is fsynced — it holds the whole object and is not yet linked or renamed. */
+/** fs, a streamed put, a putFile or a moveFile: the temp file of the targeted put is fsynced — it holds the whole object and is not yet linked or renamed. */
 const openFile = fsp.open;
 fsp.open = async (path, ...rest) => {
   const fh = await openFile(path, ...rest);

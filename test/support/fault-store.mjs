@@ -1,11 +1,11 @@
 /**
- * A test-only ObjectStore wrapper that reports every write (put, putStream, putFile, delete) to a hook, so a
+ * A test-only ObjectStore wrapper that reports every write (put, putStream, putFile, moveFile, delete) to a hook, so a
  * crash test can kill its process in the middle of a writing activity. Plain JavaScript: the crash
  * worker process (test/support/crash-worker.mjs) loads it next to the compiled code in dist/.
  */
 
 /**
- * @typedef {{ seq: number; op: "put" | "putStream" | "putFile" | "delete"; key: string; phase: "started" | "streaming" | "done" | "failed"; bytes?: number }} WriteEvent
+ * @typedef {{ seq: number; op: "put" | "putStream" | "putFile" | "moveFile" | "delete"; key: string; phase: "started" | "streaming" | "done" | "failed"; bytes?: number }} WriteEvent
  * A write the wrapped store is making: `started` before it reaches the store; `streaming` each time
  * the store asks a putStream body for its next chunk after the first (`bytes`: how many bytes it has
  * taken so far; the object is half written); `done` once it succeeded, `failed` once it threw.
@@ -51,6 +51,7 @@ export function faultStore(store, hook) {
     putStream: (key, body, mode) =>
       reported("putStream", key, (seq) => store.putStream(key, reportChunks(body, (bytes) => hook({ seq, op: "putStream", key, phase: "streaming", bytes })), mode)),
     ...(store.putFile ? { putFile: (key, path, mode) => reported("putFile", key, () => store.putFile(key, path, mode)) } : {}),
+    ...(store.moveFile ? { moveFile: (key, path, mode) => reported("moveFile", key, () => store.moveFile(key, path, mode)) } : {}),
     delete: (key, options) => reported("delete", key, () => store.delete(key, options)),
   };
 }

@@ -2,7 +2,7 @@ import type { ObjectStore } from "../../src/store/types";
 
 /** One completed write the wrapped store made. */
 export interface RecordedWrite {
-  op: "put" | "putStream" | "putFile" | "delete";
+  op: "put" | "putStream" | "putFile" | "moveFile" | "delete";
   key: string;
   /** The label current when the write completed (set by the test, e.g. a plan attempt). */
   label: string;
@@ -15,7 +15,7 @@ export function recordingStore(store: ObjectStore): { store: ObjectStore; writes
   const wrapped = new Proxy(store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
-      if ((prop === "put" || prop === "putStream" || prop === "putFile" || prop === "delete") && typeof value === "function") {
+      if ((prop === "put" || prop === "putStream" || prop === "putFile" || prop === "moveFile" || prop === "delete") && typeof value === "function") {
         return async (key: string, ...rest: unknown[]) => {
           const result = await (value as (...args: unknown[]) => Promise<unknown>).call(target, key, ...rest);
           writes.push({ op: prop, key, label: current });

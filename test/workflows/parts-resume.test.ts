@@ -45,7 +45,7 @@ describe("consolidate with parts resumes from its heartbeat after a failure mid-
   };
   const store: ObjectStore = new Proxy(base, {
     get(target, prop, receiver) {
-      if (prop === "put" || prop === "putStream" || prop === "putFile") {
+      if (prop === "put" || prop === "putStream" || prop === "putFile" || prop === "moveFile") {
         return async (key: string, ...rest: unknown[]) => {
           if (failing && key.includes("/projections/") && key.endsWith(".parquet")) {
             const attempt = Context.current().info.attempt;

@@ -45,7 +45,7 @@ describe("write resumes from its heartbeat after a failure mid-way", { timeout: 
   };
   const store: ObjectStore = new Proxy(base, {
     get(target, prop, receiver) {
-      if (prop === "put" || prop === "putStream" || prop === "putFile") {
+      if (prop === "put" || prop === "putStream" || prop === "putFile" || prop === "moveFile") {
         return async (key: string, ...rest: unknown[]) => {
           if (key.includes("/events/") && key.endsWith(".parquet")) eventFileWrites.push(Context.current().info.attempt);
           if (key.includes("/projections/") && key.endsWith(".parquet")) {
