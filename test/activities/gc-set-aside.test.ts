@@ -4,26 +4,15 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { gcActivities } from "../../activities/gc";
 import { publishActivities } from "../../activities/publish";
-import { parseDefinition } from "../../src/definition";
 import { deleteFragments } from "../../src/intake/inbox-source";
 import { DatasetLayout } from "../../src/layout";
 import { readManifest, readPointer } from "../../src/manifest/read";
 import { FsObjectStore } from "../../src/store/fs";
 import type { ObjectStore } from "../../src/store/types";
+import { pushDefinition } from "../support/push-definition";
 
 const DATASET = "clicks";
-const definition = parseDefinition(
-  `id: ${DATASET}
-source: { push: {} }
-schema:
-  columns:
-    - { name: id, type: string }
-    - { name: at, type: timestamp }
-  key: [id]
-  partition_by: at
-`,
-  `${DATASET}.yaml`,
-);
+const definition = pushDefinition(DATASET);
 const counts = { inserted: 0, updated: 0, deleted: 0, unchanged: 0, rowsTotal: 0 };
 const FRAGMENT = "20261201T000000000Z-000000-aaaaaaaaaaaa";
 const POISON = '{"id":"a","at":"not a time"}\n';

@@ -1,20 +1,9 @@
 import type { Client } from "@temporalio/client";
 import { describe, expect, it } from "vitest";
-import { parseDefinition } from "../../src/definition";
 import { CompactionTrigger } from "../../src/intake/compaction-trigger";
+import { pushDefinition } from "../support/push-definition";
 
-const def = parseDefinition(
-  `id: clicks
-source: { push: {} }
-schema:
-  columns:
-    - { name: id, type: string }
-    - { name: at, type: timestamp }
-  key: [id]
-  partition_by: at
-`,
-  "clicks.yaml",
-);
+const def = pushDefinition();
 /** A backlog due by size (64 MiB, over the default compact_bytes) whatever the clock says. */
 const due = { fragments: 10, bytes: 64 << 20, oldest: new Date(0) };
 
