@@ -12,6 +12,9 @@ import { isInternalName, LOCK_SUFFIX, tempPath, withLock } from "./fs-lock.js";
 import { assertValidKey, assertValidPrefix } from "./keys.js";
 import type { AbandonedWrite, DeleteOptions, GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
 
+/** A copy into a new temporary file: never over an existing one, a reflink where the filesystem has them. */
+const COPY_FLAGS = fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE;
+
 /** Options of {@link FsObjectStore}. */
 export interface FsObjectStoreOptions {
   /** How long a conditional write waits for a live lock holder before failing (default 30 s). */
@@ -242,30 +245,28 @@ export class FsObjectStore implements ObjectStore {
     return fsp.open(tmp, "wx");
   }
 
-  /** Copies `source` to the new temporary file `tmp` in `dir`, creating `dir` (durably) only when it is missing. */
-  private async copyTemp(key: string, dir: string, tmp: string, source: string): Promise<void> {
-    const flags = fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE;
+  /** Copies the local file `source` to the temporary file `tmp` in the kernel (a reflink where the filesystem has them). */
+  private copyTemp(key: string, dir: string, tmp: string, source: string): Promise<void> {
+    return this.placeTemp(key, dir, source, () => fsp.copyFile(source, tmp, COPY_FLAGS));
+  }
+
+  /** Links the local file `source` as the temporary file `tmp`, or copies it from another filesystem. */
+  private linkTemp(key: string, dir: string, tmp: string, source: string): Promise<void> {
+    return this.placeTemp(key, dir, source, () =>
+      fsp.link(source, tmp).catch((e: unknown) => (errCode(e) === "EXDEV" || errCode(e) === "EPERM" ? fsp.copyFile(source, tmp, COPY_FLAGS) : Promise.reject(e))),
+    );
+  }
+
+  /** Runs `place` (which puts `source` into the target directory `dir`), creating `dir` and running it again when it is missing; a missing `source` is named. */
+  private async placeTemp(key: string, dir: string, source: string, place: () => Promise<void>): Promise<void> {
     try {
-      return await fsp.copyFile(source, tmp, flags);
+      return await place();
     } catch (e) {
       if (errCode(e) !== "ENOENT" && errCode(e) !== "ENOTDIR") throw e;
       if (!(await statOrNull(source))) throw new Error(`The local file ${source} to store as "${key}" is missing.`, { cause: e });
     }
     await this.ensureDir(key, dir);
-    await fsp.copyFile(source, tmp, flags);
-  }
-
-  /** Links the local file `source` as the temporary file `tmp` (its directory created when missing), or copies it from another filesystem. */
-  private async linkTemp(key: string, dir: string, tmp: string, source: string, dirMade = false): Promise<void> {
-    try {
-      return await fsp.link(source, tmp);
-    } catch (e) {
-      if (errCode(e) === "EXDEV" || errCode(e) === "EPERM") return this.copyTemp(key, dir, tmp, source);
-      if (dirMade || (errCode(e) !== "ENOENT" && errCode(e) !== "ENOTDIR")) throw e;
-      if (!(await statOrNull(source))) throw new Error(`The local file ${source} to store as "${key}" is missing.`, { cause: e });
-    }
-    await this.ensureDir(key, dir);
-    return this.linkTemp(key, dir, tmp, source, true);
+    await place();
   }
 
   private async link(key: string, tmp: string, path: string): Promise<void> {
