@@ -67,3 +67,11 @@ export const PUBLISHED_ORDER_PATCH = "tidemark-published-column-order";
  * without revisions, as they were recorded.
  */
 export const READER_REVISIONS_PATCH = "tidemark-reader-revisions";
+
+/**
+ * Patch id of the commit check asked until it answers: a publish call that failed is decided from
+ * the store by `checkPublished`, retried without a limit (every 30 s at most) instead of 20 times.
+ * Before it, a store down for more than the 20 attempts (about 8 minutes) made the run report
+ * failed, with no webhook, though its CAS had been applied. Used by ingest, optimize and repair.
+ */
+export const COMMIT_CHECK_PATCH = "tidemark-commit-check-until-answered";

@@ -9,7 +9,7 @@ import type { DatasetDefinition } from "../src/definition";
 import type { BaseVersion, ChangeCounts } from "../src/contracts";
 import { formatChanges, type IngestMemo } from "../src/run-summary";
 import { schemaChanges, schemaConflictMessage } from "../src/definition/compat";
-import { ENGINE_STEPS_PATCH } from "./ingest-patches";
+import { COMMIT_CHECK_PATCH, ENGINE_STEPS_PATCH } from "./ingest-patches";
 
 /** The retry policy of the ingest steps. */
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
@@ -43,6 +43,7 @@ export function quickStep<K extends QuickStep>(name: K, summary: string, args: P
 const localCleanup = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { ...retry, maximumAttempts: 3 } });
 const cleanup = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { ...retry, maximumAttempts: 3 } });
 const untilDone = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s" } });
+const untilAnswered = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "1m", retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s" } });
 const notifier = proxyActivities<IngestActivities>({
   startToCloseTimeout: "1m",
   retry: { ...retry, maximumAttempts: 8 },
@@ -64,8 +65,9 @@ type PublishOutcome = Awaited<ReturnType<IngestActivities["publish"]>>;
 /**
  * The commit point: publish runs to completion even when the run is being cancelled (SPEC §3); a
  * cancel requested before it started stops the run instead (its compensations run). A
- * publish call that failed is decided from the store: its CAS may have been applied before the
- * failure, and then the version is published (possibly with other versions on top).
+ * publish call that failed is decided from the store, asked until it answers (patch
+ * {@link COMMIT_CHECK_PATCH}): its CAS may have been applied before the failure, and then the version
+ * is published (possibly with other versions on top).
  */
 export async function commit(commitRules: boolean, summary: string, input: PublishInput, base: string | null): Promise<PublishOutcome> {
   if (commitRules && CancellationScope.current().consideredCancelled) {
@@ -77,7 +79,10 @@ export async function commit(commitRules: boolean, summary: string, input: Publi
     } catch (err) {
       if (!commitRules) throw err;
       const { dataset, version } = input;
-      const landed = await quickStep("checkPublished", `did ${version} land despite the failed publish?`, [{ dataset, version, base }]).catch(() => false);
+      const check = `did ${version} land despite the failed publish?`;
+      const landed = patched(COMMIT_CHECK_PATCH)
+        ? await untilAnswered.checkPublished.executeWithOptions({ summary: check }, [{ dataset, version, base }]).catch(() => false)
+        : await quickStep("checkPublished", check, [{ dataset, version, base }]).catch(() => false);
       if (!landed) throw err;
       log.warn("the publish call failed but its CAS was applied; the version is published", { dataset, version, error: String(err) });
       return { status: "published" } as const;

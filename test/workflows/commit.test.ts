@@ -79,6 +79,9 @@ describe("the commit point under cancel, failure and outside writers", { timeout
   const metrics = new TidemarkMetrics({ processMetrics: false });
   let hold: ReturnType<typeof gate> | undefined;
   let outsideOnTop: (() => Promise<IngestResult>) | undefined;
+  let loseNextAnswer = false;
+  let checkRefusals = 0;
+  const checks: string[] = [];
   let client: Client;
   let outsideClient: Client;
   let webhook: Awaited<ReturnType<typeof startHttpServer>>;
@@ -120,6 +123,16 @@ describe("the commit point under cancel, failure and outside writers", { timeout
           const how = await hold.wait();
           if (how === "fail") throw ApplicationFailure.nonRetryable("injected: the publish failed after the cancel", "InjectedFault");
         }
+        if (point === "publish:end" && loseNextAnswer) {
+          loseNextAnswer = false;
+          throw ApplicationFailure.nonRetryable("injected: the CAS was applied but its answer was lost", "InjectedFault");
+        }
+        if (point === "checkPublished:start" && checkRefusals > 0) {
+          checks.push("refused");
+          checkRefusals--;
+          throw ApplicationFailure.create({ message: "injected: the store did not answer the check", type: "InjectedOutage", nextRetryDelay: "20ms" });
+        }
+        if (point === "checkPublished:end") checks.push("answered");
         if (point === "publish:end" && outsideOnTop) {
           const publishOnTop = outsideOnTop;
           outsideOnTop = undefined;
@@ -195,6 +208,22 @@ describe("the commit point under cancel, failure and outside writers", { timeout
     await undo.deleteEvents(planned);
     await undo.deleteIndex(planned);
     expect(await listAll(base, root)).toEqual(keys);
+    expect((await verify()).findings).toEqual([]);
+  });
+
+  it("(d) a CAS applied but reported failed, then the store does not answer the check for more than 20 attempts: the run waits for the answer and ends published", async () => {
+    const prior = (await inspectPublished(base, dataset)).chain[0].version;
+    loseNextAnswer = true;
+    checkRefusals = 25;
+    checks.length = 0;
+    writeSource();
+    const result = (await (await start()).result()) as IngestResult;
+
+    expect(loseNextAnswer).toBe(false);
+    expect(checks).toEqual([...Array<string>(25).fill("refused"), "answered"]);
+    expect(result).toMatchObject({ status: "published", parentVersion: prior });
+    expect((await inspectPublished(base, dataset)).chain[0].version).toBe(result.version);
+    expect(webhook.received.filter((r) => r.headers["idempotency-key"] === `${dataset}/${result.version}`)).toHaveLength(1);
     expect((await verify()).findings).toEqual([]);
   });
 

@@ -23,6 +23,9 @@ describe("optimize and repair whose CAS was applied but whose publish call faile
   const root = `datasets/${dataset}/`;
   /** The activity whose successful end throws (once), as if its answer were lost and its retries spent. */
   let lose: string | undefined;
+  /** How many more `checkPublished` attempts fail as if the store did not answer, and what each attempt met. */
+  let checkRefusals = 0;
+  const checks: string[] = [];
   const taskQueue = uniqueTaskQueue("maintenance-commit");
   let client: Client;
   let worker: RunningWorker;
@@ -41,6 +44,12 @@ describe("optimize and repair whose CAS was applied but whose publish call faile
     worker = await startTestWorker({
       store, datasetsDir: ws.datasetsDir, taskQueue, client,
       faults: (point) => {
+        if (point === "checkPublished:start" && checkRefusals > 0) {
+          checkRefusals--;
+          checks.push("refused");
+          throw ApplicationFailure.create({ message: "injected: the store did not answer the check", type: "InjectedOutage", nextRetryDelay: "20ms" });
+        }
+        if (point === "checkPublished:end") checks.push("answered");
         if (point !== lose) return;
         lose = undefined;
         throw ApplicationFailure.nonRetryable(`injected: ${point} applied its CAS but its answer was lost and the retries ran out`, "InjectedFault");
@@ -55,10 +64,12 @@ describe("optimize and repair whose CAS was applied but whose publish call faile
     await client?.connection.close();
   });
 
-  it("optimize ends published, and its merged files stay", async () => {
+  it("optimize ends published, and its merged files stay, though the store did not answer the check for 21 attempts (the old limit was 20)", async () => {
     lose = "publishOptimized:end";
+    checkRefusals = 21;
     const result = (await client.workflow.execute("optimizeDataset", { workflowId: ingestWorkflowId(dataset), taskQueue, args: [{ dataset, all: true }] })) as OptimizeResult;
     expect(lose, "the fault fired").toBeUndefined();
+    expect(checks).toEqual([...Array<string>(21).fill("refused"), "answered"]);
     expect(result.status).toBe("published");
     const manifest = await current();
     expect(manifest.version).toBe(result.version);
