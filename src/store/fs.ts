@@ -1,4 +1,4 @@
-import { constants as fsConstants, promises as fsp, type BigIntStats } from "node:fs";
+import { promises as fsp, type BigIntStats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
@@ -9,11 +9,9 @@ import { fsStoreError, takenError, type FsOp } from "./fs-errors.js";
 import { errCode, etagOf, fsyncDir, infoOf, nowMicros, setMtime, statOrNull, writeAll } from "./fs-io.js";
 import { sweepTemps, walkObjects } from "./fs-list.js";
 import { isInternalName, LOCK_SUFFIX, tempPath, withLock } from "./fs-lock.js";
+import { copyTemp, ensureDir, linkCreate, linkTemp, openTemp } from "./fs-temp.js";
 import { assertValidKey, assertValidPrefix } from "./keys.js";
 import type { AbandonedWrite, DeleteOptions, GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
-
-/** A copy into a new temporary file: never over an existing one, a reflink where the filesystem has them. */
-const COPY_FLAGS = fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE;
 
 /** Options of {@link FsObjectStore}. */
 export interface FsObjectStoreOptions {
@@ -82,7 +80,7 @@ export class FsObjectStore implements ObjectStore {
       const path = this.pathOf(key);
       const dir = dirname(path);
       return this.guard(key, "write", () =>
-        createFromBytes(tempPath(dir), path, dir, bytes, { ensureDir: () => this.ensureDir(key, dir), taken: (st) => takenError(key, st?.isDirectory() ?? false) }),
+        createFromBytes(tempPath(dir), path, dir, bytes, { ensureDir: () => ensureDir(key, dir), taken: (st) => takenError(key, st?.isDirectory() ?? false) }),
       );
     }
     return this.write(key, mode, async (fh) => {
@@ -105,7 +103,7 @@ export class FsObjectStore implements ObjectStore {
    */
   async putFile(key: string, path: string, mode: WriteMode = { kind: "overwrite" }): Promise<PutResult> {
     return this.publish(key, mode, async (dir, tmp) => {
-      await this.copyTemp(key, dir, tmp, path);
+      await copyTemp(key, dir, tmp, path);
       return fsp.open(tmp, "r+");
     });
   }
@@ -124,7 +122,7 @@ export class FsObjectStore implements ObjectStore {
       return copied;
     }
     await this.publish(key, mode, async (dir, tmp) => {
-      await this.linkTemp(key, dir, tmp, path);
+      await linkTemp(key, dir, tmp, path);
       return fsp.open(tmp, "r+");
     });
     await fsp.unlink(path);
@@ -165,7 +163,7 @@ export class FsObjectStore implements ObjectStore {
   private readonly readError = (e: unknown, keyBase: string): Error => fsStoreError(e, this.url, keyBase, "read");
 
   private async write(key: string, mode: WriteMode, fill: (fh: FileHandle) => Promise<void>): Promise<PutResult> {
-    return this.publish(key, mode, (dir, tmp) => this.openTemp(key, dir, tmp), fill);
+    return this.publish(key, mode, (dir, tmp) => openTemp(key, dir, tmp), fill);
   }
 
   /** Publishes the temporary file `open` makes in the target directory (filled by `fill`): fsynced, then linked (create) or renamed under the lock (overwrite, update). */
@@ -188,7 +186,7 @@ export class FsObjectStore implements ObjectStore {
         await setMtime(fh, micros);
         await fh.sync();
         if (mode.kind === "create") {
-          await this.link(key, tmp, path);
+          await linkCreate(key, tmp, path);
           published = true;
           return await this.afterLink(fh, tmp, dir);
         } else {
@@ -232,69 +230,6 @@ export class FsObjectStore implements ObjectStore {
     };
     const [st] = await Promise.all([statThenClose(), fsyncDir(dir)]);
     return { etag: etagOf(st), size: Number(st.size) };
-  }
-
-  /** Opens a new temporary file in `dir`, creating `dir` (durably) only when it is missing. */
-  private async openTemp(key: string, dir: string, tmp: string): Promise<FileHandle> {
-    try {
-      return await fsp.open(tmp, "wx");
-    } catch (e) {
-      if (errCode(e) !== "ENOENT" && errCode(e) !== "ENOTDIR") throw e;
-    }
-    await this.ensureDir(key, dir);
-    return fsp.open(tmp, "wx");
-  }
-
-  /** Copies the local file `source` to the temporary file `tmp` in the kernel (a reflink where the filesystem has them). */
-  private copyTemp(key: string, dir: string, tmp: string, source: string): Promise<void> {
-    return this.placeTemp(key, dir, source, () => fsp.copyFile(source, tmp, COPY_FLAGS));
-  }
-
-  /** Links the local file `source` as the temporary file `tmp`, or copies it from another filesystem. */
-  private linkTemp(key: string, dir: string, tmp: string, source: string): Promise<void> {
-    return this.placeTemp(key, dir, source, () =>
-      fsp.link(source, tmp).catch((e: unknown) => (errCode(e) === "EXDEV" || errCode(e) === "EPERM" ? fsp.copyFile(source, tmp, COPY_FLAGS) : Promise.reject(e))),
-    );
-  }
-
-  /** Runs `place` (which puts `source` into the target directory `dir`), creating `dir` and running it again when it is missing; a missing `source` is named. */
-  private async placeTemp(key: string, dir: string, source: string, place: () => Promise<void>): Promise<void> {
-    try {
-      return await place();
-    } catch (e) {
-      if (errCode(e) !== "ENOENT" && errCode(e) !== "ENOTDIR") throw e;
-      if (!(await statOrNull(source))) throw new Error(`The local file ${source} to store as "${key}" is missing.`, { cause: e });
-    }
-    await this.ensureDir(key, dir);
-    await place();
-  }
-
-  private async link(key: string, tmp: string, path: string): Promise<void> {
-    try {
-      await fsp.link(tmp, path);
-    } catch (e) {
-      if (errCode(e) !== "EEXIST") throw e;
-      const st = await fsp.lstat(path).catch(() => null);
-      throw takenError(key, st?.isDirectory() ?? false);
-    }
-  }
-
-  /** Creates `dir` and fsyncs the parents of every directory it had to create. */
-  private async ensureDir(key: string, dir: string): Promise<void> {
-    let first: string | undefined;
-    try {
-      first = await fsp.mkdir(dir, { recursive: true });
-    } catch (e) {
-      if (errCode(e) === "EEXIST" || errCode(e) === "ENOTDIR") {
-        throw new InvalidKeyError(key, `Object key "${key}" has a parent path that is an existing object on the filesystem backend.`);
-      }
-      throw e;
-    }
-    if (first === undefined) return;
-    for (let p = dir; ; p = dirname(p)) {
-      await fsyncDir(dirname(p));
-      if (p === first || dirname(p) === p) break;
-    }
   }
 
   private async fileStat(key: string, fh: FileHandle): Promise<BigIntStats> {
