@@ -16,7 +16,7 @@ import {
 import type { IngestActivities } from "../activities";
 import type { WalletOp } from "../activities/payments";
 import type { ChargeOutcome, LookupOutcome } from "../src/gateway/types";
-import { paymentWorkflowId, validatePayment, type PaymentInput, type PaymentState, type PaymentStatus, type ResolveInput } from "../src/ledger/payment";
+import { MAX_VERIFY_WINDOW_MS, paymentWorkflowId, validatePayment, type PaymentInput, type PaymentState, type PaymentStatus, type ResolveInput } from "../src/ledger/payment";
 import { Saga } from "./saga";
 
 // Ledger and gateway steps heartbeat while they wait, so a step on a dead worker is retried after
@@ -56,6 +56,20 @@ export const CANCEL_AFTER_LOOKUP_PATCH = "tidemark-payment-cancel-after-lookup";
  * charged again, as they did.
  */
 export const REFUNDED_BEFORE_PATCH = "tidemark-payment-refunded-before";
+/**
+ * Patch id of honouring a cancel of a payment whose deduction was made before only when the gateway
+ * reports that earlier charge failed. "Not found" proves nothing: an earlier run's charge may still be
+ * in flight, and Stripe's search lags behind its writes; the payment is charged with its idempotency
+ * key instead, so it can never be both charged and refunded. Histories recorded before it honoured
+ * the cancel on "not found", as they did.
+ */
+export const CANCEL_ONLY_AFTER_FAILED_PATCH = "tidemark-payment-cancel-only-after-failed";
+/**
+ * Patch id of verifying an in-doubt charge for at most {@link MAX_VERIFY_WINDOW_MS} (12 h), even when a
+ * run was started with a longer `verify_window` by a client that did not check it. Histories recorded
+ * before it verified for their whole window, as they did.
+ */
+export const VERIFY_WINDOW_LIMIT_PATCH = "tidemark-payment-verify-window-limit";
 
 /**
  * One payment (SPEC §12), workflow id `tidemark/payment/<payment_id>`: deduct the wallet (insufficient
@@ -65,13 +79,14 @@ export const REFUNDED_BEFORE_PATCH = "tidemark-payment-refunded-before";
  * `verify_window`; then `requires_review` until the `resolve` update says whether it was charged.
  * A refund the ledger refuses keeps the payment pending and is retried until it applies.
  * Once started a payment always settles: a cancel request refunds it when it arrives before the charge
- * is sent — for a deduction made before, only once the gateway says it holds no charge of it — and is
- * otherwise ignored (a charge may have happened; verification and review decide).
+ * is sent — for a deduction made before, only once the gateway says the earlier charge failed — and is
+ * otherwise ignored (a charge may have happened or be in flight; it is charged with the same
+ * idempotency key, and verification and review decide).
  */
 export async function payment(input: PaymentInput): Promise<PaymentState> {
   let request;
   try {
-    request = validatePayment(input);
+    request = validatePayment(input, { windowLimit: false });
   } catch (err) {
     throw ApplicationFailure.nonRetryable((err as Error).message, "PaymentInputError");
   }
@@ -119,6 +134,9 @@ export async function payment(input: PaymentInput): Promise<PaymentState> {
     try {
       deducted = await ledgerSteps.deductWallet.executeWithOptions({ summary: `deduct ${what} from wallet ${request.wallet} for payment ${request.payment_id}` }, [op]);
     } catch (err) {
+      if (causeType(err) === "OpConflictError") {
+        return finish("failed", `wallet ${request.wallet} already holds a deduction of payment ${request.payment_id} with other parameters, made by an earlier run; nothing more was deducted: start the payment again with its original parameters so it settles, and use a new payment id for this one`);
+      }
       return finish("failed", `nothing was deducted: ${rootMessage(err)}`);
     }
     if (deducted.status === "insufficient_funds") return finish("declined", `insufficient funds: wallet ${request.wallet} holds ${deducted.balance} ${request.currency}`);
@@ -126,7 +144,7 @@ export async function payment(input: PaymentInput): Promise<PaymentState> {
       return finish("failed", `payment ${request.payment_id} was deducted and refunded by an earlier run (wallet ${request.wallet}, event ${deducted.seq}), so it is not charged again; use a new payment id`);
     }
 
-    const saga = new Saga();
+    const saga = new Saga("the refund is tried again; if the wallet's log is broken, repair it (tidemark ledger verify)");
     const refund = () => ledgerSteps.refundWallet.executeWithOptions({ summary: `undo: refund ${what} to wallet ${request.wallet} for payment ${request.payment_id}` }, [op]);
     saga.add("refundWallet", refund);
     const fail = async (reason: string): Promise<PaymentState> => {
@@ -152,7 +170,8 @@ export async function payment(input: PaymentInput): Promise<PaymentState> {
       const earlier = await lookup(op, `look up payment ${request.payment_id} at the gateway before charging: its deduction was made before`);
       if (earlier.outcome === "succeeded") return complete(earlier.chargeId, "charged before (the deduction was made by an earlier attempt or run); not charged again");
       if (earlier.outcome === "refunded" && patched(REFUNDED_BEFORE_PATCH)) return fail("the gateway reports the charge of an earlier attempt or run refunded; not charged again");
-      if (lookupFirst && root.consideredCancelled && earlier.outcome !== "unknown") return fail(cancelled);
+      const noCharge = () => earlier.outcome === "failed" || (earlier.outcome === "not_found" && !patched(CANCEL_ONLY_AFTER_FAILED_PATCH));
+      if (lookupFirst && root.consideredCancelled && noCharge()) return fail(cancelled);
     }
     state.step = "charge";
     const charged = await charge(op, `charge ${what} at the gateway, idempotency key ${request.payment_id}`);
@@ -161,7 +180,8 @@ export async function payment(input: PaymentInput): Promise<PaymentState> {
 
     state.step = "verify";
     state.reason = `charge in doubt: ${charged.reason}`;
-    const deadline = Date.now() + request.verify_window_ms;
+    const windowMs = patched(VERIFY_WINDOW_LIMIT_PATCH) ? Math.min(request.verify_window_ms, MAX_VERIFY_WINDOW_MS) : request.verify_window_ms;
+    const deadline = Date.now() + windowMs;
     for (let round = 0; ; round++) {
       const found = await lookup(op, `verify the in-doubt charge of payment ${request.payment_id} (round ${round + 1})`);
       if (found.outcome === "succeeded") return complete(found.chargeId, "verified at the gateway after an in-doubt charge");
@@ -181,7 +201,7 @@ export async function payment(input: PaymentInput): Promise<PaymentState> {
     }
 
     state.step = "review";
-    setStatus("requires_review", `still unknown after ${request.verify_window_ms} ms: ${state.reason}; run "tidemark payments resolve ${request.payment_id} --charged|--not-charged"`);
+    setStatus("requires_review", `still unknown after ${windowMs} ms: ${state.reason}; run "tidemark payments resolve ${request.payment_id} --charged|--not-charged"`);
     await condition(() => resolution !== undefined);
     if (resolution!.charged) {
       state.resolution = "charged";
@@ -206,6 +226,14 @@ async function lookup(op: WalletOp, summary: string): Promise<LookupOutcome> {
   } catch (err) {
     return { outcome: "unknown", reason: rootMessage(err) };
   }
+}
+
+/** The type of the application failure that caused `err` (an activity's typed error), if any. */
+function causeType(err: unknown): string | undefined {
+  for (let e = err as { type?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++, e = e.cause as typeof e) {
+    if (e instanceof ApplicationFailure) return e.type ?? undefined;
+  }
+  return undefined;
 }
 
 function rootMessage(err: unknown): string {

@@ -10,6 +10,9 @@ interface Compensation {
 export class Saga {
   private readonly steps: Compensation[] = [];
 
+  /** @param leftover What becomes of what a failed compensation did not undo, for its log line (default: gc removes it). */
+  constructor(private readonly leftover = "gc will remove what it left") {}
+
   /** Registers the opposite of a step before the step is called (a timed-out call may still have written). */
   add(name: string, run: () => Promise<unknown>): void {
     this.steps.push({ name, run });
@@ -43,7 +46,7 @@ export class Saga {
           await step.run();
           ran.push(step.name);
         } catch (err) {
-          log.error("compensation failed; gc will remove what it left", { compensation: step.name, error: String(err) });
+          log.error(`compensation failed; ${this.leftover}`, { compensation: step.name, error: String(err) });
         }
       }
     });

@@ -48,8 +48,13 @@ export class LedgerContentionError extends TidemarkError {
 
 /** A payment id was started before with other parameters. */
 export class PaymentConflictError extends TidemarkError {
-  constructor(readonly paymentId: string, readonly existing: string) {
-    super(`Payment "${paymentId}" already exists with other parameters (${existing}); use a new payment id.`);
+  /** @param unsettled The existing payment's run ended before it settled: its deduction waits for a start with its own parameters. */
+  constructor(readonly paymentId: string, readonly existing: string, readonly unsettled = false) {
+    super(
+      unsettled
+        ? `Payment "${paymentId}" already exists with other parameters (${existing}) and its run ended before it settled; start it again with those parameters so it settles, and use a new payment id for this one.`
+        : `Payment "${paymentId}" already exists with other parameters (${existing}); use a new payment id.`,
+    );
   }
 }
 

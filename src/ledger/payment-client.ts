@@ -2,7 +2,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from "@temporalio/client";
 import type { ObjectStore } from "../store/types.js";
 import { CurrencyMismatchError, PaymentConflictError, PaymentNotFoundError, WalletNotFoundError } from "./errors.js";
-import { paymentWorkflowId, sameParameters, type PaymentRequest, type PaymentState, type PaymentStatus } from "./payment.js";
+import { paymentWorkflowId, sameParameters, TERMINAL_STATUSES, type PaymentRequest, type PaymentState, type PaymentStatus } from "./payment.js";
 import { LedgerStore } from "./store.js";
 
 /** What `payments start` reports. */
@@ -21,9 +21,10 @@ function describeParams(p: Partial<PaymentRequest>): string {
 /**
  * Starts a payment under `tidemark/payment/<id>` once: the wallet must exist in the payment's currency
  * (checked before anything is started); the same id with the same parameters returns the existing
- * payment, with other parameters throws {@link PaymentConflictError}. A payment whose run ended
- * without settling (terminated, timed out, failed) is started again: the new run finds the deduction
- * already made and asks the gateway before it charges, so the payment settles.
+ * payment, with other parameters throws {@link PaymentConflictError} before anything is started. A
+ * payment whose run ended without settling (terminated, timed out, failed) is started again by the
+ * same parameters only: the new run finds the deduction already made and asks the gateway before it
+ * charges, so the payment settles.
  */
 export async function startPayment(client: Client, store: ObjectStore, taskQueue: string, request: PaymentRequest): Promise<StartedPayment> {
   const workflowId = paymentWorkflowId(request.payment_id);
@@ -32,6 +33,9 @@ export async function startPayment(client: Client, store: ObjectStore, taskQueue
     if (err instanceof PaymentNotFoundError) return null;
     throw err;
   });
+  if (existing && !sameParameters(existing.request, request)) {
+    throw new PaymentConflictError(request.payment_id, describeParams(existing.request), !existing.running && !TERMINAL_STATUSES.includes(existing.status));
+  }
   if (!existing) {
     const wallet = await new LedgerStore(store, request.ledger).show(request.wallet);
     if (!wallet) throw new WalletNotFoundError(request.ledger, request.wallet);
@@ -53,7 +57,7 @@ export async function startPayment(client: Client, store: ObjectStore, taskQueue
 }
 
 /** A payment's parameters and status from its memo (no worker needed); a payment started without the memo (e.g. by `temporal workflow start`) is asked through its `status` query. */
-export async function describePayment(client: Client, paymentId: string): Promise<{ request: PaymentRequest; status: PaymentStatus; runId: string }> {
+export async function describePayment(client: Client, paymentId: string): Promise<{ request: PaymentRequest; status: PaymentStatus; runId: string; running: boolean }> {
   try {
     const d = await client.workflow.getHandle(paymentWorkflowId(paymentId)).describe();
     const memo = (d.memo ?? {}) as Partial<PaymentRequest> & { status?: PaymentStatus };
@@ -61,9 +65,9 @@ export async function describePayment(client: Client, paymentId: string): Promis
     const status = (memo.status ?? sa?.[0] ?? (d.status.name === "RUNNING" ? "pending" : "failed")) as PaymentStatus;
     if (memo.payment_id === undefined) {
       const state = await queryPayment(client, paymentId);
-      return { request: state, status: state.status, runId: d.runId };
+      return { request: state, status: state.status, runId: d.runId, running: d.status.name === "RUNNING" };
     }
-    return { request: memo as PaymentRequest, status, runId: d.runId };
+    return { request: memo as PaymentRequest, status, runId: d.runId, running: d.status.name === "RUNNING" };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new PaymentNotFoundError(paymentId);
     throw err;

@@ -13,6 +13,13 @@ export const DEFAULT_LEDGER = "default";
 /** How long an in-doubt charge is verified before it needs a person, unless the payment says otherwise. */
 export const DEFAULT_VERIFY_WINDOW_MS = 5 * 60_000;
 
+/**
+ * Longest `verify_window`: a charge still unknown after it waits for review. Gateways forget
+ * idempotency keys (Stripe after 24 h), so a re-send later could charge twice, and a verification
+ * of 12 h stays far inside a workflow history's event limit.
+ */
+export const MAX_VERIFY_WINDOW_MS = 12 * 3_600_000;
+
 /** Input of the `payment` workflow (and of `tidemark payments start`). */
 export interface PaymentInput {
   payment_id: string;
@@ -63,17 +70,29 @@ export function verifyLedgerWorkflowId(ledger: string): string {
   return `tidemark/verify-ledger/${ledger}`;
 }
 
-/** Parses a duration: a number of ms, or digits with ms, s, m or h. */
-export function parseWindow(value: number | string | undefined): number {
+/** Parses a duration: a number of ms, or digits with ms, s, m or h; with `limit`, at most {@link MAX_VERIFY_WINDOW_MS}. */
+export function parseWindow(value: number | string | undefined, limit = true): number {
   if (value === undefined) return DEFAULT_VERIFY_WINDOW_MS;
+  const ms = windowMs(value);
+  if (limit && ms > MAX_VERIFY_WINDOW_MS) {
+    throw new PaymentInputError(`verify_window ${JSON.stringify(value)} is longer than 12h, the longest a gateway is trusted to remember the charge's idempotency key; use at most "12h" (a charge still unknown then waits for review).`);
+  }
+  return ms;
+}
+
+function windowMs(value: number | string): number {
   if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
   const m = typeof value === "string" ? /^(\d{1,9})(ms|s|m|h)$/.exec(value.trim()) : null;
   if (!m) throw new PaymentInputError(`verify_window ${JSON.stringify(value)} is invalid: use milliseconds or a duration such as "90s", "5m" or "1h".`);
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
 }
 
-/** Checks every field of a payment input; throws {@link PaymentInputError} with one sentence on the first bad one. */
-export function validatePayment(input: PaymentInput): PaymentRequest {
+/**
+ * Checks every field of a payment input; throws {@link PaymentInputError} with one sentence on the
+ * first bad one. `windowLimit: false` (the workflow's own check, which must accept the inputs of runs
+ * started before the limit) lets a longer `verify_window` through.
+ */
+export function validatePayment(input: PaymentInput, { windowLimit = true }: { windowLimit?: boolean } = {}): PaymentRequest {
   if (typeof input !== "object" || input === null) throw new PaymentInputError('The payment input must be an object such as {"payment_id":"pay-1","wallet":"alice","amount":1250,"currency":"EUR"}.');
   return {
     payment_id: requirePaymentId(input.payment_id),
@@ -81,7 +100,7 @@ export function validatePayment(input: PaymentInput): PaymentRequest {
     amount: requireAmount(input.amount),
     currency: requireCurrency(input.currency),
     ledger: requireLedgerId(input.ledger ?? DEFAULT_LEDGER),
-    verify_window_ms: parseWindow(input.verify_window),
+    verify_window_ms: parseWindow(input.verify_window, windowLimit),
   };
 }
 

@@ -6,10 +6,11 @@ import { paymentResult, startPaymentBed, waitForStatus, type PaymentBed } from "
 let bed: PaymentBed;
 let holdDeduct: Promise<void> | undefined;
 let holdCharge: Promise<void> | undefined;
+let holdChargeStart: Promise<void> | undefined;
 const reached: string[] = [];
 beforeAll(async () => {
   bed = await startPaymentBed("paycancel", async (point) => {
-    const hold = point === "deductWallet:end" ? holdDeduct : point === "chargeGateway:end" ? holdCharge : undefined;
+    const hold = point === "deductWallet:end" ? holdDeduct : point === "chargeGateway:end" ? holdCharge : point === "chargeGateway:start" ? holdChargeStart : undefined;
     if (!hold) return;
     reached.push(point);
     await hold;
@@ -111,5 +112,42 @@ describe("a cancel request never strands a payment's money", () => {
     expect(chargesOf(id)).toHaveLength(1);
     expect((await bed.ledger.readRecord("again")).events.map((e) => e.op_id)).toEqual(["create", "again-seed:credit", `${id}:deduct`]);
     expect(await bed.ledger.show("again")).toMatchObject({ balance: 800 });
+  });
+
+  it("cancelled while it restarts a payment whose earlier charge is still in flight: charged with the same key, never refunded", async () => {
+    await wallet("flight", 1000);
+    const id = bed.id("flight");
+    const handle = bed.client.workflow.getHandle(paymentWorkflowId(id));
+    reached.length = 0;
+    let releaseFirst!: () => void;
+    holdChargeStart = new Promise((r) => (releaseFirst = r));
+    try {
+      await start(id, "flight", 300);
+      await reach("chargeGateway:start");
+      holdChargeStart = undefined;
+      await handle.terminate("the operator gave up on this run");
+      expect(chargesOf(id)).toEqual([]);
+
+      reached.length = 0;
+      let releaseDeduct!: () => void;
+      holdDeduct = new Promise((r) => (releaseDeduct = r));
+      try {
+        await start(id, "flight", 300);
+        await reach("deductWallet:end");
+        await handle.cancel();
+      } finally {
+        holdDeduct = undefined;
+        releaseDeduct();
+      }
+      expect(await paymentResult(bed, id)).toMatchObject({ status: "completed" });
+    } finally {
+      holdChargeStart = undefined;
+      releaseFirst();
+    }
+    expect(chargesOf(id).map((c) => `${c.status} ${c.amount}`)).toEqual(["succeeded 300"]);
+    expect((await bed.ledger.readRecord("flight")).events.map((e) => e.op_id)).toEqual(["create", "flight-seed:credit", `${id}:deduct`]);
+    expect(await bed.ledger.show("flight")).toMatchObject({ balance: 700 });
+    const verified = await bed.client.workflow.execute("verifyLedger", { workflowId: verifyLedgerWorkflowId(bed.ledgerName), taskQueue: bed.taskQueue, args: [{ ledger: bed.ledgerName }] });
+    expect(verified).toMatchObject({ findings: [], chargesChecked: true });
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gatewayFromEnv } from "../../src/gateway/from-env";
+import { PaymentConflictError } from "../../src/ledger/errors";
 import { startPayment } from "../../src/ledger/payment-client";
 import { paymentWorkflowId, validatePayment, verifyLedgerWorkflowId } from "../../src/ledger/payment";
 import type { LedgerVerifyResult } from "../../src/ledger/invariants";
@@ -126,5 +127,47 @@ describe("a payment id started again after its workflow is gone (retention)", ()
     expect(chargesOf(id)).toHaveLength(1);
     expect(await bed.ledger.show("t")).toMatchObject({ balance: 600, seq: 3 });
     expect(await startPayment(bed.client, bed.store, bed.taskQueue, request)).toMatchObject({ started: false, status: "completed" });
+  });
+
+  it("a terminated, unsettled payment started again with other parameters is refused before anything runs; its own parameters settle it", { timeout: 240_000 }, async () => {
+    await bed.ledger.createWallet("o", "EUR");
+    await bed.ledger.credit("o", "seed", 1000, "EUR");
+    await bed.ledger.createWallet("o2", "EUR");
+    await bed.ledger.credit("o2", "seed", 1000, "EUR");
+    const id = bed.id("other-params");
+    const request = validatePayment({ payment_id: id, wallet: "o", amount: 300, currency: "EUR", ledger: bed.ledgerName, verify_window: "1s" });
+    const outagesBefore = bed.sim.stats().faults.outage;
+    bed.sim.setFaults({ outage: true });
+    try {
+      await startPayment(bed.client, bed.store, bed.taskQueue, request);
+      await waitForStatus(bed, id, "requires_review");
+    } finally {
+      bed.sim.setFaults({ outage: false });
+    }
+    expect(bed.sim.stats().faults.outage).toBeGreaterThan(outagesBefore);
+    const handle = bed.client.workflow.getHandle(paymentWorkflowId(id));
+    await handle.terminate("operator stopped it");
+    const terminatedRun = (await handle.describe()).runId;
+    expect(await bed.ledger.show("o")).toMatchObject({ balance: 700 });
+
+    for (const other of [{ wallet: "o", amount: 200 }, { wallet: "o2", amount: 300 }]) {
+      const refused = await startPayment(bed.client, bed.store, bed.taskQueue, { ...request, ...other }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(PaymentConflictError);
+      expect((refused as Error).message).toMatch(/already exists with other parameters \(300 EUR from wallet o in ledger .*\) and its run ended before it settled; start it again with those parameters/);
+    }
+    expect((await handle.describe()).runId).toBe(terminatedRun);
+    expect(await bed.ledger.show("o2")).toMatchObject({ balance: 1000, seq: 2 });
+
+    await bed.client.workflow.start("payment", { workflowId: paymentWorkflowId(id), taskQueue: bed.taskQueue, args: [{ payment_id: id, wallet: "o", amount: 200, currency: "EUR", ledger: bed.ledgerName }] });
+    expect(await paymentResult(bed, id)).toMatchObject({
+      status: "failed",
+      reason: expect.stringMatching(/^wallet o already holds a deduction of payment .* with other parameters, made by an earlier run; nothing more was deducted: start the payment again with its original parameters/),
+    });
+    expect(await bed.ledger.show("o")).toMatchObject({ balance: 700 });
+
+    await bed.client.workflow.start("payment", { workflowId: paymentWorkflowId(id), taskQueue: bed.taskQueue, args: [{ payment_id: id, wallet: "o", amount: 300, currency: "EUR", ledger: bed.ledgerName }] });
+    expect(await paymentResult(bed, id)).toMatchObject({ status: "completed" });
+    expect(chargesOf(id).map((c) => `${c.status} ${c.amount}`)).toEqual(["succeeded 300"]);
+    expect(await bed.ledger.show("o")).toMatchObject({ balance: 700, seq: 3 });
   });
 });
