@@ -1,5 +1,5 @@
 /** Cross-field checks of a definition that passed the shape schema, and the defaults that depend on other fields. */
-import { CREDENTIAL_FIX, literalCredential } from "./credentials.js";
+import { CREDENTIAL_FIX, literalCredential, literalHeaderSecret } from "./credentials.js";
 import type { z } from "zod";
 import { compileDatePattern } from "../normalize/datetime.js";
 import { isLedgerUri, parseLedgerUri } from "../ledger/source-uri.js";
@@ -175,7 +175,7 @@ export function checkSemantics(d: Parsed, raw: Record<string, unknown>): Dataset
     for (const [h, v] of Object.entries(n.headers ?? {})) {
       const stripped = v.replace(ENV_REF, "");
       if (stripped.includes("${")) bad(`notify[${i}].headers.${h}`, `has a malformed reference; write environment variables as "\${ENV_NAME}" (got ${describeValue(v)})`);
-      else if (SECRET_HEADER.test(h) && stripped === v) bad(`notify[${i}].headers.${h}`, `must reference an environment variable such as "Bearer \${WEBHOOK_TOKEN}", never a literal secret`);
+      else if (SECRET_HEADER.test(h) && literalHeaderSecret(v, ENV_REF)) bad(`notify[${i}].headers.${h}`, `must reference an environment variable such as "Bearer \${WEBHOOK_TOKEN}", never a literal secret`);
     }
   });
 
