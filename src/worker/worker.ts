@@ -6,7 +6,8 @@ import { createActivities } from "../../activities";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { TidemarkMetrics } from "../observability/metrics";
 import { sourcePolicyFromEnv } from "../sources/allow";
-import { sourceLimitsFromEnv } from "../sources/limits";
+import { engineSettingsFromEnv } from "../engine/settings";
+import { ingestLimitsFromEnv, sourceLimitsFromEnv } from "../sources/limits";
 import type { SourceDeps } from "../sources/open";
 import { defaultS3Client } from "../store/open";
 import type { ObjectStore } from "../store/types";
@@ -55,8 +56,14 @@ function outcomeSinks(metrics?: TidemarkMetrics): InjectedSinks<OutcomeSinks> {
   };
 }
 
-/** Creates a worker that runs all Tidemark workflows and activities. */
+/**
+ * Creates a worker that runs all Tidemark workflows and activities. The worker's settings from its
+ * environment (source limits, engine memory and threads) are checked first: a bad value stops it
+ * with one sentence naming the variable, instead of failing every run's attempts on it.
+ */
 export async function createTidemarkWorker(options: TidemarkWorkerOptions): Promise<Worker> {
+  ingestLimitsFromEnv();
+  engineSettingsFromEnv();
   const activities = createActivities({
     store: options.store,
     datasetsDir: options.datasetsDir,

@@ -28,6 +28,17 @@ describe("tidemark worker", () => {
     expect(run.stderr).toBe(`tidemark: Temporal is not reachable at 127.0.0.1:${port} (connection refused: nothing listens at 127.0.0.1:${port}); start it with "tidemark dev" or set TEMPORAL_ADDRESS.\n`);
   });
 
+  it("exits 1 naming the variable when a worker setting is unusable, instead of failing every run on it", { timeout: 120_000 }, async () => {
+    const { temporal } = services();
+    const env = { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, TIDEMARK_TASK_QUEUE: uniqueTaskQueue("worker-bad"), TIDEMARK_STORE: pathToFileURL(work.dir).href };
+    const rows = await runBuiltCli(["worker"], { ...env, TIDEMARK_MAX_ROWS: "abc" });
+    expect(rows.code).toBe(1);
+    expect(rows.stderr).toMatch(/^tidemark: TIDEMARK_MAX_ROWS .*"abc".*\n$/);
+    const memory = await runBuiltCli(["worker"], { ...env, TIDEMARK_ENGINE_MEMORY: "lots" });
+    expect(memory.code).toBe(1);
+    expect(memory.stderr).toBe('tidemark: TIDEMARK_ENGINE_MEMORY="lots" is not a size; set it like "1GB" or "512MiB".\n');
+  });
+
   it("logs one line, runs ingests for its task queue and stops cleanly on SIGTERM", { timeout: 120_000 }, async () => {
     const { temporal } = services();
     const taskQueue = uniqueTaskQueue("worker-cmd");
