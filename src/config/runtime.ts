@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { TidemarkError } from "../errors";
 import { assertListening } from "./refused";
 
 /** Connection settings of a Temporal frontend, following Temporal's own environment conventions. */
@@ -26,17 +27,59 @@ export interface RuntimeConfig {
   taskQueue: string;
 }
 
-/** Reads `TIDEMARK_STORE`, `TIDEMARK_DATASETS`, `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS_*`. */
+/** A Temporal connection setting in the environment is malformed or names a file that cannot be read. */
+export class TemporalSettingsError extends TidemarkError {}
+
+/** Values `TEMPORAL_TLS` accepts: on, or left to the other settings. */
+const TLS_SWITCH: Record<string, boolean> = { true: true, "1": true, false: false, "0": false };
+
+/** Whether `TEMPORAL_TLS` asks for TLS: `true`/`1` yes, `false`/`0`/unset no (TLS may still follow from other settings). */
+function tlsForced(value: string | undefined): boolean {
+  if (!value) return false;
+  const forced = TLS_SWITCH[value.toLowerCase()];
+  if (forced === undefined) throw new TemporalSettingsError(`TEMPORAL_TLS is ${JSON.stringify(value)}, which is not a switch; set it to true, false, 1 or 0, or unset it.`);
+  return forced;
+}
+
+/** The file named by environment variable `name`, read. */
+function readSettingFile(name: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new TemporalSettingsError(`${name} names ${path}, which cannot be read (${e.code ?? e.message}); fix the path or unset it.`, { cause: err });
+  }
+}
+
+/** The client certificate pair of `TEMPORAL_TLS_CERT` and `TEMPORAL_TLS_KEY`, which come together or not at all. */
+function clientCertPair(env: NodeJS.ProcessEnv): { crt: Buffer; key: Buffer } | undefined {
+  const { TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key } = env;
+  if (!cert !== !key) throw new TemporalSettingsError("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (mTLS): set both or neither.");
+  return cert && key ? { crt: readSettingFile("TEMPORAL_TLS_CERT", cert), key: readSettingFile("TEMPORAL_TLS_KEY", key) } : undefined;
+}
+
+/**
+ * TLS settings of the Temporal connection: on when `TEMPORAL_TLS` is `true`/`1` or any of
+ * `TEMPORAL_TLS_CERT`, `TEMPORAL_TLS_CA` and `TEMPORAL_API_KEY` is set; undefined (plaintext) otherwise.
+ * Throws {@link TemporalSettingsError} for another `TEMPORAL_TLS` value, a certificate without its key
+ * (or the reverse), or a file that cannot be read.
+ */
+export function temporalTls(env: NodeJS.ProcessEnv): TemporalSettings["tls"] {
+  const forced = tlsForced(env.TEMPORAL_TLS);
+  const pair = clientCertPair(env);
+  const ca = env.TEMPORAL_TLS_CA ? readSettingFile("TEMPORAL_TLS_CA", env.TEMPORAL_TLS_CA) : undefined;
+  if (!forced && !pair && !ca && !env.TEMPORAL_API_KEY) return undefined;
+  return { clientCertPair: pair, serverRootCACertificate: ca };
+}
+
+/**
+ * Reads `TIDEMARK_STORE`, `TIDEMARK_DATASETS`, `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`,
+ * `TEMPORAL_TLS_*` (see {@link temporalTls}).
+ */
 export function runtimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const rawStore = env.TIDEMARK_STORE || "file://./data";
   const storeUrl = rawStore.startsWith("file://.") ? pathToFileURL(resolve(rawStore.slice("file://".length))).toString() : rawStore;
-  const tlsWanted = env.TEMPORAL_TLS === "true" || Boolean(env.TEMPORAL_TLS_CERT || env.TEMPORAL_API_KEY);
-  const tls = tlsWanted
-    ? {
-        clientCertPair: env.TEMPORAL_TLS_CERT && env.TEMPORAL_TLS_KEY ? { crt: readFileSync(env.TEMPORAL_TLS_CERT), key: readFileSync(env.TEMPORAL_TLS_KEY) } : undefined,
-        serverRootCACertificate: env.TEMPORAL_TLS_CA ? readFileSync(env.TEMPORAL_TLS_CA) : undefined,
-      }
-    : undefined;
+  const tls = temporalTls(env);
   return {
     storeUrl,
     datasetsDir: resolve(env.TIDEMARK_DATASETS || "./datasets"),
