@@ -34,6 +34,8 @@ export interface GroupOptions {
   readonly orderAfterInbox?: boolean;
   /** Called after each fragment is durable. */
   readonly onWritten?: (fragment: { id: string; bytes: number; records: number; requests: number }) => void;
+  /** Called when a group could not be written (its requests get {@link IntakeStoreError}). */
+  readonly onFailed?: (err: unknown) => void;
   /** Called when the number of waiting records changes. */
   readonly onPending?: (records: number) => void;
 }
@@ -186,6 +188,7 @@ export class GroupCommitter {
       o.onWritten?.({ id, bytes: body.length, records: g.records, requests: g.waiters.length });
       for (const w of g.waiters) w.resolve({ fragment: id });
     } catch (err) {
+      o.onFailed?.(err);
       const failure = new IntakeStoreError(o.datasetId, err);
       for (const w of g.waiters) w.reject(failure);
     }

@@ -65,4 +65,6 @@ export interface IntakeServerOptions {
   readonly processMetrics?: boolean;
   /** Request compactions of due push datasets from Temporal (SPEC §11); on unless false. */
   readonly compact?: boolean;
+  /** Where serve's warnings go (failing fragment writes); default stderr, prefixed "serve: ". */
+  readonly warn?: (line: string) => void;
 }

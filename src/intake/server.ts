@@ -6,6 +6,8 @@ import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { DatasetDefinition } from "../definition/schema.js";
+import { TidemarkError } from "../errors.js";
+import { redact } from "../observability/redact.js";
 import { BacklogTracker } from "./backlog.js";
 import { CompactionTrigger } from "./compaction-trigger.js";
 import { FragmentIds } from "./fragment-id.js";
@@ -16,6 +18,7 @@ import { DEFAULT_LIMITS, type IntakeLimits, type IntakeServerOptions } from "./o
 import { paymentErrorStatus, registerPaymentsApi } from "./payments-api.js";
 import { RateLimiter } from "./rate.js";
 import { registerRecordsRoute } from "./records-route.js";
+import { WriteHealth } from "./write-health.js";
 import { SchemaGuard } from "./schema-guard.js";
 
 /** A running intake server. */
@@ -27,18 +30,46 @@ export interface IntakeServer {
   close(): Promise<void>;
 }
 
+/** The server could not listen on its `--host`/`--port` (port taken, address not of this machine, privileged port). */
+export class ServeListenError extends TidemarkError {
+  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The {@link ServeListenError} a failed `listen` on `host:port` means, or `err` itself when its code is none of the known ones. */
+export function listenFailure(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case "EADDRINUSE":
+      return new ServeListenError(code, `Port ${port} on ${host} is in use; stop what holds it or pass another --port.`, { cause: err });
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+      return new ServeListenError(code, `--host ${host} is not an address of this machine; pass one it has, e.g. 127.0.0.1.`, { cause: err });
+    case "EACCES":
+      return new ServeListenError(code, `Port ${port} on ${host} needs privileges this process lacks; pass a --port above 1023.`, { cause: err });
+    default:
+      return err;
+  }
+}
+
 interface Readiness {
   ready: boolean;
   checks: Record<string, string>;
 }
 
-async function readiness(opts: IntakeServerOptions, pushIds: string[], backlog: BacklogTracker, limits: IntakeLimits, defs: Map<string, DatasetDefinition>): Promise<Readiness> {
+function writeWarning(line: string): void {
+  process.stderr.write(`serve: ${line}\n`);
+}
+
+async function readiness(opts: IntakeServerOptions, pushIds: string[], backlog: BacklogTracker, limits: IntakeLimits, defs: Map<string, DatasetDefinition>, health: WriteHealth): Promise<Readiness> {
   const checks: Record<string, string> = {};
   const probe = `intake/ready/${randomBytes(6).toString("hex")}`;
   try {
     await opts.store.put(probe, "ok", { kind: "overwrite" });
     await opts.store.delete(probe);
-    checks.store = "ok";
+    const failing = health.failures();
+    checks.store = failing.length === 0 ? "ok" : `fragment writes fail (${failing.join("; ")})`;
   } catch (err) {
     checks.store = `not writable: ${(err as Error).message}`;
   }
@@ -66,6 +97,10 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
   const pokeAll = () => {
     for (const id of pushIds) trigger?.poke(definitions.get(id)!, backlog.get(id));
   };
+  const health = new WriteHealth();
+  const warn = (line: string | null) => {
+    if (line) (opts.warn ?? writeWarning)(line);
+  };
   const committers = new Map<string, GroupCommitter>();
   const committer = (datasetId: string): GroupCommitter => {
     let c = committers.get(datasetId);
@@ -73,7 +108,9 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
       c = new GroupCommitter({
         store: opts.store, datasetId, ids, orderAfterInbox: !opts.store.url.startsWith("file:"), delayMs: limits.groupDelayMs, maxGroupBytes: limits.maxGroupBytes, maxInflightBytes: limits.maxInflightBytes, maxWrites: limits.maxWrites,
         onPending: (n) => metrics.pendingRecords.set({ dataset: datasetId }, n),
+        onFailed: (err) => warn(health.failed(datasetId, redact(err instanceof Error ? err.message : String(err)), Date.now())),
         onWritten: (f) => {
+          warn(health.written(datasetId, Date.now()));
           backlog.added(datasetId, f.bytes, new Date());
           trigger?.written(datasetId);
           trigger?.poke(definitions.get(datasetId)!, backlog.get(datasetId));
@@ -96,7 +133,7 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
   registerPaymentsApi(app, { store: opts.store, tokens: opts.tokens, ledger: opts.ledger, taskQueue: opts.taskQueue, temporal: opts.temporal });
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
-    const r = await readiness(opts, pushIds, backlog, limits, definitions);
+    const r = await readiness(opts, pushIds, backlog, limits, definitions, health);
     return reply.code(r.ready ? 200 : 503).send(r);
   });
   app.get("/metrics", async (_req, reply) => {
@@ -118,7 +155,15 @@ export async function startIntakeServer(opts: IntakeServerOptions, host: string,
   if (trigger && pushIds.length > 0) await import("@temporalio/client");
   const ticker = trigger ? setInterval(pokeAll, 500) : null;
   ticker?.unref();
-  await app.listen({ host, port });
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    backlog.stop();
+    if (ticker) clearInterval(ticker);
+    await app.close().catch(() => {});
+    await trigger?.drain();
+    throw listenFailure(err, host, port);
+  }
   const address = app.server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {

@@ -59,12 +59,12 @@ export interface IntakeBed {
 export async function startBed(
   store: ObjectStore,
   limits: Partial<IntakeLimits> = {},
-  payments: { client?: Client; ledger?: string; taskQueue?: string; compact?: boolean; definitionsYaml?: string } = {},
+  payments: { client?: Client; ledger?: string; taskQueue?: string; compact?: boolean; definitionsYaml?: string; warn?: (line: string) => void } = {},
 ): Promise<IntakeBed> {
   let own: Promise<Client> | undefined;
   const temporal = () => (payments.client ? Promise.resolve(payments.client) : (own ??= testClient()));
   const server = await startIntakeServer(
-    { store, definitions: definitions(payments.definitionsYaml), tokens: TokenTable.parse(TOKEN_SPEC), limits, temporal, taskQueue: payments.taskQueue ?? "tidemark-intake-test", ledger: payments.ledger ?? "intake-test", compact: payments.compact ?? false },
+    { store, definitions: definitions(payments.definitionsYaml), tokens: TokenTable.parse(TOKEN_SPEC), limits, temporal, taskQueue: payments.taskQueue ?? "tidemark-intake-test", ledger: payments.ledger ?? "intake-test", compact: payments.compact ?? false, ...(payments.warn ? { warn: payments.warn } : {}) },
     "127.0.0.1",
     0,
   );

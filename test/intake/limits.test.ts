@@ -13,14 +13,15 @@ function fsStore(label: string): FsObjectStore {
   return new FsObjectStore(t.dir);
 }
 
-/** A store whose writes fail while `failing` is set; counts the writes it refused. */
-function failingStore(inner: ObjectStore): { store: ObjectStore; refused: () => number; fail(on: boolean): void } {
+/** A store whose writes (of keys under `under`, when given) fail while `failing` is set; counts the writes it refused. */
+function failingStore(inner: ObjectStore, under?: string): { store: ObjectStore; refused: () => number; fail(on: boolean): void } {
   let failing = false;
   let refused = 0;
   const store = new Proxy(inner, {
     get(target, prop, receiver) {
       if ((prop === "put" || prop === "putStream") && failing) {
-        return async () => {
+        return async (key: string, ...rest: unknown[]) => {
+          if (under !== undefined && !key.includes(under)) return (target[prop] as (...a: unknown[]) => unknown).call(target, key, ...rest);
           refused++;
           throw new StoreUnavailableError("the test store refuses writes");
         };
@@ -69,6 +70,27 @@ describe("push intake bounds", () => {
       expect(ready.status).toBe(503);
       expect(ready.body.checks).toMatchObject({ store: "ok", temporal: "ok", backlog: "over its bound: clicks" });
       expect(await metric(bed.url, "tidemark_intake_backlog_fragments", 'dataset="clicks"')).toBe(1);
+    } finally {
+      await bed.close();
+    }
+  });
+
+  it("says when fragment writes fail though the store takes other writes: one warning, /readyz not ready, then the recovery", async () => {
+    const failing = failingStore(fsStore("503-inbox"), "/inbox/");
+    const warnings: string[] = [];
+    const bed = await startBed(failing.store, { groupDelayMs: 1 }, { warn: (line) => warnings.push(line) });
+    try {
+      failing.fail(true);
+      for (const id of ["g1", "g2"]) expect((await bed.post("/v1/datasets/clicks/records", ndjson([click(id)]), ndjsonHeaders(TOKENS.clicks))).status).toBe(503);
+      expect(failing.refused()).toBe(2);
+      expect(warnings).toEqual(['fragment writes of dataset "clicks" fail, so its records get 503: the test store refuses writes; check the store (TIDEMARK_STORE) and its permissions.']);
+      const ready = await request(bed.url, "GET", "/readyz");
+      expect(ready.status).toBe(503);
+      expect(ready.body.checks).toMatchObject({ store: "fragment writes fail (clicks: the test store refuses writes)" });
+      failing.fail(false);
+      expect((await bed.post("/v1/datasets/clicks/records", ndjson([click("g1")]), ndjsonHeaders(TOKENS.clicks))).status).toBe(202);
+      expect(warnings[1]).toMatch(/^fragment writes of dataset "clicks" work again after \d+ s\.$/);
+      expect((await request(bed.url, "GET", "/readyz")).body.checks).toMatchObject({ store: "ok" });
     } finally {
       await bed.close();
     }

@@ -1,8 +1,10 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { listenFailure, ServeListenError } from "../../src/intake/server";
 import { CLICKS_YAML, tempDir, TOKEN_SPEC } from "./bed";
 
 const ROOT = join(__dirname, "..", "..");
@@ -44,5 +46,35 @@ describe("tidemark serve at rest (compiled CLI, file:// store)", () => {
     expect(packages.has("fastify")).toBe(true);
     for (const heavy of ["@aws-sdk/client-s3", "parquet-wasm", "@duckdb/node-api"]) expect(packages.has(heavy), heavy).toBe(false);
     expect(packages.has("@temporalio/client")).toBe(temporal);
+  });
+
+  it("exits 1 with one sentence naming the port and what to do when the port is taken", async () => {
+    const t = tempDir("serve-busy");
+    dirs.push(t.cleanup);
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [join(ROOT, "bin", "tidemark.js"), "serve", "--host", "127.0.0.1", "--port", String(port), "--no-compact"], {
+          env: { ...process.env, TIDEMARK_STORE: pathToFileURL(join(t.dir, "store")).href, TIDEMARK_DATASETS: t.dir, TEMPORAL_ADDRESS: "127.0.0.1:1" },
+          timeout: 30_000,
+        }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr }));
+      });
+      expect(run).toMatchObject({ code: 1, stdout: "" });
+      expect(run.stderr).toBe(`tidemark: Port ${port} on 127.0.0.1 is in use; stop what holds it or pass another --port.\n`);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+  });
+
+  it("turns the other listen failures it knows into one sentence, and passes the rest through", () => {
+    const failure = (code: string, host: string, port: number) => listenFailure(Object.assign(new Error(code), { code }), host, port);
+    for (const code of ["EADDRNOTAVAIL", "ENOTFOUND"]) {
+      expect(failure(code, "256.1.1.1", 8080)).toEqual(new ServeListenError(code, "--host 256.1.1.1 is not an address of this machine; pass one it has, e.g. 127.0.0.1."));
+    }
+    expect(failure("EACCES", "127.0.0.1", 80)).toEqual(new ServeListenError("EACCES", "Port 80 on 127.0.0.1 needs privileges this process lacks; pass a --port above 1023."));
+    const other = Object.assign(new Error("boom"), { code: "EMFILE" });
+    expect(listenFailure(other, "127.0.0.1", 8080)).toBe(other);
   });
 });
