@@ -9,6 +9,14 @@ const URL_QUERY = /\b([a-z][a-z0-9+.-]*:\/\/[^\s?#"'<>]*)\?[^\s"'<>]*/gi;
 const SIGNATURE_PARAM = /([?&;\s]|^)(x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|signature|sig|token|access_token|id_token|refresh_token|auth|apikey|api_key|key|code|sv|se|sp|skoid|sktid)=([^&\s"'<>]+)/gim;
 const AWS_SECRET_SHAPE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 
+/** Whether every part of `text` between `separator`s is a value made of `${NAME}` references (a query's `name=` kept). */
+function onlyRefs(text: string, separator: string): boolean {
+  return text.split(separator).every((part) => {
+    const value = separator === "&" ? part.slice(part.indexOf("=") + 1) : part;
+    return value !== "" && value.replace(REFS, "") === "";
+  });
+}
+
 function looksLikeAwsSecret(candidate: string): boolean {
   return /[A-Z]/.test(candidate) && /[a-z]/.test(candidate) && /[0-9/+]/.test(candidate);
 }
@@ -17,10 +25,18 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** Variables that may name a file holding their secrets instead of holding them; a path in them is not a secret. */
+const MAY_NAME_A_FILE = /_FILE$|^TIDEMARK_INGEST_TOKENS$/;
+const PATH_VALUE = /^(\/|\.\.?\/|file:)\S*$/;
+/** A `${NAME}` reference: what a message shows as the fix, never a secret. */
+const REFS = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/g;
+
 function secretEnvValues(env: NodeJS.ProcessEnv): string[] {
   const values: string[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (value && value.length >= 6 && SECRET_ENV_NAME.test(name)) values.push(value);
+    if (!value || value.length < 6 || !SECRET_ENV_NAME.test(name)) continue;
+    if (MAY_NAME_A_FILE.test(name) && PATH_VALUE.test(value)) continue;
+    values.push(value);
   }
   return values.sort((a, b) => b.length - a.length);
 }
@@ -38,9 +54,9 @@ export function redact(text: string, env: NodeJS.ProcessEnv = process.env): stri
     if (out.includes(value)) out = out.replace(new RegExp(escapeRegExp(value), "g"), REDACTED);
   }
   return out
-    .replace(URL_USERINFO, `$1${REDACTED}@`)
-    .replace(URL_QUERY, `$1?${REDACTED}`)
-    .replace(SIGNATURE_PARAM, `$1$2=${REDACTED}`)
+    .replace(URL_USERINFO, (m: string, scheme: string) => (onlyRefs(m.slice(scheme.length, -1), ":") ? m : `${scheme}${REDACTED}@`))
+    .replace(URL_QUERY, (m: string, base: string) => (onlyRefs(m.slice(base.length + 1), "&") || !/[A-Za-z0-9%]/.test(m.slice(base.length + 1)) ? m : `${base}?${REDACTED}`))
+    .replace(SIGNATURE_PARAM, (m: string, lead: string, name: string, value: string) => (onlyRefs(value, "&") ? m : `${lead}${name}=${REDACTED}`))
     .replace(AUTH_HEADER, `$1$2${REDACTED}`)
     .replace(SECRET_ASSIGNMENT, `$1$2${REDACTED}`)
     .replace(AWS_SECRET_SHAPE, (m) => (looksLikeAwsSecret(m) ? REDACTED : m));

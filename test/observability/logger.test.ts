@@ -19,6 +19,24 @@ describe("redact", () => {
     expect(redact("secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY here", env)).toBe(`secret ${REDACTED} here`);
   });
 
+  it("leaves ${NAME} references alone, so a message's example of the fix stays readable", () => {
+    const fix = 'e.g. "https://${SOURCE_USER}:${SOURCE_PASS}@host/x.csv?token=${SOURCE_TOKEN}", so';
+    expect(redact(fix, env)).toBe(fix);
+    expect(redact("https://${U}:pw@host/x.csv?token=${T}&sig=abc", env)).toBe(`https://${REDACTED}@host/x.csv?${REDACTED}`);
+    expect(redact("token=${T} and token=abc", env)).toBe(`token=\${T} and token=${REDACTED}`);
+  });
+
+  it("leaves the punctuation after a URL alone", () => {
+    const hint = "(did you mean file:///tmp/review-ux/data?). Use file:///… URLs";
+    expect(redact(hint, env)).toBe(hint);
+  });
+
+  it("leaves a path in a variable that may name a file of secrets alone, but not the secrets it holds inline", () => {
+    const tokens = { TIDEMARK_INGEST_TOKENS: "/etc/tidemark/tokens.txt" };
+    expect(redact("The ingest tokens file /etc/tidemark/tokens.txt cannot be read", tokens)).toBe("The ingest tokens file /etc/tidemark/tokens.txt cannot be read");
+    expect(redact("got tok-inline-secret-1 clicks", { TIDEMARK_INGEST_TOKENS: "tok-inline-secret-1 clicks" })).toBe(`got ${REDACTED}`);
+  });
+
   it("leaves ordinary text, paths, hashes and versions alone", () => {
     const plain = "published 20260102T030405678Z-1a2b3c4d of cb_series to /root/data (sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08)";
     expect(redact(plain, env)).toBe(plain);
