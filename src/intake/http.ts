@@ -17,13 +17,13 @@ const REASONS: Record<number, string> = {
 };
 
 /** Maps a fastify framework error to an {@link IntakeRequestError}, or null when it is not one of its request errors. */
-function frameworkError(err: FastifyError, maxBodyBytes: number): IntakeRequestError | null {
+function frameworkError(err: FastifyError, maxBodyBytes: number, payments: boolean): IntakeRequestError | null {
   switch (err.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return new IntakeRequestError(413, `The body is larger than ${maxBodyBytes} bytes; send fewer records per request.`, { limit: maxBodyBytes });
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
-      return new IntakeRequestError(415, "The content type is not supported; send application/x-ndjson or application/json.");
+      return new IntakeRequestError(415, `The content type is not supported; send ${payments ? "application/json" : "application/x-ndjson or application/json"}.`);
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return new IntakeRequestError(400, "The body is empty; send a JSON object.");
     case "FST_ERR_CTP_INVALID_JSON_BODY":
@@ -41,22 +41,27 @@ export function sendError(reply: FastifyReply, err: IntakeRequestError, metrics:
   return reply.code(err.status).send({ error: err.message, ...err.details });
 }
 
+/** Whether a request path belongs to the payments API (`/v1/payments`, `/v1/wallets`). */
+export function isPaymentsPath(url: string): boolean {
+  return /^\/v1\/(payments|wallets)(\/|\?|$)/.test(url);
+}
+
 /** Installs the error and not-found handlers. */
 export function installErrorHandlers(app: FastifyInstance, metrics: IntakeMetrics, maxBodyBytes: number, statusOf: (err: TidemarkError) => number | null): void {
-  app.setErrorHandler((err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof IntakeRequestError) return sendError(reply, err, metrics);
     if (err instanceof TidemarkError) {
       const status = statusOf(err);
       if (status !== null) return sendError(reply, new IntakeRequestError(status, err.message), metrics);
     }
-    const mapped = frameworkError(err, maxBodyBytes);
+    const mapped = frameworkError(err, maxBodyBytes, isPaymentsPath(req.url));
     if (mapped) return sendError(reply, mapped, metrics);
     metrics.rejected.inc({ reason: "internal" });
     return reply.code(500).send({ error: "The server failed to handle the request; retry it, and report the problem if it persists." });
   });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split("?")[0];
-    const section = /^\/v1\/(payments|wallets)(\/|$)/.test(path) ? "Payments" : "Push intake";
+    const section = isPaymentsPath(path) ? "Payments" : "Push intake";
     sendError(reply, new IntakeRequestError(404, `There is no ${req.method} ${path} endpoint; see the README's ${section} section.`), metrics);
   });
 }

@@ -35,6 +35,7 @@ export function paymentErrorStatus(err: TidemarkError): number | null {
 
 function body(req: FastifyRequest): Record<string, unknown> {
   const b = req.body;
+  if (typeof b === "string") throw new IntakeRequestError(415, "The content type is not supported; send application/json.");
   if (b === null || typeof b !== "object" || Array.isArray(b)) throw new PaymentInputError("The body must be a JSON object; see the README's Payments section for the fields.");
   return b as Record<string, unknown>;
 }

@@ -85,8 +85,9 @@ function bodyFormatError(err: SourceFormatError, format: BodyFormat): IntakeRequ
   if (format === "json" && /top-level JSON value is/.test(err.message)) {
     return new IntakeRequestError(400, `The body is not a JSON array; send ${want}, or NDJSON with Content-Type: application/x-ndjson.`);
   }
-  const why = err.message.replace(/^the body:? /, "").split(";")[0].replace(/\.$/, "");
-  return new IntakeRequestError(400, `The body is not valid ${format === "json" ? "JSON" : "NDJSON"} (${why}); send ${want}.`);
+  const utf8 = /not valid UTF-8/.test(err.message);
+  const why = utf8 && format === "json" && err.row !== undefined ? `record ${err.row - 1} is not valid UTF-8` : err.message.replace(/^the body:? /, "").split(";")[0].replace(/\.$/, "");
+  return new IntakeRequestError(400, `The body is not valid ${format === "json" ? "JSON" : "NDJSON"} (${why}); send ${want}${utf8 ? ", UTF-8 encoded" : ""}.`);
 }
 
 /**

@@ -89,6 +89,18 @@ describe("payments HTTP API on tidemark serve", () => {
       ["an unknown payments route", () => ["GET", "/v1/payments/x/refunds", undefined, undefined], 404, /^There is no GET \/v1\/payments\/x\/refunds endpoint; see the README's Payments section\.$/],
     ];
 
+    it.each([
+      ["text/plain", { "content-type": "text/plain" }],
+      ["no content type", {}],
+      ["NDJSON", { "content-type": "application/x-ndjson" }],
+    ])("a body sent as %s: 415 asking for application/json", async (_what, type) => {
+      const before = await listing(pay.store, "ledgers/");
+      const res = await request(bed.url, "POST", "/v1/wallets", JSON.stringify({ wallet: "dave", currency: "EUR" }), { authorization: `Bearer ${TOKENS.pay}`, ...type });
+      expect(res.status, JSON.stringify(res.body)).toBe(415);
+      expect(res.body.error).toBe("The content type is not supported; send application/json.");
+      expect(await listing(pay.store, "ledgers/")).toEqual(before);
+    });
+
     it.each(cases)("%s", async (_what, make, status, message) => {
       const [method, path, body, token] = make();
       const before = await listing(pay.store, "ledgers/");

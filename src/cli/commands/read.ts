@@ -28,7 +28,7 @@ interface ReadOptions {
 export function registerRead(program: Command): void {
   program
     .command("read")
-    .description("write the rows of a version to stdout as CSV, NDJSON or Parquet (sorted by month, then key)")
+    .description("write the rows of a version to stdout as CSV, NDJSON (--format json) or Parquet (sorted by month, then key)")
     .argument("<dataset>", "dataset id")
     .option("--version <version>", "a version id (default: the current version)", checkVersionArg)
     .option("--month <YYYY-MM>", "only this partition (YYYY, YYYY-MM or YYYY-MM-DD; a year or month selects every partition inside it)", checkMonthArg)
