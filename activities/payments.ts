@@ -1,11 +1,24 @@
+import { WorkflowNotFoundError, type Client } from "@temporalio/client";
 import { gatewayFromEnv } from "../src/gateway/from-env";
 import type { ChargeOutcome, Gateway, LookupOutcome } from "../src/gateway/types";
-import { chargesOfLedger, checkLedger, type GatewayCharge, type LedgerVerifyResult } from "../src/ledger/invariants";
+import { chargesOfLedger, checkLedger, strandedFinding, strandedHolder, type GatewayCharge, type LedgerVerifyResult } from "../src/ledger/invariants";
 import { LedgerStore } from "../src/ledger/store";
-import { stuckPaymentsQuery, type StuckPayment } from "../src/ledger/payment";
+import { paymentWorkflowId, stuckPaymentsQuery, type StuckPayment } from "../src/ledger/payment";
 import { TidemarkError } from "../src/errors";
 import { activityContext, withKeepAlive } from "./heartbeat";
 import type { ActivityDeps } from "./deps";
+
+/** Payment `paymentId`'s workflow as {@link strandedHolder} weighs it: whether it exists, runs, and its status memo. */
+async function paymentRun(client: Client, paymentId: string): Promise<[exists: boolean, running: boolean, status: string | undefined]> {
+  try {
+    const d = await client.workflow.getHandle(paymentWorkflowId(paymentId)).describe();
+    const status = (d.memo as { status?: string } | undefined)?.status ?? (d.searchAttributes?.TidemarkPaymentStatus as string[] | undefined)?.[0];
+    return [true, d.status.name === "RUNNING", status];
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return [false, false, undefined];
+    throw err;
+  }
+}
 
 /** The stuck-payment webhook did not accept the report; retried. */
 export class StuckWebhookError extends TidemarkError {
@@ -122,7 +135,15 @@ export function paymentActivities(deps: ActivityDeps) {
       const wallets = await store.listWallets();
       const records = [];
       for (const w of wallets) records.push(await store.readRecord(w));
-      return { ledger, chargesChecked: charges !== null, ...(chargesNotChecked ? { chargesNotChecked } : {}), ...checkLedger(records, charges) };
+      const check = checkLedger(records, charges);
+      if (deps.temporalClient) {
+        const client = deps.temporalClient();
+        for (const d of check.openDeductions) {
+          const holder = strandedHolder(...(await paymentRun(client, d.payment_id)));
+          if (holder) check.findings.push(strandedFinding(ledger, d, holder));
+        }
+      }
+      return { ledger, chargesChecked: charges !== null, ...(chargesNotChecked ? { chargesNotChecked } : {}), ...check };
     },
   };
 }

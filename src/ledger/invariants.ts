@@ -1,5 +1,6 @@
 import type { LedgerEvent } from "./events.js";
 import { foldEvents } from "./fold.js";
+import { TERMINAL_STATUSES } from "./payment.js";
 
 /** A wallet's head snapshot as stored. */
 export interface WalletHead {
@@ -34,7 +35,7 @@ export function chargesOfLedger(charges: GatewayCharge[], ledger: string): Gatew
 
 /** One discrepancy: which check, which object, what is wrong. */
 export interface LedgerFinding {
-  check: "events" | "head" | "charge" | "conservation";
+  check: "events" | "head" | "charge" | "conservation" | "stranded";
   object: string;
   problem: string;
 }
@@ -48,12 +49,43 @@ export interface LedgerTotals {
   balances: number;
 }
 
+/** A deduction neither charged at the gateway nor refunded: a payment in progress, or one no run will settle. */
+export interface OpenDeduction {
+  payment_id: string;
+  wallet: string;
+  amount: number;
+  currency: string;
+}
+
 /** Result of {@link checkLedger}. */
 export interface LedgerCheck {
   wallets: number;
   events: number;
   findings: LedgerFinding[];
   totals: LedgerTotals[];
+  /** The open deductions, when the gateway's charges were known (without them a charged deduction cannot be told from an open one). */
+  openDeductions: OpenDeduction[];
+}
+
+/** Why no payment run will settle an open deduction: its workflow is gone (retention), or its last run closed unsettled. */
+export type StrandedHolder = "missing" | "unsettled";
+
+/**
+ * Whether an open deduction's payment run will settle it: null while the run is running or when it
+ * closed settled (its charge came after the gateway's charges were listed), else why not.
+ * `exists: false`: Temporal holds no workflow of the payment.
+ */
+export function strandedHolder(exists: boolean, running: boolean, status: string | undefined): StrandedHolder | null {
+  if (!exists) return "missing";
+  if (running) return null;
+  return (TERMINAL_STATUSES as readonly string[]).includes(status ?? "") ? null : "unsettled";
+}
+
+/** The finding of an open deduction no payment run will settle, with the command that settles it. */
+export function strandedFinding(ledger: string, d: OpenDeduction, holder: StrandedHolder): LedgerFinding {
+  const why = holder === "missing" ? "no payment workflow holds it (its run was deleted, e.g. by retention)" : "its payment's last run ended before it settled";
+  const start = `tidemark payments start ${d.payment_id} --wallet ${d.wallet} --amount ${d.amount} --currency ${d.currency} --ledger ${ledger}`;
+  return { check: "stranded", object: d.payment_id, problem: `${d.amount} ${d.currency} deducted from ${d.wallet} is neither charged nor refunded, and ${why}; start the payment again with its parameters ("${start}") so it settles` };
 }
 
 interface Deduct {
@@ -124,17 +156,21 @@ export function checkLedger(records: WalletRecord[], charges: GatewayCharge[] | 
     const d = deducts.get(paymentId)!;
     findings.push({ check: "charge", object: paymentId, problem: `charged ${count} times at the gateway for its one deduction of ${d.amount} ${d.currency} from ${d.wallet}` });
   }
+  const openDeductions: OpenDeduction[] = [];
   for (const [paymentId, d] of deducts) {
     const t = totals.get(d.currency)!;
     if (charges !== null && charged.has(paymentId)) t.charged += d.amount;
-    else if (!d.refunded) t.open += d.amount;
+    else if (!d.refunded) {
+      t.open += d.amount;
+      if (charges !== null) openDeductions.push({ payment_id: paymentId, wallet: d.wallet, amount: d.amount, currency: d.currency });
+    }
   }
   for (const t of totals.values()) {
     if (t.credits - t.charged - t.open !== t.balances) {
       findings.push({ check: "conservation", object: t.currency, problem: `credits ${t.credits} − charged ${t.charged} − open ${t.open} = ${t.credits - t.charged - t.open}, but the balances sum to ${t.balances}` });
     }
   }
-  return { wallets: records.length, events, findings, totals: [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency)) };
+  return { wallets: records.length, events, findings, totals: [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency)), openDeductions };
 }
 
 /** Result of verifying a ledger: the invariants' findings, and whether the gateway's charges were part of it. */

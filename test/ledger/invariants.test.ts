@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkLedger, type GatewayCharge } from "../../src/ledger/invariants";
+import { checkLedger, strandedFinding, strandedHolder, type GatewayCharge } from "../../src/ledger/invariants";
 import { Log } from "./fixtures";
 
 const charge = (key: string, amount: number, status: GatewayCharge["status"] = "succeeded"): GatewayCharge => ({ idempotency_key: key, amount, currency: "eur", status });
@@ -16,6 +16,25 @@ describe("checkLedger", () => {
     expect(result.findings).toEqual([]);
     expect(result.totals).toEqual([{ currency: "EUR", credits: 1500, charged: 100, open: 50, balances: 1350 }]);
     expect(result).toMatchObject({ wallets: 2, events: 8 });
+    expect(result.openDeductions).toEqual([{ payment_id: "p3", wallet: "a", amount: 50, currency: "EUR" }]);
+  });
+
+  it("lists no open deductions when the gateway's charges are unknown (a charged one looks open)", () => {
+    expect(checkLedger([{ wallet: "a", events: a.events, head: { seq: 6, balance: 850 } }], null).openDeductions).toEqual([]);
+  });
+
+  it("weighs an open deduction's payment run: settling while it runs or once it settled, stranded when it is gone or closed unsettled", () => {
+    expect(strandedHolder(true, true, "pending")).toBeNull();
+    expect(strandedHolder(true, false, "completed")).toBeNull();
+    expect(strandedHolder(true, false, "failed")).toBeNull();
+    expect(strandedHolder(true, false, "requires_review")).toBe("unsettled");
+    expect(strandedHolder(true, false, undefined)).toBe("unsettled");
+    expect(strandedHolder(false, false, undefined)).toBe("missing");
+    expect(strandedFinding("main", { payment_id: "p3", wallet: "a", amount: 50, currency: "EUR" }, "missing")).toEqual({
+      check: "stranded",
+      object: "p3",
+      problem: '50 EUR deducted from a is neither charged nor refunded, and no payment workflow holds it (its run was deleted, e.g. by retention); start the payment again with its parameters ("tidemark payments start p3 --wallet a --amount 50 --currency EUR --ledger main") so it settles',
+    });
   });
 
   it("reports a head that differs from the fold", () => {

@@ -119,6 +119,13 @@ describe("a payment id started again after its workflow is gone (retention)", ()
     await handle.terminate("operator stopped it");
     expect((await handle.describe()).status.name).toBe("TERMINATED");
     expect(await bed.ledger.show("t")).toMatchObject({ balance: 600 });
+    const verifyLedger = async () =>
+      ((await bed.client.workflow.execute("verifyLedger", { workflowId: verifyLedgerWorkflowId(bed.ledgerName), taskQueue: bed.taskQueue, args: [{ ledger: bed.ledgerName }] })) as LedgerVerifyResult).findings.filter((f) => f.object === id);
+    expect(await verifyLedger()).toEqual([{
+      check: "stranded",
+      object: id,
+      problem: `400 EUR deducted from t is neither charged nor refunded, and its payment's last run ended before it settled; start the payment again with its parameters ("tidemark payments start ${id} --wallet t --amount 400 --currency EUR --ledger ${bed.ledgerName}") so it settles`,
+    }]);
 
     const again = await startPayment(bed.client, bed.store, bed.taskQueue, request);
     expect(again).toMatchObject({ started: true, status: "pending" });
@@ -126,6 +133,7 @@ describe("a payment id started again after its workflow is gone (retention)", ()
     expect(await paymentResult(bed, id)).toMatchObject({ status: "completed" });
     expect(chargesOf(id)).toHaveLength(1);
     expect(await bed.ledger.show("t")).toMatchObject({ balance: 600, seq: 3 });
+    expect(await verifyLedger()).toEqual([]);
     expect(await startPayment(bed.client, bed.store, bed.taskQueue, request)).toMatchObject({ started: false, status: "completed" });
   });
 
