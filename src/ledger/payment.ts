@@ -70,20 +70,20 @@ export function verifyLedgerWorkflowId(ledger: string): string {
   return `tidemark/verify-ledger/${ledger}`;
 }
 
-/** Parses a duration: a number of ms, or digits with ms, s, m or h; with `limit`, at most {@link MAX_VERIFY_WINDOW_MS}. */
-export function parseWindow(value: number | string | undefined, limit = true): number {
+/** Parses a duration (`name` in its messages): a number of ms, or digits with ms, s, m or h; with `limit`, at most {@link MAX_VERIFY_WINDOW_MS}. */
+export function parseWindow(value: number | string | undefined, limit = true, name = "verify_window"): number {
   if (value === undefined) return DEFAULT_VERIFY_WINDOW_MS;
-  const ms = windowMs(value);
+  const ms = windowMs(value, name);
   if (limit && ms > MAX_VERIFY_WINDOW_MS) {
     throw new PaymentInputError(`verify_window ${JSON.stringify(value)} is longer than 12h, the longest a gateway is trusted to remember the charge's idempotency key; use at most "12h" (a charge still unknown then waits for review).`);
   }
   return ms;
 }
 
-function windowMs(value: number | string): number {
+function windowMs(value: number | string, name: string): number {
   if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
   const m = typeof value === "string" ? /^(\d{1,9})(ms|s|m|h)$/.exec(value.trim()) : null;
-  if (!m) throw new PaymentInputError(`verify_window ${JSON.stringify(value)} is invalid: use milliseconds or a duration such as "90s", "5m" or "1h".`);
+  if (!m) throw new PaymentInputError(`${name} ${JSON.stringify(value)} is invalid: use milliseconds or a duration such as "90s", "5m" or "1h".`);
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
 }
 
@@ -142,7 +142,7 @@ export const DEFAULT_STUCK_AFTER_MS = 5 * 60_000;
 
 /** Validates the detection's input: a duration (see {@link parseWindow}) and an http(s) webhook URL. */
 export function validateStuckInput(input: StuckPaymentsInput | undefined): { stuckAfterMs: number; webhookUrl?: string } {
-  const stuckAfterMs = input?.stuck_after === undefined ? DEFAULT_STUCK_AFTER_MS : parseWindow(input.stuck_after);
+  const stuckAfterMs = input?.stuck_after === undefined ? DEFAULT_STUCK_AFTER_MS : parseWindow(input.stuck_after, false, "stuck_after");
   const url = input?.webhook_url;
   if (url !== undefined && (typeof url !== "string" || !/^https?:\/\/[^\s@]+$/.test(url))) {
     throw new PaymentInputError(`webhook_url ${JSON.stringify(url)} is invalid: use an http(s) URL without credentials.`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PaymentInputError } from "../../src/ledger/errors";
-import { DEFAULT_VERIFY_WINDOW_MS, MAX_VERIFY_WINDOW_MS, parseWindow, validatePayment } from "../../src/ledger/payment";
+import { DEFAULT_VERIFY_WINDOW_MS, MAX_VERIFY_WINDOW_MS, parseWindow, validatePayment, validateStuckInput } from "../../src/ledger/payment";
 
 const input = { payment_id: "pay-1", wallet: "alice", amount: 1250, currency: "EUR" };
 
@@ -26,5 +26,12 @@ describe("verify_window", () => {
   it("still refuses a window it cannot read", () => {
     expect(() => parseWindow("soon")).toThrow(/is invalid: use milliseconds or a duration/);
     expect(() => parseWindow("5d", false)).toThrow(PaymentInputError);
+  });
+});
+
+describe("stuck_after", () => {
+  it("takes any one-unit duration (the 12 h limit is verify_window's alone) and names itself in its message", () => {
+    expect(validateStuckInput({ stuck_after: "24h" }).stuckAfterMs).toBe(24 * 3_600_000);
+    expect(() => validateStuckInput({ stuck_after: "soon" })).toThrow('stuck_after "soon" is invalid: use milliseconds or a duration such as "90s", "5m" or "1h".');
   });
 });

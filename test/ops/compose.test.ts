@@ -40,7 +40,7 @@ function composeCommand(): string[] {
 
 /** Asserts the production-shaped topology of a parsed compose file. */
 function assertTopology(services: Record<string, Service>): void {
-  expect(Object.keys(services).sort()).toEqual(["compaction-schedule", "minio", "minio-setup", "postgresql", "serve", "temporal", "temporal-setup", "temporal-ui", "tidemark"]);
+  expect(Object.keys(services).sort()).toEqual(["compaction-schedule", "minio", "minio-setup", "postgresql", "serve", "stuck-payments-schedule", "temporal", "temporal-setup", "temporal-ui", "tidemark"]);
 
   const temporal = services.temporal;
   expect(temporal.image).toMatch(/^temporalio\/auto-setup:\d+\.\d+\.\d+$/);
@@ -105,6 +105,12 @@ function assertTopology(services: Record<string, Service>): void {
   expect(schedule.build).toEqual(worker.build);
   expect(text(schedule.command)).toMatch(/^schedule create (\$\{TIDEMARK_PUSH_DATASET:-clicks\}|clicks) --every 5m --if-missing$/);
   expect(runtimeConfig(env(schedule))).toMatchObject({ temporal: { address: "temporal:7233", namespace: "default" }, taskQueue: runtimeConfig(workerEnv).taskQueue });
+
+  const stuck = services["stuck-payments-schedule"];
+  expect(stuck.build).toEqual(worker.build);
+  expect(text(stuck.command)).toBe("payments watch --if-missing");
+  expect(dependsOn(stuck)).toEqual({ "temporal-setup": "service_completed_successfully" });
+  expect(runtimeConfig(env(stuck))).toMatchObject({ temporal: { address: "temporal:7233", namespace: "default" }, taskQueue: runtimeConfig(workerEnv).taskQueue });
 }
 
 describe("docker-compose.yml", () => {

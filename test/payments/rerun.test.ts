@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gatewayFromEnv } from "../../src/gateway/from-env";
 import { PaymentConflictError } from "../../src/ledger/errors";
 import { startPayment } from "../../src/ledger/payment-client";
-import { paymentWorkflowId, validatePayment, verifyLedgerWorkflowId } from "../../src/ledger/payment";
+import { paymentWorkflowId, validatePayment, verifyLedgerWorkflowId, type PaymentRequest } from "../../src/ledger/payment";
 import type { LedgerVerifyResult } from "../../src/ledger/invariants";
 import { paymentResult, startPaymentBed, waitForStatus, type PaymentBed } from "./bed";
 
@@ -29,6 +29,23 @@ async function forget(paymentId: string): Promise<void> {
 }
 
 const chargesOf = (key: string) => bed.sim.charges().filter((c) => c.idempotency_key === key);
+
+/** Starts `request` with the gateway in outage until it waits in review, then terminates its run (the outage proven to have answered); returns the payment's handle. */
+async function strandInReview(request: PaymentRequest) {
+  const outagesBefore = bed.sim.stats().faults.outage;
+  bed.sim.setFaults({ outage: true });
+  try {
+    await startPayment(bed.client, bed.store, bed.taskQueue, request);
+    await waitForStatus(bed, request.payment_id, "requires_review");
+  } finally {
+    bed.sim.setFaults({ outage: false });
+  }
+  expect(bed.sim.stats().faults.outage).toBeGreaterThan(outagesBefore);
+  const handle = bed.client.workflow.getHandle(paymentWorkflowId(request.payment_id));
+  await handle.terminate("operator stopped it");
+  expect((await handle.describe()).status.name).toBe("TERMINATED");
+  return handle;
+}
 
 describe("a payment id started again after its workflow is gone (retention)", () => {
   it("a payment already charged is completed with that charge, not charged again, once the gateway has forgotten its idempotency key", { timeout: 240_000 }, async () => {
@@ -105,19 +122,8 @@ describe("a payment id started again after its workflow is gone (retention)", ()
     await bed.ledger.credit("t", "seed", 1000, "EUR");
     const id = bed.id("terminated");
     const request = validatePayment({ payment_id: id, wallet: "t", amount: 400, currency: "EUR", ledger: bed.ledgerName, verify_window: "1s" });
-    const outagesBefore = bed.sim.stats().faults.outage;
-    bed.sim.setFaults({ outage: true });
-    try {
-      await startPayment(bed.client, bed.store, bed.taskQueue, request);
-      await waitForStatus(bed, id, "requires_review");
-    } finally {
-      bed.sim.setFaults({ outage: false });
-    }
-    expect(bed.sim.stats().faults.outage).toBeGreaterThan(outagesBefore);
-    const handle = bed.client.workflow.getHandle(paymentWorkflowId(id));
+    const handle = await strandInReview(request);
     const firstRun = (await handle.describe()).runId;
-    await handle.terminate("operator stopped it");
-    expect((await handle.describe()).status.name).toBe("TERMINATED");
     expect(await bed.ledger.show("t")).toMatchObject({ balance: 600 });
     const verifyLedger = async () =>
       ((await bed.client.workflow.execute("verifyLedger", { workflowId: verifyLedgerWorkflowId(bed.ledgerName), taskQueue: bed.taskQueue, args: [{ ledger: bed.ledgerName }] })) as LedgerVerifyResult).findings.filter((f) => f.object === id);
@@ -144,17 +150,7 @@ describe("a payment id started again after its workflow is gone (retention)", ()
     await bed.ledger.credit("o2", "seed", 1000, "EUR");
     const id = bed.id("other-params");
     const request = validatePayment({ payment_id: id, wallet: "o", amount: 300, currency: "EUR", ledger: bed.ledgerName, verify_window: "1s" });
-    const outagesBefore = bed.sim.stats().faults.outage;
-    bed.sim.setFaults({ outage: true });
-    try {
-      await startPayment(bed.client, bed.store, bed.taskQueue, request);
-      await waitForStatus(bed, id, "requires_review");
-    } finally {
-      bed.sim.setFaults({ outage: false });
-    }
-    expect(bed.sim.stats().faults.outage).toBeGreaterThan(outagesBefore);
-    const handle = bed.client.workflow.getHandle(paymentWorkflowId(id));
-    await handle.terminate("operator stopped it");
+    const handle = await strandInReview(request);
     const terminatedRun = (await handle.describe()).runId;
     expect(await bed.ledger.show("o")).toMatchObject({ balance: 700 });
 

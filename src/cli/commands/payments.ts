@@ -8,6 +8,7 @@ import { CliContext } from "../client";
 import { rootFailure } from "../failure";
 import { say, sayJson, UsageError } from "../output";
 import { ledgerName } from "./ledger-context";
+import { registerPaymentsWatch } from "./payments-watch";
 
 const STATUSES: PaymentStatus[] = ["pending", "completed", "declined", "failed", "requires_review"];
 
@@ -24,7 +25,7 @@ async function withClient<T>(fn: (client: Client, ctx: CliContext) => Promise<T>
   }
 }
 
-/** `tidemark payments start|show|list|resolve`. */
+/** `tidemark payments start|show|list|resolve|watch|unwatch`. */
 export function registerPayments(program: Command): void {
   const payments = program.command("payments").description("start, show, list and resolve payments (one workflow each)");
 
@@ -120,4 +121,6 @@ export function registerPayments(program: Command): void {
         return opts.json ? sayJson(state) : say(line(state));
       });
     });
+
+  registerPaymentsWatch(payments);
 }
