@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { promises as fsp } from "node:fs";
+import { promises as fsp, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -17,7 +17,29 @@ interface LockOwner {
   pid: number;
   host: string;
   token: string;
+  /** Random per process: tells this process from a later one given the same pid (PID 1 of a restarted container). */
+  nonce?: string;
+  /** The process's start (boot id and start time in clock ticks, from /proc), where the system has it. */
+  started?: string;
 }
+
+/** This process's {@link LockOwner.nonce}. */
+const NONCE = randomBytes(8).toString("hex");
+let bootId: string | null | undefined;
+
+/** When process `pid` started, as `<boot id>:<start ticks>` from /proc; undefined where /proc is missing or the process is gone. */
+export function processStart(pid: number): string | undefined {
+  try {
+    bootId ??= readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const ticks = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    return ticks ? `${bootId}:${ticks}` : undefined;
+  } catch {
+    bootId ??= null;
+    return undefined;
+  }
+}
+const STARTED = processStart(process.pid);
 
 /** A fresh temporary path in `dir`, named `.tmp-<random>`. */
 export function tempPath(dir: string): string {
@@ -50,14 +72,21 @@ async function readOwner(path: string): Promise<LockOwner | null> {
   }
 }
 
+/**
+ * Whether a lock's owner is gone, judged on its own host only: a dead pid; our own pid without our
+ * nonce (an earlier process that had our pid, e.g. PID 1 before a container restart); or a live pid
+ * whose start differs from the one the owner recorded (the pid was given to another process).
+ */
 function isStale(owner: LockOwner): boolean {
   if (owner.host !== hostname()) return false;
+  if (owner.pid === process.pid) return owner.nonce !== NONCE;
   try {
     process.kill(owner.pid, 0);
-    return false;
   } catch (e) {
     return errCode(e) === "ESRCH";
   }
+  const started = owner.started === undefined ? undefined : processStart(owner.pid);
+  return started !== undefined && started !== owner.started;
 }
 
 /** Moves the lock aside and deletes it only if it still carries `staleToken`; otherwise puts it back. */
@@ -104,13 +133,13 @@ async function breakStale(path: string, stale: LockOwner, mine: string, token: s
 
 /**
  * Runs `fn` while holding the lock file `path`, created atomically with `link()` from a
- * temporary file holding `{pid, host, token}` (so the lock is never seen empty). Waits with
- * jittered backoff while another holder exists; a lock whose pid is dead on this host is
- * broken. There is no time-based expiry: after `timeoutMs` of waiting on a live holder this
+ * temporary file holding `{pid, host, token, nonce, started}` (so the lock is never seen empty).
+ * Waits with jittered backoff while another holder exists; a lock whose owner is gone on this host
+ * (see {@link isStale}) is broken. There is no time-based expiry: after `timeoutMs` of waiting on a live holder this
  * throws a retryable {@link StoreUnavailableError}. Only processes on one host can judge locks.
  */
 export async function withLock<T>(path: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const owner: LockOwner = { pid: process.pid, host: hostname(), token: randomBytes(16).toString("hex") };
+  const owner: LockOwner = { pid: process.pid, host: hostname(), token: randomBytes(16).toString("hex"), nonce: NONCE, ...(STARTED ? { started: STARTED } : {}) };
   const mine = tempPath(dirname(path));
   await fsp.writeFile(mine, JSON.stringify(owner), { flag: "wx" });
   try {

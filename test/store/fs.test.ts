@@ -7,6 +7,7 @@ import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { AlreadyExistsError, InvalidKeyError, PreconditionFailedError, StoreUnavailableError } from "../../src/errors";
 import { FsObjectStore } from "../../src/store/fs";
+import { processStart } from "../../src/store/fs-lock";
 import { collect } from "./conformance-helpers";
 import { describeStoreConformance } from "./conformance";
 
@@ -125,11 +126,29 @@ describe("FsObjectStore specifics", () => {
     writeFileSync(lock, JSON.stringify({ pid: dead, host: hostname(), token: "dead-owner" }));
     const v2 = await store.put("k", "v2", { kind: "update", etag });
     expect(existsSync(lock)).toBe(false);
-    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: "live-owner" }));
+    writeFileSync(lock, JSON.stringify({ pid: process.ppid, host: hostname(), token: "live-owner", started: processStart(process.ppid) }));
     await expect(store.put("k", "v3", { kind: "update", etag: v2.etag })).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(readFileSync(lock, "utf8")).toContain("live-owner");
     rmSync(lock);
     await store.put("k", "v3", { kind: "update", etag: v2.etag });
+  });
+
+  it("breaks a lock whose pid now belongs to another process: our own pid from an earlier process (PID 1 of a restarted container), or a live pid that started later", async () => {
+    const root = join(scratch, "reused-pids");
+    const store = new FsObjectStore(root, { lockTimeoutMs: 300 });
+    let { etag } = await store.put("k", "v1", { kind: "create" });
+    const lock = join(root, "k.tidemark-lock");
+    expect(processStart(process.ppid)).toMatch(/^[0-9a-f-]+:\d+$/);
+    for (const owner of [
+      { pid: process.pid, host: hostname(), token: "earlier-process-same-pid", nonce: "not-ours" },
+      { pid: process.pid, host: hostname(), token: "earlier-release-without-nonce" },
+      { pid: process.ppid, host: hostname(), token: "pid-reused", started: "another-boot:1" },
+    ]) {
+      writeFileSync(lock, JSON.stringify(owner));
+      ({ etag } = await store.put("k", `after ${owner.token}`, { kind: "update", etag }));
+      expect(existsSync(lock), owner.token).toBe(false);
+    }
+    expect(Buffer.from((await store.get("k")).body).toString()).toBe("after pid-reused");
   });
 
   it("deletes a createOnly key without its lock file: no lock is made, and a live holder's lock does not hold it up", async () => {
@@ -138,7 +157,7 @@ describe("FsObjectStore specifics", () => {
     await store.put("inbox/f1", "x", { kind: "create" });
     await store.put("inbox/f2", "y", { kind: "create" });
     const lock = join(root, "inbox", "f2.tidemark-lock");
-    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: "live-owner" }));
+    writeFileSync(lock, JSON.stringify({ pid: process.ppid, host: hostname(), token: "live-owner" }));
     await expect(store.delete("inbox/f2")).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(existsSync(join(root, "inbox", "f2"))).toBe(true);
     await store.delete("inbox/f2", { createOnly: true });
