@@ -1,33 +1,26 @@
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { engineSettingsFromEnv, type EngineSettings } from "./settings";
-
-/** Whether process `pid` is running (EPERM: it is, under another user). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+import { OWNER, sweepGone } from "./temp-owner";
 
 /**
- * A spill directory of this engine alone, `<temp>/spill/<pid>-<id>`: DuckDB names its spill files
+ * A spill directory of this engine alone, `<temp>/spill/<owner>-<id>`: DuckDB names its spill files
  * the same in every database, so two engines (workers on one host, tests) sharing a directory
- * overwrite each other's spilled blocks. Directories of processes no longer running are removed.
+ * overwrite each other's spilled blocks. Leftovers of processes gone are removed first: spill
+ * directories, task workspaces (`work/`) and object-cache downloads (`cache/objects/*.part`).
  */
 async function ownSpillDirectory(tempDirectory: string): Promise<string> {
   const root = join(tempDirectory, "spill");
   await mkdir(root, { recursive: true });
-  for (const name of await readdir(root)) {
-    const pid = Number(/^(\d+)-/.exec(name)?.[1]);
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await rm(join(root, name), { recursive: true, force: true });
-  }
-  const dir = join(root, `${process.pid}-${randomUUID().slice(0, 8)}`);
+  await Promise.all([
+    sweepGone(root, (name) => (/^\d+-[0-9a-f]{8}$/.test(name) ? `${name}-` : name)),
+    sweepGone(join(tempDirectory, "work")),
+    sweepGone(join(tempDirectory, "cache", "objects"), (name) => (name.endsWith(".part") ? name.slice(name.indexOf(".") + 1) : "")),
+  ]);
+  const dir = join(root, `${OWNER}-${randomUUID().slice(0, 8)}`);
   await mkdir(dir, { recursive: true });
   return dir;
 }

@@ -6,6 +6,7 @@ import { pipeline } from "node:stream/promises";
 import { TidemarkError } from "../errors";
 import { FsObjectStore } from "../store/fs";
 import type { ObjectStore } from "../store/types";
+import { OWNER } from "./temp-owner";
 
 /** Default size of the worker's cache of immutable objects (`TIDEMARK_ENGINE_CACHE`). */
 export const DEFAULT_OBJECT_CACHE = 2 * 1024 ** 3;
@@ -65,7 +66,7 @@ export class ObjectCache {
       const linked = await utimes(data, now, now).then(() => place(data, into)).then(() => true, () => false);
       if (linked) return into;
     }
-    const staged = join(this.dir, `${name}.${randomUUID()}.part`);
+    const staged = join(this.dir, `${name}.${OWNER}-${randomUUID()}.part`);
     try {
       const got = await this.store.getStream(key);
       await pipeline(got.stream, createWriteStream(staged));

@@ -6,6 +6,7 @@ import { pipeline } from "node:stream/promises";
 import { AlreadyExistsError, ConflictingObjectError } from "../errors";
 import { FsObjectStore } from "../store/fs";
 import type { ObjectStore, WriteMode } from "../store/types";
+import { OWNER } from "./temp-owner";
 
 /** Options of an upload from a workspace. */
 export interface UploadOptions {
@@ -40,7 +41,7 @@ export class Workspace {
 
   /** A new empty workspace under `tempDirectory`. */
   static async open(store: ObjectStore, tempDirectory: string): Promise<Workspace> {
-    const dir = join(tempDirectory, "work", randomUUID());
+    const dir = join(tempDirectory, "work", `${OWNER}-${randomUUID()}`);
     await mkdir(dir, { recursive: true });
     return new Workspace(store, tempDirectory, dir);
   }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/connection";
+import { OWNER } from "../../src/engine/temp-owner";
 
 const temp = mkdtempSync(join(tmpdir(), "tidemark-connection-"));
 const opened: Engine[] = [];
@@ -51,21 +52,32 @@ describe("Engine.open", () => {
     expect([sa.sum, sb.sum]).toEqual([expected, expected]);
   });
 
-  it("removes its directory on close, and at open the directories of processes no longer running", async () => {
+  it("removes its directory on close, and at open what processes gone left: spill directories, task workspaces, cache downloads", async () => {
     const exited = spawnSync(process.execPath, ["-e", ""]).pid;
     expect(exited).toBeGreaterThan(0);
-    const stale = join(temp, "spill", `${exited}-deadbeef`);
-    mkdirSync(stale, { recursive: true });
-    writeFileSync(join(stale, "duckdb_temp_block-1.block"), "x");
-    const mine = join(temp, "spill", `${process.pid}-0000000a`);
-    mkdirSync(mine, { recursive: true });
+    const made = (path: string) => (mkdirSync(dirname(path), { recursive: true }), writeFileSync(path, "x"), path);
+    const gone = [
+      made(join(temp, "spill", `${exited}-deadbeef`, "duckdb_temp_block-1.block")),
+      made(join(temp, "spill", `${process.pid}-0000000b`, "duckdb_temp_block-1.block")),
+      made(join(temp, "spill", `${exited}-deadbeef-00000001`, "duckdb_temp_block-1.block")),
+      made(join(temp, "work", `${exited}-deadbeef-1111`, "source.csv")),
+      made(join(temp, "work", `${process.pid}-0badc0de-2222`, "source.csv")),
+      made(join(temp, "cache", "objects", `abc123.${exited}-deadbeef-3333.part`)),
+    ];
+    const kept = [
+      made(join(temp, "spill", `${OWNER}-0000000a`, "duckdb_temp_block-1.block")),
+      made(join(temp, "work", `${OWNER}-4444`, "source.csv")),
+      made(join(temp, "work", "legacy-untagged", "source.csv")),
+      made(join(temp, "cache", "objects", "abc123.bin")),
+      made(join(temp, "cache", "objects", `abc123.${OWNER}-5555.part`)),
+    ];
     const engine = await open();
-    expect(existsSync(stale)).toBe(false);
-    expect(existsSync(mine)).toBe(true);
+    for (const path of gone) expect(existsSync(dirname(path).endsWith("objects") ? path : dirname(path)), path).toBe(false);
+    for (const path of kept) expect(existsSync(path), path).toBe(true);
     expect(existsSync(engine.spillDirectory)).toBe(true);
     engine.close();
     opened.splice(opened.indexOf(engine), 1);
     expect(existsSync(engine.spillDirectory)).toBe(false);
-    expect(readdirSync(join(temp, "spill"))).toContain(`${process.pid}-0000000a`);
+    expect(readdirSync(join(temp, "spill"))).toContain(`${OWNER}-0000000a`);
   });
 });
