@@ -1,9 +1,36 @@
-import { AlreadyExistsError, PreconditionFailedError } from "../src/errors";
+import { AlreadyExistsError, PreconditionFailedError, TidemarkError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
 import { serializeJson, type Pointer, type VersionManifest } from "../src/manifest/schema";
 import type { ObjectStore } from "../src/store/types";
 import { writeOnce } from "../src/store/write-once";
 import { readManifest, readPointer } from "../src/manifest/read";
+import { activityContext } from "./heartbeat";
+
+/**
+ * How long before its start-to-close timeout an attempt still swaps the pointer. Past it, the server
+ * may time the attempt out and the workflow may decide the run without it (the next attempts, the
+ * commit check, its compensations), so a frozen attempt that woke up late must not CAS.
+ */
+export const CAS_MARGIN_MS = 30_000;
+
+/** This publish attempt reached its CAS too close to its start-to-close timeout; retried. */
+export class CasTooLateError extends TidemarkError {
+  override readonly retryable = true;
+  constructor(late: number) {
+    super(`This publish attempt reached its compare-and-swap ${Math.round(late / 1000)} s past its deadline (${CAS_MARGIN_MS / 1000} s before its start-to-close timeout), when another attempt may already be deciding the run; it left the pointer alone and the next attempt publishes.`);
+  }
+}
+
+/** The latest time (epoch ms) an activity attempt scheduled at `scheduledMs` with `startToCloseMs` swaps a pointer. */
+export function casDeadline(scheduledMs: number, startToCloseMs: number): number {
+  return scheduledMs + startToCloseMs - CAS_MARGIN_MS;
+}
+
+/** The CAS deadline of the current activity attempt; undefined outside an activity or without a start-to-close timeout. */
+function attemptCasDeadline(): number | undefined {
+  const info = activityContext()?.info;
+  return info && info.startToCloseTimeoutMs > 0 ? casDeadline(info.currentAttemptScheduledTimestampMs, info.startToCloseTimeoutMs) : undefined;
+}
 
 /** Outcome of a commit: published (now or by an earlier attempt), or lost to another writer. */
 export type PublishOutcome = { status: "published" } | { status: "conflict"; currentVersion: string | null };
@@ -17,13 +44,16 @@ export interface CommitInput {
   publishedAt: string;
   /** Called just before the CAS (fault injection in tests). */
   beforeCas?: () => void | Promise<void>;
+  /** Latest time (epoch ms) the CAS may start; default: the current activity attempt's {@link casDeadline}. */
+  casBy?: number;
 }
 
 /**
  * The commit point of every version: writes the manifest create-only, then CASes the pointer. A
- * retry that finds the pointer already at this version succeeds without writing.
+ * retry that finds the pointer already at this version succeeds without writing. An attempt past
+ * its CAS deadline throws {@link CasTooLateError} instead of swapping.
  */
-export async function commitVersion({ store, manifest, base, publishedAt, beforeCas }: CommitInput): Promise<PublishOutcome> {
+export async function commitVersion({ store, manifest, base, publishedAt, beforeCas, casBy = attemptCasDeadline() }: CommitInput): Promise<PublishOutcome> {
   const layout = new DatasetLayout(manifest.dataset_id);
   const manifestPath = layout.versionManifest(manifest.version);
   await writeOnce(store, layout.key(manifestPath), serializeJson(manifest));
@@ -36,6 +66,7 @@ export async function commitVersion({ store, manifest, base, publishedAt, before
     published_at: publishedAt,
   };
   await beforeCas?.();
+  if (casBy !== undefined && Date.now() > casBy) throw new CasTooLateError(Date.now() - casBy);
   try {
     await store.put(layout.key(layout.pointer()), serializeJson(pointer), base ? { kind: "update", etag: base.etag } : { kind: "create" });
     return { status: "published" };
