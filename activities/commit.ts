@@ -1,4 +1,4 @@
-import { AlreadyExistsError, PreconditionFailedError, TidemarkError } from "../src/errors";
+import { AlreadyExistsError, BrokenChainError, NotFoundError, PreconditionFailedError, TidemarkError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
 import { serializeJson, type Pointer, type VersionManifest } from "../src/manifest/schema";
 import type { ObjectStore } from "../src/store/types";
@@ -85,7 +85,8 @@ const MAX_VERSIONS_SINCE_BASE = 1000;
 /**
  * Whether `version` is in the chain from `current` back to `base` (to the root when `base` is
  * undefined): an earlier attempt's CAS was applied (its answer lost) and another writer may already
- * have published on top of it. Such a version is published; re-planning or compensating would
+ * have published on top of it. A manifest missing on the way is a {@link BrokenChainError}, which
+ * no retry can answer. Such a version is published; re-planning or compensating would
  * delete files the newer versions reference.
  */
 export async function versionOnChain(store: ObjectStore, dataset: string, current: string | null, version: string, base: string | null | undefined): Promise<boolean> {
@@ -93,7 +94,13 @@ export async function versionOnChain(store: ObjectStore, dataset: string, curren
   let at = current;
   for (let steps = 0; at !== null && at !== base && steps < MAX_VERSIONS_SINCE_BASE; steps++) {
     if (at === version) return true;
-    at = (await readManifest(store, dataset, layout.versionManifest(at))).parent_version;
+    const child = at;
+    at = (
+      await readManifest(store, dataset, layout.versionManifest(child)).catch((err: unknown) => {
+        if (!(err instanceof NotFoundError)) throw err;
+        throw new BrokenChainError(`The version chain of ${dataset} is broken: the manifest of ${child} does not exist; run "tidemark verify ${dataset}".`);
+      })
+    ).parent_version;
   }
   return false;
 }

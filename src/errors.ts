@@ -48,6 +48,9 @@ export class ConflictingObjectError extends TidemarkError {
   }
 }
 
+/** A version's manifest named by the chain (the pointer or a child's parent) is missing: the chain is broken; retrying cannot help. */
+export class BrokenChainError extends TidemarkError {}
+
 /** The store refused our credentials or permissions (permanent until fixed). */
 export class StoreAccessDeniedError extends TidemarkError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { type Granularity, partitionGranularity } from "../definition/partition";
-import { NotFoundError, TidemarkError } from "../errors";
+import { BrokenChainError, NotFoundError, TidemarkError } from "../errors";
 import { DatasetLayout, parseMonthLabel } from "../layout";
 import { monthFiles } from "../manifest/month-files";
 import { eventFileMonths, type Pointer, type VersionManifest } from "../manifest/schema";
@@ -17,8 +17,7 @@ export class NotPublishedError extends TidemarkError {}
 /** A requested version does not exist. */
 export class VersionNotFoundError extends TidemarkError {}
 
-/** A version's parent manifest is missing: the chain is broken. */
-export class BrokenChainError extends TidemarkError {}
+export { BrokenChainError };
 
 /** A version of a dataset as a reader sees it: its manifest, and the pointer when it is the current one. */
 export interface VersionView {

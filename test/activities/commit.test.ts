@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CAS_MARGIN_MS, CasTooLateError, casDeadline, commitVersion } from "../../activities/commit";
+import { CAS_MARGIN_MS, CasTooLateError, casDeadline, commitVersion, isPublished } from "../../activities/commit";
+import { BrokenChainError } from "../../src/errors";
 import { parseVersionManifest } from "../../src/manifest/schema";
 import { FsObjectStore } from "../../src/store/fs";
 
@@ -28,5 +29,16 @@ describe("the commit point's deadline", () => {
 
     expect(await commitVersion({ ...input, casBy: Date.now() + 60_000 })).toEqual({ status: "published" });
     expect(JSON.parse(Buffer.from((await store.get(pointerKey)).body).toString())).toMatchObject({ current_version: manifest.version });
+  });
+
+  it("a commit check on a broken chain fails at once with BrokenChainError (no retry can answer it), naming the missing manifest", async () => {
+    const manifest = parseVersionManifest(readFileSync(FIXTURE));
+    const store = new FsObjectStore(mkdtempSync(join(tmpdir(), "tm-commit-broken-")));
+    const dataset = manifest.dataset_id;
+    await store.put(`datasets/${dataset}/current/manifest.json`, JSON.stringify({ format: "tidemark.pointer/1", dataset_id: dataset, current_version: "20261203T000000000Z-0000000a", manifest: "events/20261203T000000000Z-0000000a/manifest.json", parent_version: manifest.version, published_at: "2026-12-03T00:00:00.000Z" }));
+    const err = await isPublished(store, dataset, manifest.version, null).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BrokenChainError);
+    expect((err as BrokenChainError).retryable).toBe(false);
+    expect((err as Error).message).toBe(`The version chain of ${dataset} is broken: the manifest of 20261203T000000000Z-0000000a does not exist; run "tidemark verify ${dataset}".`);
   });
 });
