@@ -5,8 +5,9 @@ const SECRET_PARAM = /^(x-amz-(signature|credential|security-token)|x-goog-(sign
 const ONLY_REFS = /^(\$\{[A-Za-z_][A-Za-z0-9_]*\})+$/;
 
 /**
- * What literal credential `uri` carries (a user name or password in its user info, or a
- * secret-named query parameter whose value is not a `${NAME}` reference), or null when it carries none.
+ * What literal credential `uri` carries (a password in its user info, or a user name alone there,
+ * which is how tokens are passed; or a secret-named query parameter whose value is not a `${NAME}`
+ * reference), or null when it carries none. A literal user name beside a password reference is fine.
  */
 export function literalCredential(uri: string): string | null {
   const auth = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(uri);
@@ -15,7 +16,7 @@ export function literalCredential(uri: string): string | null {
     const user = colon < 0 ? auth[1] : auth[1].slice(0, colon);
     const password = colon < 0 ? "" : auth[1].slice(colon + 1);
     if (password !== "" && !ONLY_REFS.test(password)) return "a password in its user info";
-    if (user !== "" && !ONLY_REFS.test(user)) return "a user name in its user info (a token passed as the user name is a secret too)";
+    if (colon < 0 && user !== "" && !ONLY_REFS.test(user)) return "a user name without a password in its user info (a token passed as the user name is a secret too)";
   }
   const query = uri.split("#")[0].split("?").slice(1).join("?");
   for (const pair of query.split("&")) {

@@ -15,8 +15,9 @@ describe("literal credentials in URIs", () => {
   });
 
   it("are found in a user name alone (a token passed as the user name) and in every secret-looking parameter name", () => {
-    expect(literalCredential("https://ghp_SECRETTOKEN0123456789@127.0.0.1:1/x.csv")).toMatch(/^a user name in its user info/);
-    expect(literalCredential("https://ana@host/x.csv")).toMatch(/^a user name in its user info/);
+    expect(literalCredential("https://ghp_SECRETTOKEN0123456789@127.0.0.1:1/x.csv")).toMatch(/^a user name without a password in its user info/);
+    expect(literalCredential("https://ana@host/x.csv")).toMatch(/^a user name without a password in its user info/);
+    expect(literalCredential("http://reader:${READER_PASS}@host/x.csv")).toBeNull();
     for (const name of ["access_key", "pw", "pwd", "session", "sessionId", "private_key", "client_secret", "auth_token", "api-key", "apikey", "account_key", "sig", "X-Amz-Credential", "passphrase", "key"]) {
       expect(literalCredential(`https://host/x.csv?${name}=v4lue`), name).toBe(`the query parameter ${JSON.stringify(name)}`);
     }
