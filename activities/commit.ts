@@ -21,15 +21,19 @@ export class CasTooLateError extends TidemarkError {
   }
 }
 
-/** The latest time (epoch ms) an activity attempt scheduled at `scheduledMs` with `startToCloseMs` swaps a pointer. */
-export function casDeadline(scheduledMs: number, startToCloseMs: number): number {
-  return scheduledMs + startToCloseMs - CAS_MARGIN_MS;
+/** The latest time (epoch ms) an activity attempt that started at `startedMs` with `startToCloseMs` swaps a pointer. */
+export function casDeadline(startedMs: number, startToCloseMs: number): number {
+  return startedMs + startToCloseMs - CAS_MARGIN_MS;
 }
 
-/** The CAS deadline of the current activity attempt; undefined outside an activity or without a start-to-close timeout. */
-function attemptCasDeadline(): number | undefined {
-  const info = activityContext()?.info;
-  return info && info.startToCloseTimeoutMs > 0 ? casDeadline(info.currentAttemptScheduledTimestampMs, info.startToCloseTimeoutMs) : undefined;
+/**
+ * The CAS deadline of the current activity attempt, counted on this worker's clock from now: call
+ * it first thing in the activity (the server's timestamps would carry the clock skew between the
+ * worker and the server). Undefined outside an activity or without a start-to-close timeout.
+ */
+export function attemptCasDeadline(): number | undefined {
+  const timeout = activityContext()?.info.startToCloseTimeoutMs;
+  return timeout ? casDeadline(Date.now(), timeout) : undefined;
 }
 
 /** Outcome of a commit: published (now or by an earlier attempt), or lost to another writer. */
@@ -44,7 +48,7 @@ export interface CommitInput {
   publishedAt: string;
   /** Called just before the CAS (fault injection in tests). */
   beforeCas?: () => void | Promise<void>;
-  /** Latest time (epoch ms) the CAS may start; default: the current activity attempt's {@link casDeadline}. */
+  /** Latest time (epoch ms) the CAS may start: the activity's {@link attemptCasDeadline}; none when undefined. */
   casBy?: number;
 }
 
@@ -53,7 +57,7 @@ export interface CommitInput {
  * retry that finds the pointer already at this version succeeds without writing. An attempt past
  * its CAS deadline throws {@link CasTooLateError} instead of swapping.
  */
-export async function commitVersion({ store, manifest, base, publishedAt, beforeCas, casBy = attemptCasDeadline() }: CommitInput): Promise<PublishOutcome> {
+export async function commitVersion({ store, manifest, base, publishedAt, beforeCas, casBy }: CommitInput): Promise<PublishOutcome> {
   const layout = new DatasetLayout(manifest.dataset_id);
   const manifestPath = layout.versionManifest(manifest.version);
   await writeOnce(store, layout.key(manifestPath), serializeJson(manifest));

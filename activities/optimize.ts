@@ -8,7 +8,7 @@ import { optimizeManifest } from "../src/manifest/optimize-manifest";
 import { monthsToOptimize, writtenBy } from "../src/manifest/projection-plan";
 import type { ProjectionFile } from "../src/manifest/schema";
 import { readManifest } from "../src/manifest/read";
-import { commitVersion, isPublished, type PublishOutcome } from "./commit";
+import { attemptCasDeadline, commitVersion, isPublished, type PublishOutcome } from "./commit";
 import type { ActivityDeps } from "./deps";
 import { ENGINE_LANES, withEngine } from "./engine";
 import { finishedItems, resumable } from "./heartbeat";
@@ -98,9 +98,11 @@ export function optimizeActivities(deps: ActivityDeps) {
 
     /** The optimize version's commit point: manifest create-only, then CAS of the pointer against the planned base. */
     async publishOptimized(input: PublishOptimizedInput): Promise<PublishOutcome> {
+      const casBy = attemptCasDeadline();
       const parent = await readManifest(store, input.dataset, input.base.manifest);
       return commitVersion({
         store,
+        casBy,
         manifest: optimizeManifest(parent, input, await missingSizes(store, input.dataset, parent)),
         base: input.base,
         publishedAt: input.createdAt,

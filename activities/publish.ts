@@ -10,7 +10,7 @@ import type { ObjectStore } from "../src/store/types";
 import { writeOnce } from "../src/store/write-once";
 import { readManifest } from "../src/manifest/read";
 import type { IndexEntry } from "../src/manifest/index-plan";
-import { commitVersion, isPublished, type PublishOutcome } from "./commit";
+import { attemptCasDeadline, commitVersion, isPublished, type PublishOutcome } from "./commit";
 import type { ActivityDeps } from "./deps";
 import { missingSizes } from "./sizes";
 
@@ -123,6 +123,7 @@ function recordPublished({ metrics }: ActivityDeps, input: PublishInput, parent:
 export function publishActivities(deps: ActivityDeps) {
   return {
     async publish(input: PublishInput): Promise<PublishOutcome> {
+      const casBy = attemptCasDeadline();
       const { store } = deps;
       const layout = new DatasetLayout(input.dataset);
       const parent = input.base ? await readManifest(store, input.dataset, input.base.manifest) : null;
@@ -133,6 +134,7 @@ export function publishActivities(deps: ActivityDeps) {
       await keepSetAside(store, layout, setAsideEntries(input));
       const outcome = await commitVersion({
         store,
+        casBy,
         manifest: buildManifest(input, parent, await missingSizes(store, input.dataset, parent)),
         base: input.base,
         publishedAt: input.createdAt,

@@ -12,7 +12,7 @@ import type { ActivityDeps } from "./deps";
 import { ENGINE_LANES, withEngine } from "./engine";
 import { withKeepAlive } from "./heartbeat";
 import { IO_CONCURRENCY, mapLimited } from "./io";
-import { commitVersion, isPublished, type PublishOutcome } from "./commit";
+import { attemptCasDeadline, commitVersion, isPublished, type PublishOutcome } from "./commit";
 
 /** A repair cannot rebuild the derived objects: the events or the chain they come from are damaged. */
 export class RepairImpossibleError extends TidemarkError {}
@@ -86,9 +86,11 @@ export function repairActivities(deps: ActivityDeps) {
 
     /** The repair's commit point: manifest create-only, then CAS of the pointer against the etag read at the start. */
     async publishRepair(input: PublishRepairInput): Promise<PublishOutcome> {
+      const casBy = attemptCasDeadline();
       const parent = await readManifest(store, input.dataset, input.base.manifest);
       return commitVersion({
         store,
+        casBy,
         manifest: repairManifest(parent, input),
         base: input.base,
         publishedAt: input.createdAt,

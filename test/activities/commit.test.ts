@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CAS_MARGIN_MS, CasTooLateError, casDeadline, commitVersion, isPublished } from "../../activities/commit";
+import { MockActivityEnvironment } from "@temporalio/testing";
+import { attemptCasDeadline, CAS_MARGIN_MS, CasTooLateError, casDeadline, commitVersion, isPublished } from "../../activities/commit";
 import { BrokenChainError } from "../../src/errors";
 import { parseVersionManifest } from "../../src/manifest/schema";
 import { FsObjectStore } from "../../src/store/fs";
@@ -10,9 +11,14 @@ import { FsObjectStore } from "../../src/store/fs";
 const FIXTURE = "test/fixtures/stores/hash2-bool/datasets/flags/events/20261130T234232395Z-2e4352e3/manifest.json";
 
 describe("the commit point's deadline", () => {
-  it("is the attempt's scheduled time plus its start-to-close timeout, less the margin", () => {
+  it("is the attempt's start on this worker's clock plus its start-to-close timeout, less the margin", async () => {
     expect(CAS_MARGIN_MS).toBe(30_000);
     expect(casDeadline(1_000_000, 120_000)).toBe(1_090_000);
+    const before = Date.now();
+    const inActivity = await new MockActivityEnvironment({ startToCloseTimeoutMs: 120_000, currentAttemptScheduledTimestampMs: before - 3_600_000 }).run(() => attemptCasDeadline());
+    expect(inActivity).toBeGreaterThanOrEqual(before + 90_000);
+    expect(inActivity).toBeLessThanOrEqual(Date.now() + 90_000);
+    expect(attemptCasDeadline()).toBeUndefined();
   });
 
   it("an attempt past its deadline writes its manifest but leaves the pointer alone; in time, it swaps", async () => {
