@@ -15,7 +15,7 @@ describe("the commit point's deadline", () => {
     expect(CAS_MARGIN_MS).toBe(30_000);
     expect(casDeadline(1_000_000, 120_000)).toBe(1_090_000);
     const before = Date.now();
-    const inActivity = await new MockActivityEnvironment({ startToCloseTimeoutMs: 120_000, currentAttemptScheduledTimestampMs: before - 3_600_000 }).run(() => attemptCasDeadline());
+    const inActivity = await new MockActivityEnvironment({ startToCloseTimeoutMs: 120_000, currentAttemptScheduledTimestampMs: before - 3_600_000 }).run(async () => attemptCasDeadline());
     expect(inActivity).toBeGreaterThanOrEqual(before + 90_000);
     expect(inActivity).toBeLessThanOrEqual(Date.now() + 90_000);
     expect(attemptCasDeadline()).toBeUndefined();
