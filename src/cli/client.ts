@@ -40,3 +40,13 @@ export class CliContext {
     await this.client?.connection.close();
   }
 }
+
+/** Runs `fn` with a Temporal client and the command's context, closing the connection afterwards. */
+export async function withTemporal<T>(fn: (client: Client, ctx: CliContext) => Promise<T>): Promise<T> {
+  const ctx = new CliContext();
+  try {
+    return await fn(await ctx.temporal(), ctx);
+  } finally {
+    await ctx.close();
+  }
+}

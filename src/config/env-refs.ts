@@ -7,6 +7,16 @@ const REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 /** A `${NAME}` reference whose variable is not set where it is expanded (permanent until the worker's environment changes). */
 export class MissingEnvReferenceError extends TidemarkError {}
 
+/** `text` without its `${NAME}` references (what is written literally). */
+export function withoutEnvReferences(text: string): string {
+  return text.replace(REF, "");
+}
+
+/** Whether `text` is one or more `${NAME}` references and nothing else. */
+export function onlyEnvReferences(text: string): boolean {
+  return text !== "" && withoutEnvReferences(text) === "";
+}
+
 /** Names referenced as `${NAME}` in `text`, in order of first appearance. */
 export function envReferences(text: string): string[] {
   return [...new Set([...text.matchAll(REF)].map((m) => m[1]))];

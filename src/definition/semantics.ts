@@ -1,4 +1,5 @@
 /** Cross-field checks of a definition that passed the shape schema, and the defaults that depend on other fields. */
+import { withoutEnvReferences } from "../config/env-refs.js";
 import { CREDENTIAL_FIX, literalCredential, literalHeaderSecret } from "./credentials.js";
 import type { z } from "zod";
 import { compileDatePattern } from "../normalize/datetime.js";
@@ -50,7 +51,6 @@ const OPTION_FORMATS: Record<string, readonly SourceFormat[]> = {
 const OPTION_DEFAULTS: Record<string, unknown> = { ...definitionSchema.shape.source.shape.options.parse({}), skip_rows: 0 };
 
 const SECRET_HEADER = /authorization|cookie|token|secret|password|passwd|api[-_]?key|signature|credential/i;
-const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** A column name as DuckDB compares identifiers: ASCII letters folded to lower case. */
 function foldCase(name: string): string {
@@ -173,9 +173,9 @@ export function checkSemantics(d: Parsed, raw: Record<string, unknown>): Dataset
     if (!/^https?:\/\/[^\s/]+/.test(n.url)) bad(`notify[${i}].url`, `must be an http:// or https:// URL (got ${describeValue(n.url)})`);
     if (/\$\{/.test(n.url)) bad(`notify[${i}].url`, `may not reference environment variables; put secrets in headers as "\${ENV_NAME}"`);
     for (const [h, v] of Object.entries(n.headers ?? {})) {
-      const stripped = v.replace(ENV_REF, "");
+      const stripped = withoutEnvReferences(v);
       if (stripped.includes("${")) bad(`notify[${i}].headers.${h}`, `has a malformed reference; write environment variables as "\${ENV_NAME}" (got ${describeValue(v)})`);
-      else if (SECRET_HEADER.test(h) && literalHeaderSecret(v, ENV_REF)) bad(`notify[${i}].headers.${h}`, `must reference an environment variable such as "Bearer \${WEBHOOK_TOKEN}", never a literal secret`);
+      else if (SECRET_HEADER.test(h) && literalHeaderSecret(v)) bad(`notify[${i}].headers.${h}`, `must reference an environment variable such as "Bearer \${WEBHOOK_TOKEN}", never a literal secret`);
     }
   });
 

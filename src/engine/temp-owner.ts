@@ -4,24 +4,14 @@
  * process. A worker killed mid-task leaves its files behind; the next engine to open removes those
  * whose owner is gone, so repeated kills never fill the disk.
  */
-import { randomBytes } from "node:crypto";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { pidAlive, PROCESS_NONCE } from "../process-identity";
 
 /** This process's owner tag, `<pid>-<nonce>`. */
-export const OWNER = `${process.pid}-${randomBytes(4).toString("hex")}`;
+export const OWNER = `${process.pid}-${PROCESS_NONCE}`;
 
 const TAGGED = /^(\d+)-([0-9a-f]{8})-/;
-
-/** Whether process `pid` is running (EPERM: it is, under another user). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * Whether the owner of the tagged `name` is gone: its pid is dead, or it is this process's pid with
@@ -31,7 +21,7 @@ export function ownerGone(name: string): boolean {
   const m = TAGGED.exec(name);
   if (!m) return false;
   const pid = Number(m[1]);
-  return pid === process.pid ? `${m[1]}-${m[2]}` !== OWNER : !alive(pid);
+  return pid === process.pid ? m[2] !== PROCESS_NONCE : !pidAlive(pid);
 }
 
 /** Removes the entries of `dir` whose owner is gone (a missing `dir` is fine); returns their names. */

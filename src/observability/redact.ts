@@ -1,3 +1,5 @@
+import { onlyEnvReferences } from "../config/env-refs.js";
+
 /** What replaces a secret in logged text. */
 export const REDACTED = "[redacted]";
 
@@ -13,7 +15,7 @@ const AWS_SECRET_SHAPE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])
 function onlyRefs(text: string, separator: string): boolean {
   return text.split(separator).every((part) => {
     const value = separator === "&" ? part.slice(part.indexOf("=") + 1) : part;
-    return value !== "" && value.replace(REFS, "") === "";
+    return onlyEnvReferences(value);
   });
 }
 
@@ -28,8 +30,6 @@ function escapeRegExp(text: string): string {
 /** Variables that may name a file holding their secrets instead of holding them; a path in them is not a secret. */
 const MAY_NAME_A_FILE = /_FILE$|^TIDEMARK_INGEST_TOKENS$/;
 const PATH_VALUE = /^(\/|\.\.?\/|file:)\S*$/;
-/** A `${NAME}` reference: what a message shows as the fix, never a secret. */
-const REFS = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/g;
 
 function secretEnvValues(env: NodeJS.ProcessEnv): string[] {
   const values: string[] = [];

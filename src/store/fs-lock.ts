@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { promises as fsp, readFileSync } from "node:fs";
+import { promises as fsp } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { StoreUnavailableError } from "../errors.js";
 import { errCode } from "./fs-io.js";
+import { pidAlive, PROCESS_NONCE, processStart } from "../process-identity.js";
 
 /** Name prefix of temporary files written next to their destination; listings hide them. */
 export const TEMP_PREFIX = ".tmp-";
@@ -23,22 +24,6 @@ interface LockOwner {
   started?: string;
 }
 
-/** This process's {@link LockOwner.nonce}. */
-const NONCE = randomBytes(8).toString("hex");
-let bootId: string | null | undefined;
-
-/** When process `pid` started, as `<boot id>:<start ticks>` from /proc; undefined where /proc is missing or the process is gone. */
-export function processStart(pid: number): string | undefined {
-  try {
-    bootId ??= readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const ticks = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-    return ticks ? `${bootId}:${ticks}` : undefined;
-  } catch {
-    bootId ??= null;
-    return undefined;
-  }
-}
 const STARTED = processStart(process.pid);
 
 /** A fresh temporary path in `dir`, named `.tmp-<random>`. */
@@ -79,12 +64,8 @@ async function readOwner(path: string): Promise<LockOwner | null> {
  */
 function isStale(owner: LockOwner): boolean {
   if (owner.host !== hostname()) return false;
-  if (owner.pid === process.pid) return owner.nonce !== NONCE;
-  try {
-    process.kill(owner.pid, 0);
-  } catch (e) {
-    return errCode(e) === "ESRCH";
-  }
+  if (owner.pid === process.pid) return owner.nonce !== PROCESS_NONCE;
+  if (!pidAlive(owner.pid)) return true;
   const started = owner.started === undefined ? undefined : processStart(owner.pid);
   return started !== undefined && started !== owner.started;
 }
@@ -139,7 +120,7 @@ async function breakStale(path: string, stale: LockOwner, mine: string, token: s
  * throws a retryable {@link StoreUnavailableError}. Only processes on one host can judge locks.
  */
 export async function withLock<T>(path: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const owner: LockOwner = { pid: process.pid, host: hostname(), token: randomBytes(16).toString("hex"), nonce: NONCE, ...(STARTED ? { started: STARTED } : {}) };
+  const owner: LockOwner = { pid: process.pid, host: hostname(), token: randomBytes(16).toString("hex"), nonce: PROCESS_NONCE, ...(STARTED ? { started: STARTED } : {}) };
   const mine = tempPath(dirname(path));
   await fsp.writeFile(mine, JSON.stringify(owner), { flag: "wx" });
   try {

@@ -7,7 +7,7 @@ import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { AlreadyExistsError, InvalidKeyError, PreconditionFailedError, StoreUnavailableError } from "../../src/errors";
 import { FsObjectStore } from "../../src/store/fs";
-import { processStart } from "../../src/store/fs-lock";
+import { processStart } from "../../src/process-identity";
 import { collect } from "./conformance-helpers";
 import { describeStoreConformance } from "./conformance";
 
@@ -19,7 +19,7 @@ describeStoreConformance(`fs ${scratch}`, () => new FsObjectStore(join(scratch, 
 /** Transpiles the fs store modules (no type check) so plain `node` children can require them. */
 function transpileFsStore(outDir: string): string {
   const repo = resolve(__dirname, "../..");
-  for (const file of ["src/errors.ts", "src/store/keys.ts", "src/store/fs-io.ts", "src/store/fs-lock.ts", "src/store/fs-create.ts", "src/store/fs-errors.ts", "src/store/fs-list.ts", "src/store/fs-temp.ts", "src/store/fs.ts"]) {
+  for (const file of ["src/errors.ts", "src/process-identity.ts", "src/store/keys.ts", "src/store/fs-io.ts", "src/store/fs-lock.ts", "src/store/fs-create.ts", "src/store/fs-errors.ts", "src/store/fs-list.ts", "src/store/fs-temp.ts", "src/store/fs.ts"]) {
     const source = readFileSync(join(repo, file), "utf8");
     const { outputText } = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },

@@ -1,9 +1,9 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from "@temporalio/client";
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleDescription } from "@temporalio/client";
 import type { Command } from "commander";
 import { literalCredential } from "../../definition/credentials";
 import { TidemarkError } from "../../errors";
 import { STUCK_PAYMENTS_WORKFLOW_ID, validateStuckInput, type StuckPaymentsInput } from "../../ledger/payment";
-import { CliContext } from "../client";
+import { withTemporal } from "../client";
 import { parseDuration } from "../options";
 import { say, sayJson, UsageError } from "../output";
 import { scheduleSpecError } from "../schedule-spec";
@@ -83,18 +83,10 @@ function viewOf(d: ScheduleDescription): PaymentsWatchView {
 
 const specText = (v: PaymentsWatchView) => `every ${v.every ?? "?"}, stuck after ${v.stuck_after ?? "5m"}${v.webhook_url ? ", webhook set" : ""}${v.paused ? ", paused" : ""}`;
 
-async function withClient(fn: (client: Client, ctx: CliContext) => Promise<void>): Promise<void> {
-  const ctx = new CliContext();
-  try {
-    await fn(await ctx.temporal(), ctx);
-  } finally {
-    await ctx.close();
-  }
-}
 
 async function watch(opts: WatchOptions): Promise<void> {
   const input = watchInput(opts);
-  await withClient(async (client, ctx) => {
+  await withTemporal(async (client, ctx) => {
     const handle = client.schedule.getHandle(STUCK_PAYMENTS_SCHEDULE_ID);
     try {
       await client.schedule.create({
@@ -125,7 +117,7 @@ async function watch(opts: WatchOptions): Promise<void> {
 }
 
 async function unwatch(json?: boolean): Promise<void> {
-  await withClient(async (client) => {
+  await withTemporal(async (client) => {
     try {
       await client.schedule.getHandle(STUCK_PAYMENTS_SCHEDULE_ID).delete();
     } catch (err) {

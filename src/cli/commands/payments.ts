@@ -1,10 +1,10 @@
-import { WorkflowUpdateFailedError, type Client } from "@temporalio/client";
+import { WorkflowUpdateFailedError } from "@temporalio/client";
 import type { Command } from "commander";
 import { PaymentInputError } from "../../ledger/errors";
 import { parseAmountText, requirePaymentId } from "../../ledger/ids";
 import { paymentWorkflowId, validatePayment, type PaymentState, type PaymentStatus } from "../../ledger/payment";
 import { describePayment, queryPayment, startPayment } from "../../ledger/payment-client";
-import { CliContext } from "../client";
+import { withTemporal } from "../client";
 import { rootFailure } from "../failure";
 import { say, sayJson, UsageError } from "../output";
 import { ledgerName } from "./ledger-context";
@@ -16,14 +16,6 @@ function line(p: PaymentState): string {
   return `${p.payment_id}\t${p.status}\t${p.amount} ${p.currency}\twallet ${p.wallet}${p.reason ? `\t${p.reason}` : ""}`;
 }
 
-async function withClient<T>(fn: (client: Client, ctx: CliContext) => Promise<T>): Promise<T> {
-  const ctx = new CliContext();
-  try {
-    return await fn(await ctx.temporal(), ctx);
-  } finally {
-    await ctx.close();
-  }
-}
 
 /** `tidemark payments start|show|list|resolve|watch|unwatch`. */
 export function registerPayments(program: Command): void {
@@ -44,7 +36,7 @@ export function registerPayments(program: Command): void {
       const request = validatePayment({
         payment_id: paymentId, wallet: opts.wallet, amount: parseAmountText(opts.amount), currency: opts.currency, ledger: ledgerName(opts.ledger), verify_window: opts.verifyWindow,
       });
-      await withClient(async (client, ctx) => {
+      await withTemporal(async (client, ctx) => {
         const started = await startPayment(client, await ctx.store(), ctx.config.taskQueue, request);
         if (opts.wait) {
           const final = await client.workflow.getHandle(started.workflow_id).result().catch((err) => {
@@ -64,7 +56,7 @@ export function registerPayments(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (paymentId: string, opts: { json?: boolean }) => {
       requirePaymentId(paymentId);
-      await withClient(async (client) => {
+      await withTemporal(async (client) => {
         const state = await queryPayment(client, paymentId);
         return opts.json ? sayJson(state) : say(line(state));
       });
@@ -81,7 +73,7 @@ export function registerPayments(program: Command): void {
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit "${opts.limit}" is not a positive whole number.`);
       const query = `WorkflowType = 'payment'${opts.status ? ` AND TidemarkPaymentStatus = '${opts.status}'` : ""}`;
-      await withClient(async (client) => {
+      await withTemporal(async (client) => {
         const rows: Array<Record<string, unknown>> = [];
         for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
           if (info.status.name !== "RUNNING" && (await client.workflow.getHandle(info.workflowId).describe()).runId !== info.runId) continue;
@@ -106,7 +98,7 @@ export function registerPayments(program: Command): void {
     .action(async (paymentId: string, opts: { charged?: boolean; notCharged?: boolean; json?: boolean }) => {
       requirePaymentId(paymentId);
       if (Boolean(opts.charged) === Boolean(opts.notCharged)) throw new UsageError("Say exactly one of --charged or --not-charged.");
-      await withClient(async (client) => {
+      await withTemporal(async (client) => {
         await describePayment(client, paymentId);
         let state: PaymentState;
         try {

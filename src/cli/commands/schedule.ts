@@ -5,7 +5,7 @@ import { validateDatasetId } from "../../definition/id";
 import { TidemarkError } from "../../errors";
 import { ingestWorkflowId } from "../../one-writer";
 import { ingestRunSummary } from "../../run-summary";
-import { CliContext } from "../client";
+import { withTemporal } from "../client";
 import { formatDuration, parseDuration } from "../options";
 import { say, sayJson, UsageError } from "../output";
 import { scheduleSpecError } from "../schedule-spec";
@@ -74,14 +74,6 @@ interface CreateOptions {
   json?: boolean;
 }
 
-async function withClient<T>(fn: (client: Client, ctx: CliContext) => Promise<T>): Promise<T> {
-  const ctx = new CliContext();
-  try {
-    return await fn(await ctx.temporal(), ctx);
-  } finally {
-    await ctx.close();
-  }
-}
 
 function notFound(dataset: string): ScheduleError {
   return new ScheduleError(`Dataset ${dataset} has no schedule; create one with "tidemark schedule create ${dataset} --every 1h".`);
@@ -89,7 +81,7 @@ function notFound(dataset: string): ScheduleError {
 
 async function onSchedule(dataset: string, action: "pause" | "unpause" | "delete", json?: boolean): Promise<void> {
   validateDatasetId(dataset);
-  await withClient(async (client) => {
+  await withTemporal(async (client) => {
     const handle = client.schedule.getHandle(scheduleIdOf(dataset));
     try {
       if (action === "pause") await handle.pause("paused with tidemark schedule pause");
@@ -111,7 +103,7 @@ async function create(dataset: string, opts: CreateOptions): Promise<void> {
     throw new UsageError('Give exactly one of --every (e.g. --every 1h) or --cron (e.g. --cron "0 6 * * *").');
   }
   if (opts.timezone && opts.cron === undefined) throw new UsageError("--timezone applies to --cron schedules only; drop it or use --cron.");
-  await withClient(async (client, ctx) => {
+  await withTemporal(async (client, ctx) => {
     const input: IngestInput = { dataset };
     const scheduleId = scheduleIdOf(dataset);
     try {
@@ -151,7 +143,7 @@ async function create(dataset: string, opts: CreateOptions): Promise<void> {
 }
 
 async function list(json?: boolean): Promise<void> {
-  await withClient(async (client) => {
+  await withTemporal(async (client) => {
     const views: ScheduleView[] = [];
     for await (const s of client.schedule.list()) {
       if (s.scheduleId.startsWith(PREFIX)) views.push(viewOf(s.scheduleId.slice(PREFIX.length), s));
