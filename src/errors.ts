@@ -73,6 +73,12 @@ export class StoreUnavailableError extends TidemarkError {
   }
 }
 
+/**
+ * A create sent once (`sendOnce`) got no answer: the object may or may not have been written, and it
+ * was not sent again. Whatever depended on the write is not acknowledged; write it again under a new key.
+ */
+export class WriteOutcomeUnknownError extends StoreUnavailableError {}
+
 /** An object key that the store cannot represent safely (e.g. `..` segments, absolute paths). */
 export class InvalidKeyError extends TidemarkError {
   constructor(readonly key: string, message = `Object key "${key}" is invalid: keys are relative, "/"-separated and contain no "." or ".." segments.`) {

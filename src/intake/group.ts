@@ -169,9 +169,11 @@ export class GroupCommitter {
   }
 
   /**
-   * Writes the group's fragment create-only. An id found taken by the same bytes is this write's
-   * own (an S3 retry whose first attempt was stored but whose answer was lost gets 412): it is not
-   * written again. An id taken by other bytes moves the fragment to the next id.
+   * Writes the group's fragment create-only, each request sent once: a create resent after its
+   * first attempt was stored unanswered could recreate a fragment a compaction consumed and deleted
+   * meanwhile, which a later compaction would apply again. A write without an answer fails the group
+   * (its requests are not acknowledged; clients send them again). An id found taken by the same bytes
+   * is this write's own: it is not written again. An id taken by other bytes moves the fragment to the next id.
    */
   private async write(g: Group): Promise<void> {
     const o = this.options;
@@ -179,11 +181,11 @@ export class GroupCommitter {
     try {
       let id = this.known(o.ids.next(o.orderAfterInbox === false ? undefined : await this.newestInInbox()));
       try {
-        await writeOnce(o.store, this.layout.key(this.layout.inboxFragment(id)), body);
+        await writeOnce(o.store, this.layout.key(this.layout.inboxFragment(id)), body, { sendOnce: true });
       } catch (err) {
         if (!(err instanceof ConflictingObjectError)) throw err;
         id = this.known(o.ids.next(id));
-        await o.store.put(this.layout.key(this.layout.inboxFragment(id)), body, { kind: "create" });
+        await o.store.put(this.layout.key(this.layout.inboxFragment(id)), body, { kind: "create", sendOnce: true });
       }
       o.onWritten?.({ id, bytes: body.length, records: g.records, requests: g.waiters.length });
       for (const w of g.waiters) w.resolve({ fragment: id });

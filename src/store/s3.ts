@@ -17,6 +17,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AlreadyExistsError, NotFoundError, PreconditionFailedError } from "../errors.js";
 import { assertValidKey, assertValidPrefix } from "./keys.js";
 import { mapS3Error, isConditionalConflict, type S3Op } from "./s3-errors.js";
+import { sendOnce } from "./s3-send-once.js";
 import { sweepAbandonedUploads } from "./s3-uploads.js";
 import type { AbandonedWrite, DeleteOptions, GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
 
@@ -137,9 +138,10 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: Uint8Array | string, mode: WriteMode = { kind: "overwrite" }): Promise<PutResult> {
     const Key = this.fullKey(key);
     const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
-    const out = await this.retryConflicts(key, mode, () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes, ContentLength: bytes.byteLength, ...conditionHeaders(mode) })),
-    );
+    const out = await this.retryConflicts(key, mode, () => {
+      const command = new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes, ContentLength: bytes.byteLength, ...conditionHeaders(mode) });
+      return this.client.send(mode.kind === "create" && mode.sendOnce ? sendOnce(command, `${this.url}${key}`) : command);
+    });
     return { etag: bareEtag(out.ETag), size: bytes.byteLength };
   }
 

@@ -3,11 +3,14 @@ import type { Readable } from "node:stream";
 /**
  * How a `put` treats an existing object:
  * - `overwrite`: unconditional write;
- * - `create`: only if absent, else `AlreadyExistsError` (S3 `If-None-Match: *`, fs `link()`);
+ * - `create`: only if absent, else `AlreadyExistsError` (S3 `If-None-Match: *`, fs `link()`); with
+ *   `sendOnce` the request is never sent a second time (S3: no SDK retry): a create whose answer is
+ *   lost fails with `WriteOutcomeUnknownError` instead of being resent, which could recreate the
+ *   object after another process consumed and deleted it (inbox fragments);
  * - `update`: only if the current etag equals `etag`, else `PreconditionFailedError`
  *   (also when the object is missing).
  */
-export type WriteMode = { kind: "overwrite" } | { kind: "create" } | { kind: "update"; etag: string };
+export type WriteMode = { kind: "overwrite" } | { kind: "create"; sendOnce?: boolean } | { kind: "update"; etag: string };
 
 /** Options of {@link ObjectStore.delete}. */
 export interface DeleteOptions {

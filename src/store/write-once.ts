@@ -8,11 +8,12 @@ export type WriteOnceOutcome = "created" | "existed";
 /**
  * Writes a create-only object idempotently: a retry that finds the key already holding the
  * same bytes succeeds with "existed"; different bytes throw {@link ConflictingObjectError}.
+ * `sendOnce` is the create mode's (see `WriteMode`).
  */
-export async function writeOnce(store: ObjectStore, key: string, body: Uint8Array | string): Promise<WriteOnceOutcome> {
+export async function writeOnce(store: ObjectStore, key: string, body: Uint8Array | string, options: { sendOnce?: boolean } = {}): Promise<WriteOnceOutcome> {
   const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
   try {
-    await store.put(key, bytes, { kind: "create" });
+    await store.put(key, bytes, { kind: "create", ...options });
     return "created";
   } catch (e) {
     if (!(e instanceof AlreadyExistsError)) throw e;
