@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { TidemarkError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
 import { projectionPaths } from "../src/manifest/month-files";
-import { emptyGcResult, GC_KEYS_CAP, gcCutoff, parseAge, tooYoungForGc, verifyWorkflowId, type GcInput, type GcResult } from "../src/maintenance";
+import { emptyGcResult, GC_KEYS_CAP, gcCutoff, parseAge, PUBLISH_ATTEMPT_MS, publishMayStillLand, tooYoungForGc, verifyWorkflowId, type GcInput, type GcResult } from "../src/maintenance";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import type { ObjectStore } from "../src/store/types";
 import { walkChain } from "./chain";
@@ -14,6 +14,9 @@ export class IngestRunningError extends TidemarkError {}
 
 /** gc refused because a verify of the dataset, which may publish a repair, is running. */
 export class VerifyRunningError extends TidemarkError {}
+
+/** gc refused because a run of the dataset's writer was ended from outside while a publish attempt of it may still land. */
+export class PublishMayLandError extends TidemarkError {}
 
 /** gc refused because it cannot tell what is referenced (broken chain, missing pointer). */
 export class GcUnsafeError extends TidemarkError {}
@@ -50,8 +53,12 @@ function pendingFragment(path: string, inbox: string, consumed: Set<string>): bo
   return path.startsWith(inbox) && !consumed.has(path);
 }
 
-/** The run of `workflowId` while it is running, else null. */
-async function runningHolder(deps: ActivityDeps, workflowId: string): Promise<{ workflowId: string; runId: string } | null> {
+/**
+ * The latest run of `workflowId` while it is running, or while it was terminated or timed out less
+ * than a publish attempt's timeout ago (a publish attempt it left on a worker can still CAS a version
+ * whose files gc would take for garbage); else null.
+ */
+async function writingHolder(deps: ActivityDeps, workflowId: string): Promise<{ workflowId: string; runId: string; endedAt?: Date } | null> {
   let desc;
   try {
     desc = await deps.temporalClient!().workflow.getHandle(workflowId).describe();
@@ -59,19 +66,31 @@ async function runningHolder(deps: ActivityDeps, workflowId: string): Promise<{ 
     if ((err as Error).name === "WorkflowNotFoundError") return null;
     throw err;
   }
-  return desc.status.name === "RUNNING" ? { workflowId: desc.workflowId, runId: desc.runId } : null;
+  const holder = { workflowId: desc.workflowId, runId: desc.runId };
+  if (desc.status.name === "RUNNING") return holder;
+  return publishMayStillLand(desc.status.name, desc.closeTime?.getTime(), Date.now()) ? { ...holder, endedAt: desc.closeTime } : null;
+}
+
+/** The refusal for a run ended from outside (terminated, timed out) whose last publish attempt may still land. */
+function publishMayLand(holder: { workflowId: string; runId: string; endedAt?: Date }): PublishMayLandError {
+  const until = new Date(holder.endedAt!.getTime() + PUBLISH_ATTEMPT_MS).toISOString();
+  return new PublishMayLandError(
+    `gc refuses to run now: workflow ${holder.workflowId} run ${holder.runId} was ended at ${holder.endedAt!.toISOString()} without finishing, and a publish attempt it started may still land until ${until}; run gc again after that.`,
+  );
 }
 
 /**
  * Refuses while a run that may still publish objects gc would see as unreferenced holds the
  * dataset: its ingest (or optimize) under the one-writer id, or its verify, whose repair writes a
- * new version outside that id.
+ * new version outside that id; also for a while after such a run was terminated or timed out.
  */
 async function refuseWhileWriting(deps: ActivityDeps, dataset: string): Promise<void> {
   if (!deps.temporalClient) return;
-  const ingest = await runningHolder(deps, ingestWorkflowId(dataset));
+  const ingest = await writingHolder(deps, ingestWorkflowId(dataset));
+  if (ingest?.endedAt) throw publishMayLand(ingest);
   if (ingest) throw new IngestRunningError(`gc refuses to run now: ${busyMessage(dataset, ingest)}`);
-  const verify = await runningHolder(deps, verifyWorkflowId(dataset));
+  const verify = await writingHolder(deps, verifyWorkflowId(dataset));
+  if (verify?.endedAt) throw publishMayLand(verify);
   if (verify) {
     throw new VerifyRunningError(
       `gc refuses to run now: dataset ${dataset} is being verified by workflow ${verify.workflowId} run ${verify.runId}, whose repair may publish files gc would take for garbage; wait for it with "temporal workflow describe --workflow-id ${verify.workflowId}", then run gc again.`,

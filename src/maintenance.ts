@@ -3,6 +3,18 @@
  * `collectGarbage`. Pure, so workflows import it.
  */
 
+/**
+ * Start-to-close timeout (ms) of every publish activity (`publish`, `publishOptimized`,
+ * `publishRepair`: the workflows' quick steps). An attempt refuses its CAS past this less 30 s from its
+ * start, so a publish attempt left running by a terminated run can land until this long after the end.
+ */
+export const PUBLISH_ATTEMPT_MS = 120_000;
+
+/** Whether a run of a writer closed with `status` at `closedAtMs` may still have a publish attempt that can land at `nowMs`: terminated or timed out less than {@link PUBLISH_ATTEMPT_MS} ago. */
+export function publishMayStillLand(status: string, closedAtMs: number | undefined, nowMs: number): boolean {
+  return (status === "TERMINATED" || status === "TIMED_OUT") && closedAtMs !== undefined && nowMs - closedAtMs < PUBLISH_ATTEMPT_MS;
+}
+
 /** One problem `verify` found: which check, which object (relative to the dataset root), one sentence. */
 export interface Finding {
   check: "pointer" | "manifest" | "chain" | "events" | "index" | "projection" | "quarantine" | "totals";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gcCutoff, parseAge, tooYoungForGc } from "../src/maintenance";
+import { gcCutoff, parseAge, PUBLISH_ATTEMPT_MS, publishMayStillLand, tooYoungForGc } from "../src/maintenance";
 
 describe("gc's age cutoff (pure)", () => {
   it("keeps every object written after the probe, also with S3's whole-second last-modified times", () => {
@@ -15,5 +15,18 @@ describe("gc's age cutoff (pure)", () => {
     const start = Date.parse("2026-12-01T12:00:00.500Z");
     expect(gcCutoff(start, parseAge("1h")!)).toBe(Date.parse("2026-12-01T11:00:00.500Z"));
     expect(tooYoungForGc(Date.parse("2026-12-01T10:59:59.000Z"), gcCutoff(start, parseAge("1h")!))).toBe(false);
+  });
+});
+
+describe("whether a writer's ended run may still publish (pure)", () => {
+  const closed = Date.parse("2026-12-01T12:00:00.000Z");
+  it("holds for a terminated or timed-out run until a publish attempt's timeout has passed", () => {
+    expect(publishMayStillLand("TERMINATED", closed, closed + PUBLISH_ATTEMPT_MS - 1)).toBe(true);
+    expect(publishMayStillLand("TIMED_OUT", closed, closed + 1000)).toBe(true);
+    expect(publishMayStillLand("TERMINATED", closed, closed + PUBLISH_ATTEMPT_MS)).toBe(false);
+  });
+  it("never holds for a run that ended on its own (its publish was awaited) or without a close time", () => {
+    for (const status of ["COMPLETED", "FAILED", "CANCELLED", "CONTINUED_AS_NEW"]) expect(publishMayStillLand(status, closed, closed + 1)).toBe(false);
+    expect(publishMayStillLand("TERMINATED", undefined, closed)).toBe(false);
   });
 });

@@ -9,13 +9,14 @@ import type { DatasetDefinition } from "../src/definition";
 import type { BaseVersion, ChangeCounts } from "../src/contracts";
 import { formatChanges, type IngestMemo } from "../src/run-summary";
 import { schemaChanges, schemaConflictMessage } from "../src/definition/compat";
+import { PUBLISH_ATTEMPT_MS } from "../src/maintenance";
 import { COMMIT_CHECK_PATCH, ENGINE_STEPS_PATCH } from "./ingest-patches";
 
 /** The retry policy of the ingest steps. */
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
 
 /** Quick steps as ordinary activities. */
-export const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
+export const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: PUBLISH_ATTEMPT_MS, retry });
 /** Long steps: heartbeats, waited for when cancelled. */
 export const long = proxyActivities<IngestActivities>({
   startToCloseTimeout: "2h",

@@ -16,6 +16,7 @@ import { DEFAULT_MAX_PARTS, type OptimizeInput, type OptimizeResult } from "../s
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import { makeVersionId, planVersion } from "../src/version-id";
 import { delegateTo } from "./delegate";
+import { PUBLISH_ATTEMPT_MS } from "../src/maintenance";
 import { maintenanceCommit } from "./maintenance-commit";
 import { Saga } from "./saga";
 import { requireDatasetId } from "./verify";
@@ -27,7 +28,7 @@ export const MAX_OPTIMIZE_ATTEMPTS = 5;
 export const optimizeProgressQuery = defineQuery<IngestProgress>("progress");
 
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
-const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
+const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: PUBLISH_ATTEMPT_MS, retry });
 const local = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: "1m", retry });
 const long = proxyActivities<IngestActivities>({
   startToCloseTimeout: "2h",

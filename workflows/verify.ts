@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from "@temporalio/workflow";
 import type { IngestActivities } from "../activities";
-import { allDerivable, type RepairOutcome, type VerifyInput, type VerifyResult, verifyWorkflowId } from "../src/maintenance";
+import { allDerivable, PUBLISH_ATTEMPT_MS, type RepairOutcome, type VerifyInput, type VerifyResult, verifyWorkflowId } from "../src/maintenance";
 import { DATASET_ID_RE } from "../src/retry";
 import { makeVersionId, planVersion } from "../src/version-id";
 import { delegateTo } from "./delegate";
@@ -16,7 +16,7 @@ import { maintenanceCommit } from "./maintenance-commit";
 import { Saga } from "./saga";
 
 const retry = { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 20 };
-const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: "2m", retry });
+const quick = proxyActivities<IngestActivities>({ startToCloseTimeout: PUBLISH_ATTEMPT_MS, retry });
 const long = proxyActivities<IngestActivities>({ startToCloseTimeout: "2h", heartbeatTimeout: "30s", retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 
 /** Patch id of the delegation of a repair started under another id to `tidemark/verify/<dataset>` (histories without it repair in place). */

@@ -106,4 +106,29 @@ describe("collectGarbage on the real dev server [file store]", () => {
       await restore();
     }
   });
+
+  it("refuses after a run was terminated while its publish attempt was at the CAS; that attempt then lands and the dataset stays whole (last: gc refuses for two minutes after)", async () => {
+    let release: () => void = () => {};
+    hold = new Promise<void>((resolve) => (release = resolve));
+    const atCas = new Promise<void>((resolve) => (reachedCas = resolve));
+    const before = (await bed.current()).version;
+    bed.writeSource(sources[0]);
+    const running = bed.ingest().catch((e: unknown) => e);
+    const handle = bed.client.workflow.getHandle(ingestWorkflowId(bed.dataset));
+    try {
+      await atCas;
+      await handle.terminate("test: an operator ends the run while its publish attempt is at the CAS");
+      expect((await handle.describe()).status.name).toBe("TERMINATED");
+      const err = await bed.gc({ olderThan: 0 }).catch((e: unknown) => e);
+      expect(rootFailure(err)).toMatchObject({ type: "PublishMayLandError", message: expect.stringContaining("may still land until") });
+    } finally {
+      hold = null;
+      release();
+    }
+    expect(await running).toBeInstanceOf(WorkflowFailedError);
+    const deadline = Date.now() + 60_000;
+    while ((await bed.current()).version === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect((await bed.current()).version).not.toBe(before);
+    expect((await bed.verify()).findings).toEqual([]);
+  });
 });
