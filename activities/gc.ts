@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { TidemarkError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
 import { projectionPaths } from "../src/manifest/month-files";
-import { emptyGcResult, GC_KEYS_CAP, gcCutoff, parseAge, PUBLISH_ATTEMPT_MS, publishMayStillLand, tooYoungForGc, verifyWorkflowId, type GcInput, type GcResult } from "../src/maintenance";
+import { emptyGcResult, GC_KEYS_CAP, gcCutoff, parseAge, PUBLISH_ATTEMPT_MS, publishInFlight, publishMayStillLand, tooYoungForGc, verifyWorkflowId, type ActivityEvent, type GcInput, type GcResult } from "../src/maintenance";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import type { ObjectStore } from "../src/store/types";
 import { walkChain } from "./chain";
@@ -53,10 +53,21 @@ function pendingFragment(path: string, inbox: string, consumed: Set<string>): bo
   return path.startsWith(inbox) && !consumed.has(path);
 }
 
+/** The activity events of run `runId` of `workflowId`, reduced to what {@link publishInFlight} reads. */
+async function activityEvents(deps: ActivityDeps, workflowId: string, runId: string): Promise<ActivityEvent[]> {
+  const history = await deps.temporalClient!().workflow.getHandle(workflowId, runId).fetchHistory();
+  return (history.events ?? []).flatMap((e): ActivityEvent[] => {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) return [{ scheduled: { id: String(e.eventId), type: scheduled.activityType?.name ?? "" } }];
+    const closed = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+    return closed ? [{ closed: String(closed.scheduledEventId) }] : [];
+  });
+}
+
 /**
  * The latest run of `workflowId` while it is running, or while it was terminated or timed out less
- * than a publish attempt's timeout ago (a publish attempt it left on a worker can still CAS a version
- * whose files gc would take for garbage); else null.
+ * than a publish attempt's timeout ago with a publish activity in flight (that attempt can still CAS
+ * a version whose files gc would take for garbage); else null.
  */
 async function writingHolder(deps: ActivityDeps, workflowId: string): Promise<{ workflowId: string; runId: string; endedAt?: Date } | null> {
   let desc;
@@ -68,14 +79,15 @@ async function writingHolder(deps: ActivityDeps, workflowId: string): Promise<{ 
   }
   const holder = { workflowId: desc.workflowId, runId: desc.runId };
   if (desc.status.name === "RUNNING") return holder;
-  return publishMayStillLand(desc.status.name, desc.closeTime?.getTime(), Date.now()) ? { ...holder, endedAt: desc.closeTime } : null;
+  if (!publishMayStillLand(desc.status.name, desc.closeTime?.getTime(), Date.now())) return null;
+  return publishInFlight(await activityEvents(deps, desc.workflowId, desc.runId)) ? { ...holder, endedAt: desc.closeTime } : null;
 }
 
 /** The refusal for a run ended from outside (terminated, timed out) whose last publish attempt may still land. */
 function publishMayLand(holder: { workflowId: string; runId: string; endedAt?: Date }): PublishMayLandError {
   const until = new Date(holder.endedAt!.getTime() + PUBLISH_ATTEMPT_MS).toISOString();
   return new PublishMayLandError(
-    `gc refuses to run now: workflow ${holder.workflowId} run ${holder.runId} was ended at ${holder.endedAt!.toISOString()} without finishing, and a publish attempt it started may still land until ${until}; run gc again after that.`,
+    `gc refuses to run now: workflow ${holder.workflowId} run ${holder.runId} was ended at ${holder.endedAt!.toISOString()} during its publish step, whose attempt may still land until ${until}; run gc again after that.`,
   );
 }
 

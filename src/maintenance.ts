@@ -15,6 +15,23 @@ export function publishMayStillLand(status: string, closedAtMs: number | undefin
   return (status === "TERMINATED" || status === "TIMED_OUT") && closedAtMs !== undefined && nowMs - closedAtMs < PUBLISH_ATTEMPT_MS;
 }
 
+/** The activity types that CAS a dataset's pointer. */
+export const PUBLISH_ACTIVITIES: readonly string[] = ["publish", "publishOptimized", "publishRepair"];
+
+/** An activity event of a run's history, reduced: a scheduled activity (event id, type) or the close of one (its scheduled event id). */
+export type ActivityEvent = { scheduled: { id: string; type: string } } | { closed: string };
+
+/** Whether a run's history (reduced to {@link ActivityEvent}s) has a publish activity scheduled and never closed. */
+export function publishInFlight(events: readonly ActivityEvent[]): boolean {
+  const open = new Set<string>();
+  for (const e of events) {
+    if ("scheduled" in e) {
+      if (PUBLISH_ACTIVITIES.includes(e.scheduled.type)) open.add(e.scheduled.id);
+    } else open.delete(e.closed);
+  }
+  return open.size > 0;
+}
+
 /** One problem `verify` found: which check, which object (relative to the dataset root), one sentence. */
 export interface Finding {
   check: "pointer" | "manifest" | "chain" | "events" | "index" | "projection" | "quarantine" | "totals";

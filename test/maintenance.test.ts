@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gcCutoff, parseAge, PUBLISH_ATTEMPT_MS, publishMayStillLand, tooYoungForGc } from "../src/maintenance";
+import { gcCutoff, parseAge, PUBLISH_ATTEMPT_MS, publishInFlight, publishMayStillLand, tooYoungForGc } from "../src/maintenance";
 
 describe("gc's age cutoff (pure)", () => {
   it("keeps every object written after the probe, also with S3's whole-second last-modified times", () => {
@@ -28,5 +28,15 @@ describe("whether a writer's ended run may still publish (pure)", () => {
   it("never holds for a run that ended on its own (its publish was awaited) or without a close time", () => {
     for (const status of ["COMPLETED", "FAILED", "CANCELLED", "CONTINUED_AS_NEW"]) expect(publishMayStillLand(status, closed, closed + 1)).toBe(false);
     expect(publishMayStillLand("TERMINATED", undefined, closed)).toBe(false);
+  });
+});
+
+describe("a publish activity in flight in a run's history (pure)", () => {
+  it("is one scheduled and never closed; other activities and closed publishes are not", () => {
+    expect(publishInFlight([{ scheduled: { id: "5", type: "prepare" } }, { closed: "5" }, { scheduled: { id: "9", type: "publish" } }])).toBe(true);
+    expect(publishInFlight([{ scheduled: { id: "9", type: "publishOptimized" } }, { closed: "9" }])).toBe(false);
+    expect(publishInFlight([{ scheduled: { id: "9", type: "publishRepair" } }])).toBe(true);
+    expect(publishInFlight([{ scheduled: { id: "5", type: "write" } }])).toBe(false);
+    expect(publishInFlight([])).toBe(false);
   });
 });
