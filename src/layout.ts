@@ -69,6 +69,11 @@ export function monthDir(month: number): string {
   return [`year=${year}`, ...(m === undefined ? [] : [`month=${pad(m, 2)}`]), ...(day === undefined ? [] : [`day=${pad(day, 2)}`])].join("/");
 }
 
+/** Key (store root) of the scratch object of the start-up check of conditional writes; written and deleted at once, a leftover is harmless. */
+export function conditionalProbeKey(id: string): string {
+  return `probes/conditional-${id}`;
+}
+
 /** Key builders for one dataset. */
 export class DatasetLayout {
   /** Store key of the dataset root, ending in "/". */

@@ -76,6 +76,10 @@ export function registerServe(program: Command): void {
       };
       const signals = waitForSignal();
       try {
+        if (!config.storeUrl.startsWith("file://")) {
+          const { checkStoreAtStart } = await import("../../store/conditional-probe.js");
+          await checkStoreAtStart(store, (problem) => process.stderr.write(`serve: ${problem}\n`));
+        }
         const server = await startIntakeServer(
           { store, definitions, tokens, limits: limitsOf(opts), temporal, taskQueue: config.taskQueue, ledger: ledgerName(opts.ledger), processMetrics: true, compact: opts.compact !== false },
           opts.host,

@@ -41,6 +41,8 @@ export function registerWorker(program: Command): void {
         await requireSearchAttributes(client, namespace, address, (why) =>
           observability.logger.warn("could not list the namespace's search attributes; starting without checking them", { namespace, error: why }),
         );
+        const { checkStoreAtStart } = await import("../../store/conditional-probe.js");
+        await checkStoreAtStart(store, (problem) => observability.logger.warn(problem));
         const { createTidemarkWorker } = await import("../../worker/worker.js");
         const worker = await createTidemarkWorker({
           connection, namespace, store, datasetsDir: config.datasetsDir, client, taskQueue: config.taskQueue, metrics: observability.metrics,
