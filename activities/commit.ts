@@ -83,21 +83,22 @@ export async function commitVersion({ store, manifest, base, publishedAt, before
   }
 }
 
-/** Versions a lost CAS looks back through for its own version before calling it a conflict. */
-const MAX_VERSIONS_SINCE_BASE = 1000;
-
 /**
  * Whether `version` is in the chain from `current` back to `base` (to the root when `base` is
  * undefined): an earlier attempt's CAS was applied (its answer lost) and another writer may already
  * have published on top of it. A manifest missing on the way is a {@link BrokenChainError}, which
- * no retry can answer. Such a version is published; re-planning or compensating would
- * delete files the newer versions reference.
+ * no retry can answer, as is a chain that comes back to a version it passed. Such a version is
+ * published; re-planning or compensating would delete files the newer versions reference. The walk
+ * has no step limit: answering "not published" early would let a compensation delete a published version.
  */
 export async function versionOnChain(store: ObjectStore, dataset: string, current: string | null, version: string, base: string | null | undefined): Promise<boolean> {
   const layout = new DatasetLayout(dataset);
   let at = current;
-  for (let steps = 0; at !== null && at !== base && steps < MAX_VERSIONS_SINCE_BASE; steps++) {
+  const seen = new Set<string>();
+  while (at !== null && at !== base) {
     if (at === version) return true;
+    if (seen.has(at)) throw new BrokenChainError(`The version chain of ${dataset} loops: ${at} is its own ancestor; run "tidemark verify ${dataset}".`);
+    seen.add(at);
     const child = at;
     at = (
       await readManifest(store, dataset, layout.versionManifest(child)).catch((err: unknown) => {

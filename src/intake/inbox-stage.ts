@@ -6,22 +6,23 @@ import { DatasetLayout } from "../layout.js";
 import { parseVersionManifest } from "../manifest/schema.js";
 import { UnsupportedSourceError } from "../sources/errors.js";
 import type { ObjectStore } from "../store/types.js";
-import { AlreadyExistsError, NotFoundError } from "../errors.js";
+import { AlreadyExistsError, BrokenChainError, NotFoundError } from "../errors.js";
 import { COMPACTION_BOUNDS, CompactionPlanError } from "./compaction-plan.js";
 import { deleteFragments, openInboxSource } from "./inbox-source.js";
-
-/** Versions walked back from the base to find the last compaction (past optimize, repair or file-source versions). */
-const COMPACTION_WALK = 1000;
 
 /**
  * The fragments the last compaction on the chain consumed: the only ones a crash can have left in
  * the inbox (every compaction deletes its base's leftovers before it publishes). Versions that are
- * not compactions (optimize, repair, an ingest with --source) are walked past.
+ * not compactions (optimize, repair, an ingest with --source) are walked past, however many: stopping
+ * early would apply the leftovers again.
  */
 export async function lastCompactionFragments(store: ObjectStore, dataset: string, manifest: string): Promise<string[]> {
   const layout = new DatasetLayout(dataset);
   let path: string | null = manifest;
-  for (let i = 0; path !== null && i < COMPACTION_WALK; i++) {
+  const seen = new Set<string>();
+  while (path !== null) {
+    if (seen.has(path)) throw new BrokenChainError(`The version chain of ${dataset} loops at ${path}; run "tidemark verify ${dataset}".`);
+    seen.add(path);
     const m = parseVersionManifest((await store.get(layout.key(path))).body, `${dataset}/${path}`);
     if (m.source.fragments !== undefined || m.source.uri === `push:${dataset}`) return m.source.fragments ?? [];
     path = m.parent_version === null ? null : layout.versionManifest(m.parent_version);

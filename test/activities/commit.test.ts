@@ -47,4 +47,22 @@ describe("the commit point's deadline", () => {
     expect((err as BrokenChainError).retryable).toBe(false);
     expect((err as Error).message).toBe(`The version chain of ${dataset} is broken: the manifest of 20261203T000000000Z-0000000a does not exist; run "tidemark verify ${dataset}".`);
   });
+
+  it("a commit check walks as far back as the chain goes (1,200 versions since the base) and refuses a chain that loops", async () => {
+    const manifest = parseVersionManifest(readFileSync(FIXTURE));
+    const store = new FsObjectStore(mkdtempSync(join(tmpdir(), "tm-commit-long-")));
+    const dataset = manifest.dataset_id;
+    const id = (i: number) => `20261203T000000000Z-${i.toString(16).padStart(8, "0")}`;
+    const write = (i: number, parent: string | null) => store.put(`datasets/${dataset}/events/${id(i)}/manifest.json`, JSON.stringify({ ...manifest, version: id(i), parent_version: parent }));
+    const pointTo = (i: number) =>
+      store.put(`datasets/${dataset}/current/manifest.json`, JSON.stringify({ format: "tidemark.pointer/1", dataset_id: dataset, current_version: id(i), manifest: `events/${id(i)}/manifest.json`, parent_version: null, published_at: "2026-12-03T00:00:00.000Z" }));
+    for (let i = 1; i <= 1200; i++) await write(i, i === 1 ? null : id(i - 1));
+    await pointTo(1200);
+    expect(await isPublished(store, dataset, id(1), null)).toBe(true);
+    expect(await isPublished(store, dataset, id(5000), null)).toBe(false);
+    await write(1, id(3));
+    const err = await isPublished(store, dataset, id(5000), null).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BrokenChainError);
+    expect((err as Error).message).toContain("loops");
+  });
 });
