@@ -13,6 +13,13 @@ import { activityContext } from "./heartbeat";
  */
 export const CAS_MARGIN_MS = 30_000;
 
+/**
+ * How long before its start-to-close timeout an attempt's CAS request must have been answered: at
+ * that moment the store abandons it (no resend, the request in flight aborted), so no swap of this
+ * attempt is still on its way when the workflow decides the run without it and maybe compensates.
+ */
+export const CAS_ANSWER_MARGIN_MS = 5_000;
+
 /** This publish attempt reached its CAS too close to its start-to-close timeout; retried. */
 export class CasTooLateError extends TidemarkError {
   override readonly retryable = true;
@@ -55,7 +62,8 @@ export interface CommitInput {
 /**
  * The commit point of every version: writes the manifest create-only, then CASes the pointer. A
  * retry that finds the pointer already at this version succeeds without writing. An attempt past
- * its CAS deadline throws {@link CasTooLateError} instead of swapping.
+ * its CAS deadline throws {@link CasTooLateError} instead of swapping; a CAS request still unanswered
+ * {@link CAS_ANSWER_MARGIN_MS} before the attempt's timeout is abandoned (`WriteOutcomeUnknownError`, retried).
  */
 export async function commitVersion({ store, manifest, base, publishedAt, beforeCas, casBy }: CommitInput): Promise<PublishOutcome> {
   const layout = new DatasetLayout(manifest.dataset_id);
@@ -71,8 +79,9 @@ export async function commitVersion({ store, manifest, base, publishedAt, before
   };
   await beforeCas?.();
   if (casBy !== undefined && Date.now() > casBy) throw new CasTooLateError(Date.now() - casBy);
+  const by = casBy === undefined ? undefined : casBy + CAS_MARGIN_MS - CAS_ANSWER_MARGIN_MS;
   try {
-    await store.put(layout.key(layout.pointer()), serializeJson(pointer), base ? { kind: "update", etag: base.etag } : { kind: "create" });
+    await store.put(layout.key(layout.pointer()), serializeJson(pointer), base ? { kind: "update", etag: base.etag, by } : { kind: "create", by });
     return { status: "published" };
   } catch (err) {
     if (!(err instanceof PreconditionFailedError || err instanceof AlreadyExistsError)) throw err;

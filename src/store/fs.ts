@@ -3,7 +3,7 @@ import type { FileHandle } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
-import { InvalidKeyError, NotFoundError, PreconditionFailedError } from "../errors.js";
+import { InvalidKeyError, NotFoundError, PreconditionFailedError, WriteOutcomeUnknownError } from "../errors.js";
 import { createFromBytes } from "./fs-create.js";
 import { fsStoreError, takenError, type FsOp } from "./fs-errors.js";
 import { errCode, etagOf, fsyncDir, infoOf, nowMicros, setMtime, statOrNull, writeAll } from "./fs-io.js";
@@ -79,6 +79,7 @@ export class FsObjectStore implements ObjectStore {
     if (mode.kind === "create") {
       const path = this.pathOf(key);
       const dir = dirname(path);
+      this.assertBefore(key, mode);
       return this.guard(key, "write", () =>
         createFromBytes(tempPath(dir), path, dir, bytes, { ensureDir: () => ensureDir(key, dir), taken: (st) => takenError(key, st?.isDirectory() ?? false) }),
       );
@@ -166,6 +167,12 @@ export class FsObjectStore implements ObjectStore {
     return this.publish(key, mode, (dir, tmp) => openTemp(key, dir, tmp), fill);
   }
 
+  /** Throws when a write with a `by` deadline reaches its link or swap past it. */
+  private assertBefore(key: string, mode: WriteMode): void {
+    const by = mode.kind === "overwrite" ? undefined : mode.by;
+    if (by !== undefined && Date.now() >= by) throw new WriteOutcomeUnknownError(`The write of ${this.url}${key} reached its link or swap past its deadline ${new Date(by).toISOString()} and was not done.`);
+  }
+
   /** Publishes the temporary file `open` makes in the target directory (filled by `fill`): fsynced, then linked (create) or renamed under the lock (overwrite, update). */
   private async publish(key: string, mode: WriteMode, open: (dir: string, tmp: string) => Promise<FileHandle>, fill?: (fh: FileHandle) => Promise<void>): Promise<PutResult> {
     const path = this.pathOf(key);
@@ -186,6 +193,7 @@ export class FsObjectStore implements ObjectStore {
         await setMtime(fh, micros);
         await fh.sync();
         if (mode.kind === "create") {
+          this.assertBefore(key, mode);
           await linkCreate(key, tmp, path);
           published = true;
           return await this.afterLink(fh, tmp, dir);
@@ -197,6 +205,7 @@ export class FsObjectStore implements ObjectStore {
               if (mode.kind === "update" && (!prev || etagOf(prev) !== mode.etag)) {
                 throw new PreconditionFailedError(key, mode.etag);
               }
+              this.assertBefore(key, mode);
               const prevMicros = prev ? (prev.mtimeNs + 500n) / 1000n : -1n;
               if (prevMicros >= micros) await setMtime(fh, (micros = prevMicros + 1n));
               await fsp.rename(tmp, path);

@@ -14,10 +14,10 @@ import {
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AlreadyExistsError, NotFoundError, PreconditionFailedError } from "../errors.js";
+import { AlreadyExistsError, NotFoundError, PreconditionFailedError, WriteOutcomeUnknownError } from "../errors.js";
 import { assertValidKey, assertValidPrefix } from "./keys.js";
 import { mapS3Error, isConditionalConflict, type S3Op } from "./s3-errors.js";
-import { sendOnce } from "./s3-send-once.js";
+import { deadlineSignal, limitSends, limitsOf } from "./s3-send-limits.js";
 import { sweepAbandonedUploads } from "./s3-uploads.js";
 import type { AbandonedWrite, DeleteOptions, GetResult, GetStreamResult, ListOptions, ObjectInfo, ObjectStore, PutResult, WriteMode } from "./types.js";
 
@@ -138,9 +138,16 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: Uint8Array | string, mode: WriteMode = { kind: "overwrite" }): Promise<PutResult> {
     const Key = this.fullKey(key);
     const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
-    const out = await this.retryConflicts(key, mode, () => {
+    const limits = limitsOf(mode);
+    const out = await this.retryConflicts(key, mode, async () => {
       const command = new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes, ContentLength: bytes.byteLength, ...conditionHeaders(mode) });
-      return this.client.send(mode.kind === "create" && mode.sendOnce ? sendOnce(command, `${this.url}${key}`) : command);
+      if (!limits) return this.client.send(command);
+      try {
+        return await this.client.send(limitSends(command, limits, `${this.url}${key}`), { abortSignal: deadlineSignal(limits) });
+      } catch (err) {
+        if ((err as Error).name !== "AbortError") throw err;
+        throw new WriteOutcomeUnknownError(`The write of ${this.url}${key} was still unanswered at its deadline ${new Date(limits.by!).toISOString()} and was abandoned; the attempt that owns it decides from the store whether it landed.`);
+      }
     });
     return { etag: bareEtag(out.ETag), size: bytes.byteLength };
   }

@@ -9,8 +9,12 @@ import type { Readable } from "node:stream";
  *   object after another process consumed and deleted it (inbox fragments);
  * - `update`: only if the current etag equals `etag`, else `PreconditionFailedError`
  *   (also when the object is missing).
+ * `by` (epoch ms, create and update): the write is neither started nor awaited past that moment (S3:
+ * no SDK retry starts and the request in flight is aborted; fs: the link or swap is not done) and
+ * fails with `WriteOutcomeUnknownError`, so no write of it is still on its way once its caller has
+ * given up (the pointer's compare-and-swap).
  */
-export type WriteMode = { kind: "overwrite" } | { kind: "create"; sendOnce?: boolean } | { kind: "update"; etag: string };
+export type WriteMode = { kind: "overwrite" } | { kind: "create"; sendOnce?: boolean; by?: number } | { kind: "update"; etag: string; by?: number };
 
 /** Options of {@link ObjectStore.delete}. */
 export interface DeleteOptions {

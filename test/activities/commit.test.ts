@@ -3,10 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MockActivityEnvironment } from "@temporalio/testing";
-import { attemptCasDeadline, CAS_MARGIN_MS, CasTooLateError, casDeadline, commitVersion, isPublished } from "../../activities/commit";
+import { attemptCasDeadline, CAS_ANSWER_MARGIN_MS, CAS_MARGIN_MS, CasTooLateError, casDeadline, commitVersion, isPublished } from "../../activities/commit";
 import { BrokenChainError } from "../../src/errors";
 import { parseVersionManifest } from "../../src/manifest/schema";
 import { FsObjectStore } from "../../src/store/fs";
+import type { WriteMode } from "../../src/store/types";
 
 const FIXTURE = "test/fixtures/stores/hash2-bool/datasets/flags/events/20261130T234232395Z-2e4352e3/manifest.json";
 
@@ -64,5 +65,23 @@ describe("the commit point's deadline", () => {
     const err = await isPublished(store, dataset, id(5000), null).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BrokenChainError);
     expect((err as Error).message).toContain("loops");
+  });
+
+  it("the CAS request must be answered 5 s before the attempt's timeout: the pointer write carries that deadline, for a first version and an update", async () => {
+    const manifest = parseVersionManifest(readFileSync(FIXTURE));
+    const fs = new FsObjectStore(mkdtempSync(join(tmpdir(), "tm-commit-by-")));
+    const pointerModes: WriteMode[] = [];
+    const store = new Proxy(fs, {
+      get: (t, p) => (p === "put" ? (k: string, b: string, m: WriteMode) => (k.endsWith("current/manifest.json") && pointerModes.push(m), t.put(k, b, m)) : (Reflect.get(t, p) as unknown)),
+    });
+    const casBy = Date.now() + 60_000;
+    const first = { store, manifest: { ...manifest, parent_version: null }, base: null, publishedAt: "2026-12-03T00:00:00.000Z", casBy };
+    expect(await commitVersion(first)).toEqual({ status: "published" });
+    const etag = (await fs.head(`datasets/${manifest.dataset_id}/current/manifest.json`)).etag;
+    const next = { ...manifest, version: "20261203T000000000Z-0000abcd", parent_version: manifest.version };
+    expect(await commitVersion({ ...first, manifest: next, base: { version: manifest.version, etag } })).toEqual({ status: "published" });
+    expect(CAS_ANSWER_MARGIN_MS).toBe(5_000);
+    const by = casBy + CAS_MARGIN_MS - CAS_ANSWER_MARGIN_MS;
+    expect(pointerModes).toEqual([{ kind: "create", by }, { kind: "update", etag, by }]);
   });
 });
