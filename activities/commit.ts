@@ -16,7 +16,8 @@ export const CAS_MARGIN_MS = 30_000;
 /**
  * How long before its start-to-close timeout an attempt's CAS request must have been answered: at
  * that moment the store abandons it (no resend, the request in flight aborted), so no swap of this
- * attempt is still on its way when the workflow decides the run without it and maybe compensates.
+ * attempt is resent or waited for when the workflow decides the run without it and maybe
+ * compensates. A request the server had fully received before the abort may still be applied moments later.
  */
 export const CAS_ANSWER_MARGIN_MS = 5_000;
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { TidemarkError } from "../src/errors";
 import { DatasetLayout } from "../src/layout";
 import { projectionPaths } from "../src/manifest/month-files";
-import { emptyGcResult, GC_KEYS_CAP, gcCutoff, parseAge, PUBLISH_ATTEMPT_MS, publishInFlight, publishMayStillLand, tooYoungForGc, verifyWorkflowId, type ActivityEvent, type GcInput, type GcResult } from "../src/maintenance";
+import { emptyGcResult, ENDED_WRITER_WINDOW_MS, GC_KEYS_CAP, gcCutoff, parseAge, publishInFlight, publishMayStillLand, tooYoungForGc, verifyWorkflowId, type ActivityEvent, type GcInput, type GcResult } from "../src/maintenance";
 import { busyMessage, ingestWorkflowId } from "../src/one-writer";
 import type { ObjectStore } from "../src/store/types";
 import { walkChain } from "./chain";
@@ -65,9 +65,10 @@ async function activityEvents(deps: ActivityDeps, workflowId: string, runId: str
 }
 
 /**
- * The latest run of `workflowId` while it is running, or while it was terminated or timed out less
- * than a publish attempt's timeout ago with a publish activity in flight (that attempt can still CAS
- * a version whose files gc would take for garbage); else null.
+ * The latest run of `workflowId` while it is running; else any run of it terminated or timed out
+ * within {@link ENDED_WRITER_WINDOW_MS} with a publish activity in flight (that attempt can still CAS
+ * a version whose files gc would take for garbage), found as the latest run or, when a newer run has
+ * started since, through visibility; else null.
  */
 async function writingHolder(deps: ActivityDeps, workflowId: string): Promise<{ workflowId: string; runId: string; endedAt?: Date } | null> {
   let desc;
@@ -79,13 +80,21 @@ async function writingHolder(deps: ActivityDeps, workflowId: string): Promise<{ 
   }
   const holder = { workflowId: desc.workflowId, runId: desc.runId };
   if (desc.status.name === "RUNNING") return holder;
-  if (!publishMayStillLand(desc.status.name, desc.closeTime?.getTime(), Date.now())) return null;
-  return publishInFlight(await activityEvents(deps, desc.workflowId, desc.runId)) ? { ...holder, endedAt: desc.closeTime } : null;
+  const ended = publishMayStillLand(desc.status.name, desc.closeTime?.getTime(), Date.now()) ? [{ runId: desc.runId, closeTime: desc.closeTime }] : [];
+  const since = new Date(Date.now() - ENDED_WRITER_WINDOW_MS).toISOString();
+  const query = `WorkflowId = '${workflowId}' AND ExecutionStatus IN ('Terminated', 'TimedOut') AND CloseTime > '${since}'`;
+  for await (const run of deps.temporalClient!().workflow.list({ query })) {
+    if (run.runId !== desc.runId && publishMayStillLand(run.status.name, run.closeTime?.getTime(), Date.now())) ended.push({ runId: run.runId, closeTime: run.closeTime });
+  }
+  for (const run of ended) {
+    if (publishInFlight(await activityEvents(deps, workflowId, run.runId))) return { workflowId, runId: run.runId, endedAt: run.closeTime };
+  }
+  return null;
 }
 
 /** The refusal for a run ended from outside (terminated, timed out) whose last publish attempt may still land. */
 function publishMayLand(holder: { workflowId: string; runId: string; endedAt?: Date }): PublishMayLandError {
-  const until = new Date(holder.endedAt!.getTime() + PUBLISH_ATTEMPT_MS).toISOString();
+  const until = new Date(holder.endedAt!.getTime() + ENDED_WRITER_WINDOW_MS).toISOString();
   return new PublishMayLandError(
     `gc refuses to run now: workflow ${holder.workflowId} run ${holder.runId} was ended at ${holder.endedAt!.toISOString()} during its publish step, whose attempt may still land until ${until}; run gc again after that.`,
   );

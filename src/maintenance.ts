@@ -10,9 +10,12 @@
  */
 export const PUBLISH_ATTEMPT_MS = 120_000;
 
-/** Whether a run of a writer closed with `status` at `closedAtMs` may still have a publish attempt that can land at `nowMs`: terminated or timed out less than {@link PUBLISH_ATTEMPT_MS} ago. */
+/** How long after a writer's run was terminated or timed out gc refuses: a publish attempt's timeout plus a minute for the clock skew between gc's worker and the server. */
+export const ENDED_WRITER_WINDOW_MS = PUBLISH_ATTEMPT_MS + 60_000;
+
+/** Whether a run of a writer closed with `status` at `closedAtMs` may still have a publish attempt that can land at `nowMs`: terminated or timed out less than {@link ENDED_WRITER_WINDOW_MS} ago. */
 export function publishMayStillLand(status: string, closedAtMs: number | undefined, nowMs: number): boolean {
-  return (status === "TERMINATED" || status === "TIMED_OUT") && closedAtMs !== undefined && nowMs - closedAtMs < PUBLISH_ATTEMPT_MS;
+  return (status === "TERMINATED" || status === "TIMED_OUT") && closedAtMs !== undefined && nowMs - closedAtMs < ENDED_WRITER_WINDOW_MS;
 }
 
 /** The activity types that CAS a dataset's pointer. */

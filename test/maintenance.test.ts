@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gcCutoff, parseAge, PUBLISH_ATTEMPT_MS, publishInFlight, publishMayStillLand, tooYoungForGc } from "../src/maintenance";
+import { ENDED_WRITER_WINDOW_MS, gcCutoff, parseAge, PUBLISH_ATTEMPT_MS, publishInFlight, publishMayStillLand, tooYoungForGc } from "../src/maintenance";
 
 describe("gc's age cutoff (pure)", () => {
   it("keeps every object written after the probe, also with S3's whole-second last-modified times", () => {
@@ -20,10 +20,11 @@ describe("gc's age cutoff (pure)", () => {
 
 describe("whether a writer's ended run may still publish (pure)", () => {
   const closed = Date.parse("2026-12-01T12:00:00.000Z");
-  it("holds for a terminated or timed-out run until a publish attempt's timeout has passed", () => {
-    expect(publishMayStillLand("TERMINATED", closed, closed + PUBLISH_ATTEMPT_MS - 1)).toBe(true);
+  it("holds for a terminated or timed-out run until a publish attempt's timeout and a minute of clock skew have passed", () => {
+    expect(ENDED_WRITER_WINDOW_MS).toBe(PUBLISH_ATTEMPT_MS + 60_000);
+    expect(publishMayStillLand("TERMINATED", closed, closed + ENDED_WRITER_WINDOW_MS - 1)).toBe(true);
     expect(publishMayStillLand("TIMED_OUT", closed, closed + 1000)).toBe(true);
-    expect(publishMayStillLand("TERMINATED", closed, closed + PUBLISH_ATTEMPT_MS)).toBe(false);
+    expect(publishMayStillLand("TERMINATED", closed, closed + ENDED_WRITER_WINDOW_MS)).toBe(false);
   });
   it("never holds for a run that ended on its own (its publish was awaited) or without a close time", () => {
     for (const status of ["COMPLETED", "FAILED", "CANCELLED", "CONTINUED_AS_NEW"]) expect(publishMayStillLand(status, closed, closed + 1)).toBe(false);

@@ -1,7 +1,7 @@
 /** The payments HTTP API on `tidemark serve` (SPEC §12): wallets on the ledger, payments as workflows. */
 import type { Client } from "@temporalio/client";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { TidemarkError } from "../errors.js";
+import { StoreUnavailableError, TidemarkError } from "../errors.js";
 import {
   CurrencyMismatchError, LedgerContentionError, LedgerCorruptError, OpConflictError, PaymentConflictError, PaymentInputError, PaymentNotFoundError, WalletExistsError, WalletNotFoundError,
 } from "../ledger/errors.js";
@@ -29,7 +29,7 @@ export function paymentErrorStatus(err: TidemarkError): number | null {
   if (err instanceof WalletExistsError || err instanceof CurrencyMismatchError || err instanceof OpConflictError || err instanceof PaymentConflictError) return 409;
   if (err instanceof LedgerContentionError) return 503;
   if (err instanceof LedgerCorruptError) return 500;
-  if (err.name === "TemporalUnreachableError" || err.name === "StoreUnavailableError") return 503;
+  if (err.name === "TemporalUnreachableError" || err instanceof StoreUnavailableError) return 503;
   return null;
 }
 

@@ -8,6 +8,8 @@ export interface CreateSteps {
   ensureDir(): Promise<void>;
   /** The error for a target name that is already taken (`lstat` of the taken path passed). */
   taken(existing: fs.Stats | undefined): Error;
+  /** Called just before the link (a write's deadline is checked there); throwing leaves nothing linked. */
+  beforeLink?(): void;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function createFromBytes(tmp: string, path: string, dir: string, by
     const seconds = Number(nowMicros()) / 1e6;
     fs.futimesSync(fd, seconds, seconds);
     await fsyncFd(fd);
+    steps.beforeLink?.();
     try {
       fs.linkSync(tmp, path);
     } catch (e) {

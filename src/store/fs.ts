@@ -79,9 +79,8 @@ export class FsObjectStore implements ObjectStore {
     if (mode.kind === "create") {
       const path = this.pathOf(key);
       const dir = dirname(path);
-      this.assertBefore(key, mode);
       return this.guard(key, "write", () =>
-        createFromBytes(tempPath(dir), path, dir, bytes, { ensureDir: () => ensureDir(key, dir), taken: (st) => takenError(key, st?.isDirectory() ?? false) }),
+        createFromBytes(tempPath(dir), path, dir, bytes, { ensureDir: () => ensureDir(key, dir), taken: (st) => takenError(key, st?.isDirectory() ?? false), beforeLink: () => this.assertBefore(key, mode) }),
       );
     }
     return this.write(key, mode, async (fh) => {

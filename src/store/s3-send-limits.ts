@@ -14,9 +14,14 @@ export function limitsOf(mode: { kind: string; sendOnce?: boolean; by?: number }
   return once || mode.by !== undefined ? { once, by: mode.by } : undefined;
 }
 
-/** Whether a failed attempt can have reached the server: anything but a refused connection. */
+/** Failures that prove the request was not applied: no connection made, or the server refused it for load (429, 503 SlowDown). */
+const NOT_ARRIVED_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
+const REFUSED_FOR_LOAD = new Set([429, 503]);
+
+/** Whether a failed attempt can have been applied by the server: anything but a connection never made or a refusal for load. */
 function mayHaveArrived(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code !== "ECONNREFUSED";
+  const e = err as { code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return !NOT_ARRIVED_CODES.has(e?.code ?? "") && !REFUSED_FOR_LOAD.has(e?.$metadata?.httpStatusCode ?? 0);
 }
 
 function describe(err: unknown): string {
@@ -25,19 +30,21 @@ function describe(err: unknown): string {
 
 /**
  * `command` with a step inside the SDK's retry loop that enforces `limits`: with `once`, attempts go
- * through until one may have reached the server (any failure but a refused connection), and the SDK's
+ * through until one may have been applied (any failure but a connection never made or a 429/503
+ * refusal for load), and the SDK's
  * next retry becomes a {@link WriteOutcomeUnknownError} naming that failure (not as its `cause`, which
  * the SDK would classify as transient and retry again); with `by`, no attempt starts past the deadline.
  * A create resent after its first attempt was stored unanswered could recreate an object another
- * process consumed and deleted meanwhile; a CAS still being sent after its activity attempt ended
- * could land after the run decided it had not, and compensated.
+ * process consumed and deleted meanwhile; a CAS resent after its activity attempt ended could land
+ * after the run decided it had not, and compensated. (An abort only closes the connection: a request
+ * the server had fully received may still be applied moments after the deadline.)
  */
 export function limitSends(command: PutObjectCommand, limits: SendLimits, what: string): PutObjectCommand {
   let arrived: unknown;
   command.middlewareStack.add(
     (next) => async (args) => {
       if (arrived !== undefined) {
-        throw new WriteOutcomeUnknownError(`The write of ${what} got no answer (${describe(arrived)}) and was not sent again: it may or may not be stored; nothing that depends on it is acknowledged, so write it again under a new key.`);
+        throw new WriteOutcomeUnknownError(`The write of ${what} failed without a definite answer (${describe(arrived)}) and was not sent again: it may or may not be stored; nothing that depends on it is acknowledged, so write it again under a new key.`);
       }
       if (limits.by !== undefined && Date.now() >= limits.by) {
         throw new WriteOutcomeUnknownError(`The write of ${what} was not sent again: its deadline ${new Date(limits.by).toISOString()} has passed; the attempt that owns it decides from the store whether an earlier send landed.`);

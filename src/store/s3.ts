@@ -224,6 +224,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   private async multipart(key: string, mode: WriteMode, parts: AsyncGenerator<Buffer>): Promise<PutResult> {
+    if (limitsOf(mode)) throw new Error(`A multipart upload of ${this.url}${key} cannot be sent once or by a deadline; write it with put().`);
     const Key = this.fullKey(key);
     const created = await this.call(key, "overwrite", () => this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key })));
     const UploadId = created.UploadId;

@@ -11,8 +11,9 @@ import type { Readable } from "node:stream";
  *   (also when the object is missing).
  * `by` (epoch ms, create and update): the write is neither started nor awaited past that moment (S3:
  * no SDK retry starts and the request in flight is aborted; fs: the link or swap is not done) and
- * fails with `WriteOutcomeUnknownError`, so no write of it is still on its way once its caller has
- * given up (the pointer's compare-and-swap).
+ * fails with `WriteOutcomeUnknownError`, so no write of it is resent or waited for once its caller
+ * has given up (the pointer's compare-and-swap); a request the server had fully received before the
+ * abort may still be applied moments later. Multipart writes (`putStream` past its threshold) take neither option.
  */
 export type WriteMode = { kind: "overwrite" } | { kind: "create"; sendOnce?: boolean; by?: number } | { kind: "update"; etag: string; by?: number };
 

@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { WriteOutcomeUnknownError } from "../../src/errors";
 import { S3ObjectStore } from "../../src/store/s3";
@@ -105,6 +106,30 @@ describe(`a create whose answer is lost after the object was stored and then del
     expect(refused).toBe(2);
     expect(log.puts).toEqual([`/${s3.bucket}/${prefix}/refused`]);
     expect(await exists(`${prefix}/refused`)).toBe(true);
+  });
+
+  it("is sent again with sendOnce after a 503 SlowDown (a refusal for load: nothing was applied)", async () => {
+    const inner = plain.config.requestHandler as unknown as { handle(r: HttpRequest, o?: unknown): Promise<Handled> };
+    const seen: string[] = [];
+    const requestHandler = {
+      metadata: { handlerProtocol: "http/1.1" },
+      async handle(request: HttpRequest, options?: unknown) {
+        if (request.method !== "PUT") return inner.handle(request, options);
+        if (seen.push(request.path) === 1) {
+          const xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+          return { response: { statusCode: 503, reason: "Slow Down", headers: { "content-type": "application/xml" }, body: Readable.from([Buffer.from(xml)]) } };
+        }
+        return inner.handle(request, options);
+      },
+      updateHttpClientConfig() {},
+      httpHandlerConfigs: () => ({}),
+      destroy() {},
+    };
+    const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, requestHandler });
+    const store = new S3ObjectStore({ client, bucket: s3.bucket, prefix });
+    await store.put("throttled", "fragment\n", { kind: "create", sendOnce: true });
+    expect(seen).toEqual([`/${s3.bucket}/${prefix}/throttled`, `/${s3.bucket}/${prefix}/throttled`]);
+    expect(await exists(`${prefix}/throttled`)).toBe(true);
   });
 
   it("makes serve answer 503 for a group whose fragment write lost its answer, and leaves no fragment behind", async () => {

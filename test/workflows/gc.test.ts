@@ -117,10 +117,16 @@ describe("collectGarbage on the real dev server [file store]", () => {
     const handle = bed.client.workflow.getHandle(ingestWorkflowId(bed.dataset));
     try {
       await atCas;
+      const heldRun = (await handle.describe()).runId;
       await handle.terminate("test: an operator ends the run while its publish attempt is at the CAS");
       expect((await handle.describe()).status.name).toBe("TERMINATED");
       const err = await bed.gc({ olderThan: 0 }).catch((e: unknown) => e);
-      expect(rootFailure(err)).toMatchObject({ type: "PublishMayLandError", message: expect.stringContaining("may still land until") });
+      expect(rootFailure(err)).toMatchObject({ type: "PublishMayLandError", message: expect.stringContaining(`run ${heldRun} was ended`) });
+      const newer = await bed.client.workflow.start("ingestDataset", { workflowId: ingestWorkflowId(bed.dataset), taskQueue: `${bed.taskQueue}-nobody-polls`, args: [{ dataset: bed.dataset }] });
+      await newer.terminate("test: a newer run under the id, ended before any publish");
+      expect((await handle.describe()).runId).not.toBe(heldRun);
+      const again = await bed.gc({ olderThan: 0 }).catch((e: unknown) => e);
+      expect(rootFailure(again)).toMatchObject({ type: "PublishMayLandError", message: expect.stringContaining(`run ${heldRun} was ended`) });
     } finally {
       hold = null;
       release();
