@@ -8,21 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FsObjectStore } from "../../src/store/fs";
 import { S3ObjectStore } from "../../src/store/s3";
+import { clientThrough } from "../support/s3-handler";
 import { makeS3Client, services } from "../support/services";
 
 const { s3 } = services();
 const plain = makeS3Client();
 afterAll(() => plain.destroy());
-
-interface HttpRequest {
-  method: string;
-  path: string;
-}
-
-function clientWith(handle: (request: HttpRequest, options?: unknown) => Promise<unknown>, endpoint = s3.endpoint): S3Client {
-  const requestHandler = { metadata: { handlerProtocol: "http/1.1" }, handle, updateHttpClientConfig() {}, httpHandlerConfigs: () => ({}), destroy() {} };
-  return new S3Client({ endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, requestHandler });
-}
 
 describe("a write with a deadline (`by`): nothing of it is sent or awaited past it", () => {
   const prefix = `store-deadline/${randomBytes(4).toString("hex")}`;
@@ -30,12 +21,11 @@ describe("a write with a deadline (`by`): nothing of it is sent or awaited past 
   it(`on MinIO, a CAS whose first attempt failed unanswered is not resent once its deadline passed [s3 ${s3.endpoint}]`, async () => {
     const store = new S3ObjectStore({ client: plain, bucket: s3.bucket, prefix });
     const { etag } = await store.put("pointer", "v1", { kind: "create" });
-    const inner = plain.config.requestHandler as unknown as { handle(r: HttpRequest, o?: unknown): Promise<unknown> };
     const puts: number[] = [];
     const by = Date.now() + 300;
     const lossy = new S3ObjectStore({
-      client: clientWith(async (request, options) => {
-        if (request.method !== "PUT") return inner.handle(request, options);
+      client: clientThrough(async (request, options, real) => {
+        if (request.method !== "PUT") return real(request, options);
         puts.push(Date.now());
         await new Promise((r) => setTimeout(r, by + 100 - Date.now()));
         throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });

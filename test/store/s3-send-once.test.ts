@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
@@ -6,18 +6,12 @@ import { WriteOutcomeUnknownError } from "../../src/errors";
 import { S3ObjectStore } from "../../src/store/s3";
 import type { ObjectStore } from "../../src/store/types";
 import { CLICKS_YAML, click, ndjson, ndjsonHeaders, startBed, TOKENS } from "../intake/bed";
+import { clientThrough } from "../support/s3-handler";
 import { makeS3Client, services } from "../support/services";
 
 const { s3 } = services();
 const plain = makeS3Client();
 afterAll(() => plain.destroy());
-
-/** The parts of the SDK's HTTP request and response the lossy handler reads. */
-interface HttpRequest {
-  method: string;
-  path: string;
-}
-type Handled = { response: { body?: unknown } };
 
 async function keys(store: ObjectStore, prefix: string): Promise<string[]> {
   const out: string[] = [];
@@ -37,24 +31,16 @@ interface LossLog {
  * consuming an inbox fragment would. Every later request passes through.
  */
 function lossyClient(suffix: string, log: LossLog): S3Client {
-  const inner = plain.config.requestHandler as unknown as { handle(r: HttpRequest, o?: unknown): Promise<Handled> };
-  const requestHandler = {
-    metadata: { handlerProtocol: "http/1.1" },
-    async handle(request: HttpRequest, options?: unknown) {
-      const out = await inner.handle(request, options);
-      if (request.method !== "PUT" || !request.path.endsWith(suffix)) return out;
-      log.puts.push(request.path);
-      if (log.lost > 0) return out;
-      log.lost++;
-      (out.response.body as { destroy?: () => void } | undefined)?.destroy?.();
-      await plain.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: request.path.replace(`/${s3.bucket}/`, "") }));
-      throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
-    },
-    updateHttpClientConfig() {},
-    httpHandlerConfigs: () => ({}),
-    destroy() {},
-  };
-  return new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, requestHandler });
+  return clientThrough(async (request, options, real) => {
+    const out = await real(request, options);
+    if (request.method !== "PUT" || !request.path.endsWith(suffix)) return out;
+    log.puts.push(request.path);
+    if (log.lost > 0) return out;
+    log.lost++;
+    (out.response.body as { destroy?: () => void } | undefined)?.destroy?.();
+    await plain.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: request.path.replace(`/${s3.bucket}/`, "") }));
+    throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+  });
 }
 
 async function exists(key: string): Promise<boolean> {
@@ -87,20 +73,12 @@ describe(`a create whose answer is lost after the object was stored and then del
 
   it("is sent again with sendOnce when its first attempt never connected (ECONNREFUSED: nothing can have arrived)", async () => {
     const log: LossLog = { puts: [], lost: 0 };
-    const inner = plain.config.requestHandler as unknown as { handle(r: HttpRequest, o?: unknown): Promise<Handled> };
     let refused = 0;
-    const requestHandler = {
-      metadata: { handlerProtocol: "http/1.1" },
-      async handle(request: HttpRequest, options?: unknown) {
-        if (request.method === "PUT" && refused++ === 0) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
-        if (request.method === "PUT") log.puts.push(request.path);
-        return inner.handle(request, options);
-      },
-      updateHttpClientConfig() {},
-      httpHandlerConfigs: () => ({}),
-      destroy() {},
-    };
-    const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, requestHandler });
+    const client = clientThrough(async (request, options, real) => {
+      if (request.method === "PUT" && refused++ === 0) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+      if (request.method === "PUT") log.puts.push(request.path);
+      return real(request, options);
+    });
     const store = new S3ObjectStore({ client, bucket: s3.bucket, prefix });
     await store.put("refused", "fragment\n", { kind: "create", sendOnce: true });
     expect(refused).toBe(2);
@@ -109,23 +87,12 @@ describe(`a create whose answer is lost after the object was stored and then del
   });
 
   it("is sent again with sendOnce after a 503 SlowDown (a refusal for load: nothing was applied)", async () => {
-    const inner = plain.config.requestHandler as unknown as { handle(r: HttpRequest, o?: unknown): Promise<Handled> };
     const seen: string[] = [];
-    const requestHandler = {
-      metadata: { handlerProtocol: "http/1.1" },
-      async handle(request: HttpRequest, options?: unknown) {
-        if (request.method !== "PUT") return inner.handle(request, options);
-        if (seen.push(request.path) === 1) {
-          const xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
-          return { response: { statusCode: 503, reason: "Slow Down", headers: { "content-type": "application/xml" }, body: Readable.from([Buffer.from(xml)]) } };
-        }
-        return inner.handle(request, options);
-      },
-      updateHttpClientConfig() {},
-      httpHandlerConfigs: () => ({}),
-      destroy() {},
-    };
-    const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, requestHandler });
+    const client = clientThrough(async (request, options, real) => {
+      if (request.method !== "PUT" || seen.push(request.path) > 1) return real(request, options);
+      const xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+      return { response: { statusCode: 503, reason: "Slow Down", headers: { "content-type": "application/xml" }, body: Readable.from([Buffer.from(xml)]) } };
+    });
     const store = new S3ObjectStore({ client, bucket: s3.bucket, prefix });
     await store.put("throttled", "fragment\n", { kind: "create", sendOnce: true });
     expect(seen).toEqual([`/${s3.bucket}/${prefix}/throttled`, `/${s3.bucket}/${prefix}/throttled`]);
